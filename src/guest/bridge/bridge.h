@@ -1,0 +1,57 @@
+/* Shared declarations of the guest bridge: value slots, the handle table and
+ * the error store. The ABI they implement is described in ../README.md. */
+#ifndef PYODIDE_GUEST_BRIDGE_H
+#define PYODIDE_GUEST_BRIDGE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#define PYN_EXPORT(name) __attribute__((export_name(#name)))
+
+/* Slot kinds: the order of pyodide_kind_t, with HANDLE for PYODIDE_PROXY. */
+enum {
+  SLOT_NONE, SLOT_BOOL, SLOT_INT, SLOT_FLOAT, SLOT_STR,
+  SLOT_BYTES, SLOT_LIST, SLOT_DICT, SLOT_HANDLE
+};
+
+/* One value crossing the boundary; 16 bytes, the host reads it field by field. */
+typedef struct {
+  uint32_t kind;
+  uint32_t len;
+  union { int64_t i; double f; uint32_t ptr; uint32_t handle; uint64_t raw; } u;
+} slot_t;
+_Static_assert(sizeof(slot_t) == 16, "slot layout is part of the guest ABI");
+
+/* --- handles.c: integer handles → strong references --------------------- */
+
+/* Stores `obj` (a reference the table takes over) and returns its handle, or
+ * 0 with MemoryError set. */
+uint32_t handle_new(PyObject* obj);
+/* The object of a live handle (borrowed), or NULL with ValueError set. */
+PyObject* handle_get(uint32_t handle);
+/* Drops a handle; -1 with ValueError set if it was not live. */
+int handle_release(uint32_t handle);
+uint32_t handle_count(void);
+
+/* --- convert.c: slots ↔ Python objects ---------------------------------- */
+
+/* Writes `obj` (borrowed) as a slot. Strings and bytes point into the object,
+ * which is kept alive until keep_clear(). Returns 0, or -1 with an exception. */
+int slot_from_object(PyObject* obj, slot_t* out);
+/* A new reference built from a host slot, or NULL with an exception. */
+PyObject* slot_to_object(const slot_t* slot);
+/* Releases what slot_from_object kept alive for the previous result. */
+void keep_clear(void);
+
+/* --- errors.c: the last exception, formatted for the host --------------- */
+
+/* Takes the current exception, records it as sys.last_* and formats it.
+ * Always returns -1 so callers can `return error_store();`. */
+int error_store(void);
+/* Records an error raised before Python can format anything. */
+int error_store_c(const char* type, const char* message);
+/* Sets the helpers error_store uses; called once Python is up. */
+void errors_set_formatter(PyObject* format_exception);
+
+#endif

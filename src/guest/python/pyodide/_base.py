@@ -1,0 +1,73 @@
+"""Running source code the way Pyodide's ``runPython`` does."""
+import ast
+
+# Recently run sources and their compiled code. Hosts tend to run the same
+# snippets repeatedly; parsing and compiling dominate the cost of small ones.
+_CACHE_SIZE = 128
+_compiled = {}
+
+
+def _compile(source, filename):
+    """Compiles ``source`` into (statements, final expression or None)."""
+    key = (source, filename)
+    hit = _compiled.get(key)
+    if hit is not None:
+        return hit
+    try:
+        module = ast.parse(source, filename, "exec")
+        last = None
+        # A final expression is the result, unless a trailing semicolon
+        # silences it (as in Pyodide and IPython).
+        if (module.body and isinstance(module.body[-1], ast.Expr)
+                and not source.rstrip().endswith(";")):
+            last = ast.Expression(module.body.pop().value)
+        statements = compile(module, filename, "exec")
+        expression = compile(last, filename, "eval") if last is not None else None
+    except SyntaxError as error:
+        # The parser's frames are ours, not the user's: report the error as
+        # Python reports a syntax error in a script, with no traceback.
+        raise error.with_traceback(None)
+    if len(_compiled) >= _CACHE_SIZE:
+        del _compiled[next(iter(_compiled))]
+    _compiled[key] = (statements, expression)
+    return statements, expression
+
+
+def eval_code(source, globals=None, locals=None, filename="<exec>"):
+    """Runs ``source`` and returns the value of its final expression, if any.
+
+    ``globals`` defaults to ``__main__``'s namespace. A final expression
+    statement becomes the result; a trailing ``;`` or a final statement of
+    any other kind gives ``None``.
+    """
+    if globals is None:
+        import __main__
+        globals = __main__.__dict__
+    if locals is None:
+        locals = globals
+    statements, expression = _compile(source, filename)
+    exec(statements, globals, locals)
+    if expression is None:
+        return None
+    return eval(expression, globals, locals)
+
+
+def find_imports(source):
+    """The top-level names of the modules ``source`` imports, without duplicates.
+
+    ``import a.b`` and ``from a.b import c`` both give ``a``; relative imports
+    are skipped. A syntax error propagates.
+    """
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found = [node.module]
+        else:
+            continue
+        for name in found:
+            top = name.partition(".")[0]
+            if top not in names:
+                names.append(top)
+    return names

@@ -1,0 +1,67 @@
+"""What the C bridge needs from Python: the host-backed standard streams and
+tracebacks formatted without the bridge's own frames."""
+import io
+import os
+import sys
+
+import _pyodide_core
+
+_PACKAGE_DIR = os.path.dirname(__file__) + os.sep
+HOME = "/home/pyodide"
+
+
+class HostStream(io.TextIOBase):
+    """A text stream whose writes go straight to the host, unbuffered, so
+    output from Python and from the host interleave in order."""
+
+    def __init__(self, fd, name):
+        self._fd = fd
+        self._name = name
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def errors(self):
+        return "backslashreplace"
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        _pyodide_core.write(self._fd, text)
+        return len(text)
+
+    def isatty(self):
+        return False
+
+
+def setup():
+    """Called once by pyn_init after the interpreter starts."""
+    sys.stdout = HostStream(1, "<stdout>")
+    sys.stderr = HostStream(2, "<stderr>")
+    if os.path.isdir(HOME):
+        os.chdir(HOME)
+
+
+def _is_internal(filename):
+    return filename.startswith(_PACKAGE_DIR)
+
+
+def format_exception(exc):
+    """The traceback of ``exc`` as Python prints it, minus the leading frames
+    of this package (the code runner), always encodable as UTF-8."""
+    import traceback
+
+    tb = exc.__traceback__
+    while tb is not None and _is_internal(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
