@@ -1,0 +1,42 @@
+namespace Pyodide;
+
+/// <summary>What went wrong, as the C ABI's <c>pyodide_error_kind_t</c> names it.</summary>
+public enum PyodideErrorKind
+{
+    /// <summary>A Python exception.</summary>
+    Python = 1,
+    /// <summary>API misuse: a disposed object, a bad argument.</summary>
+    Usage,
+    /// <summary>A memory or time limit was hit, or the call was interrupted.</summary>
+    Limit,
+    /// <summary>A package or file could not be loaded.</summary>
+    IO,
+    /// <summary>The interpreter trapped and the runtime is dead.</summary>
+    Fatal,
+}
+
+/// <summary>An error reported by the runtime (other than plain argument misuse,
+/// which raises the usual <see cref="ArgumentException"/> family).</summary>
+public class PyodideException : Exception
+{
+    /// <summary>Creates an error of the given kind.</summary>
+    public PyodideException(PyodideErrorKind kind, string message, Exception? inner = null)
+        : base(message, inner) => Kind = kind;
+
+    /// <summary>The kind of error.</summary>
+    public PyodideErrorKind Kind { get; }
+}
+
+/// <summary>A Python exception that escaped into the host.</summary>
+public sealed class PythonException : PyodideException
+{
+    /// <summary>Creates the host view of a Python exception.</summary>
+    public PythonException(string pythonType, string traceback)
+        : base(PyodideErrorKind.Python, traceback) => PythonType = pythonType;
+
+    /// <summary>The exception's class name, e.g. <c>ZeroDivisionError</c>.</summary>
+    public string PythonType { get; }
+
+    /// <summary>The traceback exactly as Python prints it.</summary>
+    public string Traceback => Message;
+}

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using Wasmtime;
+using AssemblyInformationalVersionAttribute = System.Reflection.AssemblyInformationalVersionAttribute;
+
+namespace Pyodide.Guest;
+
+/// <summary>The process-wide Wasmtime engine and the compiled python.wasm modules,
+/// with compiled code cached on disk so only the first process ever compiles.</summary>
+internal static class GuestModule
+{
+    private static readonly Lazy<Engine> SharedEngine = new(CreateEngine);
+    private static readonly Dictionary<string, Module> Loaded = new();
+    private static readonly Lock LoadedGate = new();
+
+    /// <summary>Linear memory is reserved whole (4 GiB, wasm32's maximum) and never
+    /// moves, so buffer pointers handed to hosts survive memory.grow.</summary>
+    internal const ulong MemoryReservation = 4UL << 30;
+
+    // Part of the cache key: a compiled module is only valid for the engine
+    // configuration it was compiled with.
+    private const string EngineSignature = "reserve4g-nomove-v1";
+
+    internal static Engine Engine => SharedEngine.Value;
+
+    private static Engine CreateEngine()
+    {
+        var config = new Config()
+            .WithStaticMemoryMaximumSize(MemoryReservation)
+            .WithMemoryMayMove(false);
+        return new Engine(config);
+    }
+
+    /// <summary>The compiled module of <paramref name="wasmPath"/>, loaded once per process.</summary>
+    internal static Module Get(string wasmPath)
+    {
+        lock (LoadedGate)
+        {
+            if (!Loaded.TryGetValue(wasmPath, out var module))
+            {
+                module = LoadOrCompile(wasmPath);
+                Loaded.Add(wasmPath, module);
+            }
+            return module;
+        }
+    }
+
+    private static Module LoadOrCompile(string wasmPath)
+    {
+        byte[] wasm;
+        try
+        {
+            wasm = File.ReadAllBytes(wasmPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PyodideException(PyodideErrorKind.IO, $"cannot read {wasmPath}: {e.Message}", e);
+        }
+
+        string cacheDir = CacheDirectory();
+        string cached = Path.Combine(cacheDir, CacheKey(wasm) + ".cwasm");
+        if (File.Exists(cached))
+        {
+            try
+            {
+                return Module.DeserializeFile(Engine, "python", cached);
+            }
+            catch (WasmtimeException)
+            {
+                // A cache file from an incompatible build or a damaged disk:
+                // fall through and replace it.
+            }
+        }
+
+        Module module;
+        try
+        {
+            module = Module.FromBytes(Engine, "python", wasm);
+        }
+        catch (WasmtimeException e)
+        {
+            throw new PyodideException(PyodideErrorKind.IO, $"{wasmPath} is not a valid module: {e.Message}", e);
+        }
+        TryStore(cacheDir, cached, module);
+        return module;
+    }
+
+    /// <summary>Writes the compiled module beside its final name and renames it
+    /// into place, so processes racing to fill the cache never see a partial file.</summary>
+    private static void TryStore(string cacheDir, string cached, Module module)
+    {
+        string temp = $"{cached}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Directory.CreateDirectory(cacheDir);
+            File.WriteAllBytes(temp, module.Serialize());
+            File.Move(temp, cached, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The cache is an optimisation: a read-only home still runs Python.
+            try { File.Delete(temp); } catch (IOException) { }
+        }
+    }
+
+    private static string CacheKey(byte[] wasm)
+    {
+        string wasmtime = typeof(Engine).Assembly
+            .GetCustomAttributes(typeof(AssemblyInformationalVersionAttribute), false).OfType<AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+        wasmtime = wasmtime.Split('+')[0];
+        string hash = Convert.ToHexString(SHA256.HashData(wasm)).ToLowerInvariant();
+        return $"python-{hash[..32]}-wasmtime{wasmtime}-{EngineSignature}";
+    }
+
+    /// <summary><c>$PYODIDE_MODULE_CACHE</c>, else <c>$XDG_CACHE_HOME/pyodide-native/modules</c>,
+    /// else <c>~/.cache/pyodide-native/modules</c>.</summary>
+    internal static string CacheDirectory()
+    {
+        string? explicitDir = Environment.GetEnvironmentVariable("PYODIDE_MODULE_CACHE");
+        if (!string.IsNullOrEmpty(explicitDir)) return explicitDir;
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string root = !string.IsNullOrEmpty(xdg)
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "pyodide-native", "modules");
+    }
+}

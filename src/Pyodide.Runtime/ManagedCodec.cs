@@ -1,0 +1,192 @@
+using System.Collections;
+using System.Text;
+using Pyodide.Guest;
+
+namespace Pyodide;
+
+/// <summary>.NET objects ↔ guest slots. Input is measured first, then written into
+/// the scratch buffer in one go (see <see cref="SlotWriter"/>).</summary>
+internal static unsafe class ManagedCodec
+{
+    // Strict: a .NET string with a lone surrogate has no UTF-8 form; say so
+    // instead of silently substituting U+FFFD.
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    private const int MaxDepth = 512;
+
+    public static int Utf8Length(string text)
+    {
+        try
+        {
+            return StrictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException("the string holds a lone surrogate and has no UTF-8 form", e);
+        }
+    }
+
+    public static uint WriteUtf8(ref SlotWriter writer, string text, out uint length)
+    {
+        length = (uint)StrictUtf8.GetByteCount(text);
+        var span = writer.ReserveBytes((int)length, out uint address);
+        StrictUtf8.GetBytes(text, span);
+        return address;
+    }
+
+    /// <summary>Room for one argument slot and everything it refers to.</summary>
+    public static SlotWriter BeginArgs(GuestInstance guest, object? a, out uint slotA)
+    {
+        int slots = 1, bytes = 0;
+        Measure(a, ref slots, ref bytes, 0);
+        var writer = guest.BeginInput(slots, bytes);
+        writer.ReserveSlots(1, out slotA);
+        return writer;
+    }
+
+    /// <summary>Room for two argument slots, adjacent.</summary>
+    public static SlotWriter BeginArgs(GuestInstance guest, object? a, object? b, out uint slotA, out uint slotB)
+    {
+        int slots = 2, bytes = 0;
+        Measure(a, ref slots, ref bytes, 0);
+        Measure(b, ref slots, ref bytes, 0);
+        var writer = guest.BeginInput(slots, bytes);
+        writer.ReserveSlots(2, out slotA);
+        slotB = slotA + Slot.Size;
+        return writer;
+    }
+
+    /// <summary>Room for <c>args.Length</c> adjacent slots.</summary>
+    public static SlotWriter BeginArgs(GuestInstance guest, object?[] args, out uint first)
+    {
+        int slots = args.Length, bytes = 0;
+        foreach (var arg in args) Measure(arg, ref slots, ref bytes, 0);
+        var writer = guest.BeginInput(slots, bytes);
+        writer.ReserveSlots(args.Length, out first);
+        return writer;
+    }
+
+    private static void Measure(object? value, ref int slots, ref int bytes, int depth)
+    {
+        if (depth > MaxDepth) throw new ArgumentException("the value nests too deeply");
+        switch (value)
+        {
+            case null or bool or sbyte or byte or short or ushort or int or uint or long or float or double:
+                return;
+            case ulong u:
+                if (u > long.MaxValue) throw new ArgumentException($"{u} does not fit in int64");
+                return;
+            case string s:
+                bytes = checked(bytes + Utf8Length(s));
+                return;
+            case byte[] b:
+                bytes = checked(bytes + b.Length);
+                return;
+            case PyProxy:
+                return; // checked when written, with the runtime at hand
+            case IDictionary d:
+                slots = checked(slots + 2 * d.Count);
+                foreach (DictionaryEntry e in d)
+                {
+                    Measure(e.Key, ref slots, ref bytes, depth + 1);
+                    Measure(e.Value, ref slots, ref bytes, depth + 1);
+                }
+                return;
+            case IList l:
+                slots = checked(slots + l.Count);
+                foreach (var item in l) Measure(item, ref slots, ref bytes, depth + 1);
+                return;
+            default:
+                throw new ArgumentException($"cannot convert {value.GetType()} to Python");
+        }
+    }
+
+    /// <summary>Writes <paramref name="value"/> into the slot at guest address <paramref name="slotAddress"/>.</summary>
+    public static void Write(ref SlotWriter writer, PyodideRuntime runtime, object? value, uint slotAddress)
+    {
+        Write(ref writer, runtime, value, writer.HostSlot(slotAddress));
+    }
+
+    private static void Write(ref SlotWriter writer, PyodideRuntime runtime, object? value, Slot* slot)
+    {
+        slot->Length = 0;
+        slot->Raw = 0;
+        switch (value)
+        {
+            case null: slot->Kind = SlotKind.None; break;
+            case bool b: slot->Kind = SlotKind.Bool; slot->Raw = b ? 1UL : 0UL; break;
+            case sbyte v: SetInt(slot, v); break;
+            case byte v: SetInt(slot, v); break;
+            case short v: SetInt(slot, v); break;
+            case ushort v: SetInt(slot, v); break;
+            case int v: SetInt(slot, v); break;
+            case uint v: SetInt(slot, v); break;
+            case long v: SetInt(slot, v); break;
+            case ulong v: SetInt(slot, (long)v); break;
+            case float v: slot->Kind = SlotKind.Float; slot->Float = v; break;
+            case double v: slot->Kind = SlotKind.Float; slot->Float = v; break;
+            case string s:
+                slot->Kind = SlotKind.Str;
+                slot->Address = WriteUtf8(ref writer, s, out slot->Length);
+                break;
+            case byte[] b:
+            {
+                slot->Kind = SlotKind.Bytes;
+                slot->Length = (uint)b.Length;
+                b.CopyTo(writer.ReserveBytes(b.Length, out uint address));
+                slot->Address = address;
+                break;
+            }
+            case PyProxy p:
+                slot->Kind = SlotKind.Handle;
+                slot->Address = p.HandleFor(runtime);
+                break;
+            case IDictionary d:
+            {
+                Slot* pairs = writer.ReserveSlots(2 * d.Count, out uint address);
+                int i = 0;
+                foreach (DictionaryEntry e in d)
+                {
+                    Write(ref writer, runtime, e.Key, pairs + 2 * i);
+                    Write(ref writer, runtime, e.Value, pairs + 2 * i + 1);
+                    i++;
+                }
+                slot->Kind = SlotKind.Dict;
+                slot->Length = (uint)d.Count;
+                slot->Address = address;
+                break;
+            }
+            case IList l:
+            {
+                Slot* items = writer.ReserveSlots(l.Count, out uint address);
+                for (int i = 0; i < l.Count; i++) Write(ref writer, runtime, l[i], items + i);
+                slot->Kind = SlotKind.List;
+                slot->Length = (uint)l.Count;
+                slot->Address = address;
+                break;
+            }
+            default:
+                throw new ArgumentException($"cannot convert {value.GetType()} to Python");
+        }
+    }
+
+    private static void SetInt(Slot* slot, long value)
+    {
+        slot->Kind = SlotKind.Int;
+        slot->Int = value;
+    }
+
+    /// <summary>The .NET form of a result slot: null, bool, long, double, string,
+    /// byte[], or a new <see cref="PyProxy"/> for a handle.</summary>
+    public static object? Read(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch
+    {
+        SlotKind.None => null,
+        SlotKind.Bool => slot.Raw != 0,
+        SlotKind.Int => slot.Int,
+        SlotKind.Float => slot.Float,
+        SlotKind.Str => guest.ReadString(slot),
+        SlotKind.Bytes => guest.Bytes(slot.Address, slot.Length).ToArray(),
+        SlotKind.Handle => new PyProxy(runtime, slot.Address),
+        _ => throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of unknown kind {slot.Kind}"),
+    };
+}

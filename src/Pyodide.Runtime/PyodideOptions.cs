@@ -1,0 +1,34 @@
+namespace Pyodide;
+
+/// <summary>Receives UTF-8 text that Python wrote to stdout or stderr. The span is
+/// valid only during the call; the handler runs on the thread making the runtime call.</summary>
+public delegate void PyodideOutputHandler(ReadOnlySpan<byte> utf8);
+
+/// <summary>A host directory visible to Python.</summary>
+/// <param name="HostPath">The directory on the host.</param>
+/// <param name="GuestPath">Where Python sees it (absolute).</param>
+/// <param name="ReadOnly">Whether Python may only read it.</param>
+public sealed record PyodideMount(string HostPath, string GuestPath, bool ReadOnly = true);
+
+/// <summary>How to start a runtime; every property has a usable default.</summary>
+public sealed class PyodideOptions
+{
+    /// <summary>The folder holding python.wasm and lib/; null = <see cref="DefaultAssetDir"/>.</summary>
+    public string? AssetDir { get; init; }
+
+    /// <summary>Bytes of linear memory the interpreter may use; 0 = up to wasm32's 4 GiB.</summary>
+    public ulong MemoryLimit { get; init; }
+
+    /// <summary>Host directories visible to Python.</summary>
+    public IReadOnlyList<PyodideMount> Mounts { get; init; } = [];
+
+    /// <summary>Receives sys.stdout; null = the process's own stdout.</summary>
+    public PyodideOutputHandler? Stdout { get; init; }
+
+    /// <summary>Receives sys.stderr; null = the process's own stderr.</summary>
+    public PyodideOutputHandler? Stderr { get; init; }
+
+    /// <summary>The <c>pyodide/</c> folder beside this library (or beside the
+    /// native library that embeds it, when compiled ahead of time).</summary>
+    public static string DefaultAssetDir => Path.Combine(AppContext.BaseDirectory, "pyodide");
+}

@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using Pyodide.Guest;
+using Wasmtime;
+
+namespace Pyodide;
+
+/// <summary>One sandboxed Python interpreter. Usable from any thread, one call at a
+/// time (calls are serialized); separate runtimes share nothing and run in parallel.</summary>
+public sealed class PyodideRuntime : IDisposable
+{
+    /// <summary>The library's version.</summary>
+    public const string Version = "0.1.0";
+
+    private static readonly Stream ProcessStdout = Console.OpenStandardOutput();
+    private static readonly Stream ProcessStderr = Console.OpenStandardError();
+
+    private readonly Lock _gate = new();
+    private readonly string _home;
+    private readonly ConcurrentQueue<uint> _orphans = new();
+    private GuestInstance? _guest;
+    private bool _inCall;
+    private PyProxy? _globals;
+
+    private PyodideRuntime(GuestInstance guest, string home)
+    {
+        _guest = guest;
+        _home = home;
+    }
+
+    /// <summary>Starts an interpreter.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="PyodideException">The assets cannot be loaded (<see cref="PyodideErrorKind.IO"/>).</exception>
+    public static PyodideRuntime Load(PyodideOptions? options = null)
+    {
+        options ??= new PyodideOptions();
+        string assets = Path.GetFullPath(options.AssetDir ?? PyodideOptions.DefaultAssetDir);
+        string wasm = Path.Combine(assets, "python.wasm");
+        string lib = Path.Combine(assets, "lib");
+        if (!File.Exists(wasm) || !Directory.Exists(lib))
+            throw new PyodideException(PyodideErrorKind.IO, $"no Python assets in {assets} (python.wasm and lib/ expected)");
+
+        var wasi = new WasiConfiguration()
+            .WithArg("python")
+            .WithEnvironmentVariable("HOME", "/home/pyodide")
+            .WithPreopenedDirectory(lib, "/lib", false);
+        foreach (var mount in options.Mounts)
+        {
+            if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
+                throw new ArgumentException($"mount host path '{mount.HostPath}' is not an existing absolute directory");
+            if (!mount.GuestPath.StartsWith('/') || mount.GuestPath.TrimEnd('/') is "" or "/lib" or "/home/pyodide")
+                throw new ArgumentException($"mount guest path '{mount.GuestPath}' must be absolute and not /, /lib or /home/pyodide");
+            wasi.WithPreopenedDirectory(mount.HostPath, mount.GuestPath, !mount.ReadOnly);
+        }
+
+        Module module = GuestModule.Get(wasm);
+        string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
+        try
+        {
+            wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
+            var guest = new GuestInstance(module, wasi, options.MemoryLimit,
+                options.Stdout ?? (text => ProcessStdout.Write(text)),
+                options.Stderr ?? (text => ProcessStderr.Write(text)));
+            return new PyodideRuntime(guest, home);
+        }
+        catch
+        {
+            TryDeleteHome(home);
+            throw;
+        }
+    }
+
+    /// <summary>Whether <see cref="Dispose"/> ran.</summary>
+    public bool IsDisposed => Volatile.Read(ref _guest) == null;
+
+    /// <summary>The runtime's globals (<c>__main__</c>'s namespace). Owned by the runtime.</summary>
+    public PyProxy Globals
+    {
+        get
+        {
+            using var call = Enter();
+            return _globals ??= new PyProxy(this, call.Guest.Globals(), ownedByRuntime: true);
+        }
+    }
+
+    /// <summary>Runs Python source as Pyodide's runPython does: the value of a final
+    /// expression is the result, otherwise null.</summary>
+    /// <param name="code">Python source.</param>
+    /// <param name="globals">A dict to run in; null = <see cref="Globals"/>.</param>
+    /// <returns>null, bool, long, double, string, byte[] or a <see cref="PyProxy"/> (the caller's to dispose).</returns>
+    public unsafe object? RunPython(string code, PyProxy? globals = null)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        using var call = Enter();
+        uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
+        var writer = call.Guest.BeginInput(0, ManagedCodec.Utf8Length(code));
+        uint address = ManagedCodec.WriteUtf8(ref writer, code, out uint length);
+        return ManagedCodec.Read(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
+    }
+
+    /// <summary>Live guest handles: for leak checks.</summary>
+    internal uint LiveHandles
+    {
+        get
+        {
+            using var call = Enter();
+            return call.Guest.HandleCount();
+        }
+    }
+
+    /// <summary>Takes the runtime's lock for one call into the guest.</summary>
+    /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Called from inside a call on the same runtime (an output handler).</exception>
+    internal CallScope Enter()
+    {
+        _gate.Enter();
+        try
+        {
+            var guest = _guest ?? throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
+            if (_inCall) throw new InvalidOperationException("the runtime is busy: a callback may not call back into the runtime that called it");
+            _inCall = true;
+            while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
+            {
+                try { guest.Release(handle); } catch (PyodideException) { }
+            }
+            return new CallScope(this, guest);
+        }
+        catch
+        {
+            _gate.Exit();
+            throw;
+        }
+    }
+
+    internal ref struct CallScope
+    {
+        private readonly PyodideRuntime _owner;
+        public readonly GuestInstance Guest;
+
+        internal CallScope(PyodideRuntime owner, GuestInstance guest)
+        {
+            _owner = owner;
+            Guest = guest;
+        }
+
+        public void Dispose()
+        {
+            _owner._inCall = false;
+            _owner._gate.Exit();
+        }
+    }
+
+    /// <summary>A proxy was finalized without being disposed: its handle is released
+    /// at the start of the next call, on a thread that holds the lock.</summary>
+    internal void Orphan(uint handle) => _orphans.Enqueue(handle);
+
+    /// <summary>Frees the interpreter and its home directory. Proxies of this runtime
+    /// then throw <see cref="ObjectDisposedException"/>. Idempotent.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_inCall) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");
+            var guest = _guest;
+            if (guest == null) return;
+            Volatile.Write(ref _guest, null);
+            guest.Dispose();
+        }
+        TryDeleteHome(_home);
+    }
+
+    private static void TryDeleteHome(string home)
+    {
+        try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
