@@ -152,5 +152,11 @@ public sealed class PyProxy : IDisposable
         {
             // The runtime went away meanwhile: it freed the object with everything else.
         }
+        catch (InvalidOperationException)
+        {
+            // Disposed from inside a call on the same runtime (an output handler):
+            // release it when that call is over.
+            Runtime.Orphan(_handle);
+        }
     }
 }

@@ -1,0 +1,178 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Pyodide.Guest;
+
+namespace Pyodide.Native;
+
+/// <summary>The runtime half of the C ABI: config, load/destroy, run_python, globals,
+/// values. Every export catches every exception: one escaping an
+/// [UnmanagedCallersOnly] method would kill the host process.</summary>
+internal static unsafe class RuntimeExports
+{
+    public static readonly HandleTable<PyodideRuntime> Runtimes = new(0x5052, "pyodide_t");
+
+    private static readonly nuint ConfigSize = (nuint)sizeof(NativeConfig);
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
+    public static void ConfigInit(NativeConfig* config)
+    {
+        if (config == null) return;
+        *config = default;
+        config->Size = ConfigSize;
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_version")]
+    public static byte* Version() => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference("0.1.0\0"u8));
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_load")]
+    public static nint Load(NativeConfig* config, nint* result)
+    {
+        try
+        {
+            if (result == null) return NativeErrors.Usage("pyodide_load", "out is NULL");
+            var runtime = PyodideRuntime.Load(Options(config));
+            *result = Runtimes.Add(runtime);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_load");
+        }
+    }
+
+    private static PyodideOptions Options(NativeConfig* config)
+    {
+        if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
+        if (config->Size < ConfigSize)
+            throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
+        if (config->IndexUrl != null)
+            throw new ArgumentException("config->index_url: package loading is not available in this version");
+        if (config->TimeoutSeconds != 0)
+            throw new ArgumentException("config->timeout_s: call deadlines are not available in this version");
+        if (config->MountCount > 0 && config->Mounts == null)
+            throw new ArgumentException($"config->mounts is NULL but nmounts is {config->MountCount}");
+        if (config->MountCount > 1024) throw new ArgumentException($"config->nmounts is {config->MountCount}");
+
+        var mounts = new List<PyodideMount>();
+        for (nuint i = 0; i < config->MountCount; i++)
+        {
+            NativeMount* m = &config->Mounts[i];
+            mounts.Add(new PyodideMount(
+                NativeStrings.InputString(m->HostPath, $"config->mounts[{i}].host_path"),
+                NativeStrings.InputString(m->GuestPath, $"config->mounts[{i}].guest_path"),
+                m->ReadOnly != 0));
+        }
+        void* env = config->IoEnv;
+        var stdoutFn = config->StdoutFn;
+        var stderrFn = config->StderrFn;
+        return new PyodideOptions
+        {
+            AssetDir = config->AssetDir != null ? NativeStrings.InputString(config->AssetDir, "config->asset_dir") : DefaultAssetDir(),
+            MemoryLimit = config->MemoryLimit,
+            Mounts = mounts,
+            Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
+            Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
+        };
+    }
+
+    private static void Forward(delegate* unmanaged<void*, byte*, nuint, void> fn, void* env, ReadOnlySpan<byte> text)
+    {
+        fixed (byte* p = text) fn(env, p, (nuint)text.Length);
+    }
+
+    /// <summary>The pyodide/ folder beside libpyodide.so, wherever the host process lives.</summary>
+    private static string DefaultAssetDir()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            DlInfo info;
+            delegate* unmanaged<NativeConfig*, nint*, nint> self = &Load;
+            if (dladdr(self, &info) != 0 && info.FileName != null)
+            {
+                string library = Marshal.PtrToStringUTF8((nint)info.FileName)!;
+                return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(library))!, "pyodide");
+            }
+        }
+        return PyodideOptions.DefaultAssetDir;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct DlInfo
+    {
+        public byte* FileName;
+        public void* FileBase;
+        public byte* SymbolName;
+        public void* SymbolAddress;
+    }
+
+    [DllImport("libc.so.6")]
+    private static extern int dladdr(void* address, DlInfo* info);
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_destroy")]
+    public static void Destroy(nint token)
+    {
+        try
+        {
+            var runtime = Runtimes.TryGet(token);
+            if (runtime == null) return;
+            runtime.Dispose();
+            Runtimes.Remove(token);
+        }
+        catch (Exception)
+        {
+            // Destroying from inside one of the runtime's own callbacks: refused,
+            // the runtime stays usable; nothing to report from a void function.
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_run_python")]
+    public static nint RunPython(nint token, byte* code, nuint length, nint globals, NativeValue* result)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            var source = NativeStrings.Input(code, length, "code");
+            using var call = runtime.Enter();
+            uint globalsHandle = globals == 0 ? 0 : NativeCodec.Proxies.Get(globals, "globals").HandleFor(runtime);
+            var writer = call.Guest.BeginInput(0, source.Length);
+            source.CopyTo(writer.ReserveBytes(source.Length, out uint address));
+            Slot* slot = call.Guest.Run(address, (uint)source.Length, globalsHandle);
+            NativeCodec.Read(runtime, call.Guest, *slot, result);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_run_python");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_globals")]
+    public static nint Globals(nint token, nint* result)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            if (result == null) throw new ArgumentException("out is NULL");
+            using var call = runtime.Enter();
+            *result = NativeCodec.Proxies.Add(new PyProxy(runtime, call.Guest.Globals()));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_globals");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_value_release")]
+    public static void ValueRelease(NativeValue* value)
+    {
+        try
+        {
+            if (value != null) NativeCodec.Release(value);
+        }
+        catch (Exception)
+        {
+            // Nothing to report from a void function; the value is left as it was.
+        }
+    }
+}
