@@ -1,0 +1,420 @@
+/*
+ * Errors, version, configuration and the runtime's lifecycle:
+ * pyodide_error_*, pyodide_version, pyodide_config_init, pyodide_load,
+ * pyodide_destroy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support.h"
+
+/* ---- errors ---- */
+
+TEST(error_accessors_on_null) {
+  ASSERT_EQ_INT(pyodide_error_kind(NULL), PYODIDE_ERROR_USAGE);
+  ASSERT(pyodide_error_type(NULL) != NULL);
+  ASSERT(pyodide_error_message(NULL) != NULL);
+  pyodide_error_delete(NULL);
+}
+
+TEST(error_usage_fields) {
+  pyodide_error_t* e = pyodide_load(NULL, NULL);
+  ASSERT(e != NULL);
+  ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_USAGE);
+  ASSERT_STREQ(pyodide_error_type(e), "UsageError");
+  ASSERT(pyodide_error_message(e) != NULL);
+  ASSERT(strlen(pyodide_error_message(e)) > 0);
+  /* The accessors return the same stable strings until the error is deleted. */
+  ASSERT(pyodide_error_type(e) == pyodide_error_type(e));
+  ASSERT(pyodide_error_message(e) == pyodide_error_message(e));
+  pyodide_error_delete(e);
+}
+
+TEST(error_double_delete_and_deleted_handle) {
+  pyodide_error_t* e = pyodide_load(NULL, NULL);
+  ASSERT(e != NULL);
+  pyodide_error_delete(e);
+  /* Handles are checked tokens: a deleted error reads as USAGE and never crashes. */
+  ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_USAGE);
+  ASSERT(pyodide_error_type(e) != NULL);
+  ASSERT(pyodide_error_message(e) != NULL);
+  pyodide_error_delete(e);
+}
+
+/* ---- version ---- */
+
+TEST(version_nonempty_static) {
+  const char* v = pyodide_version();
+  ASSERT(v != NULL);
+  ASSERT(strlen(v) > 0);
+  ASSERT(v == pyodide_version());
+  ASSERT(v[0] >= '0' && v[0] <= '9');
+}
+
+/* ---- config ---- */
+
+TEST(config_init_defaults) {
+  pyodide_config_t c;
+  memset(&c, 0xA5, sizeof c);
+  pyodide_config_init(&c);
+  ASSERT_EQ_INT(c.size, sizeof(pyodide_config_t));
+  ASSERT(c.asset_dir == NULL);
+  ASSERT(c.index_url == NULL);
+  ASSERT_EQ_INT(c.memory_limit, 0);
+  ASSERT(c.timeout_s == 0.0);
+  ASSERT(c.mounts == NULL);
+  ASSERT_EQ_INT(c.nmounts, 0);
+  ASSERT(c.stdout_fn == NULL);
+  ASSERT(c.stderr_fn == NULL);
+  ASSERT(c.io_env == NULL);
+  pyodide_config_init(NULL); /* ignored */
+}
+
+/* ---- load / destroy ---- */
+
+TEST(load_null_config_runs_python) {
+  pyodide_t* rt = LOAD();
+  ASSERT_EQ_INT(RUN_INT(rt, "1 + 1"), 2);
+  pyodide_destroy(rt);
+}
+
+TEST(load_with_default_config) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  pyodide_t* rt = LOAD_WITH(&c);
+  ASSERT_EQ_INT(RUN_INT(rt, "6 * 7"), 42);
+  pyodide_destroy(rt);
+}
+
+TEST(load_null_out_is_usage) {
+  ASSERT_USAGE(pyodide_load(NULL, NULL));
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  ASSERT_USAGE(pyodide_load(&c, NULL));
+}
+
+TEST(load_bad_size_is_usage) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.size = 0;
+  pyodide_t* rt = (pyodide_t*)(uintptr_t)0x1234;
+  ASSERT_USAGE(pyodide_load(&c, &rt));
+  ASSERT(rt == (pyodide_t*)(uintptr_t)0x1234); /* untouched on error */
+}
+
+TEST(load_missing_asset_dir_is_io) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.asset_dir = "/nonexistent/pyodide-native-test/assets";
+  pyodide_t* rt = (pyodide_t*)(uintptr_t)0x1234;
+  ASSERT_ERROR(pyodide_load(&c, &rt), PYODIDE_ERROR_IO, "IOError");
+  ASSERT(rt == (pyodide_t*)(uintptr_t)0x1234);
+}
+
+TEST(load_null_mount_pointers_are_usage) {
+  pyodide_config_t c;
+  pyodide_t* rt = NULL;
+  pyodide_config_init(&c);
+  c.nmounts = 1; /* mounts == NULL */
+  ASSERT_USAGE(pyodide_load(&c, &rt));
+  pyodide_mount_t m = {NULL, "/mnt/x", true};
+  c.mounts = &m;
+  ASSERT_USAGE(pyodide_load(&c, &rt));
+  m.host_path = "/tmp";
+  m.guest_path = NULL;
+  ASSERT_USAGE(pyodide_load(&c, &rt));
+  ASSERT(rt == NULL);
+}
+
+TEST(destroy_null_and_twice) {
+  pyodide_destroy(NULL);
+  pyodide_t* rt = LOAD();
+  pyodide_destroy(rt);
+  pyodide_destroy(rt); /* already destroyed: ignored */
+}
+
+TEST(load_destroy_repeatedly) {
+  for (int i = 0; i < 3; i++) {
+    pyodide_t* rt = LOAD();
+    ASSERT_EQ_INT(RUN_INT(rt, "sum(range(10))"), 45);
+    pyodide_destroy(rt);
+  }
+}
+
+static void* load_in_thread(void* arg) {
+  pyodide_t** out = arg;
+  *out = LOAD();
+  return NULL;
+}
+
+TEST(load_on_one_thread_use_on_another) {
+  pthread_t t;
+  pyodide_t* rt = NULL;
+  ASSERT_EQ_INT(pthread_create(&t, NULL, load_in_thread, &rt), 0);
+  ASSERT_EQ_INT(pthread_join(t, NULL), 0);
+  ASSERT(rt != NULL);
+  ASSERT_EQ_INT(RUN_INT(rt, "2 ** 10"), 1024);
+  pyodide_destroy(rt);
+}
+
+/* ---- stdout / stderr ---- */
+
+typedef struct {
+  char* data[2];
+  size_t len[2];
+  int calls;
+  int wrong_thread;
+  pthread_t caller;
+} io_capture;
+
+static void capture_append(io_capture* cap, int which, const char* data, size_t len) {
+  cap->data[which] = realloc(cap->data[which], cap->len[which] + len + 1);
+  memcpy(cap->data[which] + cap->len[which], data, len);
+  cap->len[which] += len;
+  cap->data[which][cap->len[which]] = '\0';
+  cap->calls++;
+  if (!pthread_equal(pthread_self(), cap->caller)) cap->wrong_thread++;
+}
+
+static void capture_stdout(void* env, const char* data, size_t len) {
+  capture_append(env, 0, data, len);
+}
+
+static void capture_stderr(void* env, const char* data, size_t len) {
+  capture_append(env, 1, data, len);
+}
+
+static void capture_reset(io_capture* cap) {
+  free(cap->data[0]);
+  free(cap->data[1]);
+  cap->data[0] = cap->data[1] = NULL;
+  cap->len[0] = cap->len[1] = 0;
+}
+
+static pyodide_t* load_captured(io_capture* cap) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = capture_stdout;
+  c.stderr_fn = capture_stderr;
+  c.io_env = cap;
+  memset(cap, 0, sizeof *cap);
+  cap->caller = pthread_self();
+  pyodide_t* rt = LOAD_WITH(&c);
+  return rt;
+}
+
+TEST(stdout_stderr_callbacks_exact_bytes) {
+  io_capture cap;
+  pyodide_t* rt = load_captured(&cap);
+  capture_reset(&cap);
+  EXEC(rt, "print('hello, w\\u00f6rld \\u20ac \\U0001d11e')");
+  ASSERT_EQ_INT(cap.len[0], strlen("hello, w\xc3\xb6rld \xe2\x82\xac \xf0\x9d\x84\x9e\n"));
+  ASSERT_MEMEQ(cap.data[0], "hello, w\xc3\xb6rld \xe2\x82\xac \xf0\x9d\x84\x9e\n", cap.len[0]);
+  ASSERT_EQ_INT(cap.len[1], 0);
+
+  capture_reset(&cap);
+  EXEC(rt, "import sys; sys.stderr.write('to stderr\\n'); print('x', file=sys.stderr)");
+  ASSERT_EQ_INT(cap.len[0], 0);
+  ASSERT_STREQ(cap.data[1], "to stderr\nx\n");
+
+  /* Output of a call has arrived by the time the call returns, even without a newline. */
+  capture_reset(&cap);
+  EXEC(rt, "print('no newline', end='')");
+  ASSERT_STREQ(cap.data[0], "no newline");
+
+  /* A large write arrives whole and in order. */
+  capture_reset(&cap);
+  EXEC(rt, "print(''.join(chr(ord('a') + i % 26) for i in range(200000)), end='')");
+  ASSERT_EQ_INT(cap.len[0], 200000);
+  for (size_t i = 0; i < 200000; i++) {
+    if (cap.data[0][i] != (char)('a' + i % 26)) ASSERT(!"large output differs");
+  }
+  ASSERT_EQ_INT(cap.wrong_thread, 0);
+  capture_reset(&cap);
+  pyodide_destroy(rt);
+}
+
+TEST(stdout_callback_from_pyproxy_call) {
+  io_capture cap;
+  pyodide_t* rt = load_captured(&cap);
+  capture_reset(&cap);
+  pyproxy_t* f = RUN_PROXY(rt, "lambda s: print(s)");
+  pyodide_value_t arg = v_str("via call");
+  ASSERT_OK(pyproxy_call(f, &arg, 1, NULL));
+  ASSERT_STREQ(cap.data[0], "via call\n");
+  pyproxy_destroy(f);
+  capture_reset(&cap);
+  pyodide_destroy(rt);
+}
+
+static void* callbacks_in_thread(void* arg) {
+  io_capture* cap = arg;
+  cap->caller = pthread_self();
+  pyodide_t* rt = NULL;
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = capture_stdout;
+  c.stderr_fn = capture_stderr;
+  c.io_env = cap;
+  rt = LOAD_WITH(&c);
+  EXEC(rt, "print('from a thread')");
+  pyodide_destroy(rt);
+  return NULL;
+}
+
+TEST(stdout_callback_runs_on_calling_thread) {
+  io_capture cap;
+  memset(&cap, 0, sizeof cap);
+  pthread_t t;
+  ASSERT_EQ_INT(pthread_create(&t, NULL, callbacks_in_thread, &cap), 0);
+  ASSERT_EQ_INT(pthread_join(t, NULL), 0);
+  ASSERT_CONTAINS(cap.data[0], "from a thread\n");
+  ASSERT_EQ_INT(cap.wrong_thread, 0);
+  capture_reset(&cap);
+}
+
+/* Reads a whole file into a malloc'd NUL-terminated string. */
+static char* slurp(const char* path) {
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  size_t cap = 4096, len = 0;
+  char* buf = malloc(cap);
+  size_t n;
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len - 1 == 0) buf = realloc(buf, cap *= 2);
+  }
+  fclose(f);
+  buf[len] = '\0';
+  return buf;
+}
+
+TEST(null_callbacks_write_to_process_fds) {
+  char out_path[] = "/tmp/pyodide-native-test-out-XXXXXX";
+  char err_path[] = "/tmp/pyodide-native-test-err-XXXXXX";
+  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+  ASSERT(out_fd >= 0 && err_fd >= 0);
+  fflush(stdout);
+  fflush(stderr);
+  int saved_out = dup(1), saved_err = dup(2);
+  ASSERT(saved_out >= 0 && saved_err >= 0);
+  dup2(out_fd, 1);
+  dup2(err_fd, 2);
+
+  /* No assertions while the fds are redirected: a failure report would be lost. */
+  pyodide_t* rt = NULL;
+  pyodide_error_t* e1 = pyodide_load(NULL, &rt);
+  pyodide_error_t* e2 = NULL;
+  if (e1 == NULL) {
+    e2 = pyodide_run_python(
+        rt, "import sys\nprint('to fd 1: \\u00e9')\nsys.stderr.write('to fd 2\\n')\n",
+        PYODIDE_STRLEN, NULL, NULL);
+  }
+
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  close(out_fd);
+  close(err_fd);
+  if (e1 != NULL) harness_fail_error(__FILE__, __LINE__, "pyodide_load", e1);
+  if (e2 != NULL) harness_fail_error(__FILE__, __LINE__, "pyodide_run_python", e2);
+
+  char* out = slurp(out_path);
+  char* err = slurp(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  ASSERT_STREQ(out, "to fd 1: \xc3\xa9\n");
+  ASSERT_STREQ(err, "to fd 2\n");
+  free(out);
+  free(err);
+  pyodide_destroy(rt);
+}
+
+/* ---- mounts, limits ---- */
+
+TEST(mount_read_write_and_read_only) {
+  char dir[] = "/tmp/pyodide-native-test-mount-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/in.txt", dir);
+  FILE* f = fopen(path, "w");
+  ASSERT(f != NULL);
+  fputs("from the host\n", f);
+  fclose(f);
+
+  pyodide_mount_t mounts[2] = {{dir, "/mnt/rw", false}, {dir, "/mnt/ro", true}};
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.mounts = mounts;
+  c.nmounts = 2;
+  pyodide_t* rt = LOAD_WITH(&c);
+  ASSERT(RUN_BOOL(rt, "open('/mnt/rw/in.txt').read() == 'from the host\\n'"));
+  ASSERT(RUN_BOOL(rt, "open('/mnt/ro/in.txt').read() == 'from the host\\n'"));
+  EXEC(rt, "open('/mnt/rw/out.txt', 'w').write('from python\\n')");
+  ASSERT(RUN_BOOL(rt,
+                  "try:\n"
+                  "    open('/mnt/ro/denied.txt', 'w').write('no')\n"
+                  "    ok = False\n"
+                  "except OSError:\n"
+                  "    ok = True\n"
+                  "ok"));
+  pyodide_destroy(rt);
+
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  char* text = slurp(path);
+  ASSERT_STREQ(text, "from python\n");
+  free(text);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/denied.txt", dir);
+  ASSERT(access(path, F_OK) != 0);
+  snprintf(path, sizeof path, "%s/in.txt", dir);
+  unlink(path);
+  rmdir(dir);
+}
+
+TEST(sandbox_environment_and_files) {
+  pyodide_t* rt = LOAD();
+  ASSERT(RUN_BOOL(rt, "import os; sorted(os.environ) == ['HOME']"));
+  ASSERT(RUN_BOOL(rt, "import os; os.environ['HOME'] == '/home/pyodide'"));
+  ASSERT(RUN_BOOL(rt, "import os; not os.path.exists('/etc/passwd')"));
+  ASSERT(RUN_BOOL(rt, "import os; os.path.isdir('/home/pyodide')"));
+  EXEC(rt, "open('/home/pyodide/f.txt', 'w').write('kept')");
+  ASSERT(RUN_BOOL(rt, "open('/home/pyodide/f.txt').read() == 'kept'"));
+  pyodide_destroy(rt);
+}
+
+TEST(timeout_gives_limit_error) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.timeout_s = 0.5;
+  pyodide_t* rt = LOAD_WITH(&c);
+  pyodide_value_t v = sentinel_value();
+  ASSERT_ERROR(pyodide_run_python(rt, "while True: pass", PYODIDE_STRLEN, NULL, &v),
+               PYODIDE_ERROR_LIMIT, "LimitError");
+  ASSERT(is_sentinel(&v));
+  pyodide_destroy(rt);
+}
+
+TEST(memory_limit_is_enforced_without_crash) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.memory_limit = 64u << 20;
+  pyodide_t* rt = LOAD_WITH(&c);
+  pyodide_error_t* e =
+      pyodide_run_python(rt, "b = bytearray(512 * 1024 * 1024)", PYODIDE_STRLEN, NULL, NULL);
+  ASSERT(e != NULL);
+  pyodide_error_kind_t kind = pyodide_error_kind(e);
+  /* Either the host's limit (LIMIT) or Python's own MemoryError. */
+  if (!(kind == PYODIDE_ERROR_LIMIT ||
+        (kind == PYODIDE_ERROR_PYTHON && strcmp(pyodide_error_type(e), "MemoryError") == 0)))
+    harness_fail_error(__FILE__, __LINE__, "allocating past memory_limit", e);
+  pyodide_error_delete(e);
+  pyodide_destroy(rt);
+}
