@@ -1,0 +1,203 @@
+# shellcheck shell=bash
+# The expensive, cached part of the guest build, sourced by build-guest.sh.
+#
+# build_cpython WORK OUTP builds zlib, SQLite and CPython 3.11.2 for
+# wasm32-wasi in WORK and puts what the link and the guest's file system need
+# in OUTP:
+#   OUTP/include/              CPython's Include/ plus the build's pyconfig.h
+#   OUTP/lib/*.a               libpython3.11.a libmpdec.a libexpat.a libz.a libsqlite3.a
+#   OUTP/stdlib/python311.zip  the stdlib as .pyc (with _sysconfigdata)
+#   OUTP/stdlib/os.py          the prefix landmark
+#   OUTP/builtin-modules.txt   sys.builtin_module_names of the build
+#   OUTP/build-info.txt        versions, flags and each module's configure state
+#
+# This file's text is part of the cache key (build-guest.sh hashes it), so any
+# change here rebuilds. Uses from build-guest.sh: SDK, BUILD_PYTHON, JOBS,
+# TAR_PYTHON, TAR_ZLIB, TAR_SQLITE, GUEST_DIR, CACHE_ROOT and the helpers
+# say/run_logged/fail.
+
+# Flags for SQLite's amalgamation on WASI: no threads, no mmap, no shared
+# memory (so no WAL), no extension loading, temp files in memory (the sandbox
+# has no /tmp), dotfile locking (sqlite-wasi-init.c), plus FTS5 and the math
+# functions that Debian's build has too.
+SQLITE_WASI_CFLAGS=(
+  -O2 -include "$GUEST_DIR/sqlite-wasi/sqlite-wasi.h"
+  -D_WASI_EMULATED_GETPID
+  -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_MAX_MMAP_SIZE=0
+  -DSQLITE_OMIT_WAL -DSQLITE_TEMP_STORE=3 -DSQLITE_DEFAULT_FOREIGN_KEYS=0
+  -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_MATH_FUNCTIONS
+  -DSQLITE_EXTRA_INIT=pyodide_sqlite_wasi_init
+)
+
+# Added to CPython's Tools/wasm/config.site-wasm32-wasi.
+CONFIG_SITE_EXTRA='
+# Pyodide.Native: modules that would need libraries the reactor does not link.
+py_cv_module__crypt=n/a
+'
+
+# Modules that must end up built in (the build fails otherwise).
+REQUIRED_BUILTINS=(
+  zlib _decimal pyexpat _elementtree _md5 _sha1 _sha256 _sha512 _sha3 _blake2
+  _json _asyncio select _datetime _zoneinfo unicodedata math _struct array
+  _bisect _heapq _random _pickle _csv binascii _sqlite3 _contextvars _queue
+  _statistics
+)
+
+# Steps run by run_logged in a fresh bash (so that set -e holds inside them).
+_guest_only_dir() { # DIR PATTERN: the one directory matching PATTERN in DIR
+  local d
+  d=$(find "$1" -mindepth 1 -maxdepth 1 -type d -name "$2")
+  [[ -n "$d" && $(printf '%s\n' "$d" | wc -l) -eq 1 ]] || fail "expected one $2 directory in $1, found: ${d:-none}"
+  printf '%s\n' "$d"
+}
+_guest_build_zlib() { # ZLIB_DIR DEPS
+  cd "$1"
+  CC="$SDK/bin/clang" AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" CFLAGS="-O2" \
+    ./configure --static --prefix="$2"
+  make -j"$JOBS" libz.a
+  cp libz.a "$2/lib/"
+  cp zlib.h zconf.h "$2/include/"
+}
+_guest_sqlite_amalgamation() { # SQLITE_DIR
+  mkdir -p "$1/host"
+  cd "$1/host"
+  CC=gcc CFLAGS=-O0 ../configure --disable-tcl --disable-readline
+  make sqlite3.c sqlite3.h
+}
+_guest_build_sqlite() { # AMALGAMATION_DIR DEPS CFLAGS...
+  cd "$1"
+  local deps="$2"
+  shift 2
+  "$SDK/bin/clang" "$@" -c sqlite3.c -o sqlite3.o
+  "$SDK/bin/clang" -O2 -I. -c "$GUEST_DIR/sqlite-wasi/sqlite-wasi-init.c" -o sqlite-wasi-init.o
+  rm -f libsqlite3.a
+  "$SDK/bin/llvm-ar" rcs libsqlite3.a sqlite3.o sqlite-wasi-init.o
+  cp libsqlite3.a "$deps/lib/"
+  cp sqlite3.h sqlite3ext.h "$deps/include/"
+}
+
+build_cpython() {
+  local work="$1" outp="$2"
+  local src="$work/src" deps="$work/deps"
+  export SDK JOBS GUEST_DIR
+  export -f _guest_build_zlib _guest_sqlite_amalgamation _guest_build_sqlite
+  mkdir -p "$src" "$deps/include" "$deps/lib" "$outp/lib" "$outp/stdlib"
+
+  # --- zlib (Debian's source, static) ---------------------------------------
+  run_logged zlib-extract "extract zlib" tar -xf "$TAR_ZLIB" -C "$src"
+  local zdir
+  zdir=$(_guest_only_dir "$src" 'zlib-*')
+  run_logged zlib-build "build zlib" _guest_build_zlib "$zdir" "$deps"
+
+  # --- SQLite (Debian's source: the amalgamation is generated natively, with
+  # tclsh, then compiled for WASI) ----------------------------------------------
+  run_logged sqlite-extract "extract sqlite" tar -xf "$TAR_SQLITE" -C "$src"
+  local sdir
+  sdir=$(_guest_only_dir "$src" 'sqlite3-*')
+  run_logged sqlite-amalgamation "generate sqlite3.c" _guest_sqlite_amalgamation "$sdir"
+  run_logged sqlite-build "build sqlite" _guest_build_sqlite "$sdir/host" "$deps" "${SQLITE_WASI_CFLAGS[@]}"
+
+  # --- CPython ---------------------------------------------------------------
+  run_logged python-extract "extract CPython" tar -xf "$TAR_PYTHON" -C "$src"
+  local pdir bdir
+  pdir=$(_guest_only_dir "$src" 'Python-*')
+  # __DATE__/__TIME__ in sys.version: the release's date, not the build's.
+  SOURCE_DATE_EPOCH=$(stat -c %Y "$pdir/Include/patchlevel.h")
+  export SOURCE_DATE_EPOCH
+  bdir="$pdir/builddir/wasi"
+  mkdir -p "$bdir"
+  { cat "$pdir/Tools/wasm/config.site-wasm32-wasi"; printf '%s\n' "$CONFIG_SITE_EXTRA"; } > "$work/config.site"
+
+  local configure_args=(
+    -C --host=wasm32-unknown-wasi --build="$("$pdir/config.guess")"
+    --with-build-python="$BUILD_PYTHON" --prefix=/
+    --with-pymalloc --disable-test-modules --without-ensurepip
+    "CFLAGS=-Wno-error=int-conversion"
+    "OPT=-DNDEBUG -fwrapv -O3 -Wall"
+    "ZLIB_CFLAGS=-I$deps/include" "ZLIB_LIBS=-L$deps/lib -lz"
+    "LIBSQLITE3_CFLAGS=-I$deps/include" "LIBSQLITE3_LIBS=-L$deps/lib -lsqlite3"
+  )
+  # configure takes minutes; its cached test results (config.cache) are reused
+  # when the toolchain, the configure inputs and the flags are the same. The
+  # paths that differ from run to run ($work) are neutralized in the key, and
+  # the cached copies of the environment ("precious" variables) are dropped.
+  local seed_key seed
+  seed_key=$( {
+      printf '%s\n' "${configure_args[@]}" "${SQLITE_WASI_CFLAGS[@]}" | sed "s|$work|WORK|g"
+      cat "$work/config.site"; sha256sum "$TAR_PYTHON" | cut -d' ' -f1
+      "$SDK/bin/clang" --version | head -n1; cat "$SDK/VERSION"
+    } | sha256sum | cut -c1-24)
+  seed="$CACHE_ROOT/config-cache/$seed_key.cache"
+  if [[ -f "$seed" ]]; then
+    cp "$seed" "$bdir/config.cache"
+    say "configure (reusing cached test results)"
+  fi
+  if ! run_logged python-configure "configure CPython" --quiet-fail env -C "$bdir" \
+       CONFIG_SITE="$work/config.site" WASI_SDK_PATH="$SDK" \
+       ../../Tools/wasm/wasi-env ../../configure "${configure_args[@]}"; then
+    if [[ -f "$seed" ]]; then
+      say "configure with cached results failed; retrying from scratch"
+      rm -f "$seed" "$bdir/config.cache"
+      run_logged python-configure "configure CPython" env -C "$bdir" \
+        CONFIG_SITE="$work/config.site" WASI_SDK_PATH="$SDK" \
+        ../../Tools/wasm/wasi-env ../../configure "${configure_args[@]}"
+    else
+      show_log_tail python-configure; fail "configure CPython failed"
+    fi
+  fi
+  mkdir -p "$CACHE_ROOT/config-cache"
+  grep -v '^ac_cv_env_' "$bdir/config.cache" > "$seed.tmp.$$" && mv -f "$seed.tmp.$$" "$seed"
+
+  run_logged python-make "make CPython (make -j$JOBS)" env -C "$bdir" \
+    WASI_SDK_PATH="$SDK" ../../Tools/wasm/wasi-env make -j"$JOBS"
+
+  # --- what configure decided, and what got built in --------------------------
+  local states builtins
+  states=$(sed -n 's/^MODULE_\([A-Z0-9_]*\)_STATE=\(.*\)$/\1 \2/p' "$bdir/Makefile" | sort)
+  builtins=$(sed -n 's/^ *{"\([A-Za-z0-9_.]*\)", *[A-Za-z0-9_]*},.*$/\1/p' "$bdir/Modules/config.c" | sort -u)
+  printf '%s\n' "$builtins" > "$outp/builtin-modules.txt"
+  local m missing=()
+  for m in "${REQUIRED_BUILTINS[@]}"; do
+    grep -qx -- "$m" "$outp/builtin-modules.txt" || missing+=("$m")
+  done
+  if ((${#missing[@]})); then
+    printf '%s\n' "$states" | sed 's/^/  /' >&2
+    fail "modules not built in: ${missing[*]} (configure's module states above; logs in $LOG_DIR)"
+  fi
+
+  # --- products ---------------------------------------------------------------
+  cp "$bdir/libpython3.11.a" "$outp/lib/"
+  cp "$bdir/Modules/_decimal/libmpdec/libmpdec.a" "$bdir/Modules/expat/libexpat.a" "$outp/lib/"
+  cp "$deps/lib/libz.a" "$deps/lib/libsqlite3.a" "$outp/lib/"
+  cp -R "$pdir/Include" "$outp/include"
+  cp "$bdir/pyconfig.h" "$outp/include/"
+  cp "$pdir/Lib/os.py" "$outp/stdlib/os.py"
+
+  local sysconfigdata
+  sysconfigdata=$(find "$bdir/build" -name '_sysconfigdata_*.py' | head -n1)
+  [[ -n "$sysconfigdata" ]] || fail "the build generated no _sysconfigdata module"
+  # The module records the build's temporary paths; point them somewhere neutral.
+  mkdir -p "$work/sysconfig"
+  sed -e "s|$pdir|/build/Python-3.11.2|g" -e "s|$deps|/build/deps|g" -e "s|$SDK|/build/wasi-sdk|g" \
+    "$sysconfigdata" > "$work/sysconfig/$(basename "$sysconfigdata")"
+  run_logged stdlib-zip "compile the stdlib to python311.zip" \
+    "$BUILD_PYTHON" "$GUEST_DIR/make-stdlib-zip.py" "$pdir/Lib" "$outp/stdlib/python311.zip" \
+    "$work/sysconfig/$(basename "$sysconfigdata")"
+
+  {
+    echo "CPython: $(basename "$TAR_PYTHON") $(sha256sum "$TAR_PYTHON" | cut -d' ' -f1)"
+    echo "zlib:    $(basename "$TAR_ZLIB") $(sha256sum "$TAR_ZLIB" | cut -d' ' -f1)"
+    echo "sqlite:  $(basename "$TAR_SQLITE") $(sha256sum "$TAR_SQLITE" | cut -d' ' -f1)"
+    echo "clang:   $("$SDK/bin/clang" --version | head -n1)"
+    echo "sdk:     $(cat "$SDK/VERSION")"
+    echo "build python: $("$BUILD_PYTHON" -c 'import sys; print(sys.version.split()[0])') ($BUILD_PYTHON)"
+    echo "configure: ${configure_args[*]}" | sed "s|$work|WORK|g"
+    echo "sqlite CFLAGS: ${SQLITE_WASI_CFLAGS[*]}"
+    echo "sysconfigdata: $(basename "$sysconfigdata" .py)"
+    echo
+    echo "builtin modules: $(tr '\n' ' ' < "$outp/builtin-modules.txt")"
+    echo
+    echo "configure's module states:"
+    printf '%s\n' "$states" | sed 's/^/  /'
+  } > "$outp/build-info.txt"
+}

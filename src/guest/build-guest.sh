@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# build-guest.sh — builds the guest into out/lib/pyodide/:
+#
+#   python.wasm                CPython 3.11.2 + bridge/*.c, a wasm32-wasi reactor
+#   lib/python311.zip          the stdlib as .pyc (with the build's _sysconfigdata)
+#   lib/python3.11/os.py       the prefix landmark
+#   lib/python3.11/lib-dynload the exec-prefix landmark (empty)
+#   lib/python3.11/pyodide/    the helper package, from python/
+#
+# Everything comes from Debian: clang-19/lld-19/wasi-libc for the toolchain,
+# the orig tarballs of the python3.11, zlib and sqlite3 source packages.
+#
+# The expensive part (sources, zlib, SQLite, CPython, stdlib zip;
+# build-cpython.sh) is cached in ${PYODIDE_CACHE:-~/.cache/pyodide-native}
+# under a key hashing all of its inputs; it is built in a temporary directory
+# and renamed into place, so an interrupted build leaves no half cache. The
+# link with the bridge is redone whenever the bridge, the cached build or this
+# script changes. Verbose output goes to build/guest/logs/.
+#
+# Environment: PYODIDE_CACHE (cache root), PYODIDE_JOBS (make -j, default 2),
+# PYODIDE_BUILD_PYTHON (native Python 3.11, default /usr/bin/python3.11),
+# PYODIDE_BRIDGE_DIR (bridge sources, default src/guest/bridge),
+# PYODIDE_OUT (output root, default out/).
+set -euo pipefail
+
+GUEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$GUEST_DIR/../.." && pwd)"
+OUT_DIR="${PYODIDE_OUT:-$ROOT/out}/lib/pyodide"
+BUILD_DIR="$ROOT/build/guest"
+LOG_DIR="$BUILD_DIR/logs"
+CACHE_ROOT="${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}"
+BRIDGE_DIR="${PYODIDE_BRIDGE_DIR:-$GUEST_DIR/bridge}"
+JOBS="${PYODIDE_JOBS:-2}"
+BUILD_PYTHON="${PYODIDE_BUILD_PYTHON:-/usr/bin/python3.11}"
+LLVM=19
+
+# Debian source package -> the orig tarball used from it.
+SOURCES=(
+  "python3.11 python3.11_3.11.2.orig.tar.gz"
+  "zlib zlib_1.2.13.dfsg.orig.tar.bz2"
+  "sqlite3 sqlite3_3.40.1.orig.tar.xz"
+)
+APT_PACKAGES=(
+  "clang-$LLVM" "lld-$LLVM" "llvm-$LLVM" wasi-libc "libclang-rt-$LLVM-dev-wasm32"
+  python3.11 tcl gcc libc6-dev make dpkg-dev xz-utils bzip2
+)
+
+LINK_FLAGS=(
+  -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
+)
+LINK_LIBS=(
+  -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
+)
+
+T0=$SECONDS
+
+# --- helpers -------------------------------------------------------------------
+say() { printf '[guest] %s\n' "$*"; }
+fail() { printf '[guest] ERROR: %s\n' "$*" >&2; exit 1; }
+show_log_tail() { # NAME
+  local log="$LOG_DIR/$1.log"
+  [[ -f "$log" ]] || return 0
+  printf '[guest] ---- last lines of %s ----\n' "$log" >&2
+  tail -n 40 "$log" >&2
+  printf '[guest] ----\n' >&2
+}
+# run_logged NAME DESCRIPTION [--quiet-fail] CMD...: runs CMD (a command or an
+# exported function) in a fresh bash with set -e, output to logs/NAME.log.
+# On failure prints the log's tail and exits, or with --quiet-fail returns 1.
+run_logged() {
+  local name="$1" desc="$2" quiet=0 rc=0 start=$SECONDS
+  shift 2
+  if [[ "${1:-}" == --quiet-fail ]]; then quiet=1; shift; fi
+  mkdir -p "$LOG_DIR"
+  printf '[guest] %s ... ' "$desc"
+  bash -eo pipefail -c '"$@"' run_logged "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null || rc=$?
+  if ((rc)); then
+    if ((quiet)); then printf 'exit %d\n' "$rc"; return 1; fi
+    printf 'failed\n'
+    show_log_tail "$name"
+    fail "$desc failed (exit $rc); full log: $LOG_DIR/$name.log"
+  fi
+  printf '%d s\n' $((SECONDS - start))
+}
+sha() { sha256sum "$@" | cut -d' ' -f1; }
+size_mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", b / 1048576 }'; }
+copy_if_changed() { # SRC DST: atomic replace, only when the content differs
+  cmp -s "$1" "$2" 2>/dev/null && return 0
+  cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
+}
+write_if_changed() { # DST CONTENT
+  [[ -f "$1" && "$(cat "$1")" == "$2" ]] && return 0
+  printf '%s\n' "$2" >"$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
+}
+
+# --- tools -----------------------------------------------------------------------
+ensure_tools() {
+  "$GUEST_DIR/ensure-packages.sh" "${APT_PACKAGES[@]}"
+  local t
+  for t in "clang-$LLVM" "wasm-ld-$LLVM" "llvm-ar-$LLVM" "llvm-ranlib-$LLVM" tclsh gcc make; do
+    command -v "$t" >/dev/null 2>&1 || fail "$t not found after installing packages"
+  done
+  [[ -f /usr/include/wasm32-wasi/stdio.h && -f /usr/lib/wasm32-wasi/libc.a ]] ||
+    fail "wasi-libc is not in /usr/include/wasm32-wasi and /usr/lib/wasm32-wasi"
+  [[ -x "$BUILD_PYTHON" ]] || fail "build python $BUILD_PYTHON not found (set PYODIDE_BUILD_PYTHON)"
+  "$BUILD_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
+    fail "build python $BUILD_PYTHON is not Python 3.11"
+}
+
+# A private "SDK" so that `clang --target=wasm32-wasi` sees only wasi-libc's
+# headers, never the host's /usr/include, in the layout CPython's
+# Tools/wasm/wasi-env expects (WASI_SDK_PATH). Its path is stable, so that
+# configure's cached results stay valid.
+make_sdk() {
+  SDK="$CACHE_ROOT/sdk"
+  local sysroot="$SDK/share/wasi-sysroot" t
+  mkdir -p "$SDK/bin" "$sysroot/include" "$sysroot/lib"
+  ln -sfn /usr/include/wasm32-wasi "$sysroot/include/wasm32-wasi"
+  ln -sfn /usr/lib/wasm32-wasi "$sysroot/lib/wasm32-wasi"
+  write_if_changed "$SDK/bin/clang" "#!/bin/sh
+exec clang-$LLVM --target=wasm32-wasi --sysroot=\"$sysroot\" \"\$@\""
+  write_if_changed "$SDK/bin/clang++" "#!/bin/sh
+exec clang++-$LLVM --target=wasm32-wasi --sysroot=\"$sysroot\" \"\$@\""
+  write_if_changed "$SDK/bin/clang-cpp" "#!/bin/sh
+exec clang-$LLVM --target=wasm32-wasi --sysroot=\"$sysroot\" -E \"\$@\""
+  chmod +x "$SDK/bin/clang" "$SDK/bin/clang++" "$SDK/bin/clang-cpp"
+  for t in wasm-ld llvm-ar llvm-nm llvm-strip llvm-ranlib; do
+    ln -sfn "$(command -v "$t-$LLVM")" "$SDK/bin/$t"
+  done
+  ln -sfn "$(command -v "llvm-ranlib-$LLVM")" "$SDK/bin/ranlib"
+  local versions
+  versions=$(dpkg-query -W -f='${Package} ${Version}\n' wasi-libc "libclang-rt-$LLVM-dev-wasm32" "lld-$LLVM" 2>/dev/null ||
+    sha /usr/lib/wasm32-wasi/libc.a)
+  write_if_changed "$SDK/VERSION" "$(clang-$LLVM --version | head -n1)
+$versions"
+}
+
+# --- sources ---------------------------------------------------------------------
+have_deb_src() {
+  grep -qsE '^[[:space:]]*(Types:.*deb-src|deb-src[[:space:]])' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
+}
+add_deb_src() {
+  local as_root=()
+  ((EUID == 0)) || as_root=(sudo)
+  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+    sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      "${as_root[@]}" tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
+  else
+    sed -n 's/^deb[[:space:]]/deb-src /p' /etc/apt/sources.list |
+      "${as_root[@]}" tee /etc/apt/sources.list.d/debian-src.list >/dev/null
+  fi
+  say "added deb-src entries to apt's sources"
+}
+apt_update() {
+  local as_root=()
+  ((EUID == 0)) || as_root=(sudo)
+  run_logged apt-update "apt-get update" "${as_root[@]}" apt-get update
+}
+# The .dsc and .debian.tar.xz of a security update may 404; only the orig
+# tarball is needed, so a partly failed `apt-get source` is fine when it came.
+fetch_sources() {
+  local dir="$CACHE_ROOT/sources" entry pkg file tmp attempt
+  mkdir -p "$dir"
+  for entry in "${SOURCES[@]}"; do
+    read -r pkg file <<<"$entry"
+    [[ -f "$dir/$file" ]] && continue
+    for attempt in 1 2; do
+      tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
+      run_logged "fetch-$pkg" "apt-get source --download-only $pkg" --quiet-fail \
+        env -C "$tmp" apt-get source --download-only "$pkg" || true
+      if [[ -f "$tmp/$file" ]]; then
+        mv -f "$tmp/$file" "$dir/$file"
+        rm -rf "$tmp"
+        break
+      fi
+      rm -rf "$tmp"
+      ((attempt == 1)) || { show_log_tail "fetch-$pkg"; fail "could not download $file (source package $pkg)"; }
+      have_deb_src || add_deb_src
+      apt_update
+    done
+  done
+  TAR_PYTHON="$dir/${SOURCES[0]#* }"
+  TAR_ZLIB="$dir/${SOURCES[1]#* }"
+  TAR_SQLITE="$dir/${SOURCES[2]#* }"
+}
+
+# --- the cached CPython build --------------------------------------------------------
+# shellcheck source=build-cpython.sh
+source "$GUEST_DIR/build-cpython.sh"
+
+cache_key() {
+  {
+    echo "layout 1"
+    (cd "$GUEST_DIR" && sha256sum build-cpython.sh make-stdlib-zip.py sqlite-wasi/*)
+    sha256sum "$TAR_PYTHON" "$TAR_ZLIB" "$TAR_SQLITE" | sed 's|  .*/|  |'
+    cat "$SDK/VERSION"
+    "$BUILD_PYTHON" -c 'import sys; print("build python", sys.version)'
+  } >"$BUILD_DIR/cache-key.txt"
+  sha "$BUILD_DIR/cache-key.txt" | cut -c1-20
+}
+
+ensure_cpython() {
+  local key
+  key=$(cache_key)
+  CPYTHON="$CACHE_ROOT/cpython-$key"
+  if [[ -d "$CPYTHON" ]]; then
+    touch "$CPYTHON"
+    say "CPython build cached: $CPYTHON"
+    return 0
+  fi
+  # Leftovers of interrupted builds (their process is gone).
+  local d pid
+  for d in "$CACHE_ROOT"/tmp.cpython-*; do
+    [[ -d "$d" ]] || continue
+    pid=${d##*.}
+    kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+  done
+  say "building CPython for wasm32-wasi (cache key $key; logs in $LOG_DIR)"
+  local work="$CACHE_ROOT/tmp.cpython-$key.$$"
+  rm -rf "$work"
+  mkdir -p "$work"
+  trap "rm -rf '$work'" EXIT
+  (build_cpython "$work" "$work/out") || { rm -rf "$work"; exit 1; }
+  cp "$BUILD_DIR/cache-key.txt" "$work/out/cache-key.txt"
+  mv -T "$work/out" "$CPYTHON"
+  rm -rf "$work"
+  trap - EXIT
+  # Keep the three most recently used builds and configure caches.
+  ls -1dt "$CACHE_ROOT"/cpython-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
+  ls -1t "$CACHE_ROOT"/config-cache/*.cache 2>/dev/null | tail -n +6 | xargs -r rm -f
+}
+
+# --- the reactor ------------------------------------------------------------------------
+_guest_compile_bridge() { # OBJ_DIR CFLAGS... -- SOURCES...
+  local objdir="$1" cflags=() f
+  shift
+  while [[ "$1" != -- ]]; do cflags+=("$1"); shift; done
+  shift
+  for f in "$@"; do
+    "$SDK/bin/clang" "${cflags[@]}" -c "$f" -o "$objdir/$(basename "$f" .c).o"
+  done
+}
+
+link_reactor() {
+  local srcs=() f stamp
+  shopt -s nullglob
+  srcs=("$BRIDGE_DIR"/*.c)
+  shopt -u nullglob
+  ((${#srcs[@]})) || fail "no bridge sources in $BRIDGE_DIR"
+  stamp=$( {
+      cat "$CPYTHON/cache-key.txt"
+      sha256sum "$GUEST_DIR/build-guest.sh" "$GUEST_DIR/wasm-check.py" "$GUEST_DIR/README.md" 2>/dev/null || true
+      find "$BRIDGE_DIR" -maxdepth 1 -type f -print0 | sort -z | xargs -0 sha256sum
+    } | sha)
+  if [[ -f "$BUILD_DIR/python.wasm" && "$(cat "$BUILD_DIR/link.stamp" 2>/dev/null)" == "$stamp" ]]; then
+    say "python.wasm up to date"
+    return 0
+  fi
+  rm -f "$BUILD_DIR/link.stamp"
+  rm -rf "$BUILD_DIR/obj"
+  mkdir -p "$BUILD_DIR/obj"
+  local cflags=(-O2 -Wall -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BRIDGE_DIR")
+  local objs=()
+  for f in "${srcs[@]}"; do objs+=("$BUILD_DIR/obj/$(basename "$f" .c).o"); done
+  export SDK
+  export -f _guest_compile_bridge
+  run_logged bridge-compile "compile ${#srcs[@]} bridge sources" \
+    _guest_compile_bridge "$BUILD_DIR/obj" "${cflags[@]}" -- "${srcs[@]}"
+  if grep -q 'warning:' "$LOG_DIR/bridge-compile.log"; then
+    say "bridge warnings (full log: $LOG_DIR/bridge-compile.log):"
+    grep 'warning:' "$LOG_DIR/bridge-compile.log" | head -n 20 | sed 's/^/    /'
+  fi
+  local libs=("$CPYTHON"/lib/libpython3.11.a "$CPYTHON"/lib/libmpdec.a "$CPYTHON"/lib/libexpat.a
+    "$CPYTHON"/lib/libsqlite3.a "$CPYTHON"/lib/libz.a)
+  run_logged link "link python.wasm" \
+    "$SDK/bin/clang" "${LINK_FLAGS[@]}" -o "$BUILD_DIR/python.wasm.tmp" "${objs[@]}" "${libs[@]}" "${LINK_LIBS[@]}"
+  local readme=()
+  [[ -f "$GUEST_DIR/README.md" ]] && readme=(--readme "$GUEST_DIR/README.md")
+  run_logged wasm-check "check imports and exports" \
+    "$BUILD_PYTHON" "$GUEST_DIR/wasm-check.py" "$BUILD_DIR/python.wasm.tmp" --list "${readme[@]}"
+  mv -f "$BUILD_DIR/python.wasm.tmp" "$BUILD_DIR/python.wasm"
+  printf '%s\n' "$stamp" >"$BUILD_DIR/link.stamp"
+}
+
+# --- out/lib/pyodide -----------------------------------------------------------------------
+install_guest() {
+  mkdir -p "$OUT_DIR/lib"
+  copy_if_changed "$BUILD_DIR/python.wasm" "$OUT_DIR/python.wasm"
+  copy_if_changed "$CPYTHON/stdlib/python311.zip" "$OUT_DIR/lib/python311.zip"
+  # lib/python3.11 is small: rebuild it each time so that removed files go.
+  local new="$OUT_DIR/lib/.python3.11.new" old="$OUT_DIR/lib/.python3.11.old"
+  rm -rf "$new" "$old"
+  mkdir -p "$new"
+  if [[ -d "$GUEST_DIR/python" ]]; then
+    cp -R "$GUEST_DIR/python/." "$new/"
+    find "$new" -name __pycache__ -prune -exec rm -rf {} +
+    # .pyc beside the sources (checked against them), since /lib is read-only.
+    run_logged compile-helpers "compile the helper package" \
+      "$BUILD_PYTHON" -m compileall -q --invalidation-mode checked-hash -d /lib/python3.11 "$new"
+  fi
+  mkdir -p "$new/lib-dynload"
+  cp "$CPYTHON/stdlib/os.py" "$new/os.py"
+  if diff -rq "$new" "$OUT_DIR/lib/python3.11" >/dev/null 2>&1; then
+    rm -rf "$new" # unchanged: keep the files (and their times) as they are
+    return 0
+  fi
+  if [[ -d "$OUT_DIR/lib/python3.11" ]]; then mv "$OUT_DIR/lib/python3.11" "$old"; fi
+  mv "$new" "$OUT_DIR/lib/python3.11"
+  rm -rf "$old"
+}
+
+main() {
+  mkdir -p "$BUILD_DIR" "$LOG_DIR" "$CACHE_ROOT"
+  ensure_tools
+  # One guest build at a time per cache.
+  exec 9>"$CACHE_ROOT/.lock"
+  flock 9
+  make_sdk
+  fetch_sources
+  ensure_cpython
+  link_reactor
+  install_guest
+  say "out/lib/pyodide: python.wasm $(size_mb "$OUT_DIR/python.wasm"), lib/python311.zip $(size_mb "$OUT_DIR/lib/python311.zip") ($((SECONDS - T0)) s)"
+}
+
+main "$@"
