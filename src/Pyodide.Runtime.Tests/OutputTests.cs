@@ -1,0 +1,129 @@
+using System.Text;
+
+namespace Pyodide.Tests;
+
+/// <summary>PyodideOptions.Stdout/Stderr receive what Python writes; fresh runtimes
+/// because the handlers are per runtime.</summary>
+public sealed class OutputTests
+{
+    [Fact]
+    public void HandlersReceivePrintsExactBytes()
+    {
+        var stdout = new OutputCapture();
+        var stderr = new OutputCapture();
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = stdout.Write, Stderr = stderr.Write });
+        stdout.Clear();
+        stderr.Clear();
+
+        py.RunPython("print('héllo wörld €', '🐍', 42)");
+        Assert.Equal(Encoding.UTF8.GetBytes("héllo wörld € 🐍 42\n"), stdout.Bytes);
+        Assert.Empty(stderr.Bytes);
+
+        stdout.Clear();
+        py.RunPython("import sys\nprint('to stderr – ß', file=sys.stderr)\nsys.stderr.write('raw')");
+        Assert.Equal(Encoding.UTF8.GetBytes("to stderr – ß\nraw"), stderr.Bytes);
+        Assert.Empty(stdout.Bytes);
+
+        stderr.Clear();
+        py.RunPython("print('a', end='')\nprint('b', 'c', sep='|', end='!')");
+        Assert.Equal("ab|c!", stdout.Text);
+    }
+
+    [Fact]
+    public void LargeOutput()
+    {
+        var stdout = new OutputCapture();
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = stdout.Write, Stderr = _ => { } });
+        stdout.Clear();
+        py.RunPython("for i in range(10000):\n    print(i)");
+        string expected = string.Concat(Enumerable.Range(0, 10000).Select(i => $"{i}\n"));
+        Assert.Equal(expected, stdout.Text);
+    }
+
+    [Fact]
+    public void OutputOfAFailingCallIsDelivered()
+    {
+        var stdout = new OutputCapture();
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = stdout.Write, Stderr = _ => { } });
+        stdout.Clear();
+        Assert.Throws<PythonException>(() => py.RunPython("print('before')\n1/0"));
+        Assert.Equal("before\n", stdout.Text);
+    }
+
+    [Fact]
+    public void ThrowingHandlerDoesNotBreakTheRuntime()
+    {
+        int calls = 0;
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdout = _ => { calls++; throw new InvalidOperationException("handler failure"); },
+            Stderr = _ => throw new Exception("stderr handler failure"),
+        });
+        Expect.Long(2, py.RunPython("print('ignored')\nimport sys\nprint('x', file=sys.stderr)\n1 + 1"));
+        Assert.True(calls > 0);
+        int before = calls;
+        Expect.Long(3, py.RunPython("print('again')\n3"));
+        Assert.True(calls > before, "the handler was not called again after throwing");
+    }
+
+    [Fact]
+    public void HandlerCallingBackIntoTheRuntimeGetsInvalidOperation()
+    {
+        PyodideRuntime? py = null;
+        PyProxy? proxy = null;
+        var seen = new List<Exception>();
+        int reentered = 0;
+        void Handler(ReadOnlySpan<byte> utf8)
+        {
+            if (py == null || proxy == null || utf8.IsEmpty) return; // start-up output; print's empty end=''
+            reentered++;
+            try { py.RunPython("1"); } catch (Exception e) { seen.Add(e); }
+            try { _ = proxy.Length; } catch (Exception e) { seen.Add(e); }
+            try { _ = py.Globals["x"]; } catch (Exception e) { seen.Add(e); }
+            try { py.Dispose(); } catch (Exception e) { seen.Add(e); }
+        }
+        py = Runtimes.Load(new PyodideOptions { Stdout = Handler, Stderr = _ => { } });
+        try
+        {
+            proxy = Expect.Proxy(py.RunPython("x = [1, 2]\nx"));
+            py.RunPython("print('reenter', end='')");
+            Assert.Equal(1, reentered);
+            Assert.Equal(4, seen.Count);
+            Assert.All(seen, e => Assert.IsType<InvalidOperationException>(e));
+            // The runtime survived all of it.
+            Assert.False(py.IsDisposed);
+            Assert.Equal(2, proxy.Length);
+            Expect.Long(3, py.RunPython("sum(x)"));
+        }
+        finally
+        {
+            proxy?.Dispose();
+            py.Dispose();
+        }
+    }
+
+    [Fact]
+    public void ProxyDisposedInsideHandlerIsReleasedAfterwards()
+    {
+        PyProxy? toDispose = null;
+        PyodideRuntime? py = null;
+        py = Runtimes.Load(new PyodideOptions { Stdout = _ => toDispose?.Dispose(), Stderr = _ => { } });
+        using (py)
+        {
+            uint baseline = py.LiveHandles;
+            toDispose = Expect.Proxy(py.RunPython("object()"));
+            Assert.Equal(baseline + 1, py.LiveHandles);
+            py.RunPython("print('x')");
+            Assert.True(toDispose.IsDisposed);
+            py.RunPython("None");
+            Assert.Equal(baseline, py.LiveHandles);
+        }
+    }
+
+    [Fact]
+    public void DefaultOutputDoesNotThrow()
+    {
+        using var py = Runtimes.Load();
+        Assert.Null(py.RunPython("print('default stdout from a test')"));
+    }
+}
