@@ -1,0 +1,249 @@
+using System.Text;
+
+namespace Pyodide.Tests;
+
+/// <summary>What Python can see of the host: its own home, a read-only /lib,
+/// the mounts it was given, HOME and nothing else. Separate runtimes share nothing.</summary>
+public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<RuntimeFixture>
+{
+    private readonly PyodideRuntime _py = fixture.Runtime;
+
+    [Fact]
+    public void HomeIsTheWritableWorkingDirectory()
+    {
+        Expect.Str("/home/pyodide", _py.RunPython("import os\nos.getcwd()"));
+        Expect.Str("/home/pyodide", _py.RunPython("os.path.expanduser('~')"));
+        Expect.Str("written", _py.RunPython("""
+            with open('/home/pyodide/notes.txt', 'w', encoding='utf-8') as f:
+                f.write('written')
+            os.makedirs('/home/pyodide/sub/dir', exist_ok=True)
+            with open('sub/dir/relative.txt', 'w') as f:
+                f.write('rel')
+            open('notes.txt', encoding='utf-8').read()
+            """));
+        Assert.Equal(true, _py.RunPython("os.path.exists('/home/pyodide/sub/dir/relative.txt')"));
+    }
+
+    [Fact]
+    public void LibIsReadOnly()
+    {
+        Assert.Equal(true, _py.RunPython("import os\n'python311.zip' in os.listdir('/lib')"));
+        Expect.Str("OSError", _py.RunPython("""
+            def try_write(path):
+                try:
+                    with open(path, 'w') as f:
+                        f.write('x')
+                    return 'written'
+                except OSError as e:
+                    return 'OSError'
+            try_write('/lib/intruder.txt')
+            """));
+        Expect.Str("OSError", _py.RunPython("try_write('/lib/python3.11/os.py')"));
+        Expect.Str("OSError", _py.RunPython("""
+            def try_remove(path):
+                try:
+                    os.remove(path)
+                    return 'removed'
+                except OSError:
+                    return 'OSError'
+            try_remove('/lib/python311.zip')
+            """));
+        Assert.True(File.Exists(Path.Combine(Runtimes.AssetDir, "lib", "python311.zip")));
+        Assert.False(File.Exists(Path.Combine(Runtimes.AssetDir, "lib", "intruder.txt")));
+    }
+
+    [Fact]
+    public void RootShowsNothingOutsideTheMounts()
+    {
+        var result = _py.RunPython("""
+            import os
+            def list_root():
+                try:
+                    return ','.join(sorted(os.listdir('/')))
+                except OSError:
+                    return None
+            list_root()
+            """);
+        if (result != null)
+        {
+            var names = Assert.IsType<string>(result).Split(',', StringSplitOptions.RemoveEmptyEntries);
+            Assert.All(names, n => Assert.Contains(n, new[] { "lib", "home" }));
+        }
+    }
+
+    [Theory]
+    [InlineData("/etc/passwd")]
+    [InlineData("/proc/self/environ")]
+    [InlineData("../../etc/passwd")]
+    [InlineData("/home/pyodide/../../etc/passwd")]
+    [InlineData("/lib/../../../../etc/passwd")]
+    public void HostFilesAreUnreachable(string path)
+    {
+        Expect.Str("OSError", _py.RunPython($$"""
+            def try_read(path):
+                try:
+                    open(path, 'rb').read()
+                    return 'read'
+                except OSError:
+                    return 'OSError'
+            try_read({{Quote(path)}})
+            """));
+    }
+
+    [Fact]
+    public void EnvironmentHoldsOnlyHome()
+    {
+        Environment.SetEnvironmentVariable("PYODIDE_TEST_LEAK", "should not be visible");
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("{'HOME': '/home/pyodide'}", py.RunPython("import os\nrepr(dict(os.environ))"));
+    }
+
+    [Fact]
+    public void TwoRuntimesShareNothing()
+    {
+        using var a = Runtimes.LoadQuiet();
+        using var b = Runtimes.LoadQuiet();
+
+        a.RunPython("shared_name = 1");
+        Assert.Equal(false, b.RunPython("'shared_name' in globals()"));
+        a.Globals["via_host"] = 1;
+        Assert.False(b.Globals.Contains("via_host"));
+
+        a.RunPython("import json\njson.x = 1");
+        Assert.Equal(true, a.RunPython("hasattr(json, 'x')"));
+        Assert.Equal(false, b.RunPython("import json\nhasattr(json, 'x')"));
+
+        a.RunPython("import sys\nsys.path.append('/only/in/a')");
+        Assert.Equal(false, b.RunPython("import sys\n'/only/in/a' in sys.path"));
+
+        a.RunPython("open('only-in-a.txt', 'w').write('a')\nopen('/home/pyodide/also-a.txt', 'w').write('a')");
+        Assert.Equal(true, a.RunPython("import os\nos.path.exists('/home/pyodide/only-in-a.txt')"));
+        Assert.Equal(false, b.RunPython("import os\nos.path.exists('only-in-a.txt')"));
+        Assert.Equal(false, b.RunPython("os.path.exists('/home/pyodide/also-a.txt')"));
+        Expect.Str("", b.RunPython("','.join(os.listdir('/home/pyodide'))"));
+    }
+
+    [Fact]
+    public void FileSystemEncodingIsUtf8()
+    {
+        // As in Pyodide: UTF-8 file names and UTF-8 as the default text encoding.
+        Expect.Str("utf-8", _py.RunPython("import sys\nsys.getfilesystemencoding()"));
+        Expect.Str("ünïcødé 🐍", _py.RunPython("""
+            import os
+            with open('/home/pyodide/ünïcødé 🐍.txt', 'w') as f:
+                f.write('ünïcødé 🐍')
+            [name] = [n for n in os.listdir('/home/pyodide') if n.endswith('🐍.txt')]
+            open(name).read()
+            """));
+        Assert.Equal(new byte[] { 0xC3, 0xA9 }, Assert.IsType<byte[]>(_py.RunPython("""
+            with open('default-encoding.txt', 'w') as f:
+                f.write('\xe9')
+            open('default-encoding.txt', 'rb').read()
+            """)));
+    }
+
+    [Fact]
+    public void NonAsciiNamesOnAMount()
+    {
+        var dir = Directory.CreateTempSubdirectory("pyodide-tests-names-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "from-hóst.txt"), "host");
+            using (var py = Runtimes.Load(new PyodideOptions
+            {
+                Mounts = [new PyodideMount(dir.FullName, "/data", ReadOnly: false)],
+                Stdout = _ => { }, Stderr = _ => { },
+            }))
+            {
+                Expect.Str("host", py.RunPython("open('/data/from-hóst.txt', encoding='utf-8').read()"));
+                py.RunPython("open('/data/from-pythön-✓.txt', 'w', encoding='utf-8').write('python')");
+            }
+            Assert.Equal("python", File.ReadAllText(Path.Combine(dir.FullName, "from-pythön-✓.txt")));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Fact]
+    public void ReadOnlyMount()
+    {
+        var dir = Directory.CreateTempSubdirectory("pyodide-tests-ro-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "hello.txt"), "hi from the host – ü");
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "nested"));
+            File.WriteAllBytes(Path.Combine(dir.FullName, "nested", "data.bin"), [0, 1, 2, 0]);
+            using var py = Runtimes.Load(new PyodideOptions
+            {
+                Mounts = [new PyodideMount(dir.FullName, "/data", ReadOnly: true)],
+                Stdout = _ => { }, Stderr = _ => { },
+            });
+            Expect.Str("hi from the host – ü", py.RunPython("open('/data/hello.txt', encoding='utf-8').read()"));
+            Assert.Equal(new byte[] { 0, 1, 2, 0 }, Assert.IsType<byte[]>(py.RunPython("open('/data/nested/data.bin', 'rb').read()")));
+            Expect.Str("hello.txt,nested", py.RunPython("import os\n','.join(sorted(os.listdir('/data')))"));
+
+            Expect.Str("OSError", py.RunPython("""
+                def attempt(action):
+                    try:
+                        action()
+                        return 'done'
+                    except OSError:
+                        return 'OSError'
+                attempt(lambda: open('/data/new.txt', 'w').write('x'))
+                """));
+            Expect.Str("OSError", py.RunPython("attempt(lambda: open('/data/hello.txt', 'a').write('x'))"));
+            Expect.Str("OSError", py.RunPython("attempt(lambda: os.remove('/data/hello.txt'))"));
+            Expect.Str("OSError", py.RunPython("attempt(lambda: os.mkdir('/data/newdir'))"));
+            Expect.Str("OSError", py.RunPython("attempt(lambda: open('/data/../../etc/passwd').read())"));
+
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "new.txt")));
+            Assert.Equal("hi from the host – ü", File.ReadAllText(Path.Combine(dir.FullName, "hello.txt")));
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "newdir")));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Fact]
+    public void ReadWriteMount()
+    {
+        var dir = Directory.CreateTempSubdirectory("pyodide-tests-rw-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "existing.txt"), "old");
+            using (var py = Runtimes.Load(new PyodideOptions
+            {
+                Mounts = [new PyodideMount(dir.FullName, "/mnt/work", ReadOnly: false)],
+                Stdout = _ => { }, Stderr = _ => { },
+            }))
+            {
+                Expect.Str("old", py.RunPython("open('/mnt/work/existing.txt').read()"));
+                py.RunPython("""
+                    import os
+                    with open('/mnt/work/from-python.txt', 'w', encoding='utf-8') as f:
+                        f.write('written by Python – ✓')
+                    os.makedirs('/mnt/work/sub', exist_ok=True)
+                    with open('/mnt/work/sub/bytes.bin', 'wb') as f:
+                        f.write(bytes(range(256)))
+                    with open('/mnt/work/existing.txt', 'a') as f:
+                        f.write('+new')
+                    """);
+            }
+            Assert.Equal("written by Python – ✓", File.ReadAllText(Path.Combine(dir.FullName, "from-python.txt"), Encoding.UTF8));
+            Assert.Equal(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(), File.ReadAllBytes(Path.Combine(dir.FullName, "sub", "bytes.bin")));
+            Assert.Equal("old+new", File.ReadAllText(Path.Combine(dir.FullName, "existing.txt")));
+            // The mount is the host's directory: disposing the runtime leaves it alone.
+            Assert.True(Directory.Exists(dir.FullName));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    private static string Quote(string s) => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
+}

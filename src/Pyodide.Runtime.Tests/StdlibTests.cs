@@ -1,0 +1,65 @@
+namespace Pyodide.Tests;
+
+/// <summary>The standard library from the stdlib zip, including the C extension
+/// modules built into python.wasm.</summary>
+public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeFixture>
+{
+    private readonly PyodideRuntime _py = fixture.Runtime;
+
+    [Fact]
+    public void Version()
+    {
+        Expect.Str("3.11.2", _py.RunPython("import sys\n'.'.join(map(str, sys.version_info[:3]))"));
+        Assert.StartsWith("3.11.2", Assert.IsType<string>(_py.RunPython("sys.version")));
+        Expect.Str("wasi", _py.RunPython("sys.platform"));
+    }
+
+    [Theory]
+    [InlineData("json", "import json\njson.dumps({'b': [1, 2.5, None, True], 'a': '\\xe9'}, sort_keys=True)", "{\"a\": \"\\u00e9\", \"b\": [1, 2.5, null, true]}")]
+    [InlineData("json-loads", "import json\nrepr(json.loads('{\"x\": [1, {\"y\": null}]}'))", "{'x': [1, {'y': None}]}")]
+    [InlineData("re", "import re\nre.sub(r'(\\d+)', lambda m: str(int(m.group(1)) * 2), 'a1b22c333')", "a2b44c666")]
+    [InlineData("math", "import math\nrepr((math.factorial(20), math.sqrt(2), math.gcd(84, 36)))", "(2432902008176640000, 1.4142135623730951, 12)")]
+    [InlineData("decimal", "from decimal import Decimal\nstr(Decimal(1) / Decimal(7))", "0.1428571428571428571428571429")]
+    [InlineData("datetime", "import datetime\nf'{(datetime.date(2024, 3, 1) - datetime.date(2024, 2, 1)).days} {datetime.datetime(2020, 1, 2, 3, 4, 5).isoformat()}'", "29 2020-01-02T03:04:05")]
+    [InlineData("zlib", "import zlib\ndata = b'hello world' * 100\nf'{zlib.crc32(b\"hello world\")} {zlib.decompress(zlib.compress(data)) == data} {len(zlib.compress(data)) < len(data)}'", "222957957 True True")]
+    [InlineData("sqlite3", "import sqlite3\ndb = sqlite3.connect(':memory:')\ndb.execute('create table t (x integer, s text)')\ndb.executemany('insert into t values (?, ?)', [(i, str(i)) for i in range(10)])\nrepr(db.execute('select sum(x), group_concat(s, \"\") from t').fetchone())", "(45, '0123456789')")]
+    [InlineData("hashlib", "import hashlib\nhashlib.sha256(b'abc').hexdigest() + ' ' + hashlib.md5(b'').hexdigest()", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad d41d8cd98f00b204e9800998ecf8427e")]
+    [InlineData("collections", "import collections\nrepr(collections.Counter('abracadabra').most_common(2))", "[('a', 5), ('b', 2)]")]
+    [InlineData("itertools", "import itertools\n''.join(map(''.join, itertools.combinations('abcd', 2)))", "abacadbcbdcd")]
+    [InlineData("unicodedata", "import unicodedata\nunicodedata.name('\\xe9') + ' ' + str(len(unicodedata.normalize('NFD', '\\xe9')))", "LATIN SMALL LETTER E WITH ACUTE 2")]
+    public void Module(string name, string code, string expected)
+    {
+        Assert.NotNull(name);
+        Expect.Str(expected, _py.RunPython(code));
+    }
+
+    [Fact]
+    public void SqliteStoresNonAsciiAndBlobs()
+    {
+        Expect.Str("ünï🐍|b'\\x00\\x01'", _py.RunPython("""
+            import sqlite3
+            con = sqlite3.connect(':memory:')
+            con.execute('create table t (s text, b blob)')
+            con.execute('insert into t values (?, ?)', ('ünï🐍', b'\x00\x01'))
+            s, b = con.execute('select s, b from t').fetchone()
+            f'{s}|{b!r}'
+            """));
+    }
+
+    [Fact]
+    public void ImportErrorForMissingModule()
+    {
+        var e = Assert.Throws<PythonException>(() => _py.RunPython("import no_such_module_xyz"));
+        Assert.Equal("ModuleNotFoundError", e.PythonType);
+    }
+
+    [Fact]
+    public void HelperPackageIsImportable()
+    {
+        Expect.Long(3, _py.RunPython("import pyodide\npyodide.eval_code('1 + 2', {})"));
+        using var names = Expect.Proxy(_py.RunPython("pyodide.find_imports('import a.b\\nfrom c import d\\nimport a')"));
+        Assert.Equal(2, names.Length);
+        Expect.Str("a", names[0]);
+        Expect.Str("c", names[1]);
+    }
+}
