@@ -1,0 +1,124 @@
+namespace Pyodide.Tests;
+
+/// <summary>Python code must not be able to kill its runtime by ordinary means,
+/// and a runtime that does die (a wasm trap) must say so and stay dead safely.
+/// Fresh runtimes: these tests may kill theirs.</summary>
+public sealed class RobustnessTests
+{
+    [Fact]
+    public void PurePythonRecursionRaisesRecursionError()
+    {
+        using var py = Runtimes.LoadQuiet();
+        var e = Assert.Throws<PythonException>(() => py.RunPython("def down(n):\n    return down(n + 1)\ndown(0)"));
+        Assert.Equal("RecursionError", e.PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
+    [Fact]
+    public void RecursionThroughBuiltinsRaisesRecursionError()
+    {
+        // At the default recursion limit, recursion that passes through C code
+        // (map, list) must end in RecursionError, as in CPython and Pyodide,
+        // not in a trap that kills the runtime.
+        using var py = Runtimes.LoadQuiet();
+        var e = Assert.Throws<PythonException>(() => py.RunPython("def down(n):\n    return list(map(down, [n + 1]))\ndown(0)"));
+        Assert.Equal("RecursionError", e.PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
+    [Fact]
+    public void RecursionThroughReprRaisesRecursionError()
+    {
+        using var py = Runtimes.LoadQuiet();
+        var e = Assert.Throws<PythonException>(() => py.RunPython("""
+            class Node:
+                def __init__(self, depth):
+                    self.depth = depth
+                def __repr__(self):
+                    return repr(Node(self.depth + 1))
+            repr(Node(0))
+            """));
+        Assert.Equal("RecursionError", e.PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
+    [Fact]
+    public void DeadRuntimeStaysDeadSafely()
+    {
+        var py = Runtimes.LoadQuiet();
+        var proxy = Expect.Proxy(py.RunPython("[1, 2, 3]"));
+        // Lifting the recursion limit lets C-level recursion exhaust the wasm stack.
+        var error = Assert.ThrowsAny<PyodideException>(() => py.RunPython("""
+            import sys
+            sys.setrecursionlimit(10**6)
+            def down(n):
+                return list(map(down, [n + 1]))
+            down(0)
+            """));
+        if (error is PythonException python)
+        {
+            // Also acceptable: the interpreter noticed in time.
+            Assert.Equal("RecursionError", python.PythonType);
+            Assert.Equal(3, proxy.Length);
+            py.Dispose();
+            return;
+        }
+
+        Assert.Equal(PyodideErrorKind.Fatal, error.Kind);
+        Assert.Contains("call stack exhausted", error.Message); // the trap's cause, not just "error while executing"
+        Assert.False(py.IsDisposed);
+
+        var again = Assert.ThrowsAny<PyodideException>(() => py.RunPython("1"));
+        Assert.Equal(PyodideErrorKind.Fatal, again.Kind);
+        Assert.Contains("dead", again.Message);
+        Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => proxy.Length).Kind);
+        Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => proxy[0]).Kind);
+        Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => py.Globals).Kind);
+        proxy.Dispose(); // harmless
+        py.Dispose();
+        Assert.True(py.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => py.RunPython("1"));
+    }
+
+    [Fact]
+    public void StdinIsEmptyAndNeverBlocks()
+    {
+        using var py = Runtimes.LoadQuiet();
+        var e = Assert.Throws<PythonException>(() => py.RunPython("input()"));
+        Assert.Equal("EOFError", e.PythonType);
+        Expect.Str("", py.RunPython("import sys\nsys.stdin.read()"));
+    }
+
+    [Fact]
+    public void UnsupportedOsFeaturesAreExceptions()
+    {
+        using var py = Runtimes.LoadQuiet();
+        Assert.Equal("OSError", Assert.Throws<PythonException>(() => py.RunPython("import subprocess\nsubprocess.run(['ls'])")).PythonType);
+        Assert.Equal("RuntimeError", Assert.Throws<PythonException>(() => py.RunPython("import threading\nthreading.Thread(target=print).start()")).PythonType);
+        Assert.Equal("OSError", Assert.Throws<PythonException>(() => py.RunPython("import socket\nsocket.socket()")).PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
+    [Fact]
+    public void ClockAndRandomnessWork()
+    {
+        using var py = Runtimes.LoadQuiet();
+        double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        double guestNow = Assert.IsType<double>(py.RunPython("import time\ntime.time()"));
+        Assert.InRange(guestNow, now - 60, now + 60);
+        double slept = Assert.IsType<double>(py.RunPython("t = time.monotonic()\ntime.sleep(0.05)\ntime.monotonic() - t"));
+        Assert.InRange(slept, 0.045, 5);
+        var a = Assert.IsType<byte[]>(py.RunPython("import os\nos.urandom(32)"));
+        var b = Assert.IsType<byte[]>(py.RunPython("os.urandom(32)"));
+        Assert.Equal(32, a.Length);
+        Assert.NotEqual(a, b);
+    }
+
+    [Fact]
+    public void MemoryLimitTooSmallToStartIsALimitError()
+    {
+        Runtimes.RequireAssets();
+        var e = Assert.ThrowsAny<PyodideException>(() => PyodideRuntime.Load(new PyodideOptions { MemoryLimit = 1 << 20 }));
+        Assert.Equal(PyodideErrorKind.Limit, e.Kind);
+    }
+}
