@@ -1,0 +1,309 @@
+#Requires -Version 7.0
+<#
+.SYNOPSIS
+  build.ps1 - builds Pyodide.Native and runs its tests on Windows (x64).
+  The Windows counterpart of build.sh: same subcommands, same steps; keep the two in step.
+
+.DESCRIPTION
+  .\build.ps1 [build]  deps -> guest -> managed -> native -> header check
+  .\build.ps1 run      build, then run src\pyodide-run\sample.py with out\bin\pyodide-run.exe
+  .\build.ps1 test     build, then every test suite; the last line is "N passed, N failed"
+  .\build.ps1 clean    remove out\ and build\ (the guest cache stays)
+
+  Products: out\bin\pyodide.dll + wasmtime.dll (beside the programs that use
+  them, where Windows looks for DLLs), out\lib\pyodide.lib (import library),
+  out\lib\pyodide\ (python.wasm and the stdlib) and its copy out\bin\pyodide\
+  (the runtime finds its assets in a pyodide\ folder beside the library),
+  out\include\pyodide.h, out\bin\pyodide-run.exe.
+
+  The guest (python.wasm) is built by src/guest/build-guest.sh, which needs
+  Debian's clang-19/wasi-libc and source packages: on Windows it runs in WSL
+  (a Debian 12 distribution), through `wsl bash`. Its output is
+  platform-independent, so instead a guest built elsewhere can be put in
+  out\lib\pyodide and the step skipped with $env:PYODIDE_SKIP_GUEST = "1".
+
+  Run from a "Developer PowerShell for VS": NativeAOT links with MSVC, and
+  lib.exe makes the import library.
+#>
+param([string]$Command = "build")
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = "Stop"
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root "out"
+$Build = Join-Path $Root "build"
+$Logs = Join-Path $Build "logs"
+$Rid = "win-x64"
+$Config = "Release"
+$Sln = Join-Path $Root "Pyodide.Native.sln"
+$DotnetMin = 10
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"
+$env:DOTNET_NOLOGO = "1"
+Set-Location $Root
+
+function Say([string]$Message) { Write-Host "[build] $Message" }
+function Fail([string]$Message) { Write-Host "[build] ERROR: $Message" -ForegroundColor Red; exit 1 }
+
+# Logged NAME DESCRIPTION { script }: runs the script block with its output in
+# build\logs\NAME.log; on failure prints the log's tail and stops.
+function Logged([string]$Name, [string]$Description, [scriptblock]$Action) {
+  New-Item -ItemType Directory -Force -Path $Logs | Out-Null
+  $log = Join-Path $Logs "$Name.log"
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Write-Host -NoNewline "[build] $Description ... "
+  $global:LASTEXITCODE = 0
+  try {
+    & $Action *> $log
+    $rc = $global:LASTEXITCODE
+  } catch {
+    $_ | Out-File -Append $log
+    $rc = 1
+  }
+  if ($rc -ne 0) {
+    Write-Host "failed"
+    Write-Host "[build] ---- last lines of $log ----"
+    Get-Content $log -Tail 60 | Write-Host
+    Fail "$Description failed (exit $rc); full log: $log"
+  }
+  Write-Host ("{0} s" -f [int]$sw.Elapsed.TotalSeconds)
+}
+
+function Copy-IfChanged([string]$Source, [string]$Destination) {
+  if ((Test-Path $Destination) -and
+      ((Get-FileHash $Source).Hash -eq (Get-FileHash $Destination).Hash)) { return }
+  Copy-Item -Force $Source $Destination
+}
+
+# --- steps -------------------------------------------------------------------------
+function Step-Deps {
+  if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
+    Fail "the .NET SDK is not installed: install .NET $DotnetMin or newer (https://dot.net)"
+  }
+  $version = (& dotnet --version).Trim()
+  if ([int]($version.Split(".")[0]) -lt $DotnetMin) { Fail ".NET SDK $version found, $DotnetMin or newer is needed" }
+  foreach ($tool in "cmake", "ctest") {
+    if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { Fail "$tool not found: install CMake" }
+  }
+  if (-not (Get-Command lib.exe -ErrorAction SilentlyContinue)) {
+    Fail "lib.exe not found: run from a Developer PowerShell for Visual Studio (C++ build tools)"
+  }
+  if ($env:PYODIDE_SKIP_GUEST -ne "1" -and -not (Get-Command wsl -ErrorAction SilentlyContinue)) {
+    Fail "WSL not found: the guest build needs WSL with Debian 12 (or set PYODIDE_SKIP_GUEST=1 with a prebuilt out\lib\pyodide)"
+  }
+}
+
+function Step-Guest {
+  if ($env:PYODIDE_SKIP_GUEST -eq "1") {
+    if (-not (Test-Path (Join-Path $Out "lib\pyodide\python.wasm"))) {
+      Fail "PYODIDE_SKIP_GUEST=1 but out\lib\pyodide\python.wasm is missing"
+    }
+    Say "guest: using the prebuilt out\lib\pyodide"
+    return
+  }
+  # build-guest.sh installs its Debian packages itself (apt, as root or sudo).
+  $wslRoot = (& wsl wslpath -a ($Root -replace "\\", "/")).Trim()
+  & wsl bash -c "cd '$wslRoot' && ./src/guest/build-guest.sh"
+  if ($LASTEXITCODE -ne 0) { Fail "the guest build (src/guest/build-guest.sh in WSL) failed" }
+}
+
+# Every project under src\ and bench\ belongs to the solution: add the missing ones.
+function Step-Solution {
+  if (-not (Test-Path $Sln)) {
+    Logged "sln-new" "create Pyodide.Native.sln" { dotnet new sln --format sln -n Pyodide.Native -o $Root }
+  }
+  $listed = (& dotnet sln $Sln list) | ForEach-Object { $_.Trim() -replace "\\", "/" }
+  $projects = foreach ($dir in "src", "bench") {
+    if (Test-Path (Join-Path $Root $dir)) {
+      Get-ChildItem -Recurse -Filter *.csproj (Join-Path $Root $dir) |
+        Where-Object { $_.FullName -notmatch "[\\/](bin|obj)[\\/]" }
+    }
+  }
+  foreach ($p in ($projects | Sort-Object FullName)) {
+    $rel = [IO.Path]::GetRelativePath($Root, $p.FullName) -replace "\\", "/"
+    if ($listed -notcontains $rel) {
+      Logged "sln-add" "add $rel to Pyodide.Native.sln" { dotnet sln $Sln add $rel }
+    }
+  }
+}
+
+function Step-Managed {
+  $proj = Join-Path $Root "src\Pyodide.Native\Pyodide.Native.csproj"
+  $pub = Join-Path $Build "native-publish"
+  if (-not (Test-Path $proj)) { Fail "$proj not found" }
+  Logged "managed" "dotnet publish Pyodide.Native (NativeAOT, $Rid)" {
+    dotnet publish $proj -c $Config -r $Rid -o $pub --nologo
+  }
+  $dll = Join-Path $pub "Pyodide.Native.dll"
+  $wasmtime = Join-Path $pub "wasmtime.dll"
+  foreach ($f in $dll, $wasmtime) { if (-not (Test-Path $f)) { Fail "the publish produced no $f" } }
+  foreach ($d in "bin", "lib", "include") { New-Item -ItemType Directory -Force -Path (Join-Path $Out $d) | Out-Null }
+  Copy-IfChanged $dll (Join-Path $Out "bin\pyodide.dll")
+  Copy-IfChanged $wasmtime (Join-Path $Out "bin\wasmtime.dll")
+  Copy-IfChanged (Join-Path $Root "include\pyodide.h") (Join-Path $Out "include\pyodide.h")
+  # The runtime looks for its assets in a pyodide\ folder beside the library:
+  # on Windows the DLL lives in bin\, so the guest goes there too.
+  $assets = Join-Path $Out "bin\pyodide"
+  if (Test-Path $assets) { Remove-Item -Recurse -Force $assets }
+  Copy-Item -Recurse (Join-Path $Out "lib\pyodide") $assets
+  # The import library NativeAOT writes names Pyodide.Native.dll; make one for
+  # pyodide.dll from the exports the header declares (the header check below
+  # proves they are exactly the DLL's).
+  $def = Join-Path $Build "pyodide.def"
+  (@("LIBRARY pyodide", "EXPORTS") + (Get-DeclaredFunctions | ForEach-Object { "  $_" })) |
+    Set-Content -Encoding ascii $def
+  Logged "implib" "import library out\lib\pyodide.lib" {
+    lib.exe /nologo /machine:x64 "/def:$def" ("/out:" + (Join-Path $Out "lib\pyodide.lib"))
+  }
+}
+
+function Build-CMakeProject([string]$Name, [string]$Source) {
+  $dir = Join-Path $Build "cmake\$Name"
+  Logged "cmake-$Name" "cmake $Name" {
+    cmake -S $Source -B $dir "-DPYODIDE_ROOT=$Out" "-DPYODIDE_INCLUDE=$(Join-Path $Root 'include')"
+    if ($LASTEXITCODE -eq 0) { cmake --build $dir --config $Config --parallel 2 }
+  }
+}
+
+function Step-Native {
+  $runSrc = Join-Path $Root "src\pyodide-run"
+  if (-not (Test-Path (Join-Path $runSrc "CMakeLists.txt"))) { Fail "src\pyodide-run\CMakeLists.txt not found" }
+  Build-CMakeProject "pyodide-run" $runSrc
+  Logged "install-pyodide-run" "install out\bin\pyodide-run.exe" {
+    cmake --install (Join-Path $Build "cmake\pyodide-run") --config $Config --prefix $Out
+  }
+  if (-not (Test-Path (Join-Path $Out "bin\pyodide-run.exe"))) { Fail "out\bin\pyodide-run.exe was not installed" }
+  if (Test-Path (Join-Path $Root "native-tests\CMakeLists.txt")) {
+    Build-CMakeProject "native-tests" (Join-Path $Root "native-tests")
+  } else {
+    Say "no native-tests\CMakeLists.txt: skipped"
+  }
+}
+
+# The pyodide_/pyproxy_/pybuffer_ functions include\pyodide.h declares
+# (the same parsing as build.sh's header check).
+function Get-DeclaredFunctions {
+  $text = Get-Content -Raw (Join-Path $Root "include\pyodide.h")
+  $text = [regex]::Replace($text, "/\*.*?\*/", " ", "Singleline")
+  $text = [regex]::Replace($text, "//[^\n]*", " ")
+  $text = [regex]::Replace($text, "(?m)^\s*#[^\n]*(\\\n[^\n]*)*", " ")
+  $names = foreach ($m in [regex]::Matches($text, "\b((?:pyodide|pyproxy|pybuffer)_[A-Za-z0-9_]*)\s*\(")) {
+    $before = $text.Substring(0, $m.Index).TrimEnd()
+    if ($before.EndsWith("(*") -or $before.EndsWith("*)") -or $before.EndsWith("typedef")) { continue }
+    $m.Groups[1].Value
+  }
+  $names | Sort-Object -Unique
+}
+
+function Step-CheckHeader {
+  $declared = @(Get-DeclaredFunctions)
+  $dumpbin = & dumpbin.exe /nologo /exports (Join-Path $Out "bin\pyodide.dll")
+  $exported = @($dumpbin | ForEach-Object {
+      if ($_ -match "^\s+\d+\s+[0-9A-Fa-f]+\s+[0-9A-Fa-f]+\s+((?:pyodide|pyproxy|pybuffer)_\w*)") { $Matches[1] }
+    } | Sort-Object -Unique)
+  $diff = Compare-Object $declared $exported
+  if ($diff) {
+    Say "include\pyodide.h and pyodide.dll disagree:"
+    foreach ($d in $diff) {
+      if ($d.SideIndicator -eq "<=") { Write-Host "  declared in pyodide.h, not exported: $($d.InputObject)" }
+      else { Write-Host "  exported, not declared in pyodide.h: $($d.InputObject)" }
+    }
+    Fail "header check failed"
+  }
+  Say "header check: $($exported.Count) functions, pyodide.h matches pyodide.dll"
+}
+
+function Invoke-Build {
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Step-Deps
+  Step-Guest
+  Step-Solution
+  Step-Managed
+  Step-Native
+  Step-CheckHeader
+  Say ("build done in {0} s" -f [int]$sw.Elapsed.TotalSeconds)
+}
+
+# --- test ----------------------------------------------------------------------------
+$script:Passed = 0
+$script:Failed = 0
+$script:Broken = @()
+
+function Test-Dotnet {
+  $results = Join-Path $Build "test-results\dotnet"
+  if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+  New-Item -ItemType Directory -Force -Path $results, $Logs | Out-Null
+  $log = Join-Path $Logs "test-dotnet.log"
+  Write-Host -NoNewline "[test] dotnet test Pyodide.Native.sln ... "
+  & dotnet test $Sln -c $Config --nologo --logger trx --logger "console;verbosity=normal" --results-directory $results *> $log
+  $rc = $LASTEXITCODE
+  $passed = 0; $failed = 0
+  foreach ($trx in Get-ChildItem -Recurse -Filter *.trx $results) {
+    $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
+    $passed += [int]$counters.passed
+    $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+  }
+  Write-Host "$passed passed, $failed failed"
+  $script:Passed += $passed; $script:Failed += $failed
+  if ($rc -ne 0) {
+    if ($failed -eq 0) { $script:Broken += "dotnet test (exit $rc, no failed test recorded)" }
+    Select-String -Path $log -Pattern "^\s+Failed |error [A-Z]+[0-9]+:" -Context 0, 20 | ForEach-Object { $_.ToString() } |
+      Select-Object -First 200 | Write-Host
+    Say "full output: $log"
+  }
+}
+
+function Test-CTest {
+  $dir = Join-Path $Build "cmake\native-tests"
+  if (-not (Test-Path (Join-Path $dir "CTestTestfile.cmake"))) {
+    Say "no native tests built (build\cmake\native-tests): 0 tests"
+    return
+  }
+  $log = Join-Path $Logs "test-ctest.log"
+  Write-Host -NoNewline "[test] ctest native-tests ... "
+  & ctest --test-dir $dir -C $Config --output-on-failure --no-tests=ignore *> $log
+  $rc = $LASTEXITCODE
+  $passed = 0; $failed = 0
+  $summary = Select-String -Path $log -Pattern "(\d+) tests? failed out of (\d+)" | Select-Object -Last 1
+  if ($summary) {
+    $failed = [int]$summary.Matches[0].Groups[1].Value
+    $passed = [int]$summary.Matches[0].Groups[2].Value - $failed
+  }
+  Write-Host "$passed passed, $failed failed"
+  $script:Passed += $passed; $script:Failed += $failed
+  if ($rc -ne 0) {
+    if ($failed -eq 0) { $script:Broken += "ctest (exit $rc, no failed test recorded)" }
+    Get-Content $log | Select-String -Pattern "\*\*\*|The following tests FAILED" -Context 0, 30 |
+      ForEach-Object { $_.ToString() } | Select-Object -First 300 | Write-Host
+    Say "full output: $log"
+  }
+}
+
+function Invoke-Test {
+  Invoke-Build
+  Test-Dotnet
+  Test-CTest
+  foreach ($b in $script:Broken) { Say "suite could not run: $b" }
+  Write-Output "$($script:Passed) passed, $($script:Failed) failed"
+  if ($script:Failed -ne 0 -or $script:Broken.Count -ne 0) { exit 1 }
+}
+
+function Invoke-Run {
+  Invoke-Build
+  Say "out\bin\pyodide-run.exe src\pyodide-run\sample.py"
+  & (Join-Path $Out "bin\pyodide-run.exe") (Join-Path $Root "src\pyodide-run\sample.py")
+  exit $LASTEXITCODE
+}
+
+function Invoke-Clean {
+  foreach ($d in $Out, $Build) { if (Test-Path $d) { Remove-Item -Recurse -Force $d } }
+  Say "removed out\ and build\"
+}
+
+switch ($Command) {
+  "build" { Invoke-Build }
+  "run" { Invoke-Run }
+  "test" { Invoke-Test }
+  "clean" { Invoke-Clean }
+  default { Fail "unknown command '$Command' (build, run, test, clean)" }
+}

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# build.sh — builds Pyodide.Native and runs its tests (Linux, x64).
+#
+#   ./build.sh [build]  deps → guest → managed → native → header check
+#   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
+#   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
+#   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
+#
+# Products (see shared DESIGN.md): out/lib/libpyodide.so + libwasmtime.so,
+# out/lib/pyodide/ (python.wasm, stdlib), out/include/pyodide.h,
+# out/bin/pyodide-run. Logs of each step go to build/logs/.
+# build.ps1 is the Windows counterpart: keep the two in step.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+OUT="$ROOT/out"
+BUILD="$ROOT/build"
+LOGS="$BUILD/logs"
+RID=linux-x64
+CONFIG=Release
+SLN="$ROOT/Pyodide.Native.sln"
+DOTNET_MIN=10
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages: the guest toolchain (build-guest.sh checks its own part
+# again), the native C programs and the header check.
+APT_PACKAGES=(
+  clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32
+  python3 python3.11 tcl dpkg-dev xz-utils bzip2
+  cmake gcc libc6-dev make binutils zip unzip
+)
+
+say() { printf '[build] %s\n' "$*"; }
+fail() { printf '[build] ERROR: %s\n' "$*" >&2; exit 1; }
+# logged NAME DESCRIPTION CMD...: runs CMD with its output in build/logs/NAME.log;
+# on failure prints the log's tail and exits.
+logged() {
+  local name="$1" desc="$2" rc=0 start=$SECONDS
+  shift 2
+  mkdir -p "$LOGS"
+  printf '[build] %s ... ' "$desc"
+  "$@" >"$LOGS/$name.log" 2>&1 </dev/null || rc=$?
+  if ((rc)); then
+    printf 'failed\n'
+    printf '[build] ---- last lines of %s ----\n' "$LOGS/$name.log" >&2
+    tail -n 60 "$LOGS/$name.log" >&2
+    fail "$desc failed (exit $rc); full log: $LOGS/$name.log"
+  fi
+  printf '%d s\n' $((SECONDS - start))
+}
+copy_if_changed() { # SRC DST
+  cmp -s "$1" "$2" 2>/dev/null && return 0
+  cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
+}
+
+# --- steps -------------------------------------------------------------------------
+step_deps() {
+  "$ROOT/src/guest/ensure-packages.sh" "${APT_PACKAGES[@]}"
+  command -v dotnet >/dev/null 2>&1 ||
+    fail "the .NET SDK is not installed: install .NET $DOTNET_MIN or newer (https://dot.net)"
+  local version
+  version=$(dotnet --version 2>/dev/null) || fail "'dotnet --version' failed: is a .NET SDK installed?"
+  ((${version%%.*} >= DOTNET_MIN)) || fail ".NET SDK $version found, $DOTNET_MIN or newer is needed"
+}
+
+step_guest() {
+  "$ROOT/src/guest/build-guest.sh"
+}
+
+# Every project under src/ and bench/ belongs to the solution: add the missing ones.
+step_solution() {
+  if [[ ! -f "$SLN" ]]; then
+    logged sln-new "create Pyodide.Native.sln" dotnet new sln --format sln -n Pyodide.Native -o "$ROOT"
+  fi
+  local listed proj rel
+  listed=$(dotnet sln "$SLN" list 2>/dev/null | tr '\\' '/')
+  while IFS= read -r proj; do
+    rel=${proj#"$ROOT"/}
+    if ! grep -qxF "$rel" <<<"$listed"; then
+      logged sln-add "add $rel to Pyodide.Native.sln" dotnet sln "$SLN" add "$rel"
+    fi
+  done < <(find "$ROOT/src" "$ROOT/bench" -name '*.csproj' -not -path '*/bin/*' -not -path '*/obj/*' 2>/dev/null | sort)
+}
+
+step_managed() {
+  local proj="$ROOT/src/Pyodide.Native/Pyodide.Native.csproj" pub="$BUILD/native-publish"
+  [[ -f "$proj" ]] || fail "$proj not found"
+  logged managed "dotnet publish Pyodide.Native (NativeAOT, $RID)" \
+    dotnet publish "$proj" -c "$CONFIG" -r "$RID" -o "$pub" --nologo
+  [[ -f "$pub/Pyodide.Native.so" ]] || fail "the publish produced no Pyodide.Native.so (in $pub)"
+  [[ -f "$pub/libwasmtime.so" ]] || fail "the publish produced no libwasmtime.so (in $pub)"
+  mkdir -p "$OUT/lib" "$OUT/include"
+  copy_if_changed "$pub/Pyodide.Native.so" "$OUT/lib/libpyodide.so"
+  copy_if_changed "$pub/libwasmtime.so" "$OUT/lib/libwasmtime.so"
+  copy_if_changed "$ROOT/include/pyodide.h" "$OUT/include/pyodide.h"
+}
+
+cmake_project() { # NAME SOURCE_DIR
+  local name="$1" src="$2" bld="$BUILD/cmake/$1"
+  logged "cmake-$name" "cmake $name" bash -c '
+    set -e
+    cmake -S "$1" -B "$2" -DPYODIDE_ROOT="$3" -DPYODIDE_INCLUDE="$4"
+    cmake --build "$2" -j 2' _ "$src" "$bld" "$OUT" "$ROOT/include"
+}
+
+step_native() {
+  [[ -f "$ROOT/src/pyodide-run/CMakeLists.txt" ]] || fail "src/pyodide-run/CMakeLists.txt not found"
+  cmake_project pyodide-run "$ROOT/src/pyodide-run"
+  logged install-pyodide-run "install out/bin/pyodide-run" \
+    cmake --install "$BUILD/cmake/pyodide-run" --prefix "$OUT"
+  [[ -x "$OUT/bin/pyodide-run" ]] || fail "out/bin/pyodide-run was not installed"
+  if [[ -f "$ROOT/native-tests/CMakeLists.txt" ]]; then
+    cmake_project native-tests "$ROOT/native-tests"
+  else
+    say "no native-tests/CMakeLists.txt: skipped"
+  fi
+}
+
+# include/pyodide.h must declare exactly the pyodide_/pyproxy_/pybuffer_
+# functions that libpyodide.so exports.
+step_check_header() {
+  local declared exported
+  declared=$(python3 - "$ROOT/include/pyodide.h" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+text = re.sub(r"//[^\n]*", " ", text)
+text = re.sub(r"^\s*#[^\n]*(\\\n[^\n]*)*", " ", text, flags=re.M)
+names = set()
+# A declaration (or a definition) of a function: the name directly followed by
+# "(" at the top level of a statement; function-pointer typedefs, "(*name)(",
+# do not match. Calls inside static inline bodies would; the header has none.
+for m in re.finditer(r"\b((?:pyodide|pyproxy|pybuffer)_[A-Za-z0-9_]*)\s*\(", text):
+    before = text[:m.start()].rstrip()
+    if before.endswith(("(*", "*)", "typedef")):
+        continue
+    names.add(m.group(1))
+print("\n".join(sorted(names)))
+EOF
+  )
+  exported=$(nm -D --defined-only "$OUT/lib/libpyodide.so" | awk '{sub(/@.*/, "", $NF); print $NF}' |
+    grep -E '^(pyodide|pyproxy|pybuffer)_' | sort -u || true)
+  if [[ "$declared" != "$exported" ]]; then
+    say "include/pyodide.h and libpyodide.so disagree:"
+    diff <(printf '%s\n' "$declared") <(printf '%s\n' "$exported") |
+      sed -n -e 's/^< /  declared in pyodide.h, not exported: /p' -e 's/^> /  exported, not declared in pyodide.h: /p' >&2
+    fail "header check failed"
+  fi
+  say "header check: $(printf '%s\n' "$exported" | grep -c .) functions, pyodide.h matches libpyodide.so"
+}
+
+do_build() {
+  local t0=$SECONDS
+  step_deps
+  step_guest
+  step_solution
+  step_managed
+  step_native
+  step_check_header
+  say "build done in $((SECONDS - t0)) s"
+}
+
+# --- test ----------------------------------------------------------------------------
+PASSED=0
+FAILED=0
+BROKEN=()
+
+# Sums the Counters of every .trx in DIR into SUITE_PASSED / SUITE_FAILED.
+parse_trx() {
+  read -r SUITE_PASSED SUITE_FAILED < <(python3 - "$1" <<'EOF'
+import glob, os, sys, xml.etree.ElementTree as ET
+passed = failed = 0
+for path in glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True):
+    for el in ET.parse(path).iter():
+        if el.tag.endswith("Counters"):
+            a = el.attrib
+            passed += int(a.get("passed", 0))
+            failed += sum(int(a.get(k, 0)) for k in ("failed", "error", "timeout", "aborted"))
+print(passed, failed)
+EOF
+  )
+}
+
+test_dotnet() {
+  local results="$BUILD/test-results/dotnet" rc=0 start=$SECONDS
+  rm -rf "$results"
+  mkdir -p "$results" "$LOGS"
+  printf '[test] dotnet test Pyodide.Native.sln ... '
+  dotnet test "$SLN" -c "$CONFIG" --nologo --logger trx --logger "console;verbosity=normal" \
+    --results-directory "$results" >"$LOGS/test-dotnet.log" 2>&1 </dev/null || rc=$?
+  parse_trx "$results"
+  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+  PASSED=$((PASSED + SUITE_PASSED))
+  FAILED=$((FAILED + SUITE_FAILED))
+  if ((rc)); then
+    ((SUITE_FAILED)) || BROKEN+=("dotnet test (exit $rc, no failed test recorded)")
+    # Each failed test's block (name, message, stack), and build errors.
+    awk '/^ +Failed [^ ]/ { n = 25 } / error [A-Z]+[0-9]+:/ { print; next } n > 0 { print; n-- }' \
+      "$LOGS/test-dotnet.log" | head -n 200 >&2
+    say "full output: $LOGS/test-dotnet.log" >&2
+  fi
+}
+
+test_ctest() {
+  local dir="$BUILD/cmake/native-tests" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  if [[ ! -f "$dir/CTestTestfile.cmake" ]]; then
+    say "no native tests built (build/cmake/native-tests): 0 tests"
+    return 0
+  fi
+  printf '[test] ctest native-tests ... '
+  ctest --test-dir "$dir" --output-on-failure --no-tests=ignore >"$LOGS/test-ctest.log" 2>&1 </dev/null || rc=$?
+  summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOGS/test-ctest.log" | tail -n1 || true)
+  if [[ "$summary" =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+    SUITE_FAILED=${BASH_REMATCH[1]}
+    SUITE_PASSED=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+  fi
+  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+  PASSED=$((PASSED + SUITE_PASSED))
+  FAILED=$((FAILED + SUITE_FAILED))
+  if ((rc)); then
+    ((SUITE_FAILED)) || BROKEN+=("ctest (exit $rc, no failed test recorded)")
+    # Each failed test's output (--output-on-failure), then ctest's list.
+    awk '/Test +#[0-9]+: / { show = ($0 ~ /\*\*\*|Not Run|Failed|Timeout/) }
+         /tests passed, / { show = 0 } show' "$LOGS/test-ctest.log" | head -n 300 >&2
+    sed -n '/The following tests FAILED/,$p' "$LOGS/test-ctest.log" >&2
+    say "full output: $LOGS/test-ctest.log" >&2
+  fi
+}
+
+do_test() {
+  do_build
+  test_dotnet
+  test_ctest
+  local b
+  for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
+  echo "$PASSED passed, $FAILED failed"
+  ((FAILED == 0 && ${#BROKEN[@]} == 0))
+}
+
+do_run() {
+  do_build
+  say "out/bin/pyodide-run src/pyodide-run/sample.py"
+  "$OUT/bin/pyodide-run" "$ROOT/src/pyodide-run/sample.py"
+}
+
+do_clean() {
+  rm -rf "$OUT" "$BUILD"
+  say "removed out/ and build/"
+}
+
+case "${1:-build}" in
+  build) do_build ;;
+  run) do_run ;;
+  test) do_test ;;
+  clean) do_clean ;;
+  -h | --help | help) sed -n '2,12s/^# \{0,1\}//p' "$0" ;;
+  *) fail "unknown command '$1' (build, run, test, clean)" ;;
+esac
