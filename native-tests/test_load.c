@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -335,6 +337,63 @@ TEST(null_callbacks_write_to_process_fds) {
   free(out);
   free(err);
   pyodide_destroy(rt);
+}
+
+TEST(null_callbacks_on_a_terminal_write_only_python_output) {
+  /* With fds 1 and 2 on a terminal, the terminal receives Python's text and
+     nothing else (no control sequences of the library's own). */
+  int master = -1, slave = -1;
+  ASSERT_EQ_INT(openpty(&master, &slave, NULL, NULL, NULL), 0);
+  struct termios attrs;
+  ASSERT_EQ_INT(tcgetattr(slave, &attrs), 0);
+  attrs.c_oflag &= ~(tcflag_t)OPOST; /* no \n → \r\n: see the bytes as written */
+  ASSERT_EQ_INT(tcsetattr(slave, TCSANOW, &attrs), 0);
+  fflush(stdout);
+  fflush(stderr);
+  int saved_out = dup(1), saved_err = dup(2);
+  ASSERT(saved_out >= 0 && saved_err >= 0);
+  dup2(slave, 1);
+  dup2(slave, 2);
+
+  pyodide_t* rt = NULL;
+  pyodide_error_t* e1 = pyodide_load(NULL, &rt);
+  pyodide_error_t* e2 = NULL;
+  if (e1 == NULL) {
+    e2 = pyodide_run_python(rt, "import sys\nprint('out')\nsys.stderr.write('err\\n')\n",
+                            PYODIDE_STRLEN, NULL, NULL);
+    pyodide_destroy(rt);
+  }
+
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  close(slave);
+  if (e1 != NULL) harness_fail_error(__FILE__, __LINE__, "pyodide_load", e1);
+  if (e2 != NULL) harness_fail_error(__FILE__, __LINE__, "pyodide_run_python", e2);
+
+  char buf[4096];
+  size_t len = 0;
+  int flags = fcntl(master, F_GETFL);
+  fcntl(master, F_SETFL, flags | O_NONBLOCK);
+  for (;;) {
+    ssize_t n = read(master, buf + len, sizeof buf - 1 - len);
+    if (n <= 0) break;
+    len += (size_t)n;
+  }
+  close(master);
+  buf[len] = '\0';
+  if (strcmp(buf, "out\nerr\n") != 0) {
+    char shown[4 * sizeof buf];
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 5 < sizeof shown; i++) {
+      unsigned char c = (unsigned char)buf[i];
+      k += (size_t)snprintf(shown + k, sizeof shown - k, c >= 32 && c < 127 ? "%c" : "\\x%02x",
+                            c);
+    }
+    harness_fail(__FILE__, __LINE__, "the terminal received \"%s\", expected \"out\\nerr\\n\"",
+                 shown);
+  }
 }
 
 /* ---- mounts, limits ---- */

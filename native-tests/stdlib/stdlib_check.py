@@ -215,7 +215,21 @@ out(list(itertools.starmap(pow, [(2, 5), (3, 2)])), list(itertools.takewhile(lam
 out(list(itertools.islice(itertools.cycle("xyz"), 7)), list(itertools.filterfalse(str.isdigit, "a1b2")))
 
 # ---------------------------------------------------------------- asyncio
+# asyncio's default event loop cannot start on WASI (no socketpair(), so
+# asyncio.run() fails with OSError 58 in the sandbox): coroutines are driven
+# by hand here, which needs no loop. asyncio.sleep(0) just yields.
 section("asyncio")
+
+
+def drive(coro):
+    """Runs a coroutine that only ever yields bare (sleep(0)); returns (value, steps)."""
+    steps = 0
+    while True:
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            return stop.value, steps
+        steps += 1
 
 
 async def double(x):
@@ -223,16 +237,44 @@ async def double(x):
     return x * 2
 
 
-async def gather_all():
-    results = await asyncio.gather(*(double(i) for i in range(5)))
-    queue = asyncio.Queue()
-    for i in range(3):
-        queue.put_nowait(i)
-    drained = [queue.get_nowait() for _ in range(3)]
-    return results, drained
+async def ticker(n):
+    for i in range(n):
+        await asyncio.sleep(0)
+        yield i
 
 
-out(asyncio.run(gather_all()))
+class Resource:
+    def __init__(self):
+        self.log = []
+
+    async def __aenter__(self):
+        self.log.append("enter")
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc):
+        self.log.append("exit")
+        return False
+
+
+async def main_coro():
+    results = [await double(i) for i in range(5)]
+    ticks = [i async for i in ticker(3)]
+    async with Resource() as res:
+        res.log.append("body")
+    try:
+        await failing()
+    except ValueError as e:
+        caught = str(e)
+    return results, ticks, res.log, caught
+
+
+async def failing():
+    await asyncio.sleep(0)
+    raise ValueError("from a coroutine")
+
+
+out(drive(main_coro()))
 
 
 async def plain(x):
@@ -240,11 +282,17 @@ async def plain(x):
 
 
 coro = plain(41)
-out(asyncio.iscoroutine(coro), asyncio.iscoroutinefunction(plain))
+out(asyncio.iscoroutine(coro), asyncio.iscoroutinefunction(plain), asyncio.iscoroutinefunction(drive))
 try:
     coro.send(None)
 except StopIteration as stop:
     out("StopIteration", stop.value)
+gen = ticker(2)
+out(type(gen).__name__, drive(gen.__anext__()), drive(gen.__anext__()))
+try:
+    drive(gen.__anext__())
+except StopAsyncIteration:
+    out("StopAsyncIteration")
 
 # ---------------------------------------------------------------- unicodedata
 section("unicodedata")

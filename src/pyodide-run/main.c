@@ -257,9 +257,43 @@ static int run_source(pyodide_t* rt, const char* src, size_t len) {
   return EXIT_OK;
 }
 
+/* Writes all of data to fd; gives up silently on an error (nowhere to report it). */
+static void write_all(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    data += n;
+    len -= (size_t)n;
+  }
+}
+
+/*
+ * Python's stdout and stderr go straight to our fds 1 and 2 (unbuffered, as
+ * the library delivers them), so they interleave correctly with what we
+ * write ourselves.
+ */
+static void python_stdout(void* env, const char* data, size_t len) {
+  (void)env;
+  fflush(stdout);
+  write_all(1, data, len);
+}
+
+static void python_stderr(void* env, const char* data, size_t len) {
+  (void)env;
+  fflush(stderr);
+  write_all(2, data, len);
+}
+
 static pyodide_t* load_runtime(void) {
+  pyodide_config_t config;
+  pyodide_config_init(&config);
+  config.stdout_fn = python_stdout;
+  config.stderr_fn = python_stderr;
   pyodide_t* rt = NULL;
-  pyodide_error_t* err = pyodide_load(NULL, &rt);
+  pyodide_error_t* err = pyodide_load(&config, &rt);
   if (err != NULL) {
     fprintf(stderr, PROG ": cannot start Python: %s\n", pyodide_error_message(err));
     pyodide_error_delete(err);
