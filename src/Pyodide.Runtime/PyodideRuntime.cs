@@ -39,10 +39,16 @@ public sealed class PyodideRuntime : IDisposable
         if (!File.Exists(wasm) || !Directory.Exists(lib))
             throw new PyodideException(PyodideErrorKind.IO, $"no Python assets in {assets} (python.wasm and lib/ expected)");
 
+        var stdout = options.Stdout ?? (text => ProcessStdout.Write(text));
+        var stderr = options.Stderr ?? (text => ProcessStderr.Write(text));
+        // sys.stdout/sys.stderr reach the handlers through the bridge's write
+        // import; what C code or os.write puts on fds 1 and 2 goes there too.
         var wasi = new WasiConfiguration()
             .WithArg("python")
             .WithEnvironmentVariable("HOME", "/home/pyodide")
-            .WithPreopenedDirectory(lib, "/lib", false);
+            .WithPreopenedDirectory(lib, "/lib", false)
+            .WithStandardOutputCallback(text => stdout(text))
+            .WithStandardErrorCallback(text => stderr(text));
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
@@ -57,9 +63,7 @@ public sealed class PyodideRuntime : IDisposable
         try
         {
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
-            var guest = new GuestInstance(module, wasi, options.MemoryLimit,
-                options.Stdout ?? (text => ProcessStdout.Write(text)),
-                options.Stderr ?? (text => ProcessStderr.Write(text)));
+            var guest = new GuestInstance(module, wasi, options.MemoryLimit, stdout, stderr);
             return new PyodideRuntime(guest, home);
         }
         catch

@@ -13,7 +13,7 @@ internal sealed unsafe class GuestInstance : IDisposable
     // (error pointers, lengths); host input follows.
     private const uint OutOffset = 0;
     private const uint AuxOffset = 16;
-    private const uint InputOffset = 32;
+    private const uint InputOffset = 80; // aux: 16 bytes + a 32-byte buffer_info_t
 
     private readonly Store _store;
     private readonly Linker _linker;
@@ -40,6 +40,16 @@ internal sealed unsafe class GuestInstance : IDisposable
     private readonly Func<int, int> _release;
     private readonly Func<int> _handleCount;
     private readonly Func<int, int> _error;
+    private readonly Func<int, int, int, int, int> _getAttr;
+    private readonly Func<int, int, int, int, int> _setAttr;
+    private readonly Func<int, int, int, int> _hasAttr;
+    private readonly Func<int, int, int, int> _delAttr;
+    private readonly Func<int, int, int, int, int, int> _callKw;
+    private readonly Func<int, int> _iter;
+    private readonly Func<int, int, int, int> _next;
+    private readonly Func<int, int> _toPy;
+    private readonly Func<int, int, int, int> _toJs;
+    private readonly Func<int, int, int> _getBuffer;
 
     /// <summary>Why the instance died, once it has.</summary>
     public string? DeathReason { get; private set; }
@@ -77,20 +87,35 @@ internal sealed unsafe class GuestInstance : IDisposable
             _release = instance.GetFunction<int, int>("pyn_release") ?? throw Invalid("pyn_release");
             _handleCount = instance.GetFunction<int>("pyn_handle_count") ?? throw Invalid("pyn_handle_count");
             _error = instance.GetFunction<int, int>("pyn_error") ?? throw Invalid("pyn_error");
+            _getAttr = instance.GetFunction<int, int, int, int, int>("pyn_getattr") ?? throw Invalid("pyn_getattr");
+            _setAttr = instance.GetFunction<int, int, int, int, int>("pyn_setattr") ?? throw Invalid("pyn_setattr");
+            _hasAttr = instance.GetFunction<int, int, int, int>("pyn_hasattr") ?? throw Invalid("pyn_hasattr");
+            _delAttr = instance.GetFunction<int, int, int, int>("pyn_delattr") ?? throw Invalid("pyn_delattr");
+            _callKw = instance.GetFunction<int, int, int, int, int, int>("pyn_call_kw") ?? throw Invalid("pyn_call_kw");
+            _iter = instance.GetFunction<int, int>("pyn_iter") ?? throw Invalid("pyn_iter");
+            _next = instance.GetFunction<int, int, int, int>("pyn_next") ?? throw Invalid("pyn_next");
+            _toPy = instance.GetFunction<int, int>("pyn_to_py") ?? throw Invalid("pyn_to_py");
+            _toJs = instance.GetFunction<int, int, int, int>("pyn_to_js") ?? throw Invalid("pyn_to_js");
+            _getBuffer = instance.GetFunction<int, int, int>("pyn_get_buffer") ?? throw Invalid("pyn_get_buffer");
             Action initialize = instance.GetAction("_initialize") ?? throw Invalid("_initialize");
 
             initialize();
             if (_init() != 0)
             {
                 var (type, message) = ReadError();
-                throw new PyodideException(PyodideErrorKind.IO, $"Python failed to start ({type}): {message}");
+                var kind = type == "MemoryError" ? PyodideErrorKind.Limit : PyodideErrorKind.IO;
+                throw new PyodideException(kind, $"Python failed to start ({type}): {message}");
             }
             EnsureScratch(256);
         }
         catch (WasmtimeException e)
         {
             Dispose();
-            throw new PyodideException(PyodideErrorKind.IO, $"cannot instantiate python.wasm: {e.Message}", e);
+            // The memory limit is checked when the module's initial memory is
+            // created: a limit below what Python needs to start is a LIMIT error.
+            var kind = e.Message.Contains("memory limit", StringComparison.OrdinalIgnoreCase)
+                ? PyodideErrorKind.Limit : PyodideErrorKind.IO;
+            throw new PyodideException(kind, $"cannot start python.wasm: {TrapReason(e)}", e);
         }
         catch
         {
@@ -201,6 +226,70 @@ internal sealed unsafe class GuestInstance : IDisposable
 
     public uint HandleCount() => (uint)Enter(_handleCount);
 
+    /// <summary>Bytes of linear memory, for leak checks and limits.</summary>
+    public ulong MemorySize => (ulong)_memory.GetLength();
+
+    /// <summary>The host address of guest address 0; linear memory never moves.</summary>
+    public byte* MemoryBase => _base;
+
+    public Slot* GetAttr(uint handle, uint name, uint length) =>
+        Result(Enter(_getAttr, (int)handle, (int)name, (int)length, (int)OutAddress));
+
+    public void SetAttr(uint handle, uint name, uint length, uint value) =>
+        Check(Enter(_setAttr, (int)handle, (int)name, (int)length, (int)value));
+
+    public bool HasAttr(uint handle, uint name, uint length)
+    {
+        int rc = Enter(_hasAttr, (int)handle, (int)name, (int)length);
+        if (rc < 0) throw PythonError();
+        return rc != 0;
+    }
+
+    public void DelAttr(uint handle, uint name, uint length) => Check(Enter(_delAttr, (int)handle, (int)name, (int)length));
+
+    /// <summary><c>obj(*args, **kwargs)</c>; <paramref name="kwargs"/> is a DICT slot.</summary>
+    public Slot* CallKw(uint handle, uint args, uint count, uint kwargs) =>
+        Result(Enter(_callKw, (int)handle, (int)args, (int)count, (int)kwargs, (int)OutAddress));
+
+    /// <summary>A new handle to <c>iter(obj)</c>.</summary>
+    public uint Iter(uint handle)
+    {
+        uint it = (uint)Enter(_iter, (int)handle);
+        if (it == 0) throw PythonError();
+        return it;
+    }
+
+    /// <summary>One step of an iterator or generator; <paramref name="sent"/> = 0 sends None.
+    /// Returns the result slot and whether the iterator is done (then the slot holds the
+    /// generator's return value).</summary>
+    public Slot* Next(uint handle, uint sent, out bool done)
+    {
+        int rc = Enter(_next, (int)handle, (int)sent, (int)OutAddress);
+        if (rc < 0) throw PythonError();
+        done = rc == 1;
+        return OutSlot;
+    }
+
+    /// <summary>A new handle to the Python object built from the slot at <paramref name="value"/>.</summary>
+    public uint ToPy(uint value)
+    {
+        uint handle = (uint)Enter(_toPy, (int)value);
+        if (handle == 0) throw PythonError();
+        return handle;
+    }
+
+    /// <summary>The deep conversion of an object: a slot tree that stays valid until the next call.</summary>
+    public Slot* ToJs(uint handle, int depth) => Result(Enter(_toJs, (int)handle, depth, (int)OutAddress));
+
+    /// <summary>Exports an object's buffer; returns the handle that holds the export.</summary>
+    public uint GetBuffer(uint handle, out GuestBufferInfo info)
+    {
+        uint export = (uint)Enter(_getBuffer, (int)handle, (int)AuxAddress + 16);
+        if (export == 0) throw PythonError();
+        info = *(GuestBufferInfo*)Checked(AuxAddress + 16, (ulong)sizeof(GuestBufferInfo));
+        return export;
+    }
+
     /// <summary>A UTF-8 string the guest returned in a STR slot, decoded.</summary>
     public string ReadString(in Slot slot) => Encoding.UTF8.GetString(Bytes(slot.Address, slot.Length));
 
@@ -265,17 +354,32 @@ internal sealed unsafe class GuestInstance : IDisposable
         try { return f(a, b, c, d); } catch (WasmtimeException e) { throw Die(e); }
     }
 
+    private int Enter(Func<int, int, int, int, int, int> f, int a, int b, int c, int d, int e)
+    {
+        ThrowIfDead();
+        try { return f(a, b, c, d, e); } catch (WasmtimeException x) { throw Die(x); }
+    }
+
     private void ThrowIfDead()
     {
         if (DeathReason != null) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime is dead: {DeathReason}");
     }
 
-    private PyodideException Die(WasmtimeException e) => Die(e.Message.Split('\n')[0]);
+    private PyodideException Die(WasmtimeException e) => Die(TrapReason(e), e);
 
-    private PyodideException Die(string reason)
+    private PyodideException Die(string reason, Exception? inner = null)
     {
         DeathReason ??= reason;
-        return new PyodideException(PyodideErrorKind.Fatal, $"the interpreter trapped and the runtime is dead: {reason}");
+        return new PyodideException(PyodideErrorKind.Fatal, $"the interpreter trapped and the runtime is dead: {reason}", inner);
+    }
+
+    /// <summary>The line of a Wasmtime error that names the cause ("wasm trap: call stack
+    /// exhausted"), rather than its first line, which only says a backtrace follows.</summary>
+    internal static string TrapReason(WasmtimeException e)
+    {
+        string[] lines = e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return lines.FirstOrDefault(l => l.StartsWith("wasm trap:", StringComparison.Ordinal))
+            ?? lines.LastOrDefault() ?? e.GetType().Name;
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr.</summary>

@@ -16,9 +16,17 @@ internal static class GuestModule
     /// moves, so buffer pointers handed to hosts survive memory.grow.</summary>
     internal const ulong MemoryReservation = 4UL << 30;
 
+    /// <summary>Native stack wasm frames may use. Each C-level Python recursion (through
+    /// map, repr, sorted keys...) costs ~1.3 KiB of it: 1 MiB lets the guest's default
+    /// recursion limit (600) end in RecursionError rather than a trap, with margin
+    /// (measured: C-level recursion traps only past a limit of ~800). It must also fit in
+    /// the calling thread's stack (.NET's secondary threads have 1.5 MiB), because wasm
+    /// runs on the caller's thread.</summary>
+    internal const int WasmStackSize = 1 << 20;
+
     // Part of the cache key: a compiled module is only valid for the engine
     // configuration it was compiled with.
-    private const string EngineSignature = "reserve4g-nomove-v1";
+    private const string EngineSignature = "reserve4g-nomove-stack1m-v1";
 
     internal static Engine Engine => SharedEngine.Value;
 
@@ -26,7 +34,8 @@ internal static class GuestModule
     {
         var config = new Config()
             .WithStaticMemoryMaximumSize(MemoryReservation)
-            .WithMemoryMayMove(false);
+            .WithMemoryMayMove(false)
+            .WithMaximumStackSize(WasmStackSize);
         return new Engine(config);
     }
 

@@ -39,10 +39,17 @@ uint32_t handle_count(void);
 /* Writes `obj` (borrowed) as a slot. Strings and bytes point into the object,
  * which is kept alive until keep_clear(). Returns 0, or -1 with an exception. */
 int slot_from_object(PyObject* obj, slot_t* out);
+/* Writes `obj` (borrowed) as a new HANDLE slot, whatever its type. */
+int slot_as_handle(PyObject* obj, slot_t* out);
 /* A new reference built from a host slot, or NULL with an exception. */
 PyObject* slot_to_object(const slot_t* slot);
+/* Keeps `obj` alive until keep_clear(), because a result points into it. */
+int slot_keep(PyObject* obj);
 /* Releases what slot_from_object kept alive for the previous result. */
 void keep_clear(void);
+/* Writes a call's result (a new reference, or NULL with an exception) to
+ * `out`, drops the reference and returns the export's status. */
+int32_t slot_result(PyObject* result, slot_t* out);
 
 /* --- errors.c: the last exception, formatted for the host --------------- */
 

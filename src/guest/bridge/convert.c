@@ -6,7 +6,7 @@
 static PyObject* kept_one;
 static PyObject* kept_more; /* list, for results that need several */
 
-static int keep(PyObject* obj) {
+int slot_keep(PyObject* obj) {
   if (!kept_one) {
     Py_INCREF(obj);
     kept_one = obj;
@@ -22,7 +22,7 @@ void keep_clear(void) {
     PyList_SetSlice(kept_more, 0, PyList_GET_SIZE(kept_more), NULL);
 }
 
-static int as_handle(PyObject* obj, slot_t* out) {
+int slot_as_handle(PyObject* obj, slot_t* out) {
   Py_INCREF(obj);
   uint32_t h = handle_new(obj);
   if (!h) return -1;
@@ -44,7 +44,7 @@ int slot_from_object(PyObject* obj, slot_t* out) {
   } else if (PyLong_Check(obj)) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (overflow) return as_handle(obj, out); /* no exact int64 form */
+    if (overflow) return slot_as_handle(obj, out); /* no exact int64 form */
     if (v == -1 && PyErr_Occurred()) return -1;
     out->kind = SLOT_INT;
     out->u.i = v;
@@ -58,21 +58,21 @@ int slot_from_object(PyObject* obj, slot_t* out) {
       /* Lone surrogates have no UTF-8 form: hand the str over as a proxy. */
       if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
       PyErr_Clear();
-      return as_handle(obj, out);
+      return slot_as_handle(obj, out);
     }
-    if (keep(obj) < 0) return -1;
+    if (slot_keep(obj) < 0) return -1;
     out->kind = SLOT_STR;
     out->len = (uint32_t)len;
     out->u.raw = 0;
     out->u.ptr = (uint32_t)(uintptr_t)utf8;
   } else if (PyBytes_Check(obj)) {
-    if (keep(obj) < 0) return -1;
+    if (slot_keep(obj) < 0) return -1;
     out->kind = SLOT_BYTES;
     out->len = (uint32_t)PyBytes_GET_SIZE(obj);
     out->u.raw = 0;
     out->u.ptr = (uint32_t)(uintptr_t)PyBytes_AS_STRING(obj);
   } else {
-    return as_handle(obj, out);
+    return slot_as_handle(obj, out);
   }
   return 0;
 }
@@ -140,3 +140,10 @@ static PyObject* to_object(const slot_t* s, int depth) {
 }
 
 PyObject* slot_to_object(const slot_t* slot) { return to_object(slot, 0); }
+
+int32_t slot_result(PyObject* result, slot_t* out) {
+  if (!result) return error_store();
+  int rc = slot_from_object(result, out);
+  Py_DECREF(result);
+  return rc < 0 ? error_store() : 0;
+}

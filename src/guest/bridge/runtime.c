@@ -1,0 +1,133 @@
+/* The guest ABI's runtime exports (see ../README.md): interpreter start-up,
+ * the scratch buffer, running code and the globals. Every export clears the
+ * previous result's kept objects first and reports failure as -1 with the
+ * error stored. */
+#include "bridge.h"
+
+__attribute__((import_module("pyodide"), import_name("write")))
+extern int32_t host_write(int32_t fd, const char* data, uint32_t len);
+
+static PyObject* main_dict;  /* __main__.__dict__ */
+static PyObject* eval_code;  /* pyodide.eval_code */
+static void* scratch;
+static uint32_t scratch_size;
+
+/* _pyodide_core.write(fd, text): the host side of sys.stdout/sys.stderr. */
+static PyObject* core_write(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  (void)self;
+  int fd;
+  if (nargs != 2 || (fd = PyLong_AsLong(args[0])) == -1 || !PyUnicode_Check(args[1])) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "write(fd, str)");
+    return NULL;
+  }
+  Py_ssize_t len;
+  const char* utf8 = PyUnicode_AsUTF8AndSize(args[1], &len);
+  PyObject* encoded = NULL;
+  if (!utf8) {
+    /* Lone surrogates: the host only ever receives valid UTF-8. */
+    PyErr_Clear();
+    encoded = PyUnicode_AsEncodedString(args[1], "utf-8", "backslashreplace");
+    if (!encoded) return NULL;
+    utf8 = PyBytes_AS_STRING(encoded);
+    len = PyBytes_GET_SIZE(encoded);
+  }
+  host_write(fd, utf8, (uint32_t)len);
+  Py_XDECREF(encoded);
+  return PyLong_FromSsize_t(len);
+}
+
+static PyMethodDef core_methods[] = {
+  {"write", (PyCFunction)(void (*)(void))core_write, METH_FASTCALL,
+   "write(fd, text): send text to the host's stdout (1) or stderr (2)."},
+  {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef core_module = {
+  PyModuleDef_HEAD_INIT, "_pyodide_core", "The host side of the guest bridge.", -1, core_methods,
+};
+
+static PyObject* core_init(void) { return PyModule_Create(&core_module); }
+
+static int status_error(PyStatus status) {
+  return error_store_c("FatalError", status.err_msg ? status.err_msg : "Python failed to start");
+}
+
+PYN_EXPORT(pyn_init) int32_t pyn_init(void) {
+  if (main_dict) return error_store_c("RuntimeError", "the interpreter is already initialized");
+  if (PyImport_AppendInittab("_pyodide_core", core_init) < 0)
+    return error_store_c("FatalError", "cannot register _pyodide_core");
+
+  /* UTF-8 mode: file names, open() and the standard streams are UTF-8, as
+   * hosts expect, whatever locale WASI reports. */
+  PyPreConfig preconfig;
+  PyPreConfig_InitIsolatedConfig(&preconfig);
+  preconfig.utf8_mode = 1;
+  PyStatus pre = Py_PreInitialize(&preconfig);
+  if (PyStatus_Exception(pre)) return status_error(pre);
+
+  PyConfig config;
+  PyConfig_InitIsolatedConfig(&config);
+  config.site_import = 0;          /* no site-packages until packages are loaded */
+  config.write_bytecode = 0;       /* the stdlib is read-only */
+  config.install_signal_handlers = 0;
+  config.pathconfig_warnings = 0;
+  config.parse_argv = 0;
+  PyStatus status = PyConfig_SetString(&config, &config.home, L"/");
+  if (!PyStatus_Exception(status))
+    status = PyConfig_SetString(&config, &config.program_name, L"python");
+  if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+  PyConfig_Clear(&config);
+  if (PyStatus_Exception(status)) return status_error(status);
+
+  PyObject* bridge = PyImport_ImportModule("pyodide._bridge");
+  PyObject* setup = bridge ? PyObject_CallMethod(bridge, "setup", NULL) : NULL;
+  PyObject* format = bridge ? PyObject_GetAttrString(bridge, "format_exception") : NULL;
+  PyObject* pyodide = PyImport_ImportModule("pyodide");
+  eval_code = pyodide ? PyObject_GetAttrString(pyodide, "eval_code") : NULL;
+  PyObject* main = PyImport_AddModule("__main__"); /* borrowed */
+  int ok = setup && format && eval_code && main;
+  if (format) errors_set_formatter(format);
+  Py_XDECREF(bridge);
+  Py_XDECREF(setup);
+  Py_XDECREF(format);
+  Py_XDECREF(pyodide);
+  if (!ok) return error_store();
+  main_dict = PyModule_GetDict(main);
+  Py_INCREF(main_dict);
+  return 0;
+}
+
+PYN_EXPORT(pyn_scratch) uint32_t pyn_scratch(uint32_t size) {
+  if (size > scratch_size) {
+    void* grown = realloc(scratch, size);
+    if (!grown) return 0;
+    scratch = grown;
+    scratch_size = size;
+  }
+  return (uint32_t)(uintptr_t)scratch;
+}
+
+PYN_EXPORT(pyn_run) int32_t pyn_run(const char* code, uint32_t len, uint32_t globals_h,
+                                    slot_t* out) {
+  keep_clear();
+  PyObject* globals = globals_h ? handle_get(globals_h) : main_dict;
+  if (!globals) return error_store();
+  if (!PyDict_Check(globals)) {
+    PyErr_Format(PyExc_TypeError, "globals must be a dict, not %.100s", Py_TYPE(globals)->tp_name);
+    return error_store();
+  }
+  PyObject* source = PyUnicode_DecodeUTF8(code, len, "strict");
+  if (!source) return error_store();
+  PyObject* result = PyObject_CallFunctionObjArgs(eval_code, source, globals, NULL);
+  Py_DECREF(source);
+  return slot_result(result, out);
+}
+
+PYN_EXPORT(pyn_globals) uint32_t pyn_globals(void) {
+  keep_clear();
+  Py_INCREF(main_dict);
+  uint32_t h = handle_new(main_dict);
+  if (!h) error_store();
+  return h;
+}
+

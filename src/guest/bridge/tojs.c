@@ -1,0 +1,162 @@
+/* pyn_to_js: deep conversion of a Python object into a tree of slots, as
+ * Pyodide's PyProxy.toJs. list/tuple/set/frozenset → LIST, dict → DICT,
+ * bytes-likes → BYTES (a copy), scalars by value, anything else → HANDLE.
+ * `depth` counts the container levels converted (-1: all); deeper containers
+ * and containers already being converted higher up (cycles) stay handles.
+ *
+ * The tree is built in one arena reused across calls. Children are placed by
+ * index because the arena may move while it grows; addresses are fixed up
+ * once the tree is complete. */
+#include "bridge.h"
+
+static slot_t* arena;
+static uint32_t arena_used;
+static uint32_t arena_capacity;
+
+/* The containers on the path from the root to the object being converted. */
+static PyObject** path;
+static uint32_t path_len;
+static uint32_t path_capacity;
+
+/* Reserves `n` adjacent slots; returns the index of the first or -1. */
+static int64_t reserve(uint32_t n) {
+  if ((uint64_t)arena_used + n > UINT32_MAX / sizeof(slot_t)) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  if (arena_used + n > arena_capacity) {
+    uint32_t capacity = arena_capacity ? arena_capacity : 256;
+    while (capacity < arena_used + n) capacity *= 2;
+    slot_t* grown = PyMem_RawRealloc(arena, (size_t)capacity * sizeof(slot_t));
+    if (!grown) {
+      PyErr_NoMemory();
+      return -1;
+    }
+    arena = grown;
+    arena_capacity = capacity;
+  }
+  int64_t first = arena_used;
+  /* NONE until filled, so a failed conversion can tell made handles apart. */
+  memset(&arena[first], 0, (size_t)n * sizeof(slot_t));
+  arena_used += n;
+  return first;
+}
+
+static int on_path(PyObject* obj) {
+  for (uint32_t i = 0; i < path_len; i++)
+    if (path[i] == obj) return 1;
+  return 0;
+}
+
+static int push_path(PyObject* obj) {
+  if (path_len == path_capacity) {
+    uint32_t capacity = path_capacity ? path_capacity * 2 : 32;
+    PyObject** grown = PyMem_RawRealloc(path, capacity * sizeof *path);
+    if (!grown) {
+      PyErr_NoMemory();
+      return -1;
+    }
+    path = grown;
+    path_capacity = capacity;
+  }
+  path[path_len++] = obj;
+  return 0;
+}
+
+static int convert(PyObject* obj, int32_t depth, uint32_t at);
+
+/* Converts `n` items (from a sequence's fast array) into new slots. */
+static int convert_items(PyObject** items, Py_ssize_t n, int32_t depth, uint32_t at) {
+  int64_t first = reserve((uint32_t)n);
+  if (first < 0) return -1;
+  for (Py_ssize_t i = 0; i < n; i++)
+    if (convert(items[i], depth, (uint32_t)(first + i)) < 0) return -1;
+  arena[at].kind = SLOT_LIST;
+  arena[at].len = (uint32_t)n;
+  arena[at].u.raw = (uint64_t)first; /* index; fixed up to an address later */
+  return 0;
+}
+
+static int convert_dict(PyObject* dict, int32_t depth, uint32_t at) {
+  Py_ssize_t n = PyDict_GET_SIZE(dict);
+  int64_t first = reserve((uint32_t)(2 * n));
+  if (first < 0) return -1;
+  Py_ssize_t pos = 0, i = 0;
+  PyObject *key, *value;
+  while (PyDict_Next(dict, &pos, &key, &value)) {
+    if (i == n) {
+      PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during conversion");
+      return -1;
+    }
+    /* Borrowed references: hold them while converting, which may run code. */
+    Py_INCREF(key);
+    Py_INCREF(value);
+    int rc = convert(key, depth, (uint32_t)(first + 2 * i));
+    if (rc == 0) rc = convert(value, depth, (uint32_t)(first + 2 * i + 1));
+    Py_DECREF(key);
+    Py_DECREF(value);
+    if (rc < 0) return -1;
+    i++;
+  }
+  arena[at].kind = SLOT_DICT;
+  arena[at].len = (uint32_t)n;
+  arena[at].u.raw = (uint64_t)first;
+  return 0;
+}
+
+static int convert_bytes_copy(PyObject* obj, uint32_t at) {
+  PyObject* copy = PyBytes_FromObject(obj);
+  if (!copy) return -1;
+  int rc = slot_from_object(copy, &arena[at]);
+  Py_DECREF(copy); /* slot_from_object kept it alive */
+  return rc;
+}
+
+static int convert(PyObject* obj, int32_t depth, uint32_t at) {
+  int is_sequence = PyList_Check(obj) || PyTuple_Check(obj);
+  int is_set = PyAnySet_Check(obj);
+  int is_dict = PyDict_Check(obj);
+  if (PyByteArray_Check(obj) || PyMemoryView_Check(obj)) return convert_bytes_copy(obj, at);
+  if (!(is_sequence || is_set || is_dict)) return slot_from_object(obj, &arena[at]);
+  if (depth == 0 || on_path(obj)) return slot_as_handle(obj, &arena[at]);
+
+  if (Py_EnterRecursiveCall(" while converting to a host value")) return -1;
+  int rc = push_path(obj);
+  if (rc == 0) {
+    int32_t next = depth < 0 ? depth : depth - 1;
+    if (is_dict) {
+      rc = convert_dict(obj, next, at);
+    } else {
+      /* A fast sequence of the items: the list/tuple itself, or a tuple of the set. */
+      PyObject* seq = PySequence_Fast(obj, "expected a sequence");
+      rc = seq ? convert_items(PySequence_Fast_ITEMS(seq), PySequence_Fast_GET_SIZE(seq), next, at) : -1;
+      Py_XDECREF(seq);
+    }
+    path_len--;
+  }
+  Py_LeaveRecursiveCall();
+  return rc;
+}
+
+PYN_EXPORT(pyn_to_js) int32_t pyn_to_js(uint32_t h, int32_t depth, slot_t* out) {
+  keep_clear();
+  PyObject* obj = handle_get(h);
+  if (!obj) return error_store();
+  if (depth < -1) {
+    PyErr_Format(PyExc_ValueError, "depth must be -1 (unlimited) or >= 0, not %d", (int)depth);
+    return error_store();
+  }
+  arena_used = 0;
+  path_len = 0;
+  if (reserve(1) < 0 || convert(obj, depth, 0) < 0) {
+    /* Handles already made for the partial tree must not leak. */
+    for (uint32_t i = 0; i < arena_used; i++)
+      if (arena[i].kind == SLOT_HANDLE) handle_release(arena[i].u.handle);
+    return error_store();
+  }
+  for (uint32_t i = 0; i < arena_used; i++)
+    if (arena[i].kind == SLOT_LIST || arena[i].kind == SLOT_DICT)
+      arena[i].u.raw = (uint32_t)(uintptr_t)&arena[arena[i].u.raw];
+  *out = arena[0];
+  return 0;
+}
