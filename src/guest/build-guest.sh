@@ -154,26 +154,33 @@ add_deb_src() {
 apt_update() {
   local as_root=()
   ((EUID == 0)) || as_root=(sudo)
-  run_logged apt-update "apt-get update" "${as_root[@]}" apt-get update
+  # A failing third-party repository makes apt-get update fail as a whole
+  # while Debian's lists are fine: go on, the retry tells.
+  run_logged apt-update "apt-get update" --quiet-fail "${as_root[@]}" apt-get update ||
+    say "apt-get update reported errors (see $LOG_DIR/apt-update.log); trying anyway"
 }
 # The .dsc and .debian.tar.xz of a security update may 404; only the orig
 # tarball is needed, so a partly failed `apt-get source` is fine when it came.
 fetch_sources() {
-  local dir="$CACHE_ROOT/sources" entry pkg file tmp attempt
-  mkdir -p "$dir"
+  local dir="$CACHE_ROOT/sources" entry pkg file tmp attempt rc log
+  mkdir -p "$dir" "$LOG_DIR"
   for entry in "${SOURCES[@]}"; do
     read -r pkg file <<<"$entry"
     [[ -f "$dir/$file" ]] && continue
+    log="$LOG_DIR/fetch-$pkg.log"
     for attempt in 1 2; do
       tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
-      run_logged "fetch-$pkg" "apt-get source --download-only $pkg" --quiet-fail \
-        env -C "$tmp" apt-get source --download-only "$pkg" || true
+      printf '[guest] apt-get source --download-only %s ... ' "$pkg"
+      rc=0
+      (cd "$tmp" && apt-get source --download-only "$pkg") >"$log" 2>&1 </dev/null || rc=$?
       if [[ -f "$tmp/$file" ]]; then
         mv -f "$tmp/$file" "$dir/$file"
         rm -rf "$tmp"
+        if ((rc)); then printf 'got %s (the rest failed, not needed)\n' "$file"; else printf 'got %s\n' "$file"; fi
         break
       fi
       rm -rf "$tmp"
+      printf 'no %s (exit %d)\n' "$file" "$rc"
       ((attempt == 1)) || { show_log_tail "fetch-$pkg"; fail "could not download $file (source package $pkg)"; }
       have_deb_src || add_deb_src
       apt_update
