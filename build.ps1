@@ -43,7 +43,9 @@ $env:DOTNET_NOLOGO = "1"
 Set-Location $Root
 
 function Say([string]$Message) { Write-Host "[build] $Message" }
-function Fail([string]$Message) { Write-Host "[build] ERROR: $Message" -ForegroundColor Red; exit 1 }
+# Fail throws; the top level prints the message and exits 1 (and "test" still
+# prints its summary line when the build fails).
+function Fail([string]$Message) { throw "[build] ERROR: $Message" }
 
 # Logged NAME DESCRIPTION { script }: runs the script block with its output in
 # build\logs\NAME.log; on failure prints the log's tail and stops.
@@ -280,7 +282,13 @@ function Test-CTest {
 }
 
 function Invoke-Test {
-  Invoke-Build
+  # A failed build still ends with the summary line (no suite could run).
+  try { Invoke-Build } catch {
+    Write-Host $_.Exception.Message -ForegroundColor Red
+    Say "build failed: no test suite could run"
+    Write-Output "0 passed, 0 failed"
+    exit 1
+  }
   Test-Dotnet
   Test-CTest
   foreach ($b in $script:Broken) { Say "suite could not run: $b" }
@@ -300,10 +308,15 @@ function Invoke-Clean {
   Say "removed out\ and build\"
 }
 
-switch ($Command) {
-  "build" { Invoke-Build }
-  "run" { Invoke-Run }
-  "test" { Invoke-Test }
-  "clean" { Invoke-Clean }
-  default { Fail "unknown command '$Command' (build, run, test, clean)" }
+try {
+  switch ($Command) {
+    "build" { Invoke-Build }
+    "run" { Invoke-Run }
+    "test" { Invoke-Test }
+    "clean" { Invoke-Clean }
+    default { Fail "unknown command '$Command' (build, run, test, clean)" }
+  }
+} catch {
+  Write-Host $_.Exception.Message -ForegroundColor Red
+  exit 1
 }

@@ -231,7 +231,18 @@ test_ctest() {
 }
 
 do_test() {
-  do_build
+  # A failed build still ends with the summary line (no suite could run).
+  # (Not `if ! (do_build)`: set -e would be off inside it.)
+  local rc
+  set +e
+  (set -e; do_build)
+  rc=$?
+  set -e
+  if ((rc)); then
+    say "build failed: no test suite could run" >&2
+    echo "0 passed, 0 failed"
+    return 1
+  fi
   test_dotnet
   test_ctest
   local b
