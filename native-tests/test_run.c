@@ -33,6 +33,7 @@ TEST(run_explicit_length) {
   /* An embedded NUL inside the given length reaches Python, which rejects it as
      compile() does (ValueError in 3.11), reported without the library's frames. */
   const char with_nul[] = "len('a\0b')";
+  v = sentinel_value(); /* release zeroed it; the failing call must leave this */
   pyodide_error_t* e = pyodide_run_python(rt, with_nul, sizeof with_nul - 1, NULL, &v);
   ASSERT(e != NULL);
   ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_PYTHON);

@@ -156,7 +156,10 @@ public sealed class PyProxyTests(RuntimeFixture fixture) : IClassFixture<Runtime
         Assert.Equal("TypeError", e.PythonType);
         using var notCallable = Expect.Proxy(_py.RunPython("[1]"));
         Assert.Equal("TypeError", Assert.Throws<PythonException>(() => notCallable.Call()).PythonType);
-        Assert.Throws<ArgumentNullException>(() => f.Call(null!));
+        // A lone null is one None argument, not a missing argument array.
+        Assert.Equal("TypeError", Assert.Throws<PythonException>(() => f.Call(null)).PythonType);
+        using var identity = Expect.Proxy(_py.RunPython("lambda x: x is None"));
+        Assert.Equal(true, identity.Call(null));
     }
 
     [Fact]

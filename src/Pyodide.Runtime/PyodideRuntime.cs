@@ -11,8 +11,16 @@ public sealed class PyodideRuntime : IDisposable
     /// <summary>The library's version.</summary>
     public const string Version = "0.1.0";
 
-    private static readonly Stream ProcessStdout = Console.OpenStandardOutput();
-    private static readonly Stream ProcessStderr = Console.OpenStandardError();
+    // The process's own fds, written directly: System.Console would initialise
+    // the terminal (and emit escape sequences) when they are a TTY.
+    private static readonly Stream ProcessStdout = OpenProcessStream(1);
+    private static readonly Stream ProcessStderr = OpenProcessStream(2);
+
+    private static Stream OpenProcessStream(int fd)
+    {
+        if (OperatingSystem.IsWindows()) return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    }
 
     private readonly Lock _gate = new();
     private readonly string _home;
@@ -99,6 +107,32 @@ public sealed class PyodideRuntime : IDisposable
         var writer = call.Guest.BeginInput(0, ManagedCodec.Utf8Length(code));
         uint address = ManagedCodec.WriteUtf8(ref writer, code, out uint length);
         return ManagedCodec.Read(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
+    }
+
+    /// <summary>A Python object built from a .NET value, as Pyodide's <c>toPy</c>:
+    /// lists become lists, dictionaries dicts, scalars their Python equivalents.</summary>
+    /// <param name="value">The value; a <see cref="PyProxy"/> of this runtime passes through.</param>
+    /// <param name="depth">How many container levels may be converted (-1: no limit); a
+    /// deeper value is an <see cref="ArgumentException"/>, since host data has no proxy form.</param>
+    public unsafe PyProxy ToPy(object? value, int depth = -1)
+    {
+        if (depth < -1) throw new ArgumentOutOfRangeException(nameof(depth), "depth must be -1 (unlimited) or >= 0");
+        if (depth >= 0 && ManagedCodec.Nesting(value) > depth)
+            throw new ArgumentException($"the value nests more than {depth} levels deep");
+        using var call = Enter();
+        var writer = ManagedCodec.BeginArgs(call.Guest, value, out uint slot);
+        ManagedCodec.Write(ref writer, this, value, slot);
+        return new PyProxy(this, call.Guest.ToPy(slot));
+    }
+
+    /// <summary>Bytes of linear memory the interpreter has grown to.</summary>
+    public ulong MemorySize
+    {
+        get
+        {
+            using var call = Enter();
+            return call.Guest.MemorySize;
+        }
     }
 
     /// <summary>Live guest handles: for leak checks.</summary>

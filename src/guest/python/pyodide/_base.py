@@ -23,9 +23,10 @@ def _compile(source, filename):
             last = ast.Expression(module.body.pop().value)
         statements = compile(module, filename, "exec")
         expression = compile(last, filename, "eval") if last is not None else None
-    except SyntaxError as error:
+    except (SyntaxError, ValueError) as error:
         # The parser's frames are ours, not the user's: report the error as
         # Python reports a syntax error in a script, with no traceback.
+        # (3.11 raises ValueError for source containing NUL bytes.)
         raise error.with_traceback(None)
     if len(_compiled) >= _CACHE_SIZE:
         del _compiled[next(iter(_compiled))]
