@@ -165,8 +165,11 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * home directory /home/pyodide (deleted by pyodide_destroy), the configured
  * mounts and nothing else of the host; its environment is empty but for
  * HOME. Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
- * with `io_env`), or to the process's own streams when NULL; the callbacks
- * run on the thread that made the call, while it runs.
+ * with `io_env`), or to the process's own streams when NULL. The callbacks
+ * run while the call that produced the output runs: on its thread for
+ * sys.stdout/sys.stderr, on a thread of the engine's (the caller waiting)
+ * for bytes written below them (os.write, C code). They must not call back
+ * into the runtime (that is refused with a USAGE error).
  *
  * On success `*out` receives a runtime owned by the caller (free with
  * pyodide_destroy). Errors: USAGE for a NULL `out`, a bad `size` or
@@ -244,11 +247,158 @@ PYODIDE_API pyodide_error_t* pyproxy_call(pyproxy_t* proxy, const pyodide_value_
 PYODIDE_API pyodide_error_t* pyproxy_copy(pyproxy_t* proxy, pyproxy_t** out);
 
 /**
+ * `getattr(obj, name)` into `*out` (owned). `name` is `len` bytes of UTF-8
+ * (or NUL-terminated with PYODIDE_STRLEN). A missing attribute is a PYTHON
+ * error (AttributeError).
+ */
+PYODIDE_API pyodide_error_t* pyproxy_get_attr(pyproxy_t* proxy, const char* name, size_t len,
+                                              pyodide_value_t* out);
+
+/** `setattr(obj, name, value)`. */
+PYODIDE_API pyodide_error_t* pyproxy_set_attr(pyproxy_t* proxy, const char* name, size_t len,
+                                              const pyodide_value_t* value);
+
+/**
+ * `hasattr(obj, name)` into `*out`: only AttributeError means false; any
+ * other exception raised while looking is a PYTHON error.
+ */
+PYODIDE_API pyodide_error_t* pyproxy_has_attr(pyproxy_t* proxy, const char* name, size_t len,
+                                              bool* out);
+
+/** `delattr(obj, name)`. */
+PYODIDE_API pyodide_error_t* pyproxy_del_attr(pyproxy_t* proxy, const char* name, size_t len);
+
+/**
+ * `obj(*args, **kwargs)`, as Pyodide's callKwargs: `kwargs` is a borrowed
+ * PYODIDE_DICT whose keys are STR (NULL = no keyword arguments). `out` may be
+ * NULL to discard the result.
+ */
+PYODIDE_API pyodide_error_t* pyproxy_call_kwargs(pyproxy_t* proxy, const pyodide_value_t* args,
+                                                 size_t nargs, const pyodide_value_t* kwargs,
+                                                 pyodide_value_t* out);
+
+/**
+ * Whether `ptr` is a live pyproxy_t (not destroyed). A proxy whose runtime
+ * was destroyed is still a proxy (using it is a USAGE error). Never fails.
+ */
+PYODIDE_API bool pyodide_is_pyproxy(const void* ptr);
+
+/** A new proxy of `iter(obj)` (the seed's `[Symbol.iterator]`). */
+PYODIDE_API pyodide_error_t* pyproxy_iter(pyproxy_t* proxy, pyproxy_t** out);
+
+/**
+ * One step of an iterator or generator (the seed's `next(value)`):
+ * `sent` (borrowed; NULL = None) is sent into a generator's `yield`
+ * expression. On success `*out_done` tells whether it finished: if false,
+ * `*out_value` is the yielded value; if true, it is the generator's return
+ * value (None for other iterators). `*out_value` is owned. Calling next on
+ * something that is not an iterator is a PYTHON TypeError.
+ */
+PYODIDE_API pyodide_error_t* pyproxy_next(pyproxy_t* proxy, const pyodide_value_t* sent,
+                                          pyodide_value_t* out_value, bool* out_done);
+
+/**
+ * A deep conversion into host values, as Pyodide's toJs: list and tuple →
+ * LIST, dict → DICT (any key type), set and frozenset → LIST, bytes,
+ * bytearray and memoryview → BYTES (copied), scalars by value, anything else
+ * → PROXY. `depth` is how many container levels are converted (-1 = all; 0
+ * leaves a container as a PROXY); deeper containers stay proxies, and so
+ * does a container met again inside itself (a cycle). `*out` is owned
+ * (release with pyodide_value_release, which also destroys inner proxies).
+ */
+PYODIDE_API pyodide_error_t* pyproxy_to_js(pyproxy_t* proxy, int32_t depth, pyodide_value_t* out);
+
+/**
+ * The reverse of pyproxy_to_js, as Pyodide's toPy: builds a Python object
+ * from a borrowed host value tree (LIST → list, DICT → dict, PROXY → the
+ * object itself) and returns a new proxy of it. `depth` limits how many
+ * container levels the value may have (-1 = any); a deeper value is a USAGE
+ * error, since host values cannot stay unconverted.
+ */
+PYODIDE_API pyodide_error_t* pyodide_to_py(pyodide_t* runtime, const pyodide_value_t* value,
+                                           int32_t depth, pyproxy_t** out);
+
+/**
  * Releases the proxy's reference to its object. NULL and already destroyed
  * proxies are ignored; so are proxies whose runtime was destroyed (their
  * handle is freed).
  */
 PYODIDE_API void pyproxy_destroy(pyproxy_t* proxy);
+
+/* ------------------------------------------------------------------------ */
+/* Buffers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A Python buffer seen in place, as Pyodide's PyBuffer: `first` points into
+ * the interpreter's memory, so host writes are visible to Python and
+ * Python's to the host. The memory does not move while the buffer is held,
+ * even when Python grows its heap. Filled by pyproxy_get_buffer; every
+ * pointer in it is owned by the library and valid until pybuffer_release
+ * (or the runtime's destruction, after which `data`/`first` must not be
+ * touched).
+ *
+ * Element [i0, ..., in] lives at `(char*)first + i0*byte_strides[0] + ...`,
+ * or equivalently at element index `offset + i0*strides[0] + ...` from
+ * `data`. Strides may be negative (reversed views).
+ */
+typedef struct pybuffer {
+  void*            data;          /* start of the memory segment the buffer spans   */
+  ptrdiff_t        offset;        /* element index of [0,...,0] within data (seed)  */
+  void*            first;         /* address of element [0,...,0]                   */
+  size_t           nbytes, itemsize, ndim;
+  const ptrdiff_t* shape;
+  const ptrdiff_t* strides;       /* in elements, as Pyodide's PyBuffer             */
+  const ptrdiff_t* byte_strides;  /* in bytes, as Python's Py_buffer                */
+  const char*      format;        /* struct-module format, e.g. "d", "<i", "B"      */
+  bool readonly, c_contiguous, f_contiguous;
+  void* reserved;                 /* owned by the library                           */
+} pybuffer_t;
+
+/**
+ * Exports the object's buffer into `*out` without copying.
+ *
+ * `nbytes` is the size of the segment [data, data + nbytes) the elements
+ * span (0 for an empty buffer). `format` is the struct-module format;
+ * native-size codes whose size differs in the 32-bit interpreter ("l",
+ * "L", "n", "N", "P") are given in their explicit little-endian spelling
+ * ("<i", "<I"). `type` (NULL = keep the buffer's format) reinterprets the
+ * elements, with Pyodide's names: "i8" "u8" "u8clamped" "i16" "u16" "i32"
+ * "u32" "i64" "u64" "f32" "f64" "dataview". With the same item size only
+ * the format changes; with another the buffer must be C-contiguous and a
+ * whole, aligned number of new elements, and becomes one-dimensional;
+ * otherwise a USAGE error says why.
+ *
+ * While the buffer is held Python's own rules apply (resizing a bytearray
+ * raises BufferError). A type without the buffer protocol is a PYTHON
+ * TypeError.
+ */
+PYODIDE_API pyodide_error_t* pyproxy_get_buffer(pyproxy_t* proxy, const char* type, pybuffer_t* out);
+
+/**
+ * Ends the export and zeroes `*buffer`. NULL, zeroed and already released
+ * buffers are ignored.
+ */
+PYODIDE_API void pybuffer_release(pybuffer_t* buffer);
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** Counters for leak checks and monitoring. */
+typedef struct pyodide_stats {
+  size_t   size;            /* sizeof(pyodide_stats_t), set by the caller              */
+  uint64_t memory_bytes;    /* the runtime's linear memory (it never shrinks)          */
+  uint64_t guest_objects;   /* objects the runtime holds for the host: proxies, buffers */
+  uint64_t process_proxies; /* live pyproxy_t in the whole process                     */
+  uint64_t process_buffers; /* live pybuffer_t in the whole process                    */
+} pyodide_stats_t;
+
+/**
+ * Fills `*out` (whose `size` the caller sets to sizeof(pyodide_stats_t); a
+ * smaller size is a USAGE error).
+ */
+PYODIDE_API pyodide_error_t* pyodide_stats(pyodide_t* runtime, pyodide_stats_t* out);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,41 @@ internal static unsafe class NativeCodec
         for (int i = 0; i < count; i++) Write(ref writer, runtime, &values[i], top + i);
     }
 
+    /// <summary>Like <see cref="WriteArgs"/>, with <paramref name="extra"/> bytes (a name)
+    /// copied after the values; <paramref name="extraAddress"/> is where they went.</summary>
+    public static void WriteArgs(GuestInstance guest, PyodideRuntime runtime, NativeValue* values, int count,
+                                 string what, out uint first, ReadOnlySpan<byte> extra, out uint extraAddress)
+    {
+        int slots = count, bytes = extra.Length;
+        for (int i = 0; i < count; i++) Measure(runtime, &values[i], ref slots, ref bytes, 0, what);
+        var writer = guest.BeginInput(slots, bytes);
+        Slot* top = writer.ReserveSlots(count, out first);
+        for (int i = 0; i < count; i++) Write(ref writer, runtime, &values[i], top + i);
+        extra.CopyTo(writer.ReserveBytes(extra.Length, out extraAddress));
+    }
+
+    /// <summary>How many container levels a value nests (0 for a scalar); input is
+    /// validated separately by <see cref="WriteArgs"/>.</summary>
+    public static int Nesting(NativeValue* v, int depth = 0)
+    {
+        if (depth > MaxDepth) return depth;
+        int deepest = 0;
+        switch (v->Kind)
+        {
+            case NativeValue.List when v->Ptr != 0:
+                for (nuint i = 0; i < (nuint)v->Second; i++) deepest = Math.Max(deepest, Nesting((NativeValue*)v->Ptr + i, depth + 1));
+                return 1 + deepest;
+            case NativeValue.Dict when v->Ptr != 0 && v->Second != 0:
+                for (nuint i = 0; i < v->Third; i++)
+                    deepest = Math.Max(deepest, Math.Max(Nesting((NativeValue*)v->Ptr + i, depth + 1), Nesting((NativeValue*)v->Second + i, depth + 1)));
+                return 1 + deepest;
+            case NativeValue.List or NativeValue.Dict:
+                return 1;
+            default:
+                return 0;
+        }
+    }
+
     private static void Measure(PyodideRuntime runtime, NativeValue* v, ref int slots, ref int bytes, int depth, string what)
     {
         if (depth > MaxDepth) throw new ArgumentException($"{what} nests more than {MaxDepth} levels deep");
@@ -71,14 +106,23 @@ internal static unsafe class NativeCodec
     private static int Count(nuint n, string what) =>
         n > int.MaxValue / 2 ? throw new ArgumentException($"{what} has too many items ({n})") : (int)n;
 
-    private static ReadOnlySpan<byte> Payload(NativeValue* v, string what, bool utf8)
+    /// <summary>The bytes of a STR/BYTES value (a STR may say PYODIDE_STRLEN), checked for
+    /// UTF-8 when <paramref name="validate"/> (once, while measuring).</summary>
+    private static ReadOnlySpan<byte> Payload(NativeValue* v, string what, bool utf8, bool validate = true)
     {
         nuint length = (nuint)v->Second;
         if (length == 0) return default;
         if (v->Ptr == 0) throw new ArgumentException($"{what} has a NULL pointer and length {length}");
+        if (utf8 && length == nuint.MaxValue)
+        {
+            // PYODIDE_STRLEN: NUL-terminated, as the header allows for every string.
+            var terminated = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)v->Ptr);
+            if (validate && !System.Text.Unicode.Utf8.IsValid(terminated)) throw new ArgumentException($"{what} is not valid UTF-8");
+            return terminated;
+        }
         if (length > int.MaxValue) throw new ArgumentException($"{what} is longer than 2 GiB");
         var span = new ReadOnlySpan<byte>((byte*)v->Ptr, (int)length);
-        if (utf8 && !System.Text.Unicode.Utf8.IsValid(span)) throw new ArgumentException($"{what} is not valid UTF-8");
+        if (validate && utf8 && !System.Text.Unicode.Utf8.IsValid(span)) throw new ArgumentException($"{what} is not valid UTF-8");
         return span;
     }
 
@@ -94,7 +138,7 @@ internal static unsafe class NativeCodec
             case NativeValue.Float: s->Kind = SlotKind.Float; s->Float = v->F; break;
             case NativeValue.Str or NativeValue.Bytes:
             {
-                var payload = (nuint)v->Second == 0 ? default : new ReadOnlySpan<byte>((byte*)v->Ptr, (int)v->Second);
+                var payload = Payload(v, "value", utf8: v->Kind == NativeValue.Str, validate: false);
                 payload.CopyTo(writer.ReserveBytes(payload.Length, out uint address));
                 s->Kind = v->Kind == NativeValue.Str ? SlotKind.Str : SlotKind.Bytes;
                 s->Length = (uint)payload.Length;
@@ -161,6 +205,65 @@ internal static unsafe class NativeCodec
                 throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of kind {slot.Kind} here");
         }
         *result = v;
+    }
+
+    /// <summary>Fills <paramref name="result"/> with an owned copy of a slot tree from
+    /// <c>pyn_to_js</c>. On failure everything built so far is released.</summary>
+    public static void ReadTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot, NativeValue* result)
+    {
+        NativeValue v = default;
+        try
+        {
+            FillTree(runtime, guest, slot, &v);
+        }
+        catch
+        {
+            Release(&v);
+            throw;
+        }
+        *result = v;
+    }
+
+    private static void FillTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot, NativeValue* v)
+    {
+        switch (slot.Kind)
+        {
+            case SlotKind.List:
+            {
+                var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * Slot.Size);
+                var array = (NativeValue*)NativeMemory.AllocZeroed(Math.Max(slot.Length, 1u), (nuint)sizeof(NativeValue));
+                v->Kind = NativeValue.List;
+                v->Ptr = (nint)array;
+                for (uint i = 0; i < slot.Length; i++)
+                {
+                    v->Second = (nint)(i + 1); // released up to here if a later item fails
+                    FillTree(runtime, guest, items[i], &array[i]);
+                }
+                v->Second = (nint)slot.Length;
+                return;
+            }
+            case SlotKind.Dict:
+            {
+                var pairs = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * 2 * Slot.Size);
+                nuint n = Math.Max(slot.Length, 1u);
+                var keys = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
+                var values = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
+                v->Kind = NativeValue.Dict;
+                v->Ptr = (nint)keys;
+                v->Second = (nint)values;
+                for (uint i = 0; i < slot.Length; i++)
+                {
+                    v->Third = i + 1;
+                    FillTree(runtime, guest, pairs[2 * i], &keys[i]);
+                    FillTree(runtime, guest, pairs[2 * i + 1], &values[i]);
+                }
+                v->Third = slot.Length;
+                return;
+            }
+            default:
+                Read(runtime, guest, slot, v);
+                return;
+        }
     }
 
     /// <summary><c>pyodide_value_release</c>: frees what the library allocated, destroys

@@ -45,3 +45,34 @@ internal unsafe struct NativeConfig
     public delegate* unmanaged<void*, byte*, nuint, void> StderrFn;
     public void* IoEnv;
 }
+
+/// <summary><c>pybuffer_t</c> (96 bytes on 64-bit hosts).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeBuffer
+{
+    public byte* Data;
+    public nint Offset;
+    public byte* First;
+    public nuint NBytes;
+    public nuint ItemSize;
+    public nuint NDim;
+    public nint* Shape;
+    public nint* Strides;
+    public nint* ByteStrides;
+    public byte* Format;
+    public byte ReadOnly;
+    public byte CContiguous;
+    public byte FContiguous;
+    public nint Reserved;
+}
+
+/// <summary><c>pyodide_stats_t</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeStats
+{
+    public nuint Size;
+    public ulong MemoryBytes;
+    public ulong GuestObjects;
+    public ulong ProcessProxies;
+    public ulong ProcessBuffers;
+}

@@ -163,6 +163,51 @@ internal static unsafe class RuntimeExports
         }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_to_py")]
+    public static nint ToPy(nint token, NativeValue* value, int depth, nint* result)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            if (value == null) throw new ArgumentException("value is NULL");
+            if (result == null) throw new ArgumentException("out is NULL");
+            if (depth < -1) throw new ArgumentException($"depth is {depth}; it must be -1 (unlimited) or >= 0");
+            if (depth >= 0 && NativeCodec.Nesting(value) > depth)
+                throw new ArgumentException($"the value nests more than {depth} levels deep");
+            using var call = runtime.Enter();
+            NativeCodec.WriteArgs(call.Guest, runtime, value, 1, "value", out uint slot);
+            uint handle = call.Guest.ToPy(slot);
+            *result = NativeCodec.Proxies.Add(new PyProxy(runtime, handle));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_to_py");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_stats")]
+    public static nint Stats(nint token, NativeStats* result)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            if (result == null) throw new ArgumentException("out is NULL");
+            if (result->Size < (nuint)sizeof(NativeStats))
+                throw new ArgumentException($"out->size is {result->Size}, expected {sizeof(NativeStats)} (sizeof(pyodide_stats_t))");
+            using var call = runtime.Enter();
+            result->MemoryBytes = call.Guest.MemorySize;
+            result->GuestObjects = call.Guest.HandleCount();
+            result->ProcessProxies = (ulong)NativeCodec.Proxies.Count;
+            result->ProcessBuffers = (ulong)BufferExports.Buffers.Count;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_stats");
+        }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "pyodide_value_release")]
     public static void ValueRelease(NativeValue* value)
     {

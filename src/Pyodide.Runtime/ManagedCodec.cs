@@ -176,6 +176,44 @@ internal static unsafe class ManagedCodec
         slot->Int = value;
     }
 
+    /// <summary>The .NET form of a slot tree from <c>pyn_to_js</c>: LIST → List, DICT → Dictionary.</summary>
+    public static object? ReadTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot)
+    {
+        switch (slot.Kind)
+        {
+            case SlotKind.List:
+            {
+                var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * Slot.Size);
+                var list = new List<object?>((int)slot.Length);
+                for (int i = 0; i < slot.Length; i++) list.Add(ReadTree(runtime, guest, items[i]));
+                return list;
+            }
+            case SlotKind.Dict:
+            {
+                var pairs = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * 2 * Slot.Size);
+                var dict = new Dictionary<object, object?>((int)slot.Length);
+                for (int i = 0; i < slot.Length; i++)
+                {
+                    object key = ReadTree(runtime, guest, pairs[2 * i])
+                        ?? throw new NotSupportedException("a dict with a None key has no Dictionary form; use the proxy");
+                    dict[key] = ReadTree(runtime, guest, pairs[2 * i + 1]);
+                }
+                return dict;
+            }
+            default:
+                return Read(runtime, guest, slot);
+        }
+    }
+
+    /// <summary>How many container levels a .NET value nests (0 for a scalar).</summary>
+    public static int Nesting(object? value) => value switch
+    {
+        string or byte[] or PyProxy or null => 0,
+        IDictionary d => 1 + d.Values.Cast<object?>().Concat(d.Keys.Cast<object?>()).Select(Nesting).DefaultIfEmpty(0).Max(),
+        IList l => 1 + l.Cast<object?>().Select(Nesting).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
+
     /// <summary>The .NET form of a result slot: null, bool, long, double, string,
     /// byte[], or a new <see cref="PyProxy"/> for a handle.</summary>
     public static object? Read(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch

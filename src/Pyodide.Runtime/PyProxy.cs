@@ -1,3 +1,4 @@
+using System.Collections;
 using Pyodide.Guest;
 
 namespace Pyodide;
@@ -5,7 +6,7 @@ namespace Pyodide;
 /// <summary>A reference to a Python object living in a <see cref="PyodideRuntime"/>.
 /// Dispose it to release the object; a proxy that is never disposed is released
 /// after the garbage collector finds it.</summary>
-public sealed class PyProxy : IDisposable
+public sealed class PyProxy : IDisposable, IEnumerable<object?>
 {
     private readonly uint _handle;
     private readonly bool _ownedByRuntime;
@@ -117,16 +118,152 @@ public sealed class PyProxy : IDisposable
         }
     }
 
-    /// <summary><c>obj(*args)</c>.</summary>
-    public unsafe object? Call(params object?[] args)
+    /// <summary><c>obj(*args)</c>. A lone null argument passes None.</summary>
+    public unsafe object? Call(params object?[]? args)
     {
-        ArgumentNullException.ThrowIfNull(args);
+        args ??= [null];
         using var call = Runtime.Enter();
         uint handle = HandleFor(Runtime);
         var writer = ManagedCodec.BeginArgs(call.Guest, args, out uint first);
         for (int i = 0; i < args.Length; i++)
             ManagedCodec.Write(ref writer, Runtime, args[i], first + (uint)(i * Slot.Size));
         return ManagedCodec.Read(Runtime, call.Guest, *call.Guest.Call(handle, first, (uint)args.Length));
+    }
+
+    /// <summary><c>obj(*args, **kwargs)</c>; the keyword names must be valid identifiers.</summary>
+    public unsafe object? CallKwargs(object?[] args, IReadOnlyDictionary<string, object?> kwargs)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(kwargs);
+        var all = new object?[args.Length + 1];
+        args.CopyTo(all, 0);
+        all[^1] = kwargs.ToDictionary(p => (object)p.Key, p => p.Value);
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        var writer = ManagedCodec.BeginArgs(call.Guest, all, out uint first);
+        for (int i = 0; i < all.Length; i++)
+            ManagedCodec.Write(ref writer, Runtime, all[i], first + (uint)(i * Slot.Size));
+        uint kw = first + (uint)(args.Length * Slot.Size);
+        return ManagedCodec.Read(Runtime, call.Guest, *call.Guest.CallKw(handle, first, (uint)args.Length, kw));
+    }
+
+    /// <summary><c>getattr(obj, name)</c>.</summary>
+    public unsafe object? GetAttr(string name)
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        uint address = WriteName(call.Guest, name, out uint length);
+        return ManagedCodec.Read(Runtime, call.Guest, *call.Guest.GetAttr(handle, address, length));
+    }
+
+    /// <summary><c>setattr(obj, name, value)</c>.</summary>
+    public void SetAttr(string name, object? value)
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        var writer = ManagedCodec.BeginArgs(call.Guest, name, value, out uint nameSlot, out uint valueSlot);
+        ManagedCodec.Write(ref writer, Runtime, name, nameSlot);
+        ManagedCodec.Write(ref writer, Runtime, value, valueSlot);
+        ref Slot nameValue = ref writer.SlotAt(nameSlot);
+        call.Guest.SetAttr(handle, nameValue.Address, nameValue.Length, valueSlot);
+    }
+
+    /// <summary><c>hasattr(obj, name)</c>.</summary>
+    public bool HasAttr(string name)
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        uint address = WriteName(call.Guest, name, out uint length);
+        return call.Guest.HasAttr(handle, address, length);
+    }
+
+    /// <summary><c>delattr(obj, name)</c>.</summary>
+    public void DelAttr(string name)
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        uint address = WriteName(call.Guest, name, out uint length);
+        call.Guest.DelAttr(handle, address, length);
+    }
+
+    private static uint WriteName(GuestInstance guest, string name, out uint length)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var writer = guest.BeginInput(0, ManagedCodec.Utf8Length(name));
+        return ManagedCodec.WriteUtf8(ref writer, name, out length);
+    }
+
+    /// <summary>A proxy of <c>iter(obj)</c>.</summary>
+    public PyProxy Iter()
+    {
+        using var call = Runtime.Enter();
+        return new PyProxy(Runtime, call.Guest.Iter(HandleFor(Runtime)));
+    }
+
+    /// <summary>One step of this iterator or generator, sending <paramref name="value"/>
+    /// (None by default) into its <c>yield</c>. When <paramref name="done"/> is true the
+    /// result is the generator's return value.</summary>
+    public unsafe object? Next(out bool done, object? value = null)
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        uint sent = 0;
+        if (value != null)
+        {
+            var writer = ManagedCodec.BeginArgs(call.Guest, value, out sent);
+            ManagedCodec.Write(ref writer, Runtime, value, sent);
+        }
+        return ManagedCodec.Read(Runtime, call.Guest, *call.Guest.Next(handle, sent, out done));
+    }
+
+    /// <summary>Iterates the object (<c>iter(obj)</c>); items that are not plain values are
+    /// proxies the caller disposes.</summary>
+    public IEnumerator<object?> GetEnumerator()
+    {
+        using var iterator = Iter();
+        while (true)
+        {
+            object? item = iterator.Next(out bool done);
+            if (done)
+            {
+                (item as PyProxy)?.Dispose();
+                yield break;
+            }
+            yield return item;
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>A deep copy as .NET values, as Pyodide's <c>toJs</c>: list/tuple/set →
+    /// <see cref="List{T}"/>, dict → <see cref="Dictionary{TKey,TValue}"/>, bytes-likes →
+    /// byte[], scalars by value; anything else, containers deeper than
+    /// <paramref name="depth"/> levels (-1: no limit) and cycles stay proxies.</summary>
+    public unsafe object? ToManaged(int depth = -1)
+    {
+        if (depth < -1) throw new ArgumentOutOfRangeException(nameof(depth), "depth must be -1 (unlimited) or >= 0");
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        return ManagedCodec.ReadTree(Runtime, call.Guest, *call.Guest.ToJs(handle, depth));
+    }
+
+    /// <summary>Exports the object's buffer without copying; <paramref name="type"/>
+    /// reinterprets the elements (Pyodide's names: i8 u8 u8clamped i16 u16 i32 u32 i64
+    /// u64 f32 f64 dataview); null keeps the buffer's own format.</summary>
+    public unsafe PyBuffer GetBuffer(string? type = null)
+    {
+        using var call = Runtime.Enter();
+        uint export = call.Guest.GetBuffer(HandleFor(Runtime), out var info);
+        try
+        {
+            var geometry = BufferGeometry.From(call.Guest, info, type);
+            return new PyBuffer(Runtime, export, geometry, call.Guest.MemoryBase);
+        }
+        catch
+        {
+            call.Guest.Release(export);
+            throw;
+        }
     }
 
     /// <summary>A second, independent proxy of the same object.</summary>

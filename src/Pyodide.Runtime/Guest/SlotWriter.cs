@@ -40,6 +40,9 @@ internal unsafe ref struct SlotWriter
         return (Slot*)(_host + offset);
     }
 
+    /// <summary>A slot this writer reserved, by guest address.</summary>
+    public ref Slot SlotAt(uint guestAddress) => ref *HostSlot(guestAddress);
+
     /// <summary>Room for <paramref name="count"/> payload bytes.</summary>
     public Span<byte> ReserveBytes(int count, out uint guestAddress)
     {
