@@ -255,6 +255,58 @@ TEST(stdout_callback_from_pyproxy_call) {
   pyodide_destroy(rt);
 }
 
+TEST(stdout_callback_gets_os_write_bytes) {
+  /* Bytes written below sys.stdout (os.write on fd 1 and 2) reach the callbacks too,
+     before the call returns. */
+  io_capture cap;
+  pyodide_t* rt = load_captured(&cap);
+  capture_reset(&cap);
+  EXEC(rt, "import os\nos.write(1, b'raw \\xc3\\xa9\\n')\nos.write(2, b'raw err\\n')");
+  ASSERT_STREQ(cap.data[0], "raw \xc3\xa9\n");
+  ASSERT_STREQ(cap.data[1], "raw err\n");
+  /* Mixed with print, in order. */
+  capture_reset(&cap);
+  EXEC(rt, "import os, sys\nprint('a')\nos.write(1, b'b\\n')\nprint('c')");
+  ASSERT_STREQ(cap.data[0], "a\nb\nc\n");
+  capture_reset(&cap);
+  pyodide_destroy(rt);
+}
+
+typedef struct {
+  pyodide_t* rt;
+  int calls;
+  int usage_errors;
+  int other;
+} reentry;
+
+static void reenter_stdout(void* env, const char* data, size_t len) {
+  (void)data;
+  (void)len;
+  reentry* r = env;
+  r->calls++;
+  pyodide_error_t* e = pyodide_run_python(r->rt, "1", PYODIDE_STRLEN, NULL, NULL);
+  if (e != NULL && pyodide_error_kind(e) == PYODIDE_ERROR_USAGE) r->usage_errors++;
+  else r->other++;
+  pyodide_error_delete(e);
+  pyodide_destroy(r->rt); /* refused while the call runs: the runtime stays usable */
+}
+
+TEST(callback_must_not_reenter_runtime) {
+  reentry r;
+  memset(&r, 0, sizeof r);
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = reenter_stdout;
+  c.io_env = &r;
+  r.rt = LOAD_WITH(&c);
+  EXEC(r.rt, "print('x')");
+  ASSERT(r.calls >= 1);
+  ASSERT_EQ_INT(r.usage_errors, r.calls);
+  ASSERT_EQ_INT(r.other, 0);
+  ASSERT_EQ_INT(RUN_INT(r.rt, "6 * 7"), 42); /* still alive */
+  pyodide_destroy(r.rt);
+}
+
 static void* callbacks_in_thread(void* arg) {
   io_capture* cap = arg;
   cap->caller = pthread_self();

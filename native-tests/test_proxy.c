@@ -327,6 +327,22 @@ static void expect_all_usage(pyproxy_t* p) {
   ASSERT_USAGE(pyproxy_call(p, NULL, 0, &v));
   ASSERT_USAGE(pyproxy_call(p, &k, 1, NULL));
   ASSERT_USAGE(pyproxy_copy(p, &c));
+  ASSERT_USAGE(pyproxy_get_attr(p, "a", PYODIDE_STRLEN, &v));
+  ASSERT_USAGE(pyproxy_set_attr(p, "a", PYODIDE_STRLEN, &k));
+  ASSERT_USAGE(pyproxy_has_attr(p, "a", PYODIDE_STRLEN, &has));
+  ASSERT_USAGE(pyproxy_del_attr(p, "a", PYODIDE_STRLEN));
+  ASSERT_USAGE(pyproxy_call_kwargs(p, NULL, 0, NULL, &v));
+  ASSERT_USAGE(pyproxy_iter(p, &c));
+  bool done = true;
+  ASSERT_USAGE(pyproxy_next(p, NULL, &v, &done));
+  ASSERT_USAGE(pyproxy_to_js(p, -1, &v));
+  pybuffer_t b;
+  memset(&b, 0, sizeof b);
+  b.data = b.first = (void*)(uintptr_t)0x5A01;
+  b.nbytes = 0x5A02;
+  ASSERT_USAGE(pyproxy_get_buffer(p, NULL, &b));
+  ASSERT(b.data == (void*)(uintptr_t)0x5A01 && b.nbytes == 0x5A02 && b.format == NULL);
+  ASSERT(done == true);
   ASSERT(is_sentinel(&v));
   ASSERT(has == true);
   ASSERT_EQ_INT(len, 55);
@@ -402,6 +418,15 @@ TEST(destroyed_runtime_is_usage) {
   ASSERT(g2 == (pyproxy_t*)(uintptr_t)0x1234);
   expect_all_usage(d);
   expect_all_usage(g);
+  ASSERT(pyodide_is_pyproxy(d));
+  pyodide_stats_t st;
+  memset(&st, 0, sizeof st);
+  st.size = sizeof st;
+  ASSERT_USAGE(pyodide_stats(rt, &st));
+  pyodide_value_t one = v_int(1);
+  pyproxy_t* np = (pyproxy_t*)(uintptr_t)0x1234;
+  ASSERT_USAGE(pyodide_to_py(rt, &one, -1, &np));
+  ASSERT(np == (pyproxy_t*)(uintptr_t)0x1234);
   /* A proxy of a dead runtime passed to a live one. */
   pyodide_t* live = LOAD();
   ASSERT_USAGE(pyodide_run_python(live, "1", PYODIDE_STRLEN, d, &v));
