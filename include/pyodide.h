@@ -202,6 +202,26 @@ PYODIDE_API const char* pyodide_version(void);
 PYODIDE_API pyodide_error_t* pyodide_run_python(pyodide_t* runtime, const char* code, size_t len,
                                                 pyproxy_t* globals, pyodide_value_t* result);
 
+/**
+ * From any thread, while another thread is inside a call on `runtime`: makes
+ * Python raise KeyboardInterrupt at its next check (within about a
+ * millisecond for Python code). Code that ignores it or never returns to the
+ * interpreter (a long C-level loop) is stopped hard after 100 ms: that call
+ * fails with PYODIDE_ERROR_LIMIT and the runtime is dead (FATAL) from then
+ * on. Does nothing when no call is running.
+ */
+PYODIDE_API pyodide_error_t* pyodide_interrupt(pyodide_t* runtime);
+
+/**
+ * Sets the deadline of every later call on `runtime`, in seconds (0 = none),
+ * replacing config->timeout_s; set it around one call to give that call its
+ * own deadline. A call past its deadline is interrupted as by
+ * pyodide_interrupt and fails with PYODIDE_ERROR_LIMIT; if the code ignores
+ * the interrupt it is stopped hard and the runtime dies. Negative, NaN and
+ * infinite values are USAGE errors.
+ */
+PYODIDE_API pyodide_error_t* pyodide_set_timeout(pyodide_t* runtime, double timeout_s);
+
 /** A new proxy of the runtime's globals dict (__main__'s namespace). */
 PYODIDE_API pyodide_error_t* pyodide_globals(pyodide_t* runtime, pyproxy_t** out);
 

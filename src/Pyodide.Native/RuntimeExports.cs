@@ -47,8 +47,8 @@ internal static unsafe class RuntimeExports
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         if (config->IndexUrl != null)
             throw new ArgumentException("config->index_url: package loading is not available in this version");
-        if (config->TimeoutSeconds != 0)
-            throw new ArgumentException("config->timeout_s: call deadlines are not available in this version");
+        if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
+            throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
             throw new ArgumentException($"config->mounts is NULL but nmounts is {config->MountCount}");
         if (config->MountCount > 1024) throw new ArgumentException($"config->nmounts is {config->MountCount}");
@@ -69,6 +69,7 @@ internal static unsafe class RuntimeExports
         {
             AssetDir = config->AssetDir != null ? NativeStrings.InputString(config->AssetDir, "config->asset_dir") : DefaultAssetDir(),
             MemoryLimit = config->MemoryLimit,
+            Timeout = config->TimeoutSeconds > 0 ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
             Mounts = mounts,
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
             Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
@@ -122,6 +123,38 @@ internal static unsafe class RuntimeExports
         {
             // Destroying from inside one of the runtime's own callbacks: refused,
             // the runtime stays usable; nothing to report from a void function.
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_interrupt")]
+    public static nint Interrupt(nint token)
+    {
+        try
+        {
+            // No runtime lock: the call to interrupt holds it.
+            Runtimes.Get(token, "runtime").Interrupt();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_interrupt");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_set_timeout")]
+    public static nint SetTimeout(nint token, double seconds)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            if (!double.IsFinite(seconds) || seconds < 0)
+                throw new ArgumentException($"timeout_s is {seconds}; it must be a finite number >= 0");
+            runtime.Timeout = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_set_timeout");
         }
     }
 

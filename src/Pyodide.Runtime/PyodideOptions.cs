@@ -19,6 +19,12 @@ public sealed class PyodideOptions
     /// <summary>Bytes of linear memory the interpreter may use; 0 = up to wasm32's 4 GiB.</summary>
     public ulong MemoryLimit { get; init; }
 
+    /// <summary>The default deadline of every call; null = none. A call past it gets a
+    /// KeyboardInterrupt inside Python; if that does not end it within 100 ms it is
+    /// stopped hard and the runtime dies. Either way the call fails with a
+    /// <see cref="PyodideErrorKind.Limit"/> error.</summary>
+    public TimeSpan? Timeout { get; init; }
+
     /// <summary>Host directories visible to Python.</summary>
     public IReadOnlyList<PyodideMount> Mounts { get; init; } = [];
 

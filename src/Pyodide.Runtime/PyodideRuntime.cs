@@ -29,11 +29,34 @@ public sealed class PyodideRuntime : IDisposable
     private bool _inCall;
     private PyProxy? _globals;
 
-    private PyodideRuntime(GuestInstance guest, string home)
+    private double _timeoutSeconds;
+
+    private PyodideRuntime(GuestInstance guest, string home, double timeoutSeconds)
     {
         _guest = guest;
         _home = home;
+        _timeoutSeconds = timeoutSeconds;
     }
+
+    private static double Seconds(TimeSpan? timeout)
+    {
+        if (timeout is not { } t) return 0;
+        if (t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "a timeout must be positive");
+        return t.TotalSeconds;
+    }
+
+    /// <summary>The default deadline of each call (null = none); see <see cref="PyodideOptions.Timeout"/>.</summary>
+    public TimeSpan? Timeout
+    {
+        get => _timeoutSeconds > 0 ? TimeSpan.FromSeconds(_timeoutSeconds) : null;
+        set => Volatile.Write(ref _timeoutSeconds, Seconds(value));
+    }
+
+    /// <summary>From any thread: makes the call running on this runtime raise
+    /// KeyboardInterrupt (within about a millisecond for Python code), and stops it
+    /// hard if it ignores that for 100 ms (a LIMIT error; the runtime dies). Does
+    /// nothing when no call is running or the runtime is disposed.</summary>
+    public void Interrupt() => Volatile.Read(ref _guest)?.Interrupt();
 
     /// <summary>Starts an interpreter.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
@@ -71,8 +94,9 @@ public sealed class PyodideRuntime : IDisposable
         try
         {
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
+            double timeout = Seconds(options.Timeout);
             var guest = new GuestInstance(module, wasi, options.MemoryLimit, stdout, stderr);
-            return new PyodideRuntime(guest, home);
+            return new PyodideRuntime(guest, home, timeout);
         }
         catch
         {
@@ -99,10 +123,11 @@ public sealed class PyodideRuntime : IDisposable
     /// <param name="code">Python source.</param>
     /// <param name="globals">A dict to run in; null = <see cref="Globals"/>.</param>
     /// <returns>null, bool, long, double, string, byte[] or a <see cref="PyProxy"/> (the caller's to dispose).</returns>
-    public unsafe object? RunPython(string code, PyProxy? globals = null)
+    /// <param name="timeout">This call's deadline, instead of <see cref="Timeout"/>.</param>
+    public unsafe object? RunPython(string code, PyProxy? globals = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(code);
-        using var call = Enter();
+        using var call = Enter(timeout is null ? null : Seconds(timeout));
         uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
         var writer = call.Guest.BeginInput(0, ManagedCodec.Utf8Length(code));
         uint address = ManagedCodec.WriteUtf8(ref writer, code, out uint length);
@@ -148,25 +173,37 @@ public sealed class PyodideRuntime : IDisposable
     /// <summary>Takes the runtime's lock for one call into the guest.</summary>
     /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
     /// <exception cref="InvalidOperationException">Called from inside a call on the same runtime (an output handler).</exception>
-    internal CallScope Enter()
+    /// <param name="timeoutSeconds">This call's deadline in seconds; null = the runtime's default.</param>
+    internal CallScope Enter(double? timeoutSeconds = null)
     {
         _gate.Enter();
+        GuestInstance guest;
         try
         {
-            var guest = _guest ?? throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
+            guest = _guest ?? throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
             if (_inCall) throw new InvalidOperationException("the runtime is busy: a callback may not call back into the runtime that called it");
-            _inCall = true;
-            while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
-            {
-                try { guest.Release(handle); } catch (PyodideException) { }
-            }
-            return new CallScope(this, guest);
         }
         catch
         {
             _gate.Exit();
             throw;
         }
+        _inCall = true;
+        try
+        {
+            while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
+            {
+                try { guest.Release(handle); } catch (PyodideException) { }
+            }
+            guest.BeginCall(timeoutSeconds ?? Volatile.Read(ref _timeoutSeconds));
+        }
+        catch
+        {
+            _inCall = false;
+            _gate.Exit();
+            throw;
+        }
+        return new CallScope(this, guest);
     }
 
     internal ref struct CallScope
@@ -182,6 +219,7 @@ public sealed class PyodideRuntime : IDisposable
 
         public void Dispose()
         {
+            Guest.EndCall();
             _owner._inCall = false;
             _owner._gate.Exit();
         }

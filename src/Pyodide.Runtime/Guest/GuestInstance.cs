@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Wasmtime;
 
@@ -51,6 +52,25 @@ internal sealed unsafe class GuestInstance : IDisposable
     private readonly Func<int, int, int, int> _toJs;
     private readonly Func<int, int, int> _getBuffer;
 
+    private readonly Func<int> _interruptClear;
+    // Where an interrupt is written (bridge/interrupt.c): the thread state's
+    // async_exc, the value to store there, the pending flag, the eval breaker.
+    private readonly uint _asyncExcAddress, _keyboardInterrupt, _asyncPendingAddress, _evalBreakerAddress;
+
+    /// <summary>How long code may ignore a KeyboardInterrupt before it is stopped hard.</summary>
+    internal static readonly TimeSpan InterruptGrace = TimeSpan.FromMilliseconds(100);
+
+    // The current call's deadline state. _deadline and _stopReason are only
+    // touched by the thread running the call (and its epoch callback);
+    // _interruptRequested and _tickerHeld also by Interrupt() from any thread.
+    private long _deadline;           // Stopwatch timestamp; 0 = none
+    private double _timeoutSeconds;
+    private long _hardStop;           // when an ignored stop request becomes a trap
+    private StopReason _stopReason;   // the soft stop already requested, if any
+    private int _interruptRequested;
+    private int _tickerHeld;
+    private volatile bool _inCall;
+
     /// <summary>Why the instance died, once it has.</summary>
     public string? DeathReason { get; private set; }
 
@@ -97,7 +117,13 @@ internal sealed unsafe class GuestInstance : IDisposable
             _toPy = instance.GetFunction<int, int>("pyn_to_py") ?? throw Invalid("pyn_to_py");
             _toJs = instance.GetFunction<int, int, int, int>("pyn_to_js") ?? throw Invalid("pyn_to_js");
             _getBuffer = instance.GetFunction<int, int, int>("pyn_get_buffer") ?? throw Invalid("pyn_get_buffer");
+            var interruptSlots = instance.GetFunction<int, int>("pyn_interrupt_slots") ?? throw Invalid("pyn_interrupt_slots");
+            _interruptClear = instance.GetFunction<int>("pyn_interrupt_clear") ?? throw Invalid("pyn_interrupt_clear");
             Action initialize = instance.GetAction("_initialize") ?? throw Invalid("_initialize");
+            // The callback re-arms itself one epoch ahead, so it runs whenever
+            // the epoch advances while wasm runs, and costs nothing otherwise.
+            _store.SetEpochDeadlineCallback(OnEpoch);
+            _store.SetEpochDeadline(1);
 
             initialize();
             if (_init() != 0)
@@ -107,6 +133,12 @@ internal sealed unsafe class GuestInstance : IDisposable
                 throw new PyodideException(kind, $"Python failed to start ({type}): {message}");
             }
             EnsureScratch(256);
+            if (interruptSlots((int)AuxAddress) != 0) throw Invalid("pyn_interrupt_slots");
+            uint* slots = (uint*)Checked(AuxAddress, 16);
+            (_asyncExcAddress, _keyboardInterrupt, _asyncPendingAddress, _evalBreakerAddress) = (slots[0], slots[1], slots[2], slots[3]);
+            Checked(_asyncExcAddress, 4);
+            Checked(_asyncPendingAddress, 4);
+            Checked(_evalBreakerAddress, 4);
         }
         catch (WasmtimeException e)
         {
@@ -306,9 +338,12 @@ internal sealed unsafe class GuestInstance : IDisposable
         if (status != 0) throw PythonError();
     }
 
-    private PythonException PythonError()
+    private PyodideException PythonError()
     {
         var (type, message) = ReadError();
+        if (_stopReason == StopReason.Timeout && type == "KeyboardInterrupt")
+            return new PyodideException(PyodideErrorKind.Limit,
+                $"the call exceeded its deadline of {_timeoutSeconds:0.###} s and was interrupted");
         return new PythonException(type, message);
     }
 
@@ -365,7 +400,19 @@ internal sealed unsafe class GuestInstance : IDisposable
         if (DeathReason != null) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime is dead: {DeathReason}");
     }
 
-    private PyodideException Die(WasmtimeException e) => Die(TrapReason(e), e);
+    private PyodideException Die(WasmtimeException e)
+    {
+        if (e.InnerException is HardStopException stop)
+        {
+            string what = stop.Reason == StopReason.Timeout
+                ? $"the call exceeded its deadline of {_timeoutSeconds:0.###} s"
+                : "the call was interrupted";
+            DeathReason ??= $"{what} and did not stop within {InterruptGrace.TotalMilliseconds:0} ms; it was stopped mid-instruction";
+            return new PyodideException(PyodideErrorKind.Limit,
+                $"{what} and ignored the KeyboardInterrupt, so it was stopped hard; the runtime is now dead", e);
+        }
+        return Die(TrapReason(e), e);
+    }
 
     private PyodideException Die(string reason, Exception? inner = null)
     {
@@ -380,6 +427,79 @@ internal sealed unsafe class GuestInstance : IDisposable
         string[] lines = e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         return lines.FirstOrDefault(l => l.StartsWith("wasm trap:", StringComparison.Ordinal))
             ?? lines.LastOrDefault() ?? e.GetType().Name;
+    }
+
+    // ---- deadlines and interrupts -----------------------------------------
+
+    /// <summary>Starts watching a call: with a timeout the epoch ticker runs for it.</summary>
+    public void BeginCall(double timeoutSeconds)
+    {
+        _stopReason = StopReason.None;
+        _hardStop = 0;
+        Volatile.Write(ref _interruptRequested, 0);
+        _timeoutSeconds = timeoutSeconds;
+        _deadline = timeoutSeconds > 0
+            ? Stopwatch.GetTimestamp() + (long)(timeoutSeconds * Stopwatch.Frequency)
+            : 0;
+        if (_deadline != 0) HoldTicker();
+        _inCall = true;
+    }
+
+    /// <summary>Stops watching; an interrupt that arrived too late is dropped.</summary>
+    public void EndCall()
+    {
+        _inCall = false;
+        _deadline = 0;
+        if (Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
+        if (_stopReason != StopReason.None && !IsDead)
+        {
+            try { _interruptClear(); } catch (WasmtimeException e) { Die(e); }
+        }
+        _stopReason = StopReason.None;
+    }
+
+    /// <summary>From any thread: asks the running call to raise KeyboardInterrupt, and
+    /// to be stopped hard if it does not within <see cref="InterruptGrace"/>.
+    /// Does nothing when no call is running.</summary>
+    public void Interrupt()
+    {
+        if (!_inCall) return;
+        Volatile.Write(ref _interruptRequested, 1);
+        HoldTicker();
+        EpochTicker.Kick();
+    }
+
+    private void HoldTicker()
+    {
+        if (Interlocked.CompareExchange(ref _tickerHeld, 1, 0) == 0) EpochTicker.Acquire();
+    }
+
+    /// <summary>Runs on the executing thread whenever the epoch advances during wasm code.</summary>
+    private ulong OnEpoch(Store store)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (_stopReason == StopReason.None)
+        {
+            var reason = Volatile.Read(ref _interruptRequested) != 0 ? StopReason.Interrupt
+                : _deadline != 0 && now >= _deadline ? StopReason.Timeout
+                : StopReason.None;
+            if (reason != StopReason.None)
+            {
+                // First ask nicely: Python raises KeyboardInterrupt at its next check.
+                _stopReason = reason;
+                _hardStop = now + (long)(InterruptGrace.TotalSeconds * Stopwatch.Frequency);
+                // No guest code may run here (see bridge/interrupt.c): store the
+                // pending exception as PyThreadState_SetAsyncExc would.
+                *(uint*)(_base + _asyncExcAddress) = _keyboardInterrupt;
+                *(int*)(_base + _asyncPendingAddress) = 1;
+                *(int*)(_base + _evalBreakerAddress) = 1;
+            }
+        }
+        else if (now >= _hardStop)
+        {
+            throw new HardStopException(_stopReason);
+        }
+        return 1;
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr.</summary>

@@ -26,7 +26,7 @@ internal static class GuestModule
 
     // Part of the cache key: a compiled module is only valid for the engine
     // configuration it was compiled with.
-    private const string EngineSignature = "reserve4g-nomove-stack1m-v1";
+    private const string EngineSignature = "reserve4g-nomove-stack1m-epoch-v1";
 
     internal static Engine Engine => SharedEngine.Value;
 
@@ -35,7 +35,8 @@ internal static class GuestModule
         var config = new Config()
             .WithStaticMemoryMaximumSize(MemoryReservation)
             .WithMemoryMayMove(false)
-            .WithMaximumStackSize(WasmStackSize);
+            .WithMaximumStackSize(WasmStackSize)
+            .WithEpochInterruption(true); // deadlines and pyodide_interrupt
         return new Engine(config);
     }
 

@@ -130,4 +130,3 @@ PYN_EXPORT(pyn_globals) uint32_t pyn_globals(void) {
   if (!h) error_store();
   return h;
 }
-

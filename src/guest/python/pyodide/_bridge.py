@@ -45,6 +45,11 @@ class HostStream(io.TextIOBase):
 
 def setup():
     """Called once by pyn_init after the interpreter starts."""
+    # Importing _signal installs the SIGINT handler that turns the host's
+    # interrupts (pyn_interrupt) into KeyboardInterrupt; until then CPython
+    # would drop them.
+    import _signal  # noqa: F401
+
     sys.stdout = HostStream(1, "<stdout>")
     sys.stderr = HostStream(2, "<stderr>")
     if os.path.isdir(HOME):
