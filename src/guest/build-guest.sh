@@ -293,6 +293,11 @@ link_reactor() {
 install_guest() {
   mkdir -p "$OUT_DIR/lib"
   copy_if_changed "$BUILD_DIR/python.wasm" "$OUT_DIR/python.wasm"
+  # "<sha256> <size>": the runtime keys its compiled-module cache on the hash
+  # and uses this instead of hashing 8 MB at every process start (it checks
+  # the size, and hashes the file itself when this is missing or stale).
+  printf '%s %s\n' "$(sha256sum "$OUT_DIR/python.wasm" | cut -d' ' -f1)" \
+    "$(stat -c %s "$OUT_DIR/python.wasm")" >"$OUT_DIR/python.wasm.sha256"
   copy_if_changed "$CPYTHON/stdlib/python311.zip" "$OUT_DIR/lib/python311.zip"
   # lib/python3.11 is small: rebuild it each time so that removed files go.
   local new="$OUT_DIR/lib/.python3.11.new" old="$OUT_DIR/lib/.python3.11.old"

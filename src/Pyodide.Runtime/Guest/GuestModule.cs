@@ -56,6 +56,16 @@ internal static class GuestModule
 
     private static Module LoadOrCompile(string wasmPath)
     {
+        string cacheDir = CacheDirectory();
+        string? hash = RecordedHash(wasmPath);
+        if (hash != null)
+        {
+            // The common case: the build recorded the hash, so the 8 MB module
+            // is neither read nor hashed when its compiled form is cached.
+            var hit = TryDeserialize(Path.Combine(cacheDir, CacheKey(hash) + ".cwasm"));
+            if (hit != null) return hit;
+        }
+
         byte[] wasm;
         try
         {
@@ -65,21 +75,9 @@ internal static class GuestModule
         {
             throw new PyodideException(PyodideErrorKind.IO, $"cannot read {wasmPath}: {e.Message}", e);
         }
-
-        string cacheDir = CacheDirectory();
-        string cached = Path.Combine(cacheDir, CacheKey(wasm) + ".cwasm");
-        if (File.Exists(cached))
-        {
-            try
-            {
-                return Module.DeserializeFile(Engine, "python", cached);
-            }
-            catch (WasmtimeException)
-            {
-                // A cache file from an incompatible build or a damaged disk:
-                // fall through and replace it.
-            }
-        }
+        string actual = Convert.ToHexString(SHA256.HashData(wasm)).ToLowerInvariant();
+        string cached = Path.Combine(cacheDir, CacheKey(actual) + ".cwasm");
+        if (actual != hash && TryDeserialize(cached) is { } existing) return existing;
 
         Module module;
         try
@@ -112,12 +110,44 @@ internal static class GuestModule
         }
     }
 
-    private static string CacheKey(byte[] wasm)
+    private static Module? TryDeserialize(string cached)
+    {
+        if (!File.Exists(cached)) return null;
+        try
+        {
+            return Module.DeserializeFile(Engine, "python", cached);
+        }
+        catch (WasmtimeException)
+        {
+            // A cache file from an incompatible build or a damaged disk:
+            // the caller compiles and replaces it.
+            return null;
+        }
+    }
+
+    /// <summary>The hash <c>build-guest.sh</c> wrote to <c>python.wasm.sha256</c>
+    /// ("hash size"), if that file exists and the size still matches.</summary>
+    private static string? RecordedHash(string wasmPath)
+    {
+        try
+        {
+            string[] fields = File.ReadAllText(wasmPath + ".sha256").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return fields.Length == 2 && fields[0].Length == 64 && long.TryParse(fields[1], out long size)
+                   && size == new FileInfo(wasmPath).Length
+                ? fields[0].ToLowerInvariant()
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string CacheKey(string hash)
     {
         string wasmtime = typeof(Engine).Assembly
             .GetCustomAttributes(typeof(AssemblyInformationalVersionAttribute), false).OfType<AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
         wasmtime = wasmtime.Split('+')[0];
-        string hash = Convert.ToHexString(SHA256.HashData(wasm)).ToLowerInvariant();
         return $"python-{hash[..32]}-wasmtime{wasmtime}-{EngineSignature}";
     }
 

@@ -1,5 +1,7 @@
 """Running source code the way Pyodide's ``runPython`` does."""
-import ast
+# The C-level _ast rather than ast: importing ast (and with it enum,
+# contextlib, ...) would add milliseconds to every runtime's start-up.
+import _ast
 
 # Recently run sources and their compiled code. Hosts tend to run the same
 # snippets repeatedly; parsing and compiling dominate the cost of small ones.
@@ -14,13 +16,13 @@ def _compile(source, filename):
     if hit is not None:
         return hit
     try:
-        module = ast.parse(source, filename, "exec")
+        module = compile(source, filename, "exec", _ast.PyCF_ONLY_AST)
         last = None
         # A final expression is the result, unless a trailing semicolon
         # silences it (as in Pyodide and IPython).
-        if (module.body and isinstance(module.body[-1], ast.Expr)
+        if (module.body and isinstance(module.body[-1], _ast.Expr)
                 and not source.rstrip().endswith(";")):
-            last = ast.Expression(module.body.pop().value)
+            last = _ast.Expression(module.body.pop().value)
         statements = compile(module, filename, "exec")
         expression = compile(last, filename, "eval") if last is not None else None
     except (SyntaxError, ValueError) as error:
@@ -59,6 +61,8 @@ def find_imports(source):
     ``import a.b`` and ``from a.b import c`` both give ``a``; relative imports
     are skipped. A syntax error propagates.
     """
+    import ast
+
     names = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
