@@ -179,6 +179,11 @@ $TMP/main.py"
     run -c "import sys; sys.exit(True)"
     expect_status 1
     expect_stderr_empty
+    run -c "import sys; sys.exit(-1)"
+    expect_status 255
+    run -c "import sys; sys.exit(2**70)"
+    expect_status 255
+    expect_stderr_empty
     ;;
   sys_exit_none)
     run -c "import sys; sys.exit()"
@@ -194,6 +199,14 @@ $TMP/main.py"
     expect_stdout ""
     printf 'goodbye é\n' >"$TMP/want"
     cmp -s "$TMP/want" "$TMP/err" || fail "stderr is not exactly 'goodbye é'"
+    run -c "import sys; sys.exit([1, 'a'])"
+    expect_status 1
+    printf "[1, 'a']\n" >"$TMP/want"
+    cmp -s "$TMP/want" "$TMP/err" || fail "stderr is not exactly [1, 'a']"
+    run -c "import sys; sys.exit('lone \udcff')"
+    expect_status 1
+    printf 'lone \\udcff\n' >"$TMP/want"
+    cmp -s "$TMP/want" "$TMP/err" || fail "stderr is not exactly 'lone \\udcff'"
     ;;
   stdin_script)
     printf 'import sys\nprint("from stdin", sys.argv)\nfor i in range(3):\n    print(i)\n' >"$TMP/stdin.py"

@@ -48,10 +48,9 @@ enum { EXIT_OK = 0, EXIT_EXCEPTION = 1, EXIT_USAGE = 2 };
 /* Small helpers                                                            */
 /* ------------------------------------------------------------------------ */
 
-static void usage_error(const char* fmt, const char* arg) {
-  fprintf(stderr, PROG ": ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nTry `" PROG " -h' for more information.\n");
+/* "pyodide-run: <message><arg>" and a hint, for bad command lines. */
+static void usage_error(const char* message, const char* arg) {
+  fprintf(stderr, PROG ": %s%s\nTry `" PROG " -h' for more information.\n", message, arg);
 }
 
 /* Prints a Python error's traceback as Python does. */
@@ -81,13 +80,16 @@ static bool is_system_exit(const pyodide_error_t* err) {
 
 /*
  * The exit status for an uncaught SystemExit, as Python computes it: None →
- * 0; an int → that int; anything else is printed (str) to stderr → 1. The
- * library records the exception as sys.last_value.
+ * 0; an int → that int (one outside the C long range → -1, i.e. 255);
+ * anything else is printed (str, as sys.stderr would write it) to stderr →
+ * 1. The library records the exception as sys.last_value.
  */
 static int system_exit_status(pyodide_t* rt, pyodide_error_t* err) {
   static const char code[] =
-      "(lambda c: c if c is None or (type(c) in (int, bool) and -2**63 <= c < 2**63)"
-      " else str(c))(__import__('sys').last_value.code)";
+      "(lambda c: None if c is None else"
+      " ((int(c) if -2**63 <= c < 2**63 else -1) if isinstance(c, int)"
+      " else str(c).encode('utf-8', 'backslashreplace')))"
+      "(__import__('sys').last_value.code)";
   pyodide_value_t v;
   pyodide_error_t* e = pyodide_run_python(rt, code, sizeof code - 1, NULL, &v);
   if (e != NULL) {
@@ -99,19 +101,15 @@ static int system_exit_status(pyodide_t* rt, pyodide_error_t* err) {
   int status = EXIT_EXCEPTION;
   switch (v.kind) {
     case PYODIDE_NONE: status = 0; break;
-    case PYODIDE_BOOL: status = v.of.b ? 1 : 0; break;
     case PYODIDE_INT: status = (int)(v.of.i & 0xff); break;
-    case PYODIDE_STR:
+    case PYODIDE_BYTES:
       fflush(stdout);
       fwrite(v.of.str.ptr, 1, v.of.str.len, stderr);
       fputc('\n', stderr);
       fflush(stderr);
       status = EXIT_EXCEPTION;
       break;
-    default:
-      /* A str holding lone surrogates arrives as a proxy: nothing exact to print. */
-      status = EXIT_EXCEPTION;
-      break;
+    default: status = EXIT_EXCEPTION; break;
   }
   pyodide_value_release(&v);
   return status;
@@ -552,6 +550,7 @@ int main(int argc, char** argv) {
   int first_arg = argc; /* argv[first_arg..] become sys.argv[1:] */
 
   int i = 1;
+  if (i == argc - 1 && strcmp(argv[i], "--") == 0) i++; /* `--` alone: as no arguments */
   if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
     fputs(usage_text, stdout);
     return EXIT_OK;
@@ -567,7 +566,7 @@ int main(int argc, char** argv) {
       command = argv[i + 1];
       first_arg = i + 2;
     } else {
-      usage_error("%s", "argument expected for the -c option");
+      usage_error("argument expected for the -c option", "");
       return EXIT_USAGE;
     }
     mode = MODE_COMMAND;
@@ -581,7 +580,7 @@ int main(int argc, char** argv) {
     command = argv0 = argv[i + 1];
     first_arg = i + 2;
   } else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
-    usage_error("unknown option %s", argv[i]);
+    usage_error("unknown option ", argv[i]);
     return EXIT_USAGE;
   } else if (i < argc) {
     mode = MODE_FILE;
