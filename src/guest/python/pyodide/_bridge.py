@@ -8,6 +8,9 @@ import _pyodide_core
 
 _PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 HOME = "/home/pyodide"
+# Where loaded packages are unpacked (by the host, into the runtime's private
+# home), so they disappear with the runtime.
+SITE_PACKAGES = HOME + "/site-packages"
 
 
 class HostStream(io.TextIOBase):
@@ -54,6 +57,8 @@ def setup():
     sys.stderr = HostStream(2, "<stderr>")
     if os.path.isdir(HOME):
         os.chdir(HOME)
+        os.makedirs(SITE_PACKAGES, exist_ok=True)
+        sys.path.append(SITE_PACKAGES)
 
 
 def _is_internal(filename):
