@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using BenchmarkDotNet.Attributes;
+
+namespace Pyodide.Benchmarks;
+
+// Each class measures one thing against a baseline in the same class (and the
+// same process), so bench/report.py can give ratios that noise from other work
+// on the machine mostly cancels out of. Descriptions are the row names
+// bench/report.py looks for: keep them in step.
+
+/// <summary><c>PyProxy.Call(i)</c> on <c>lambda i: i + 1</c> against a .NET delegate doing the same.</summary>
+[MemoryDiagnoser]
+public class CallBenchmarks
+{
+    private PyodideRuntime _py = null!;
+    private PyProxy _inc = null!;
+    private Func<long, long> _delegate = null!;
+    private object?[] _args = null!;
+    private long _i = 41;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _inc = (PyProxy)_py.RunPython("lambda i: i + 1")!;
+        _delegate = Increment;
+        _args = [41L];
+        if (_inc.Call(41L) is not 42L) throw new InvalidOperationException("lambda i: i + 1 did not return 42");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long Increment(long i) => i + 1;
+
+    [Benchmark(Baseline = true, Description = "delegate call")]
+    public long Delegate() => _delegate(_i);
+
+    /// <summary>As a caller writes it: a params array and a boxed argument per call.</summary>
+    [Benchmark(Description = "PyProxy.Call(i)")]
+    public object? Call() => _inc.Call(_i);
+
+    /// <summary>The same with the argument array built once: what is left is the library's own.</summary>
+    [Benchmark(Description = "PyProxy.Call(args) reused array")]
+    public object? CallReusedArgs() => _inc.Call(_args);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _inc.Dispose();
+        _py.Dispose();
+    }
+}
+
+/// <summary><c>RunPython("1+1")</c> against one bare guest round trip (<c>len(globals)</c>).</summary>
+[MemoryDiagnoser]
+public class RunPythonBenchmarks
+{
+    private PyodideRuntime _py = null!;
+    private PyProxy _globals = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _globals = _py.Globals;
+        if (_py.RunPython("1+1") is not 2L) throw new InvalidOperationException("1+1 is not 2");
+    }
+
+    [Benchmark(Baseline = true, Description = "len(globals) round trip")]
+    public long GlobalsLength() => _globals.Length;
+
+    [Benchmark(Description = "RunPython(\"1+1\")")]
+    public object? RunPython() => _py.RunPython("1+1");
+
+    [GlobalCleanup]
+    public void Cleanup() => _py.Dispose();
+}
+
+/// <summary><c>GetBuffer()</c> + <c>Dispose</c>: 64 MiB against 1 KiB shows whether the cost depends on size.</summary>
+[MemoryDiagnoser]
+public class GetBufferBenchmarks
+{
+    private PyodideRuntime _py = null!;
+    private PyProxy _small = null!;
+    private PyProxy _big = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _small = (PyProxy)_py.RunPython("bytearray(1 << 10)")!;
+        _big = (PyProxy)_py.RunPython("bytearray(64 << 20)")!;
+    }
+
+    [Benchmark(Baseline = true, Description = "GetBuffer+Dispose 1 KiB")]
+    public long Small()
+    {
+        using var buffer = _small.GetBuffer();
+        return buffer.ByteCount;
+    }
+
+    [Benchmark(Description = "GetBuffer+Dispose 64 MiB")]
+    public long Big()
+    {
+        using var buffer = _big.GetBuffer();
+        return buffer.ByteCount;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _py.Dispose();
+}
+
+/// <summary>Summing 64 MiB of float64 in place through <c>AsReadOnlySpan&lt;double&gt;()</c>
+/// against the same values in a managed <c>double[]</c>; the same summing code for both.</summary>
+[MemoryDiagnoser]
+public class BufferSumBenchmarks
+{
+    private const int Count = (64 << 20) / sizeof(double);
+    private PyodideRuntime _py = null!;
+    private PyProxy _array = null!;
+    private PyBuffer _buffer = null!;
+    private double[] _managed = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _array = (PyProxy)_py.RunPython("import array\narray.array('d', bytes(64 << 20))")!;
+        _buffer = _array.GetBuffer();
+        if (_buffer.Format != "d" || _buffer.ByteCount != 64 << 20) throw new InvalidOperationException("unexpected buffer");
+        _managed = new double[Count];
+        var span = _buffer.AsSpan<double>();
+        for (int i = 0; i < Count; i++) span[i] = _managed[i] = (i % 1000) * 0.5;
+        // Python sees the host's writes; both hold the same values (halves: every sum is exact).
+        _py.Globals["_a"] = _array;
+        if (_py.RunPython("_a[123457]") is not 228.5) throw new InvalidOperationException("Python does not see the values");
+        if (Sum(_buffer.AsReadOnlySpan<double>()) != Sum(_managed)) throw new InvalidOperationException("sums differ");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double Sum(ReadOnlySpan<double> values)
+    {
+        double a = 0, b = 0, c = 0, d = 0;
+        int i = 0;
+        for (; i + 4 <= values.Length; i += 4)
+        {
+            a += values[i];
+            b += values[i + 1];
+            c += values[i + 2];
+            d += values[i + 3];
+        }
+        for (; i < values.Length; i++) a += values[i];
+        return a + b + c + d;
+    }
+
+    [Benchmark(Baseline = true, Description = "sum double[] 64 MiB")]
+    public double Managed() => Sum(_managed);
+
+    [Benchmark(Description = "sum PyBuffer.AsReadOnlySpan<double> 64 MiB")]
+    public double PyBufferSpan() => Sum(_buffer.AsReadOnlySpan<double>());
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _buffer.Dispose();
+        _py.Dispose();
+    }
+}
+
+/// <summary><c>ToManaged()</c> of a 100k-int list against building the same
+/// <c>List&lt;object?&gt;</c> of boxed longs in .NET.</summary>
+[MemoryDiagnoser]
+public class ToManagedBenchmarks
+{
+    private const int Count = 100_000;
+    private PyodideRuntime _py = null!;
+    private PyProxy _list = null!;
+    private long[] _values = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _list = (PyProxy)_py.RunPython($"list(range({Count}))")!;
+        _values = new long[Count];
+        for (int i = 0; i < Count; i++) _values[i] = i;
+        if (_list.ToManaged() is not List<object?> { Count: Count }) throw new InvalidOperationException("unexpected ToManaged result");
+    }
+
+    [Benchmark(Baseline = true, Description = "build List<object> of 100k longs")]
+    public List<object?> Managed()
+    {
+        var list = new List<object?>(_values.Length);
+        foreach (long v in _values) list.Add(v);
+        return list;
+    }
+
+    [Benchmark(Description = "ToManaged() 100k-int list")]
+    public object? ToManaged() => _list.ToManaged();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _list.Dispose();
+        _py.Dispose();
+    }
+}
+
+/// <summary><c>PyodideRuntime.Load()</c> + <c>Dispose</c> of another runtime in a process
+/// that already has one (warm module cache), against starting a process (<c>/bin/true</c>).</summary>
+[MemoryDiagnoser]
+public class LoadBenchmarks
+{
+    private PyodideRuntime _first = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _first = Assets.Load();
+        _first.RunPython("1+1");
+    }
+
+    [Benchmark(Baseline = true, Description = "Process.Start(/bin/true)+wait")]
+    public int StartProcess()
+    {
+        using var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    [Benchmark(Description = "PyodideRuntime.Load()+Dispose")]
+    public void LoadDispose()
+    {
+        using var py = Assets.Load();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _first.Dispose();
+}
