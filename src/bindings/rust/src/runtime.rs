@@ -1,0 +1,348 @@
+//! [`Runtime`] and its [`RuntimeBuilder`].
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::ptr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::error::{check, Error, Result};
+use crate::proxy::Proxy;
+use crate::sys;
+use crate::value::{take_raw, with_raw, ToValue, Value};
+
+/// A sink for Python's stdout or stderr: receives the bytes Python writes
+/// (UTF-8 text for `print`; whatever `os.write` writes below it).
+type WriteFn = Box<dyn FnMut(&[u8]) + Send>;
+type Sink = Mutex<WriteFn>;
+
+/// The callbacks' state; `io_env` points at it. Boxed so it does not move,
+/// and freed only after `pyodide_destroy` (no callback can run after that).
+struct Io {
+    stdout: Option<Sink>,
+    stderr: Option<Sink>,
+}
+
+unsafe fn deliver(sink: Option<&Sink>, data: *const c_char, len: usize) {
+    let Some(sink) = sink else { return };
+    let bytes = if len == 0 || data.is_null() { &[][..] } else { std::slice::from_raw_parts(data.cast::<u8>(), len) };
+    // A panic must not unwind into the library: it is caught and dropped
+    // (the output is lost, the call goes on).
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let mut f = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(bytes)
+    }));
+}
+
+unsafe extern "C" fn write_stdout(env: *mut c_void, data: *const c_char, len: usize) {
+    deliver((*(env as *const Io)).stdout.as_ref(), data, len)
+}
+
+unsafe extern "C" fn write_stderr(env: *mut c_void, data: *const c_char, len: usize) {
+    deliver((*(env as *const Io)).stderr.as_ref(), data, len)
+}
+
+/// A host directory made visible to Python.
+#[derive(Clone, Debug)]
+struct Mount {
+    host: PathBuf,
+    guest: String,
+    read_only: bool,
+}
+
+/// Options for [`Runtime::builder`]; every one is optional.
+#[derive(Default)]
+pub struct RuntimeBuilder {
+    asset_dir: Option<PathBuf>,
+    index_url: Option<String>,
+    memory_limit: u64,
+    timeout: Option<Duration>,
+    mounts: Vec<Mount>,
+    stdout: Option<WriteFn>,
+    stderr: Option<WriteFn>,
+}
+
+fn c_string(what: &str, bytes: Vec<u8>) -> Result<CString> {
+    CString::new(bytes).map_err(|_| Error::usage(format!("the {what} contains a NUL character")))
+}
+
+fn path_bytes(path: &Path) -> Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(path.as_os_str().as_bytes().to_vec())
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_str()
+            .map(|s| s.as_bytes().to_vec())
+            .ok_or_else(|| Error::usage(format!("the path {} is not valid Unicode", path.display())))
+    }
+}
+
+impl std::fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("asset_dir", &self.asset_dir)
+            .field("index_url", &self.index_url)
+            .field("memory_limit", &self.memory_limit)
+            .field("timeout", &self.timeout)
+            .field("mounts", &self.mounts)
+            .field("stdout", &self.stdout.is_some())
+            .field("stderr", &self.stderr.is_some())
+            .finish()
+    }
+}
+
+impl RuntimeBuilder {
+    /// The folder with python.wasm and the stdlib (default: `pyodide/` beside
+    /// libpyodide.so).
+    pub fn asset_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.asset_dir = Some(dir.into());
+        self
+    }
+
+    /// The package index: a directory or an http(s) URL (default: none).
+    pub fn index_url(mut self, url: impl Into<String>) -> Self {
+        self.index_url = Some(url.into());
+        self
+    }
+
+    /// The bytes the interpreter may use (0 = the library's default).
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// The default deadline of every call; a call past it fails with
+    /// [`ErrorKind::Limit`](crate::ErrorKind::Limit). Zero means none.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Makes the host directory `host` visible to Python at `guest`.
+    pub fn mount(mut self, host: impl Into<PathBuf>, guest: impl Into<String>, read_only: bool) -> Self {
+        self.mounts.push(Mount { host: host.into(), guest: guest.into(), read_only });
+        self
+    }
+
+    /// Receives Python's stdout (default: the process's own stdout). Called
+    /// while the call that printed runs, on its thread or on an engine thread;
+    /// it cannot reach the runtime (it must be `'static`). A panic in it is
+    /// caught and the output dropped.
+    pub fn stdout(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.stdout = Some(Box::new(f));
+        self
+    }
+
+    /// Receives Python's stderr; see [`stdout`](Self::stdout).
+    pub fn stderr(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.stderr = Some(Box::new(f));
+        self
+    }
+
+    /// Starts the interpreter (`pyodide_load`).
+    pub fn load(self) -> Result<Runtime> {
+        let asset_dir = self.asset_dir.as_deref().map(|p| c_string("asset directory", path_bytes(p)?)).transpose()?;
+        let index_url = self.index_url.map(|u| c_string("index URL", u.into_bytes())).transpose()?;
+        let mut mount_strings = Vec::with_capacity(self.mounts.len());
+        for m in &self.mounts {
+            mount_strings.push((
+                c_string("mount's host path", path_bytes(&m.host)?)?,
+                c_string("mount's guest path", m.guest.clone().into_bytes())?,
+                m.read_only,
+            ));
+        }
+        let mounts: Vec<sys::pyodide_mount_t> = mount_strings
+            .iter()
+            .map(|(h, g, ro)| sys::pyodide_mount_t { host_path: h.as_ptr(), guest_path: g.as_ptr(), read_only: *ro })
+            .collect();
+
+        let mut config = std::mem::MaybeUninit::<sys::pyodide_config_t>::uninit();
+        // SAFETY: pyodide_config_init fills every field.
+        let mut config = unsafe {
+            sys::pyodide_config_init(config.as_mut_ptr());
+            config.assume_init()
+        };
+        config.asset_dir = asset_dir.as_ref().map_or(ptr::null(), |s| s.as_ptr());
+        config.index_url = index_url.as_ref().map_or(ptr::null(), |s| s.as_ptr());
+        config.memory_limit = self.memory_limit;
+        config.timeout_s = self.timeout.map_or(0.0, |t| t.as_secs_f64());
+        if !mounts.is_empty() {
+            config.mounts = mounts.as_ptr();
+            config.nmounts = mounts.len();
+        }
+        let io = if self.stdout.is_some() || self.stderr.is_some() {
+            let io = Box::new(Io { stdout: self.stdout.map(Mutex::new), stderr: self.stderr.map(Mutex::new) });
+            if io.stdout.is_some() {
+                config.stdout_fn = Some(write_stdout);
+            }
+            if io.stderr.is_some() {
+                config.stderr_fn = Some(write_stderr);
+            }
+            config.io_env = &*io as *const Io as *mut c_void;
+            Some(io)
+        } else {
+            None
+        };
+        let mut raw = ptr::null_mut();
+        // SAFETY: the config and everything it points to outlive the call
+        // (the library copies the strings); io_env outlives the runtime.
+        unsafe { check(sys::pyodide_load(&config, &mut raw))? };
+        Ok(Runtime { raw, _io: io })
+    }
+}
+
+/// One sandboxed interpreter (`pyodide_t`); dropping it destroys it.
+///
+/// Proxies, values holding proxies and buffers borrow the runtime
+/// (`Proxy<'rt>`, `Value<'rt>`, `Buffer<'rt>`), so it cannot be dropped while
+/// any of them exists.
+pub struct Runtime {
+    raw: *mut sys::pyodide_t,
+    _io: Option<Box<Io>>,
+}
+
+// SAFETY: the C ABI lets a runtime be used from any thread, one call at a
+// time, and serializes concurrent calls on one runtime internally; its
+// handles are checked tokens, never dereferenced by us. The one call that
+// must not overlap others, pyodide_destroy, runs only in Drop, which needs
+// the Runtime by value: no `&Runtime`, hence no `Proxy<'rt>` or `Buffer<'rt>`
+// and no call in progress, can exist then. The output callbacks are `Send`
+// and sit behind a Mutex, so the engine may call them from any thread.
+unsafe impl Send for Runtime {}
+// SAFETY: as above: every method takes `&self` and the library serializes them.
+unsafe impl Sync for Runtime {}
+
+impl Runtime {
+    /// Starts an interpreter with the default configuration.
+    pub fn new() -> Result<Runtime> {
+        RuntimeBuilder::default().load()
+    }
+
+    /// A builder for a configured interpreter.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The library's version, e.g. "0.1.0".
+    pub fn version() -> &'static str {
+        // SAFETY: a static NUL-terminated string.
+        unsafe { CStr::from_ptr(sys::pyodide_version()) }.to_str().unwrap_or("")
+    }
+
+    /// The raw handle (still owned by this `Runtime`).
+    pub fn as_ptr(&self) -> *mut sys::pyodide_t {
+        self.raw
+    }
+
+    fn run_raw(&self, code: &str, globals: *mut sys::pyproxy_t, keep: bool) -> Result<Value<'_>> {
+        let mut out = sys::pyodide_value_t::none();
+        let out_ptr = if keep { &mut out as *mut _ } else { ptr::null_mut() };
+        // SAFETY: code is borrowed for the call with its length; out is ours.
+        unsafe {
+            check(sys::pyodide_run_python(self.raw, code.as_ptr().cast(), code.len(), globals, out_ptr))?;
+            Ok(take_raw(self, &mut out))
+        }
+    }
+
+    /// Runs Python source like Pyodide's `runPython`, in the globals
+    /// (`__main__`): the value of a final expression, else `Value::None`.
+    pub fn run(&self, code: &str) -> Result<Value<'_>> {
+        self.run_raw(code, ptr::null_mut(), true)
+    }
+
+    /// Runs Python source in `globals` (a proxy of a dict).
+    pub fn run_in(&self, code: &str, globals: &Proxy<'_>) -> Result<Value<'_>> {
+        self.run_raw(code, globals.as_ptr(), true)
+    }
+
+    /// Runs Python source and discards its value.
+    pub fn exec(&self, code: &str) -> Result<()> {
+        self.run_raw(code, ptr::null_mut(), false).map(drop)
+    }
+
+    /// A proxy of the globals dict (`__main__`'s namespace).
+    pub fn globals(&self) -> Result<Proxy<'_>> {
+        let mut out = ptr::null_mut();
+        // SAFETY: out receives an owned proxy.
+        unsafe {
+            check(sys::pyodide_globals(self.raw, &mut out))?;
+            Ok(Proxy::from_raw(self, out))
+        }
+    }
+
+    /// Builds a Python object from a Rust value (Pyodide's `toPy`): lists
+    /// become lists, dicts dicts, a proxy stays the object itself.
+    pub fn to_py<T: ToValue + ?Sized>(&self, value: &T) -> Result<Proxy<'_>> {
+        self.to_py_depth(value, -1)
+    }
+
+    /// [`to_py`](Self::to_py) with a limit on container depth (-1 = any);
+    /// a deeper value is a Usage error.
+    pub fn to_py_depth<T: ToValue + ?Sized>(&self, value: &T, depth: i32) -> Result<Proxy<'_>> {
+        let mut out = ptr::null_mut();
+        with_raw(value, |raw| unsafe {
+            check(sys::pyodide_to_py(self.raw, raw, depth, &mut out))?;
+            Ok(Proxy::from_raw(self, out))
+        })
+    }
+
+    /// Sets the deadline of every later call (None = no deadline).
+    pub fn set_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        let secs = timeout.map_or(0.0, |t| t.as_secs_f64());
+        // SAFETY: a plain call.
+        unsafe { check(sys::pyodide_set_timeout(self.raw, secs)) }
+    }
+
+    /// From another thread while a call runs (share `&Runtime` with
+    /// `std::thread::scope`): makes Python raise KeyboardInterrupt, so the
+    /// running call fails with that Python error (or a
+    /// [`ErrorKind::Limit`](crate::ErrorKind::Limit) error). Code that ignores
+    /// it is stopped hard after 100 ms and the runtime is dead from then on.
+    /// Does nothing when no call is running.
+    pub fn interrupt(&self) -> Result<()> {
+        // SAFETY: designed to be called concurrently with another call.
+        unsafe { check(sys::pyodide_interrupt(self.raw)) }
+    }
+
+    /// Counters for leak checks and monitoring.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut s = sys::pyodide_stats_t { size: std::mem::size_of::<sys::pyodide_stats_t>(), ..Default::default() };
+        // SAFETY: s is sized as the library expects.
+        unsafe { check(sys::pyodide_stats(self.raw, &mut s))? };
+        Ok(Stats {
+            memory_bytes: s.memory_bytes,
+            guest_objects: s.guest_objects,
+            process_proxies: s.process_proxies,
+            process_buffers: s.process_buffers,
+        })
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // SAFETY: nothing borrows the runtime any more (see the Send impl).
+        unsafe { sys::pyodide_destroy(self.raw) };
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("raw", &self.raw).finish()
+    }
+}
+
+/// `pyodide_stats_t`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// The runtime's linear memory (it never shrinks).
+    pub memory_bytes: u64,
+    /// Objects the runtime holds for the host: proxies, buffers.
+    pub guest_objects: u64,
+    /// Live proxies in the whole process.
+    pub process_proxies: u64,
+    /// Live buffers in the whole process.
+    pub process_buffers: u64,
+}

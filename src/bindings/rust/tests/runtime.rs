@@ -1,0 +1,206 @@
+//! Running code, conversions, errors, configuration.
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pyodide::{ErrorKind, Runtime, Value};
+
+#[test]
+fn runs_code_and_returns_the_last_expression() {
+    let py = Runtime::new().unwrap();
+    assert_eq!(py.run("x = 6\nx * 7").unwrap(), Value::Int(42));
+    assert_eq!(py.run("x = 1").unwrap(), Value::None);
+    py.exec("y = x + 1").unwrap();
+    assert_eq!(py.run("y").unwrap().extract::<i64>().unwrap(), 2);
+    assert!(!Runtime::version().is_empty());
+}
+
+#[test]
+fn scalar_conversions_from_python() {
+    let py = Runtime::new().unwrap();
+    assert_eq!(py.run("None").unwrap(), Value::None);
+    assert_eq!(py.run("True").unwrap(), Value::Bool(true));
+    assert_eq!(py.run("-2**63").unwrap(), Value::Int(i64::MIN));
+    assert_eq!(py.run("1.5").unwrap(), Value::Float(1.5));
+    assert_eq!(py.run("'héllo ✓'").unwrap(), Value::Str("héllo ✓".into()));
+    assert_eq!(py.run("'a\\0b'").unwrap(), Value::Str("a\0b".into()));
+    assert_eq!(py.run("b'\\x00\\xff'").unwrap(), Value::Bytes(vec![0, 255]));
+    // No exact host form: proxies.
+    let big = py.run("2**64").unwrap().into_proxy().unwrap();
+    assert_eq!(big.type_name().unwrap(), "int");
+    let lone = py.run("'\\ud800'").unwrap();
+    assert!(matches!(lone, Value::Proxy(_)));
+    assert!(matches!(py.run("[1, 2]").unwrap(), Value::Proxy(_)));
+}
+
+#[test]
+fn values_round_trip_into_python() {
+    let py = Runtime::new().unwrap();
+    let g = py.globals().unwrap();
+    let v = Value::List(vec![
+        Value::None,
+        Value::Bool(false),
+        Value::Int(-7),
+        Value::Float(0.25),
+        Value::Str("ü".into()),
+        Value::Bytes(b"\x00b".to_vec()),
+        Value::Dict(vec![(Value::Int(1), Value::Str("one".into())), (Value::Str("k".into()), Value::List(vec![]))]),
+    ]);
+    g.set("v", &v).unwrap();
+    assert_eq!(
+        py.run("v == [None, False, -7, 0.25, 'ü', b'\\x00b', {1: 'one', 'k': []}]").unwrap(),
+        Value::Bool(true)
+    );
+    // And back with a deep conversion.
+    let back = g.get("v").unwrap().into_proxy().unwrap().to_value(-1).unwrap();
+    assert_eq!(back, v);
+    // Plain Rust values work as arguments too.
+    g.set("n", &5).unwrap();
+    g.set("s", "text").unwrap();
+    g.set("l", &[1, 2, 3]).unwrap();
+    g.set("b", &b"raw"[..]).unwrap();
+    g.set("o", &Option::<i32>::None).unwrap();
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("a", 1.5);
+    g.set("m", &m).unwrap();
+    assert_eq!(
+        py.run("(n, s, l, b, o, m) == (5, 'text', [1, 2, 3], b'raw', None, {'a': 1.5})").unwrap(),
+        Value::Bool(true)
+    );
+}
+
+#[test]
+fn python_exceptions_are_errors_with_kind_and_type() {
+    let py = Runtime::new().unwrap();
+    let err = py.run("1 / 0").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Python);
+    assert_eq!(err.type_name, "ZeroDivisionError");
+    assert!(err.message.contains("Traceback"), "{}", err.message);
+    assert!(err.message.contains("division by zero"));
+    assert!(err.to_string().ends_with("ZeroDivisionError: division by zero"), "{err}");
+    assert!(err.is_python("ZeroDivisionError"));
+    let err = py.run("def f(:\n  pass").unwrap_err();
+    assert_eq!((err.kind, err.type_name.as_str()), (ErrorKind::Python, "SyntaxError"));
+    let err = py.run("class MyError(Exception): pass\nraise MyError('mine')").unwrap_err();
+    assert_eq!(err.type_name, "MyError");
+    // A std::error::Error.
+    let boxed: Box<dyn std::error::Error> = Box::new(err);
+    assert!(boxed.to_string().contains("mine"));
+    // The runtime is fine afterwards.
+    assert_eq!(py.run("1 + 1").unwrap(), Value::Int(2));
+}
+
+#[test]
+fn wrong_types_are_usage_errors() {
+    let py = Runtime::new().unwrap();
+    let err = py.run("'text'").unwrap().extract::<i64>().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Usage);
+    assert_eq!(err.type_name, "UsageError");
+    assert!(err.message.contains("str"), "{}", err.message);
+    assert_eq!(py.run("3").unwrap().into_proxy().unwrap_err().kind, ErrorKind::Usage);
+    assert_eq!(py.run("2**40").unwrap().extract::<i32>().unwrap_err().kind, ErrorKind::Usage);
+    assert_eq!(py.run("2").unwrap().extract::<f64>().unwrap(), 2.0);
+    assert_eq!(py.run("None").unwrap().extract::<()>().unwrap(), ());
+}
+
+#[test]
+fn code_with_nul_runs_and_bad_globals_fail() {
+    let py = Runtime::new().unwrap();
+    // Code is passed with its length: an embedded NUL is Python's problem.
+    let err = py.run("1\0+1").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Python);
+    // run_in with a non-dict globals.
+    let not_a_dict = py.run("[1]").unwrap().into_proxy().unwrap();
+    let err = py.run_in("1", &not_a_dict).unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Python | ErrorKind::Usage), "{err:?}");
+    // A private namespace.
+    let ns = py.run("{'a': 40}").unwrap().into_proxy().unwrap();
+    assert_eq!(py.run_in("a + 2", &ns).unwrap(), Value::Int(42));
+    assert!(py.run("a").unwrap_err().is_python("NameError"));
+}
+
+#[test]
+fn stdout_and_stderr_go_to_closures() {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let err = Arc::new(Mutex::new(Vec::new()));
+    let (o, e) = (out.clone(), err.clone());
+    let py = Runtime::builder()
+        .stdout(move |b| o.lock().unwrap().extend_from_slice(b))
+        .stderr(move |b| e.lock().unwrap().extend_from_slice(b))
+        .load()
+        .unwrap();
+    py.exec("import sys\nprint('to out', 1)\nprint('to err', file=sys.stderr)\nsys.stdout.flush(); sys.stderr.flush()")
+        .unwrap();
+    assert_eq!(String::from_utf8(out.lock().unwrap().clone()).unwrap(), "to out 1\n");
+    assert_eq!(String::from_utf8(err.lock().unwrap().clone()).unwrap(), "to err\n");
+}
+
+#[test]
+fn a_panicking_output_closure_does_not_crash() {
+    let py = Runtime::builder().stdout(|_| panic!("boom")).load().unwrap();
+    py.exec("print('x')").unwrap();
+    assert_eq!(py.run("2").unwrap(), Value::Int(2));
+}
+
+#[test]
+fn mounts_expose_host_directories() {
+    let dir = std::env::temp_dir().join(format!("pyodide-rust-mount-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("in.txt"), "from the host").unwrap();
+    {
+        let py = Runtime::builder().mount(&dir, "/data", false).load().unwrap();
+        assert_eq!(py.run("open('/data/in.txt').read()").unwrap(), Value::Str("from the host".into()));
+        py.exec("open('/data/out.txt', 'w').write('from python')").unwrap();
+        // Nothing else of the host is visible.
+        assert_eq!(py.run("import os\nos.path.exists('/etc/passwd')").unwrap(), Value::Bool(false));
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), "from python");
+    {
+        let py = Runtime::builder().mount(&dir, "/ro", true).load().unwrap();
+        let err = py.run("open('/ro/x.txt', 'w')").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Python, "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn configuration_errors() {
+    let err = Runtime::builder().asset_dir("/nonexistent/assets").load().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Io, "{err}");
+    let err = Runtime::builder().asset_dir("bad\0path").load().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Usage);
+    let err = Runtime::builder().mount("/nonexistent/dir/x", "/x", true).load().unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Usage | ErrorKind::Io), "{err:?}");
+}
+
+#[test]
+fn timeouts_are_limit_errors() {
+    let py = Runtime::builder().timeout(Duration::from_millis(200)).load().unwrap();
+    let t0 = Instant::now();
+    let err = py.run("while True: pass").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Limit, "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    // Still usable; the deadline can be lifted.
+    py.set_timeout(None).unwrap();
+    assert_eq!(py.run("sum(range(1000))").unwrap(), Value::Int(499500));
+}
+
+#[test]
+fn memory_limit_is_enforced() {
+    let py = Runtime::builder().memory_limit(64 << 20).load().unwrap();
+    let err = py.run("b = bytearray(200 * 1024 * 1024)").unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Limit | ErrorKind::Python), "{err:?}");
+    assert!(py.stats().unwrap().memory_bytes <= 64 << 20);
+}
+
+#[test]
+fn runtimes_are_isolated() {
+    let a = Runtime::new().unwrap();
+    let b = Runtime::new().unwrap();
+    a.exec("x = 'a'").unwrap();
+    assert!(b.run("x").unwrap_err().is_python("NameError"));
+    // A proxy of one runtime used in another is refused.
+    let pa = a.run("[1]").unwrap().into_proxy().unwrap();
+    let gb = b.globals().unwrap();
+    let err = gb.set("p", &pa).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Usage, "{err}");
+}

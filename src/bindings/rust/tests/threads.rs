@@ -1,0 +1,82 @@
+//! Runtime is Send + Sync: moved to a thread, shared across scoped threads,
+//! interrupted from another thread.
+use std::time::{Duration, Instant};
+
+use pyodide::{ErrorKind, Proxy, Runtime, Value};
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn types_are_send_and_sync() {
+    assert_send_sync::<Runtime>();
+    assert_send_sync::<Proxy<'static>>();
+    assert_send_sync::<Value<'static>>();
+    assert_send_sync::<pyodide::Error>();
+}
+
+#[test]
+fn a_runtime_moves_to_another_thread() {
+    let py = Runtime::new().unwrap();
+    py.exec("counter = 1").unwrap();
+    let handle = std::thread::spawn(move || {
+        py.exec("counter += 1").unwrap();
+        py
+    });
+    let py = handle.join().unwrap();
+    assert_eq!(py.run("counter").unwrap(), Value::Int(2));
+}
+
+#[test]
+fn scoped_threads_share_a_runtime_and_its_proxies() {
+    let py = Runtime::new().unwrap();
+    let lst = py.run("import threading\nlock = threading.Lock()\nitems = []\nitems").unwrap().into_proxy().unwrap();
+    let append = lst.get_attr("append").unwrap().into_proxy().unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let append = &append;
+            s.spawn(move || {
+                for i in 0..25 {
+                    append.call(&[Value::Int(t * 100 + i)]).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(lst.len().unwrap(), 100);
+}
+
+#[test]
+fn interrupt_from_another_thread() {
+    let py = Runtime::new().unwrap();
+    let t0 = Instant::now();
+    // The interrupt reaches the running call: Python sees KeyboardInterrupt
+    // (caught here) or the call fails with it or with a Limit error (the
+    // library's outcomes vary; see the report). Either way an endless loop
+    // ends.
+    let code = "try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    r = 'interrupted'\nr";
+    let result = std::thread::scope(|s| {
+        let runner = s.spawn(|| py.run(code));
+        std::thread::sleep(Duration::from_millis(300));
+        py.interrupt().unwrap();
+        runner.join().unwrap()
+    });
+    match result {
+        Ok(v) => assert_eq!(v, Value::Str("interrupted".into())),
+        Err(e) => assert!(e.kind == ErrorKind::Limit || e.is_python("KeyboardInterrupt"), "{e:?}"),
+    }
+    assert!(t0.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn interrupt_without_a_running_call_does_nothing() {
+    let py = Runtime::new().unwrap();
+    py.interrupt().unwrap();
+    assert_eq!(py.run("sum(range(100000))").unwrap(), Value::Int(4999950000));
+}
+
+#[test]
+fn a_timeout_is_a_limit_error_from_any_thread() {
+    let py = Runtime::new().unwrap();
+    py.set_timeout(Some(Duration::from_millis(200))).unwrap();
+    let err = std::thread::spawn(move || py.run("while True: pass").unwrap_err()).join().unwrap();
+    assert_eq!(err.kind, ErrorKind::Limit, "{err:?}");
+}
