@@ -1,0 +1,3 @@
+module pyodide.native/pyodide
+
+go 1.19

@@ -1,0 +1,39 @@
+/* C helpers for the Go bindings: pyodide_value_t's union and the output
+   callbacks are easier to reach from C. Definitions in helpers.c (cgo allows
+   no definitions in the preamble of a file with //export). */
+#ifndef PYODIDE_GO_HELPERS_H
+#define PYODIDE_GO_HELPERS_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include "pyodide.h"
+
+void pgo_set_none(pyodide_value_t* v);
+void pgo_set_bool(pyodide_value_t* v, bool b);
+void pgo_set_int(pyodide_value_t* v, int64_t i);
+void pgo_set_float(pyodide_value_t* v, double f);
+void pgo_set_str(pyodide_value_t* v, pyodide_kind_t kind, const char* ptr, size_t len);
+void pgo_set_list(pyodide_value_t* v, pyodide_value_t* items, size_t len);
+void pgo_set_dict(pyodide_value_t* v, pyodide_value_t* keys, pyodide_value_t* values, size_t len);
+void pgo_set_proxy(pyodide_value_t* v, pyproxy_t* proxy);
+
+bool pgo_bool(const pyodide_value_t* v);
+int64_t pgo_int(const pyodide_value_t* v);
+double pgo_float(const pyodide_value_t* v);
+const char* pgo_str_ptr(const pyodide_value_t* v);
+size_t pgo_str_len(const pyodide_value_t* v);
+pyodide_value_t* pgo_list_items(const pyodide_value_t* v);
+size_t pgo_list_len(const pyodide_value_t* v);
+pyodide_value_t* pgo_dict_keys(const pyodide_value_t* v);
+pyodide_value_t* pgo_dict_values(const pyodide_value_t* v);
+size_t pgo_dict_len(const pyodide_value_t* v);
+/* Takes the proxy out of a PROXY value: the value becomes NONE, so releasing
+   the tree leaves the proxy alone. */
+pyproxy_t* pgo_take_proxy(pyodide_value_t* v);
+pyodide_value_t* pgo_at(pyodide_value_t* array, size_t i);
+ptrdiff_t pgo_dim(const ptrdiff_t* array, size_t i);
+
+/* Points the config's stdout_fn/stderr_fn at the Go writers of `handle`. */
+void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, uintptr_t handle);
+
+#endif

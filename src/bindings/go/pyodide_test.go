@@ -1,0 +1,624 @@
+package pyodide
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, opts *Options) *Runtime {
+	t.Helper()
+	py, err := Load(opts)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	t.Cleanup(func() { py.Close() })
+	return py
+}
+
+func run(t *testing.T, py *Runtime, code string) any {
+	t.Helper()
+	v, err := py.RunPython(code)
+	if err != nil {
+		t.Fatalf("RunPython(%q): %v", code, err)
+	}
+	return v
+}
+
+func proxy(t *testing.T, py *Runtime, code string) *Proxy {
+	t.Helper()
+	v := run(t, py, code)
+	p, ok := v.(*Proxy)
+	if !ok {
+		t.Fatalf("RunPython(%q) = %#v, not a *Proxy", code, v)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// must panics on an error, which fails the test with its stack.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func expectPython(t *testing.T, err error, typ string) {
+	t.Helper()
+	if !IsPython(err, typ) {
+		t.Fatalf("expected a Python %s, got %#v", typ, err)
+	}
+}
+
+func expectKind(t *testing.T, err error, kind ErrorKind) {
+	t.Helper()
+	if KindOf(err) != kind {
+		t.Fatalf("expected a %v error, got %#v", kind, err)
+	}
+}
+
+func TestRunPythonReturnsTheLastExpression(t *testing.T) {
+	py := load(t, nil)
+	if v := run(t, py, "x = 6\nx * 7"); v != int64(42) {
+		t.Fatalf("got %#v", v)
+	}
+	if v := run(t, py, "y = 1"); v != nil {
+		t.Fatalf("got %#v", v)
+	}
+	if err := py.Exec("z = x + y"); err != nil {
+		t.Fatal(err)
+	}
+	if v := run(t, py, "z"); v != int64(7) {
+		t.Fatalf("got %#v", v)
+	}
+	if Version() == "" {
+		t.Fatal("empty version")
+	}
+}
+
+func TestScalarConversions(t *testing.T) {
+	py := load(t, nil)
+	cases := map[string]any{
+		"None": nil, "True": true, "-2**63": int64(-1 << 63), "1.5": 1.5,
+		"'héllo ✓'": "héllo ✓", "'a\\0b'": "a\x00b", "b'\\x00\\xff'": []byte{0, 255},
+	}
+	for code, want := range cases {
+		if got := run(t, py, code); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %#v, want %#v", code, got, want)
+		}
+	}
+	big := proxy(t, py, "2**64")
+	if typ := must(big.Type()); typ != "int" {
+		t.Fatalf("type %q", typ)
+	}
+	proxy(t, py, "'\\ud800'") // no exact Go form: a proxy
+	proxy(t, py, "[1, 2]")
+}
+
+func TestGoValuesRoundTrip(t *testing.T) {
+	py := load(t, nil)
+	g := must(py.Globals())
+	defer g.Close()
+	v := []any{nil, false, int64(-7), 0.25, "ü", []byte("\x00b"), map[any]any{int64(1): "one", "k": []any{}}}
+	if err := g.Set("v", v); err != nil {
+		t.Fatal(err)
+	}
+	if ok := run(t, py, "v == [None, False, -7, 0.25, 'ü', b'\\x00b', {1: 'one', 'k': []}]"); ok != true {
+		t.Fatal("v differs in Python")
+	}
+	back := must(must(g.Get("v")).(*Proxy).ToGo(-1))
+	if !reflect.DeepEqual(back, v) {
+		t.Fatalf("back: %#v", back)
+	}
+	// Other Go types, through reflection.
+	type myInt int
+	for name, val := range map[string]any{
+		"a": []int{1, 2, 3}, "b": map[string]float64{"x": 1.5}, "c": [2]string{"p", "q"},
+		"d": myInt(5), "e": uint32(7), "f": float32(0.5), "g": [3]byte{1, 2, 3},
+	} {
+		if err := g.Set(name, val); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	want := "(a, b, c, d, e, f, g) == ([1, 2, 3], {'x': 1.5}, ['p', 'q'], 5, 7, 0.5, b'\\x01\\x02\\x03')"
+	if ok := run(t, py, want); ok != true {
+		t.Fatalf("%v is false", want)
+	}
+}
+
+func TestErrorsCarryKindTypeAndMessage(t *testing.T) {
+	py := load(t, nil)
+	_, err := py.RunPython("1 / 0")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("not an *Error: %#v", err)
+	}
+	if e.Kind != KindPython || e.Type != "ZeroDivisionError" {
+		t.Fatalf("%#v", e)
+	}
+	if !strings.Contains(e.Message, "Traceback") || !strings.HasSuffix(e.Error(), "ZeroDivisionError: division by zero") {
+		t.Fatalf("message %q / %q", e.Message, e.Error())
+	}
+	_, err = py.RunPython("def f(:\n  pass")
+	expectPython(t, err, "SyntaxError")
+	_, err = py.RunPython("class MyError(Exception): pass\nraise MyError('mine')")
+	expectPython(t, err, "MyError")
+	if v := run(t, py, "1 + 1"); v != int64(2) {
+		t.Fatal("runtime unusable after errors")
+	}
+}
+
+func TestWrongTypesAreErrors(t *testing.T) {
+	py := load(t, nil)
+	g := must(py.Globals())
+	defer g.Close()
+	expectKind(t, g.Set("x", struct{ A int }{1}), KindUsage)
+	expectKind(t, g.Set("x", make(chan int)), KindUsage)
+	expectKind(t, g.Set("x", uint64(1<<63)), KindUsage)
+	expectKind(t, g.Set("x", "\xff invalid utf-8"), KindUsage)
+	var nilProxy *Proxy
+	expectKind(t, g.Set("x", nilProxy), KindUsage)
+	f := proxy(t, py, "import fractions\nfractions.Fraction(1, 3)")
+	_, err := f.Len()
+	expectPython(t, err, "TypeError")
+	_, err = f.Get(0)
+	expectPython(t, err, "TypeError")
+	_, err = f.Call()
+	expectPython(t, err, "TypeError")
+	// A dict whose keys have no comparable Go form.
+	tk := proxy(t, py, "{(1, 2): 'tuple key'}")
+	_, err = tk.ToGo(-1)
+	expectKind(t, err, KindUsage)
+	if v := must(tk.ToGo(0)); reflect.TypeOf(v) != reflect.TypeOf(&Proxy{}) {
+		t.Fatalf("depth 0: %#v", v)
+	}
+}
+
+func TestItemsAndAttributes(t *testing.T) {
+	py := load(t, nil)
+	d := proxy(t, py, "d = {'a': 1}\nd")
+	if typ := must(d.Type()); typ != "dict" {
+		t.Fatal(typ)
+	}
+	if v := must(d.Get("a")); v != int64(1) {
+		t.Fatal(v)
+	}
+	if err := d.Set("b", []any{int64(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if !must(d.Has("b")) || must(d.Has("zz")) {
+		t.Fatal("Has")
+	}
+	if n := must(d.Len()); n != 2 {
+		t.Fatal(n)
+	}
+	if err := d.Delete("a"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Get("a")
+	expectPython(t, err, "KeyError")
+	l := proxy(t, py, "[10, 20, 30]")
+	if v := must(l.Get(-1)); v != int64(30) {
+		t.Fatal(v)
+	}
+	_, err = l.Get(5)
+	expectPython(t, err, "IndexError")
+
+	o := proxy(t, py, "class C:\n  x = 1\nC()")
+	if typ := must(o.Type()); typ != "C" {
+		t.Fatal(typ)
+	}
+	if v := must(o.Attr("x")); v != int64(1) {
+		t.Fatal(v)
+	}
+	if err := o.SetAttr("y", "why"); err != nil {
+		t.Fatal(err)
+	}
+	if !must(o.HasAttr("y")) {
+		t.Fatal("HasAttr")
+	}
+	if err := o.DelAttr("y"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.Attr("y")
+	expectPython(t, err, "AttributeError")
+	expectPython(t, o.DelAttr("nope"), "AttributeError")
+}
+
+func TestCalls(t *testing.T) {
+	py := load(t, nil)
+	f := proxy(t, py, "def f(a, b=2, *, c=3):\n  return [a, b, c]\nf")
+	r := must(f.Call(1)).(*Proxy)
+	defer r.Close()
+	if v := must(r.ToGo(-1)); !reflect.DeepEqual(v, []any{int64(1), int64(2), int64(3)}) {
+		t.Fatalf("%#v", v)
+	}
+	r2 := must(f.CallKwargs([]any{"a"}, map[string]any{"c": 0.5, "b": nil})).(*Proxy)
+	defer r2.Close()
+	if v := must(r2.ToGo(-1)); !reflect.DeepEqual(v, []any{"a", nil, 0.5}) {
+		t.Fatalf("%#v", v)
+	}
+	_, err := f.Call()
+	expectPython(t, err, "TypeError")
+	_, err = f.CallKwargs([]any{1}, map[string]any{"nope": 1})
+	expectPython(t, err, "TypeError")
+	// A proxy as an argument.
+	typ := proxy(t, py, "lambda o: type(o).__name__")
+	if v := must(typ.Call(f)); v != "function" {
+		t.Fatal(v)
+	}
+	s := must(py.ToPy("a,b"))
+	defer s.Close()
+	parts := must(s.CallMethod("split", ",")).(*Proxy)
+	defer parts.Close()
+	if v := must(parts.ToGo(-1)); !reflect.DeepEqual(v, []any{"a", "b"}) {
+		t.Fatalf("%#v", v)
+	}
+}
+
+func TestIteration(t *testing.T) {
+	py := load(t, nil)
+	r := proxy(t, py, "range(5)")
+	it := must(r.Iter())
+	var got []any
+	for it.Next() {
+		got = append(got, it.Value())
+	}
+	if it.Err() != nil || !reflect.DeepEqual(got, []any{int64(0), int64(1), int64(2), int64(3), int64(4)}) {
+		t.Fatalf("%v %v", got, it.Err())
+	}
+	g := proxy(t, py, "def g():\n  yield 1\n  raise ValueError('bad')\ng()")
+	it = must(g.Iter())
+	if !it.Next() || it.Value() != int64(1) {
+		t.Fatal("first item")
+	}
+	if it.Next() {
+		t.Fatal("expected the end")
+	}
+	expectPython(t, it.Err(), "ValueError")
+
+	acc := proxy(t, py, "def acc():\n  total = 0\n  while True:\n    x = yield total\n    if x is None: return total\n    total += x\nacc()")
+	steps := []struct {
+		send any
+		want any
+		done bool
+	}{{nil, int64(0), false}, {5, int64(5), false}, {7, int64(12), false}, {nil, int64(12), true}}
+	for _, s := range steps {
+		v, done, err := acc.Next(s.send)
+		if err != nil || v != s.want || done != s.done {
+			t.Fatalf("send %v: %v %v %v", s.send, v, done, err)
+		}
+	}
+	f := proxy(t, py, "import fractions\nfractions.Fraction(1)")
+	_, err := f.Iter()
+	expectPython(t, err, "TypeError")
+}
+
+func TestToGoDepthAndCycles(t *testing.T) {
+	py := load(t, nil)
+	p := proxy(t, py, "import fractions\nx = [1, (2, [3]), {'k': {4}}, fractions.Fraction(1, 2)]\nx")
+	all := must(p.ToGo(-1)).([]any)
+	if !reflect.DeepEqual(all[:3], []any{int64(1), []any{int64(2), []any{int64(3)}}, map[any]any{"k": []any{int64(4)}}}) {
+		t.Fatalf("%#v", all)
+	}
+	frac := all[3].(*Proxy)
+	defer frac.Close()
+	if d := must(frac.Attr("denominator")); d != int64(2) {
+		t.Fatal(d)
+	}
+	shallow := must(p.ToGo(1)).([]any)
+	inner := shallow[1].(*Proxy)
+	if typ := must(inner.Type()); typ != "tuple" {
+		t.Fatal(typ)
+	}
+	c := proxy(t, py, "c = []\nc.append(c)\nc")
+	cv := must(c.ToGo(-1)).([]any)
+	if _, ok := cv[0].(*Proxy); !ok {
+		t.Fatalf("cycle: %#v", cv)
+	}
+}
+
+func guestObjects(t *testing.T, py *Runtime) uint64 {
+	return must(py.Stats()).GuestObjects
+}
+
+func TestClosedProxiesAndFinalizers(t *testing.T) {
+	py := load(t, nil)
+	base := guestObjects(t, py)
+	l := proxy(t, py, "[object(), object()]")
+	deep := must(l.ToGo(-1)).([]any)
+	cp := must(l.Copy())
+	if guestObjects(t, py) < base+4 {
+		t.Fatal("proxies not counted")
+	}
+	for _, x := range deep {
+		x.(*Proxy).Close()
+	}
+	cp.Close()
+	l.Close()
+	l.Close() // twice: harmless
+	if n := guestObjects(t, py); n != base {
+		t.Fatalf("%d objects held, want %d", n, base)
+	}
+	_, err := l.Len()
+	expectKind(t, err, KindUsage)
+	// Forgotten proxies are released by their finalizers.
+	for i := 0; i < 50; i++ {
+		if _, err := py.RunPython("object()"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for guestObjects(t, py) != base && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := guestObjects(t, py); n != base {
+		t.Fatalf("finalizers left %d objects, want %d", n, base)
+	}
+}
+
+func TestClosedRuntime(t *testing.T) {
+	py, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := must(py.Globals())
+	ba := must(py.RunPython("bytearray(4)")).(*Proxy)
+	buf := must(ba.Buffer(""))
+	if err := py.Close(); err != nil {
+		t.Fatal(err)
+	}
+	py.Close() // twice: harmless
+	_, err = py.RunPython("1")
+	expectKind(t, err, KindUsage)
+	_, err = g.Get("x")
+	expectKind(t, err, KindUsage)
+	_, err = buf.Bytes()
+	expectKind(t, err, KindUsage)
+	expectKind(t, py.Interrupt(), KindUsage)
+	// Closing what is left is harmless.
+	buf.Close()
+	g.Close()
+	ba.Close()
+}
+
+func TestBuffersAreSharedMemory(t *testing.T) {
+	py := load(t, nil)
+	ba := proxy(t, py, "ba = bytearray(b'hello')\nba")
+	buf := must(ba.Buffer(""))
+	if buf.Format() != "B" || buf.NDim() != 1 || buf.ItemSize() != 1 || buf.Len() != 5 || buf.ReadOnly() || !buf.CContiguous() {
+		t.Fatalf("%s %d %d %d", buf.Format(), buf.NDim(), buf.ItemSize(), buf.Len())
+	}
+	b := must(buf.Bytes())
+	b[0] = 'J'
+	if v := run(t, py, "bytes(ba)"); !reflect.DeepEqual(v, []byte("Jello")) {
+		t.Fatalf("%q", v)
+	}
+	if err := py.Exec("ba[4] = ord('y')"); err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "Jelly" {
+		t.Fatalf("%q", b)
+	}
+	expectPython(t, py.Exec("ba.append(33)"), "BufferError")
+	buf.Close()
+	_, err := buf.Bytes()
+	expectKind(t, err, KindUsage)
+	if err := py.Exec("ba.append(33)"); err != nil {
+		t.Fatal(err)
+	}
+
+	a := proxy(t, py, "import array\na = array.array('d', [1.5, 2.5, 3.5])\na")
+	ab := must(a.Buffer(""))
+	defer ab.Close()
+	fs := must(ab.Float64s())
+	fs[2] = 9.25
+	if v := run(t, py, "a[2]"); v != 9.25 {
+		t.Fatal(v)
+	}
+	if v := must(At[float64](ab, 1)); v != 2.5 {
+		t.Fatal(v)
+	}
+	if err := SetAt(ab, -1.0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v := run(t, py, "a[0]"); v != -1.0 {
+		t.Fatal(v)
+	}
+	_, err = ab.Int64s() // right size, wrong format
+	expectKind(t, err, KindUsage)
+	_, err = Slice[float32](ab)
+	expectKind(t, err, KindUsage)
+	_, err = At[float64](ab, 3)
+	expectKind(t, err, KindUsage)
+
+	l := proxy(t, py, "array.array('l', [7, -8])")
+	lb := must(l.Buffer(""))
+	defer lb.Close()
+	if is := must(lb.Int32s()); !reflect.DeepEqual(is, []int32{7, -8}) || lb.Format() != "<i" {
+		t.Fatalf("%v %q", is, lb.Format())
+	}
+	u := must(a.Buffer("u8"))
+	defer u.Close()
+	if n := len(must(u.Bytes())); n != 24 {
+		t.Fatal(n)
+	}
+}
+
+func TestStridedBuffersAndErrors(t *testing.T) {
+	py := load(t, nil)
+	m := proxy(t, py, "m = memoryview(bytearray(range(12))).cast('B', (3, 4))\nm")
+	mb := must(m.Buffer(""))
+	defer mb.Close()
+	if !reflect.DeepEqual(mb.Shape(), []int{3, 4}) || !reflect.DeepEqual(mb.Strides(), []int{4, 1}) {
+		t.Fatal(mb.Shape(), mb.Strides())
+	}
+	if v := must(At[uint8](mb, 2, 3)); v != 11 {
+		t.Fatal(v)
+	}
+	if err := SetAt[uint8](mb, 99, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if v := run(t, py, "m[1, 1]"); v != int64(99) {
+		t.Fatal(v)
+	}
+	_, err := At[uint8](mb, 1)
+	expectKind(t, err, KindUsage)
+
+	r := proxy(t, py, "memoryview(bytearray(range(10)))[::-1]")
+	rb := must(r.Buffer(""))
+	defer rb.Close()
+	if rb.CContiguous() || rb.Strides()[0] != -1 {
+		t.Fatal("reversed view")
+	}
+	_, err = rb.Bytes()
+	expectKind(t, err, KindUsage)
+	var rev []uint8
+	for i := 0; i < 10; i++ {
+		rev = append(rev, must(At[uint8](rb, i)))
+	}
+	if !reflect.DeepEqual(rev, []uint8{9, 8, 7, 6, 5, 4, 3, 2, 1, 0}) {
+		t.Fatal(rev)
+	}
+	by := must(py.ToPy([]byte("abc")))
+	defer by.Close()
+	bb := must(by.Buffer(""))
+	defer bb.Close()
+	if !bb.ReadOnly() {
+		t.Fatal("bytes should be read-only")
+	}
+	expectKind(t, SetAt[uint8](bb, 1, 0), KindUsage)
+	lst := proxy(t, py, "[1]")
+	_, err = lst.Buffer("")
+	expectPython(t, err, "TypeError")
+	_, err = m.Buffer("complex")
+	expectKind(t, err, KindUsage)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestStdoutAndStderrWriters(t *testing.T) {
+	var out, errOut syncBuffer
+	py := load(t, &Options{Stdout: &out, Stderr: &errOut})
+	if err := py.Exec("import sys\nprint('to out', 1)\nprint('to err', file=sys.stderr)\nsys.stdout.flush(); sys.stderr.flush()"); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "to out 1\n" || errOut.String() != "to err\n" {
+		t.Fatalf("%q %q", out.String(), errOut.String())
+	}
+}
+
+func TestMountsAndConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("from the host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	py := load(t, &Options{Mounts: []Mount{{HostPath: dir, GuestPath: "/data"}}})
+	if v := run(t, py, "open('/data/in.txt').read()"); v != "from the host" {
+		t.Fatal(v)
+	}
+	if err := py.Exec("open('/data/out.txt', 'w').write('from python')"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "out.txt")); string(b) != "from python" {
+		t.Fatalf("%q", b)
+	}
+	ro := load(t, &Options{Mounts: []Mount{{HostPath: dir, GuestPath: "/ro", ReadOnly: true}}})
+	_, err := ro.RunPython("open('/ro/x.txt', 'w')")
+	expectKind(t, err, KindPython)
+	_, err = Load(&Options{AssetDir: "/nonexistent/assets"})
+	expectKind(t, err, KindIO)
+}
+
+func TestTimeoutAndLimits(t *testing.T) {
+	py := load(t, &Options{Timeout: 200 * time.Millisecond})
+	start := time.Now()
+	_, err := py.RunPython("while True: pass")
+	expectKind(t, err, KindLimit)
+	if time.Since(start) > 10*time.Second {
+		t.Fatal("too slow")
+	}
+	if err := py.SetTimeout(0); err != nil {
+		t.Fatal(err)
+	}
+	if v := run(t, py, "sum(range(1000))"); v != int64(499500) {
+		t.Fatal(v)
+	}
+	expectKind(t, py.SetTimeout(-time.Second), KindUsage)
+}
+
+func TestGoroutinesShareARuntime(t *testing.T) {
+	py := load(t, nil)
+	lst := proxy(t, py, "items = []\nitems")
+	app := must(lst.Attr("append")).(*Proxy)
+	defer app.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if _, err := app.Call(g*100 + i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if n := must(lst.Len()); n != 100 {
+		t.Fatal(n)
+	}
+}
+
+func TestInterruptFromAnotherGoroutine(t *testing.T) {
+	py := load(t, nil)
+	done := make(chan struct{})
+	var v any
+	var err error
+	go func() {
+		defer close(done)
+		v, err = py.RunPython("try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    r = 'interrupted'\nr")
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if e := py.Interrupt(); e != nil {
+		t.Fatal(e)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the interrupt did not stop the call")
+	}
+	// The library reports an interrupt as a caught KeyboardInterrupt, an
+	// uncaught one, or a Limit error (see the report on its variability).
+	if err != nil && KindOf(err) != KindLimit && !IsPython(err, "KeyboardInterrupt") {
+		t.Fatal(err)
+	}
+	if err == nil && v != "interrupted" {
+		t.Fatal(v)
+	}
+}

@@ -1,0 +1,339 @@
+// Package pyodide runs Python in a sandbox from Go: a CPython 3.11 compiled
+// to WebAssembly, run by Wasmtime inside libpyodide.so (Pyodide.Native), over
+// its C ABI (include/pyodide.h).
+//
+//	py, err := pyodide.Load(nil)
+//	if err != nil { ... }
+//	defer py.Close()
+//	v, err := py.RunPython("6 * 7") // int64(42)
+//
+// Values crossing the boundary are nil, bool, int64, float64, string, []byte,
+// []any, map[any]any and *Proxy (a handle to any other Python object). Errors
+// are *Error values with a Kind, a Type and a Message.
+//
+// Proxies and buffers hold resources inside the runtime: Close them when done
+// (a finalizer releases forgotten ones, eventually). A Runtime may be used
+// from several goroutines; the library runs one call at a time.
+//
+// Linking: the cgo directives link ../../../out/lib/libpyodide.so (what
+// ./build.sh produces) with an rpath to it. For a library elsewhere, set
+// CGO_LDFLAGS="-L<dir> -Wl,-rpath,<dir>" (or LD_LIBRARY_PATH at run time).
+package pyodide
+
+// #cgo CFLAGS: -I${SRCDIR}/../../../include
+// #cgo LDFLAGS: -L${SRCDIR}/../../../out/lib -lpyodide -Wl,-rpath,${SRCDIR}/../../../out/lib
+// #include <stdlib.h>
+// #include "pyodide.h"
+// #include "helpers.h"
+import "C"
+
+import (
+	"io"
+	"runtime"
+	"runtime/cgo"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Mount makes a host directory visible to Python.
+type Mount struct {
+	HostPath  string
+	GuestPath string
+	ReadOnly  bool
+}
+
+// Options configure Load; the zero value (or nil) means the defaults.
+type Options struct {
+	// AssetDir holds python.wasm and the stdlib ("" = the pyodide/ folder
+	// beside libpyodide.so).
+	AssetDir string
+	// IndexURL is the package index: a directory or an http(s) URL.
+	IndexURL string
+	// MemoryLimit is the bytes the interpreter may use (0 = the default).
+	MemoryLimit uint64
+	// Timeout is the default deadline of every call (0 = none); a call past
+	// it fails with a KindLimit error.
+	Timeout time.Duration
+	// Mounts are host directories Python can see; nothing else of the host is.
+	Mounts []Mount
+	// Stdout and Stderr receive what Python writes (nil = the process's own
+	// streams). They are called while the call that wrote runs, possibly on
+	// another thread, one write at a time; they must not call the runtime.
+	Stdout, Stderr io.Writer
+}
+
+type ioSinks struct {
+	stdout, stderr io.Writer
+}
+
+//export goPyodideWrite
+func goPyodideWrite(env C.uintptr_t, stream C.int, data *C.char, n C.size_t) {
+	sinks, ok := cgo.Handle(env).Value().(*ioSinks)
+	if !ok {
+		return
+	}
+	w := sinks.stdout
+	if stream == 2 {
+		w = sinks.stderr
+	}
+	if w == nil || n == 0 {
+		return
+	}
+	// A copy: the writer may keep the slice.
+	_, _ = w.Write(C.GoBytes(unsafe.Pointer(data), C.int(n)))
+}
+
+// Runtime is one sandboxed interpreter (pyodide_t).
+type Runtime struct {
+	// mu is held shared by every call into the library and exclusively by
+	// Close: pyodide_destroy must not overlap another call on the runtime
+	// (a proxy's finalizer, another goroutine).
+	mu     sync.RWMutex
+	c      *C.pyodide_t
+	io     cgo.Handle
+	hasIO  bool
+	closed bool
+}
+
+// Version is the library's version, e.g. "0.1.0".
+func Version() string {
+	return C.GoString(C.pyodide_version())
+}
+
+// Load starts an interpreter. opts may be nil.
+func Load(opts *Options) (*Runtime, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	var cfg C.pyodide_config_t
+	C.pyodide_config_init(&cfg)
+	var toFree []unsafe.Pointer
+	defer func() {
+		for _, p := range toFree {
+			C.free(p)
+		}
+	}()
+	cstr := func(s string) *C.char {
+		p := C.CString(s)
+		toFree = append(toFree, unsafe.Pointer(p))
+		return p
+	}
+	if opts.AssetDir != "" {
+		cfg.asset_dir = cstr(opts.AssetDir)
+	}
+	if opts.IndexURL != "" {
+		cfg.index_url = cstr(opts.IndexURL)
+	}
+	cfg.memory_limit = C.uint64_t(opts.MemoryLimit)
+	cfg.timeout_s = C.double(opts.Timeout.Seconds())
+	if n := len(opts.Mounts); n > 0 {
+		mounts := (*C.pyodide_mount_t)(C.calloc(C.size_t(n), C.sizeof_pyodide_mount_t))
+		toFree = append(toFree, unsafe.Pointer(mounts))
+		ms := unsafe.Slice(mounts, n)
+		for i, m := range opts.Mounts {
+			ms[i].host_path = cstr(m.HostPath)
+			ms[i].guest_path = cstr(m.GuestPath)
+			ms[i].read_only = C.bool(m.ReadOnly)
+		}
+		cfg.mounts = mounts
+		cfg.nmounts = C.size_t(n)
+	}
+	r := &Runtime{}
+	if opts.Stdout != nil || opts.Stderr != nil {
+		r.io = cgo.NewHandle(&ioSinks{stdout: opts.Stdout, stderr: opts.Stderr})
+		r.hasIO = true
+		C.pgo_config_set_io(&cfg, boolInt(opts.Stdout != nil), boolInt(opts.Stderr != nil), C.uintptr_t(r.io))
+	}
+	var out *C.pyodide_t
+	if err := takeError(C.pyodide_load(&cfg, &out)); err != nil {
+		if r.hasIO {
+			r.io.Delete()
+		}
+		return nil, err
+	}
+	r.c = out
+	runtime.SetFinalizer(r, (*Runtime).Close)
+	return r, nil
+}
+
+func boolInt(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Close destroys the interpreter. Proxies of it report KindUsage errors from
+// then on, and the memory of its buffers is gone: slices from Buffer.Bytes
+// and friends must not be touched after Close. Close waits for calls in
+// progress on other goroutines (interrupt them first). Closing twice is
+// harmless.
+func (r *Runtime) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	C.pyodide_destroy(r.c)
+	r.c = nil
+	if r.hasIO {
+		r.io.Delete()
+	}
+	runtime.SetFinalizer(r, nil)
+	return nil
+}
+
+// enter takes the shared lock for one call; the caller must r.mu.RUnlock().
+func (r *Runtime) enter() error {
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return usageError("the runtime is closed")
+	}
+	return nil
+}
+
+func (r *Runtime) run(code string, globals *Proxy, keep bool) (any, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.mu.RUnlock()
+	var g *C.pyproxy_t
+	if globals != nil {
+		var err error
+		if g, err = globals.handle(); err != nil {
+			return nil, err
+		}
+	}
+	ccode := C.CString(code)
+	defer C.free(unsafe.Pointer(ccode))
+	out := (*C.pyodide_value_t)(C.calloc(1, C.sizeof_pyodide_value_t))
+	defer C.free(unsafe.Pointer(out))
+	var outArg *C.pyodide_value_t
+	if keep {
+		outArg = out
+	}
+	err := takeError(C.pyodide_run_python(r.c, ccode, C.size_t(len(code)), g, outArg))
+	runtime.KeepAlive(globals)
+	if err != nil {
+		return nil, err
+	}
+	return r.takeValue(out)
+}
+
+// RunPython runs Python source like Pyodide's runPython, in the globals
+// (__main__'s namespace): the value of a final expression, else nil.
+func (r *Runtime) RunPython(code string) (any, error) {
+	return r.run(code, nil, true)
+}
+
+// RunPythonIn runs Python source with globals (a proxy of a dict).
+func (r *Runtime) RunPythonIn(code string, globals *Proxy) (any, error) {
+	if globals == nil {
+		return nil, usageError("RunPythonIn: globals is nil")
+	}
+	return r.run(code, globals, true)
+}
+
+// Exec runs Python source and discards its value.
+func (r *Runtime) Exec(code string) error {
+	_, err := r.run(code, nil, false)
+	return err
+}
+
+// Globals is a new proxy of the globals dict (__main__'s namespace).
+func (r *Runtime) Globals() (*Proxy, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.mu.RUnlock()
+	var out *C.pyproxy_t
+	if err := takeError(C.pyodide_globals(r.c, &out)); err != nil {
+		return nil, err
+	}
+	return r.newProxy(out), nil
+}
+
+// ToPy builds a Python object from a Go value (Pyodide's toPy) and returns
+// a proxy of it: slices become lists, maps dicts, a *Proxy its object.
+func (r *Runtime) ToPy(v any) (*Proxy, error) {
+	return r.ToPyDepth(v, -1)
+}
+
+// ToPyDepth is ToPy with a limit on container depth (-1 = any); a deeper
+// value is a KindUsage error.
+func (r *Runtime) ToPyDepth(v any, depth int) (*Proxy, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.mu.RUnlock()
+	var a arena
+	defer a.free()
+	cv, err := a.value(v)
+	if err != nil {
+		return nil, err
+	}
+	var out *C.pyproxy_t
+	err = takeError(C.pyodide_to_py(r.c, cv, C.int32_t(depth), &out))
+	runtime.KeepAlive(v)
+	if err != nil {
+		return nil, err
+	}
+	return r.newProxy(out), nil
+}
+
+// SetTimeout sets the deadline of every later call (0 = none).
+func (r *Runtime) SetTimeout(d time.Duration) error {
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.mu.RUnlock()
+	return takeError(C.pyodide_set_timeout(r.c, C.double(d.Seconds())))
+}
+
+// Interrupt, from another goroutine while a call runs, makes Python raise
+// KeyboardInterrupt: the call fails with that Python error or a KindLimit
+// error. Code that ignores it is stopped hard after 100 ms and the runtime
+// is dead (KindFatal) from then on. Does nothing when no call is running
+// (or while the runtime is closing).
+func (r *Runtime) Interrupt() error {
+	// TryRLock: while Close waits for the running call, there is nothing to
+	// do, and blocking here would keep the caller from interrupting.
+	if !r.mu.TryRLock() {
+		return nil
+	}
+	defer r.mu.RUnlock()
+	if r.closed {
+		return usageError("the runtime is closed")
+	}
+	return takeError(C.pyodide_interrupt(r.c))
+}
+
+// Stats are counters for leak checks and monitoring.
+type Stats struct {
+	MemoryBytes    uint64 // the runtime's linear memory (it never shrinks)
+	GuestObjects   uint64 // objects the runtime holds for the host: proxies, buffers
+	ProcessProxies uint64 // live proxies in the whole process
+	ProcessBuffers uint64 // live buffers in the whole process
+}
+
+// Stats reads the runtime's counters.
+func (r *Runtime) Stats() (Stats, error) {
+	if err := r.enter(); err != nil {
+		return Stats{}, err
+	}
+	defer r.mu.RUnlock()
+	var s C.pyodide_stats_t
+	s.size = C.sizeof_pyodide_stats_t
+	if err := takeError(C.pyodide_stats(r.c, &s)); err != nil {
+		return Stats{}, err
+	}
+	return Stats{
+		MemoryBytes:    uint64(s.memory_bytes),
+		GuestObjects:   uint64(s.guest_objects),
+		ProcessProxies: uint64(s.process_proxies),
+		ProcessBuffers: uint64(s.process_buffers),
+	}, nil
+}
