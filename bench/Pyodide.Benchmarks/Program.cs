@@ -28,7 +28,7 @@ public static class Program
             .AddJob(job.AsDefault())
             .AddExporter(JsonExporter.Full)
             .AddColumn(StatisticColumn.Median)
-            .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
+            .WithOptions(ConfigOptions.DisableLogFile);
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         // Non-zero when a benchmark failed (setup threw, or no result), so build.sh notices.
         bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));

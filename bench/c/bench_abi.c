@@ -1,0 +1,543 @@
+/*
+ * bench_abi.c — benchmarks of libpyodide.so's C ABI (include/pyodide.h), each
+ * against a baseline measured in the same process, interleaved with it.
+ *
+ *   bench_abi [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick]
+ *
+ * Timing: clock_gettime(CLOCK_MONOTONIC) (QueryPerformanceCounter on Windows,
+ * where processes start with _spawnv and `cmd /c rem` replaces /bin/true).
+ * Fast operations run in batches sized
+ * so one batch takes ~BATCH_NS; slow ones (ms) are timed one by one. Every
+ * figure is the median over REPS repetitions, after a warm-up; the measured
+ * operation and its baseline alternate repetition by repetition, so a burst
+ * of load from other processes hits both. Results go to stdout (for humans)
+ * and, with --json, to FILE (read by bench/report.py).
+ *
+ * Cases (ids as in the JSON):
+ *   noop_call          a no-op C function through a function pointer (baseline)
+ *   pyproxy_call       pyproxy_call of `lambda i: i + 1`, one INT argument
+ *   pyproxy_length     pyproxy_length(globals): one bare guest round trip (baseline)
+ *   run_python         pyodide_run_python("1+1")
+ *   get_buffer_1k      pyproxy_get_buffer + pybuffer_release, bytearray(1 KiB) (baseline)
+ *   get_buffer_64m     the same on bytearray(64 MiB)
+ *   sum_malloc         summing 64 MiB of doubles in a malloc'd array (baseline)
+ *   sum_buffer         the same values in array.array('d') through pybuffer_t.first
+ *   to_js_c            building the same 100k-INT pyodide_value_t list in C (baseline)
+ *   to_js              pyproxy_to_js of list(range(100000)) (release not timed)
+ *   to_js_release      pyodide_value_release of that result
+ *   load_first         the process's first pyodide_load (cold .NET, warm module cache)
+ *   load_destroy       pyodide_load + pyodide_destroy of another runtime, one alive
+ *   spawn_true         fork/exec /bin/true
+ *   spawn_python3      fork/exec python3 -c pass
+ *   spawn_pyodide_run  fork/exec pyodide-run -c pass
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pyodide.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32 /* build.ps1 bench: QueryPerformanceCounter and _spawnv instead */
+#include <process.h>
+#include <windows.h>
+#define NOINLINE __declspec(noinline)
+#define NOIPA __declspec(noinline)
+#define TRUE_ARGV {"C:\\Windows\\System32\\cmd.exe", "/c", "rem", NULL}
+#else
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#define NOINLINE __attribute__((noinline))
+/* noipa: summed as written, not specialised for the constant length (gcc). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NOIPA __attribute__((noipa))
+#else
+#define NOIPA __attribute__((noinline))
+#endif
+#define TRUE_ARGV {"/bin/true", NULL}
+#endif
+
+/* Stores here keep the compiler from dropping work whose result is unused. */
+static void* volatile sink;
+
+#define MIB (1024 * 1024)
+#define SUM_BYTES (64 * MIB)
+#define SUM_COUNT (SUM_BYTES / sizeof(double))
+#define LIST_LEN 100000
+
+static int REPS = 11;
+static double BATCH_NS = 20e6; /* one batch of a fast operation: ~20 ms */
+
+static FILE* json;
+static int json_first = 1;
+
+static double now_ns(void) {
+#ifdef _WIN32
+  static LARGE_INTEGER freq;
+  LARGE_INTEGER t;
+  if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
+  QueryPerformanceCounter(&t);
+  return (double)t.QuadPart * 1e9 / (double)freq.QuadPart;
+#else
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+#endif
+}
+
+static void die(const char* what, pyodide_error_t* err) {
+  fprintf(stderr, "bench_abi: %s failed", what);
+  if (err) fprintf(stderr, ": %s: %s", pyodide_error_type(err), pyodide_error_message(err));
+  fprintf(stderr, "\n");
+  exit(1);
+}
+#define CHECK(what, call)                 \
+  do {                                    \
+    pyodide_error_t* err_ = (call);       \
+    if (err_) die(what, err_);            \
+  } while (0)
+
+static int cmp_double(const void* a, const void* b) {
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct {
+  double median, min, max; /* per operation, ns */
+  long inner;              /* operations per timed batch */
+  int reps;
+} stats_t;
+
+static stats_t summarize(double* v, int n, long inner) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  stats_t s = {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v[0], v[n - 1], inner, n};
+  return s;
+}
+
+/* `s` as a JSON string literal. */
+static void json_string(const char* s) {
+  fputc('"', json);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') fputc('\\', json);
+    if ((unsigned char)*s >= 0x20) fputc(*s, json);
+  }
+  fputc('"', json);
+}
+
+static void record(const char* id, const char* what, stats_t s, const char* unit) {
+  double scale = !strcmp(unit, "ns") ? 1 : !strcmp(unit, "us") ? 1e3 : 1e6;
+  printf("  %-18s %12.3f %s/op  (min %.3f, max %.3f; %d reps x %ld)  %s\n", id, s.median / scale, unit,
+         s.min / scale, s.max / scale, s.reps, s.inner, what);
+  fflush(stdout);
+  if (!json) return;
+  fprintf(json, "%s\n  \"%s\": {\"what\": ", json_first ? "" : ",", id);
+  json_string(what);
+  fprintf(json, ", \"median_ns\": %.3f, \"min_ns\": %.3f, \"max_ns\": %.3f, \"reps\": %d, \"inner\": %ld}",
+          s.median, s.min, s.max, s.reps, s.inner);
+  json_first = 0;
+}
+
+static void record_string(const char* id, const char* what, const char* value) {
+  printf("  %-18s %s  %s\n", id, value, what);
+  fflush(stdout);
+  if (!json) return;
+  fprintf(json, "%s\n  \"%s\": {\"what\": ", json_first ? "" : ",", id);
+  json_string(what);
+  fprintf(json, ", \"value\": ");
+  json_string(value);
+  fprintf(json, "}");
+  json_first = 0;
+}
+
+/* ---- the harness ------------------------------------------------------------ */
+
+typedef void (*op_fn)(void* ctx);
+
+static double run_batch(op_fn f, void* ctx, long inner) {
+  double t0 = now_ns();
+  for (long i = 0; i < inner; i++) f(ctx);
+  return (now_ns() - t0) / (double)inner;
+}
+
+/* How many operations make a batch of ~BATCH_NS (at least 1), warming up meanwhile. */
+static long calibrate(op_fn f, void* ctx) {
+  long inner = 1;
+  for (;;) {
+    double t0 = now_ns();
+    for (long i = 0; i < inner; i++) f(ctx);
+    double dt = now_ns() - t0;
+    if (dt >= BATCH_NS / 4 || inner >= (1L << 30)) {
+      double per = dt / (double)inner;
+      long n = per > 0 ? (long)(BATCH_NS / per) : inner;
+      return n < 1 ? 1 : n;
+    }
+    inner *= 4;
+  }
+}
+
+/* Times `op` and `base` alternately, REPS batches each, after a warm-up batch of each. */
+static void measure_pair(op_fn base, void* base_ctx, op_fn op, void* op_ctx, stats_t* base_out,
+                         stats_t* op_out) {
+  long nb = calibrate(base, base_ctx), no = calibrate(op, op_ctx);
+  double* tb = calloc((size_t)REPS, sizeof(double));
+  double* to = calloc((size_t)REPS, sizeof(double));
+  run_batch(base, base_ctx, nb);
+  run_batch(op, op_ctx, no);
+  for (int r = 0; r < REPS; r++) {
+    tb[r] = run_batch(base, base_ctx, nb);
+    to[r] = run_batch(op, op_ctx, no);
+  }
+  *base_out = summarize(tb, REPS, nb);
+  *op_out = summarize(to, REPS, no);
+  free(tb);
+  free(to);
+}
+
+/* ---- call path ---------------------------------------------------------------- */
+
+NOINLINE static void noop(void* ctx) { (void)ctx; }
+
+typedef struct {
+  pyproxy_t* fn;
+  int64_t i;
+} call_ctx;
+
+static void op_call(void* p) {
+  call_ctx* c = p;
+  pyodide_value_t arg = {.kind = PYODIDE_INT, .of.i = c->i};
+  pyodide_value_t out;
+  pyodide_error_t* err = pyproxy_call(c->fn, &arg, 1, &out);
+  if (err) die("pyproxy_call", err);
+  /* An INT owns no memory: nothing to release. */
+  if (out.kind != PYODIDE_INT || out.of.i != c->i + 1) die("pyproxy_call: wrong result", NULL);
+  c->i = (c->i + 1) & 0xffff;
+}
+
+typedef struct {
+  pyodide_t* py;
+  pyproxy_t* globals;
+} run_ctx;
+
+static void op_length(void* p) {
+  run_ctx* c = p;
+  size_t n;
+  pyodide_error_t* err = pyproxy_length(c->globals, &n);
+  if (err) die("pyproxy_length", err);
+}
+
+static void op_run(void* p) {
+  run_ctx* c = p;
+  pyodide_value_t out;
+  pyodide_error_t* err = pyodide_run_python(c->py, "1+1", 3, NULL, &out);
+  if (err) die("pyodide_run_python", err);
+  if (out.kind != PYODIDE_INT || out.of.i != 2) die("run_python(\"1+1\"): wrong result", NULL);
+}
+
+static void op_get_buffer(void* p) {
+  pybuffer_t b;
+  pyodide_error_t* err = pyproxy_get_buffer((pyproxy_t*)p, NULL, &b);
+  if (err) die("pyproxy_get_buffer", err);
+  if (!b.first) die("pyproxy_get_buffer: no data", NULL);
+  pybuffer_release(&b);
+}
+
+/* ---- buffers ------------------------------------------------------------------ */
+
+NOIPA static double sum(const double* v, size_t n) {
+  double a = 0, b = 0, c = 0, d = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a += v[i];
+    b += v[i + 1];
+    c += v[i + 2];
+    d += v[i + 3];
+  }
+  for (; i < n; i++) a += v[i];
+  return a + b + c + d;
+}
+
+typedef struct {
+  const double* data;
+  double result;
+} sum_ctx;
+
+static void op_sum(void* p) {
+  sum_ctx* c = p;
+  c->result = sum(c->data, SUM_COUNT);
+}
+
+/* ---- to_js ------------------------------------------------------------------- */
+
+typedef struct {
+  pyproxy_t* list;
+  const int64_t* values;
+  pyodide_value_t out;
+  double release_ns;
+} tojs_ctx;
+
+static void op_to_js(void* p) {
+  tojs_ctx* c = p;
+  pyodide_value_t out;
+  double t0 = now_ns();
+  pyodide_error_t* err = pyproxy_to_js(c->list, -1, &out);
+  double t1 = now_ns();
+  if (err) die("pyproxy_to_js", err);
+  if (out.kind != PYODIDE_LIST || out.of.list.len != LIST_LEN || out.of.list.items[LIST_LEN - 1].of.i != LIST_LEN - 1)
+    die("pyproxy_to_js: wrong result", NULL);
+  double t2 = now_ns();
+  pyodide_value_release(&out);
+  c->release_ns = now_ns() - t2;
+  c->out.of.f = t1 - t0; /* the timed part, see time_each */
+}
+
+/* The same output built in C: a malloc'd array of INT values, then freed. */
+static void op_to_js_c(void* p) {
+  tojs_ctx* c = p;
+  double t0 = now_ns();
+  pyodide_value_t* items = malloc(LIST_LEN * sizeof *items);
+  if (!items) die("malloc", NULL);
+  for (size_t i = 0; i < LIST_LEN; i++) {
+    items[i].kind = PYODIDE_INT;
+    items[i].of.i = c->values[i];
+  }
+  pyodide_value_t out = {.kind = PYODIDE_LIST, .of.list = {items, LIST_LEN}};
+  sink = out.of.list.items; /* escapes: the fill cannot be dropped */
+  double t1 = now_ns();
+  double t2 = now_ns();
+  free(items);
+  c->release_ns = now_ns() - t2;
+  c->out.of.f = t1 - t0;
+}
+
+/* Slow operations report their own timed part in ctx->out.of.f; this collects them. */
+static void time_each_pair(op_fn base, op_fn op, tojs_ctx* ctx, stats_t* base_out, stats_t* op_out,
+                           stats_t* release_out) {
+  double* tb = calloc((size_t)REPS, sizeof(double));
+  double* to = calloc((size_t)REPS, sizeof(double));
+  double* tr = calloc((size_t)REPS, sizeof(double));
+  for (int w = 0; w < 2; w++) {
+    base(ctx);
+    op(ctx);
+  }
+  for (int r = 0; r < REPS; r++) {
+    base(ctx);
+    tb[r] = ctx->out.of.f;
+    op(ctx);
+    to[r] = ctx->out.of.f;
+    tr[r] = ctx->release_ns;
+  }
+  *base_out = summarize(tb, REPS, 1);
+  *op_out = summarize(to, REPS, 1);
+  *release_out = summarize(tr, REPS, 1);
+  free(tb);
+  free(to);
+  free(tr);
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+static double spawn_ns(char* const argv[]) {
+#ifdef _WIN32
+  /* _spawnv joins the arguments into one command line: quote each. */
+  char* quoted[8];
+  int n = 0;
+  for (; argv[n] && n < 7; n++) {
+    quoted[n] = malloc(strlen(argv[n]) + 3);
+    sprintf(quoted[n], "\"%s\"", argv[n]);
+  }
+  quoted[n] = NULL;
+  double t0 = now_ns();
+  intptr_t rc = _spawnv(_P_WAIT, argv[0], (const char* const*)quoted);
+  double dt = now_ns() - t0;
+  for (int k = 0; k < n; k++) free(quoted[k]);
+  if (rc != 0) {
+    fprintf(stderr, "bench_abi: %s exited with status %d\n", argv[0], (int)rc);
+    exit(1);
+  }
+  return dt;
+#else
+  double t0 = now_ns();
+  pid_t pid = fork();
+  if (pid < 0) die("fork", NULL);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  double dt = now_ns() - t0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "bench_abi: %s exited with status %d\n", argv[0], status);
+    exit(1);
+  }
+  return dt;
+#endif
+}
+
+/* Spawns each command `reps` times, round-robin, after one warm-up run of each. */
+static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats_t* out) {
+  double* t[8];
+  for (int k = 0; k < n; k++) {
+    t[k] = calloc((size_t)reps, sizeof(double));
+    spawn_ns(argvs[k]);
+  }
+  for (int r = 0; r < reps; r++)
+    for (int k = 0; k < n; k++) t[k][r] = spawn_ns(argvs[k]);
+  for (int k = 0; k < n; k++) {
+    out[k] = summarize(t[k], reps, 1);
+    free(t[k]);
+  }
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static pyproxy_t* run_proxy(pyodide_t* py, const char* code) {
+  pyodide_value_t v;
+  CHECK(code, pyodide_run_python(py, code, PYODIDE_STRLEN, NULL, &v));
+  if (v.kind != PYODIDE_PROXY) die("expected a proxy", NULL);
+  return v.of.proxy;
+}
+
+int main(int argc, char** argv) {
+  const char* json_path = NULL;
+  const char* pyodide_run = NULL;
+  const char* python3 = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
+    else if (!strcmp(argv[i], "--pyodide-run") && i + 1 < argc) pyodide_run = argv[++i];
+    else if (!strcmp(argv[i], "--python3") && i + 1 < argc) python3 = argv[++i];
+    else if (!strcmp(argv[i], "--quick")) { REPS = 3; BATCH_NS = 2e6; }
+    else {
+      fprintf(stderr, "usage: %s [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (json_path) {
+    json = fopen(json_path, "w");
+    if (!json) { perror(json_path); return 1; }
+    fprintf(json, "{");
+  }
+  printf("bench_abi: libpyodide %s, %d repetitions, median per operation\n", pyodide_version(), REPS);
+
+  /* The first runtime: the process's first load also starts the .NET runtime. */
+  pyodide_t* py;
+  double t0 = now_ns();
+  CHECK("pyodide_load", pyodide_load(NULL, &py));
+  stats_t first = {now_ns() - t0, 0, 0, 1, 1};
+  first.min = first.max = first.median;
+  CHECK("warm-up", pyodide_run_python(py, "1+1", PYODIDE_STRLEN, NULL, NULL));
+
+  stats_t a, b, c;
+
+  /* Call path. */
+  {
+    call_ctx cc = {run_proxy(py, "lambda i: i + 1"), 0};
+    void (*volatile noop_ptr)(void*) = noop;
+    measure_pair(noop_ptr, NULL, op_call, &cc, &a, &b);
+    record("noop_call", "no-op C function through a function pointer", a, "ns");
+    record("pyproxy_call", "pyproxy_call(lambda i: i + 1, INT)", b, "ns");
+    pyproxy_destroy(cc.fn);
+
+    run_ctx rc = {py, NULL};
+    CHECK("pyodide_globals", pyodide_globals(py, &rc.globals));
+    measure_pair(op_length, &rc, op_run, &rc, &a, &b);
+    record("pyproxy_length", "pyproxy_length(globals): one bare guest round trip", a, "ns");
+    record("run_python", "pyodide_run_python(\"1+1\")", b, "ns");
+    pyproxy_destroy(rc.globals);
+  }
+
+  /* Buffers. */
+  {
+    pyproxy_t* small = run_proxy(py, "bytearray(1 << 10)");
+    pyproxy_t* big = run_proxy(py, "bytearray(64 << 20)");
+    measure_pair(op_get_buffer, small, op_get_buffer, big, &a, &b);
+    record("get_buffer_1k", "pyproxy_get_buffer+pybuffer_release, bytearray(1 KiB)", a, "ns");
+    record("get_buffer_64m", "pyproxy_get_buffer+pybuffer_release, bytearray(64 MiB)", b, "ns");
+    pyproxy_destroy(small);
+    pyproxy_destroy(big);
+
+    pyproxy_t* arr = run_proxy(py, "import array\narray.array('d', bytes(64 << 20))");
+    pybuffer_t buf;
+    CHECK("pyproxy_get_buffer(array)", pyproxy_get_buffer(arr, NULL, &buf));
+    if (strcmp(buf.format, "d") || buf.nbytes != SUM_BYTES || !buf.c_contiguous) die("array buffer: unexpected shape", NULL);
+    double* host = malloc(SUM_BYTES);
+    if (!host) die("malloc", NULL);
+    double* guest = buf.first;
+    for (size_t i = 0; i < SUM_COUNT; i++) guest[i] = host[i] = (double)(i % 1000) * 0.5;
+    sum_ctx sm = {host, 0}, sb = {guest, 0};
+    measure_pair(op_sum, &sm, op_sum, &sb, &a, &b);
+    if (sm.result != sb.result) die("the sums differ", NULL);
+    record("sum_malloc", "sum of 64 MiB of doubles, malloc'd array", a, "us");
+    record("sum_buffer", "sum of the same 64 MiB through pybuffer_t.first (array.array('d'))", b, "us");
+    pybuffer_release(&buf);
+    pyproxy_destroy(arr);
+    free(host);
+    CHECK("free the array", pyodide_run_python(py, "import gc; gc.collect()", PYODIDE_STRLEN, NULL, NULL));
+  }
+
+  /* to_js of a 100k-int list. */
+  {
+    int64_t* values = malloc(LIST_LEN * sizeof *values);
+    for (size_t i = 0; i < LIST_LEN; i++) values[i] = (int64_t)i;
+    tojs_ctx tc = {run_proxy(py, "list(range(100000))"), values, {0}, 0};
+    time_each_pair(op_to_js_c, op_to_js, &tc, &a, &b, &c);
+    record("to_js_c", "the same 100k-INT list built in C (malloc + fill)", a, "ms");
+    record("to_js", "pyproxy_to_js(list(range(100000)), -1)", b, "ms");
+    record("to_js_release", "pyodide_value_release of that result", c, "ms");
+    pyproxy_destroy(tc.list);
+    free(values);
+  }
+
+  /* Another runtime while one is alive. */
+  {
+    record("load_first", "the process's first pyodide_load (starts .NET; warm module cache)", first, "ms");
+    double* t = calloc((size_t)REPS, sizeof(double));
+    pyodide_t* extra;
+    CHECK("pyodide_load (warm-up)", pyodide_load(NULL, &extra));
+    pyodide_destroy(extra);
+    for (int r = 0; r < REPS; r++) {
+      double s = now_ns();
+      CHECK("pyodide_load", pyodide_load(NULL, &extra));
+      pyodide_destroy(extra);
+      t[r] = now_ns() - s;
+    }
+    record("load_destroy", "pyodide_load+pyodide_destroy, another runtime alive", summarize(t, REPS, 1), "ms");
+    free(t);
+  }
+  pyodide_destroy(py);
+
+  /* Process start to first result. */
+  {
+    char* true_argv[] = TRUE_ARGV;
+    char* py_argv[] = {(char*)python3, "-c", "pass", NULL};
+    char* run_argv[] = {(char*)pyodide_run, "-c", "pass", NULL};
+    char* const* argvs[3] = {true_argv, NULL, NULL};
+    const char* ids[3] = {"spawn_true", NULL, NULL};
+    const char* whats[3] = {"fork/exec /bin/true", NULL, NULL};
+    int n = 1;
+    if (python3) { argvs[n] = py_argv; ids[n] = "spawn_python3"; whats[n++] = "fork/exec python3 -c pass"; }
+    if (pyodide_run) { argvs[n] = run_argv; ids[n] = "spawn_pyodide_run"; whats[n++] = "fork/exec pyodide-run -c pass"; }
+    stats_t s[3];
+    int reps = REPS < 10 ? REPS : 10;
+    spawn_round_robin(argvs, n, reps, s);
+    for (int k = 0; k < n; k++) record(ids[k], whats[k], s[k], "ms");
+    if (python3) record_string("python3_path", "the python3 compared", python3);
+  }
+
+  if (json) {
+    fprintf(json, "\n}\n");
+    fclose(json);
+  }
+  return 0;
+}
