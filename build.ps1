@@ -8,6 +8,7 @@
   .\build.ps1 [build]  deps -> guest -> managed -> native -> header check
   .\build.ps1 run      build, then run src\pyodide-run\sample.py with out\bin\pyodide-run.exe
   .\build.ps1 test     build, then every test suite; the last line is "N passed, N failed"
+  .\build.ps1 bench    build, then the benchmarks (bench\): writes bench\results\latest.md
   .\build.ps1 clean    remove out\ and build\ (the guest cache stays)
 
   Products: out\bin\pyodide.dll + wasmtime.dll (beside the programs that use
@@ -180,6 +181,11 @@ function Step-Native {
   } else {
     Say "no native-tests\CMakeLists.txt: skipped"
   }
+  # Compiled by every build (so it cannot rot), run only by `.\build.ps1 bench`.
+  # (The BenchmarkDotNet project is in the solution: `dotnet test` compiles it.)
+  if (Test-Path (Join-Path $Root "bench\c\CMakeLists.txt")) {
+    Build-CMakeProject "bench" (Join-Path $Root "bench\c")
+  }
 }
 
 # The pyodide_/pyproxy_/pybuffer_ functions include\pyodide.h declares
@@ -303,6 +309,75 @@ function Invoke-Run {
   exit $LASTEXITCODE
 }
 
+# --- bench ---------------------------------------------------------------------------
+# As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
+# BenchmarkDotNet suite, then bench\report.py turns their results (build\bench\)
+# into one table in bench\results\latest.md. A native Python 3 is needed: it is
+# the interpreter baseline and writes the report.
+function Get-NativePython {
+  foreach ($candidate in @(@("python3"), @("python"), @("py", "-3"))) {
+    if (-not (Get-Command $candidate[0] -ErrorAction SilentlyContinue)) { continue }
+    $rest = @($candidate | Select-Object -Skip 1)
+    $exe = & $candidate[0] @rest -c "import sys; print(sys.executable)" 2>$null
+    if ($LASTEXITCODE -eq 0 -and $exe) { return ([string]$exe).Trim() }
+  }
+  Fail "a native Python 3 is needed (python3, python or py -3 on PATH) as the interpreter baseline"
+}
+
+function Invoke-Bench {
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Invoke-Build
+  $proj = Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"
+  Logged "bench-dotnet-build" "dotnet build bench\Pyodide.Benchmarks" { dotnet build $proj -c $Config --nologo }
+  $py = Get-NativePython
+  $benchDir = Join-Path $Build "bench"
+  if (Test-Path $benchDir) { Remove-Item -Recurse -Force $benchDir }
+  New-Item -ItemType Directory -Force -Path $benchDir, $Logs | Out-Null
+  $run = Join-Path $Out "bin\pyodide-run.exe"
+  $failed = $false
+
+  $exe = Get-ChildItem -Recurse -Filter bench_abi.exe (Join-Path $Build "cmake\bench") | Select-Object -First 1
+  if (-not $exe) { Fail "bench_abi.exe was not built (build\cmake\bench)" }
+  # pyodide.dll and wasmtime.dll are in out\bin.
+  $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
+  Say "C ABI: $($exe.FullName) (log: $(Join-Path $Logs 'bench-abi.log'))"
+  & $exe.FullName --json (Join-Path $benchDir "abi.json") --pyodide-run $run --python3 $py |
+    Tee-Object -FilePath (Join-Path $Logs "bench-abi.log")
+  if ($LASTEXITCODE -ne 0) { $failed = $true }
+
+  Say "interpreter: bench\workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
+  & $py (Join-Path $Root "bench\run_workloads.py") --pyodide-run $run --python3 $py `
+    --out (Join-Path $benchDir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads.log")
+  if ($LASTEXITCODE -ne 0) { $failed = $true }
+
+  $log = Join-Path $Logs "bench-dotnet.log"
+  Write-Host -NoNewline "[build] BenchmarkDotNet: bench\Pyodide.Benchmarks (log: $log) ... "
+  $bdnSw = [Diagnostics.Stopwatch]::StartNew()
+  Push-Location $benchDir
+  try {
+    & dotnet (Join-Path $Root "bench\Pyodide.Benchmarks\bin\$Config\net10.0\Pyodide.Benchmarks.dll") `
+      --filter "*" --artifacts (Join-Path $benchDir "bdn") *> $log
+    $rc = $LASTEXITCODE
+  } finally { Pop-Location }
+  if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
+  else {
+    Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
+    Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
+    $failed = $true
+  }
+  # BenchmarkDotNet's own summary tables.
+  Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
+
+  $latest = Join-Path $Root "bench\results\latest.md"
+  & $py (Join-Path $Root "bench\report.py") --c (Join-Path $benchDir "abi.json") `
+    --bdn (Join-Path $benchDir "bdn\results") --workloads (Join-Path $benchDir "workloads.json") `
+    --out $latest --command ".\build.ps1 bench" --load-before "n/a (Windows)" `
+    --elapsed ("{0} s including the build" -f [int]$sw.Elapsed.TotalSeconds)
+  Get-Content $latest | Write-Host
+  if ($failed) { Fail "a benchmark failed: see the logs above" }
+  Say ("bench done in {0} s" -f [int]$sw.Elapsed.TotalSeconds)
+}
+
 function Invoke-Clean {
   foreach ($d in $Out, $Build) { if (Test-Path $d) { Remove-Item -Recurse -Force $d } }
   Say "removed out\ and build\"
@@ -313,8 +388,9 @@ try {
     "build" { Invoke-Build }
     "run" { Invoke-Run }
     "test" { Invoke-Test }
+    "bench" { Invoke-Bench }
     "clean" { Invoke-Clean }
-    default { Fail "unknown command '$Command' (build, run, test, clean)" }
+    default { Fail "unknown command '$Command' (build, run, test, bench, clean)" }
   }
 } catch {
   Write-Host $_.Exception.Message -ForegroundColor Red

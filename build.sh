@@ -4,6 +4,7 @@
 #   ./build.sh [build]  deps → guest → managed → native → header check
 #   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
 #   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
+#   ./build.sh bench    build, then the benchmarks (bench/): writes bench/results/latest.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
 #
 # Products (see shared DESIGN.md): out/lib/libpyodide.so + libwasmtime.so,
@@ -114,6 +115,11 @@ step_native() {
     cmake_project native-tests "$ROOT/native-tests"
   else
     say "no native-tests/CMakeLists.txt: skipped"
+  fi
+  # Compiled by every build (so it cannot rot), run only by `./build.sh bench`.
+  # (The BenchmarkDotNet project is in the solution: `dotnet test` compiles it.)
+  if [[ -f "$ROOT/bench/c/CMakeLists.txt" ]]; then
+    cmake_project bench "$ROOT/bench/c"
   fi
 }
 
@@ -257,6 +263,50 @@ do_run() {
   "$OUT/bin/pyodide-run" "$ROOT/src/pyodide-run/sample.py"
 }
 
+# --- bench ---------------------------------------------------------------------------
+# The C ABI benchmark, the interpreter workloads and the BenchmarkDotNet suite,
+# then bench/report.py turns their results (build/bench/) into one table in
+# bench/results/latest.md. Takes ~5 minutes; see bench/README.md.
+do_bench() {
+  local t0=$SECONDS rc=0 load py3 bench="$BUILD/bench" bdn_proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
+  load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+  do_build
+  logged bench-dotnet-build "dotnet build bench/Pyodide.Benchmarks" \
+    dotnet build "$bdn_proj" -c "$CONFIG" --nologo
+  # The interpreter itself, not a wrapper such as a pyenv shim (it would add to start-up).
+  py3=$(python3 -c 'import sys; print(sys.executable)') || fail "python3 is needed as the native baseline"
+  rm -rf "$bench"
+  mkdir -p "$bench" "$LOGS"
+
+  say "C ABI: build/cmake/bench/bench_abi (log: $LOGS/bench-abi.log)"
+  "$BUILD/cmake/bench/bench_abi" --json "$bench/abi.json" --pyodide-run "$OUT/bin/pyodide-run" \
+    --python3 "$py3" </dev/null 2>&1 | tee "$LOGS/bench-abi.log" || rc=1
+
+  say "interpreter: bench/workloads under pyodide-run and $py3 (log: $LOGS/bench-workloads.log)"
+  python3 "$ROOT/bench/run_workloads.py" --pyodide-run "$OUT/bin/pyodide-run" --python3 "$py3" \
+    --out "$bench/workloads.json" </dev/null 2>&1 | tee "$LOGS/bench-workloads.log" || rc=1
+
+  printf '[build] BenchmarkDotNet: bench/Pyodide.Benchmarks (log: %s) ... ' "$LOGS/bench-dotnet.log"
+  local start=$SECONDS
+  if (cd "$bench" && dotnet "$ROOT/bench/Pyodide.Benchmarks/bin/$CONFIG/net10.0/Pyodide.Benchmarks.dll" \
+    --filter '*' --artifacts "$bench/bdn") >"$LOGS/bench-dotnet.log" 2>&1 </dev/null; then
+    printf '%d s\n' $((SECONDS - start))
+  else
+    printf 'failed (%d s)\n' $((SECONDS - start))
+    grep -E 'Exception|error|failed' "$LOGS/bench-dotnet.log" | head -n 20 >&2 || true
+    rc=1
+  fi
+  # BenchmarkDotNet's own summary table.
+  sed -n '/^| Method/,/^$/p' "$LOGS/bench-dotnet.log"
+
+  python3 "$ROOT/bench/report.py" --c "$bench/abi.json" --bdn "$bench/bdn/results" \
+    --workloads "$bench/workloads.json" --out "$ROOT/bench/results/latest.md" \
+    --command "./build.sh bench" --load-before "$load" --elapsed "$((SECONDS - t0)) s including the build"
+  cat "$ROOT/bench/results/latest.md"
+  ((rc == 0)) || fail "a benchmark failed: see the logs above"
+  say "bench done in $((SECONDS - t0)) s"
+}
+
 do_clean() {
   rm -rf "$OUT" "$BUILD"
   say "removed out/ and build/"
@@ -266,7 +316,8 @@ case "${1:-build}" in
   build) do_build ;;
   run) do_run ;;
   test) do_test ;;
+  bench) do_bench ;;
   clean) do_clean ;;
-  -h | --help | help) sed -n '2,12s/^# \{0,1\}//p' "$0" ;;
-  *) fail "unknown command '$1' (build, run, test, clean)" ;;
+  -h | --help | help) sed -n '2,13s/^# \{0,1\}//p' "$0" ;;
+  *) fail "unknown command '$1' (build, run, test, bench, clean)" ;;
 esac
