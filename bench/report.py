@@ -182,16 +182,25 @@ def main():
     v, m = with_alloc("CallBenchmarks.Call")
     b = bv("CallBenchmarks.Delegate")
     row(".NET: `PyProxy.Call(i)` on `lambda i: i + 1`", v, ".NET delegate call", b,
-        "≤ 200 ns; no allocation per call", both(le(v, 200), le(ba("CallBenchmarks.Call"), 0)), measured=m)
+        "≤ 200 ns (Pyodide 500–900 ns)", le(v, 200), measured=m)
     v, m = with_alloc("CallBenchmarks.CallReusedArgs")
     row(".NET: `PyProxy.Call(args)`, argument array built once", v, ".NET delegate call", b,
-        "≤ 200 ns; no allocation per call", both(le(v, 200), le(ba("CallBenchmarks.CallReusedArgs"), 0)),
-        measured=m)
+        "≤ 200 ns", le(v, 200), measured=m)
     v, m = with_alloc("RunPythonBenchmarks.RunPython")
     b = bv("RunPythonBenchmarks.GlobalsLength")
     row('.NET: `RunPython("1+1")`', v, "`Globals.Length` round trip", b,
-        "≤ 15 µs; no allocation per call", both(le(v, 15 * US), le(ba("RunPythonBenchmarks.RunPython"), 0)),
-        measured=m)
+        "≤ 15 µs (Pyodide ~250 µs)", le(v, 15 * US), measured=m)
+    # Allocations on the call and run paths, each case beside what explains it.
+    cases = [("Call(i)", "CallBenchmarks.Call"), ("Call(args)", "CallBenchmarks.CallReusedArgs"),
+             ('RunPython("1+1")', "RunPythonBenchmarks.RunPython"),
+             ('RunPython("None")', "RunPythonBenchmarks.RunPythonNone")]
+    allocs = [(label, ba(key)) for label, key in cases]
+    measured = ", ".join(f"{label} {fmt_bytes(a)}" for label, a in allocs)
+    worst = None if any(a is None for _, a in allocs) else max(a for _, a in allocs)
+    rows.append((".NET: managed bytes allocated per call on the call and run paths"
+                 " (a boxed `long` is 24 B, a 1-element `object[]` 32 B)", measured,
+                 f".NET delegate call: {fmt_bytes(ba('CallBenchmarks.Delegate'))}", "—",
+                 "no per-call allocation", met(le(worst, 0))))
     v, m = with_alloc("GetBufferBenchmarks.Big")
     b = bv("GetBufferBenchmarks.Small")
     row(".NET: `GetBuffer()`+`Dispose`, 64 MiB bytearray", v, "the same on 1 KiB", b,
@@ -217,6 +226,7 @@ def main():
                  f"python3 {py_ver}".strip(), fmt_ratio(g), "≤ 2.0× native python3", met(le(g, 2.0))))
 
     # ---- write --------------------------------------------------------------------------
+    reps = (c.get("pyproxy_call") or {}).get("reps", "?")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     runtime = host.get("RuntimeVersion", "")
     lines = [
@@ -230,7 +240,7 @@ def main():
         f"- Command: `{args.command}`" + (f" ({args.elapsed})" if args.elapsed else ""),
         f"- Tree: {git_state(args.root)}; .NET {runtime or 'unknown'}; native python3 {py_ver or 'unknown'}"
         f" ({wl.get('python3', '?')}); pyodide-run runs CPython 3.11.2 (wasm32-wasi)",
-        "- Figures are medians: C ABI from `bench/c/bench_abi.c` (11 repetitions), .NET from BenchmarkDotNet"
+        f"- Figures are medians: C ABI from `bench/c/bench_abi.c` ({reps} repetitions), .NET from BenchmarkDotNet"
         " (`bench/Pyodide.Benchmarks`, 7 iterations, allocation per operation from `[MemoryDiagnoser]`),"
         " interpreter from `bench/run_workloads.py` (each workload timed inside the script with"
         " `time.perf_counter()`, start-up excluded)",

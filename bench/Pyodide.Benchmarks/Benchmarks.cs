@@ -83,6 +83,10 @@ public class RunPythonBenchmarks
     [Benchmark(Description = "RunPython(\"1+1\")")]
     public object? RunPython() => _py.RunPython("1+1");
 
+    /// <summary>A result that needs no box: what RunPython allocates itself.</summary>
+    [Benchmark(Description = "RunPython(\"None\")")]
+    public object? RunPythonNone() => _py.RunPython("None");
+
     [GlobalCleanup]
     public void Cleanup() => _py.Dispose();
 }
