@@ -287,6 +287,34 @@ function Test-CTest {
   }
 }
 
+# The NuGet package as a consumer uses it: pack into a local feed, then a fresh
+# console app restores it, builds, runs, publishes and runs (one check each).
+function Test-Package {
+  $testScript = Join-Path $Root "src\Pyodide.Runtime\packaging\test-package.ps1"
+  $log = Join-Path $Logs "test-package.log"
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Write-Host -NoNewline "[test] NuGet package (src\Pyodide.Runtime\packaging\test-package.ps1) ... "
+  # The script ends with `exit N`, which sets $LASTEXITCODE here.
+  try { & $testScript *> $log; $rc = $LASTEXITCODE } catch { $_ | Out-File -Append $log; $rc = 1 }
+  $passed = 0; $failed = 0
+  $summary = Get-Content $log -Tail 1
+  if ($summary -match "^(\d+) passed, (\d+) failed$") {
+    $passed = [int]$Matches[1]
+    $failed = [int]$Matches[2]
+  }
+  Write-Host ("{0} passed, {1} failed ({2} s)" -f $passed, $failed, [int]$sw.Elapsed.TotalSeconds)
+  $script:Passed += $passed; $script:Failed += $failed
+  if ($rc -ne 0) {
+    if ($failed -eq 0) { $script:Broken += "NuGet package test (exit $rc, no failed check recorded)" }
+    # Each failed check with its indented details.
+    $show = $false
+    Get-Content $log | ForEach-Object {
+      if ($_ -match "^not ok - ") { $show = $true; $_ } elseif ($show -and $_ -match "^  ") { $_ } else { $show = $false }
+    } | Select-Object -First 200 | Write-Host
+    Say "full output: $log"
+  }
+}
+
 function Invoke-Test {
   # A failed build still ends with the summary line (no suite could run).
   try { Invoke-Build } catch {
@@ -297,6 +325,7 @@ function Invoke-Test {
   }
   Test-Dotnet
   Test-CTest
+  Test-Package
   foreach ($b in $script:Broken) { Say "suite could not run: $b" }
   Write-Output "$($script:Passed) passed, $($script:Failed) failed"
   if ($script:Failed -ne 0 -or $script:Broken.Count -ne 0) { exit 1 }

@@ -236,6 +236,31 @@ test_ctest() {
   fi
 }
 
+# The NuGet package as a consumer uses it: pack into a local feed, then a fresh
+# console app restores it, builds, runs, publishes and runs (one check each).
+test_package() {
+  local script="$ROOT/src/Pyodide.Runtime/packaging/test-package.sh" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] NuGet package (src/Pyodide.Runtime/packaging/test-package.sh) ... '
+  "$script" >"$LOGS/test-package.log" 2>&1 </dev/null || rc=$?
+  summary=$(tail -n1 "$LOGS/test-package.log")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    SUITE_PASSED=${BASH_REMATCH[1]}
+    SUITE_FAILED=${BASH_REMATCH[2]}
+  fi
+  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+  PASSED=$((PASSED + SUITE_PASSED))
+  FAILED=$((FAILED + SUITE_FAILED))
+  if ((rc)); then
+    ((SUITE_FAILED)) || BROKEN+=("NuGet package test (exit $rc, no failed check recorded)")
+    # Each failed check with its indented details.
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' \
+      "$LOGS/test-package.log" | head -n 200 >&2
+    say "full output: $LOGS/test-package.log" >&2
+  fi
+}
+
 do_test() {
   # A failed build still ends with the summary line (no suite could run).
   # (Not `if ! (do_build)`: set -e would be off inside it.)
@@ -251,6 +276,7 @@ do_test() {
   fi
   test_dotnet
   test_ctest
+  test_package
   local b
   for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
   echo "$PASSED passed, $FAILED failed"
