@@ -171,6 +171,30 @@ public sealed class ToPyTests(RuntimeFixture fixture) : IClassFixture<RuntimeFix
     }
 
     [Fact]
+    public void ACyclicHostListIsAnArgumentException()
+    {
+        var cyclic = new List<object?> { 1 };
+        cyclic.Add(cyclic);
+        Assert.Throws<ArgumentException>(() => _py.ToPy(cyclic));
+        var viaDict = new Dictionary<string, object?>();
+        viaDict["self"] = new List<object?> { viaDict };
+        Assert.Throws<ArgumentException>(() => _py.ToPy(viaDict));
+        using var ok = _py.ToPy(new List<object?> { 1 });
+        Expect.Long(1, ok.Length);
+    }
+
+    // ManagedCodec.Nesting (used only when depth >= 0) recurses without a limit or a
+    // cycle check, so this overflows the stack and kills the whole test process.
+    // Unskip once ToPy(value, depth) detects cycles like the unlimited path does.
+    [Fact(Skip = "library bug: ToPy(cyclic, depth >= 0) crashes the process with a stack overflow")]
+    public void ACyclicHostListWithADepthIsAnArgumentException()
+    {
+        var cyclic = new List<object?>();
+        cyclic.Add(cyclic);
+        Assert.Throws<ArgumentException>(() => _py.ToPy(cyclic, 3));
+    }
+
+    [Fact]
     public void UnconvertibleValuesAreArgumentExceptions()
     {
         Assert.Throws<ArgumentException>(() => _py.ToPy(new object()));
