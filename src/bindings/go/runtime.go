@@ -18,10 +18,13 @@
 // Linking: the cgo directives link ../../../out/lib/libpyodide.so (what
 // ./build.sh produces) with an rpath to it. For a library elsewhere, set
 // CGO_LDFLAGS="-L<dir> -Wl,-rpath,<dir>" (or LD_LIBRARY_PATH at run time).
+// On Windows they link out\lib\pyodide.lib (cgo needs mingw-w64 gcc) and
+// pyodide.dll must be on PATH.
 package pyodide
 
 // #cgo CFLAGS: -I${SRCDIR}/../../../include
-// #cgo LDFLAGS: -L${SRCDIR}/../../../out/lib -lpyodide -Wl,-rpath,${SRCDIR}/../../../out/lib
+// #cgo !windows LDFLAGS: -L${SRCDIR}/../../../out/lib -lpyodide -Wl,-rpath,${SRCDIR}/../../../out/lib
+// #cgo windows LDFLAGS: -L${SRCDIR}/../../../out/lib -lpyodide
 // #include <stdlib.h>
 // #include "pyodide.h"
 // #include "helpers.h"

@@ -26,14 +26,14 @@
 //! `<repo>/out/lib`, and gives this crate's tests and examples an rpath to it.
 //!
 //! The borrow rules at work — a proxy cannot outlive its runtime:
-//! ```compile_fail
+//! ```compile_fail,E0597
 //! let proxy = {
 //!     let py = pyodide::Runtime::new().unwrap();
 //!     py.globals().unwrap()
 //! }; // error: `py` does not live long enough
 //! ```
 //! nor can a buffer:
-//! ```compile_fail
+//! ```compile_fail,E0505
 //! let py = pyodide::Runtime::new().unwrap();
 //! let b = py.run("bytearray(3)").unwrap().into_proxy().unwrap().get_buffer(None).unwrap();
 //! drop(py); // error: cannot move out of `py` because it is borrowed

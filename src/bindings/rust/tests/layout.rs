@@ -45,15 +45,15 @@ fn layouts_match_the_c_compiler() {
     }
     c += "  printf(\"enum size %zu\\n\", sizeof(pyodide_kind_t));\n  return 0;\n}\n";
     std::fs::write(&src, c).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(&cc)
-        .arg("-I")
-        .arg(repo().join("include"))
-        .arg(&src)
-        .arg("-o")
-        .arg(&exe)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler {cc}: {e}"));
+    let msvc = cfg!(target_env = "msvc");
+    let cc = std::env::var("CC").unwrap_or_else(|_| if msvc { "cl" } else { "cc" }.into());
+    let mut cmd = Command::new(&cc);
+    if msvc {
+        cmd.current_dir(&dir).arg("/nologo").arg("/I").arg(repo().join("include")).arg(&src).arg(format!("/Fe:{}", exe.display()));
+    } else {
+        cmd.arg("-I").arg(repo().join("include")).arg(&src).arg("-o").arg(&exe);
+    }
+    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run the C compiler {cc}: {e}"));
     assert!(status.success(), "compiling layout.c failed");
     let out = String::from_utf8(Command::new(&exe).output().unwrap().stdout).unwrap();
 
