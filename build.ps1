@@ -10,12 +10,15 @@
   .\build.ps1 test     build, then every test suite; the last line is "N passed, N failed"
   .\build.ps1 bench    build, then the benchmarks (bench\): writes bench\results\latest.md
   .\build.ps1 clean    remove out\ and build\ (the guest cache stays)
+  .\build.ps1 install PREFIX   build, then install the DLLs, import library, header,
+                       assets, pkg-config and CMake files into PREFIX (out\ has the same layout)
 
   Products: out\bin\pyodide.dll + wasmtime.dll (beside the programs that use
   them, where Windows looks for DLLs), out\lib\pyodide.lib (import library),
   out\lib\pyodide\ (python.wasm and the stdlib) and its copy out\bin\pyodide\
   (the runtime finds its assets in a pyodide\ folder beside the library),
-  out\include\pyodide.h, out\bin\pyodide-run.exe.
+  out\include\pyodide.h, out\bin\pyodide-run.exe, out\lib\pkgconfig\pyodide.pc and
+  out\lib\cmake\Pyodide\ (find_package(Pyodide); relocatable).
 
   The guest (python.wasm) is built by src/guest/build-guest.sh, which needs
   Debian's clang-19/wasi-libc and source packages: on Windows it runs in WSL
@@ -26,7 +29,7 @@
   Run from a "Developer PowerShell for VS": NativeAOT links with MSVC, and
   lib.exe makes the import library.
 #>
-param([string]$Command = "build")
+param([string]$Command = "build", [string]$Prefix = "")
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = "Stop"
@@ -221,6 +224,51 @@ function Step-CheckHeader {
   Say "header check: $($exported.Count) functions, pyodide.h matches pyodide.dll"
 }
 
+# The version pyodide.dll reports (read in a child process, so this one does
+# not keep the DLL loaded and locked).
+$script:LibraryVersion = ""
+function Get-LibraryVersion {
+  if ($script:LibraryVersion) { return $script:LibraryVersion }
+  $dll = Join-Path $Out "bin\pyodide.dll"
+  $code = @'
+Add-Type -TypeDefinition @"
+using System; using System.Runtime.InteropServices;
+public static class PyodideVersionReader {
+  [UnmanagedFunctionPointer(CallingConvention.Cdecl)] public delegate IntPtr VersionFn();
+  public static string Read(string path) {
+    var lib = NativeLibrary.Load(path);
+    var fn = Marshal.GetDelegateForFunctionPointer<VersionFn>(NativeLibrary.GetExport(lib, "pyodide_version"));
+    return Marshal.PtrToStringUTF8(fn());
+  }
+}
+"@
+[PyodideVersionReader]::Read($args[0])
+'@
+  $version = (& pwsh -NoProfile -Command $code $dll | Select-Object -Last 1)
+  if ($LASTEXITCODE -ne 0 -or -not $version) { Fail "cannot read pyodide_version() from $dll" }
+  $script:LibraryVersion = $version.Trim()
+  return $script:LibraryVersion
+}
+
+# pkg-config and CMake package files in out\lib, from src\bindings\c\*.in,
+# relative to their own location so out\ (or an install of it) can move.
+function Step-PackageFiles {
+  $templates = Join-Path $Root "src\bindings\c"
+  $version = Get-LibraryVersion
+  $pcDir = Join-Path $Out "lib\pkgconfig"
+  $cmakeDir = Join-Path $Out "lib\cmake\Pyodide"
+  New-Item -ItemType Directory -Force -Path $pcDir, $cmakeDir, $Build | Out-Null
+  $pc = (Get-Content -Raw (Join-Path $templates "pyodide.pc.in")).Replace("@VERSION@", $version).Replace(" @RPATH@", "")
+  Set-Content -NoNewline -Encoding utf8NoBOM (Join-Path $Build "pyodide.pc") $pc
+  Copy-IfChanged (Join-Path $Build "pyodide.pc") (Join-Path $pcDir "pyodide.pc")
+  foreach ($f in "PyodideConfig", "PyodideConfigVersion") {
+    $text = (Get-Content -Raw (Join-Path $templates "$f.cmake.in")).Replace("@VERSION@", $version)
+    Set-Content -NoNewline -Encoding utf8NoBOM (Join-Path $Build "$f.cmake") $text
+    Copy-IfChanged (Join-Path $Build "$f.cmake") (Join-Path $cmakeDir "$f.cmake")
+  }
+  Say "package files: out\lib\pkgconfig\pyodide.pc, out\lib\cmake\Pyodide (version $version)"
+}
+
 function Invoke-Build {
   $sw = [Diagnostics.Stopwatch]::StartNew()
   Step-Deps
@@ -229,6 +277,7 @@ function Invoke-Build {
   Step-Managed
   Step-Native
   Step-CheckHeader
+  Step-PackageFiles
   Say ("build done in {0} s" -f [int]$sw.Elapsed.TotalSeconds)
 }
 
@@ -315,6 +364,176 @@ function Test-Package {
   }
 }
 
+function Add-SuiteCounts([string]$Name, [int]$Passed, [int]$Failed, [int]$Rc, $Stopwatch) {
+  Write-Host ("$Passed passed, $Failed failed ({0} s)" -f [int]$Stopwatch.Elapsed.TotalSeconds)
+  $script:Passed += $Passed; $script:Failed += $Failed
+  if ($Rc -ne 0 -and $Failed -eq 0) { $script:Broken += "$Name (exit $Rc, no failed test recorded)" }
+}
+
+# The Rust crate (src\bindings\rust): cargo test, offline, against out\lib's
+# import library, with out\bin (pyodide.dll) on PATH.
+function Test-Rust {
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  $log = Join-Path $Logs "test-rust.log"
+  Write-Host -NoNewline "[test] cargo test (src\bindings\rust) ... "
+  if (-not (Get-Command cargo -ErrorAction SilentlyContinue)) {
+    Write-Host "cargo not found"
+    $script:Broken += "cargo test: cargo is not installed (Rust 1.77 or newer)"
+    return
+  }
+  $env:PYODIDE_LIB_DIR = Join-Path $Out "lib"
+  $env:CARGO_TARGET_DIR = Join-Path $Build "cargo-target"
+  $savedPath = $env:PATH
+  $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
+  Push-Location (Join-Path $Root "src\bindings\rust")
+  try { & cargo test --offline --no-fail-fast *> $log; $rc = $LASTEXITCODE }
+  finally { Pop-Location; $env:PATH = $savedPath }
+  $passed = 0; $failed = 0
+  foreach ($m in (Select-String -Path $log -Pattern "^test result: .*?(\d+) passed; (\d+) failed")) {
+    $passed += [int]$m.Matches[0].Groups[1].Value
+    $failed += [int]$m.Matches[0].Groups[2].Value
+  }
+  Add-SuiteCounts "cargo test" $passed $failed $rc $sw
+  if ($rc -ne 0) {
+    Select-String -Path $log -Pattern "^---- .* stdout ----|^error" -Context 0, 12 | ForEach-Object { $_.ToString() } |
+      Select-Object -First 200 | Write-Host
+    Say "full output: $log"
+  }
+}
+
+# The Go package (src\bindings\go): go vet, go build, go test -v. cgo needs
+# gcc (mingw-w64) on PATH; pyodide.dll is found through PATH.
+function Test-Go {
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  $log = Join-Path $Logs "test-go.log"
+  Write-Host -NoNewline "[test] go test (src\bindings\go) ... "
+  foreach ($tool in "go", "gcc") {
+    if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) {
+      Write-Host "$tool not found"
+      $script:Broken += "go test: $tool is not installed (Go 1.19+ and mingw-w64 gcc for cgo)"
+      return
+    }
+  }
+  $env:CGO_ENABLED = "1"; $env:GOPROXY = "off"; $env:GOFLAGS = "-mod=mod"
+  $savedPath = $env:PATH
+  $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
+  Push-Location (Join-Path $Root "src\bindings\go")
+  try {
+    & { go vet ./...; if ($LASTEXITCODE -eq 0) { go build ./... }; if ($LASTEXITCODE -eq 0) { go test -v -count=1 ./... } } *> $log
+    $rc = $LASTEXITCODE
+  } finally { Pop-Location; $env:PATH = $savedPath }
+  $passed = @(Select-String -Path $log -Pattern "^\s*--- PASS").Count
+  $failed = @(Select-String -Path $log -Pattern "^\s*--- FAIL").Count
+  Add-SuiteCounts "go vet/build/test" $passed $failed $rc $sw
+  if ($rc -ne 0) {
+    Select-String -Path $log -Pattern "^\s*--- FAIL|^# |vet:|panic:" -Context 2, 15 | ForEach-Object { $_.ToString() } |
+      Select-Object -First 200 | Write-Host
+    Say "full output: $log"
+  }
+}
+
+# Copies the products into PREFIX: include\pyodide.h, bin\pyodide.dll,
+# bin\wasmtime.dll, bin\pyodide\ (the assets, found beside the DLL),
+# bin\pyodide-run.exe, lib\pyodide.lib, lib\pkgconfig\pyodide.pc,
+# lib\cmake\Pyodide\.
+function Install-To([string]$Destination) {
+  if (-not $Destination) { Fail "usage: .\build.ps1 install PREFIX" }
+  foreach ($d in "include", "bin", "lib\pkgconfig", "lib\cmake\Pyodide") {
+    New-Item -ItemType Directory -Force -Path (Join-Path $Destination $d) | Out-Null
+  }
+  Copy-Item -Force (Join-Path $Out "include\pyodide.h") (Join-Path $Destination "include")
+  foreach ($f in "pyodide.dll", "wasmtime.dll", "pyodide-run.exe") {
+    Copy-Item -Force (Join-Path $Out "bin\$f") (Join-Path $Destination "bin")
+  }
+  $assets = Join-Path $Destination "bin\pyodide"
+  if (Test-Path $assets) { Remove-Item -Recurse -Force $assets }
+  Copy-Item -Recurse (Join-Path $Out "bin\pyodide") $assets
+  Copy-Item -Force (Join-Path $Out "lib\pyodide.lib") (Join-Path $Destination "lib")
+  Copy-Item -Force (Join-Path $Out "lib\pkgconfig\pyodide.pc") (Join-Path $Destination "lib\pkgconfig")
+  Copy-Item -Force (Join-Path $Out "lib\cmake\Pyodide\*.cmake") (Join-Path $Destination "lib\cmake\Pyodide")
+}
+
+function Invoke-Install {
+  if (-not $Prefix) { Fail "usage: .\build.ps1 install PREFIX" }
+  Invoke-Build
+  Install-To $Prefix
+  Say "installed into ${Prefix}: find_package(Pyodide) with CMAKE_PREFIX_PATH=$Prefix; put $Prefix\bin on PATH to run"
+}
+
+# Install into a scratch prefix, then the C consumer of src\bindings\c\consumer
+# built with CMake's find_package and run (the counterpart of install-test.sh;
+# the pkg-config check needs pkg-config on PATH and is skipped without it).
+function Test-Install {
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  $log = Join-Path $Logs "test-install.log"
+  $root = Join-Path $Build "install-test"
+  $prefix = Join-Path $root "prefix"
+  $work = Join-Path $root "work"
+  $consumer = Join-Path $Root "src\bindings\c\consumer"
+  $version = Get-LibraryVersion
+  Write-Host -NoNewline "[test] install, pkg-config and CMake consumers ... "
+  if (Test-Path $root) { Remove-Item -Recurse -Force $root }
+  New-Item -ItemType Directory -Force -Path $work | Out-Null
+  $passed = 0; $failed = 0
+  $results = [Collections.Generic.List[string]]::new()
+  function Check([string]$Name, [scriptblock]$Body) {
+    try { $ok = & $Body } catch { $ok = $false; $results.Add("  $($_.Exception.Message)") }
+    if ($ok) { $results.Add("ok - $Name"); $script:checkPassed++ } else { $results.Add("not ok - $Name"); $script:checkFailed++ }
+  }
+  $script:checkPassed = 0; $script:checkFailed = 0
+  # Builds the consumer with find_package against P and runs it with P\bin on PATH.
+  function CMake-Consumer([string]$P, [string]$Name, [string]$Request = "") {
+    $dir = Join-Path $work $Name
+    & cmake -S $consumer -B $dir "-DCMAKE_PREFIX_PATH=$P" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF "-DPYODIDE_REQUEST=$Request" *>> $log
+    if ($LASTEXITCODE -ne 0) { return $false }
+    & cmake --build $dir --config $Config *>> $log
+    if ($LASTEXITCODE -ne 0) { return $false }
+    $exe = Get-ChildItem -Recurse -Filter consumer.exe $dir | Select-Object -First 1
+    $savedPath = $env:PATH
+    $env:PATH = "$(Join-Path $P 'bin');$env:PATH"
+    try { $got = (& $exe.FullName) } finally { $env:PATH = $savedPath }
+    return ($LASTEXITCODE -eq 0 -and "$got".Trim() -eq "42")
+  }
+  try { Install-To $prefix } catch { $results.Add("not ok - install"); $script:checkFailed++ }
+  Check "layout" {
+    $missing = @("include\pyodide.h", "bin\pyodide.dll", "bin\wasmtime.dll", "bin\pyodide\python.wasm", "lib\pyodide.lib",
+      "lib\pkgconfig\pyodide.pc", "lib\cmake\Pyodide\PyodideConfig.cmake", "lib\cmake\Pyodide\PyodideConfigVersion.cmake",
+      "bin\pyodide-run.exe") | Where-Object { -not (Test-Path (Join-Path $prefix $_)) }
+    foreach ($m in $missing) { $results.Add("  missing: $m") }
+    @($missing).Count -eq 0
+  }
+  Check "relocatable_files" {
+    -not (Select-String -SimpleMatch -Quiet -Pattern $prefix -Path (Join-Path $prefix "lib\cmake\Pyodide\*.cmake"), (Join-Path $prefix "lib\pkgconfig\pyodide.pc"))
+  }
+  if (Get-Command pkg-config -ErrorAction SilentlyContinue) {
+    Check "pkgconfig_version" {
+      $env:PKG_CONFIG_PATH = Join-Path $prefix "lib\pkgconfig"
+      try { $v = (& pkg-config --modversion pyodide) } finally { Remove-Item Env:PKG_CONFIG_PATH }
+      "$v".Trim() -eq $version
+    }
+  } else {
+    $results.Add("# skipped pkgconfig_version: pkg-config is not on PATH")
+  }
+  Check "cmake_consumer" { CMake-Consumer $prefix "cmake-consumer" }
+  Check "cmake_version_request" {
+    (CMake-Consumer $prefix "cmake-exact" "$version EXACT") -and
+      -not (CMake-Consumer $prefix "cmake-too-new" "99.0")
+  }
+  Check "moved_prefix" {
+    $moved = Join-Path $work "moved"
+    Copy-Item -Recurse $prefix $moved
+    CMake-Consumer $moved "moved-cmake-consumer"
+  }
+  Check "out_tree" { CMake-Consumer $Out "out-cmake-consumer" }
+  $results | Add-Content $log
+  $passed = $script:checkPassed; $failed = $script:checkFailed
+  Add-SuiteCounts "install test" $passed $failed ([int]($failed -ne 0)) $sw
+  if ($failed -ne 0) {
+    $results | Where-Object { $_ -match "^not ok|^  " } | Write-Host
+    Say "full output: $log"
+  }
+}
+
 function Invoke-Test {
   # A failed build still ends with the summary line (no suite could run).
   try { Invoke-Build } catch {
@@ -325,6 +544,9 @@ function Invoke-Test {
   }
   Test-Dotnet
   Test-CTest
+  Test-Rust
+  Test-Go
+  Test-Install
   Test-Package
   foreach ($b in $script:Broken) { Say "suite could not run: $b" }
   Write-Output "$($script:Passed) passed, $($script:Failed) failed"
@@ -419,7 +641,8 @@ try {
     "test" { Invoke-Test }
     "bench" { Invoke-Bench }
     "clean" { Invoke-Clean }
-    default { Fail "unknown command '$Command' (build, run, test, bench, clean)" }
+    "install" { Invoke-Install }
+    default { Fail "unknown command '$Command' (build, run, test, bench, clean, install PREFIX)" }
   }
 } catch {
   Write-Host $_.Exception.Message -ForegroundColor Red

@@ -6,10 +6,13 @@
 #   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
 #   ./build.sh bench    build, then the benchmarks (bench/): writes bench/results/latest.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
+#   ./build.sh install PREFIX   build, then install the library, header, assets,
+#                       pkg-config and CMake files into PREFIX (out/ has the same layout)
 #
 # Products (see shared DESIGN.md): out/lib/libpyodide.so + libwasmtime.so,
 # out/lib/pyodide/ (python.wasm, stdlib), out/include/pyodide.h,
-# out/bin/pyodide-run. Logs of each step go to build/logs/.
+# out/bin/pyodide-run, out/lib/pkgconfig/pyodide.pc, out/lib/cmake/Pyodide/
+# (relocatable: usable as an install prefix). Logs of each step go to build/logs/.
 # build.ps1 is the Windows counterpart: keep the two in step.
 set -euo pipefail
 
@@ -156,6 +159,32 @@ EOF
   say "header check: $(printf '%s\n' "$exported" | grep -c .) functions, pyodide.h matches libpyodide.so"
 }
 
+# pkg-config and CMake package files in out/lib, from src/bindings/c/*.in,
+# relative to their own location so out/ (or an install of it) can move.
+PYODIDE_VERSION=""
+library_version() { # the version libpyodide.so reports
+  [[ -n "$PYODIDE_VERSION" ]] && { echo "$PYODIDE_VERSION"; return; }
+  PYODIDE_VERSION=$(python3 -c 'import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1]); lib.pyodide_version.restype = ctypes.c_char_p
+print(lib.pyodide_version().decode())' "$OUT/lib/libpyodide.so") || fail "cannot read pyodide_version() from out/lib/libpyodide.so"
+  echo "$PYODIDE_VERSION"
+}
+
+step_package_files() {
+  local templates="$ROOT/src/bindings/c" version f
+  version=$(library_version)
+  mkdir -p "$OUT/lib/pkgconfig" "$OUT/lib/cmake/Pyodide"
+  # shellcheck disable=SC2016 # ${libdir} is pkg-config's, not the shell's
+  sed -e "s|@VERSION@|$version|g" -e 's|@RPATH@|-Wl,-rpath,${libdir}|g' \
+    "$templates/pyodide.pc.in" >"$BUILD/pyodide.pc"
+  copy_if_changed "$BUILD/pyodide.pc" "$OUT/lib/pkgconfig/pyodide.pc"
+  for f in PyodideConfig PyodideConfigVersion; do
+    sed -e "s|@VERSION@|$version|g" "$templates/$f.cmake.in" >"$BUILD/$f.cmake"
+    copy_if_changed "$BUILD/$f.cmake" "$OUT/lib/cmake/Pyodide/$f.cmake"
+  done
+  say "package files: out/lib/pkgconfig/pyodide.pc, out/lib/cmake/Pyodide (version $version)"
+}
+
 do_build() {
   local t0=$SECONDS
   step_deps
@@ -164,6 +193,7 @@ do_build() {
   step_managed
   step_native
   step_check_header
+  step_package_files
   say "build done in $((SECONDS - t0)) s"
 }
 
@@ -261,6 +291,89 @@ test_package() {
   fi
 }
 
+# count_suite NAME RC: adds SUITE_PASSED/SUITE_FAILED to the totals and
+# prints the suite's line; a failure with no failed test recorded is BROKEN.
+count_suite() {
+  local name="$1" rc="$2" start="$3"
+  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+  PASSED=$((PASSED + SUITE_PASSED))
+  FAILED=$((FAILED + SUITE_FAILED))
+  if ((rc)) && ((SUITE_FAILED == 0)); then BROKEN+=("$name (exit $rc, no failed test recorded)"); fi
+}
+
+# The Rust crate (src/bindings/rust): cargo test, offline, against out/lib.
+test_rust() {
+  local dir="$ROOT/src/bindings/rust" log="$LOGS/test-rust.log" rc=0 start=$SECONDS
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] cargo test (src/bindings/rust) ... '
+  if ! command -v cargo >/dev/null 2>&1; then
+    printf 'cargo not found\n'
+    BROKEN+=("cargo test: cargo is not installed (Rust 1.77 or newer)")
+    return 0
+  fi
+  (cd "$dir" && PYODIDE_LIB_DIR="$OUT/lib" CARGO_TARGET_DIR="$BUILD/cargo-target" \
+    cargo test --offline --no-fail-fast) >"$log" 2>&1 </dev/null || rc=$?
+  read -r SUITE_PASSED SUITE_FAILED < <(awk '/^test result: / {
+      for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+      END { print p + 0, f + 0 }' "$log")
+  count_suite "cargo test" "$rc" "$start"
+  if ((rc)); then
+    grep -E '^(---- .* stdout ----|error(\[E[0-9]+\])?:)' -A 12 "$log" | head -n 200 >&2
+    say "full output: $log" >&2
+  fi
+}
+
+# The Go package (src/bindings/go): go vet, go build, go test -v; installs
+# Debian's golang-go when go is missing.
+test_go() {
+  local dir="$ROOT/src/bindings/go" log="$LOGS/test-go.log" rc=0 start=$SECONDS
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] go test (src/bindings/go) ... '
+  if ! command -v go >/dev/null 2>&1; then
+    "$ROOT/src/guest/ensure-packages.sh" golang-go >"$LOGS/deps-go.log" 2>&1 || true
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    printf 'go not found\n'
+    BROKEN+=("go test: go is not installed and apt-get install golang-go failed (see $LOGS/deps-go.log)")
+    return 0
+  fi
+  (cd "$dir" && export CGO_ENABLED=1 GOPROXY=off GOFLAGS=-mod=mod &&
+    go vet ./... && go build ./... && go test -v -count=1 ./...) >"$log" 2>&1 </dev/null || rc=$?
+  SUITE_PASSED=$(grep -cE '^ *--- PASS' "$log" || true)
+  SUITE_FAILED=$(grep -cE '^ *--- FAIL' "$log" || true)
+  count_suite "go vet/build/test" "$rc" "$start"
+  if ((rc)); then
+    grep -E -B 2 -A 15 '^ *--- FAIL|^# |vet:|panic:' "$log" | head -n 200 >&2
+    say "full output: $log" >&2
+  fi
+}
+
+# ./build.sh install into a scratch prefix, then C consumers built with
+# pkg-config and with CMake's find_package (src/bindings/c/install-test.sh).
+test_install() {
+  local root="$BUILD/install-test" log="$LOGS/test-install.log" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] install, pkg-config and CMake consumers ... '
+  rm -rf "$root"
+  {
+    (set -e; install_to "$root/prefix") &&
+      "$ROOT/src/bindings/c/install-test.sh" "$root/prefix" "$OUT" "$root/work" "$(library_version)"
+  } >"$log" 2>&1 </dev/null || rc=$?
+  summary=$(tail -n1 "$log")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    SUITE_PASSED=${BASH_REMATCH[1]}
+    SUITE_FAILED=${BASH_REMATCH[2]}
+  fi
+  count_suite "install test" "$rc" "$start"
+  if ((rc)); then
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2
+    say "full output: $log" >&2
+  fi
+}
+
 do_test() {
   # A failed build still ends with the summary line (no suite could run).
   # (Not `if ! (do_build)`: set -e would be off inside it.)
@@ -277,6 +390,9 @@ do_test() {
   test_dotnet
   test_ctest
   test_package
+  test_rust
+  test_go
+  test_install
   local b
   for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
   echo "$PASSED passed, $FAILED failed"
@@ -333,6 +449,31 @@ do_bench() {
   say "bench done in $((SECONDS - t0)) s"
 }
 
+# Copies the products into PREFIX: include/pyodide.h, lib/libpyodide.so,
+# lib/libwasmtime.so, lib/pyodide/ (the assets, found beside the library),
+# lib/pkgconfig/pyodide.pc, lib/cmake/Pyodide/, bin/pyodide-run.
+install_to() { # PREFIX
+  local prefix="$1"
+  [[ -n "$prefix" ]] || fail "usage: ./build.sh install PREFIX"
+  mkdir -p "$prefix"
+  prefix=$(cd "$prefix" && pwd)
+  install -d "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/Pyodide" "$prefix/bin"
+  install -m 0644 "$OUT/include/pyodide.h" "$prefix/include/pyodide.h"
+  install -m 0755 "$OUT/lib/libpyodide.so" "$OUT/lib/libwasmtime.so" "$prefix/lib/"
+  rm -rf "$prefix/lib/pyodide"
+  cp -R "$OUT/lib/pyodide" "$prefix/lib/pyodide"
+  install -m 0644 "$OUT/lib/pkgconfig/pyodide.pc" "$prefix/lib/pkgconfig/"
+  install -m 0644 "$OUT/lib/cmake/Pyodide/"*.cmake "$prefix/lib/cmake/Pyodide/"
+  install -m 0755 "$OUT/bin/pyodide-run" "$prefix/bin/"
+}
+
+do_install() {
+  [[ -n "${1:-}" ]] || fail "usage: ./build.sh install PREFIX"
+  do_build
+  install_to "$1"
+  say "installed into $1: find_package(Pyodide) with CMAKE_PREFIX_PATH=$1, or PKG_CONFIG_PATH=$1/lib/pkgconfig"
+}
+
 do_clean() {
   rm -rf "$OUT" "$BUILD"
   say "removed out/ and build/"
@@ -344,6 +485,7 @@ case "${1:-build}" in
   test) do_test ;;
   bench) do_bench ;;
   clean) do_clean ;;
-  -h | --help | help) sed -n '2,13s/^# \{0,1\}//p' "$0" ;;
-  *) fail "unknown command '$1' (build, run, test, bench, clean)" ;;
+  install) do_install "${2:-}" ;;
+  -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
+  *) fail "unknown command '$1' (build, run, test, bench, clean, install PREFIX)" ;;
 esac
