@@ -37,6 +37,9 @@ $script:Passed = 0
 $script:Failed = 0
 
 function Ok([string]$Check) { $script:Passed++; Write-Output "ok - $Check" }
+# Seconds since the last call (the steps' durations, for the ok lines).
+$script:Mark = 0
+function Lap { $now = [int]$Sw.Elapsed.TotalSeconds; $script:LapSecs = $now - $script:Mark; $script:Mark = $now }
 function NotOk([string]$Check, [string[]]$Details = @()) {
   $script:Failed++
   Write-Output "not ok - $Check"
@@ -104,7 +107,8 @@ if (-not (Run (Join-Path $Work "pack.log") "dotnet" @("pack", $Proj, "-c", "Rele
   NotOk "pack" $(if ($script:RunTail) { $script:RunTail } else { @("no $Nupkg") })
   SkipRest "pack failed" $AllChecks[1..($AllChecks.Count - 1)]
 }
-Ok ("pack ({0} KiB)" -f [int]((Get-Item $Nupkg).Length / 1024))
+Lap
+Ok ("pack ({0} KiB, {1} s)" -f [int]((Get-Item $Nupkg).Length / 1024), $script:LapSecs)
 
 # --- package contents --------------------------------------------------------------
 Add-Type -AssemblyName System.IO.Compression.FileSystem
@@ -160,6 +164,7 @@ if (-not (Run (Join-Path $Work "new.log") "dotnet" @("new", "console", "-o", $Ap
   NotOk "dotnet new console" $script:RunTail
   SkipRest "no consumer project" $consumerChecks
 }
+Lap
 @'
 using Pyodide;
 
@@ -172,9 +177,10 @@ if (-not (Run (Join-Path $Work "add-package.log") "dotnet" @("add", (Join-Path $
   NotOk "restore from the local feed" $script:RunTail
   SkipRest "the package did not restore" $consumerChecks[1..($consumerChecks.Count - 1)]
 }
+Lap
 $restored = Join-Path $Packages "$IdLower/$Version/$IdLower.$Version.nupkg"
 if ((Test-Path $restored) -and (Get-FileHash $restored).Hash -eq (Get-FileHash $Nupkg).Hash) {
-  Ok "restore from the local feed"
+  Ok "restore from the local feed ($($script:LapSecs) s)"
 } else {
   NotOk "restore from the local feed" @("the restored $restored is not the packed $Nupkg")
 }
@@ -199,9 +205,11 @@ $exe = if ($IsWindows) { "PyodideConsumer.exe" } else { "PyodideConsumer" }
 
 # --- build and run ----------------------------------------------------------------
 $bin = Join-Path $App "bin/Debug/net10.0"
+Lap
 if (Run (Join-Path $Work "build.log") "dotnet" @("build", $App, "--nologo")) {
+  Lap
   $problems = TreeProblems $bin
-  if ($problems) { NotOk "dotnet build of a consumer" $problems } else { Ok "dotnet build of a consumer" }
+  if ($problems) { NotOk "dotnet build of a consumer" $problems } else { Ok "dotnet build of a consumer ($($script:LapSecs) s)" }
   CheckRun "the built consumer runs Python" (Join-Path $bin $exe) @()
 } else {
   NotOk "dotnet build of a consumer" $script:RunTail
@@ -210,9 +218,11 @@ if (Run (Join-Path $Work "build.log") "dotnet" @("build", $App, "--nologo")) {
 
 # --- publish and run --------------------------------------------------------------
 $pub = Join-Path $Work "publish"
+Lap
 if (Run (Join-Path $Work "publish.log") "dotnet" @("publish", $App, "-c", "Release", "-o", $pub, "--nologo")) {
+  Lap
   $problems = TreeProblems $pub
-  if ($problems) { NotOk "dotnet publish of a consumer" $problems } else { Ok "dotnet publish of a consumer" }
+  if ($problems) { NotOk "dotnet publish of a consumer" $problems } else { Ok "dotnet publish of a consumer ($($script:LapSecs) s)" }
   CheckRun "the published consumer runs Python" "dotnet" @((Join-Path $pub "PyodideConsumer.dll"))
 } else {
   NotOk "dotnet publish of a consumer" $script:RunTail

@@ -33,6 +33,9 @@ PASSED=0
 FAILED=0
 START=$SECONDS
 ok() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$1"; }
+# Seconds since the last call (the steps' durations, for the ok lines).
+MARK=$SECONDS
+lap() { LAP=$((SECONDS - MARK)); MARK=$SECONDS; }
 not_ok() { # CHECK [DETAIL...]
   FAILED=$((FAILED + 1))
   printf 'not ok - %s\n' "$1"
@@ -112,7 +115,8 @@ if ! run "$WORK/pack.log" dotnet pack "$PROJ" -c Release -o "$FEED" --nologo || 
   not_ok "pack" "${RUN_TAIL[@]:-no $NUPKG}"
   skip_rest "pack failed" "${ALL_CHECKS[@]:1}"
 fi
-ok "pack ($(($(stat -c %s "$NUPKG") / 1024)) KiB)"
+lap
+ok "pack ($(($(stat -c %s "$NUPKG") / 1024)) KiB, $LAP s)"
 
 # --- package contents --------------------------------------------------------------
 problems=()
@@ -160,6 +164,7 @@ if ! run "$WORK/new.log" dotnet new console -o "$APP" -n PyodideConsumer --no-re
   not_ok "dotnet new console" "${RUN_TAIL[@]}"
   skip_rest "no consumer project" "${consumer_checks[@]}"
 fi
+lap
 cat >"$APP/Program.cs" <<'EOF'
 using Pyodide;
 
@@ -173,8 +178,9 @@ if ! run "$WORK/add-package.log" dotnet add "$APP/PyodideConsumer.csproj" packag
   skip_rest "the package did not restore" "${consumer_checks[@]:1}"
 fi
 restored="$PACKAGES/$ID_LOWER/$VERSION/$ID_LOWER.$VERSION.nupkg"
+lap
 if cmp -s "$restored" "$NUPKG"; then
-  ok "restore from the local feed"
+  ok "restore from the local feed ($LAP s)"
 else
   not_ok "restore from the local feed" "the restored $restored is not the packed $NUPKG"
 fi
@@ -206,9 +212,11 @@ check_run() {
 
 # --- build and run ----------------------------------------------------------------
 bin="$APP/bin/Debug/net10.0"
+lap
 if run "$WORK/build.log" dotnet build "$APP" --nologo; then
+  lap
   if check_tree build "$bin" && [[ -f "$bin/runtimes/linux-x64/native/libwasmtime.so" || "$(uname -s)" != Linux ]]; then
-    ok "dotnet build of a consumer"
+    ok "dotnet build of a consumer ($LAP s)"
   else
     not_ok "dotnet build of a consumer" "${TREE_PROBLEMS[@]}" "(or no runtimes/linux-x64/native/libwasmtime.so in $bin)"
   fi
@@ -220,9 +228,11 @@ fi
 
 # --- publish and run --------------------------------------------------------------
 pub="$WORK/publish"
+lap
 if run "$WORK/publish.log" dotnet publish "$APP" -c Release -o "$pub" --nologo; then
+  lap
   if check_tree publish "$pub"; then
-    ok "dotnet publish of a consumer"
+    ok "dotnet publish of a consumer ($LAP s)"
   else
     not_ok "dotnet publish of a consumer" "${TREE_PROBLEMS[@]}"
   fi
