@@ -170,6 +170,26 @@ impl pybuffer_t {
     }
 }
 
+// ---- host modules ---------------------------------------------------------------
+/// `pyodide_host_fn`: a host function Python can call.
+pub type pyodide_host_fn = Option<
+    unsafe extern "C" fn(
+        env: *mut c_void,
+        args: *const pyodide_value_t,
+        nargs: usize,
+        result: *mut pyodide_value_t,
+    ) -> *mut pyodide_error_t,
+>;
+
+/// `pyodide_host_member_t`: 24 bytes.
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct pyodide_host_member_t {
+    pub name: *const c_char,
+    pub fn_: pyodide_host_fn,
+    pub value: *const pyodide_value_t,
+}
+
 // ---- packages -------------------------------------------------------------------
 /// `pyodide_message_fn`.
 pub type pyodide_message_fn = Option<unsafe extern "C" fn(env: *mut c_void, message: *const c_char, len: usize)>;
@@ -262,6 +282,18 @@ extern "C" {
     // buffers
     pub fn pyproxy_get_buffer(proxy: *mut pyproxy_t, type_: *const c_char, out: *mut pybuffer_t) -> *mut pyodide_error_t;
     pub fn pybuffer_release(buffer: *mut pybuffer_t);
+
+    // host modules
+    pub fn pyodide_register_module(
+        runtime: *mut pyodide_t,
+        name: *const c_char,
+        members: *const pyodide_host_member_t,
+        n: usize,
+        env: *mut c_void,
+        finalizer: Option<unsafe extern "C" fn(env: *mut c_void)>,
+    ) -> *mut pyodide_error_t;
+    pub fn pyodide_unregister_module(runtime: *mut pyodide_t, name: *const c_char) -> *mut pyodide_error_t;
+    pub fn pyodide_error_new(type_: *const c_char, message: *const c_char) -> *mut pyodide_error_t;
 
     // packages
     pub fn pyodide_load_package(

@@ -35,6 +35,7 @@ fn layouts_match_the_c_compiler() {
         ("pyodide_config_t", &["size", "asset_dir", "index_url", "memory_limit", "timeout_s", "mounts", "nmounts", "stdout_fn", "stderr_fn", "io_env"]),
         ("pybuffer_t", &["data", "offset", "first", "nbytes", "itemsize", "ndim", "shape", "strides", "byte_strides", "format", "readonly", "c_contiguous", "f_contiguous", "reserved"]),
         ("pyodide_stats_t", &["size", "memory_bytes", "guest_objects", "process_proxies", "process_buffers"]),
+        ("pyodide_host_member_t", &["name", "fn", "value"]),
     ];
     let mut c = String::from("#include <stdio.h>\n#include <stddef.h>\n#include \"pyodide.h\"\nint main(void) {\n");
     for (ty, fs) in fields {
@@ -108,6 +109,10 @@ fn layouts_match_the_c_compiler() {
         ("pyodide_stats_t", "guest_objects", offset_of!(pyodide_stats_t, guest_objects)),
         ("pyodide_stats_t", "process_proxies", offset_of!(pyodide_stats_t, process_proxies)),
         ("pyodide_stats_t", "process_buffers", offset_of!(pyodide_stats_t, process_buffers)),
+        ("pyodide_host_member_t", "size", size_of::<pyodide_host_member_t>()),
+        ("pyodide_host_member_t", "name", offset_of!(pyodide_host_member_t, name)),
+        ("pyodide_host_member_t", "fn", offset_of!(pyodide_host_member_t, fn_)),
+        ("pyodide_host_member_t", "value", offset_of!(pyodide_host_member_t, value)),
         ("enum", "size", size_of::<pyodide_kind_t>()),
     ];
     let mut c_lines: Vec<&str> = out.lines().collect();
