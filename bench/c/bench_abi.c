@@ -31,6 +31,7 @@
  *   spawn_python3      fork/exec python3 -c pass
  *   spawn_pyodide_run  fork/exec pyodide-run -c pass
  */
+#define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
 #include <pyodide.h>
 
@@ -48,6 +49,8 @@
 #else
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +94,21 @@ static double now_ns(void) {
 #endif
 }
 
+/* CPU time of the whole process (every thread), ns: beside the wall clock it
+ * tells time spent working from time spent waiting for a busy machine's CPUs. */
+static double cpu_ns(void) {
+#ifdef _WIN32
+  FILETIME c, e, k, u;
+  GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u);
+  return ((double)(((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime) +
+          (double)(((uint64_t)u.dwHighDateTime << 32) | u.dwLowDateTime)) * 100.0;
+#else
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+#endif
+}
+
 static void die(const char* what, pyodide_error_t* err) {
   fprintf(stderr, "bench_abi: %s failed", what);
   if (err) fprintf(stderr, ": %s: %s", pyodide_error_type(err), pyodide_error_message(err));
@@ -109,14 +127,26 @@ static int cmp_double(const void* a, const void* b) {
 }
 
 typedef struct {
-  double median, min, max; /* per operation, ns */
+  double median, min, max; /* wall clock per operation, ns */
+  double cpu_median;       /* CPU time per operation, ns (< 0: unknown) */
   long inner;              /* operations per timed batch */
   int reps;
 } stats_t;
 
-static stats_t summarize(double* v, int n, long inner) {
+static double median_of(double* v, int n) {
   qsort(v, (size_t)n, sizeof *v, cmp_double);
-  stats_t s = {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v[0], v[n - 1], inner, n};
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* `wall` and `cpu` (NULL: unknown) hold n per-operation samples; both are sorted. */
+static stats_t summarize(double* wall, double* cpu, int n, long inner) {
+  stats_t s;
+  s.median = median_of(wall, n);
+  s.min = wall[0];
+  s.max = wall[n - 1];
+  s.cpu_median = cpu ? median_of(cpu, n) : -1;
+  s.inner = inner;
+  s.reps = n;
   return s;
 }
 
@@ -132,14 +162,16 @@ static void json_string(const char* s) {
 
 static void record(const char* id, const char* what, stats_t s, const char* unit) {
   double scale = !strcmp(unit, "ns") ? 1 : !strcmp(unit, "us") ? 1e3 : 1e6;
-  printf("  %-18s %12.3f %s/op  (min %.3f, max %.3f; %d reps x %ld)  %s\n", id, s.median / scale, unit,
-         s.min / scale, s.max / scale, s.reps, s.inner, what);
+  printf("  %-18s %12.3f %s/op  (CPU %.3f; min %.3f, max %.3f; %d reps x %ld)  %s\n", id, s.median / scale,
+         unit, s.cpu_median / scale, s.min / scale, s.max / scale, s.reps, s.inner, what);
   fflush(stdout);
   if (!json) return;
   fprintf(json, "%s\n  \"%s\": {\"what\": ", json_first ? "" : ",", id);
   json_string(what);
-  fprintf(json, ", \"median_ns\": %.3f, \"min_ns\": %.3f, \"max_ns\": %.3f, \"reps\": %d, \"inner\": %ld}",
+  fprintf(json, ", \"median_ns\": %.3f, \"min_ns\": %.3f, \"max_ns\": %.3f, \"reps\": %d, \"inner\": %ld",
           s.median, s.min, s.max, s.reps, s.inner);
+  if (s.cpu_median >= 0) fprintf(json, ", \"cpu_median_ns\": %.3f", s.cpu_median);
+  fprintf(json, "}");
   json_first = 0;
 }
 
@@ -159,10 +191,13 @@ static void record_string(const char* id, const char* what, const char* value) {
 
 typedef void (*op_fn)(void* ctx);
 
-static double run_batch(op_fn f, void* ctx, long inner) {
-  double t0 = now_ns();
+/* Wall-clock ns per operation of one batch; its CPU ns per operation into *cpu. */
+static double run_batch(op_fn f, void* ctx, long inner, double* cpu) {
+  double c0 = cpu_ns(), t0 = now_ns();
   for (long i = 0; i < inner; i++) f(ctx);
-  return (now_ns() - t0) / (double)inner;
+  double t1 = now_ns(), c1 = cpu_ns();
+  if (cpu) *cpu = (c1 - c0) / (double)inner;
+  return (t1 - t0) / (double)inner;
 }
 
 /* How many operations make a batch of ~BATCH_NS (at least 1), warming up meanwhile. */
@@ -185,18 +220,17 @@ static long calibrate(op_fn f, void* ctx) {
 static void measure_pair(op_fn base, void* base_ctx, op_fn op, void* op_ctx, stats_t* base_out,
                          stats_t* op_out) {
   long nb = calibrate(base, base_ctx), no = calibrate(op, op_ctx);
-  double* tb = calloc((size_t)REPS, sizeof(double));
-  double* to = calloc((size_t)REPS, sizeof(double));
-  run_batch(base, base_ctx, nb);
-  run_batch(op, op_ctx, no);
+  double* v = calloc((size_t)REPS * 4, sizeof(double));
+  double *tb = v, *cb = v + REPS, *to = v + 2 * REPS, *co = v + 3 * REPS;
+  run_batch(base, base_ctx, nb, NULL);
+  run_batch(op, op_ctx, no, NULL);
   for (int r = 0; r < REPS; r++) {
-    tb[r] = run_batch(base, base_ctx, nb);
-    to[r] = run_batch(op, op_ctx, no);
+    tb[r] = run_batch(base, base_ctx, nb, &cb[r]);
+    to[r] = run_batch(op, op_ctx, no, &co[r]);
   }
-  *base_out = summarize(tb, REPS, nb);
-  *op_out = summarize(to, REPS, no);
-  free(tb);
-  free(to);
+  *base_out = summarize(tb, cb, REPS, nb);
+  *op_out = summarize(to, co, REPS, no);
+  free(v);
 }
 
 /* ---- call path ---------------------------------------------------------------- */
@@ -274,32 +308,36 @@ static void op_sum(void* p) {
 
 /* ---- to_js ------------------------------------------------------------------- */
 
+/* Slow operations time their own part (the release is not in it): wall and
+ * CPU ns of the timed part into `wall`/`cpu`, and of the release into `rel_*`. */
 typedef struct {
   pyproxy_t* list;
   const int64_t* values;
-  pyodide_value_t out;
-  double release_ns;
+  double wall, cpu, rel_wall, rel_cpu;
 } tojs_ctx;
 
 static void op_to_js(void* p) {
   tojs_ctx* c = p;
   pyodide_value_t out;
-  double t0 = now_ns();
+  double c0 = cpu_ns(), t0 = now_ns();
   pyodide_error_t* err = pyproxy_to_js(c->list, -1, &out);
-  double t1 = now_ns();
+  double t1 = now_ns(), c1 = cpu_ns();
   if (err) die("pyproxy_to_js", err);
   if (out.kind != PYODIDE_LIST || out.of.list.len != LIST_LEN || out.of.list.items[LIST_LEN - 1].of.i != LIST_LEN - 1)
     die("pyproxy_to_js: wrong result", NULL);
-  double t2 = now_ns();
+  double c2 = cpu_ns(), t2 = now_ns();
   pyodide_value_release(&out);
-  c->release_ns = now_ns() - t2;
-  c->out.of.f = t1 - t0; /* the timed part, see time_each */
+  double t3 = now_ns(), c3 = cpu_ns();
+  c->wall = t1 - t0;
+  c->cpu = c1 - c0;
+  c->rel_wall = t3 - t2;
+  c->rel_cpu = c3 - c2;
 }
 
 /* The same output built in C: a malloc'd array of INT values, then freed. */
 static void op_to_js_c(void* p) {
   tojs_ctx* c = p;
-  double t0 = now_ns();
+  double c0 = cpu_ns(), t0 = now_ns();
   pyodide_value_t* items = malloc(LIST_LEN * sizeof *items);
   if (!items) die("malloc", NULL);
   for (size_t i = 0; i < LIST_LEN; i++) {
@@ -308,41 +346,46 @@ static void op_to_js_c(void* p) {
   }
   pyodide_value_t out = {.kind = PYODIDE_LIST, .of.list = {items, LIST_LEN}};
   sink = out.of.list.items; /* escapes: the fill cannot be dropped */
-  double t1 = now_ns();
-  double t2 = now_ns();
+  double t1 = now_ns(), c1 = cpu_ns();
   free(items);
-  c->release_ns = now_ns() - t2;
-  c->out.of.f = t1 - t0;
+  double t2 = now_ns(), c2 = cpu_ns();
+  c->wall = t1 - t0;
+  c->cpu = c1 - c0;
+  c->rel_wall = t2 - t1;
+  c->rel_cpu = c2 - c1;
 }
 
-/* Slow operations report their own timed part in ctx->out.of.f; this collects them. */
+/* Runs `base` and `op` alternately, REPS times each after two warm-ups. */
 static void time_each_pair(op_fn base, op_fn op, tojs_ctx* ctx, stats_t* base_out, stats_t* op_out,
                            stats_t* release_out) {
-  double* tb = calloc((size_t)REPS, sizeof(double));
-  double* to = calloc((size_t)REPS, sizeof(double));
-  double* tr = calloc((size_t)REPS, sizeof(double));
+  double* v = calloc((size_t)REPS * 6, sizeof(double));
+  double *tb = v, *cb = v + REPS, *to = v + 2 * REPS, *co = v + 3 * REPS, *tr = v + 4 * REPS,
+         *cr = v + 5 * REPS;
   for (int w = 0; w < 2; w++) {
     base(ctx);
     op(ctx);
   }
   for (int r = 0; r < REPS; r++) {
     base(ctx);
-    tb[r] = ctx->out.of.f;
+    tb[r] = ctx->wall;
+    cb[r] = ctx->cpu;
     op(ctx);
-    to[r] = ctx->out.of.f;
-    tr[r] = ctx->release_ns;
+    to[r] = ctx->wall;
+    co[r] = ctx->cpu;
+    tr[r] = ctx->rel_wall;
+    cr[r] = ctx->rel_cpu;
   }
-  *base_out = summarize(tb, REPS, 1);
-  *op_out = summarize(to, REPS, 1);
-  *release_out = summarize(tr, REPS, 1);
-  free(tb);
-  free(to);
-  free(tr);
+  *base_out = summarize(tb, cb, REPS, 1);
+  *op_out = summarize(to, co, REPS, 1);
+  *release_out = summarize(tr, cr, REPS, 1);
+  free(v);
 }
 
 /* ---- processes ---------------------------------------------------------------- */
 
-static double spawn_ns(char* const argv[]) {
+/* Wall ns from fork to exit; the child's CPU ns into *cpu (-1 when unknown). */
+static double spawn_ns(char* const argv[], double* cpu) {
+  *cpu = -1;
 #ifdef _WIN32
   /* _spawnv joins the arguments into one command line: quote each. */
   char* quoted[8];
@@ -376,9 +419,12 @@ static double spawn_ns(char* const argv[]) {
     _exit(127);
   }
   int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage ru;
+  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
   double dt = now_ns() - t0;
+  *cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+         ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     fprintf(stderr, "bench_abi: %s exited with status %d\n", argv[0], status);
     exit(1);
@@ -389,16 +435,18 @@ static double spawn_ns(char* const argv[]) {
 
 /* Spawns each command `reps` times, round-robin, after one warm-up run of each. */
 static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats_t* out) {
-  double* t[8];
+  double *t[8], *c[8], ignored;
   for (int k = 0; k < n; k++) {
     t[k] = calloc((size_t)reps, sizeof(double));
-    spawn_ns(argvs[k]);
+    c[k] = calloc((size_t)reps, sizeof(double));
+    spawn_ns(argvs[k], &ignored);
   }
   for (int r = 0; r < reps; r++)
-    for (int k = 0; k < n; k++) t[k][r] = spawn_ns(argvs[k]);
+    for (int k = 0; k < n; k++) t[k][r] = spawn_ns(argvs[k], &c[k][r]);
   for (int k = 0; k < n; k++) {
-    out[k] = summarize(t[k], reps, 1);
+    out[k] = summarize(t[k], c[k][0] >= 0 ? c[k] : NULL, reps, 1);
     free(t[k]);
+    free(c[k]);
   }
 }
 
@@ -434,10 +482,10 @@ int main(int argc, char** argv) {
 
   /* The first runtime: the process's first load also starts the .NET runtime. */
   pyodide_t* py;
-  double t0 = now_ns();
+  double c0 = cpu_ns(), t0 = now_ns();
   CHECK("pyodide_load", pyodide_load(NULL, &py));
-  stats_t first = {now_ns() - t0, 0, 0, 1, 1};
-  first.min = first.max = first.median;
+  double first_wall = now_ns() - t0, first_cpu = cpu_ns() - c0;
+  stats_t first = summarize(&first_wall, &first_cpu, 1, 1);
   CHECK("warm-up", pyodide_run_python(py, "1+1", PYODIDE_STRLEN, NULL, NULL));
 
   stats_t a, b, c;
@@ -492,7 +540,7 @@ int main(int argc, char** argv) {
   {
     int64_t* values = malloc(LIST_LEN * sizeof *values);
     for (size_t i = 0; i < LIST_LEN; i++) values[i] = (int64_t)i;
-    tojs_ctx tc = {run_proxy(py, "list(range(100000))"), values, {0}, 0};
+    tojs_ctx tc = {run_proxy(py, "list(range(100000))"), values, 0, 0, 0, 0};
     time_each_pair(op_to_js_c, op_to_js, &tc, &a, &b, &c);
     record("to_js_c", "the same 100k-INT list built in C (malloc + fill)", a, "ms");
     record("to_js", "pyproxy_to_js(list(range(100000)), -1)", b, "ms");
@@ -504,17 +552,19 @@ int main(int argc, char** argv) {
   /* Another runtime while one is alive. */
   {
     record("load_first", "the process's first pyodide_load (starts .NET; warm module cache)", first, "ms");
-    double* t = calloc((size_t)REPS, sizeof(double));
+    double* t = calloc((size_t)REPS * 2, sizeof(double));
     pyodide_t* extra;
     CHECK("pyodide_load (warm-up)", pyodide_load(NULL, &extra));
     pyodide_destroy(extra);
     for (int r = 0; r < REPS; r++) {
-      double s = now_ns();
+      double cs = cpu_ns(), s = now_ns();
       CHECK("pyodide_load", pyodide_load(NULL, &extra));
       pyodide_destroy(extra);
       t[r] = now_ns() - s;
+      t[REPS + r] = cpu_ns() - cs;
     }
-    record("load_destroy", "pyodide_load+pyodide_destroy, another runtime alive", summarize(t, REPS, 1), "ms");
+    record("load_destroy", "pyodide_load+pyodide_destroy, another runtime alive", summarize(t, t + REPS, REPS, 1),
+           "ms");
     free(t);
   }
   pyodide_destroy(py);
