@@ -85,6 +85,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/pyodide-package-test.XXXXXX")"
 FEED="$WORK/feed"
 APP="$WORK/app"
 mkdir -p "$FEED" "$APP" "$PACKAGES"
+# Interrupted (a time limit, ^C): leave no temp directory behind.
+trap '[[ "${PYODIDE_PACKAGE_TEST_KEEP:-0}" == 1 ]] || rm -rf "$WORK"; exit 130' INT TERM HUP
 
 # One run at a time per packages folder (the package under test is replaced there).
 if command -v flock >/dev/null 2>&1; then
