@@ -387,12 +387,12 @@ static void time_each_pair(op_fn base, op_fn op, tojs_ctx* ctx, stats_t* base_ou
 static double spawn_ns(char* const argv[], double* cpu) {
   *cpu = -1;
 #ifdef _WIN32
-  /* _spawnv joins the arguments into one command line: quote each. */
+  /* _spawnv joins the arguments into one command line: quote those with spaces. */
   char* quoted[8];
   int n = 0;
   for (; argv[n] && n < 7; n++) {
     quoted[n] = malloc(strlen(argv[n]) + 3);
-    sprintf(quoted[n], "\"%s\"", argv[n]);
+    sprintf(quoted[n], strchr(argv[n], ' ') ? "\"%s\"" : "%s", argv[n]);
   }
   quoted[n] = NULL;
   double t0 = now_ns();
