@@ -412,6 +412,9 @@ do_run() {
 do_bench() {
   local t0=$SECONDS rc=0 load py3 bench="$BUILD/bench" bdn_proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
   load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+  if [[ "${load%% *}" =~ ^[0-9]+ ]] && ((BASH_REMATCH[0] >= $(nproc))); then
+    say "load average ${load%% *} on $(nproc) cores: absolute figures will be inflated (ratios less so)"
+  fi
   do_build
   logged bench-dotnet-build "dotnet build bench/Pyodide.Benchmarks" \
     dotnet build "$bdn_proj" -c "$CONFIG" --nologo
