@@ -34,6 +34,18 @@ public sealed class PyodideOptions
     /// <summary>Receives sys.stderr; null = the process's own stderr.</summary>
     public PyodideOutputHandler? Stderr { get; init; }
 
+    /// <summary>The package index of <see cref="PyodideRuntime.LoadPackage(IEnumerable{string}, Action{string}?, Action{string}?)"/>:
+    /// a local directory or an http(s) URL holding <c>pyodide-lock.json</c> and the wheels
+    /// it names (or the URL of the lock file itself, ending in <c>.json</c>); null = none
+    /// (only wheels named by path or URL can be loaded). A lock file fetched over http(s)
+    /// is read once per process; a local one again whenever it changes.</summary>
+    public string? IndexUrl { get; init; }
+
+    /// <summary>Where downloaded packages are kept, as <c>&lt;sha256&gt;.whl</c>, shared by
+    /// runtimes and processes; null = <c>$PYODIDE_CACHE/packages</c>, or
+    /// <c>~/.cache/pyodide-native/packages</c>.</summary>
+    public string? PackageCacheDir { get; init; }
+
     /// <summary>The <c>pyodide/</c> folder beside this library (or beside the
     /// native library that embeds it, when compiled ahead of time).</summary>
     public static string DefaultAssetDir => Path.Combine(AppContext.BaseDirectory, "pyodide");

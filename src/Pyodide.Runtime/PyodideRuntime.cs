@@ -6,7 +6,7 @@ namespace Pyodide;
 
 /// <summary>One sandboxed Python interpreter. Usable from any thread, one call at a
 /// time (calls are serialized); separate runtimes share nothing and run in parallel.</summary>
-public sealed class PyodideRuntime : IDisposable
+public sealed partial class PyodideRuntime : IDisposable
 {
     /// <summary>The library's version.</summary>
     public const string Version = "0.1.0";
@@ -64,6 +64,7 @@ public sealed class PyodideRuntime : IDisposable
     public static PyodideRuntime Load(PyodideOptions? options = null)
     {
         options ??= new PyodideOptions();
+        var packageIndex = Packages.PackageManager.CheckOptions(options);
         string assets = Path.GetFullPath(options.AssetDir ?? PyodideOptions.DefaultAssetDir);
         string wasm = Path.Combine(assets, "python.wasm");
         string lib = Path.Combine(assets, "lib");
@@ -96,7 +97,9 @@ public sealed class PyodideRuntime : IDisposable
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
             double timeout = Seconds(options.Timeout);
             var guest = new GuestInstance(module, wasi, options.MemoryLimit, stdout, stderr);
-            return new PyodideRuntime(guest, home, timeout);
+            var runtime = new PyodideRuntime(guest, home, timeout);
+            runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
+            return runtime;
         }
         catch
         {

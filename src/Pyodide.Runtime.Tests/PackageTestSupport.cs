@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Pyodide.Tests;
+
+/// <summary>Builds wheels (zip files) for the package tests, including broken ones.</summary>
+internal static class Wheels
+{
+    /// <summary>A file entry, or (with <paramref name="SymlinkTo"/>) a symbolic link entry.</summary>
+    public sealed record Entry(string Name, string Content = "", string? SymlinkTo = null);
+
+    /// <summary>Writes a wheel; returns its sha256 (lowercase hex).</summary>
+    public static string Write(string path, IEnumerable<Entry> entries)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var archive = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            foreach (var e in entries)
+            {
+                var entry = archive.CreateEntry(e.Name);
+                if (e.SymlinkTo != null) entry.ExternalAttributes = unchecked((int)(0xA1FFu << 16));
+                else if (!e.Name.EndsWith('/')) entry.ExternalAttributes = unchecked((int)(0x81A4u << 16)); // -rw-r--r--
+                using var s = entry.Open();
+                s.Write(Encoding.UTF8.GetBytes(e.SymlinkTo ?? e.Content));
+            }
+        }
+        return Sha256(path);
+    }
+
+    /// <summary>A plain pure-Python wheel of module <paramref name="module"/> (plus a dist-info).</summary>
+    public static string WritePure(string path, string module, string source, params Entry[] extra)
+    {
+        string dist = Path.GetFileName(path).Split('-')[0] + "-" + Path.GetFileName(path).Split('-')[1] + ".dist-info";
+        var entries = new List<Entry>
+        {
+            new($"{module}.py", source),
+            new($"{dist}/METADATA", $"Metadata-Version: 2.1\nName: {module}\nVersion: {Path.GetFileName(path).Split('-')[1]}\n"),
+            new($"{dist}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+        };
+        entries.AddRange(extra);
+        return Write(path, entries);
+    }
+
+    public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+}
+
+/// <summary>A package index in a temporary directory: wheels plus pyodide-lock.json.</summary>
+internal sealed class TestIndex
+{
+    private readonly JsonObject _packages = new();
+
+    public TestIndex(string directory)
+    {
+        Directory = directory;
+        System.IO.Directory.CreateDirectory(directory);
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Adds package <paramref name="name"/>: a wheel holding <c>{module}.py</c>
+    /// with <paramref name="source"/>; returns the wheel's file name.</summary>
+    public string Add(string name, string module, string source, string[]? depends = null, string[]? imports = null,
+                      string? sha256 = null, string version = "1.0")
+    {
+        string fileName = $"{name.Replace('-', '_')}-{version}-py3-none-any.whl";
+        string sha = Wheels.WritePure(Path.Combine(Directory, fileName), module, source);
+        AddEntry(name, fileName, sha256 ?? sha, depends, imports ?? [module], version);
+        return fileName;
+    }
+
+    /// <summary>Adds an entry for a wheel written by the caller.</summary>
+    public void AddEntry(string name, string fileName, string sha256, string[]? depends = null, string[]? imports = null,
+                         string version = "1.0")
+    {
+        var entry = new JsonObject
+        {
+            ["name"] = name,
+            ["version"] = version,
+            ["file_name"] = fileName,
+            ["install_dir"] = "site",
+            ["sha256"] = sha256,
+            ["package_type"] = "package",
+            ["imports"] = new JsonArray((imports ?? []).Select(i => (JsonNode)JsonValue.Create(i)!).ToArray()),
+            ["depends"] = new JsonArray((depends ?? []).Select(d => (JsonNode)JsonValue.Create(d)!).ToArray()),
+        };
+        _packages[name] = entry;
+        Save();
+    }
+
+    private void Save()
+    {
+        var root = new JsonObject
+        {
+            ["info"] = new JsonObject { ["arch"] = "wasm32", ["platform"] = "wasi", ["version"] = "0.1.0", ["python"] = "3.11.2" },
+            ["packages"] = JsonNode.Parse(_packages.ToJsonString()),
+        };
+        File.WriteAllText(Path.Combine(Directory, "pyodide-lock.json"), root.ToJsonString());
+    }
+}
+
+/// <summary>A minimal HTTP/1.1 file server on 127.0.0.1 (a free port), serving a
+/// directory under <c>/&lt;random&gt;/</c> and counting requests per file name.</summary>
+internal sealed class TinyHttpServer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly string _root;
+    private readonly string _prefix = "/" + Guid.NewGuid().ToString("N") + "/";
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public TinyHttpServer(string root)
+    {
+        _root = Path.GetFullPath(root);
+        _listener.Start();
+        _loop = Task.Run(AcceptLoop);
+    }
+
+    /// <summary>The index URL (with a trailing slash).</summary>
+    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}{_prefix}";
+
+    /// <summary>Requests per file name (the path after the prefix).</summary>
+    public ConcurrentDictionary<string, int> Requests { get; } = new();
+
+    public int RequestsFor(string file) => Requests.TryGetValue(file, out int n) ? n : 0;
+
+    private async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            _ = Task.Run(() => Serve(client));
+        }
+    }
+
+    private async Task Serve(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                var head = new List<byte>();
+                var one = new byte[1];
+                while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+                {
+                    if (await stream.ReadAsync(one) == 0) return;
+                    head.Add(one[0]);
+                    if (head.Count > 65536) return;
+                }
+                string requestLine = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n")[0];
+                string[] parts = requestLine.Split(' ');
+                string path = parts.Length > 1 ? Uri.UnescapeDataString(parts[1].Split('?')[0]) : "";
+                byte[] body;
+                string status;
+                if (parts[0] == "GET" && path.StartsWith(_prefix, StringComparison.Ordinal))
+                {
+                    string name = path[_prefix.Length..];
+                    Requests.AddOrUpdate(name, 1, (_, n) => n + 1);
+                    string file = Path.GetFullPath(Path.Combine(_root, name));
+                    if (file.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(file))
+                    {
+                        body = File.ReadAllBytes(file);
+                        status = "200 OK";
+                    }
+                    else
+                    {
+                        body = "not found"u8.ToArray();
+                        status = "404 Not Found";
+                    }
+                }
+                else
+                {
+                    body = "not found"u8.ToArray();
+                    status = "404 Not Found";
+                }
+                string header = $"HTTP/1.1 {status}\r\nContent-Length: {body.Length}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(header));
+                await stream.WriteAsync(body);
+                await stream.FlushAsync();
+            }
+            catch (IOException)
+            {
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        try { _loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        _stop.Dispose();
+    }
+}
+
+/// <summary>The real-library fixture: native-tests/packages/make-fixture.sh builds a
+/// local index holding Debian's python3-six repacked as a wheel (cached; fast after
+/// the first run).</summary>
+internal static class SixFixture
+{
+    private static readonly Lazy<string> Directory = new(Make);
+
+    /// <summary>The index directory (build/fixtures/packages in the repository).</summary>
+    public static string IndexDirectory => Directory.Value;
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "native-tests", "packages", "make-fixture.sh"))) return dir.FullName;
+        throw new InvalidOperationException($"no repository root (native-tests/packages/make-fixture.sh) above {AppContext.BaseDirectory}");
+    }
+
+    private static string Make()
+    {
+        string root = RepositoryRoot();
+        string output = Path.Combine(root, "build", "fixtures", "packages");
+        var start = new ProcessStartInfo("bash")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(root, "native-tests", "packages", "make-fixture.sh"));
+        start.ArgumentList.Add(output);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("make-fixture.sh did not finish within 5 minutes");
+        }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"make-fixture.sh failed (exit {process.ExitCode}):\n{stdout}{stderr.Result}");
+        return output;
+    }
+}

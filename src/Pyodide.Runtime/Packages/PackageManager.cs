@@ -1,0 +1,330 @@
+namespace Pyodide.Packages;
+
+/// <summary>loadPackage for one runtime (Pyodide 0.17 semantics): resolves names
+/// through the index's lock file (dependencies first, each once), fetches and
+/// checks every file, unpacks each wheel into staging, then moves them into the
+/// runtime's site-packages and tells Python's import system.
+///
+/// The phases keep failures clean: an unknown name, an unreachable file, a bad
+/// checksum or a bad wheel stops the load before anything is installed. Only a
+/// failure while moving files into place (a full disk) can leave the packages
+/// moved before it installed; they are then recorded as loaded.</summary>
+internal sealed class PackageManager
+{
+    private readonly PyodideRuntime _runtime;
+    private readonly string _home;
+    private readonly PackageIndex? _index;
+    private readonly PackageCache _cache;
+    private readonly Lock _loadGate = new();
+    private readonly Lock _loadedGate = new();
+    private readonly Dictionary<string, string> _loaded = new(StringComparer.Ordinal);
+
+    public PackageManager(PyodideRuntime runtime, string home, PackageIndex? index, string? cacheDirectory)
+    {
+        _runtime = runtime;
+        _home = home;
+        _index = index;
+        _cache = new PackageCache(cacheDirectory ?? PackageCache.DefaultDirectory);
+    }
+
+    /// <summary>Checks the package options before a runtime is made.</summary>
+    /// <exception cref="ArgumentException">A bad index URL or cache directory.</exception>
+    public static PackageIndex? CheckOptions(PyodideOptions options)
+    {
+        if (options.PackageCacheDir is { } cache && (cache.Length == 0 || cache.Contains('\0')))
+            throw new ArgumentException($"PackageCacheDir '{cache}' is not a valid path");
+        return options.IndexUrl == null ? null : PackageIndex.Parse(options.IndexUrl);
+    }
+
+    /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
+    public string SitePackages => Path.Combine(_home, "site-packages");
+
+    public IReadOnlyDictionary<string, string> Loaded
+    {
+        get
+        {
+            lock (_loadedGate) return new Dictionary<string, string>(_loaded, StringComparer.Ordinal);
+        }
+    }
+
+    private sealed record Planned(string Name, PackageLocation Source, string? Sha256, string FileName);
+
+    /// <summary>loadPackage: <paramref name="names"/> are package names or wheel paths/URLs.</summary>
+    public void Load(IReadOnlyList<string> names, Action<string>? onMessage, Action<string>? onError)
+    {
+        Action<string> message = onMessage ?? (_ => { });
+        lock (Enter())
+        {
+            try
+            {
+                var plan = Resolve(names, message);
+                if (plan.Count == 0)
+                {
+                    message("No new packages to load");
+                    return;
+                }
+                Install(plan, message);
+            }
+            catch (PyodideException e) when (e.Kind == PyodideErrorKind.IO)
+            {
+                onError?.Invoke(e.Message);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>loadPackagesFromImports: the packages of the index whose <c>imports</c>
+    /// hold the top-level modules <paramref name="code"/> imports; others are ignored.</summary>
+    public void LoadFromImports(string code, Action<string>? onMessage, Action<string>? onError)
+    {
+        var imports = FindImports(code);
+        if (imports.Count == 0 || _index == null) return;
+        LockFile lockFile;
+        try
+        {
+            lockFile = _index.Read();
+        }
+        catch (PyodideException e) when (e.Kind == PyodideErrorKind.IO)
+        {
+            onError?.Invoke(e.Message);
+            throw;
+        }
+        var packages = new List<string>();
+        foreach (string import in imports)
+            if (lockFile.ImportToPackage.TryGetValue(import, out var package) && !packages.Contains(package))
+                packages.Add(package);
+        if (packages.Count > 0) Load(packages, onMessage, onError);
+    }
+
+    /// <summary><c>pyodide.find_imports(code)</c> in the guest.</summary>
+    private List<string> FindImports(string code)
+    {
+        using var scope = _runtime.ToPy(new Dictionary<string, object?>()); // not the user's globals
+        using var find = (PyProxy)_runtime.RunPython("import pyodide\npyodide.find_imports", scope)!;
+        var result = find.Call(code);
+        using var list = result as PyProxy;
+        if (list?.ToManaged() is not List<object?> items)
+            throw new PyodideException(PyodideErrorKind.Fatal, "pyodide.find_imports did not return a list");
+        return items.OfType<string>().ToList();
+    }
+
+    /// <summary>The load lock, after refusing a load from a package-loading callback
+    /// and checking the runtime could be called now (not disposed, not dead, not
+    /// from a thread that may not call in), so it is not found out after installing.</summary>
+    private Lock Enter()
+    {
+        if (_loadGate.IsHeldByCurrentThread)
+            throw new InvalidOperationException("the runtime is busy: a package-loading callback may not load packages");
+        using (_runtime.Enter()) { }
+        return _loadGate;
+    }
+
+    private List<Planned> Resolve(IReadOnlyList<string> names, Action<string> message)
+    {
+        var plan = new List<Planned>();
+        var planned = new Dictionary<string, Planned>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var loaded = Loaded;
+
+        // Wheels named directly come first: they override the index's package of that name.
+        foreach (string raw in names)
+        {
+            if (!PackageNames.IsWheelReference(raw)) continue;
+            var wheel = DirectWheel(raw);
+            if (planned.TryGetValue(wheel.Name, out var other))
+            {
+                if (other.Source.ToString() != wheel.Source.ToString())
+                    throw new PyodideException(PyodideErrorKind.IO,
+                        $"loading the same package {wheel.Name} from {wheel.Source} and {other.Source}");
+                continue;
+            }
+            seen.Add(wheel.Name);
+            if (loaded.TryGetValue(wheel.Name, out var from))
+            {
+                if (from != wheel.Source.ToString())
+                    throw new PyodideException(PyodideErrorKind.IO,
+                        $"URI mismatch: package {wheel.Name} is already loaded from {from}, cannot load it from {wheel.Source}; " +
+                        "to override a dependency, load the custom package first");
+                message($"{wheel.Name} already loaded from {from}");
+                continue;
+            }
+            planned[wheel.Name] = wheel;
+            plan.Add(wheel);
+        }
+
+        LockFile? lockFile = null;
+        foreach (string raw in names)
+        {
+            if (PackageNames.IsWheelReference(raw)) continue;
+            string name = PackageNames.Normalize(raw);
+            if (name.Length == 0) throw new ArgumentException($"'{raw}' is not a package name");
+            if (_index == null)
+                throw new PyodideException(PyodideErrorKind.IO,
+                    $"cannot load package '{raw}': no package index is configured (index_url / PyodideOptions.IndexUrl)");
+            lockFile ??= _index.Read();
+            if (!lockFile.Packages.ContainsKey(name))
+                throw new PyodideException(PyodideErrorKind.IO, $"no package named '{raw}' in the package index {_index.Url}");
+            Visit(name);
+        }
+        return plan;
+
+        void Visit(string name)
+        {
+            if (!seen.Add(name)) return;
+            if (loaded.TryGetValue(name, out var from))
+            {
+                // As the seed: a loaded package's dependencies are not looked at again.
+                message($"{name} already loaded from {from}");
+                return;
+            }
+            var entry = lockFile!.Packages[name];
+            foreach (string dependency in entry.Depends) Visit(dependency);
+            if (entry.InstallDir == "dynlib")
+                throw WheelInstaller.PureOnly(name, $"{entry.FileName} is a shared library (install_dir \"dynlib\")");
+            var source = _index!.Directory.Resolve(entry.FileName, $"package {name}: file_name");
+            var wheel = new Planned(name, source, entry.Sha256, source.FileName);
+            CheckTags(wheel);
+            planned[name] = wheel;
+            plan.Add(wheel);
+        }
+    }
+
+    private static Planned DirectWheel(string raw)
+    {
+        string text = raw.Trim();
+        string? sha = null;
+        int hash = text.IndexOf("#sha256=", StringComparison.OrdinalIgnoreCase);
+        if (hash >= 0)
+        {
+            sha = text[(hash + 8)..].ToLowerInvariant();
+            if (!PackageNames.IsSha256(sha)) throw new ArgumentException($"'{raw}': the #sha256= fragment is not 64 hexadecimal digits");
+            text = text[..hash];
+        }
+        var source = PackageLocation.Parse(text, "the wheel");
+        string fileName = source.FileName;
+        var tags = PackageNames.ParseWheel(fileName)
+                   ?? throw new PyodideException(PyodideErrorKind.IO,
+                       $"'{raw}' is not a wheel file name (name-version-python-abi-platform.whl)");
+        var wheel = new Planned(PackageNames.Normalize(tags.Name), source, sha, fileName);
+        CheckTags(wheel);
+        return wheel;
+    }
+
+    private static void CheckTags(Planned wheel)
+    {
+        if (PackageNames.ParseWheel(wheel.FileName) is { IsPure: false } tags)
+            throw WheelInstaller.PureOnly(wheel.Name, $"{wheel.FileName} is built for {tags.Tag}");
+    }
+
+    // importlib.invalidate_caches(), except that the zip importers of the read-only
+    // /lib (the stdlib zip, which cannot change) are not made to re-read their
+    // archive's directory: that alone takes ~8 ms, half the time of a whole load.
+    private const string InvalidateSource = """
+        def invalidate_caches():
+            import sys, zipimport
+            from importlib import machinery, _bootstrap_external
+            for name, finder in list(sys.path_importer_cache.items()):
+                if finder is None or not name.startswith('/'):
+                    del sys.path_importer_cache[name]
+                elif isinstance(finder, zipimport.zipimporter) and name.startswith('/lib/'):
+                    continue
+                elif hasattr(finder, 'invalidate_caches'):
+                    finder.invalidate_caches()
+            _bootstrap_external._NamespacePath._epoch += 1
+            for finder in sys.meta_path:
+                if finder is not machinery.PathFinder and hasattr(finder, 'invalidate_caches'):
+                    finder.invalidate_caches()
+        invalidate_caches
+        """;
+
+    private PyProxy? _invalidate; // the function above, made once per runtime (under the load lock)
+
+    /// <summary>Makes Python's import system see what was just installed.</summary>
+    private void InvalidateImportCaches()
+    {
+        if (_invalidate == null)
+        {
+            // In a namespace of its own: nothing appears in the user's globals.
+            using var scope = _runtime.ToPy(new Dictionary<string, object?>());
+            _invalidate = (PyProxy)_runtime.RunPython(InvalidateSource, scope)!;
+        }
+        _invalidate.Call();
+    }
+
+    private void Install(List<Planned> plan, Action<string> message)
+    {
+        // 1. Fetch and check every file.
+        var files = new List<string>(plan.Count);
+        foreach (var package in plan)
+        {
+            message($"Loading {package.Name}");
+            files.Add(_cache.Fetch(package.Name, package.Source, package.Sha256, url => message($"Downloading {package.Name} from {url}")));
+        }
+
+        string site = SitePackages;
+        string staging = Path.Combine(_home, $".pyodide-unpack-{Guid.NewGuid():N}");
+        var installed = new List<string>();
+        bool completed = false;
+        try
+        {
+            // 2. Unpack each into staging; check nothing would land on a symbolic link.
+            try
+            {
+                if (new DirectoryInfo(site).LinkTarget != null)
+                    throw new PyodideException(PyodideErrorKind.IO, "/home/pyodide/site-packages is a symbolic link; refusing to install through it");
+                Directory.CreateDirectory(site);
+                Directory.CreateDirectory(staging);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new PyodideException(PyodideErrorKind.IO, $"cannot prepare {site}: {e.Message}", e);
+            }
+            var stages = new List<string>(plan.Count);
+            for (int i = 0; i < plan.Count; i++)
+            {
+                string stage = Path.Combine(staging, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Directory.CreateDirectory(stage);
+                WheelInstaller.Unpack(plan[i].Name, files[i], stage);
+                WheelInstaller.CheckTargets(plan[i].Name, stage, site);
+                stages.Add(stage);
+            }
+
+            // 3. Move into place, package by package.
+            for (int i = 0; i < plan.Count; i++)
+            {
+                try
+                {
+                    WheelInstaller.MoveInto(stages[i], site);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    string kept = installed.Count == 0 ? "nothing was installed" : $"installed before it and kept: {string.Join(", ", installed)}";
+                    throw new PyodideException(PyodideErrorKind.IO, $"package {plan[i].Name}: moving it into site-packages failed ({kept}): {e.Message}", e);
+                }
+                string source = plan[i].Source.ToString();
+                lock (_loadedGate) _loaded[plan[i].Name] = source;
+                installed.Add(plan[i].Name);
+            }
+            completed = true;
+        }
+        finally
+        {
+            try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            // 4. Let Python find what was installed (even when a later package failed;
+            // then the failure is what the caller hears about).
+            if (installed.Count > 0)
+            {
+                try
+                {
+                    InvalidateImportCaches();
+                }
+                catch (Exception) when (!completed)
+                {
+                }
+            }
+        }
+        for (int i = 0; i < plan.Count; i++) message($"Loaded {plan[i].Name} from {plan[i].Source}");
+    }
+}
