@@ -402,6 +402,86 @@ PYODIDE_API pyodide_error_t* pyproxy_get_buffer(pyproxy_t* proxy, const char* ty
 PYODIDE_API void pybuffer_release(pybuffer_t* buffer);
 
 /* ------------------------------------------------------------------------ */
+/* Packages                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Packages load as with Pyodide's loadPackage: by name from the package index
+ * (config->index_url: a local directory or an http(s) URL holding
+ * pyodide-lock.json, Pyodide's lock-file format, and the wheels it names; or
+ * the URL of the lock file itself, ending in ".json"), or as a wheel named by
+ * path or URL. Names are compared normalized ("Six", "six" and "SIX" are one
+ * package). Dependencies listed in the lock file load first, each once.
+ *
+ * Downloads are kept in an on-disk cache shared by runtimes and processes,
+ * $PYODIDE_CACHE/packages or ~/.cache/pyodide-native/packages, as
+ * <sha256>.whl, and every file is checked against the lock file's sha256. A
+ * lock file read over http(s) is read once per process. Wheels are unpacked
+ * into the runtime's private site-packages (/home/pyodide/site-packages,
+ * deleted with the runtime), after which Python imports them like any module.
+ * Only pure-Python wheels load (a "-none-any.whl" tag and no .so files).
+ *
+ * Failures are PYODIDE_ERROR_IO errors naming the problem: an unknown name,
+ * an unreachable file, a checksum mismatch (the bad download is not kept), a
+ * malformed lock file, a wheel with an entry that would land outside
+ * site-packages (an absolute path, "..", a symbolic link) or with compiled
+ * code. Such a failure installs nothing: every file is fetched, checked and
+ * unpacked into a staging directory before anything moves into
+ * site-packages. Only a failure while moving files into place (a full disk)
+ * can leave the packages moved before it installed; they then count as
+ * loaded, and the error message names them.
+ *
+ * The callbacks run on the calling thread while the call runs; `on_message`
+ * receives each step ("Loading six", "Downloading six from <url>", "Loaded six
+ * from <url>", "six already loaded from <url>", "No new packages to load"),
+ * `on_error` receives the text of an IO error once, before the call returns
+ * that error. Either may be NULL. They must not load packages into the same runtime (that
+ * is refused with a USAGE error).
+ */
+
+/** Receives one line of progress or error text (UTF-8, `len` bytes, NUL-terminated). */
+typedef void (*pyodide_message_fn)(void* env, const char* message, size_t len);
+
+/**
+ * Loads packages, as Pyodide's loadPackage. `names` holds `n` NUL-terminated
+ * UTF-8 strings (`names` may be NULL when `n` is 0): package names of the
+ * index, or paths or http(s)/file URLs of ".whl" files (no dependencies; a
+ * "#sha256=<64 hex digits>" suffix has the file checked). A package already
+ * loaded is reported through `on_message`, not as an error; one already loaded
+ * from another wheel is an IO error ("URI mismatch"). Names without an index
+ * configured are IO errors.
+ *
+ * Errors: USAGE for a NULL or destroyed runtime, NULL `names` with n > 0, a
+ * NULL, empty or invalid UTF-8 name; IO as described above; PYTHON or LIMIT if
+ * telling Python about the new files fails.
+ */
+PYODIDE_API pyodide_error_t* pyodide_load_package(pyodide_t* runtime, const char* const* names, size_t n,
+                                                  pyodide_message_fn on_message, pyodide_message_fn on_error,
+                                                  void* env);
+
+/**
+ * Loads the packages `code` needs, as Pyodide's loadPackagesFromImports: the
+ * top-level modules it imports (pyodide.find_imports, run in the runtime)
+ * are looked up in the lock file's "imports" lists and the packages providing
+ * them load as by pyodide_load_package. Imports that no package provides are
+ * ignored (all of them when no index is configured); when none remain,
+ * nothing happens. `code` is `len` bytes of UTF-8 (or NUL-terminated with
+ * PYODIDE_STRLEN). Errors: PYTHON (SyntaxError) when the code does not parse;
+ * otherwise as pyodide_load_package.
+ */
+PYODIDE_API pyodide_error_t* pyodide_load_packages_from_imports(pyodide_t* runtime, const char* code, size_t len,
+                                                                pyodide_message_fn on_message,
+                                                                pyodide_message_fn on_error, void* env);
+
+/**
+ * The packages loaded into `runtime`, as Pyodide's loadedPackages: `*out`
+ * receives an owned PYODIDE_DICT mapping each normalized package name (STR) to
+ * where it came from (STR: the wheel's URL or absolute path), in load order.
+ * Release it with pyodide_value_release.
+ */
+PYODIDE_API pyodide_error_t* pyodide_loaded_packages(pyodide_t* runtime, pyodide_value_t* out);
+
+/* ------------------------------------------------------------------------ */
 /* Diagnostics                                                              */
 /* ------------------------------------------------------------------------ */
 

@@ -45,8 +45,6 @@ internal static unsafe class RuntimeExports
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         if (config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
-        if (config->IndexUrl != null)
-            throw new ArgumentException("config->index_url: package loading is not available in this version");
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -68,6 +66,7 @@ internal static unsafe class RuntimeExports
         return new PyodideOptions
         {
             AssetDir = config->AssetDir != null ? NativeStrings.InputString(config->AssetDir, "config->asset_dir") : DefaultAssetDir(),
+            IndexUrl = config->IndexUrl != null ? NativeStrings.InputString(config->IndexUrl, "config->index_url") : null,
             MemoryLimit = config->MemoryLimit,
             Timeout = config->TimeoutSeconds > 0 ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
             Mounts = mounts,

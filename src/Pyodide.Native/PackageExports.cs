@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Pyodide.Native;
+
+/// <summary>The package half of the C ABI: pyodide_load_package,
+/// pyodide_load_packages_from_imports, pyodide_loaded_packages. Every export
+/// catches every exception.</summary>
+internal static unsafe class PackageExports
+{
+    private const int MaxNames = 1 << 16;
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_load_package")]
+    public static nint LoadPackage(nint token, byte** names, nuint count,
+                                   delegate* unmanaged<void*, byte*, nuint, void> onMessage,
+                                   delegate* unmanaged<void*, byte*, nuint, void> onError, void* env)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            if (count > 0 && names == null) throw new ArgumentException($"names is NULL but n is {count}");
+            if (count > MaxNames) throw new ArgumentException($"n is {count}; at most {MaxNames} names");
+            var list = new List<string>((int)count);
+            for (nuint i = 0; i < count; i++)
+            {
+                string name = NativeStrings.InputString(names[i], $"names[{i}]");
+                if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"names[{i}] is empty");
+                list.Add(name);
+            }
+            runtime.LoadPackage(list, Callback(onMessage, env), Callback(onError, env));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_load_package");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_load_packages_from_imports")]
+    public static nint LoadPackagesFromImports(nint token, byte* code, nuint length,
+                                               delegate* unmanaged<void*, byte*, nuint, void> onMessage,
+                                               delegate* unmanaged<void*, byte*, nuint, void> onError, void* env)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            string source = Encoding.UTF8.GetString(NativeStrings.Input(code, length, "code"));
+            runtime.LoadPackagesFromImports(source, Callback(onMessage, env), Callback(onError, env));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_load_packages_from_imports");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_loaded_packages")]
+    public static nint LoadedPackages(nint token, NativeValue* result)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            if (result == null) throw new ArgumentException("out is NULL");
+            ObjectDisposedException.ThrowIf(runtime.IsDisposed, runtime);
+            var loaded = runtime.LoadedPackages;
+            NativeValue dict = default;
+            dict.Kind = NativeValue.Dict;
+            nuint n = (nuint)Math.Max(loaded.Count, 1);
+            var keys = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
+            var values = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
+            dict.Ptr = (nint)keys;
+            dict.Second = (nint)values;
+            try
+            {
+                int i = 0;
+                foreach (var (name, source) in loaded)
+                {
+                    keys[i] = Str(name);
+                    values[i] = Str(source);
+                    dict.Third = (nuint)(++i);
+                }
+            }
+            catch
+            {
+                NativeCodec.Release(&dict);
+                throw;
+            }
+            *result = dict;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_loaded_packages");
+        }
+    }
+
+    private static NativeValue Str(string text)
+    {
+        NativeValue v = default;
+        v.Kind = NativeValue.Str;
+        v.Ptr = (nint)NativeStrings.Copy(text);
+        v.Second = Encoding.UTF8.GetByteCount(text);
+        return v;
+    }
+
+    /// <summary>A C callback as an <see cref="Action{T}"/>: the line as NUL-terminated UTF-8
+    /// plus its length; null for a NULL function.</summary>
+    private static Action<string>? Callback(delegate* unmanaged<void*, byte*, nuint, void> fn, void* env)
+    {
+        if (fn == null) return null;
+        return text =>
+        {
+            int length = Encoding.UTF8.GetByteCount(text);
+            byte[] bytes = new byte[length + 1];
+            Encoding.UTF8.GetBytes(text, bytes);
+            fixed (byte* p = bytes) fn(env, p, (nuint)length);
+        };
+    }
+}
