@@ -248,7 +248,7 @@ def main():
         " C rows also give the CPU time the process (or, for pyodide-run, the child) spent per operation:"
         " wall time well above it is waiting, for the machine's CPUs or for other threads",
         f"- Command: `{args.command}`" + (f" ({args.elapsed})" if args.elapsed else ""),
-        f"- Tree: {git_state(args.root)}; .NET {runtime or 'unknown'}; native python3 {py_ver or 'unknown'}"
+        f"- Tree: {git_state(args.root)}; {runtime or '.NET unknown'}; native python3 {py_ver or 'unknown'}"
         f" ({wl.get('python3', '?')}); pyodide-run runs CPython 3.11.2 (wasm32-wasi)",
         f"- Figures are medians: C ABI from `bench/c/bench_abi.c` ({reps} repetitions), .NET from BenchmarkDotNet"
         " (`bench/Pyodide.Benchmarks`, 7 iterations, allocation per operation from `[MemoryDiagnoser]`),"
