@@ -185,7 +185,7 @@ function Step-Native {
     Say "no native-tests\CMakeLists.txt: skipped"
   }
   # Compiled by every build (so it cannot rot), run only by `.\build.ps1 bench`.
-  # (The BenchmarkDotNet project is in the solution: `dotnet test` compiles it.)
+  # (`.\build.ps1 test` compiles the BenchmarkDotNet project: Test-BenchCompiles.)
   if (Test-Path (Join-Path $Root "bench\c\CMakeLists.txt")) {
     Build-CMakeProject "bench" (Join-Path $Root "bench\c")
   }
@@ -534,6 +534,26 @@ function Test-Install {
   }
 }
 
+# The benchmarks are never run by `test`, only compiled so they cannot rot: the
+# C one is built by Step-Native; `dotnet test` skips non-test projects, so the
+# BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
+function Test-BenchCompiles {
+  $proj = Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"
+  if (-not (Test-Path $proj)) { return }
+  $log = Join-Path $Logs "test-bench-build.log"
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Write-Host -NoNewline "[test] compile bench\Pyodide.Benchmarks (not run) ... "
+  & dotnet build $proj -c $Config --nologo *> $log
+  if ($LASTEXITCODE -eq 0) {
+    Write-Host ("ok ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
+  } else {
+    Write-Host ("failed ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
+    Select-String -Path $log -Pattern " error [A-Z]+[0-9]+:" | ForEach-Object { $_.Line } | Sort-Object -Unique |
+      Select-Object -First 40 | Write-Host
+    $script:Broken += "bench\Pyodide.Benchmarks does not compile (log: $log)"
+  }
+}
+
 function Invoke-Test {
   # A failed build still ends with the summary line (no suite could run).
   try { Invoke-Build } catch {
@@ -544,6 +564,7 @@ function Invoke-Test {
   }
   Test-Dotnet
   Test-CTest
+  Test-BenchCompiles
   Test-Rust
   Test-Go
   Test-Install

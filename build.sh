@@ -120,7 +120,7 @@ step_native() {
     say "no native-tests/CMakeLists.txt: skipped"
   fi
   # Compiled by every build (so it cannot rot), run only by `./build.sh bench`.
-  # (The BenchmarkDotNet project is in the solution: `dotnet test` compiles it.)
+  # (`./build.sh test` compiles the BenchmarkDotNet project: test_bench_compiles.)
   if [[ -f "$ROOT/bench/c/CMakeLists.txt" ]]; then
     cmake_project bench "$ROOT/bench/c"
   fi
@@ -374,6 +374,22 @@ test_install() {
   fi
 }
 
+# The benchmarks are never run by `test`, only compiled so they cannot rot: the
+# C one is built by step_native; `dotnet test` skips non-test projects, so the
+# BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
+test_bench_compiles() {
+  local proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj" start=$SECONDS
+  [[ -f "$proj" ]] || return 0
+  printf '[test] compile bench/Pyodide.Benchmarks (not run) ... '
+  if dotnet build "$proj" -c "$CONFIG" --nologo >"$LOGS/test-bench-build.log" 2>&1 </dev/null; then
+    printf 'ok (%d s)\n' $((SECONDS - start))
+  else
+    printf 'failed (%d s)\n' $((SECONDS - start))
+    grep -E ' error [A-Z]+[0-9]+:' "$LOGS/test-bench-build.log" | sort -u | head -n 40 >&2 || true
+    BROKEN+=("bench/Pyodide.Benchmarks does not compile (log: $LOGS/test-bench-build.log)")
+  fi
+}
+
 do_test() {
   # A failed build still ends with the summary line (no suite could run).
   # (Not `if ! (do_build)`: set -e would be off inside it.)
@@ -389,6 +405,7 @@ do_test() {
   fi
   test_dotnet
   test_ctest
+  test_bench_compiles
   test_package
   test_rust
   test_go
