@@ -425,7 +425,7 @@ do_run() {
 # --- bench ---------------------------------------------------------------------------
 # The C ABI benchmark, the interpreter workloads and the BenchmarkDotNet suite,
 # then bench/report.py turns their results (build/bench/) into one table in
-# bench/results/latest.md. Takes ~5 minutes; see bench/README.md.
+# bench/results/latest.md. Takes 2-6 minutes; see bench/README.md.
 do_bench() {
   local t0=$SECONDS rc=0 load py3 bench="$BUILD/bench" bdn_proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
   load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
