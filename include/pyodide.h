@@ -168,8 +168,9 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * with `io_env`), or to the process's own streams when NULL. The callbacks
  * run while the call that produced the output runs: on its thread for
  * sys.stdout/sys.stderr, on a thread of the engine's (the caller waiting)
- * for bytes written below them (os.write, C code). They must not call back
- * into the runtime (that is refused with a USAGE error).
+ * for bytes written below them (os.write, C code). The first kind may call
+ * back into the runtime, like a host function; calls from the engine's
+ * thread are refused with a USAGE error (they would deadlock).
  *
  * On success `*out` receives a runtime owned by the caller (free with
  * pyodide_destroy). Errors: USAGE for a NULL `out`, a bad `size` or
@@ -344,6 +345,73 @@ PYODIDE_API pyodide_error_t* pyodide_to_py(pyodide_t* runtime, const pyodide_val
  * handle is freed).
  */
 PYODIDE_API void pyproxy_destroy(pyproxy_t* proxy);
+
+/* ------------------------------------------------------------------------ */
+/* Host modules                                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A host function Python can call (the seed's registerJsModule functions).
+ *
+ * `args` are the call's `nargs` arguments, converted as pyodide_run_python
+ * results are; they belong to the library and are released when the
+ * function returns (copy a proxy with pyproxy_copy to keep it). `*result`
+ * starts as PYODIDE_NONE; set it to the return value. The library reads it
+ * after the function returns: its strings and arrays stay the function's
+ * (point them at memory that outlives the call, e.g. static data or data
+ * owned by `env`), while proxies in it pass to the library, which destroys
+ * them. Return NULL on success, or an error to raise in Python: one made with
+ * pyodide_error_new raises that exception type; any other error (e.g. from a
+ * nested call) raises RuntimeError with its message. The library takes the
+ * returned error over.
+ *
+ * The function runs on the thread of the call that ran the Python code, and
+ * may call back into the same runtime (pyodide_run_python, proxies, ...).
+ */
+typedef pyodide_error_t* (*pyodide_host_fn)(void* env, const pyodide_value_t* args, size_t nargs,
+                                             pyodide_value_t* result);
+
+/**
+ * One attribute of a host module: a function when `fn` is not NULL, else the
+ * constant `*value` (borrowed, converted once at registration).
+ */
+typedef struct pyodide_host_member {
+  const char*            name;   /* NUL-terminated UTF-8 */
+  pyodide_host_fn        fn;
+  const pyodide_value_t* value;
+} pyodide_host_member_t;
+
+/**
+ * Makes `import name` give Python a module of the `n` members (Pyodide's
+ * registerJsModule); modules of the standard library take precedence.
+ * `name` is NUL-terminated UTF-8, a dotted Python identifier. Every function
+ * is called with `env`. `finalizer` (may be NULL) is called with `env`
+ * exactly once: when the module is unregistered (after any call into it
+ * still running returns) or when the runtime is destroyed; if registration
+ * fails it is not called. Errors: USAGE for an invalid or already
+ * registered name, a member without a name or without both fn and value.
+ */
+PYODIDE_API pyodide_error_t* pyodide_register_module(pyodide_t* runtime, const char* name,
+                                                     const pyodide_host_member_t* members, size_t n,
+                                                     void* env, void (*finalizer)(void* env));
+
+/**
+ * Makes later `import name` fail, as the seed's unregisterJsModule: a module
+ * already imported stays in sys.modules (delete it there to drop it), and
+ * calling its functions raises RuntimeError from now on. USAGE if no module
+ * of that name is registered.
+ */
+PYODIDE_API pyodide_error_t* pyodide_unregister_module(pyodide_t* runtime, const char* name);
+
+/**
+ * An error for a host function to return: Python raises the builtin
+ * exception named `type` ("ValueError", "KeyError", ...) or, for another
+ * name, a subclass of pyodide.HostError of that name, with `message`. Both
+ * are NUL-terminated UTF-8 and copied. Owned by the caller until returned
+ * from a host function. A NULL or invalid argument gives a USAGE error
+ * saying so instead.
+ */
+PYODIDE_API pyodide_error_t* pyodide_error_new(const char* type, const char* message);
 
 /* ------------------------------------------------------------------------ */
 /* Buffers                                                                  */

@@ -37,6 +37,41 @@ internal static unsafe class NativeCodec
         extra.CopyTo(writer.ReserveBytes(extra.Length, out extraAddress));
     }
 
+    /// <summary>Writes a host function's result (validated like any input) through the
+    /// guest's answer; returns the payload block (0 if none).</summary>
+    public static uint WriteResult(GuestInstance.AnswerWriter answer, PyodideRuntime runtime, NativeValue* value)
+    {
+        int slots = 1, bytes = 0;
+        Measure(runtime, value, ref slots, ref bytes, 0, "result");
+        var writer = answer.Begin(slots, bytes, out uint block);
+        Slot* top = writer.ReserveSlots(1, out _);
+        Write(ref writer, runtime, value, top);
+        return block;
+    }
+
+    /// <summary>Destroys the proxies in a value the library does not own (a host
+    /// function's result), leaving its memory alone.</summary>
+    public static void DestroyProxies(NativeValue* v, int depth = 0)
+    {
+        if (depth > MaxDepth) return;
+        switch (v->Kind)
+        {
+            case NativeValue.Proxy:
+                DestroyProxy(v->Ptr);
+                break;
+            case NativeValue.List when v->Ptr != 0:
+                for (nuint i = 0; i < (nuint)v->Second; i++) DestroyProxies((NativeValue*)v->Ptr + i, depth + 1);
+                break;
+            case NativeValue.Dict when v->Ptr != 0 && v->Second != 0:
+                for (nuint i = 0; i < v->Third; i++)
+                {
+                    DestroyProxies((NativeValue*)v->Ptr + i, depth + 1);
+                    DestroyProxies((NativeValue*)v->Second + i, depth + 1);
+                }
+                break;
+        }
+    }
+
     /// <summary>How many container levels a value nests (0 for a scalar); input is
     /// validated separately by <see cref="WriteArgs"/>.</summary>
     public static int Nesting(NativeValue* v, int depth = 0)

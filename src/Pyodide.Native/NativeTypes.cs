@@ -76,3 +76,12 @@ internal struct NativeStats
     public ulong ProcessProxies;
     public ulong ProcessBuffers;
 }
+
+/// <summary><c>pyodide_host_member_t</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeHostMember
+{
+    public byte* Name;
+    public delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> Fn;
+    public NativeValue* Value;
+}

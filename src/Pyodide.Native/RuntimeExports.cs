@@ -68,7 +68,8 @@ internal static unsafe class RuntimeExports
             AssetDir = config->AssetDir != null ? NativeStrings.InputString(config->AssetDir, "config->asset_dir") : DefaultAssetDir(),
             IndexUrl = config->IndexUrl != null ? NativeStrings.InputString(config->IndexUrl, "config->index_url") : null,
             MemoryLimit = config->MemoryLimit,
-            Timeout = config->TimeoutSeconds > 0 ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
+            // Past ~30 years a deadline means none (TimeSpan could not even hold 1e300 s).
+            Timeout = config->TimeoutSeconds > 0 && config->TimeoutSeconds < 1e9 ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
             Mounts = mounts,
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
             Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
@@ -145,10 +146,7 @@ internal static unsafe class RuntimeExports
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
-            if (!double.IsFinite(seconds) || seconds < 0)
-                throw new ArgumentException($"timeout_s is {seconds}; it must be a finite number >= 0");
-            runtime.Timeout = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+            Runtimes.Get(token, "runtime").TimeoutSeconds = seconds;
             return 0;
         }
         catch (Exception e)

@@ -44,6 +44,17 @@ internal static unsafe class ManagedCodec
         return writer;
     }
 
+    /// <summary>Room for a host function's result: its slot is the guest's answer slot,
+    /// anything it refers to goes into a new block (0 if none is needed).</summary>
+    public static SlotWriter BeginResult(GuestInstance.AnswerWriter answer, object? value, out uint block, out uint slot)
+    {
+        int slots = 1, bytes = 0;
+        Measure(value, ref slots, ref bytes, 0);
+        var writer = answer.Begin(slots, bytes, out block);
+        writer.ReserveSlots(1, out slot);
+        return writer;
+    }
+
     /// <summary>Room for two argument slots, adjacent.</summary>
     public static SlotWriter BeginArgs(GuestInstance guest, object? a, object? b, out uint slotA, out uint slotB)
     {
@@ -176,6 +187,37 @@ internal static unsafe class ManagedCodec
         slot->Int = value;
     }
 
+    /// <summary>Throws if a slot tree has no .NET form (a dict with a None key), before
+    /// <see cref="ReadTree"/> wraps any of its handles.</summary>
+    public static void CheckTree(GuestInstance guest, in Slot slot)
+    {
+        if (slot.Kind is not (SlotKind.List or SlotKind.Dict)) return;
+        bool dict = slot.Kind == SlotKind.Dict;
+        var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * (dict ? 2u : 1u) * Slot.Size);
+        for (int i = 0; i < slot.Length * (dict ? 2 : 1); i++)
+        {
+            if (dict && i % 2 == 0 && items[i].Kind == SlotKind.None)
+                throw new NotSupportedException("a dict with a None key has no Dictionary form; use the proxy");
+            CheckTree(guest, items[i]);
+        }
+    }
+
+    /// <summary>Releases every handle in a slot tree that will not be read.</summary>
+    public static void ReleaseHandles(GuestInstance guest, in Slot slot)
+    {
+        switch (slot.Kind)
+        {
+            case SlotKind.Handle:
+                guest.Release(slot.Address);
+                break;
+            case SlotKind.List or SlotKind.Dict:
+                uint n = slot.Length * (slot.Kind == SlotKind.Dict ? 2u : 1u);
+                var items = (Slot*)guest.Checked(slot.Address, (ulong)n * Slot.Size);
+                for (int i = 0; i < n; i++) ReleaseHandles(guest, items[i]);
+                break;
+        }
+    }
+
     /// <summary>The .NET form of a slot tree from <c>pyn_to_js</c>: LIST → List, DICT → Dictionary.</summary>
     public static object? ReadTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot)
     {
@@ -194,8 +236,7 @@ internal static unsafe class ManagedCodec
                 var dict = new Dictionary<object, object?>((int)slot.Length);
                 for (int i = 0; i < slot.Length; i++)
                 {
-                    object key = ReadTree(runtime, guest, pairs[2 * i])
-                        ?? throw new NotSupportedException("a dict with a None key has no Dictionary form; use the proxy");
+                    object key = ReadTree(runtime, guest, pairs[2 * i])!; // CheckTree rejected None keys
                     dict[key] = ReadTree(runtime, guest, pairs[2 * i + 1]);
                 }
                 return dict;
@@ -205,14 +246,19 @@ internal static unsafe class ManagedCodec
         }
     }
 
-    /// <summary>How many container levels a .NET value nests (0 for a scalar).</summary>
-    public static int Nesting(object? value) => value switch
+    /// <summary>How many container levels a .NET value nests (0 for a scalar); a value
+    /// nesting past the conversion limit (a cycle, say) is an <see cref="ArgumentException"/>.</summary>
+    public static int Nesting(object? value, int depth = 0)
     {
-        string or byte[] or PyProxy or null => 0,
-        IDictionary d => 1 + d.Values.Cast<object?>().Concat(d.Keys.Cast<object?>()).Select(Nesting).DefaultIfEmpty(0).Max(),
-        IList l => 1 + l.Cast<object?>().Select(Nesting).DefaultIfEmpty(0).Max(),
-        _ => 0,
-    };
+        if (depth > MaxDepth) throw new ArgumentException("the value nests too deeply (or contains itself)");
+        return value switch
+        {
+            string or byte[] or PyProxy or null => 0,
+            IDictionary d => 1 + d.Values.Cast<object?>().Concat(d.Keys.Cast<object?>()).Select(v => Nesting(v, depth + 1)).DefaultIfEmpty(0).Max(),
+            IList l => 1 + l.Cast<object?>().Select(v => Nesting(v, depth + 1)).DefaultIfEmpty(0).Max(),
+            _ => 0,
+        };
+    }
 
     /// <summary>The .NET form of a result slot: null, bool, long, double, string,
     /// byte[], or a new <see cref="PyProxy"/> for a handle.</summary>

@@ -159,6 +159,7 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
     /// <summary><c>setattr(obj, name, value)</c>.</summary>
     public void SetAttr(string name, object? value)
     {
+        ArgumentNullException.ThrowIfNull(name);
         using var call = Runtime.Enter();
         uint handle = HandleFor(Runtime);
         var writer = ManagedCodec.BeginArgs(call.Guest, name, value, out uint nameSlot, out uint valueSlot);
@@ -244,7 +245,17 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
         if (depth < -1) throw new ArgumentOutOfRangeException(nameof(depth), "depth must be -1 (unlimited) or >= 0");
         using var call = Runtime.Enter();
         uint handle = HandleFor(Runtime);
-        return ManagedCodec.ReadTree(Runtime, call.Guest, *call.Guest.ToJs(handle, depth));
+        Slot* tree = call.Guest.ToJs(handle, depth);
+        try
+        {
+            ManagedCodec.CheckTree(call.Guest, *tree);
+        }
+        catch
+        {
+            ManagedCodec.ReleaseHandles(call.Guest, *tree); // nothing was wrapped yet
+            throw;
+        }
+        return ManagedCodec.ReadTree(Runtime, call.Guest, *tree);
     }
 
     /// <summary>Exports the object's buffer without copying; <paramref name="type"/>

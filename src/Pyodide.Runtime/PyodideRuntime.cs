@@ -26,16 +26,23 @@ public sealed partial class PyodideRuntime : IDisposable
     private readonly string _home;
     private readonly ConcurrentQueue<uint> _orphans = new();
     private GuestInstance? _guest;
-    private bool _inCall;
+    private int _depth; // calls in progress (nested ones come from host functions and output handlers)
+
+    // Set on the thread of Wasmtime's own output callbacks (fd-level writes): a
+    // call from there would wait forever for the lock its caller holds.
+    [ThreadStatic] private static bool t_onEngineOutputThread;
     private PyProxy? _globals;
 
     private double _timeoutSeconds;
 
-    private PyodideRuntime(GuestInstance guest, string home, double timeoutSeconds)
+    private readonly HostModuleRegistry _hostModules;
+
+    private PyodideRuntime(GuestInstance guest, string home, double timeoutSeconds, HostModuleRegistry hostModules)
     {
         _guest = guest;
         _home = home;
         _timeoutSeconds = timeoutSeconds;
+        _hostModules = hostModules;
     }
 
     private static double Seconds(TimeSpan? timeout)
@@ -43,6 +50,17 @@ public sealed partial class PyodideRuntime : IDisposable
         if (timeout is not { } t) return 0;
         if (t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "a timeout must be positive");
         return t.TotalSeconds;
+    }
+
+    /// <summary>For the C ABI: the default deadline in seconds (0, or anything past
+    /// ~30 years, = none).</summary>
+    internal double TimeoutSeconds
+    {
+        set
+        {
+            if (!double.IsFinite(value) || value < 0) throw new ArgumentException($"timeout_s is {value}; it must be a finite number >= 0");
+            Volatile.Write(ref _timeoutSeconds, value);
+        }
     }
 
     /// <summary>The default deadline of each call (null = none); see <see cref="PyodideOptions.Timeout"/>.</summary>
@@ -73,14 +91,19 @@ public sealed partial class PyodideRuntime : IDisposable
 
         var stdout = options.Stdout ?? (text => ProcessStdout.Write(text));
         var stderr = options.Stderr ?? (text => ProcessStderr.Write(text));
+        void OnEngineThread(PyodideOutputHandler handler, ReadOnlySpan<byte> text)
+        {
+            t_onEngineOutputThread = true;
+            try { handler(text); } finally { t_onEngineOutputThread = false; }
+        }
         // sys.stdout/sys.stderr reach the handlers through the bridge's write
         // import; what C code or os.write puts on fds 1 and 2 goes there too.
         var wasi = new WasiConfiguration()
             .WithArg("python")
             .WithEnvironmentVariable("HOME", "/home/pyodide")
             .WithPreopenedDirectory(lib, "/lib", false)
-            .WithStandardOutputCallback(text => stdout(text))
-            .WithStandardErrorCallback(text => stderr(text));
+            .WithStandardOutputCallback(text => OnEngineThread(stdout, text))
+            .WithStandardErrorCallback(text => OnEngineThread(stderr, text));
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
@@ -96,9 +119,11 @@ public sealed partial class PyodideRuntime : IDisposable
         {
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
             double timeout = Seconds(options.Timeout);
-            var guest = new GuestInstance(module, wasi, options.MemoryLimit, stdout, stderr);
-            var runtime = new PyodideRuntime(guest, home, timeout);
+            var hostModules = new HostModuleRegistry();
+            var guest = new GuestInstance(module, wasi, options.MemoryLimit, stdout, stderr, hostModules);
+            var runtime = new PyodideRuntime(guest, home, timeout, hostModules);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
+            hostModules.Runtime = runtime;
             return runtime;
         }
         catch
@@ -179,30 +204,31 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <param name="timeoutSeconds">This call's deadline in seconds; null = the runtime's default.</param>
     internal CallScope Enter(double? timeoutSeconds = null)
     {
-        _gate.Enter();
-        GuestInstance guest;
-        try
-        {
-            guest = _guest ?? throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
-            if (_inCall) throw new InvalidOperationException("the runtime is busy: a callback may not call back into the runtime that called it");
-        }
-        catch
+        if (t_onEngineOutputThread)
+            throw new InvalidOperationException("output written below sys.stdout (os.write, C code) is delivered on an engine thread, which may not call back into the runtime");
+        _gate.Enter(); // re-entrant: host functions and output handlers may call back in
+        var guest = _guest;
+        if (guest == null)
         {
             _gate.Exit();
-            throw;
+            throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
         }
-        _inCall = true;
+        _depth++;
         try
         {
-            while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
+            if (_depth == 1)
             {
-                try { guest.Release(handle); } catch (PyodideException) { }
+                while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
+                {
+                    guest.BeginCall(0);
+                    try { guest.Release(handle); } catch (PyodideException) { } finally { guest.EndCall(); }
+                }
             }
             guest.BeginCall(timeoutSeconds ?? Volatile.Read(ref _timeoutSeconds));
         }
         catch
         {
-            _inCall = false;
+            _depth--;
             _gate.Exit();
             throw;
         }
@@ -223,7 +249,7 @@ public sealed partial class PyodideRuntime : IDisposable
         public void Dispose()
         {
             Guest.EndCall();
-            _owner._inCall = false;
+            _owner._depth--;
             _owner._gate.Exit();
         }
     }
@@ -238,11 +264,12 @@ public sealed partial class PyodideRuntime : IDisposable
     {
         lock (_gate)
         {
-            if (_inCall) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");
+            if (_depth > 0) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");
             var guest = _guest;
             if (guest == null) return;
             Volatile.Write(ref _guest, null);
             guest.Dispose();
+            _hostModules.FinalizeAll();
         }
         TryDeleteHome(_home);
     }

@@ -10,8 +10,11 @@ namespace Pyodide.Guest;
 /// a trap kills the instance and surfaces as a Fatal <see cref="PyodideException"/>.</summary>
 internal sealed unsafe class GuestInstance : IDisposable
 {
-    // The scratch buffer starts with the result slot and an auxiliary area
-    // (error pointers, lengths); host input follows.
+    // Each call depth has its own input buffer in guest memory (a host
+    // function may call back in; a nested call must not move the buffer its
+    // caller will still receive its result in). A buffer starts with the
+    // result slot and an auxiliary area (error pointers, lengths, buffer
+    // info); host input follows.
     private const uint OutOffset = 0;
     private const uint AuxOffset = 16;
     private const uint InputOffset = 80; // aux: 16 bytes + a 32-byte buffer_info_t
@@ -21,13 +24,15 @@ internal sealed unsafe class GuestInstance : IDisposable
     private readonly Memory _memory;
     private readonly byte* _base;
     private long _length;
-    private uint _scratch;
-    private uint _scratchCapacity;
+    private readonly List<(uint Address, uint Capacity)> _buffers = [];
+    private int _depth; // calls in progress on this thread: 1 = outermost
     private readonly PyodideOutputHandler _stdout;
     private readonly PyodideOutputHandler _stderr;
 
     private readonly Func<int> _init;
-    private readonly Func<int, int> _scratchFn;
+    private readonly Func<int, int> _alloc;
+    private readonly Action<int> _free;
+    private readonly IHostCallHandler _host;
     private readonly Func<int, int, int, int, int> _run;
     private readonly Func<int> _globals;
     private readonly Func<int, int, int, int> _getItem;
@@ -51,14 +56,27 @@ internal sealed unsafe class GuestInstance : IDisposable
     private readonly Func<int, int> _toPy;
     private readonly Func<int, int, int, int> _toJs;
     private readonly Func<int, int, int> _getBuffer;
+    private readonly Func<int, int, int, int> _hostFunction;
+    private readonly Func<int, int, int> _hostModule;
+    private readonly Func<int, int, int> _hostUnregister;
 
     private readonly Func<int> _interruptClear;
     // Where an interrupt is written (bridge/interrupt.c): the thread state's
     // async_exc, the value to store there, the pending flag, the eval breaker.
     private readonly uint _asyncExcAddress, _keyboardInterrupt, _asyncPendingAddress, _evalBreakerAddress;
 
-    /// <summary>How long code may ignore a KeyboardInterrupt before it is stopped hard.</summary>
+    /// <summary>How long code may leave a requested KeyboardInterrupt unraised (a C-level
+    /// loop never reaching the interpreter's checks) before it is stopped hard.</summary>
     internal static readonly TimeSpan InterruptGrace = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long a call may go on after Python raised the KeyboardInterrupt
+    /// (unwinding, formatting the traceback, or code that catches it and carries on)
+    /// before it is stopped hard: generous, since a loaded machine can make a first
+    /// traceback take hundreds of milliseconds.</summary>
+    internal static readonly TimeSpan RaisedGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deadlines beyond this many seconds (~30 years) mean none at all.</summary>
+    internal const double MaxTimeoutSeconds = 1e9;
 
     // The current call's deadline state. _deadline and _stopReason are only
     // touched by the thread running the call (and its epoch callback);
@@ -66,19 +84,21 @@ internal sealed unsafe class GuestInstance : IDisposable
     private long _deadline;           // Stopwatch timestamp; 0 = none
     private double _timeoutSeconds;
     private long _hardStop;           // when an ignored stop request becomes a trap
+    private bool _raised;             // Python has taken the requested KeyboardInterrupt
     private StopReason _stopReason;   // the soft stop already requested, if any
     private int _interruptRequested;
     private int _tickerHeld;
-    private volatile bool _inCall;
+    private volatile bool _inCall; // an outermost call is running (for Interrupt)
 
     /// <summary>Why the instance died, once it has.</summary>
     public string? DeathReason { get; private set; }
 
     public GuestInstance(Module module, WasiConfiguration wasi, ulong memoryLimit,
-                         PyodideOutputHandler stdout, PyodideOutputHandler stderr)
+                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host)
     {
         _stdout = stdout;
         _stderr = stderr;
+        _host = host;
         _store = new Store(GuestModule.Engine);
         _linker = new Linker(GuestModule.Engine);
         try
@@ -87,13 +107,15 @@ internal sealed unsafe class GuestInstance : IDisposable
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
             _linker.DefineWasi();
             _linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
+            _linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw Invalid("memory");
             _base = (byte*)_memory.GetPointer();
             _length = _memory.GetLength();
 
             _init = instance.GetFunction<int>("pyn_init") ?? throw Invalid("pyn_init");
-            _scratchFn = instance.GetFunction<int, int>("pyn_scratch") ?? throw Invalid("pyn_scratch");
+            _alloc = instance.GetFunction<int, int>("pyn_alloc") ?? throw Invalid("pyn_alloc");
+            _free = instance.GetAction<int>("pyn_free") ?? throw Invalid("pyn_free");
             _run = instance.GetFunction<int, int, int, int, int>("pyn_run") ?? throw Invalid("pyn_run");
             _globals = instance.GetFunction<int>("pyn_globals") ?? throw Invalid("pyn_globals");
             _getItem = instance.GetFunction<int, int, int, int>("pyn_getitem") ?? throw Invalid("pyn_getitem");
@@ -117,6 +139,9 @@ internal sealed unsafe class GuestInstance : IDisposable
             _toPy = instance.GetFunction<int, int>("pyn_to_py") ?? throw Invalid("pyn_to_py");
             _toJs = instance.GetFunction<int, int, int, int>("pyn_to_js") ?? throw Invalid("pyn_to_js");
             _getBuffer = instance.GetFunction<int, int, int>("pyn_get_buffer") ?? throw Invalid("pyn_get_buffer");
+            _hostFunction = instance.GetFunction<int, int, int, int>("pyn_host_function") ?? throw Invalid("pyn_host_function");
+            _hostModule = instance.GetFunction<int, int, int>("pyn_host_module") ?? throw Invalid("pyn_host_module");
+            _hostUnregister = instance.GetFunction<int, int, int>("pyn_host_unregister") ?? throw Invalid("pyn_host_unregister");
             var interruptSlots = instance.GetFunction<int, int>("pyn_interrupt_slots") ?? throw Invalid("pyn_interrupt_slots");
             _interruptClear = instance.GetFunction<int>("pyn_interrupt_clear") ?? throw Invalid("pyn_interrupt_clear");
             Action initialize = instance.GetAction("_initialize") ?? throw Invalid("_initialize");
@@ -126,19 +151,24 @@ internal sealed unsafe class GuestInstance : IDisposable
             _store.SetEpochDeadline(1);
 
             initialize();
+            _depth = 1; // start-up runs as a call of its own
+            EnsureScratch(256);
             if (_init() != 0)
             {
                 var (type, message) = ReadError();
-                var kind = type == "MemoryError" ? PyodideErrorKind.Limit : PyodideErrorKind.IO;
-                throw new PyodideException(kind, $"Python failed to start ({type}): {message}");
+                // Under a memory limit a failed start is the limit's doing (CPython
+                // reports running out during start-up in several ways).
+                if (type == "MemoryError" || memoryLimit > 0)
+                    throw new PyodideException(PyodideErrorKind.Limit, $"Python could not start within the memory limit of {memoryLimit} bytes ({type}): {message}");
+                throw new PyodideException(PyodideErrorKind.IO, $"Python failed to start ({type}): {message}");
             }
-            EnsureScratch(256);
             if (interruptSlots((int)AuxAddress) != 0) throw Invalid("pyn_interrupt_slots");
             uint* slots = (uint*)Checked(AuxAddress, 16);
             (_asyncExcAddress, _keyboardInterrupt, _asyncPendingAddress, _evalBreakerAddress) = (slots[0], slots[1], slots[2], slots[3]);
             Checked(_asyncExcAddress, 4);
             Checked(_asyncPendingAddress, 4);
             Checked(_evalBreakerAddress, 4);
+            _depth = 0;
         }
         catch (WasmtimeException e)
         {
@@ -184,31 +214,61 @@ internal sealed unsafe class GuestInstance : IDisposable
         long size = (long)slotCount * Slot.Size + byteCount;
         if (size > int.MaxValue - InputOffset) throw new ArgumentException("input is too large");
         EnsureScratch((uint)size + InputOffset);
-        return new SlotWriter(_base + _scratch + InputOffset, _scratch + InputOffset, slotCount, byteCount);
+        uint input = Scratch + InputOffset;
+        return new SlotWriter(_base + input, input, slotCount, byteCount);
     }
 
-    private void EnsureScratch(uint size)
+    /// <summary>Where a host function's result goes: the guest's answer slot, and for a
+    /// result with a payload a new block the guest frees once it has read it.</summary>
+    internal readonly struct AnswerWriter(GuestInstance guest, uint slot)
     {
-        if (size <= _scratchCapacity) return;
-        uint want = Math.Max(size, _scratchCapacity * 2);
+        /// <summary>A writer whose first reserved slot is the answer slot; its other
+        /// slots and bytes (if any) go into a new block, returned in <paramref name="block"/>.</summary>
+        public SlotWriter Begin(int slotCount, int byteCount, out uint block)
+        {
+            long size = (long)(slotCount - 1) * Slot.Size + byteCount;
+            if (size > int.MaxValue) throw new ArgumentException("the value is too large");
+            block = size > 0 ? guest.Allocate((uint)size) : 0;
+            return new SlotWriter(guest._base + slot, slot, guest._base + block, block, slotCount - 1, byteCount);
+        }
+    }
+
+    internal uint Allocate(uint size)
+    {
         uint address;
         try
         {
-            address = (uint)_scratchFn((int)want);
+            address = (uint)_alloc((int)size);
         }
         catch (WasmtimeException e)
         {
             throw Die(e);
         }
-        if (address == 0) throw new PyodideException(PyodideErrorKind.Limit, $"the interpreter has no memory for {want} bytes of input");
-        Checked(address, want);
-        _scratch = address;
-        _scratchCapacity = want;
+        if (address == 0) throw new PyodideException(PyodideErrorKind.Limit, $"the interpreter has no memory for {size} bytes");
+        Checked(address, size);
+        return address;
     }
 
-    private Slot* OutSlot => (Slot*)(_base + _scratch + OutOffset);
-    private uint OutAddress => _scratch + OutOffset;
-    private uint AuxAddress => _scratch + AuxOffset;
+    /// <summary>Makes the current depth's input buffer at least <paramref name="size"/> bytes.</summary>
+    private void EnsureScratch(uint size)
+    {
+        if (_depth == 0) throw new InvalidOperationException("guest call outside BeginCall/EndCall");
+        while (_buffers.Count < _depth) _buffers.Add((0, 0));
+        var (address, capacity) = _buffers[_depth - 1];
+        if (size <= capacity) return;
+        uint want = Math.Max(size, capacity * 2);
+        uint grown = Allocate(want);
+        if (address != 0)
+        {
+            try { _free((int)address); } catch (WasmtimeException e) { throw Die(e); }
+        }
+        _buffers[_depth - 1] = (grown, want);
+    }
+
+    private uint Scratch => _buffers[_depth - 1].Address;
+    private Slot* OutSlot => (Slot*)(_base + Scratch + OutOffset);
+    private uint OutAddress => Scratch + OutOffset;
+    private uint AuxAddress => Scratch + AuxOffset;
 
     // ---- the guest ABI --------------------------------------------------------
 
@@ -322,6 +382,24 @@ internal sealed unsafe class GuestInstance : IDisposable
         return export;
     }
 
+    /// <summary>A new Python callable (as a handle) that calls host function <paramref name="id"/>.</summary>
+    public uint HostFunction(uint name, uint length, uint id)
+    {
+        uint handle = (uint)Enter(_hostFunction, (int)name, (int)length, (int)id);
+        if (handle == 0) throw PythonError();
+        return handle;
+    }
+
+    /// <summary>Registers an empty module importable as the UTF-8 name; returns a handle to it.</summary>
+    public uint HostModule(uint name, uint length)
+    {
+        uint handle = (uint)Enter(_hostModule, (int)name, (int)length);
+        if (handle == 0) throw PythonError();
+        return handle;
+    }
+
+    public void HostUnregister(uint name, uint length) => Check(Enter(_hostUnregister, (int)name, (int)length));
+
     /// <summary>A UTF-8 string the guest returned in a STR slot, decoded.</summary>
     public string ReadString(in Slot slot) => Encoding.UTF8.GetString(Bytes(slot.Address, slot.Length));
 
@@ -349,7 +427,7 @@ internal sealed unsafe class GuestInstance : IDisposable
 
     private (string Type, string Message) ReadError()
     {
-        uint aux = _scratch != 0 ? AuxAddress : 0;
+        uint aux = _depth > 0 && _buffers.Count >= _depth && Scratch != 0 ? AuxAddress : 0;
         if (aux == 0 || Enter(_error, (int)aux) != 0) return ("SystemError", "the interpreter reported an error it cannot describe");
         uint* info = (uint*)Checked(aux, 16);
         string type = Encoding.UTF8.GetString(Bytes(info[0], info[1]));
@@ -407,7 +485,8 @@ internal sealed unsafe class GuestInstance : IDisposable
             string what = stop.Reason == StopReason.Timeout
                 ? $"the call exceeded its deadline of {_timeoutSeconds:0.###} s"
                 : "the call was interrupted";
-            DeathReason ??= $"{what} and did not stop within {InterruptGrace.TotalMilliseconds:0} ms; it was stopped mid-instruction";
+            string grace = _raised ? $"{RaisedGrace.TotalSeconds:0} s after the KeyboardInterrupt was raised" : $"{InterruptGrace.TotalMilliseconds:0} ms";
+            DeathReason ??= $"{what} and did not stop within {grace}; it was stopped mid-instruction";
             return new PyodideException(PyodideErrorKind.Limit,
                 $"{what} and ignored the KeyboardInterrupt, so it was stopped hard; the runtime is now dead", e);
         }
@@ -434,20 +513,29 @@ internal sealed unsafe class GuestInstance : IDisposable
     /// <summary>Starts watching a call: with a timeout the epoch ticker runs for it.</summary>
     public void BeginCall(double timeoutSeconds)
     {
+        if (++_depth > 1)
+        {
+            // A nested call: the outermost one owns the deadline.
+            try { EnsureScratch(256); } catch { _depth--; throw; }
+            return;
+        }
         _stopReason = StopReason.None;
         _hardStop = 0;
+        _raised = false;
         Volatile.Write(ref _interruptRequested, 0);
         _timeoutSeconds = timeoutSeconds;
-        _deadline = timeoutSeconds > 0
+        _deadline = timeoutSeconds > 0 && timeoutSeconds < MaxTimeoutSeconds
             ? Stopwatch.GetTimestamp() + (long)(timeoutSeconds * Stopwatch.Frequency)
             : 0;
         if (_deadline != 0) HoldTicker();
         _inCall = true;
+        try { EnsureScratch(256); } catch { EndCall(); throw; }
     }
 
     /// <summary>Stops watching; an interrupt that arrived too late is dropped.</summary>
     public void EndCall()
     {
+        if (--_depth > 0) return;
         _inCall = false;
         _deadline = 0;
         if (Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
@@ -495,11 +583,61 @@ internal sealed unsafe class GuestInstance : IDisposable
                 *(int*)(_base + _evalBreakerAddress) = 1;
             }
         }
-        else if (now >= _hardStop)
+        else
         {
-            throw new HardStopException(_stopReason);
+            if (!_raised && *(uint*)(_base + _asyncExcAddress) == 0)
+            {
+                // Python took the interrupt: give unwinding and reporting time.
+                _raised = true;
+                _hardStop = now + (long)(RaisedGrace.TotalSeconds * Stopwatch.Frequency);
+            }
+            if (now >= _hardStop) throw new HardStopException(_stopReason);
         }
         return 1;
+    }
+
+    /// <summary>The <c>pyodide.call_host</c> import: a Python call of a host function.
+    /// Whatever happens, the guest gets an answer (a result or an error to raise);
+    /// only a dead runtime unwinds the guest, by trapping.</summary>
+    private int CallHost(int id, int args, int count, int answer)
+    {
+        var result = (Slot*)Checked((uint)answer, Slot.Size + 4);
+        uint* blockOut = (uint*)((byte*)result + Slot.Size);
+        uint block;
+        int status;
+        try
+        {
+            block = _host.Call(this, (uint)id, (uint)args, (uint)count, new AnswerWriter(this, (uint)answer));
+            status = 0;
+        }
+        catch (Exception e) when (!IsDead)
+        {
+            var (type, message) = e switch
+            {
+                PythonException p => (p.PythonType, p.Message),
+                ArgumentException => ("TypeError", e.Message),
+                _ => ("RuntimeError", e.Message),
+            };
+            block = ErrorBlock(type, message);
+            status = -1;
+        }
+        // A nested call trapped: the frames below us must not carry on.
+        if (IsDead) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime died inside a host function: {DeathReason}");
+        *blockOut = block;
+        return status;
+    }
+
+    /// <summary>{type_len, message_len, type, message}, as <c>call_host</c> reports an error.</summary>
+    private uint ErrorBlock(string type, string message)
+    {
+        int typeLength = Encoding.UTF8.GetByteCount(type), messageLength = Encoding.UTF8.GetByteCount(message);
+        uint block = Allocate((uint)(8 + typeLength + messageLength));
+        var header = (uint*)(_base + block);
+        header[0] = (uint)typeLength;
+        header[1] = (uint)messageLength;
+        Encoding.UTF8.GetBytes(type, new Span<byte>(_base + block + 8, typeLength));
+        Encoding.UTF8.GetBytes(message, new Span<byte>(_base + block + 8 + typeLength, messageLength));
+        return block;
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr.</summary>

@@ -1,5 +1,5 @@
 /* The guest ABI's runtime exports (see ../README.md): interpreter start-up,
- * the scratch buffer, running code and the globals. Every export clears the
+ * guest memory for the host, running code and the globals. Every export clears the
  * previous result's kept objects first and reports failure as -1 with the
  * error stored. */
 #include "bridge.h"
@@ -9,8 +9,6 @@ extern int32_t host_write(int32_t fd, const char* data, uint32_t len);
 
 static PyObject* main_dict;  /* __main__.__dict__ */
 static PyObject* eval_code;  /* pyodide.eval_code */
-static void* scratch;
-static uint32_t scratch_size;
 
 /* _pyodide_core.write(fd, text): the host side of sys.stdout/sys.stderr. */
 static PyObject* core_write(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
@@ -97,15 +95,14 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(void) {
   return 0;
 }
 
-PYN_EXPORT(pyn_scratch) uint32_t pyn_scratch(uint32_t size) {
-  if (size > scratch_size) {
-    void* grown = realloc(scratch, size);
-    if (!grown) return 0;
-    scratch = grown;
-    scratch_size = size;
-  }
-  return (uint32_t)(uintptr_t)scratch;
+/* Guest memory for the host: input buffers (one per call depth, so a
+ * nested call never moves the buffer an outer call still uses) and the
+ * results of host functions. 0 if out of memory. */
+PYN_EXPORT(pyn_alloc) uint32_t pyn_alloc(uint32_t size) {
+  return (uint32_t)(uintptr_t)malloc(size ? size : 1);
 }
+
+PYN_EXPORT(pyn_free) void pyn_free(uint32_t address) { free((void*)(uintptr_t)address); }
 
 PYN_EXPORT(pyn_run) int32_t pyn_run(const char* code, uint32_t len, uint32_t globals_h,
                                     slot_t* out) {

@@ -53,12 +53,35 @@ def setup():
     # would drop them.
     import _signal  # noqa: F401
 
+    _make_sleep_interruptible()
+
     sys.stdout = HostStream(1, "<stdout>")
     sys.stderr = HostStream(2, "<stderr>")
     if os.path.isdir(HOME):
         os.chdir(HOME)
         os.makedirs(SITE_PACKAGES, exist_ok=True)
         sys.path.append(SITE_PACKAGES)
+
+
+def _make_sleep_interruptible():
+    """time.sleep blocks inside a WASI call, where neither deadlines nor
+    pyodide_interrupt can reach it; sleeping in short slices lets both act
+    between slices, as a signal would interrupt a native sleep."""
+    import time
+
+    native_sleep = time.sleep
+    monotonic = time.monotonic
+
+    def sleep(seconds):
+        end = monotonic() + seconds
+        while True:
+            left = end - monotonic()
+            if left <= 0:
+                return
+            native_sleep(min(left, 0.01))
+
+    sleep.__doc__ = native_sleep.__doc__
+    time.sleep = sleep
 
 
 def _is_internal(filename):

@@ -1,0 +1,133 @@
+using System.Runtime.InteropServices;
+using Pyodide.Guest;
+
+namespace Pyodide.Native;
+
+/// <summary>A C <c>pyodide_host_fn</c> as a host module function.</summary>
+internal sealed unsafe class NativeHostFunction(delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> fn, void* env)
+    : IHostFunction
+{
+    private const int StackArgs = 8;
+
+    public uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer)
+    {
+        var slots = (Slot*)guest.Checked(args, (ulong)count * Slot.Size);
+        int n = (int)count;
+        NativeValue* onStack = stackalloc NativeValue[StackArgs];
+        NativeValue* values = n <= StackArgs ? onStack : (NativeValue*)NativeMemory.AllocZeroed((nuint)n, (nuint)sizeof(NativeValue));
+        int read = 0;
+        try
+        {
+            for (; read < n; read++) NativeCodec.Read(runtime, guest, slots[read], &values[read]);
+            NativeValue result = default;
+            nint error = fn(env, values, (nuint)n, &result);
+            if (error != 0) throw Raised(error);
+            try
+            {
+                return NativeCodec.WriteResult(answer, runtime, &result);
+            }
+            finally
+            {
+                NativeCodec.DestroyProxies(&result);
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < read; i++) NativeCodec.Release(&values[i]);
+            // Handles the guest made for arguments never read are still ours to drop.
+            for (int i = read; i < n; i++)
+                if (slots[i].Kind == SlotKind.Handle) guest.Release(slots[i].Address);
+            if (values != onStack) NativeMemory.Free(values);
+        }
+    }
+
+    /// <summary>The Python exception for an error a host function returned (taken over).</summary>
+    private static PythonException Raised(nint error)
+    {
+        var e = NativeErrors.Table.Remove(error);
+        if (e == null) return new PythonException("RuntimeError", "a host function returned an invalid pyodide_error_t");
+        try
+        {
+            string type = Marshal.PtrToStringUTF8((nint)e.Type) ?? "RuntimeError";
+            string message = Marshal.PtrToStringUTF8((nint)e.Message) ?? "";
+            return e.Kind == PyodideErrorKind.Python ? new PythonException(type, message) : new PythonException("RuntimeError", message);
+        }
+        finally
+        {
+            e.Free();
+        }
+    }
+}
+
+/// <summary><c>pyodide_register_module</c>, <c>pyodide_unregister_module</c>, <c>pyodide_error_new</c>.</summary>
+internal static unsafe class HostModuleExports
+{
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_register_module")]
+    public static nint Register(nint token, byte* name, NativeHostMember* members, nuint count, void* env,
+                                delegate* unmanaged<void*, void> finalizer)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            string moduleName = NativeStrings.InputString(name, "name");
+            if (members == null && count > 0) throw new ArgumentException($"members is NULL but n is {count}");
+            if (count > 65536) throw new ArgumentException($"n is {count}; at most 65536 members");
+            var functions = new List<(string, IHostFunction)>();
+            var constants = new List<(string Name, nint Value)>();
+            for (nuint i = 0; i < count; i++)
+            {
+                NativeHostMember* m = &members[i];
+                string memberName = NativeStrings.InputString(m->Name, $"members[{i}].name");
+                if (m->Fn != null) functions.Add((memberName, new NativeHostFunction(m->Fn, env)));
+                else if (m->Value != null) constants.Add((memberName, (nint)m->Value));
+                else throw new ArgumentException($"members[{i}] ('{memberName}') has neither fn nor value");
+            }
+            Action? onFinalize = finalizer == null ? null : () => finalizer(env);
+            runtime.RegisterModule(moduleName, functions, constants.Count == 0 ? null : (guest, module) =>
+            {
+                foreach (var (constantName, value) in constants)
+                {
+                    var utf8 = System.Text.Encoding.UTF8.GetBytes(constantName);
+                    NativeCodec.WriteArgs(guest, runtime, (NativeValue*)value, 1, constantName, out uint slot, utf8, out uint address);
+                    guest.SetAttr(module, address, (uint)utf8.Length, slot);
+                }
+            }, onFinalize);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_register_module");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_unregister_module")]
+    public static nint Unregister(nint token, byte* name)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            runtime.UnregisterModule(NativeStrings.InputString(name, "name"));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_unregister_module");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_error_new")]
+    public static nint ErrorNew(byte* type, byte* message)
+    {
+        try
+        {
+            string typeName = NativeStrings.InputString(type, "type");
+            if (typeName.Length == 0) throw new ArgumentException("type is empty");
+            string text = NativeStrings.InputString(message, "message");
+            return NativeErrors.New(PyodideErrorKind.Python, typeName, text);
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_error_new");
+        }
+    }
+}

@@ -1,0 +1,263 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using Pyodide.Guest;
+
+namespace Pyodide;
+
+/// <summary>A .NET function Python can call. Arguments arrive converted as
+/// <see cref="PyodideRuntime.RunPython"/> results do (proxies among them are the
+/// callee's to dispose); the result converts back as a <see cref="PyProxy.Call"/>
+/// argument does. Throw a <see cref="PythonException"/> to raise that Python type.</summary>
+public delegate object? PyodideHostFunction(object?[] args);
+
+/// <summary>One function of a host module, in the form each API surface provides.</summary>
+internal interface IHostFunction
+{
+    /// <summary>Reads <paramref name="count"/> argument slots at <paramref name="args"/>, calls
+    /// the function, writes the result through <paramref name="answer"/> and returns the
+    /// payload block it allocated (0 if none).</summary>
+    uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer);
+}
+
+/// <summary>The host modules of one runtime and the dispatch of Python's calls to
+/// their functions (the guest's <c>call_host</c> import).</summary>
+internal sealed class HostModuleRegistry : IHostCallHandler
+{
+    private sealed class Module(string name, Action? finalizer)
+    {
+        public readonly string Name = name;
+        public readonly List<uint> Ids = [];
+        public Action? Finalizer = finalizer;
+        public int ActiveCalls;
+        public bool Unregistered;
+    }
+
+    private readonly Dictionary<uint, (Module Module, IHostFunction Function)> _functions = new();
+    private readonly Dictionary<string, Module> _modules = new();
+    private uint _nextId = 1;
+
+    public PyodideRuntime Runtime = null!;
+
+    public uint Call(GuestInstance guest, uint id, uint args, uint count, GuestInstance.AnswerWriter answer)
+    {
+        if (!_functions.TryGetValue(id, out var entry))
+            throw new InvalidOperationException("the host module of this function was unregistered");
+        var module = entry.Module;
+        module.ActiveCalls++;
+        try
+        {
+            return entry.Function.Invoke(Runtime, guest, args, count, answer);
+        }
+        finally
+        {
+            // Unregistered while this call ran: the finalizer waits for it.
+            if (--module.ActiveCalls == 0 && module.Unregistered) RunFinalizer(module);
+        }
+    }
+
+    /// <summary>Registers <paramref name="name"/> with its functions, then lets
+    /// <paramref name="setConstants"/> add attributes to the module (given as a handle).
+    /// The caller holds the runtime's lock. On failure nothing stays registered and the
+    /// finalizer is not run.</summary>
+    public void Register(GuestInstance guest, string name, IReadOnlyList<(string Name, IHostFunction Function)> functions,
+                         Action<uint>? setConstants, Action? finalizer)
+    {
+        ValidateName(name);
+        if (_modules.ContainsKey(name)) throw new ArgumentException($"a host module named '{name}' is already registered");
+        var module = new Module(name, finalizer);
+        uint moduleHandle = WithName(guest, name, (address, length) => guest.HostModule(address, length));
+        try
+        {
+            foreach (var (functionName, function) in functions)
+            {
+                if (string.IsNullOrEmpty(functionName)) throw new ArgumentException("a host function has no name");
+                uint id = _nextId++;
+                uint fn = WithName(guest, functionName, (address, length) => guest.HostFunction(address, length, id));
+                try
+                {
+                    SetAttr(guest, moduleHandle, functionName, fn);
+                }
+                finally
+                {
+                    guest.Release(fn);
+                }
+                module.Ids.Add(id);
+                _functions[id] = (module, function);
+            }
+            setConstants?.Invoke(moduleHandle);
+        }
+        catch
+        {
+            foreach (uint id in module.Ids) _functions.Remove(id);
+            try { WithName(guest, name, (address, length) => { guest.HostUnregister(address, length); return 0u; }); }
+            catch (PyodideException) { }
+            throw;
+        }
+        finally
+        {
+            guest.Release(moduleHandle);
+        }
+        _modules[name] = module;
+    }
+
+    /// <summary>Later imports of <paramref name="name"/> fail and its functions refuse calls;
+    /// the finalizer runs now, or when the last call into the module returns.</summary>
+    public void Unregister(GuestInstance guest, string name)
+    {
+        if (!_modules.Remove(name, out var module)) throw new ArgumentException($"no host module named '{name}' is registered");
+        foreach (uint id in module.Ids) _functions.Remove(id);
+        module.Unregistered = true;
+        try
+        {
+            WithName(guest, name, (address, length) => { guest.HostUnregister(address, length); return 0u; });
+        }
+        finally
+        {
+            if (module.ActiveCalls == 0) RunFinalizer(module);
+        }
+    }
+
+    /// <summary>The runtime is gone: every finalizer not yet run runs now.</summary>
+    public void FinalizeAll()
+    {
+        foreach (var module in _modules.Values) RunFinalizer(module);
+        _modules.Clear();
+        _functions.Clear();
+    }
+
+    private static void RunFinalizer(Module module)
+    {
+        var finalizer = module.Finalizer;
+        module.Finalizer = null; // exactly once
+        finalizer?.Invoke();
+    }
+
+    private static void ValidateName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || !name.Split('.').All(IsIdentifier))
+            throw new ArgumentException($"'{name}' is not a valid module name");
+    }
+
+    private static bool IsIdentifier(string part) =>
+        part.Length > 0 && (char.IsLetter(part[0]) || part[0] == '_') && part.All(c => char.IsLetterOrDigit(c) || c == '_');
+
+    private static unsafe uint WithName(GuestInstance guest, string name, Func<uint, uint, uint> use)
+    {
+        var writer = guest.BeginInput(0, ManagedCodec.Utf8Length(name));
+        uint address = ManagedCodec.WriteUtf8(ref writer, name, out uint length);
+        return use(address, length);
+    }
+
+    private static unsafe void SetAttr(GuestInstance guest, uint target, string name, uint valueHandle)
+    {
+        var writer = guest.BeginInput(1, ManagedCodec.Utf8Length(name));
+        Slot* slot = writer.ReserveSlots(1, out uint slotAddress);
+        *slot = new Slot { Kind = SlotKind.Handle, Address = valueHandle };
+        uint address = ManagedCodec.WriteUtf8(ref writer, name, out uint length);
+        guest.SetAttr(target, address, length, slotAddress);
+    }
+}
+
+/// <summary>A <see cref="PyodideHostFunction"/> as a host module function.</summary>
+internal sealed unsafe class ManagedHostFunction(PyodideHostFunction function) : IHostFunction
+{
+    public uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer)
+    {
+        var slots = (Slot*)guest.Checked(args, (ulong)count * Slot.Size);
+        var values = new object?[count];
+        for (int i = 0; i < count; i++) values[i] = ManagedCodec.Read(runtime, guest, slots[i]);
+        object? result = function(values);
+        var writer = ManagedCodec.BeginResult(answer, result, out uint block, out uint slot);
+        ManagedCodec.Write(ref writer, runtime, result, slot);
+        return block;
+    }
+}
+
+public sealed partial class PyodideRuntime
+{
+    /// <summary>Makes <c>import name</c> give Python a module of .NET functions (Pyodide's
+    /// registerJsModule). Modules of the standard library take precedence.</summary>
+    /// <param name="name">A dotted Python module name.</param>
+    /// <param name="functions">The module's functions by name.</param>
+    /// <param name="constants">Further attributes, converted like call arguments.</param>
+    /// <param name="finalizer">Runs exactly once: on <see cref="UnregisterModule"/> (after any call
+    /// into the module still running returns) or when the runtime is disposed.</param>
+    /// <exception cref="ArgumentException">The name is invalid or already registered.</exception>
+    public void RegisterModule(string name, IReadOnlyDictionary<string, PyodideHostFunction> functions,
+                               IReadOnlyDictionary<string, object?>? constants = null, Action? finalizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        var list = functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
+        using var call = Enter();
+        var guest = call.Guest;
+        _hostModules.Register(guest, name, list, constants == null ? null : module =>
+        {
+            using var proxy = new PyProxy(this, guest.Dup(module));
+            foreach (var (key, value) in constants) proxy.SetAttr(key, value);
+        }, finalizer);
+    }
+
+    /// <summary>Registers the public instance methods of <paramref name="target"/> as a module's
+    /// functions. Arguments convert to the parameter types (numbers, strings, bool, byte[],
+    /// <see cref="PyProxy"/>, or object).</summary>
+    public void RegisterModuleMethods<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T>(string name, T target)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var functions = new Dictionary<string, PyodideHostFunction>();
+        foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+        {
+            if (method.IsSpecialName || functions.ContainsKey(method.Name)) continue;
+            var parameters = method.GetParameters();
+            functions[method.Name] = args =>
+            {
+                if (args.Length != parameters.Length)
+                    throw new PythonException("TypeError", $"{method.Name}() takes {parameters.Length} arguments ({args.Length} given)");
+                var converted = new object?[args.Length];
+                for (int i = 0; i < args.Length; i++) converted[i] = ConvertArgument(args[i], parameters[i].ParameterType, method.Name);
+                try
+                {
+                    return method.Invoke(target, converted);
+                }
+                catch (TargetInvocationException e) when (e.InnerException != null)
+                {
+                    throw e.InnerException;
+                }
+            };
+        }
+        RegisterModule(name, functions);
+    }
+
+    private static object? ConvertArgument(object? value, Type type, string method)
+    {
+        if (value == null || type.IsInstanceOfType(value)) return value;
+        try
+        {
+            return Convert.ChangeType(value, Nullable.GetUnderlyingType(type) ?? type, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException)
+        {
+            throw new PythonException("TypeError", $"{method}(): cannot pass a {value.GetType().Name} as {type.Name}");
+        }
+    }
+
+    /// <summary>Makes later <c>import name</c> fail (a module already imported stays in
+    /// <c>sys.modules</c>, as in Pyodide); calls into it raise RuntimeError from now on.</summary>
+    /// <exception cref="ArgumentException">No module of that name is registered.</exception>
+    public void UnregisterModule(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        using var call = Enter();
+        _hostModules.Unregister(call.Guest, name);
+    }
+
+    /// <summary>For the C ABI: registers functions given as <see cref="IHostFunction"/>s.</summary>
+    internal void RegisterModule(string name, IReadOnlyList<(string Name, IHostFunction Function)> functions,
+                                 Action<GuestInstance, uint>? setConstants, Action? finalizer)
+    {
+        using var call = Enter();
+        var guest = call.Guest;
+        _hostModules.Register(guest, name, functions, setConstants == null ? null : (Action<uint>)(module => setConstants(guest, module)), finalizer);
+    }
+}

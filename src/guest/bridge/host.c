@@ -1,0 +1,143 @@
+/* Host functions: Python callables that call into the host through the
+ * `pyodide.call_host` import, the way Pyodide's JsProxy calls JavaScript.
+ * Arguments travel as slots in a small array. The host answers in an
+ * `answer_t` on our stack: the result slot, written directly for scalars, and
+ * for results with a payload (or an error) a block it allocated with
+ * pyn_alloc, which we free: the result's payload, or
+ * {u32 type_len, u32 message_len, type, message} for an error. */
+#include "bridge.h"
+
+__attribute__((import_module("pyodide"), import_name("call_host")))
+extern int32_t host_call(uint32_t id, const slot_t* args, uint32_t nargs, void* answer);
+
+typedef struct {
+  slot_t result;
+  uint32_t block;
+} answer_t;
+
+typedef struct {
+  PyObject_HEAD
+  uint32_t id;
+  PyObject* name;
+  vectorcallfunc vectorcall;
+} HostFunction;
+
+static PyObject* host_error_class; /* pyodide._host.error_class */
+
+/* Raises the error the host described in `block`. */
+static void raise_host_error(const uint32_t* block) {
+  const char* type = (const char*)(block + 2);
+  const char* message = type + block[0];
+  PyObject* name = PyUnicode_DecodeUTF8(type, block[0], "replace");
+  PyObject* cls = name && host_error_class ? PyObject_CallOneArg(host_error_class, name) : NULL;
+  Py_XDECREF(name);
+  if (!cls) return; /* error_class raised */
+  PyObject* text = PyUnicode_DecodeUTF8(message, block[1], "replace");
+  if (text) PyErr_SetObject(cls, text);
+  Py_XDECREF(text);
+  Py_DECREF(cls);
+}
+
+static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  HostFunction* f = (HostFunction*)self;
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+    PyErr_Format(PyExc_TypeError, "host function %U takes no keyword arguments", f->name);
+    return NULL;
+  }
+  slot_t small[8];
+  slot_t* slots = nargs <= 8 ? small : PyMem_Malloc(nargs * sizeof(slot_t));
+  if (!slots) return PyErr_NoMemory();
+  PyObject* result = NULL;
+  Py_ssize_t made = 0;
+  for (; made < nargs; made++)
+    if (slot_from_object(args[made], &slots[made]) < 0) break;
+  if (made == nargs) {
+    answer_t answer = {.result = {.kind = SLOT_NONE}, .block = 0};
+    int32_t status = host_call(f->id, slots, (uint32_t)nargs, &answer);
+    if (status == 0)
+      result = slot_to_object(&answer.result);
+    else if (answer.block)
+      raise_host_error((const uint32_t*)(uintptr_t)answer.block);
+    else
+      PyErr_Format(PyExc_MemoryError, "host function %U failed without an error", f->name);
+    free((void*)(uintptr_t)answer.block);
+  }
+  /* Objects passed as handles were the host's to release (it does, after
+   * the call); the handles made for arguments are released here if the
+   * host never saw them because conversion failed half-way. */
+  if (made != nargs)
+    for (Py_ssize_t i = 0; i < made; i++)
+      if (slots[i].kind == SLOT_HANDLE) handle_release(slots[i].u.handle);
+  if (slots != small) PyMem_Free(slots);
+  return result;
+}
+
+static void host_function_dealloc(PyObject* self) {
+  Py_XDECREF(((HostFunction*)self)->name);
+  Py_TYPE(self)->tp_free(self);
+}
+
+static PyObject* host_function_repr(PyObject* self) {
+  return PyUnicode_FromFormat("<host function %U>", ((HostFunction*)self)->name);
+}
+
+static PyTypeObject HostFunctionType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "pyodide.HostFunction",
+  .tp_doc = "A function of the host program, callable from Python.",
+  .tp_basicsize = sizeof(HostFunction),
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+  .tp_vectorcall_offset = offsetof(HostFunction, vectorcall),
+  .tp_call = PyVectorcall_Call,
+  .tp_dealloc = host_function_dealloc,
+  .tp_repr = host_function_repr,
+};
+
+/* A new HostFunction calling host function `id`, as a handle (0 on error). */
+PYN_EXPORT(pyn_host_function) uint32_t pyn_host_function(const char* name, uint32_t len, uint32_t id) {
+  keep_clear();
+  if (PyType_Ready(&HostFunctionType) < 0) return error_store(), 0;
+  HostFunction* f = PyObject_New(HostFunction, &HostFunctionType);
+  if (!f) return error_store(), 0;
+  f->id = id;
+  f->vectorcall = host_function_call;
+  f->name = PyUnicode_DecodeUTF8(name, len, "strict");
+  if (!f->name) {
+    Py_DECREF(f);
+    return error_store(), 0;
+  }
+  uint32_t handle = handle_new((PyObject*)f);
+  if (!handle) error_store();
+  return handle;
+}
+
+/* Calls pyodide._host.<function>(name); returns the result or NULL. */
+static PyObject* call_host_module(const char* function, const char* name, uint32_t len) {
+  PyObject* text = PyUnicode_DecodeUTF8(name, len, "strict");
+  if (!text) return NULL;
+  PyObject* host = PyImport_ImportModule("pyodide._host");
+  PyObject* result = host ? PyObject_CallMethod(host, function, "O", text) : NULL;
+  if (host && !host_error_class) host_error_class = PyObject_GetAttrString(host, "error_class");
+  Py_XDECREF(host);
+  Py_DECREF(text);
+  return result;
+}
+
+/* Registers an empty module `name` for import; returns a handle to it. */
+PYN_EXPORT(pyn_host_module) uint32_t pyn_host_module(const char* name, uint32_t len) {
+  keep_clear();
+  PyObject* module = call_host_module("register", name, len);
+  uint32_t handle = module ? handle_new(module) : 0;
+  if (!handle) error_store();
+  return handle;
+}
+
+/* Makes `import name` fail from now on (modules already imported stay). */
+PYN_EXPORT(pyn_host_unregister) int32_t pyn_host_unregister(const char* name, uint32_t len) {
+  keep_clear();
+  PyObject* none = call_host_module("unregister", name, len);
+  if (!none) return error_store();
+  Py_DECREF(none);
+  return 0;
+}

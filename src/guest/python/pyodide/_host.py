@@ -1,0 +1,72 @@
+"""Host modules: what pyodide_register_module makes importable.
+
+As Pyodide's registerJsModule: ``import name`` finds a registered module
+after the standard library has had its say (the finder is appended to
+``sys.meta_path``); unregistering makes later imports fail, while a module
+already imported stays in ``sys.modules`` until the user deletes it.
+"""
+import builtins
+import sys
+
+_modules = {}
+_error_classes = {}
+
+
+class HostError(Exception):
+    """Raised for an error a host function reported under a type name that is
+    not a Python exception; its class is named after that type."""
+
+
+class _Loader:
+    def __init__(self, module):
+        self._module = module
+
+    def create_module(self, spec):
+        return self._module
+
+    def exec_module(self, module):
+        pass
+
+
+class _Finder:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        module = _modules.get(name)
+        if module is None:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(name, _Loader(module))
+
+
+def register(name):
+    """A new, empty module importable as ``name``."""
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"{name!r} is not a valid module name")
+    if name in _modules:
+        raise ValueError(f"a host module named {name!r} is already registered")
+    import types
+
+    module = types.ModuleType(name, "A module of the host program.")
+    _modules[name] = module
+    if _Finder not in sys.meta_path:
+        sys.meta_path.append(_Finder)
+    return module
+
+
+def unregister(name):
+    if _modules.pop(name, None) is None:
+        raise ValueError(f"no host module named {name!r} is registered")
+
+
+def error_class(name):
+    """The exception class for a host error of type ``name``: the builtin
+    exception of that name, else a HostError subclass named after it."""
+    cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        return cls
+    cls = _error_classes.get(name)
+    if cls is None:
+        cls = type(name if name.isidentifier() else "HostError", (HostError,), {"__module__": "pyodide"})
+        _error_classes[name] = cls
+    return cls
