@@ -275,23 +275,36 @@ TEST(stdout_callback_gets_os_write_bytes) {
 typedef struct {
   pyodide_t* rt;
   int calls;
-  int usage_errors;
+  int ok;           /* nested pyodide_run_python("6 * 7") gave 42 */
+  int usage_errors; /* nested call refused with USAGE */
   int other;
 } reentry;
 
+/* Called for every chunk of output: calls back into the runtime that is
+   writing, then tries to destroy it (always refused inside a call). */
 static void reenter_stdout(void* env, const char* data, size_t len) {
   (void)data;
   (void)len;
   reentry* r = env;
   r->calls++;
-  pyodide_error_t* e = pyodide_run_python(r->rt, "1", PYODIDE_STRLEN, NULL, NULL);
-  if (e != NULL && pyodide_error_kind(e) == PYODIDE_ERROR_USAGE) r->usage_errors++;
-  else r->other++;
+  pyodide_value_t v;
+  pyodide_error_t* e = pyodide_run_python(r->rt, "6 * 7", PYODIDE_STRLEN, NULL, &v);
+  if (e == NULL) {
+    if (v.kind == PYODIDE_INT && v.of.i == 42) r->ok++;
+    else r->other++;
+    pyodide_value_release(&v);
+  } else if (pyodide_error_kind(e) == PYODIDE_ERROR_USAGE) {
+    r->usage_errors++;
+  } else {
+    r->other++;
+  }
   pyodide_error_delete(e);
   pyodide_destroy(r->rt); /* refused while the call runs: the runtime stays usable */
 }
 
-TEST(callback_must_not_reenter_runtime) {
+/* print() output is delivered on the calling thread, which may call back in,
+   like a host function. */
+TEST(callback_may_reenter_runtime_from_sys_stdout) {
   reentry r;
   memset(&r, 0, sizeof r);
   pyodide_config_t c;
@@ -300,6 +313,26 @@ TEST(callback_must_not_reenter_runtime) {
   c.io_env = &r;
   r.rt = LOAD_WITH(&c);
   EXEC(r.rt, "print('x')");
+  ASSERT(r.calls >= 1);
+  ASSERT_EQ_INT(r.ok, r.calls);
+  ASSERT_EQ_INT(r.usage_errors, 0);
+  ASSERT_EQ_INT(r.other, 0);
+  ASSERT_EQ_INT(RUN_INT(r.rt, "6 * 7"), 42); /* still alive */
+  pyodide_destroy(r.rt);
+}
+
+/* Bytes written below sys.stdout arrive on an engine thread while the calling
+   thread waits holding the runtime: a call from there is refused (USAGE)
+   rather than deadlocking. */
+TEST(callback_from_fd_write_must_not_reenter_runtime) {
+  reentry r;
+  memset(&r, 0, sizeof r);
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = reenter_stdout;
+  c.io_env = &r;
+  r.rt = LOAD_WITH(&c);
+  EXEC(r.rt, "import os; os.write(1, b'x')");
   ASSERT(r.calls >= 1);
   ASSERT_EQ_INT(r.usage_errors, r.calls);
   ASSERT_EQ_INT(r.other, 0);

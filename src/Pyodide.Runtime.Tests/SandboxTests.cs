@@ -120,7 +120,9 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
         Assert.Equal(true, a.RunPython("import os\nos.path.exists('/home/pyodide/only-in-a.txt')"));
         Assert.Equal(false, b.RunPython("import os\nos.path.exists('only-in-a.txt')"));
         Assert.Equal(false, b.RunPython("os.path.exists('/home/pyodide/also-a.txt')"));
-        Expect.Str("", b.RunPython("','.join(os.listdir('/home/pyodide'))"));
+        // Only the (empty) site-packages every runtime gets: nothing of a's.
+        Expect.Str("site-packages", b.RunPython("','.join(os.listdir('/home/pyodide'))"));
+        Expect.Str("", b.RunPython("','.join(os.listdir('/home/pyodide/site-packages'))"));
     }
 
     [Fact]
