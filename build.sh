@@ -33,6 +33,7 @@ APT_PACKAGES=(
   clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32
   python3 python3.11 tcl dpkg-dev xz-utils bzip2
   cmake gcc libc6-dev make binutils zip unzip
+  libclang-rt-19-dev # AddressSanitizer/LeakSanitizer for the leakcheck.* native tests
 )
 
 say() { printf '[build] %s\n' "$*"; }

@@ -1,0 +1,86 @@
+#!/bin/sh
+# leakcheck.sh — runs a native test binary built with -fsanitize=address
+# (AddressSanitizer + LeakSanitizer), with libpyodide.so's frames symbolized and
+# the third-party suppressions of lsan.supp. Used by the leakcheck.* CTest tests.
+#
+#   leakcheck.sh BINARY CASE...   run the cases in one process; any error fails
+#   leakcheck.sh --each BINARY    run every case (BINARY --list) in its own process;
+#                                 fails when a case that passes reports a leak or a
+#                                 memory error; a case that fails on its own is
+#                                 (or hangs: RB_CASE_TIMEOUT, 30 s) is reported
+#                                 but not judged (its own test does that)
+#
+# Environment (set by CMakeLists.txt): RB_LIBDIR (holds libpyodide.so),
+# RB_DEBUG_FILE (its separate debug info, Pyodide.Native.so.dbg), RB_SYMBOLIZER
+# (llvm-symbolizer), RB_SUPPRESSIONS (lsan.supp).
+set -u
+
+each=0
+if [ "${1:-}" = "--each" ]; then each=1; shift; fi
+bin=$1
+shift
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pyodide-leakcheck.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+
+# libpyodide.so ships its symbols separately; llvm-symbolizer finds them by build ID
+# under --debug-file-directory. The wrapper has to be called llvm-symbolizer.
+build_id() { readelf -n "$1" 2>/dev/null | sed -n 's/.*Build ID: *//p' | head -n 1; }
+if [ -n "${RB_SYMBOLIZER:-}" ] && [ -x "${RB_SYMBOLIZER}" ]; then
+  id=$(build_id "$RB_LIBDIR/libpyodide.so")
+  if [ -n "$id" ] && [ -f "${RB_DEBUG_FILE:-}" ] && [ "$(build_id "$RB_DEBUG_FILE")" = "$id" ]; then
+    prefix=$(printf '%s' "$id" | cut -c1-2)
+    rest=$(printf '%s' "$id" | cut -c3-)
+    mkdir -p "$tmp/debug/.build-id/$prefix"
+    ln -s "$RB_DEBUG_FILE" "$tmp/debug/.build-id/$prefix/$rest.debug"
+  else
+    echo "leakcheck: no matching debug info for libpyodide.so; its frames stay unsymbolized" >&2
+  fi
+  printf '#!/bin/sh\nexec "%s" --debug-file-directory="%s" "$@"\n' "$RB_SYMBOLIZER" "$tmp/debug" \
+    >"$tmp/llvm-symbolizer"
+  chmod +x "$tmp/llvm-symbolizer"
+  export ASAN_SYMBOLIZER_PATH="$tmp/llvm-symbolizer"
+fi
+
+# NativeAOT's dlopen("libwasmtime.so") goes through ASan's interceptor, so the
+# library's own RUNPATH ($ORIGIN) is not consulted: name the directory.
+export LD_LIBRARY_PATH="$RB_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Wasmtime turns SIGSEGV/SIGBUS/SIGILL/SIGFPE in wasm code into traps (and
+# NativeAOT SIGSEGV into NullReferenceException): ASan must leave them alone.
+# Sanitizer findings exit with 86, a failed case with the harness's 1.
+export ASAN_OPTIONS="handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0:allow_user_segv_handler=1:detect_leaks=1:exitcode=86"
+export LSAN_OPTIONS="suppressions=${RB_SUPPRESSIONS}:print_suppressions=0"
+
+if [ "$each" = 0 ]; then
+  "$bin" "$@"
+  rc=$?
+  case $rc in
+    0) echo "leakcheck: no leaks, no memory errors" ;;
+    86) echo "leakcheck: AddressSanitizer/LeakSanitizer reported the errors above" ;;
+    *) echo "leakcheck: the test failed under AddressSanitizer (exit $rc)" ;;
+  esac
+  exit $rc
+fi
+
+cases=$("$bin" --list) || exit 2
+clean=0 bad=0 skipped=0
+for c in $cases; do
+  # A case that hangs (its own test reports that too) must not hold up the rest.
+  timeout -k 5 "${RB_CASE_TIMEOUT:-30}" "$bin" "$c" >"$tmp/out" 2>&1
+  rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    skipped=$((skipped + 1))
+    echo "leakcheck: $c timed out after ${RB_CASE_TIMEOUT:-30} s: not leak-checked"
+  elif grep -q '^\[   FAILED \]' "$tmp/out"; then
+    skipped=$((skipped + 1))
+    echo "leakcheck: $c failed on its own (exit $rc): not leak-checked"
+  elif [ "$rc" = 0 ]; then
+    clean=$((clean + 1))
+  else
+    bad=$((bad + 1))
+    echo "leakcheck: $c: sanitizer errors or a crash (exit $rc):"
+    cat "$tmp/out"
+  fi
+done
+echo "leakcheck: $clean case(s) clean, $bad with leaks/memory errors, $skipped failed on their own (not checked)"
+[ "$bad" = 0 ]
