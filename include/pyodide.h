@@ -223,6 +223,17 @@ PYODIDE_API pyodide_error_t* pyodide_interrupt(pyodide_t* runtime);
  */
 PYODIDE_API pyodide_error_t* pyodide_set_timeout(pyodide_t* runtime, double timeout_s);
 
+/**
+ * Deprecated, as in the seed (use pyodide_globals and pyproxy_get): the
+ * value of the global `name` (NUL-terminated UTF-8) of __main__ into `*out`
+ * (owned). A missing name is a PYTHON KeyError.
+ */
+PYODIDE_API pyodide_error_t* pyodide_pyimport(pyodide_t* runtime, const char* name, pyodide_value_t* out);
+
+/** A new proxy of the guest's `pyodide` package (the seed's pyodide.pyodide_py):
+ *  eval_code, eval_code_async, find_imports, HostError. */
+PYODIDE_API pyodide_error_t* pyodide_pyodide_py(pyodide_t* runtime, pyproxy_t** out);
+
 /** A new proxy of the runtime's globals dict (__main__'s namespace). */
 PYODIDE_API pyodide_error_t* pyodide_globals(pyodide_t* runtime, pyproxy_t** out);
 
@@ -361,8 +372,9 @@ PYODIDE_API void pyproxy_destroy(pyproxy_t* proxy);
  * (point them at memory that outlives the call, e.g. static data or data
  * owned by `env`), while proxies in it pass to the library, which destroys
  * them. Return NULL on success, or an error to raise in Python: one made with
- * pyodide_error_new raises that exception type; any other error (e.g. from a
- * nested call) raises RuntimeError with its message. The library takes the
+ * pyodide_error_new raises that exception type, as does a PYTHON error from a
+ * nested call (with its traceback as the message); any other error raises
+ * RuntimeError with its message. The library takes the
  * returned error over.
  *
  * The function runs on the thread of the call that ran the Python code, and
@@ -412,6 +424,88 @@ PYODIDE_API pyodide_error_t* pyodide_unregister_module(pyodide_t* runtime, const
  * saying so instead.
  */
 PYODIDE_API pyodide_error_t* pyodide_error_new(const char* type, const char* message);
+
+/* ------------------------------------------------------------------------ */
+/* Async                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each runtime has an asyncio event loop in the guest, driven by the host (as
+ * Pyodide's is driven by JavaScript): callbacks, timers and tasks advance only
+ * inside pyodide_run_pending, pyodide_await and pyodide_run_python_async.
+ * Between steps these wait outside the runtime's lock (sleeping until the
+ * next timer: no CPU is burnt), so other threads may call in meanwhile, e.g.
+ * to complete a future with pyodide_future_resolve. asyncio.run() inside
+ * Python also works and blocks that call until it is done.
+ */
+
+/**
+ * Pyodide's runPythonAsync: runs `code` with top-level `await` allowed and
+ * waits, driving the event loop, until it and everything it awaits has
+ * completed; `*result` (may be NULL) receives the final expression's value.
+ * Blocks the calling thread; the runtime's call deadline applies to each
+ * step. Errors as pyodide_run_python.
+ */
+PYODIDE_API pyodide_error_t* pyodide_run_python_async(pyodide_t* runtime, const char* code, size_t len,
+                                                      pyproxy_t* globals, pyodide_value_t* result);
+
+/**
+ * Drives the event loop: runs ready callbacks and due timers, waiting for
+ * timers, for up to `timeout_s` seconds (0: only what is ready now; < 0:
+ * until nothing is scheduled). `*out_idle` (may be NULL) tells whether the
+ * loop went idle (nothing scheduled) rather than running out of time.
+ */
+PYODIDE_API pyodide_error_t* pyodide_run_pending(pyodide_t* runtime, double timeout_s, bool* out_idle);
+
+/**
+ * Waits for `awaitable` (a coroutine, task or future; anything
+ * asyncio.ensure_future accepts, else a PYTHON TypeError), driving the event
+ * loop, for up to `timeout_s` seconds (< 0: no limit). `*out` (may be NULL)
+ * receives its result; if it failed, its exception is returned as a PYTHON
+ * error. Past the timeout: a LIMIT error, and the awaitable stays pending.
+ */
+PYODIDE_API pyodide_error_t* pyodide_await(pyodide_t* runtime, pyproxy_t* awaitable, double timeout_s,
+                                           pyodide_value_t* out);
+
+/**
+ * Pyodide's PyProxy.then: `*out` receives a proxy of a new future that
+ * settles with `fn`'s result, `fn` being called with the awaitable's result
+ * as its one argument when the event loop runs; if the awaitable fails, the
+ * new future fails the same way and `fn` is not called. `fn` is a host
+ * function (see pyodide_host_fn); an error it returns fails the new future.
+ * `finalizer` (may be NULL) is called with `env` once the callback can no
+ * longer be called (after the awaitable settled, or when the runtime is
+ * destroyed).
+ */
+PYODIDE_API pyodide_error_t* pyproxy_then(pyproxy_t* awaitable, pyodide_host_fn fn, void* env,
+                                          void (*finalizer)(void* env), pyproxy_t** out);
+
+/** Pyodide's PyProxy.catch: as pyproxy_then, but `fn` receives the exception
+ *  (a PROXY) if the awaitable fails; a successful result passes through. */
+PYODIDE_API pyodide_error_t* pyproxy_catch(pyproxy_t* awaitable, pyodide_host_fn fn, void* env,
+                                           void (*finalizer)(void* env), pyproxy_t** out);
+
+/** Pyodide's PyProxy.finally: `fn` is called with no arguments when the
+ *  awaitable settles; the new future settles as the awaitable did (or fails
+ *  with `fn`'s error). */
+PYODIDE_API pyodide_error_t* pyproxy_finally(pyproxy_t* awaitable, pyodide_host_fn fn, void* env,
+                                             void (*finalizer)(void* env), pyproxy_t** out);
+
+/**
+ * A new asyncio future for the host to complete later: return it from a host
+ * function and Python can `await` host work (I/O, timers, another thread's
+ * result). Complete it with pyodide_future_resolve or pyodide_future_reject,
+ * from any thread; Python resumes the next time the loop runs.
+ */
+PYODIDE_API pyodide_error_t* pyodide_future_new(pyodide_t* runtime, pyproxy_t** out);
+
+/** Completes a future with `value` (borrowed). A future already done is a
+ *  PYTHON InvalidStateError. */
+PYODIDE_API pyodide_error_t* pyodide_future_resolve(pyproxy_t* future, const pyodide_value_t* value);
+
+/** Fails a future with the exception that `error` (borrowed; e.g. from
+ *  pyodide_error_new) raises in a host function. */
+PYODIDE_API pyodide_error_t* pyodide_future_reject(pyproxy_t* future, const pyodide_error_t* error);
 
 /* ------------------------------------------------------------------------ */
 /* Buffers                                                                  */

@@ -206,7 +206,7 @@ internal static unsafe class NativeCodec
             }
             case NativeValue.Proxy:
                 s->Kind = SlotKind.Handle;
-                s->Address = Proxies.Get(v->Ptr, "proxy").HandleFor(runtime);
+                s->Address = writer.HandleSlot(Proxies.Get(v->Ptr, "proxy").HandleFor(runtime));
                 break;
         }
     }
@@ -334,5 +334,45 @@ internal static unsafe class NativeCodec
     public static void DestroyProxy(nint token)
     {
         Proxies.Remove(token)?.Dispose();
+    }
+
+    /// <summary>Writes a value as the managed API returns it (null, bool, long, double,
+    /// string, byte[] or a <see cref="PyProxy"/>, which the result takes over) into an owned
+    /// <c>pyodide_value_t</c>; NULL discards it (disposing a proxy).</summary>
+    public static void FromManaged(object? value, NativeValue* result)
+    {
+        if (result == null)
+        {
+            (value as PyProxy)?.Dispose();
+            return;
+        }
+        NativeValue v = default;
+        switch (value)
+        {
+            case null: break;
+            case bool b: v.Kind = NativeValue.Bool; v.B = b ? (byte)1 : (byte)0; break;
+            case long i: v.Kind = NativeValue.Int; v.I = i; break;
+            case double f: v.Kind = NativeValue.Float; v.F = f; break;
+            case string s:
+            {
+                var utf8 = System.Text.Encoding.UTF8.GetBytes(s);
+                v.Kind = NativeValue.Str;
+                v.Ptr = (nint)NativeStrings.Copy(utf8);
+                v.Second = utf8.Length;
+                break;
+            }
+            case byte[] bytes:
+                v.Kind = NativeValue.Bytes;
+                v.Ptr = (nint)NativeStrings.Copy(bytes);
+                v.Second = bytes.Length;
+                break;
+            case PyProxy p:
+                v.Kind = NativeValue.Proxy;
+                v.Ptr = Proxies.Add(p);
+                break;
+            default:
+                throw new InvalidOperationException($"unexpected result type {value.GetType()}");
+        }
+        *result = v;
     }
 }

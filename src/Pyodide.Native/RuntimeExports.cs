@@ -176,6 +176,41 @@ internal static unsafe class RuntimeExports
         }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_pyimport")]
+    public static nint PyImport(nint token, byte* name, NativeValue* result)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            string key = NativeStrings.InputString(name, "name");
+            if (result == null) throw new ArgumentException("out is NULL");
+#pragma warning disable CS0618 // the deprecated seed function maps onto the deprecated member
+            NativeCodec.FromManaged(runtime.PyImport(key), result);
+#pragma warning restore CS0618
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_pyimport");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_pyodide_py")]
+    public static nint PyodidePy(nint token, nint* result)
+    {
+        try
+        {
+            var runtime = Runtimes.Get(token, "runtime");
+            if (result == null) throw new ArgumentException("out is NULL");
+            *result = NativeCodec.Proxies.Add(runtime.PyodidePy());
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_pyodide_py");
+        }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "pyodide_globals")]
     public static nint Globals(nint token, nint* result)
     {

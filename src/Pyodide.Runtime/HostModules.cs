@@ -23,9 +23,11 @@ internal interface IHostFunction
 /// their functions (the guest's <c>call_host</c> import).</summary>
 internal sealed class HostModuleRegistry : IHostCallHandler
 {
-    private sealed class Module(string name, Action? finalizer)
+    private sealed class Module(string name, Action? finalizer, bool callback = false)
     {
         public readonly string Name = name;
+        /// <summary>A lone callback (then/catch/finally), finalized when Python drops it.</summary>
+        public readonly bool Callback = callback;
         public readonly List<uint> Ids = [];
         public Action? Finalizer = finalizer;
         public int ActiveCalls;
@@ -53,6 +55,26 @@ internal sealed class HostModuleRegistry : IHostCallHandler
             // Unregistered while this call ran: the finalizer waits for it.
             if (--module.ActiveCalls == 0 && module.Unregistered) RunFinalizer(module);
         }
+    }
+
+    public void Drop(uint id)
+    {
+        if (!_functions.TryGetValue(id, out var entry) || !entry.Module.Callback) return;
+        _functions.Remove(id);
+        entry.Module.Unregistered = true;
+        if (entry.Module.ActiveCalls == 0) RunFinalizer(entry.Module);
+    }
+
+    /// <summary>A new Python callable (as a handle) for a lone callback; its finalizer runs
+    /// once Python no longer holds it, or when the runtime is disposed.</summary>
+    public uint Callback(GuestInstance guest, IHostFunction function, Action? finalizer)
+    {
+        var module = new Module("callback", finalizer, callback: true);
+        uint id = _nextId++;
+        uint handle = WithName(guest, "callback", (address, length) => guest.HostFunction(address, length, id));
+        module.Ids.Add(id);
+        _functions[id] = (module, function);
+        return handle;
     }
 
     /// <summary>Registers <paramref name="name"/> with its functions, then lets
@@ -121,6 +143,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     public void FinalizeAll()
     {
         foreach (var module in _modules.Values) RunFinalizer(module);
+        foreach (var (module, _) in _functions.Values.Where(f => f.Module.Callback).ToList()) RunFinalizer(module);
         _modules.Clear();
         _functions.Clear();
     }

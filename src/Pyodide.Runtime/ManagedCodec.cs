@@ -150,7 +150,7 @@ internal static unsafe class ManagedCodec
             }
             case PyProxy p:
                 slot->Kind = SlotKind.Handle;
-                slot->Address = p.HandleFor(runtime);
+                slot->Address = writer.HandleSlot(p.HandleFor(runtime));
                 break;
             case IDictionary d:
             {

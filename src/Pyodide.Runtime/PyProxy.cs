@@ -277,6 +277,34 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
         }
     }
 
+    /// <summary>Pyodide's <c>then</c>: a proxy of a future settled with
+    /// <paramref name="onFulfilled"/>'s result, called with this awaitable's result once the
+    /// event loop runs (<see cref="PyodideRuntime.RunPending"/>, <see cref="PyodideRuntime.Await"/>).</summary>
+    public PyProxy Then(Func<object?, object?> onFulfilled)
+    {
+        ArgumentNullException.ThrowIfNull(onFulfilled);
+        return Runtime.Chain(this, new ManagedHostFunction(args => onFulfilled(args[0])), null, PyodideRuntime.ChainKind.Then);
+    }
+
+    /// <summary>Pyodide's <c>catch</c>: <paramref name="onRejected"/> receives the exception
+    /// (a proxy) if this awaitable fails; its result settles the returned future.</summary>
+    public PyProxy Catch(Func<PyProxy, object?> onRejected)
+    {
+        ArgumentNullException.ThrowIfNull(onRejected);
+        return Runtime.Chain(this, new ManagedHostFunction(args => onRejected((PyProxy)args[0]!)), null, PyodideRuntime.ChainKind.Catch);
+    }
+
+    /// <summary>Pyodide's <c>finally</c>: <paramref name="onFinally"/> runs when this awaitable
+    /// settles; the returned future settles the same way.</summary>
+    public PyProxy Finally(Action onFinally)
+    {
+        ArgumentNullException.ThrowIfNull(onFinally);
+        return Runtime.Chain(this, new ManagedHostFunction(_ => { onFinally(); return null; }), null, PyodideRuntime.ChainKind.Finally);
+    }
+
+    /// <summary>Makes an awaitable proxy usable with C#'s <c>await</c>.</summary>
+    public System.Runtime.CompilerServices.TaskAwaiter<object?> GetAwaiter() => Runtime.AwaitAsync(this).GetAwaiter();
+
     /// <summary>A second, independent proxy of the same object.</summary>
     public PyProxy Copy()
     {

@@ -146,6 +146,18 @@ public sealed partial class PyodideRuntime : IDisposable
         }
     }
 
+    /// <summary>The seed's deprecated <c>pyimport</c>: the global <paramref name="name"/> of
+    /// <c>__main__</c> (a <see cref="PythonException"/> KeyError if missing).</summary>
+    [Obsolete("As in Pyodide: use Globals[name].")]
+    public object? PyImport(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Globals[name];
+    }
+
+    /// <summary>A new proxy of the guest's <c>pyodide</c> package (the seed's <c>pyodide_py</c>).</summary>
+    public PyProxy PyodidePy() => (PyProxy)RunPython("import pyodide\npyodide")!;
+
     /// <summary>Runs Python source as Pyodide's runPython does: the value of a final
     /// expression is the result, otherwise null.</summary>
     /// <param name="code">Python source.</param>
@@ -262,6 +274,8 @@ public sealed partial class PyodideRuntime : IDisposable
     /// then throw <see cref="ObjectDisposedException"/>. Idempotent.</summary>
     public void Dispose()
     {
+        if (t_onEngineOutputThread)
+            throw new InvalidOperationException("cannot destroy a runtime from an output callback on an engine thread (its call is still running)");
         lock (_gate)
         {
             if (_depth > 0) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");

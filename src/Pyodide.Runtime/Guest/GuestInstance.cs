@@ -108,6 +108,7 @@ internal sealed unsafe class GuestInstance : IDisposable
             _linker.DefineWasi();
             _linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
             _linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
+            _linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw Invalid("memory");
             _base = (byte*)_memory.GetPointer();
@@ -229,7 +230,7 @@ internal sealed unsafe class GuestInstance : IDisposable
             long size = (long)(slotCount - 1) * Slot.Size + byteCount;
             if (size > int.MaxValue) throw new ArgumentException("the value is too large");
             block = size > 0 ? guest.Allocate((uint)size) : 0;
-            return new SlotWriter(guest._base + slot, slot, guest._base + block, block, slotCount - 1, byteCount);
+            return new SlotWriter(guest._base + slot, slot, guest._base + block, block, slotCount - 1, byteCount, guest);
         }
     }
 
@@ -625,6 +626,19 @@ internal sealed unsafe class GuestInstance : IDisposable
         if (IsDead) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime died inside a host function: {DeathReason}");
         *blockOut = block;
         return status;
+    }
+
+    /// <summary>The <c>pyodide.drop_host</c> import: a host function's callable was freed.</summary>
+    private void DropHost(int id)
+    {
+        try
+        {
+            _host.Drop((uint)id);
+        }
+        catch (Exception)
+        {
+            // A finalizer that throws must not unwind through wasm frames.
+        }
     }
 
     /// <summary>{type_len, message_len, type, message}, as <c>call_host</c> reports an error.</summary>

@@ -9,4 +9,7 @@ internal interface IHostCallHandler
     /// Throws to raise in Python: a <see cref="PythonException"/> as its own type,
     /// anything else as RuntimeError/TypeError.</summary>
     uint Call(GuestInstance guest, uint id, uint args, uint count, GuestInstance.AnswerWriter answer);
+
+    /// <summary>Python freed the callable of host function <paramref name="id"/>.</summary>
+    void Drop(uint id);
 }

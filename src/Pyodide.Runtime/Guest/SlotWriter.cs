@@ -14,6 +14,7 @@ internal unsafe ref struct SlotWriter
     private readonly byte* _firstHost;
     private readonly uint _firstGuest;
     private bool _firstTaken;
+    private readonly GuestInstance? _transferTo;
     private int _nextSlot;
     private int _nextByte;
 
@@ -23,8 +24,10 @@ internal unsafe ref struct SlotWriter
     }
 
     /// <summary>A writer whose first one-slot reservation is <paramref name="firstHost"/>.</summary>
-    internal SlotWriter(byte* firstHost, uint firstGuest, byte* host, uint guest, int slotCount, int byteCount)
+    internal SlotWriter(byte* firstHost, uint firstGuest, byte* host, uint guest, int slotCount, int byteCount,
+                        GuestInstance? transferTo = null)
     {
+        _transferTo = transferTo;
         _firstHost = firstHost;
         _firstGuest = firstGuest;
         _firstTaken = firstHost == null;
@@ -60,6 +63,11 @@ internal unsafe ref struct SlotWriter
         if (offset < 0 || offset + Slot.Size > _slotBytes) throw new ArgumentOutOfRangeException(nameof(guestAddress));
         return (Slot*)(_host + offset);
     }
+
+    /// <summary>The handle to put in a HANDLE slot for the object behind <paramref name="handle"/>:
+    /// the handle itself for input the guest only borrows, a second handle for a host
+    /// function's answer, which the guest takes over (the caller's may be released first).</summary>
+    public uint HandleSlot(uint handle) => _transferTo == null ? handle : _transferTo.Dup(handle);
 
     /// <summary>A slot this writer reserved, by guest address.</summary>
     public ref Slot SlotAt(uint guestAddress) => ref *HostSlot(guestAddress);

@@ -45,6 +45,9 @@ int slot_as_handle(PyObject* obj, slot_t* out);
 PyObject* slot_to_object(const slot_t* slot);
 /* Keeps `obj` alive until keep_clear(), because a result points into it. */
 int slot_keep(PyObject* obj);
+/* Releases the handles in a slot tree the host handed over (a host
+ * function's answer), keeping any exception already set. */
+void slot_release_handles(const slot_t* slot);
 /* Releases what slot_from_object kept alive for the previous result. */
 void keep_clear(void);
 /* Writes a call's result (a new reference, or NULL with an exception) to

@@ -141,6 +141,24 @@ static PyObject* to_object(const slot_t* s, int depth) {
 
 PyObject* slot_to_object(const slot_t* slot) { return to_object(slot, 0); }
 
+static void release_handles(const slot_t* s, int depth) {
+  if (depth > MAX_SLOT_DEPTH) return;
+  const slot_t* items = (const slot_t*)(uintptr_t)s->u.ptr;
+  switch (s->kind) {
+    case SLOT_HANDLE:
+      if (handle_release(s->u.handle) < 0) PyErr_Clear();
+      break;
+    case SLOT_LIST:
+      for (uint32_t i = 0; i < s->len; i++) release_handles(&items[i], depth + 1);
+      break;
+    case SLOT_DICT:
+      for (uint32_t i = 0; i < 2 * s->len; i++) release_handles(&items[i], depth + 1);
+      break;
+  }
+}
+
+void slot_release_handles(const slot_t* slot) { release_handles(slot, 0); }
+
 int32_t slot_result(PyObject* result, slot_t* out) {
   if (!result) return error_store();
   int rc = slot_from_object(result, out);

@@ -10,6 +10,10 @@
 __attribute__((import_module("pyodide"), import_name("call_host")))
 extern int32_t host_call(uint32_t id, const slot_t* args, uint32_t nargs, void* answer);
 
+/* Python dropped the function: a callback's finalizer may run. */
+__attribute__((import_module("pyodide"), import_name("drop_host")))
+extern void host_drop(uint32_t id);
+
 typedef struct {
   slot_t result;
   uint32_t block;
@@ -18,20 +22,31 @@ typedef struct {
 typedef struct {
   PyObject_HEAD
   uint32_t id;
+  int closed; /* close() told the host; calls now fail and dealloc stays quiet */
   PyObject* name;
   vectorcallfunc vectorcall;
 } HostFunction;
 
-static PyObject* host_error_class; /* pyodide._host.error_class */
+/* pyodide._host.error_class, looked up on first use. */
+static PyObject* error_class(void) {
+  static PyObject* cached;
+  if (!cached) {
+    PyObject* host = PyImport_ImportModule("pyodide._host");
+    if (host) cached = PyObject_GetAttrString(host, "error_class");
+    Py_XDECREF(host);
+  }
+  return cached;
+}
 
 /* Raises the error the host described in `block`. */
 static void raise_host_error(const uint32_t* block) {
   const char* type = (const char*)(block + 2);
   const char* message = type + block[0];
   PyObject* name = PyUnicode_DecodeUTF8(type, block[0], "replace");
-  PyObject* cls = name && host_error_class ? PyObject_CallOneArg(host_error_class, name) : NULL;
+  PyObject* lookup = name ? error_class() : NULL;
+  PyObject* cls = lookup ? PyObject_CallOneArg(lookup, name) : NULL;
   Py_XDECREF(name);
-  if (!cls) return; /* error_class raised */
+  if (!cls) return; /* the lookup raised */
   PyObject* text = PyUnicode_DecodeUTF8(message, block[1], "replace");
   if (text) PyErr_SetObject(cls, text);
   Py_XDECREF(text);
@@ -41,6 +56,10 @@ static void raise_host_error(const uint32_t* block) {
 static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   HostFunction* f = (HostFunction*)self;
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (f->closed) {
+    PyErr_Format(PyExc_RuntimeError, "host function %U was closed", f->name);
+    return NULL;
+  }
   if (kwnames && PyTuple_GET_SIZE(kwnames)) {
     PyErr_Format(PyExc_TypeError, "host function %U takes no keyword arguments", f->name);
     return NULL;
@@ -55,8 +74,10 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
   if (made == nargs) {
     answer_t answer = {.result = {.kind = SLOT_NONE}, .block = 0};
     int32_t status = host_call(f->id, slots, (uint32_t)nargs, &answer);
-    if (status == 0)
+    if (status == 0) {
       result = slot_to_object(&answer.result);
+      slot_release_handles(&answer.result); /* the answer's handles were ours */
+    }
     else if (answer.block)
       raise_host_error((const uint32_t*)(uintptr_t)answer.block);
     else
@@ -74,6 +95,7 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
 }
 
 static void host_function_dealloc(PyObject* self) {
+  if (!((HostFunction*)self)->closed) host_drop(((HostFunction*)self)->id);
   Py_XDECREF(((HostFunction*)self)->name);
   Py_TYPE(self)->tp_free(self);
 }
@@ -81,6 +103,24 @@ static void host_function_dealloc(PyObject* self) {
 static PyObject* host_function_repr(PyObject* self) {
   return PyUnicode_FromFormat("<host function %U>", ((HostFunction*)self)->name);
 }
+
+/* close(): the function will not be called again (a settled then-callback);
+ * the host may finalize it now rather than when Python frees it, which a
+ * traceback in sys.last_traceback can put off indefinitely. */
+static PyObject* host_function_close(PyObject* self, PyObject* unused) {
+  (void)unused;
+  HostFunction* f = (HostFunction*)self;
+  if (!f->closed) {
+    f->closed = 1;
+    host_drop(f->id);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef host_function_methods[] = {
+  {"close", host_function_close, METH_NOARGS, "Tell the host this function will not be called again."},
+  {NULL, NULL, 0, NULL},
+};
 
 static PyTypeObject HostFunctionType = {
   PyVarObject_HEAD_INIT(NULL, 0)
@@ -92,6 +132,7 @@ static PyTypeObject HostFunctionType = {
   .tp_call = PyVectorcall_Call,
   .tp_dealloc = host_function_dealloc,
   .tp_repr = host_function_repr,
+  .tp_methods = host_function_methods,
 };
 
 /* A new HostFunction calling host function `id`, as a handle (0 on error). */
@@ -101,6 +142,7 @@ PYN_EXPORT(pyn_host_function) uint32_t pyn_host_function(const char* name, uint3
   HostFunction* f = PyObject_New(HostFunction, &HostFunctionType);
   if (!f) return error_store(), 0;
   f->id = id;
+  f->closed = 0;
   f->vectorcall = host_function_call;
   f->name = PyUnicode_DecodeUTF8(name, len, "strict");
   if (!f->name) {
@@ -118,7 +160,6 @@ static PyObject* call_host_module(const char* function, const char* name, uint32
   if (!text) return NULL;
   PyObject* host = PyImport_ImportModule("pyodide._host");
   PyObject* result = host ? PyObject_CallMethod(host, function, "O", text) : NULL;
-  if (host && !host_error_class) host_error_class = PyObject_GetAttrString(host, "error_class");
   Py_XDECREF(host);
   Py_DECREF(text);
   return result;

@@ -231,6 +231,8 @@ extern "C" {
     pub fn pyodide_interrupt(runtime: *mut pyodide_t) -> *mut pyodide_error_t;
     pub fn pyodide_set_timeout(runtime: *mut pyodide_t, timeout_s: f64) -> *mut pyodide_error_t;
     pub fn pyodide_globals(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;
+    pub fn pyodide_pyimport(runtime: *mut pyodide_t, name: *const c_char, out: *mut pyodide_value_t) -> *mut pyodide_error_t;
+    pub fn pyodide_pyodide_py(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;
 
     // proxies
     pub fn pyproxy_get(proxy: *mut pyproxy_t, key: *const pyodide_value_t, out: *mut pyodide_value_t) -> *mut pyodide_error_t;
@@ -294,6 +296,46 @@ extern "C" {
     ) -> *mut pyodide_error_t;
     pub fn pyodide_unregister_module(runtime: *mut pyodide_t, name: *const c_char) -> *mut pyodide_error_t;
     pub fn pyodide_error_new(type_: *const c_char, message: *const c_char) -> *mut pyodide_error_t;
+
+    // async
+    pub fn pyodide_run_python_async(
+        runtime: *mut pyodide_t,
+        code: *const c_char,
+        len: usize,
+        globals: *mut pyproxy_t,
+        result: *mut pyodide_value_t,
+    ) -> *mut pyodide_error_t;
+    pub fn pyodide_run_pending(runtime: *mut pyodide_t, timeout_s: f64, out_idle: *mut bool) -> *mut pyodide_error_t;
+    pub fn pyodide_await(
+        runtime: *mut pyodide_t,
+        awaitable: *mut pyproxy_t,
+        timeout_s: f64,
+        out: *mut pyodide_value_t,
+    ) -> *mut pyodide_error_t;
+    pub fn pyproxy_then(
+        awaitable: *mut pyproxy_t,
+        fn_: pyodide_host_fn,
+        env: *mut c_void,
+        finalizer: Option<unsafe extern "C" fn(env: *mut c_void)>,
+        out: *mut *mut pyproxy_t,
+    ) -> *mut pyodide_error_t;
+    pub fn pyproxy_catch(
+        awaitable: *mut pyproxy_t,
+        fn_: pyodide_host_fn,
+        env: *mut c_void,
+        finalizer: Option<unsafe extern "C" fn(env: *mut c_void)>,
+        out: *mut *mut pyproxy_t,
+    ) -> *mut pyodide_error_t;
+    pub fn pyproxy_finally(
+        awaitable: *mut pyproxy_t,
+        fn_: pyodide_host_fn,
+        env: *mut c_void,
+        finalizer: Option<unsafe extern "C" fn(env: *mut c_void)>,
+        out: *mut *mut pyproxy_t,
+    ) -> *mut pyodide_error_t;
+    pub fn pyodide_future_new(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;
+    pub fn pyodide_future_resolve(future: *mut pyproxy_t, value: *const pyodide_value_t) -> *mut pyodide_error_t;
+    pub fn pyodide_future_reject(future: *mut pyproxy_t, error: *const pyodide_error_t) -> *mut pyodide_error_t;
 
     // packages
     pub fn pyodide_load_package(

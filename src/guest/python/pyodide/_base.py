@@ -55,6 +55,42 @@ def eval_code(source, globals=None, locals=None, filename="<exec>"):
     return eval(expression, globals, locals)
 
 
+_TOP_LEVEL_AWAIT = 0x2000  # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+
+
+async def eval_code_async(source, globals=None, locals=None, filename="<exec>"):
+    """eval_code with top-level ``await`` allowed (Pyodide's runPythonAsync):
+    awaits the statements and the final expression as needed."""
+    if globals is None:
+        import __main__
+        globals = __main__.__dict__
+    if locals is None:
+        locals = globals
+    try:
+        module = compile(source, filename, "exec", _ast.PyCF_ONLY_AST | _TOP_LEVEL_AWAIT)
+        last = None
+        if (module.body and isinstance(module.body[-1], _ast.Expr)
+                and not source.rstrip().endswith(";")):
+            last = _ast.Expression(module.body.pop().value)
+        statements = compile(module, filename, "exec", _TOP_LEVEL_AWAIT)
+        expression = compile(last, filename, "eval", _TOP_LEVEL_AWAIT) if last is not None else None
+    except (SyntaxError, ValueError) as error:
+        raise error.with_traceback(None)
+    result = eval(statements, globals, locals)
+    if _is_coroutine(result):
+        await result
+    if expression is None:
+        return None
+    result = eval(expression, globals, locals)
+    if _is_coroutine(result):
+        result = await result
+    return result
+
+
+def _is_coroutine(value):
+    return type(value).__name__ == "coroutine" and hasattr(value, "send")
+
+
 def find_imports(source):
     """The top-level names of the modules ``source`` imports, without duplicates.
 

@@ -54,6 +54,7 @@ def setup():
     import _signal  # noqa: F401
 
     _make_sleep_interruptible()
+    sys.meta_path.insert(0, _AsyncioHook)
 
     sys.stdout = HostStream(1, "<stdout>")
     sys.stderr = HostStream(2, "<stderr>")
@@ -82,6 +83,38 @@ def _make_sleep_interruptible():
 
     sleep.__doc__ = native_sleep.__doc__
     time.sleep = sleep
+
+
+class _AsyncioHook:
+    """Installs the host-driven event loop policy (pyodide._loop) the moment
+    asyncio is imported, then steps aside."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "asyncio":
+            return None
+        sys.meta_path.remove(_AsyncioHook)
+        import importlib.util
+
+        spec = importlib.util.find_spec("asyncio")
+        spec.loader = _InstallPolicy(spec.loader)  # the zip's loader is shared: wrap it
+        return spec
+
+
+class _InstallPolicy:
+    """Loads asyncio with its own loader, then sets the event loop policy."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        # Importing _loop installs the policy; if _loop is what is importing
+        # asyncio right now, it does so as soon as it is defined.
+        from . import _loop  # noqa: F401
 
 
 def _is_internal(filename):

@@ -48,6 +48,8 @@ def register(name):
     import types
 
     module = types.ModuleType(name, "A module of the host program.")
+    # A package, so that host modules named "pkg.sub" import under "pkg".
+    module.__path__ = []
     _modules[name] = module
     if _Finder not in sys.meta_path:
         sys.meta_path.append(_Finder)
