@@ -113,6 +113,12 @@ static int convert_bytes_copy(PyObject* obj, uint32_t at) {
 }
 
 static int convert(PyObject* obj, int32_t depth, uint32_t at) {
+  /* Most items are plain scalars: settle them before the subtype checks
+   * below, each of which walks the type's bases. */
+  PyTypeObject* type = Py_TYPE(obj);
+  if (type == &PyLong_Type || type == &PyFloat_Type || type == &PyUnicode_Type ||
+      type == &PyBool_Type || obj == Py_None || type == &PyBytes_Type)
+    return slot_from_object(obj, &arena[at]);
   int is_sequence = PyList_Check(obj) || PyTuple_Check(obj);
   int is_set = PyAnySet_Check(obj);
   int is_dict = PyDict_Check(obj);
