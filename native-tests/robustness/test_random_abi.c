@@ -1003,12 +1003,12 @@ TEST(random_abi_driver) {
   printf("process proxies %llu (baseline %llu), buffers %llu (baseline %llu)\n",
          (unsigned long long)end.process_proxies, (unsigned long long)base.process_proxies,
          (unsigned long long)end.process_buffers, (unsigned long long)base.process_buffers);
+  RB_ALIVE(monitor);
+  pyodide_destroy(monitor); /* before the verdicts: a failed one must not leak it */
   ASSERT_EQ_INT(end.process_proxies, base.process_proxies);
   ASSERT_EQ_INT(end.process_buffers, base.process_buffers);
   ASSERT_EQ_INT(end.guest_objects, base.guest_objects);
   ASSERT_EQ_INT(wrong_finalizations, 0);
   ASSERT_EQ_INT(holding_mismatches, 0); /* guest objects the library kept for nobody */
-  RB_ALIVE(monitor);
-  pyodide_destroy(monitor);
   ASSERT(iteration >= 1000);
 }
