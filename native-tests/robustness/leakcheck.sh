@@ -28,9 +28,14 @@ trap 'rm -rf "$tmp"' EXIT
 
 # libpyodide.so ships its symbols separately; llvm-symbolizer finds them by build ID
 # under --debug-file-directory. The wrapper has to be called llvm-symbolizer.
+# (Redone before each case of --each: a rebuild in between changes the build ID,
+# and unsymbolized frames would slip past the suppressions.)
 build_id() { readelf -n "$1" 2>/dev/null | sed -n 's/.*Build ID: *//p' | head -n 1; }
-if [ -n "${RB_SYMBOLIZER:-}" ] && [ -x "${RB_SYMBOLIZER}" ]; then
+setup_symbols() {
+  [ -n "${RB_SYMBOLIZER:-}" ] && [ -x "${RB_SYMBOLIZER}" ] || return 0
   id=$(build_id "$RB_LIBDIR/libpyodide.so")
+  rm -rf "$tmp/debug"
+  mkdir -p "$tmp/debug"
   if [ -n "$id" ] && [ -f "${RB_DEBUG_FILE:-}" ] && [ "$(build_id "$RB_DEBUG_FILE")" = "$id" ]; then
     prefix=$(printf '%s' "$id" | cut -c1-2)
     rest=$(printf '%s' "$id" | cut -c3-)
@@ -39,11 +44,14 @@ if [ -n "${RB_SYMBOLIZER:-}" ] && [ -x "${RB_SYMBOLIZER}" ]; then
   else
     echo "leakcheck: no matching debug info for libpyodide.so; its frames stay unsymbolized" >&2
   fi
-  printf '#!/bin/sh\nexec "%s" --debug-file-directory="%s" "$@"\n' "$RB_SYMBOLIZER" "$tmp/debug" \
-    >"$tmp/llvm-symbolizer"
-  chmod +x "$tmp/llvm-symbolizer"
+  if [ ! -x "$tmp/llvm-symbolizer" ]; then
+    printf '#!/bin/sh\nexec "%s" --debug-file-directory="%s" "$@"\n' "$RB_SYMBOLIZER" "$tmp/debug" \
+      >"$tmp/llvm-symbolizer"
+    chmod +x "$tmp/llvm-symbolizer"
+  fi
   export ASAN_SYMBOLIZER_PATH="$tmp/llvm-symbolizer"
-fi
+}
+setup_symbols
 
 # NativeAOT's dlopen("libwasmtime.so") goes through ASan's interceptor, so the
 # library's own RUNPATH ($ORIGIN) is not consulted: name the directory.
@@ -73,6 +81,7 @@ fi
 cases=$("$bin" --list) || exit 2
 clean=0 bad=0 skipped=0
 for c in $cases; do
+  setup_symbols
   # A case that hangs (its own test reports that too) must not hold up the rest.
   timeout -k 5 "${RB_CASE_TIMEOUT:-30}" "$bin" "$c" >"$tmp/out" 2>&1
   rc=$?

@@ -120,3 +120,43 @@ TEST(hostmod_finalizers_run_once_on_destroy_even_after_a_trap) {
   pyodide_destroy(rt);
   ASSERT_EQ_INT(a.finalized, 1);
 }
+
+/* pyproxy_then/catch/finally that fail (here: the object is not awaitable, a PYTHON
+ * TypeError) must leave `env` to the caller, as a failed pyodide_register_module
+ * does ("if registration fails it is not called") and as pyproxy_then does: a host
+ * that frees `env` after the error would otherwise free it twice. */
+static int cb_finalized;
+static void cb_finalize(void* env) {
+  (void)env;
+  cb_finalized++;
+}
+static pyodide_error_t* cb(void* env, const pyodide_value_t* args, size_t nargs, pyodide_value_t* result) {
+  (void)env;
+  (void)args;
+  (void)nargs;
+  (void)result;
+  return NULL;
+}
+
+TEST(then_catch_finally_failures_do_not_finalize) {
+  pyodide_t* rt = RB_LOAD_QUIET();
+  pyproxy_t* not_awaitable = RUN_PROXY(rt, "[1, 2]");
+  const char* names[] = {"pyproxy_then", "pyproxy_catch", "pyproxy_finally"};
+  int wrong = 0;
+  for (int i = 0; i < 3; i++) {
+    cb_finalized = 0;
+    pyproxy_t* out = (pyproxy_t*)(uintptr_t)0x5e5e;
+    pyodide_error_t* e = i == 0 ? pyproxy_then(not_awaitable, cb, NULL, cb_finalize, &out)
+                       : i == 1 ? pyproxy_catch(not_awaitable, cb, NULL, cb_finalize, &out)
+                                : pyproxy_finally(not_awaitable, cb, NULL, cb_finalize, &out);
+    rb_outcome o = RB_TAKE(e);
+    printf("%s(a list): %s %s, finalizer called %d time(s)\n", names[i], o.failed ? rb_kind_name(o.kind) : "ok",
+           o.type, cb_finalized);
+    ASSERT(o.failed);
+    ASSERT(out == (pyproxy_t*)(uintptr_t)0x5e5e);
+    if (cb_finalized != 0) wrong++;
+  }
+  pyproxy_destroy(not_awaitable);
+  pyodide_destroy(rt);
+  ASSERT_EQ_INT(wrong, 0);
+}

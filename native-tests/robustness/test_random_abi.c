@@ -4,7 +4,8 @@
  * seed is printed). RB_TRACE=1 prints every operation before it runs (to find the
  * one that crashed); RB_CHECK_EACH=1 checks the runtimes' object counts after every
  * operation; RB_OPS / RB_SECONDS change the budget (default: 100000 operations or
- * 20 s, whichever comes first).
+ * 20 s, whichever comes first); RB_INVARIANTS=0 (set by the leakcheck run) reports
+ * finalizer and object-count mismatches without failing.
  *
  * Checked: every call returns; every error has a valid kind and a non-empty type
  * and message, and none is an "internal error"; out-parameters are untouched on
@@ -63,10 +64,10 @@ static uint64_t junk[32]; /* random stack-like memory for garbage pointers */
 static bool trace;
 
 static long kind_count[6];
-static long op_count[48];
+static long op_count[56];
 static long successes;
 
-static const char* const OP_NAMES[48] = {
+static const char* const OP_NAMES[56] = {
     "error_query", "error_delete", "value_release", "config_init", "load_bad",
     "version", "run_python", "interrupt", "set_timeout", "globals",
     "get", "set", "has", "delete", "length",
@@ -75,8 +76,9 @@ static const char* const OP_NAMES[48] = {
     "next", "to_js", "to_py", "destroy", "get_buffer",
     "buffer_release", "stats", "buffer_write", "recycle_b", "destroy_runtime_bad",
     "error_new", "register_module", "unregister_module", "load_package", "load_from_imports",
-    "loaded_packages"};
-enum { NOPS = 41 };
+    "loaded_packages", "pyimport", "pyodide_py", "run_python_async", "run_pending", "await",
+    "then_catch_finally", "future_new", "future_resolve", "future_reject"};
+enum { NOPS = 50 };
 
 /* ---- error handling ---- */
 
@@ -465,6 +467,31 @@ static void register_module_op(void) {
   consume(e);
 }
 
+/* pyproxy_then/catch/finally with a tracked env: like a module, its finalizer must
+ * run exactly once when the call succeeded, never when it failed. */
+static void then_op(void) {
+  pyproxy_t* p = pick_proxy();
+  module_env* env = NULL;
+  if (nmodule_envs < MAX_MODULE_ENVS) {
+    env = &module_envs[nmodule_envs++];
+    env->mode = (int)below(8);
+    env->rt = runtimes[runtime_of(p) >= 0 ? runtime_of(p) : RT_A];
+  }
+  bool fin = env != NULL && chance(90);
+  if (env) env->has_finalizer = fin;
+  pyproxy_t* const PSENT = (pyproxy_t*)(uintptr_t)0x5e5e5e5e;
+  pyproxy_t* out = PSENT;
+  pyodide_host_fn fn = chance(95) ? host_fn : NULL;
+  pyodide_error_t* e;
+  switch (below(3)) {
+    case 0: e = pyproxy_then(p, fn, env, fin ? module_finalizer : NULL, chance(95) ? &out : NULL); break;
+    case 1: e = pyproxy_catch(p, fn, env, fin ? module_finalizer : NULL, chance(95) ? &out : NULL); break;
+    default: e = pyproxy_finally(p, fn, env, fin ? module_finalizer : NULL, chance(95) ? &out : NULL); break;
+  }
+  if (e == NULL && env != NULL) env->registered = true;
+  after_proxy_call(e, e || out != PSENT ? &out : NULL, PSENT, runtime_of(p));
+}
+
 static void message_sink(void* env, const char* message, size_t len) {
   (void)env;
   if (message == NULL || message[len] != '\0')
@@ -494,6 +521,7 @@ static const char* const SEEDS_A[] = {
     "object()", "type('C', (), {'x': 1})()", "len", "sorted", "dict", "set([1, 2])",
     "range(10)", "2**100", "'\\ud800'", "ValueError('x')",
     "__import__('collections').OrderedDict(a=1)", "memoryview(bytearray(16)).cast('i', [2, 2])",
+    "__import__('asyncio').sleep(0)", "__import__('asyncio').get_event_loop().create_future()",
     "memoryview(b'readonly')", "memoryview(bytearray(range(12)))[::-2]", "globals()",
 };
 /* Runtime B also gets a proxy that kills it when called (and is recycled now and then). */
@@ -880,6 +908,72 @@ static void one_op(void) {
       after_value_call(pyodide_loaded_packages(rt, want ? &out : NULL), want ? &out : NULL, rt_index(rt));
       break;
     }
+    case 41: {
+      static const char* const NAMES[] = {"x", "a", "__name__", "missing", "", "\xff", "tag", NULL};
+      pyodide_t* rt = pick_runtime();
+      bool want = chance(95);
+      after_value_call(pyodide_pyimport(rt, NAMES[below(8)], want ? &out : NULL), want ? &out : NULL,
+                       rt_index(rt));
+      break;
+    }
+    case 42: {
+      pyodide_t* rt = pick_runtime();
+      pyodide_error_t* e = pyodide_pyodide_py(rt, chance(95) ? &pout : NULL);
+      after_proxy_call(e, e || pout != PSENT ? &pout : NULL, PSENT, rt_index(rt));
+      break;
+    }
+    case 43: { /* async code that completes by itself (never awaits the driver's futures) */
+      static const text ASYNC[] = {
+          T("import asyncio\nawait asyncio.sleep(0)\n5"), T("import asyncio\nawait asyncio.sleep(0.001)"),
+          T("import asyncio\nawait asyncio.gather(asyncio.sleep(0), asyncio.sleep(0))"),
+          T("import asyncio\nasync def f():\n    raise ValueError('async')\nawait f()"),
+          T("import asyncio\nt = asyncio.ensure_future(asyncio.sleep(0))\nawait t\nt"),
+      };
+      pyodide_t* rt = pick_runtime();
+      const text* t = chance(70) ? &ASYNC[below(5)] : &CODES[below(sizeof CODES / sizeof CODES[0])];
+      bool want = chance(80);
+      pyproxy_t* g = chance(85) ? NULL : pick_proxy();
+      after_value_call(pyodide_run_python_async(rt, chance(97) ? t->s : NULL, t->len, g, want ? &out : NULL),
+                       want ? &out : NULL, rt_index(rt));
+      break;
+    }
+    case 44: {
+      static const double T[] = {0, 0.001, NAN, -1, 0};
+      consume(pyodide_run_pending(pick_runtime(), T[below(5)], chance(80) ? &bout : NULL));
+      break;
+    }
+    case 45: { /* bounded waits only: a negative timeout would wait for ever by design */
+      static const double T[] = {0, 0.001, 0.005, NAN};
+      pyodide_t* rt = pick_runtime();
+      bool want = chance(90);
+      after_value_call(pyodide_await(rt, pick_proxy(), T[below(4)], want ? &out : NULL),
+                       want ? &out : NULL, rt_index(rt));
+      break;
+    }
+    case 46:
+      then_op();
+      break;
+    case 47: {
+      pyodide_t* rt = pick_runtime();
+      pyodide_error_t* e = pyodide_future_new(rt, chance(95) ? &pout : NULL);
+      after_proxy_call(e, e || pout != PSENT ? &pout : NULL, PSENT, rt_index(rt));
+      break;
+    }
+    case 48: {
+      pyodide_value_t v = gen_value(&a, 0);
+      consume(pyodide_future_resolve(pick_proxy(), chance(95) ? &v : NULL));
+      break;
+    }
+    case 49: {
+      pyodide_error_t* err = NULL;
+      unsigned k = below(4);
+      if (k == 0) err = pyodide_error_new("ValueError", "rejected by the host");
+      else if (k == 1 && ndeleted) err = deleted_errors[below(ndeleted)];
+      else if (k == 2) err = (pyodide_error_t*)garbage_pointer();
+      consume(pyodide_future_reject(pick_proxy(), err));
+      if (k == 0) pyodide_error_delete(err); /* borrowed by future_reject */
+      break;
+    }
   }
 }
 
@@ -997,7 +1091,7 @@ TEST(random_abi_driver) {
               (int)m->registered, (int)m->has_finalizer, fin);
     }
   }
-  printf("host modules: %d registration attempts, %d registered, %ld host function calls\n",
+  printf("host modules and then/catch/finally: %d attempts, %d registered, %ld host function calls\n",
          nmodule_envs, registered, host_calls);
   pyodide_stats_t end = RB_STATS(monitor);
   printf("process proxies %llu (baseline %llu), buffers %llu (baseline %llu)\n",
@@ -1008,7 +1102,16 @@ TEST(random_abi_driver) {
   ASSERT_EQ_INT(end.process_proxies, base.process_proxies);
   ASSERT_EQ_INT(end.process_buffers, base.process_buffers);
   ASSERT_EQ_INT(end.guest_objects, base.guest_objects);
-  ASSERT_EQ_INT(wrong_finalizations, 0);
-  ASSERT_EQ_INT(holding_mismatches, 0); /* guest objects the library kept for nobody */
+  /* Under the leak checker (RB_INVARIANTS=0) these two are reported only, so that
+   * leakcheck.random_abi_driver judges memory alone (robustness.random_abi_driver
+   * judges them). */
+  const char* inv = getenv("RB_INVARIANTS");
+  if (!(inv && strcmp(inv, "0") == 0)) {
+    ASSERT_EQ_INT(wrong_finalizations, 0);
+    ASSERT_EQ_INT(holding_mismatches, 0); /* guest objects the library kept for nobody */
+  } else if (wrong_finalizations || holding_mismatches) {
+    printf("RB_INVARIANTS=0: not judged here: %d wrong finalizations, %d object-count mismatches\n",
+           wrong_finalizations, holding_mismatches);
+  }
   ASSERT(iteration >= 1000);
 }
