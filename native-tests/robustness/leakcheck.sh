@@ -95,8 +95,10 @@ for c in $cases; do
     clean=$((clean + 1))
   else
     bad=$((bad + 1))
-    echo "leakcheck: $c: sanitizer errors or a crash (exit $rc):"
-    cat "$tmp/out"
+    echo "leakcheck: $c: sanitizer errors or a crash (exit $rc) (first 150 lines; rerun"
+    echo "  leakcheck.sh with the binary and '$c' for all of it):"
+    head -n 150 "$tmp/out"
+    grep '^SUMMARY:' "$tmp/out"
   fi
 done
 echo "leakcheck: $clean case(s) clean, $bad with leaks/memory errors, $skipped failed on their own (not checked)"
