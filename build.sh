@@ -234,7 +234,7 @@ test_dotnet() {
     ((SUITE_FAILED)) || BROKEN+=("dotnet test (exit $rc, no failed test recorded)")
     # Each failed test's block (name, message, stack), and build errors.
     awk '/^ +Failed [^ ]/ { n = 25 } / error [A-Z]+[0-9]+:/ { print; next } n > 0 { print; n-- }' \
-      "$LOGS/test-dotnet.log" | head -n 200 >&2
+      "$LOGS/test-dotnet.log" | head -n 200 >&2 || true
     say "full output: $LOGS/test-dotnet.log" >&2
   fi
 }
@@ -261,7 +261,7 @@ test_ctest() {
     ((SUITE_FAILED)) || BROKEN+=("ctest (exit $rc, no failed test recorded)")
     # Each failed test's output (--output-on-failure), then ctest's list.
     awk '/Test +#[0-9]+: / { show = ($0 ~ /\*\*\*|Not Run|Failed|Timeout/) }
-         /tests passed, / { show = 0 } show' "$LOGS/test-ctest.log" | head -n 300 >&2
+         /tests passed, / { show = 0 } show' "$LOGS/test-ctest.log" | head -n 300 >&2 || true
     sed -n '/The following tests FAILED/,$p' "$LOGS/test-ctest.log" >&2
     say "full output: $LOGS/test-ctest.log" >&2
   fi
@@ -287,7 +287,7 @@ test_package() {
     ((SUITE_FAILED)) || BROKEN+=("NuGet package test (exit $rc, no failed check recorded)")
     # Each failed check with its indented details.
     awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' \
-      "$LOGS/test-package.log" | head -n 200 >&2
+      "$LOGS/test-package.log" | head -n 200 >&2 || true
     say "full output: $LOGS/test-package.log" >&2
   fi
 }
@@ -320,7 +320,7 @@ test_rust() {
       END { print p + 0, f + 0 }' "$log")
   count_suite "cargo test" "$rc" "$start"
   if ((rc)); then
-    grep -E '^(---- .* stdout ----|error(\[E[0-9]+\])?:)' -A 12 "$log" | head -n 200 >&2
+    grep -E '^(---- .* stdout ----|error(\[E[0-9]+\])?:)' -A 12 "$log" | head -n 200 >&2 || true
     say "full output: $log" >&2
   fi
 }
@@ -346,7 +346,7 @@ test_go() {
   SUITE_FAILED=$(grep -cE '^ *--- FAIL' "$log" || true)
   count_suite "go vet/build/test" "$rc" "$start"
   if ((rc)); then
-    grep -E -B 2 -A 15 '^ *--- FAIL|^# |vet:|panic:' "$log" | head -n 200 >&2
+    grep -E -B 2 -A 15 '^ *--- FAIL|^# |vet:|panic:' "$log" | head -n 200 >&2 || true
     say "full output: $log" >&2
   fi
 }
@@ -370,7 +370,7 @@ test_install() {
   fi
   count_suite "install test" "$rc" "$start"
   if ((rc)); then
-    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2 || true
     say "full output: $log" >&2
   fi
 }

@@ -475,7 +475,7 @@ PYODIDE_API pyodide_error_t* pyodide_await(pyodide_t* runtime, pyproxy_t* awaita
  * function (see pyodide_host_fn); an error it returns fails the new future.
  * `finalizer` (may be NULL) is called with `env` once the callback can no
  * longer be called (after the awaitable settled, or when the runtime is
- * destroyed).
+ * destroyed); if this call fails it is not called.
  */
 PYODIDE_API pyodide_error_t* pyproxy_then(pyproxy_t* awaitable, pyodide_host_fn fn, void* env,
                                           void (*finalizer)(void* env), pyproxy_t** out);

@@ -35,8 +35,7 @@ internal sealed unsafe class NativeHostFunction(delegate* unmanaged<void*, Nativ
         {
             for (int i = 0; i < read; i++) NativeCodec.Release(&values[i]);
             // Handles the guest made for arguments never read are still ours to drop.
-            for (int i = read; i < n; i++)
-                if (slots[i].Kind == SlotKind.Handle) guest.Release(slots[i].Address);
+            if (read < n) guest.ReleaseHandles(args + (uint)(read * Slot.Size), (uint)(n - read));
             if (values != onStack) NativeMemory.Free(values);
         }
     }

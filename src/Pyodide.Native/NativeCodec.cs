@@ -15,14 +15,8 @@ internal static unsafe class NativeCodec
     /// <summary>Validates <paramref name="count"/> values, makes room for them and writes
     /// them into adjacent slots starting at <paramref name="first"/>.</summary>
     public static void WriteArgs(GuestInstance guest, PyodideRuntime runtime, NativeValue* values, int count,
-                                 string what, out uint first)
-    {
-        int slots = count, bytes = 0;
-        for (int i = 0; i < count; i++) Measure(runtime, &values[i], ref slots, ref bytes, 0, what);
-        var writer = guest.BeginInput(slots, bytes);
-        Slot* top = writer.ReserveSlots(count, out first);
-        for (int i = 0; i < count; i++) Write(ref writer, runtime, &values[i], top + i);
-    }
+                                 string what, out uint first) =>
+        WriteArgs(guest, runtime, values, count, what, out first, default, out _);
 
     /// <summary>Like <see cref="WriteArgs"/>, with <paramref name="extra"/> bytes (a name)
     /// copied after the values; <paramref name="extraAddress"/> is where they went.</summary>

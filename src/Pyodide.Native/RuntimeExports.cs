@@ -262,7 +262,7 @@ internal static unsafe class RuntimeExports
                 throw new ArgumentException($"out->size is {result->Size}, expected {sizeof(NativeStats)} (sizeof(pyodide_stats_t))");
             using var call = runtime.Enter();
             result->MemoryBytes = call.Guest.MemorySize;
-            result->GuestObjects = call.Guest.HandleCount();
+            result->GuestObjects = runtime.HostHeldObjects;
             result->ProcessProxies = (ulong)NativeCodec.Proxies.Count;
             result->ProcessBuffers = (ulong)BufferExports.Buffers.Count;
             return 0;

@@ -29,7 +29,11 @@ public sealed partial class PyodideRuntime
             if (_loop != null) return _loop;
             using var module = (PyProxy)RunPython("import pyodide._loop\npyodide._loop")!;
             using var pyodide = (PyProxy)RunPython("import pyodide\npyodide")!;
-            PyProxy Get(PyProxy m, string name) => (PyProxy)m.GetAttr(name)!;
+            PyProxy Get(PyProxy m, string name)
+            {
+                using var function = (PyProxy)m.GetAttr(name)!;
+                return Own(function);
+            }
             return _loop = new LoopFunctions(Get(module, "step"), Get(module, "drive"), Get(module, "abandon"), Get(module, "ensure_future"),
                 Get(module, "then"), Get(module, "finally_"), Get(module, "create_future"), Get(module, "reject"),
                 Get(pyodide, "eval_code_async"));
@@ -177,18 +181,28 @@ public sealed partial class PyodideRuntime
         ArgumentNullException.ThrowIfNull(awaitable);
         var loop = Loop;
         PyProxy fn;
+        uint id;
         using (var call = Enter())
         {
-            fn = new PyProxy(this, _hostModules.Callback(call.Guest, callback, finalizer));
+            fn = new PyProxy(this, _hostModules.Callback(call.Guest, callback, finalizer, out id));
         }
         using (fn)
         {
-            return (PyProxy)(kind switch
+            try
             {
-                ChainKind.Then => loop.Then.Call(awaitable, fn, null),
-                ChainKind.Catch => loop.Then.Call(awaitable, null, fn),
-                _ => loop.Finally.Call(awaitable, fn),
-            })!;
+                return (PyProxy)(kind switch
+                {
+                    ChainKind.Then => loop.Then.Call(awaitable, fn, null),
+                    ChainKind.Catch => loop.Then.Call(awaitable, null, fn),
+                    _ => loop.Finally.Call(awaitable, fn),
+                })!;
+            }
+            catch
+            {
+                // Like a failed registration: the environment stays the caller's.
+                using (Enter()) _hostModules.Forget(id);
+                throw;
+            }
         }
     }
 

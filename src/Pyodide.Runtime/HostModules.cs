@@ -43,7 +43,11 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     public uint Call(GuestInstance guest, uint id, uint args, uint count, GuestInstance.AnswerWriter answer)
     {
         if (!_functions.TryGetValue(id, out var entry))
+        {
+            // The argument handles were handed to us: nobody will read them now.
+            guest.ReleaseHandles(args, count);
             throw new InvalidOperationException("the host module of this function was unregistered");
+        }
         var module = entry.Module;
         module.ActiveCalls++;
         try
@@ -67,14 +71,21 @@ internal sealed class HostModuleRegistry : IHostCallHandler
 
     /// <summary>A new Python callable (as a handle) for a lone callback; its finalizer runs
     /// once Python no longer holds it, or when the runtime is disposed.</summary>
-    public uint Callback(GuestInstance guest, IHostFunction function, Action? finalizer)
+    public uint Callback(GuestInstance guest, IHostFunction function, Action? finalizer, out uint id)
     {
         var module = new Module("callback", finalizer, callback: true);
-        uint id = _nextId++;
-        uint handle = WithName(guest, "callback", (address, length) => guest.HostFunction(address, length, id));
-        module.Ids.Add(id);
-        _functions[id] = (module, function);
+        uint callbackId = id = _nextId++;
+        uint handle = WithName(guest, "callback", (address, length) => guest.HostFunction(address, length, callbackId));
+        module.Ids.Add(callbackId);
+        _functions[callbackId] = (module, function);
         return handle;
+    }
+
+    /// <summary>The call that was to use callback <paramref name="id"/> failed: its finalizer
+    /// must not run (the caller keeps its environment), whatever Python does with it now.</summary>
+    public void Forget(uint id)
+    {
+        if (_functions.Remove(id, out var entry)) entry.Module.Finalizer = null;
     }
 
     /// <summary>Registers <paramref name="name"/> with its functions, then lets

@@ -17,7 +17,11 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
         Runtime = runtime;
         _handle = handle;
         _ownedByRuntime = ownedByRuntime;
-        if (ownedByRuntime) GC.SuppressFinalize(this);
+        if (ownedByRuntime)
+        {
+            GC.SuppressFinalize(this);
+            runtime.CountInternalObject();
+        }
     }
 
     /// <summary>Releases the handle if the proxy was never disposed.</summary>

@@ -200,6 +200,30 @@ public sealed partial class PyodideRuntime : IDisposable
         }
     }
 
+    private int _internalObjects;
+
+    /// <summary>Called for each proxy the runtime keeps for itself (globals, the event
+    /// loop's functions): they are not held for the host.</summary>
+    internal void CountInternalObject() => Interlocked.Increment(ref _internalObjects);
+
+    /// <summary>A runtime-owned second proxy of <paramref name="proxy"/>'s object.</summary>
+    internal PyProxy Own(PyProxy proxy)
+    {
+        using var call = Enter();
+        return new PyProxy(this, call.Guest.Dup(proxy.HandleFor(this)), ownedByRuntime: true);
+    }
+
+    /// <summary>Guest objects held for the host (proxies, buffers), not counting the
+    /// runtime's own: what pyodide_stats reports.</summary>
+    internal uint HostHeldObjects
+    {
+        get
+        {
+            using var call = Enter();
+            return call.Guest.HandleCount() - (uint)Volatile.Read(ref _internalObjects);
+        }
+    }
+
     /// <summary>Live guest handles: for leak checks.</summary>
     internal uint LiveHandles
     {

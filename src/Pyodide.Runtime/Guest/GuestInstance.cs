@@ -641,6 +641,15 @@ internal sealed unsafe class GuestInstance : IDisposable
         }
     }
 
+    /// <summary>Releases the handles among <paramref name="count"/> argument slots a host
+    /// function was handed but will not read.</summary>
+    public void ReleaseHandles(uint args, uint count)
+    {
+        var slots = (Slot*)Checked(args, (ulong)count * Slot.Size);
+        for (int i = 0; i < count; i++)
+            if (slots[i].Kind == SlotKind.Handle) Release(slots[i].Address);
+    }
+
     /// <summary>{type_len, message_len, type, message}, as <c>call_host</c> reports an error.</summary>
     private uint ErrorBlock(string type, string message)
     {

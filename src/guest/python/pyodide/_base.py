@@ -9,22 +9,22 @@ _CACHE_SIZE = 128
 _compiled = {}
 
 
-def _compile(source, filename):
+def _compile(source, filename, flags=0):
     """Compiles ``source`` into (statements, final expression or None)."""
-    key = (source, filename)
+    key = (source, filename, flags)
     hit = _compiled.get(key)
     if hit is not None:
         return hit
     try:
-        module = compile(source, filename, "exec", _ast.PyCF_ONLY_AST)
+        module = compile(source, filename, "exec", _ast.PyCF_ONLY_AST | flags)
         last = None
         # A final expression is the result, unless a trailing semicolon
         # silences it (as in Pyodide and IPython).
         if (module.body and isinstance(module.body[-1], _ast.Expr)
                 and not source.rstrip().endswith(";")):
             last = _ast.Expression(module.body.pop().value)
-        statements = compile(module, filename, "exec")
-        expression = compile(last, filename, "eval") if last is not None else None
+        statements = compile(module, filename, "exec", flags)
+        expression = compile(last, filename, "eval", flags) if last is not None else None
     except (SyntaxError, ValueError) as error:
         # The parser's frames are ours, not the user's: report the error as
         # Python reports a syntax error in a script, with no traceback.
@@ -66,16 +66,7 @@ async def eval_code_async(source, globals=None, locals=None, filename="<exec>"):
         globals = __main__.__dict__
     if locals is None:
         locals = globals
-    try:
-        module = compile(source, filename, "exec", _ast.PyCF_ONLY_AST | _TOP_LEVEL_AWAIT)
-        last = None
-        if (module.body and isinstance(module.body[-1], _ast.Expr)
-                and not source.rstrip().endswith(";")):
-            last = _ast.Expression(module.body.pop().value)
-        statements = compile(module, filename, "exec", _TOP_LEVEL_AWAIT)
-        expression = compile(last, filename, "eval", _TOP_LEVEL_AWAIT) if last is not None else None
-    except (SyntaxError, ValueError) as error:
-        raise error.with_traceback(None)
+    statements, expression = _compile(source, filename, _TOP_LEVEL_AWAIT)
     result = eval(statements, globals, locals)
     if _is_coroutine(result):
         await result
