@@ -102,11 +102,31 @@ internal static class GuestModule
             Directory.CreateDirectory(cacheDir);
             File.WriteAllBytes(temp, module.Serialize());
             File.Move(temp, cached, overwrite: true);
+            EvictOldEntries(cacheDir, cached);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The cache is an optimisation: a read-only home still runs Python.
             try { File.Delete(temp); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>How many compiled modules the cache keeps: each is ~13 MB, and every
+    /// new build or Wasmtime version adds one.</summary>
+    private const int CacheEntries = 4;
+
+    /// <summary>Deletes all but the newest <see cref="CacheEntries"/> compiled modules. A
+    /// process still using a deleted one keeps its mapping; on systems that refuse to
+    /// delete files in use the entry simply stays.</summary>
+    private static void EvictOldEntries(string cacheDir, string keep)
+    {
+        var stale = new DirectoryInfo(cacheDir).GetFiles("python-*.cwasm")
+            .Where(f => f.FullName != keep)
+            .OrderByDescending(f => f.LastWriteTimeUtc)
+            .Skip(CacheEntries - 1);
+        foreach (var file in stale)
+        {
+            try { file.Delete(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 
