@@ -19,7 +19,7 @@ public sealed partial class PyodideRuntime : IDisposable
     private static Stream OpenProcessStream(int fd)
     {
         if (OperatingSystem.IsWindows()) return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
-        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        return new ProcessFdStream(fd);
     }
 
     private readonly Lock _gate = new();
