@@ -143,8 +143,8 @@ typedef struct pyodide_mount {
 
 typedef struct pyodide_config {
   size_t      size;          /* sizeof(pyodide_config_t): lets the struct grow compatibly */
-  const char* asset_dir;     /* NULL = the pyodide/ folder beside libpyodide.so          */
-  const char* index_url;     /* package index: directory or http(s) URL; NULL = none     */
+  const char* asset_dir;     /* NULL = $PYODIDE_ASSET_DIR, else the pyodide/ folder beside libpyodide.so */
+  const char* index_url;     /* package index: directory or http(s) URL; NULL = $PYODIDE_INDEX_URL, else none */
   uint64_t    memory_limit;  /* bytes the interpreter may use; 0 = the default           */
   double      timeout_s;     /* default deadline per call; 0 = none                      */
   const pyodide_mount_t* mounts; size_t nmounts; /* host dirs visible to Python          */
@@ -160,7 +160,10 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
 /**
  * Starts a new interpreter.
  *
- * `config` is borrowed (NULL = all defaults); its strings are copied.
+ * `config` is borrowed (NULL = all defaults); its strings are copied. A
+ * NULL asset_dir or index_url (or a NULL config) takes the value of the
+ * environment variable PYODIDE_ASSET_DIR or PYODIDE_INDEX_URL when it is set
+ * and not empty, read at each call (deprecated, see pyodide_default).
  * Python sees the bundled standard library (read-only), a private writable
  * home directory /home/pyodide (deleted by pyodide_destroy), the configured
  * mounts and nothing else of the host; its environment is empty but for
@@ -181,8 +184,9 @@ PYODIDE_API pyodide_error_t* pyodide_load(const pyodide_config_t* config, pyodid
 /**
  * Destroys a runtime and frees all it holds. Proxies of it stay valid
  * handles that report USAGE errors until destroyed. NULL and already
- * destroyed runtimes are ignored. Must not be called while another thread
- * is inside a call on the same runtime.
+ * destroyed runtimes are ignored, and so is the runtime of pyodide_default
+ * (it lives until the process exits). Must not be called while another
+ * thread is inside a call on the same runtime.
  */
 PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
 
@@ -642,6 +646,42 @@ PYODIDE_API pyodide_error_t* pyodide_load_packages_from_imports(pyodide_t* runti
  * Release it with pyodide_value_release.
  */
 PYODIDE_API pyodide_error_t* pyodide_loaded_packages(pyodide_t* runtime, pyodide_value_t* out);
+
+/* ------------------------------------------------------------------------ */
+/* Process-wide defaults (deprecated, as in the seed)                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Deprecated (as in the seed): prefer pyodide_load with a config, and owning
+ * the runtime. They stay, and keep working, for code written against the
+ * seed's globals:
+ *
+ *  - languagePluginUrl (the index URL set before loading) is the environment
+ *    variable PYODIDE_INDEX_URL; PYODIDE_ASSET_DIR likewise names the asset
+ *    directory. pyodide_load reads both for a NULL config or a NULL
+ *    config->index_url / config->asset_dir (see pyodide_load); an empty
+ *    value counts as unset. pyodide_config_init leaves the fields NULL.
+ *  - languagePluginLoader (the promise of the automatic load) and the global
+ *    `pyodide` (the runtime it loaded) are pyodide_default.
+ */
+
+/**
+ * Deprecated (as in the seed): prefer pyodide_load with a config.
+ *
+ * The process-wide default runtime into `*out`: loaded on the first call,
+ * exactly as pyodide_load(NULL, ...) loads (so PYODIDE_ASSET_DIR and
+ * PYODIDE_INDEX_URL apply), and the same pyodide_t* for every later call.
+ * Threads racing for it wait for one load. If that load failed, this call and
+ * every later one return the same failure (a new error each, with the same
+ * kind, type and message): like the seed's rejected loader promise it is
+ * never retried, and setting the environment afterwards changes nothing.
+ *
+ * The runtime belongs to the library and lives until the process exits:
+ * pyodide_destroy on it is ignored (it stays usable). Its proxies, buffers
+ * and host modules work as with any runtime. Errors: USAGE for a NULL `out`;
+ * otherwise those of pyodide_load.
+ */
+PYODIDE_API pyodide_error_t* pyodide_default(pyodide_t** out);
 
 /* ------------------------------------------------------------------------ */
 /* Diagnostics                                                              */

@@ -40,7 +40,7 @@ internal static unsafe class RuntimeExports
         }
     }
 
-    private static PyodideOptions Options(NativeConfig* config)
+    internal static PyodideOptions Options(NativeConfig* config)
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         if (config->Size < ConfigSize)
@@ -81,9 +81,11 @@ internal static unsafe class RuntimeExports
         fixed (byte* p = text) fn(env, p, (nuint)text.Length);
     }
 
-    /// <summary>The pyodide/ folder beside libpyodide.so, wherever the host process lives.</summary>
+    /// <summary>$PYODIDE_ASSET_DIR when set and not empty (deprecated, see pyodide_default),
+    /// else the pyodide/ folder beside libpyodide.so, wherever the host process lives.</summary>
     private static string DefaultAssetDir()
     {
+        if (PyodideOptions.FromEnvironment(PyodideOptions.AssetDirVariable) is { } fromEnvironment) return fromEnvironment;
         if (OperatingSystem.IsLinux())
         {
             DlInfo info;
@@ -115,7 +117,7 @@ internal static unsafe class RuntimeExports
         try
         {
             var runtime = Runtimes.TryGet(token);
-            if (runtime == null) return;
+            if (runtime == null || runtime.IsProcessDefault) return; // pyodide_default's lives until exit
             runtime.Dispose();
             Runtimes.Remove(token);
         }

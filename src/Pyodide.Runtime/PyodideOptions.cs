@@ -13,8 +13,18 @@ public sealed record PyodideMount(string HostPath, string GuestPath, bool ReadOn
 /// <summary>How to start a runtime; every property has a usable default.</summary>
 public sealed class PyodideOptions
 {
-    /// <summary>The folder holding python.wasm and lib/; null = <see cref="DefaultAssetDir"/>.</summary>
-    public string? AssetDir { get; init; }
+    /// <summary>The folder holding python.wasm and lib/. When not set, the value of the
+    /// <c>PYODIDE_ASSET_DIR</c> environment variable (<see cref="AssetDirVariable"/>) if it is
+    /// set and not empty, read when this property is read; otherwise null, which means
+    /// <see cref="DefaultAssetDir"/>.</summary>
+    public string? AssetDir
+    {
+        get => _assetDir ?? FromEnvironment(AssetDirVariable);
+        init => _assetDir = value;
+    }
+
+    private readonly string? _assetDir;
+    private readonly string? _indexUrl;
 
     /// <summary>Bytes of linear memory the interpreter may use; 0 = up to wasm32's 4 GiB.</summary>
     public ulong MemoryLimit { get; init; }
@@ -38,8 +48,14 @@ public sealed class PyodideOptions
     /// a local directory or an http(s) URL holding <c>pyodide-lock.json</c> and the wheels
     /// it names (or the URL of the lock file itself, ending in <c>.json</c>); null = none
     /// (only wheels named by path or URL can be loaded). A lock file fetched over http(s)
-    /// is read once per process; a local one again whenever it changes.</summary>
-    public string? IndexUrl { get; init; }
+    /// is read once per process; a local one again whenever it changes. When not set, the
+    /// value of the <c>PYODIDE_INDEX_URL</c> environment variable (<see cref="IndexUrlVariable"/>)
+    /// if it is set and not empty, read when this property is read.</summary>
+    public string? IndexUrl
+    {
+        get => _indexUrl ?? FromEnvironment(IndexUrlVariable);
+        init => _indexUrl = value;
+    }
 
     /// <summary>Where downloaded packages are kept, as <c>&lt;sha256&gt;.whl</c>, shared by
     /// runtimes and processes; null = <c>$PYODIDE_CACHE/packages</c>, or
@@ -49,4 +65,18 @@ public sealed class PyodideOptions
     /// <summary>The <c>pyodide/</c> folder beside this library (or beside the
     /// native library that embeds it, when compiled ahead of time).</summary>
     public static string DefaultAssetDir => Path.Combine(AppContext.BaseDirectory, "pyodide");
+
+    /// <summary><c>PYODIDE_ASSET_DIR</c>: the asset folder of runtimes whose
+    /// <see cref="AssetDir"/> is not set. Deprecated, as the seed's process-wide defaults
+    /// (<c>languagePluginUrl</c>) are: prefer setting <see cref="AssetDir"/>.</summary>
+    public const string AssetDirVariable = "PYODIDE_ASSET_DIR";
+
+    /// <summary><c>PYODIDE_INDEX_URL</c>: the package index of runtimes whose
+    /// <see cref="IndexUrl"/> is not set (the seed's <c>languagePluginUrl</c>). Deprecated, as
+    /// in the seed: prefer setting <see cref="IndexUrl"/>.</summary>
+    public const string IndexUrlVariable = "PYODIDE_INDEX_URL";
+
+    /// <summary>An environment variable's value; null when it is unset or empty.</summary>
+    internal static string? FromEnvironment(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

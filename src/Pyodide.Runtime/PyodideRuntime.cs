@@ -295,9 +295,11 @@ public sealed partial class PyodideRuntime : IDisposable
     internal void Orphan(uint handle) => _orphans.Enqueue(handle);
 
     /// <summary>Frees the interpreter and its home directory. Proxies of this runtime
-    /// then throw <see cref="ObjectDisposedException"/>. Idempotent.</summary>
+    /// then throw <see cref="ObjectDisposedException"/>. Idempotent. Ignored on the
+    /// process-wide default runtime, which lives until the process exits.</summary>
     public void Dispose()
     {
+        if (IsProcessDefault) return;
         if (t_onEngineOutputThread)
             throw new InvalidOperationException("cannot destroy a runtime from an output callback on an engine thread (its call is still running)");
         lock (_gate)

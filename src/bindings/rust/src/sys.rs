@@ -233,6 +233,7 @@ extern "C" {
     pub fn pyodide_globals(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;
     pub fn pyodide_pyimport(runtime: *mut pyodide_t, name: *const c_char, out: *mut pyodide_value_t) -> *mut pyodide_error_t;
     pub fn pyodide_pyodide_py(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;
+    pub fn pyodide_default(out: *mut *mut pyodide_t) -> *mut pyodide_error_t;
 
     // proxies
     pub fn pyproxy_get(proxy: *mut pyproxy_t, key: *const pyodide_value_t, out: *mut pyodide_value_t) -> *mut pyodide_error_t;

@@ -1,0 +1,262 @@
+/*
+ * Process-wide defaults (deprecated, as in the seed): pyodide_default and the
+ * environment variables PYODIDE_ASSET_DIR and PYODIDE_INDEX_URL.
+ *
+ * The default runtime is created once per process, so each case runs in a
+ * process of its own: the case re-runs this executable for itself alone
+ * (`abi_tests <case>`, marked by DEFAULTS_CHILD in the environment, with any
+ * PYODIDE_ASSET_DIR / PYODIDE_INDEX_URL the caller had removed), and that
+ * child sets the environment it needs before its first call into the
+ * library. This holds however the cases are run: one CTest test each, or all
+ * in one process.
+ *
+ * Under LeakSanitizer (leakcheck.abi_tests) a child whose default runtime is
+ * alive at exit runs with detect_leaks=0: by design that runtime is never
+ * freed, and LeakSanitizer cannot see the managed heap that still holds it.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "support.h"
+
+extern char** environ;
+
+#define DEFAULTS_CHILD "PYODIDE_DEFAULTS_TEST_CHILD"
+#define THREADS 8
+
+/* In the parent: runs the case `name` in a child process, fails if it fails,
+ * and returns false. In that child: returns true (run the case's body).
+ * `keeps_default`: the default runtime is alive when the child exits. */
+static bool in_own_process(const char* name, bool keeps_default) {
+  if (getenv(DEFAULTS_CHILD) != NULL) return true;
+  size_t n = 0;
+  while (environ[n] != NULL) n++;
+  char** env = calloc(n + 2, sizeof *env);
+  ASSERT(env != NULL);
+  static char asan_options[4096];
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(environ[i], "PYODIDE_ASSET_DIR=", 18) == 0 || strncmp(environ[i], "PYODIDE_INDEX_URL=", 18) == 0)
+      continue;
+    if (keeps_default && strncmp(environ[i], "ASAN_OPTIONS=", 13) == 0) {
+      snprintf(asan_options, sizeof asan_options, "%s:detect_leaks=0", environ[i]);
+      env[used++] = asan_options;
+      continue;
+    }
+    env[used++] = environ[i];
+  }
+  env[used++] = DEFAULTS_CHILD "=1";
+  char* argv[] = {"abi_tests", (char*)name, NULL};
+  pid_t pid;
+  int rc = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, env);
+  free(env);
+  ASSERT_EQ_INT(rc, 0);
+  int status;
+  ASSERT_EQ_INT(waitpid(pid, &status, 0), pid);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    harness_fail(__FILE__, __LINE__, "the child process running %s failed (status 0x%x; its output is above)", name, status);
+  return false;
+}
+/* The case's name: its function is test_<name>. */
+#define IN_OWN_PROCESS(keeps_default) in_own_process(__func__ + 5, (keeps_default))
+
+/* The assets: pyodide/ beside libpyodide.so. */
+static const char* asset_dir(void) {
+  static char dir[PATH_MAX + 16];
+  Dl_info info;
+  ASSERT(dladdr((void*)pyodide_version, &info) != 0 && info.dli_fname != NULL);
+  char library[PATH_MAX];
+  snprintf(library, sizeof library, "%s", info.dli_fname);
+  snprintf(dir, sizeof dir, "%s/pyodide", dirname(library));
+  return dir;
+}
+
+/* The package index fixture of test_packages.c (<repo>/build/fixtures/packages). */
+static const char* package_index(void) {
+  static char dir[PATH_MAX + 32];
+  char source[PATH_MAX], root[PATH_MAX + 8], resolved[PATH_MAX];
+  snprintf(source, sizeof source, "%s", __FILE__);
+  snprintf(root, sizeof root, "%s/..", dirname(source));
+  if (!realpath(root, resolved)) harness_fail(__FILE__, __LINE__, "cannot resolve %s", root);
+  snprintf(dir, sizeof dir, "%s/build/fixtures/packages", resolved);
+  char command[3 * PATH_MAX + 128];
+  snprintf(command, sizeof command, "bash '%s/native-tests/packages/make-fixture.sh' '%s' >&2", resolved, dir);
+  int rc = system(command);
+  if (rc != 0) harness_fail(__FILE__, __LINE__, "the fixture script failed (%d): %s", rc, command);
+  return dir;
+}
+
+/* THREADS threads call pyodide_default at once. */
+typedef struct {
+  pthread_barrier_t* start;
+  pyodide_t* runtime;
+  pyodide_error_t* error;
+} racer_t;
+
+static void* race(void* arg) {
+  racer_t* r = arg;
+  pthread_barrier_wait(r->start);
+  r->error = pyodide_default(&r->runtime);
+  return NULL;
+}
+
+static void race_for_default(racer_t racers[THREADS]) {
+  pthread_barrier_t start;
+  pthread_t threads[THREADS];
+  pthread_barrier_init(&start, NULL, THREADS);
+  for (int i = 0; i < THREADS; i++) {
+    racers[i] = (racer_t){&start, NULL, NULL};
+    ASSERT_EQ_INT(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&start);
+}
+
+TEST(default_one_runtime_for_racing_threads) {
+  if (!IN_OWN_PROCESS(true)) return;
+  racer_t racers[THREADS];
+  race_for_default(racers);
+  for (int i = 0; i < THREADS; i++) {
+    ASSERT_OK(racers[i].error);
+    ASSERT(racers[i].runtime != NULL);
+    ASSERT(racers[i].runtime == racers[0].runtime);
+  }
+  pyodide_t* again = NULL;
+  ASSERT_OK(pyodide_default(&again));
+  ASSERT(again == racers[0].runtime);
+  ASSERT_EQ_INT(RUN_INT(again, "6 * 7"), 42);
+  /* One interpreter: a global set through one pointer is seen through another. */
+  EXEC(racers[3].runtime, "shared = 'yes'");
+  char* shared = RUN_STR(racers[5].runtime, "shared");
+  ASSERT_STREQ(shared, "yes");
+  free(shared);
+}
+
+TEST(default_destroy_is_ignored) {
+  if (!IN_OWN_PROCESS(true)) return;
+  pyodide_t* py = NULL;
+  ASSERT_OK(pyodide_default(&py));
+  EXEC(py, "kept = [1, 2, 3]");
+  pyproxy_t* kept = RUN_PROXY(py, "kept");
+  pyodide_destroy(py);
+  pyodide_destroy(py);
+  /* Still the same, working runtime, with its state and its proxies. */
+  ASSERT_EQ_INT(RUN_INT(py, "len(kept)"), 3);
+  size_t length = 0;
+  ASSERT_OK(pyproxy_length(kept, &length));
+  ASSERT_EQ_INT(length, 3);
+  pyproxy_destroy(kept);
+  pyodide_t* again = NULL;
+  ASSERT_OK(pyodide_default(&again));
+  ASSERT(again == py);
+  pyodide_stats_t stats = {.size = sizeof stats};
+  ASSERT_OK(pyodide_stats(again, &stats));
+}
+
+TEST(default_null_out_is_usage) {
+  if (!IN_OWN_PROCESS(true)) return;
+  ASSERT_USAGE(pyodide_default(NULL));
+  /* Refused before loading anything: the default still loads afterwards. */
+  pyodide_t* py = NULL;
+  ASSERT_OK(pyodide_default(&py));
+  ASSERT_EQ_INT(RUN_INT(py, "1 + 1"), 2);
+}
+
+TEST(default_load_failure_reported_to_every_caller) {
+  if (!IN_OWN_PROCESS(false)) return;
+  ASSERT_EQ_INT(setenv("PYODIDE_ASSET_DIR", "/nonexistent/pyodide-assets", 1), 0);
+  racer_t racers[THREADS];
+  race_for_default(racers);
+  char* first_message = NULL;
+  for (int i = 0; i < THREADS; i++) {
+    pyodide_error_t* e = racers[i].error;
+    ASSERT(e != NULL);
+    ASSERT(racers[i].runtime == NULL); /* untouched on error */
+    ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_IO);
+    ASSERT_STREQ(pyodide_error_type(e), "IOError");
+    ASSERT_CONTAINS(pyodide_error_message(e), "/nonexistent/pyodide-assets");
+    if (i == 0) first_message = strdup(pyodide_error_message(e));
+    ASSERT_STREQ(pyodide_error_message(e), first_message);
+    for (int j = 0; j < i; j++) ASSERT(racers[j].error != e); /* a new error each */
+  }
+  for (int i = 0; i < THREADS; i++) pyodide_error_delete(racers[i].error);
+  /* Not retried: the failure stays, even once the environment is fixed... */
+  ASSERT_EQ_INT(unsetenv("PYODIDE_ASSET_DIR"), 0);
+  for (int round = 0; round < 3; round++) {
+    pyodide_t* py = NULL;
+    pyodide_error_t* e = pyodide_default(&py);
+    ASSERT(e != NULL && py == NULL);
+    ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_IO);
+    ASSERT_STREQ(pyodide_error_message(e), first_message);
+    pyodide_error_delete(e);
+  }
+  free(first_message);
+  /* ...while pyodide_load reads the environment at each call. */
+  pyodide_t* own = LOAD();
+  ASSERT_EQ_INT(RUN_INT(own, "6 * 7"), 42);
+  pyodide_destroy(own);
+}
+
+TEST(env_asset_dir_read_by_load) {
+  if (!IN_OWN_PROCESS(false)) return;
+  pyodide_t* before = LOAD(); /* the library is in use before the variable is set */
+  pyodide_destroy(before);
+  ASSERT_EQ_INT(setenv("PYODIDE_ASSET_DIR", "/nonexistent/assets-from-env", 1), 0);
+  pyodide_t* py = NULL;
+  pyodide_error_t* e = pyodide_load(NULL, &py);
+  ASSERT(e != NULL && py == NULL);
+  ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_IO);
+  ASSERT_CONTAINS(pyodide_error_message(e), "/nonexistent/assets-from-env");
+  pyodide_error_delete(e);
+  pyodide_config_t config;
+  pyodide_config_init(&config);
+  ASSERT(config.asset_dir == NULL && config.index_url == NULL); /* init does not read it */
+  ASSERT_ERROR(pyodide_load(&config, &py), PYODIDE_ERROR_IO, "IOError");
+  /* An explicit asset_dir wins over the environment. */
+  config.asset_dir = asset_dir();
+  pyodide_t* explicit_dir = LOAD_WITH(&config);
+  ASSERT_EQ_INT(RUN_INT(explicit_dir, "6 * 7"), 42);
+  pyodide_destroy(explicit_dir);
+  /* An empty value counts as unset. */
+  ASSERT_EQ_INT(setenv("PYODIDE_ASSET_DIR", "", 1), 0);
+  pyodide_t* empty = LOAD();
+  pyodide_destroy(empty);
+  /* A valid directory is used. */
+  ASSERT_EQ_INT(setenv("PYODIDE_ASSET_DIR", asset_dir(), 1), 0);
+  pyodide_t* valid = LOAD();
+  pyodide_destroy(valid);
+}
+
+TEST(env_index_url_read_by_load_and_default) {
+  if (!IN_OWN_PROCESS(true)) return;
+  const char* index = package_index();
+  ASSERT_EQ_INT(setenv("PYODIDE_INDEX_URL", index, 1), 0);
+  const char* names[] = {"six"};
+  /* The seed's languagePluginUrl: the default runtime loads packages from it. */
+  pyodide_t* py = NULL;
+  ASSERT_OK(pyodide_default(&py));
+  ASSERT_OK(pyodide_load_package(py, names, 1, NULL, NULL, NULL));
+  ASSERT(RUN_BOOL(py, "import six\nsix.PY3"));
+  /* So does any runtime loaded without an index_url... */
+  pyodide_t* own = LOAD();
+  ASSERT_OK(pyodide_load_package(own, names, 1, NULL, NULL, NULL));
+  pyodide_destroy(own);
+  /* ...but an explicit index_url wins. */
+  pyodide_config_t config;
+  pyodide_config_init(&config);
+  config.index_url = "/nonexistent/package-index";
+  pyodide_t* other = LOAD_WITH(&config);
+  pyodide_error_t* e = pyodide_load_package(other, names, 1, NULL, NULL, NULL);
+  ASSERT(e != NULL);
+  ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_IO);
+  ASSERT_CONTAINS(pyodide_error_message(e), "/nonexistent/package-index");
+  pyodide_error_delete(e);
+  pyodide_destroy(other);
+}

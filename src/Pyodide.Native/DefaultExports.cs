@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+
+namespace Pyodide.Native;
+
+/// <summary>The process-wide default runtime of the C ABI, pyodide_default: the seed's
+/// deprecated global <c>pyodide</c> and its <c>languagePluginLoader</c> promise. Loaded
+/// once, on first use, exactly as <c>pyodide_load(NULL, ...)</c> loads (so
+/// PYODIDE_ASSET_DIR and PYODIDE_INDEX_URL apply). Every export catches every exception.</summary>
+internal static unsafe class DefaultExports
+{
+    private static readonly Lock Gate = new();
+    private static bool s_settled;
+    private static nint s_token;
+    private static Exception? s_failure;
+    private static PyodideRuntime? s_runtime;
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_default")]
+    public static nint Default(nint* result)
+    {
+        try
+        {
+            if (result == null) return NativeErrors.Usage("pyodide_default", "out is NULL");
+            // One load however many threads race here: the others wait on the lock.
+            // Settled for good either way: a failure is kept and reported to every
+            // later caller (a new error each), as the seed's rejected loader promise.
+            lock (Gate)
+            {
+                if (!s_settled)
+                {
+                    try
+                    {
+                        var runtime = PyodideRuntime.AsProcessDefault(PyodideRuntime.Load(RuntimeExports.Options(null)));
+                        s_token = RuntimeExports.Runtimes.Add(runtime);
+                        s_runtime = runtime;
+                        // The runtime is never destroyed; its home directory goes at exit.
+                        RemoveHomeAtExit();
+                    }
+                    catch (Exception e)
+                    {
+                        s_failure = e;
+                    }
+                    s_settled = true;
+                }
+            }
+            if (s_failure != null) return NativeErrors.From(s_failure, "pyodide_default");
+            *result = s_token;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_default");
+        }
+    }
+
+    private static void RemoveHomeAtExit()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            __cxa_atexit(&AtExit, null, null); // glibc's atexit(), which libc.so.6 does not export
+        }
+        catch (Exception)
+        {
+            // Not glibc: the directory stays behind, as after a crash.
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void AtExit(void* unused)
+    {
+        try
+        {
+            s_runtime?.DeleteHomeAtExit();
+        }
+        catch (Exception)
+        {
+            // Exiting anyway: a temporary directory left behind is the worst outcome.
+        }
+    }
+
+    [DllImport("libc.so.6")]
+    private static extern int __cxa_atexit(delegate* unmanaged<void*, void> function, void* argument, void* dso);
+}

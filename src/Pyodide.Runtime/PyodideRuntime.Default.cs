@@ -1,0 +1,38 @@
+namespace Pyodide;
+
+/// <summary>The process-wide default runtime: the seed's deprecated global <c>pyodide</c>
+/// (and <c>languagePluginLoader</c>, the promise of loading it).</summary>
+public sealed partial class PyodideRuntime
+{
+    // ExecutionAndPublication: exactly one Load, however many threads race for it; a
+    // failed Load is cached and rethrown to every caller, as the seed's rejected
+    // languagePluginLoader promise stays rejected (no retry).
+    private static readonly Lazy<PyodideRuntime> s_default =
+        new(() => AsProcessDefault(Load()), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>One runtime for the whole process, loaded on first use with the default
+    /// options (so <c>PYODIDE_ASSET_DIR</c> and <c>PYODIDE_INDEX_URL</c> apply, see
+    /// <see cref="PyodideOptions"/>), as the seed's global <c>pyodide</c>. Every thread gets
+    /// the same instance; if loading failed, every access throws that failure again.
+    /// It is owned by the library and lives until the process exits: <see cref="Dispose"/>
+    /// on it does nothing.</summary>
+    [Obsolete("Deprecated, as in the seed (the global pyodide / languagePluginLoader): prefer PyodideRuntime.Load(options) and owning the runtime.")]
+    public static PyodideRuntime Default => s_default.Value;
+
+    /// <summary>Whether this is a process-wide default (.NET's <see cref="Default"/> or the C
+    /// ABI's <c>pyodide_default</c>): then <see cref="Dispose"/> is ignored.</summary>
+    internal bool IsProcessDefault { get; private set; }
+
+    /// <summary>Makes <paramref name="runtime"/> a process-wide default: never disposed; its
+    /// home directory is removed when the process exits normally.</summary>
+    internal static PyodideRuntime AsProcessDefault(PyodideRuntime runtime)
+    {
+        runtime.IsProcessDefault = true;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => runtime.DeleteHomeAtExit();
+        return runtime;
+    }
+
+    /// <summary>Removes the home directory of a process-wide default at process exit (the
+    /// C ABI calls it from an atexit handler: ProcessExit does not run in a native host).</summary>
+    internal void DeleteHomeAtExit() => TryDeleteHome(_home);
+}
