@@ -534,6 +534,72 @@ function Test-Install {
   }
 }
 
+# examples\: the C, C++ and .NET examples built against out\ and run with their
+# output in a file, compared with the .expected files (as examples/run-examples.sh).
+function Test-Examples {
+  $examples = Join-Path $Root "examples"
+  $work = Join-Path $Build "examples"
+  $log = Join-Path $Logs "test-examples.log"
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Write-Host -NoNewline "[test] examples (examples\) ... "
+  if (Test-Path $work) { Remove-Item -Recurse -Force $work }
+  New-Item -ItemType Directory -Force -Path $work | Out-Null
+  $results = [Collections.Generic.List[string]]::new()
+  $script:checkPassed = 0; $script:checkFailed = 0
+  function Check([string]$Name, [scriptblock]$Body) {
+    try { $ok = & $Body } catch { $ok = $false; $results.Add("  $($_.Exception.Message)") }
+    if ($ok) { $results.Add("ok - $Name"); $script:checkPassed++ } else { $results.Add("not ok - $Name"); $script:checkFailed++ }
+  }
+  # Runs FILE ARGS with stdout in a file (a real redirection, as `example > log`) and
+  # compares it with EXPECTED (line endings aside).
+  function Run-And-Compare([string]$Expected, [string]$File, [string[]]$Arguments = @()) {
+    $got = Join-Path $work ([IO.Path]::GetFileNameWithoutExtension($Expected) + ".out")
+    $savedPath = $env:PATH
+    $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
+    try {
+      $start = @{ FilePath = $File; NoNewWindow = $true; Wait = $true; PassThru = $true; RedirectStandardOutput = $got }
+      if ($Arguments.Count -gt 0) { $start.ArgumentList = $Arguments }  # an empty list is refused
+      $p = Start-Process @start
+    } finally { $env:PATH = $savedPath }
+    $want = (Get-Content -Raw $Expected) -replace "`r", ""
+    $have = (Get-Content -Raw $got) -replace "`r", ""
+    if ($have -ne $want) { $results.Add("  expected:`n$want  got:`n$have") }
+    return ($p.ExitCode -eq 0 -and $have -eq $want)
+  }
+  Check "sources_under_60_lines" {
+    $long = Get-ChildItem -Path (Join-Path $examples "*") -Recurse -Include *.c, *.cpp, *.hpp, *.cs |
+      Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' -and @(Get-Content $_.FullName).Count -ge 60 }
+    foreach ($f in $long) { $results.Add("  $($f.Name) has 60 lines or more") }
+    @($long).Count -eq 0
+  }
+  $cmakeDir = Join-Path $work "cmake"
+  Check "build_c_and_cpp" {
+    & cmake -S $examples -B $cmakeDir "-DCMAKE_PREFIX_PATH=$Out" -DCMAKE_COMPILE_WARNING_AS_ERROR=ON *>> $log
+    if ($LASTEXITCODE -ne 0) { return $false }
+    & cmake --build $cmakeDir --config $Config *>> $log
+    $LASTEXITCODE -eq 0
+  }
+  foreach ($name in "run_code", "buffer_2d", "host_function") {
+    Check "c_$name" { Run-And-Compare (Join-Path $examples "c\$name.expected") (Join-Path $cmakeDir "$Config\$name.exe") }
+  }
+  Check "cpp_main" { Run-And-Compare (Join-Path $examples "cpp\main.expected") (Join-Path $cmakeDir "$Config\cpp_example.exe") }
+  $dotnetDir = Join-Path $work "dotnet"
+  Check "build_dotnet" {
+    & dotnet build (Join-Path $examples "dotnet\Pyodide.Example.csproj") -c $Config --nologo -o $dotnetDir *>> $log
+    $LASTEXITCODE -eq 0
+  }
+  Check "dotnet_program" {
+    Run-And-Compare (Join-Path $examples "dotnet\Program.expected") "dotnet" @((Join-Path $dotnetDir "Pyodide.Example.dll"))
+  }
+  $results | Add-Content $log
+  $passed = $script:checkPassed; $failed = $script:checkFailed
+  Add-SuiteCounts "examples" $passed $failed ([int]($failed -ne 0)) $sw
+  if ($failed -ne 0) {
+    $results | Where-Object { $_ -match "^not ok|^  " } | Write-Host
+    Say "full output: $log"
+  }
+}
+
 # The benchmarks are never run by `test`, only compiled so they cannot rot: the
 # C one is built by Step-Native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
@@ -569,6 +635,7 @@ function Invoke-Test {
   Test-Go
   Test-Install
   Test-Package
+  Test-Examples
   foreach ($b in $script:Broken) { Say "suite could not run: $b" }
   Write-Output "$($script:Passed) passed, $($script:Failed) failed"
   if ($script:Failed -ne 0 -or $script:Broken.Count -ne 0) { exit 1 }

@@ -375,6 +375,26 @@ test_install() {
   fi
 }
 
+# examples/: the C, C++ and .NET examples built against out/ and run, their output
+# compared with the .expected files (examples/run-examples.sh).
+test_examples() {
+  local log="$LOGS/test-examples.log" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] examples (examples/run-examples.sh) ... '
+  "$ROOT/examples/run-examples.sh" "$OUT" "$BUILD/examples" >"$log" 2>&1 </dev/null || rc=$?
+  summary=$(tail -n1 "$log")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    SUITE_PASSED=${BASH_REMATCH[1]}
+    SUITE_FAILED=${BASH_REMATCH[2]}
+  fi
+  count_suite "examples" "$rc" "$start"
+  if ((rc)); then
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2
+    say "full output: $log" >&2
+  fi
+}
+
 # The benchmarks are never run by `test`, only compiled so they cannot rot: the
 # C one is built by step_native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
@@ -411,6 +431,7 @@ do_test() {
   test_rust
   test_go
   test_install
+  test_examples
   local b
   for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
   echo "$PASSED passed, $FAILED failed"
