@@ -30,7 +30,8 @@ internal unsafe struct NativeMount
     public byte ReadOnly;
 }
 
-/// <summary><c>pyodide_config_t</c> as of version 0.1 (80 bytes on 64-bit hosts).</summary>
+/// <summary><c>pyodide_config_t</c> (88 bytes on 64-bit hosts; callers built against the
+/// first, 80-byte version still work: fields past their <c>size</c> take defaults).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NativeConfig
 {
@@ -44,6 +45,7 @@ internal unsafe struct NativeConfig
     public delegate* unmanaged<void*, byte*, nuint, void> StdoutFn;
     public delegate* unmanaged<void*, byte*, nuint, void> StderrFn;
     public void* IoEnv;
+    public byte Unguarded; // since the first extension: read only when Size covers it
 }
 
 /// <summary><c>pybuffer_t</c> (96 bytes on 64-bit hosts).</summary>

@@ -13,6 +13,9 @@ internal static unsafe class RuntimeExports
 
     private static readonly nuint ConfigSize = (nuint)sizeof(NativeConfig);
 
+    /// <summary>The first pyodide_config_t, up to io_env: older callers pass this size.</summary>
+    private static readonly nuint ConfigSizeV1 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Unguarded));
+
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
     {
@@ -43,8 +46,9 @@ internal static unsafe class RuntimeExports
     internal static PyodideOptions Options(NativeConfig* config)
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
-        if (config->Size < ConfigSize)
+        if (config->Size < ConfigSizeV1)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
+        bool unguarded = config->Size >= ConfigSize && config->Unguarded != 0;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -71,6 +75,7 @@ internal static unsafe class RuntimeExports
             // Past ~30 years a deadline means none (TimeSpan could not even hold 1e300 s).
             Timeout = config->TimeoutSeconds > 0 && config->TimeoutSeconds < 1e9 ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
             Mounts = mounts,
+            Unguarded = unguarded,
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
             Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
         };

@@ -22,6 +22,31 @@ public sealed partial class PyodideRuntime
 
     private LoopFunctions? _loop;
 
+    // An Interrupt() that finds no call running but a host-side wait in Await: the
+    // wait wakes at once and ends with KeyboardInterrupt.
+    private int _awaitInterrupted;
+    private readonly SemaphoreSlim _awaitWake = new(0);
+
+    /// <summary>Wakes a host-side wait in <see cref="Await"/>, which then fails with
+    /// KeyboardInterrupt (a running call is interrupted by the guest instead).</summary>
+    private void InterruptWait()
+    {
+        Volatile.Write(ref _awaitInterrupted, 1);
+        _awaitWake.Release();
+    }
+
+    private void ThrowIfWaitInterrupted(PyProxy future)
+    {
+        if (Interlocked.Exchange(ref _awaitInterrupted, 0) == 0) return;
+        Abandon(future);
+        throw new PythonException("KeyboardInterrupt", "KeyboardInterrupt: interrupted while waiting for an awaitable\n");
+    }
+
+    private void Abandon(PyProxy future)
+    {
+        try { Loop.Abandon.Call(future); } catch (PyodideException) { }
+    }
+
     private LoopFunctions Loop
     {
         get
@@ -71,16 +96,26 @@ public sealed partial class PyodideRuntime
     /// <param name="timeout">How long to wait (null: no limit). Past it a
     /// <see cref="PyodideErrorKind.Limit"/> error is thrown and the awaitable stays pending.</param>
     /// <exception cref="PythonException">The awaitable failed.</exception>
-    public object? Await(PyProxy awaitable, TimeSpan? timeout = null)
+    public object? Await(PyProxy awaitable, TimeSpan? timeout = null) => Await(awaitable, timeout, abandonOnTimeout: false);
+
+    private object? Await(PyProxy awaitable, TimeSpan? timeout, bool abandonOnTimeout)
     {
         ArgumentNullException.ThrowIfNull(awaitable);
         using var future = (PyProxy)Loop.EnsureFuture.Call(awaitable)!;
         var clock = Stopwatch.StartNew();
+        Volatile.Write(ref _awaitInterrupted, 0);
+        while (_awaitWake.Wait(0)) { } // a stale wake-up from before this wait
         while (Drive(future) is { } wait)
         {
+            ThrowIfWaitInterrupted(future);
             TimeSpan? left = timeout - clock.Elapsed;
-            if (left <= TimeSpan.Zero) throw NotDone(timeout!.Value);
-            Thread.Sleep(left is { } l && l < wait ? l : wait);
+            if (left <= TimeSpan.Zero)
+            {
+                if (abandonOnTimeout) Abandon(future);
+                throw NotDone(timeout!.Value);
+            }
+            _awaitWake.Wait(left is { } l && l < wait ? l : wait);
+            ThrowIfWaitInterrupted(future);
         }
         return Result(future);
     }
@@ -102,12 +137,15 @@ public sealed partial class PyodideRuntime
 
     /// <summary>Pyodide's runPythonAsync: runs code in which top-level <c>await</c> is
     /// allowed and returns the value of its final expression once everything it awaits
-    /// has completed, driving the event loop meanwhile. Blocks the calling thread.</summary>
+    /// has completed, driving the event loop meanwhile. Blocks the calling thread, for at
+    /// most <paramref name="timeout"/> (default: the runtime's <see cref="Timeout"/>): past
+    /// it the code is cancelled and a <see cref="PyodideErrorKind.Limit"/> error thrown.
+    /// <see cref="Interrupt"/> ends the wait with KeyboardInterrupt.</summary>
     public object? RunPythonAsyncBlocking(string code, PyProxy? globals = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(code);
         using var coroutine = (PyProxy)Loop.EvalAsync.Call(code, globals)!;
-        return Await(coroutine, timeout);
+        return Await(coroutine, timeout ?? Timeout, abandonOnTimeout: true);
     }
 
     /// <summary>Pyodide's runPythonAsync as a <see cref="Task"/>: runs code in which

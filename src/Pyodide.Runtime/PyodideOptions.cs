@@ -35,6 +35,13 @@ public sealed class PyodideOptions
     /// <see cref="PyodideErrorKind.Limit"/> error.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Leaves interruption checks out of the compiled interpreter: Python runs
+    /// ~20% faster, but deadlines and <see cref="PyodideRuntime.Interrupt"/> can then only
+    /// raise KeyboardInterrupt in Python code; code that ignores it or never returns to
+    /// the interpreter (a long C-level loop) cannot be stopped. For trusted code; the
+    /// default (false) keeps the hard stop.</summary>
+    public bool Unguarded { get; init; }
+
     /// <summary>Host directories visible to Python.</summary>
     public IReadOnlyList<PyodideMount> Mounts { get; init; } = [];
 

@@ -74,7 +74,11 @@ public sealed partial class PyodideRuntime : IDisposable
     /// KeyboardInterrupt (within about a millisecond for Python code), and stops it
     /// hard if it ignores that for 100 ms (a LIMIT error; the runtime dies). Does
     /// nothing when no call is running or the runtime is disposed.</summary>
-    public void Interrupt() => Volatile.Read(ref _guest)?.Interrupt();
+    public void Interrupt()
+    {
+        Volatile.Read(ref _guest)?.Interrupt();
+        InterruptWait(); // or a host-side wait for an awaitable, between calls
+    }
 
     /// <summary>Starts an interpreter.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
@@ -113,14 +117,15 @@ public sealed partial class PyodideRuntime : IDisposable
             wasi.WithPreopenedDirectory(mount.HostPath, mount.GuestPath, !mount.ReadOnly);
         }
 
-        Module module = GuestModule.Get(wasm);
+        bool guarded = !options.Unguarded;
+        Module module = GuestModule.Get(wasm, guarded);
         string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
         try
         {
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
-            var guest = new GuestInstance(module, wasi, options.MemoryLimit, stdout, stderr, hostModules);
+            var guest = new GuestInstance(module, guarded, wasi, options.MemoryLimit, stdout, stderr, hostModules);
             var runtime = new PyodideRuntime(guest, home, timeout, hostModules);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             hostModules.Runtime = runtime;

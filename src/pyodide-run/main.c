@@ -290,6 +290,9 @@ static pyodide_t* load_runtime(void) {
   pyodide_config_init(&config);
   config.stdout_fn = python_stdout;
   config.stderr_fn = python_stderr;
+  /* Like python3: no deadlines, Ctrl-C ends the process; so no interruption
+     checks in the compiled interpreter, which runs Python ~20% faster. */
+  config.unguarded = true;
   pyodide_t* rt = NULL;
   pyodide_error_t* err = pyodide_load(&config, &rt);
   if (err != NULL) {

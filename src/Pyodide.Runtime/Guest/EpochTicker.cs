@@ -34,7 +34,7 @@ internal static class EpochTicker
     }
 
     /// <summary>Makes running wasm check its epoch callback now rather than at the next tick.</summary>
-    public static void Kick() => GuestModule.Engine.IncrementEpoch();
+    public static void Kick() => GuestModule.Guarded.IncrementEpoch();
 
     private static void Run()
     {
@@ -45,7 +45,44 @@ internal static class EpochTicker
                 while (_users == 0) Monitor.Wait(Gate);
             }
             Thread.Sleep(1);
-            GuestModule.Engine.IncrementEpoch();
+            GuestModule.Guarded.IncrementEpoch();
+            SoftStops.Service();
+        }
+    }
+}
+
+/// <summary>Unguarded instances (no epoch checks) with a call to watch: the ticker
+/// serves their deadlines and interrupts by writing to guest memory.</summary>
+internal static class SoftStops
+{
+    private static readonly Lock Gate = new();
+    private static readonly HashSet<GuestInstance> Watched = [];
+
+    public static void Add(GuestInstance instance)
+    {
+        lock (Gate) Watched.Add(instance);
+    }
+
+    /// <summary>Once this returns, the ticker no longer touches <paramref name="instance"/>.</summary>
+    public static void Remove(GuestInstance instance)
+    {
+        lock (Gate) Watched.Remove(instance);
+    }
+
+    /// <summary>Serves one instance at once (an interrupt from another thread).</summary>
+    public static void ServiceNow(GuestInstance instance)
+    {
+        lock (Gate)
+        {
+            if (Watched.Contains(instance)) instance.ServiceSoftStop();
+        }
+    }
+
+    public static void Service()
+    {
+        lock (Gate)
+        {
+            foreach (var instance in Watched) instance.ServiceSoftStop();
         }
     }
 }

@@ -85,7 +85,8 @@ internal sealed unsafe class GuestInstance : IDisposable
     private double _timeoutSeconds;
     private long _hardStop;           // when an ignored stop request becomes a trap
     private bool _raised;             // Python has taken the requested KeyboardInterrupt
-    private StopReason _stopReason;   // the soft stop already requested, if any
+    private volatile StopReason _stopReason; // the soft stop already requested, if any
+    private readonly bool _guarded;   // epoch checks compiled in: hard stops possible
     private int _interruptRequested;
     private int _tickerHeld;
     private volatile bool _inCall; // an outermost call is running (for Interrupt)
@@ -93,14 +94,16 @@ internal sealed unsafe class GuestInstance : IDisposable
     /// <summary>Why the instance died, once it has.</summary>
     public string? DeathReason { get; private set; }
 
-    public GuestInstance(Module module, WasiConfiguration wasi, ulong memoryLimit,
+    public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
                          PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host)
     {
+        _guarded = guarded;
         _stdout = stdout;
         _stderr = stderr;
         _host = host;
-        _store = new Store(GuestModule.Engine);
-        _linker = new Linker(GuestModule.Engine);
+        var engine = GuestModule.EngineFor(guarded);
+        _store = new Store(engine);
+        _linker = new Linker(engine);
         try
         {
             _store.SetWasiConfiguration(wasi);
@@ -146,10 +149,13 @@ internal sealed unsafe class GuestInstance : IDisposable
             var interruptSlots = instance.GetFunction<int, int>("pyn_interrupt_slots") ?? throw Invalid("pyn_interrupt_slots");
             _interruptClear = instance.GetFunction<int>("pyn_interrupt_clear") ?? throw Invalid("pyn_interrupt_clear");
             Action initialize = instance.GetAction("_initialize") ?? throw Invalid("_initialize");
-            // The callback re-arms itself one epoch ahead, so it runs whenever
-            // the epoch advances while wasm runs, and costs nothing otherwise.
-            _store.SetEpochDeadlineCallback(OnEpoch);
-            _store.SetEpochDeadline(1);
+            if (guarded)
+            {
+                // The callback re-arms itself one epoch ahead, so it runs whenever
+                // the epoch advances while wasm runs, and costs nothing otherwise.
+                _store.SetEpochDeadlineCallback(OnEpoch);
+                _store.SetEpochDeadline(1);
+            }
 
             initialize();
             _depth = 1; // start-up runs as a call of its own
@@ -528,8 +534,8 @@ internal sealed unsafe class GuestInstance : IDisposable
         _deadline = timeoutSeconds > 0 && timeoutSeconds < MaxTimeoutSeconds
             ? Stopwatch.GetTimestamp() + (long)(timeoutSeconds * Stopwatch.Frequency)
             : 0;
-        if (_deadline != 0) HoldTicker();
         _inCall = true;
+        if (_deadline != 0) Watch();
         try { EnsureScratch(256); } catch { EndCall(); throw; }
     }
 
@@ -537,6 +543,7 @@ internal sealed unsafe class GuestInstance : IDisposable
     public void EndCall()
     {
         if (--_depth > 0) return;
+        if (!_guarded) SoftStops.Remove(this); // after this the ticker no longer writes to us
         _inCall = false;
         _deadline = 0;
         if (Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
@@ -554,8 +561,49 @@ internal sealed unsafe class GuestInstance : IDisposable
     {
         if (!_inCall) return;
         Volatile.Write(ref _interruptRequested, 1);
+        Watch();
+        if (_guarded) EpochTicker.Kick();
+        else SoftStops.ServiceNow(this);
+    }
+
+    /// <summary>Keeps the ticker running for this call; an unguarded instance is also
+    /// served by it (<see cref="ServiceSoftStop"/>), having no epoch callback.</summary>
+    private void Watch()
+    {
         HoldTicker();
-        EpochTicker.Kick();
+        if (!_guarded) SoftStops.Add(this);
+    }
+
+    /// <summary>For an unguarded instance, on the ticker's thread (under the
+    /// <see cref="SoftStops"/> lock, so never after <see cref="EndCall"/>): requests the
+    /// KeyboardInterrupt when the deadline passes or an interrupt is pending, by storing
+    /// to guest memory, and re-asserts the eval breaker until Python takes it (the
+    /// interpreter may have recomputed the breaker from flags it read just before).</summary>
+    internal void ServiceSoftStop()
+    {
+        if (!_inCall || IsDead) return;
+        if (_stopReason == StopReason.None)
+        {
+            var reason = Volatile.Read(ref _interruptRequested) != 0 ? StopReason.Interrupt
+                : _deadline != 0 && Stopwatch.GetTimestamp() >= _deadline ? StopReason.Timeout
+                : StopReason.None;
+            if (reason == StopReason.None) return;
+            _stopReason = reason;
+            RequestKeyboardInterrupt();
+        }
+        else if (Volatile.Read(ref *(uint*)(_base + _asyncExcAddress)) != 0)
+        {
+            Volatile.Write(ref *(int*)(_base + _evalBreakerAddress), 1);
+        }
+    }
+
+    /// <summary>Stores a pending KeyboardInterrupt as PyThreadState_SetAsyncExc would
+    /// (see bridge/interrupt.c); no guest code runs.</summary>
+    private void RequestKeyboardInterrupt()
+    {
+        Volatile.Write(ref *(uint*)(_base + _asyncExcAddress), _keyboardInterrupt);
+        Volatile.Write(ref *(int*)(_base + _asyncPendingAddress), 1);
+        Volatile.Write(ref *(int*)(_base + _evalBreakerAddress), 1);
     }
 
     private void HoldTicker()
@@ -577,11 +625,8 @@ internal sealed unsafe class GuestInstance : IDisposable
                 // First ask nicely: Python raises KeyboardInterrupt at its next check.
                 _stopReason = reason;
                 _hardStop = now + (long)(InterruptGrace.TotalSeconds * Stopwatch.Frequency);
-                // No guest code may run here (see bridge/interrupt.c): store the
-                // pending exception as PyThreadState_SetAsyncExc would.
-                *(uint*)(_base + _asyncExcAddress) = _keyboardInterrupt;
-                *(int*)(_base + _asyncPendingAddress) = 1;
-                *(int*)(_base + _evalBreakerAddress) = 1;
+                // No guest code may run here (see bridge/interrupt.c).
+                RequestKeyboardInterrupt();
             }
         }
         else

@@ -125,6 +125,7 @@ pub struct pyodide_config_t {
     pub stdout_fn: pyodide_write_fn,
     pub stderr_fn: pyodide_write_fn,
     pub io_env: *mut c_void,
+    pub unguarded: bool,
 }
 
 // ---- buffers --------------------------------------------------------------------

@@ -54,6 +54,7 @@ def setup():
     import _signal  # noqa: F401
 
     _make_sleep_interruptible()
+    _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
 
     sys.stdout = HostStream(1, "<stdout>")
@@ -115,6 +116,57 @@ class _InstallPolicy:
         # Importing _loop installs the policy; if _loop is what is importing
         # asyncio right now, it does so as soon as it is defined.
         from . import _loop  # noqa: F401
+
+
+def _slices(timeout):
+    """Yields the waits (at most 10 ms each) that make up ``timeout`` seconds
+    (None: forever), so deadlines and interrupts act between them."""
+    import time
+
+    if timeout is None:
+        while True:
+            yield 0.01
+    end = time.monotonic() + max(timeout, 0)
+    while True:
+        left = end - time.monotonic()
+        yield min(max(left, 0), 0.01)
+        if left <= 0.01:
+            return
+
+
+def _make_select_interruptible():
+    """select.select and poll objects block inside WASI's poll_oneoff, as
+    time.sleep does; wait in slices there too (selectors use them)."""
+    import select
+
+    native_select = select.select
+    native_poll = select.poll
+
+    def select_(rlist, wlist, xlist, timeout=None):
+        for wait in _slices(timeout):
+            ready = native_select(rlist, wlist, xlist, wait)
+            if any(ready):
+                return ready
+        return ([], [], [])
+
+    class _Poll:
+        def __init__(self):
+            self._poll = native_poll()
+            self.register = self._poll.register
+            self.modify = self._poll.modify
+            self.unregister = self._poll.unregister
+
+        def poll(self, timeout=None):
+            seconds = None if timeout is None or timeout < 0 else timeout / 1000
+            for wait in _slices(seconds):
+                events = self._poll.poll(int(wait * 1000))
+                if events:
+                    return events
+            return []
+
+    select_.__doc__ = native_select.__doc__
+    select.select = select_
+    select.poll = _Poll
 
 
 def _is_internal(filename):
