@@ -2,7 +2,8 @@
  * docs/pyodide-api-map.md: the seed functions no other file covers
  * (pyodide_pyimport, pyodide_pyodide_py) and the idioms the map gives for
  * the Pyodide items without a function of their own (PyProxy.toString,
- * supportsGet and friends, isCallable and friends).
+ * supportsGet and friends, isCallable and friends), and rows no other test
+ * covers (config->unguarded).
  */
 #include <stdlib.h>
 
@@ -135,5 +136,20 @@ TEST(idiom_supports_and_is_through_has_attr) {
   ASSERT_PYERR(pyproxy_get_buffer(dict, NULL, &buf), "TypeError");
   pyproxy_t* all[] = {dict, tuple, func, gen, coro, bytes};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) pyproxy_destroy(all[i]);
+  pyodide_destroy(rt);
+}
+
+/* A map row of its own: config->unguarded (pyodide-run's mode). Python runs, and a
+ * deadline still interrupts Python code; the runtime lives on. */
+TEST(unguarded_runtime_runs_and_meets_deadlines_in_python_code) {
+  pyodide_config_t config;
+  pyodide_config_init(&config);
+  config.unguarded = true;
+  pyodide_t* rt = LOAD_WITH(&config);
+  ASSERT_EQ_INT(RUN_INT(rt, "sum(range(100))"), 4950);
+  ASSERT_OK(pyodide_set_timeout(rt, 0.2));
+  ASSERT_ERROR(pyodide_run_python(rt, "while True: pass", PYODIDE_STRLEN, NULL, NULL), PYODIDE_ERROR_LIMIT, NULL);
+  ASSERT_OK(pyodide_set_timeout(rt, 0));
+  ASSERT_EQ_INT(RUN_INT(rt, "6 * 7"), 42);
   pyodide_destroy(rt);
 }

@@ -212,4 +212,15 @@ public sealed partial class ApiMapTests : IClassFixture<RuntimeFixture>
             Assert.Equal(3, buffer.ByteCount);
         Assert.Equal("TypeError", Assert.Throws<PythonException>(() => dict.GetBuffer()).PythonType);
     }
+
+    /// <summary>A map row no other test covers: <see cref="PyodideOptions.Unguarded"/>.</summary>
+    [Fact]
+    public void UnguardedRuntimeRunsAndMeetsDeadlinesInPythonCode()
+    {
+        using var py = Runtimes.Load(new PyodideOptions { Unguarded = true, Stdout = _ => { }, Stderr = _ => { } });
+        Assert.Equal(4950L, py.RunPython("sum(range(100))"));
+        var e = Assert.Throws<PyodideException>(() => py.RunPython("while True: pass", timeout: TimeSpan.FromSeconds(0.2)));
+        Assert.Equal(PyodideErrorKind.Limit, e.Kind);
+        Assert.Equal(42L, py.RunPython("6 * 7"));
+    }
 }
