@@ -46,7 +46,8 @@ internal static unsafe class RuntimeExports
     internal static PyodideOptions Options(NativeConfig* config)
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
-        if (config->Size < ConfigSizeV1)
+        // The first layout (without unguarded) or the current one, or a larger, newer one.
+        if (config->Size != ConfigSizeV1 && config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         bool unguarded = config->Size >= ConfigSize && config->Unguarded != 0;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
