@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Pyodide.Guest;
 
@@ -258,6 +259,84 @@ internal static unsafe class ManagedCodec
             IList l => 1 + l.Cast<object?>().Select(v => Nesting(v, depth + 1)).DefaultIfEmpty(0).Max(),
             _ => 0,
         };
+    }
+
+    /// <summary>Room for one argument of a typed call, adjacent slots first.</summary>
+    public static SlotWriter BeginArgs<T>(GuestInstance guest, T value, out uint slot)
+    {
+        int slots = 1, bytes = 0;
+        if (!IsScalar<T>())
+        {
+            if (value is string s) bytes = Utf8Length(s);
+            else Measure(value, ref slots, ref bytes, 0);
+        }
+        var writer = guest.BeginInput(slots, bytes);
+        writer.ReserveSlots(1, out slot);
+        return writer;
+    }
+
+    /// <summary>Whether <typeparamref name="T"/> is written and read without boxing.</summary>
+    private static bool IsScalar<T>() =>
+        typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(double) || typeof(T) == typeof(bool);
+
+    /// <summary><see cref="Write(ref SlotWriter, PyodideRuntime, object?, uint)"/> for a typed
+    /// value: the scalar types are written without boxing (the type tests fold away).</summary>
+    public static void Write<T>(ref SlotWriter writer, PyodideRuntime runtime, T value, uint slotAddress)
+    {
+        Slot* slot = writer.HostSlot(slotAddress);
+        slot->Length = 0;
+        slot->Raw = 0;
+        if (typeof(T) == typeof(long)) SetInt(slot, Unsafe.As<T, long>(ref value));
+        else if (typeof(T) == typeof(int)) SetInt(slot, Unsafe.As<T, int>(ref value));
+        else if (typeof(T) == typeof(double)) { slot->Kind = SlotKind.Float; slot->Float = Unsafe.As<T, double>(ref value); }
+        else if (typeof(T) == typeof(bool)) { slot->Kind = SlotKind.Bool; slot->Raw = Unsafe.As<T, bool>(ref value) ? 1UL : 0UL; }
+        else Write(ref writer, runtime, (object?)value, slot);
+    }
+
+    /// <summary>A result slot as <typeparamref name="T"/>: long, int, double and bool without
+    /// boxing; string, byte[], <see cref="PyProxy"/> and object as <see cref="Read"/> gives
+    /// them. A value of another kind is an <see cref="InvalidCastException"/> (a proxy made
+    /// for it is released first, so nothing leaks).</summary>
+    public static T ReadAs<T>(PyodideRuntime runtime, GuestInstance guest, in Slot slot)
+    {
+        if (typeof(T) == typeof(long) && slot.Kind == SlotKind.Int)
+        {
+            long v = slot.Int;
+            return Unsafe.As<long, T>(ref v);
+        }
+        if (typeof(T) == typeof(int) && slot.Kind == SlotKind.Int && slot.Int is >= int.MinValue and <= int.MaxValue)
+        {
+            int v = (int)slot.Int;
+            return Unsafe.As<int, T>(ref v);
+        }
+        if (typeof(T) == typeof(double) && slot.Kind is SlotKind.Float or SlotKind.Int)
+        {
+            double v = slot.Kind == SlotKind.Float ? slot.Float : slot.Int;
+            return Unsafe.As<double, T>(ref v);
+        }
+        if (typeof(T) == typeof(bool) && slot.Kind == SlotKind.Bool)
+        {
+            bool v = slot.Raw != 0;
+            return Unsafe.As<bool, T>(ref v);
+        }
+        if (!IsScalar<T>())
+        {
+            object? value = Read(runtime, guest, slot);
+            if (value is T typed) return typed;
+            if (value == null && default(T) == null) return default!;
+            (value as PyProxy)?.Dispose();
+        }
+        else if (slot.Kind == SlotKind.Handle)
+        {
+            guest.Release(slot.Address);
+        }
+        string kind = slot.Kind switch
+        {
+            SlotKind.None => "None", SlotKind.Bool => "bool", SlotKind.Int => "int (outside the target's range)",
+            SlotKind.Float => "float", SlotKind.Str => "str", SlotKind.Bytes => "bytes",
+            _ => "object with no exact .NET form",
+        };
+        throw new InvalidCastException($"the result is a Python {kind}, not a {typeof(T).Name}");
     }
 
     /// <summary>The .NET form of a result slot: null, bool, long, double, string,

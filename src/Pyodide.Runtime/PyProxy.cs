@@ -134,6 +134,26 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
         return ManagedCodec.Read(Runtime, call.Guest, *call.Guest.Call(handle, first, (uint)args.Length));
     }
 
+    /// <summary><c>obj()</c> with a typed result (see <see cref="PyodideRuntime.RunPython{T}"/>).</summary>
+    public unsafe TResult Call<TResult>()
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        return ManagedCodec.ReadAs<TResult>(Runtime, call.Guest, *call.Guest.Call(handle, 0, 0));
+    }
+
+    /// <summary><c>obj(arg)</c>, typed: long, int, double and bool arguments and results cross
+    /// without allocating.</summary>
+    /// <exception cref="InvalidCastException">The result is not a <typeparamref name="TResult"/>.</exception>
+    public unsafe TResult Call<TArg, TResult>(TArg arg)
+    {
+        using var call = Runtime.Enter();
+        uint handle = HandleFor(Runtime);
+        var writer = ManagedCodec.BeginArgs(call.Guest, arg, out uint slot);
+        ManagedCodec.Write(ref writer, Runtime, arg, slot);
+        return ManagedCodec.ReadAs<TResult>(Runtime, call.Guest, *call.Guest.Call(handle, slot, 1));
+    }
+
     /// <summary><c>obj(*args, **kwargs)</c>; the keyword names must be valid identifiers.</summary>
     public unsafe object? CallKwargs(object?[] args, IReadOnlyDictionary<string, object?> kwargs)
     {

@@ -151,6 +151,19 @@ public sealed partial class PyodideRuntime : IDisposable
         }
     }
 
+    /// <summary><see cref="RunPython(string, PyProxy?, TimeSpan?)"/> with a typed result: a
+    /// long, int, double or bool result is returned without allocating.</summary>
+    /// <exception cref="InvalidCastException">The result is not a <typeparamref name="T"/>.</exception>
+    public unsafe T RunPython<T>(string code, PyProxy? globals = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        using var call = Enter(timeout is null ? null : Seconds(timeout));
+        uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
+        var writer = call.Guest.BeginInput(0, ManagedCodec.Utf8Length(code));
+        uint address = ManagedCodec.WriteUtf8(ref writer, code, out uint length);
+        return ManagedCodec.ReadAs<T>(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
+    }
+
     /// <summary>The seed's deprecated <c>pyimport</c>: the global <paramref name="name"/> of
     /// <c>__main__</c> (a <see cref="PythonException"/> KeyError if missing).</summary>
     [Obsolete("As in Pyodide: use Globals[name].")]
