@@ -54,6 +54,10 @@ public class CallBenchmarks
     [Benchmark(Description = "PyProxy.Call(args) reused array")]
     public object? CallReusedArgs() => _inc.Call(_args);
 
+    /// <summary>The typed form: no array, no boxes.</summary>
+    [Benchmark(Description = "PyProxy.Call<long, long>(i)")]
+    public long CallTyped() => _inc.Call<long, long>(_i);
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -86,6 +90,10 @@ public class RunPythonBenchmarks
     /// <summary>A result that needs no box: what RunPython allocates itself.</summary>
     [Benchmark(Description = "RunPython(\"None\")")]
     public object? RunPythonNone() => _py.RunPython("None");
+
+    /// <summary>The typed form: the result is not boxed.</summary>
+    [Benchmark(Description = "RunPython<long>(\"1+1\")")]
+    public long RunPythonTyped() => _py.RunPython<long>("1+1");
 
     [GlobalCleanup]
     public void Cleanup() => _py.Dispose();
