@@ -254,7 +254,15 @@ test_ctest() {
     SUITE_FAILED=${BASH_REMATCH[1]}
     SUITE_PASSED=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
   fi
-  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+  # CTest counts skipped tests among the passed ones: they are not passes.
+  local skipped
+  skipped=$(grep -cE '^[[:space:]]+[0-9]+ - .* \((Skipped|Disabled|Not Run)\)$' "$LOGS/test-ctest.log" || true)
+  SUITE_PASSED=$((SUITE_PASSED - skipped))
+  if ((skipped)); then
+    printf '%d passed, %d failed, %d skipped (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" "$skipped" $((SECONDS - start))
+  else
+    printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+  fi
   PASSED=$((PASSED + SUITE_PASSED))
   FAILED=$((FAILED + SUITE_FAILED))
   if ((rc)); then
