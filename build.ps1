@@ -326,7 +326,10 @@ function Test-CTest {
     $failed = [int]$summary.Matches[0].Groups[1].Value
     $passed = [int]$summary.Matches[0].Groups[2].Value - $failed
   }
-  Write-Host "$passed passed, $failed failed"
+  # CTest counts skipped tests among the passed ones: they are not passes.
+  $skipped = @(Select-String -Path $log -Pattern '^\s+\d+ - .* \((Skipped|Disabled|Not Run)\)$').Count
+  $passed -= $skipped
+  if ($skipped) { Write-Host "$passed passed, $failed failed, $skipped skipped" } else { Write-Host "$passed passed, $failed failed" }
   $script:Passed += $passed; $script:Failed += $failed
   if ($rc -ne 0) {
     if ($failed -eq 0) { $script:Broken += "ctest (exit $rc, no failed test recorded)" }
