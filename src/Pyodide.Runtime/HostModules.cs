@@ -176,10 +176,9 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     private static bool IsIdentifier(string part) =>
         part.Length > 0 && (char.IsLetter(part[0]) || part[0] == '_') && part.All(c => char.IsLetterOrDigit(c) || c == '_');
 
-    private static unsafe uint WithName(GuestInstance guest, string name, Func<uint, uint, uint> use)
+    private static uint WithName(GuestInstance guest, string name, Func<uint, uint, uint> use)
     {
-        var writer = guest.BeginInput(0, ManagedCodec.Utf8Length(name));
-        uint address = ManagedCodec.WriteUtf8(ref writer, name, out uint length);
+        uint address = ManagedCodec.WriteText(guest, name, out uint length);
         return use(address, length);
     }
 

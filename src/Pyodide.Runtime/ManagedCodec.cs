@@ -35,6 +35,18 @@ internal static unsafe class ManagedCodec
         return address;
     }
 
+    /// <summary>A string alone as input (source code, a name): its UTF-8 in the current
+    /// input buffer, measured once. Returns the guest address.</summary>
+    public static uint WriteText(GuestInstance guest, string text, out uint length)
+    {
+        int count = Utf8Length(text);
+        var writer = guest.BeginInput(0, count);
+        var span = writer.ReserveBytes(count, out uint address);
+        StrictUtf8.GetBytes(text, span);
+        length = (uint)count;
+        return address;
+    }
+
     /// <summary>Room for one argument slot and everything it refers to.</summary>
     public static SlotWriter BeginArgs(GuestInstance guest, object? a, out uint slotA)
     {

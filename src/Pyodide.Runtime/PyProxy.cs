@@ -214,8 +214,7 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
     private static uint WriteName(GuestInstance guest, string name, out uint length)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var writer = guest.BeginInput(0, ManagedCodec.Utf8Length(name));
-        return ManagedCodec.WriteUtf8(ref writer, name, out length);
+        return ManagedCodec.WriteText(guest, name, out length);
     }
 
     /// <summary>A proxy of <c>iter(obj)</c>.</summary>

@@ -159,8 +159,7 @@ public sealed partial class PyodideRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(code);
         using var call = Enter(timeout is null ? null : Seconds(timeout));
         uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
-        var writer = call.Guest.BeginInput(0, ManagedCodec.Utf8Length(code));
-        uint address = ManagedCodec.WriteUtf8(ref writer, code, out uint length);
+        uint address = ManagedCodec.WriteText(call.Guest, code, out uint length);
         return ManagedCodec.ReadAs<T>(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
     }
 
@@ -187,8 +186,7 @@ public sealed partial class PyodideRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(code);
         using var call = Enter(timeout is null ? null : Seconds(timeout));
         uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
-        var writer = call.Guest.BeginInput(0, ManagedCodec.Utf8Length(code));
-        uint address = ManagedCodec.WriteUtf8(ref writer, code, out uint length);
+        uint address = ManagedCodec.WriteText(call.Guest, code, out uint length);
         return ManagedCodec.Read(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
     }
 
@@ -270,14 +268,6 @@ public sealed partial class PyodideRuntime : IDisposable
         _depth++;
         try
         {
-            if (_depth == 1)
-            {
-                while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
-                {
-                    guest.BeginCall(0);
-                    try { guest.Release(handle); } catch (PyodideException) { } finally { guest.EndCall(); }
-                }
-            }
             guest.BeginCall(timeoutSeconds ?? Volatile.Read(ref _timeoutSeconds));
         }
         catch
@@ -285,6 +275,13 @@ public sealed partial class PyodideRuntime : IDisposable
             _depth--;
             _gate.Exit();
             throw;
+        }
+        if (_depth == 1)
+        {
+            while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
+            {
+                try { guest.Release(handle); } catch (PyodideException) { }
+            }
         }
         return new CallScope(this, guest);
     }
