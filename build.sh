@@ -32,7 +32,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 APT_PACKAGES=(
   clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32
   python3 python3.11 tcl dpkg-dev xz-utils bzip2
-  cmake gcc libc6-dev make binutils zip unzip
+  cmake gcc libc6-dev make binutils zip unzip patch
   libclang-rt-19-dev # AddressSanitizer/LeakSanitizer for the leakcheck.* native tests
 )
 

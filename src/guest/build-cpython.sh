@@ -101,6 +101,11 @@ build_cpython() {
   run_logged python-extract "extract CPython" tar -xf "$TAR_PYTHON" -C "$src"
   local pdir bdir
   pdir=$(_guest_only_dir "$src" 'Python-*')
+  # Our changes to CPython (cpython-patches/README.md says what each is for).
+  local patch
+  for patch in "$GUEST_DIR"/cpython-patches/*.patch; do
+    run_logged python-patch "apply $(basename "$patch")" patch -d "$pdir" -p1 --forward --input="$patch"
+  done
   # __DATE__/__TIME__ in sys.version: the release's date, not the build's.
   SOURCE_DATE_EPOCH=$(stat -c %Y "$pdir/Include/patchlevel.h")
   export SOURCE_DATE_EPOCH

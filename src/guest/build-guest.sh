@@ -198,7 +198,7 @@ source "$GUEST_DIR/build-cpython.sh"
 cache_key() {
   {
     echo "layout 1"
-    (cd "$GUEST_DIR" && sha256sum build-cpython.sh make-stdlib-zip.py sqlite-wasi/*)
+    (cd "$GUEST_DIR" && sha256sum build-cpython.sh make-stdlib-zip.py sqlite-wasi/* cpython-patches/*.patch)
     sha256sum "$TAR_PYTHON" "$TAR_ZLIB" "$TAR_SQLITE" | sed 's|  .*/|  |'
     cat "$SDK/VERSION"
     "$BUILD_PYTHON" -c 'import sys; print("build python", sys.version)'

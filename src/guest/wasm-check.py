@@ -56,7 +56,7 @@ def parse(data):
     if data[:4] != b"\0asm":
         raise ValueError("not a wasm module")
     r = Reader(data, 8)
-    types, imports, exports, func_types = [], [], [], []
+    types, imports, exports, func_types, mutable_globals = [], [], [], [], 0
     while r.pos < len(data):
         sid = r.byte()
         size = r.uleb()
@@ -88,12 +88,23 @@ def parse(data):
         elif sid == 3:  # function
             for _ in range(s.uleb()):
                 func_types.append(s.uleb())
+        elif sid == 6:  # global: count the mutable ones
+            for _ in range(s.uleb()):
+                s.byte()
+                mutable_globals += s.byte()
+                op = s.byte()  # the initializer: one constant instruction, then end
+                if op in (0x41, 0x42, 0x23):  # i32/i64.const (LEB), global.get
+                    s.uleb()
+                else:
+                    s.pos += {0x43: 4, 0x44: 8}.get(op, 0)
+                if s.byte() != 0x0B:
+                    raise ValueError("unexpected global initializer")
         elif sid == 7:  # export
             for _ in range(s.uleb()):
                 name, kind, index = s.name(), s.byte(), s.uleb()
                 exports.append((name, KINDS.get(kind, "?"), index))
         r.pos += size
-    return types, imports, exports, func_types
+    return types, imports, exports, func_types, mutable_globals
 
 
 def signature(types, typeidx):
@@ -121,7 +132,7 @@ def main():
     path, listing, readme = args[0], "--list" in args, None
     if "--readme" in args:
         readme = args[args.index("--readme") + 1]
-    types, imports, exports, func_types = parse(open(path, "rb").read())
+    types, imports, exports, func_types, mutable_globals = parse(open(path, "rb").read())
 
     if listing:
         for mod, field, kind, desc in imports:
@@ -136,6 +147,11 @@ def main():
     for needed in ("_initialize", "memory"):
         if needed not in export_names:
             problems.append(f"missing export {needed} (not a reactor?)")
+    # Snapshots (Guest/GuestSnapshot.cs) copy linear memory only: that is the
+    # whole state when the one mutable global is the stack pointer, which is
+    # back at its initial value whenever no call is running.
+    if mutable_globals != 1:
+        problems.append(f"{mutable_globals} mutable globals: snapshots expect only __stack_pointer")
     if "_start" in export_names:
         problems.append("exports _start: linked as a command, not a reactor")
     for mod, field, kind, _ in imports:
