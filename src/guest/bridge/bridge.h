@@ -64,4 +64,9 @@ int error_store_c(const char* type, const char* message);
 /* Sets the helpers error_store uses; called once Python is up. */
 void errors_set_formatter(PyObject* format_exception);
 
+/* --- snapshot.c ----------------------------------------------------------- */
+
+/* Starts recording for a snapshot (before Python starts); -1 with the error stored. */
+int snapshot_start_recording(void);
+
 #endif

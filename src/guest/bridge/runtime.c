@@ -50,8 +50,11 @@ static int status_error(PyStatus status) {
   return error_store_c("FatalError", status.err_msg ? status.err_msg : "Python failed to start");
 }
 
-PYN_EXPORT(pyn_init) int32_t pyn_init(void) {
+/* Starts Python. With `for_snapshot`, recording (snapshot.c) starts first,
+ * and the host must call pyn_snapshot_seal or pyn_snapshot_forget next. */
+PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (main_dict) return error_store_c("RuntimeError", "the interpreter is already initialized");
+  if (for_snapshot && snapshot_start_recording() < 0) return -1;
   if (PyImport_AppendInittab("_pyodide_core", core_init) < 0)
     return error_store_c("FatalError", "cannot register _pyodide_core");
 

@@ -65,6 +65,32 @@ def setup():
         sys.path.append(SITE_PACKAGES)
 
 
+def snapshot_seal():
+    """Before the host copies this interpreter (bridge/snapshot.c): the copies
+    get new hash secrets, and caches that remember hashes outside dicts and
+    sets would be left with old ones. lru_cache entries are dropped (only a
+    cache); a non-empty OrderedDict, which keeps a hash per node, refuses."""
+    import collections
+    import functools
+    import gc
+
+    for obj in gc.get_objects():
+        if isinstance(obj, functools._lru_cache_wrapper):
+            obj.cache_clear()
+        elif isinstance(obj, collections.OrderedDict) and obj:
+            raise RuntimeError("an OrderedDict would keep its old hashes")
+
+
+def snapshot_restored():
+    """First thing in a copy of a sealed interpreter: what setup() did outside
+    the interpreter's memory (the runtime's own home) and a random state of
+    its own."""
+    if os.path.isdir(HOME):
+        os.makedirs(SITE_PACKAGES, exist_ok=True)
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
+
+
 def _make_sleep_interruptible():
     """time.sleep blocks inside a WASI call, where neither deadlines nor
     pyodide_interrupt can reach it; sleeping in short slices lets both act
