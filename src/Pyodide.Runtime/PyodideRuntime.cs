@@ -43,7 +43,12 @@ public sealed partial class PyodideRuntime : IDisposable
         _home = home;
         _timeoutSeconds = timeoutSeconds;
         _hostModules = hostModules;
+        StartedFromSnapshot = guest.Restored;
     }
+
+    /// <summary>Whether the interpreter was restored from a snapshot rather than started
+    /// in full (for tests and benchmarks).</summary>
+    internal bool StartedFromSnapshot { get; }
 
     private static double Seconds(TimeSpan? timeout)
     {
@@ -125,7 +130,7 @@ public sealed partial class PyodideRuntime : IDisposable
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
-            var guest = new GuestInstance(module, guarded, wasi, options.MemoryLimit, stdout, stderr, hostModules);
+            var guest = StartGuest(module, guarded, wasi, options, stdout, stderr, hostModules);
             var runtime = new PyodideRuntime(guest, home, timeout, hostModules);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             hostModules.Runtime = runtime;
@@ -137,6 +142,41 @@ public sealed partial class PyodideRuntime : IDisposable
             throw;
         }
     }
+
+    /// <summary>Starts the interpreter: from the module's snapshot when there is one and
+    /// the runtime can use it (no mounts, since a snapshot's preopened directories are
+    /// fixed; a memory limit it fits in). The first runtime that could use one records it
+    /// while starting in full, so every later runtime skips <c>Py_Initialize</c>.</summary>
+    private static GuestInstance StartGuest(Module module, bool guarded, WasiConfiguration wasi, PyodideOptions options,
+                                            PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules)
+    {
+        ulong limit = options.MemoryLimit;
+        if (options.Mounts.Count > 0 || !UseSnapshots)
+            return new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules);
+
+        var snapshot = GuestSnapshot.For(module, out bool record);
+        if (snapshot != null && (limit == 0 || (ulong)snapshot.MemoryLength <= limit))
+            return new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules, new(RestoreFrom: snapshot));
+        if (!record)
+            return new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules);
+
+        GuestInstance guest;
+        try
+        {
+            guest = new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules, new(Record: true));
+        }
+        catch
+        {
+            GuestSnapshot.Publish(module, null, failed: true);
+            throw;
+        }
+        GuestSnapshot.Publish(module, guest.Captured);
+        return guest;
+    }
+
+    /// <summary><c>PYODIDE_NO_SNAPSHOT=1</c> starts every interpreter in full: to compare,
+    /// or to rule snapshots out when chasing a problem.</summary>
+    private static bool UseSnapshots => Environment.GetEnvironmentVariable("PYODIDE_NO_SNAPSHOT") is not ("1" or "true");
 
     /// <summary>Whether <see cref="Dispose"/> ran.</summary>
     public bool IsDisposed => Volatile.Read(ref _guest) == null;

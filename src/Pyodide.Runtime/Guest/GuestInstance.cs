@@ -29,7 +29,6 @@ internal sealed unsafe class GuestInstance : IDisposable
     private readonly PyodideOutputHandler _stdout;
     private readonly PyodideOutputHandler _stderr;
 
-    private readonly Func<int> _init;
     private readonly Func<int, int> _alloc;
     private readonly Action<int> _free;
     private readonly IHostCallHandler _host;
@@ -75,6 +74,12 @@ internal sealed unsafe class GuestInstance : IDisposable
     /// traceback take hundreds of milliseconds.</summary>
     internal static readonly TimeSpan RaisedGrace = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long start-up may take before it is stopped hard (guarded engine
+    /// only). It takes ~20 ms; CPython can loop forever on MemoryError when a memory
+    /// limit leaves it just short of what it needs to start.</summary>
+    internal static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+    private long _startDeadline; // Stopwatch timestamp while starting; 0 afterwards
+
     /// <summary>Deadlines beyond this many seconds (~30 years) mean none at all.</summary>
     internal const double MaxTimeoutSeconds = 1e9;
 
@@ -94,8 +99,23 @@ internal sealed unsafe class GuestInstance : IDisposable
     /// <summary>Why the instance died, once it has.</summary>
     public string? DeathReason { get; private set; }
 
+    /// <summary>How the interpreter starts: in full (<c>Py_Initialize</c>), in full and
+    /// then sealed and copied into <see cref="Captured"/>, or from a snapshot.</summary>
+    internal readonly record struct Start(GuestSnapshot? RestoreFrom = null, bool Record = false)
+    {
+        public static Start Full => default;
+    }
+
+    /// <summary>With <see cref="Start.Record"/>: the snapshot taken right after start-up,
+    /// or null if the guest refused one.</summary>
+    internal GuestSnapshot? Captured { get; }
+
+    /// <summary>Whether the interpreter was restored from a snapshot.</summary>
+    internal bool Restored { get; }
+
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
-                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host)
+                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host,
+                         Start start = default)
     {
         _guarded = guarded;
         _stdout = stdout;
@@ -117,7 +137,8 @@ internal sealed unsafe class GuestInstance : IDisposable
             _base = (byte*)_memory.GetPointer();
             _length = _memory.GetLength();
 
-            _init = instance.GetFunction<int>("pyn_init") ?? throw Invalid("pyn_init");
+            var init = instance.GetFunction<int, int>("pyn_init") ?? throw Invalid("pyn_init");
+            var restore = instance.GetFunction<int>("pyn_snapshot_restore") ?? throw Invalid("pyn_snapshot_restore");
             _alloc = instance.GetFunction<int, int>("pyn_alloc") ?? throw Invalid("pyn_alloc");
             _free = instance.GetAction<int>("pyn_free") ?? throw Invalid("pyn_free");
             _run = instance.GetFunction<int, int, int, int, int>("pyn_run") ?? throw Invalid("pyn_run");
@@ -157,17 +178,37 @@ internal sealed unsafe class GuestInstance : IDisposable
                 _store.SetEpochDeadline(1);
             }
 
-            initialize();
-            _depth = 1; // start-up runs as a call of its own
-            EnsureScratch(256);
-            if (_init() != 0)
+            if (guarded)
             {
-                var (type, message) = ReadError();
-                // Under a memory limit a failed start is the limit's doing (CPython
-                // reports running out during start-up in several ways).
-                if (type == "MemoryError" || memoryLimit > 0)
-                    throw new PyodideException(PyodideErrorKind.Limit, $"Python could not start within the memory limit of {memoryLimit} bytes ({type}): {message}");
-                throw new PyodideException(PyodideErrorKind.IO, $"Python failed to start ({type}): {message}");
+                _startDeadline = Stopwatch.GetTimestamp() + (long)(StartTimeout.TotalSeconds * Stopwatch.Frequency);
+                HoldTicker();
+            }
+            if (start.RestoreFrom is { } snapshot)
+            {
+                RestoreMemory(snapshot);
+                _depth = 1; // the restore runs as a call of its own
+                if (restore() != 0)
+                {
+                    var (type, message) = ReadError();
+                    throw new PyodideException(PyodideErrorKind.IO, $"Python could not be restored from its snapshot ({type}): {message}");
+                }
+                Restored = true;
+            }
+            else
+            {
+                initialize();
+                _depth = 1; // start-up runs as a call of its own
+                EnsureScratch(256);
+                if (init(start.Record ? 1 : 0) != 0)
+                {
+                    var (type, message) = ReadError();
+                    // Under a memory limit a failed start is the limit's doing (CPython
+                    // reports running out during start-up in several ways).
+                    if (type == "MemoryError" || memoryLimit > 0)
+                        throw new PyodideException(PyodideErrorKind.Limit, $"Python could not start within the memory limit of {memoryLimit} bytes ({type}): {message}");
+                    throw new PyodideException(PyodideErrorKind.IO, $"Python failed to start ({type}): {message}");
+                }
+                if (start.Record) Captured = TakeSnapshot(instance, module);
             }
             if (interruptSlots((int)AuxAddress) != 0) throw Invalid("pyn_interrupt_slots");
             uint* slots = (uint*)Checked(AuxAddress, 16);
@@ -176,20 +217,71 @@ internal sealed unsafe class GuestInstance : IDisposable
             Checked(_asyncPendingAddress, 4);
             Checked(_evalBreakerAddress, 4);
             _depth = 0;
+            EndStart();
+        }
+        catch (WasmtimeException e) when (e.InnerException is HardStopException)
+        {
+            EndStart();
+            Dispose();
+            string what = $"Python was still starting after {StartTimeout.TotalSeconds:0} s and was stopped";
+            throw memoryLimit > 0
+                ? new PyodideException(PyodideErrorKind.Limit, $"{what}: it could not start within the memory limit of {memoryLimit} bytes", e)
+                : new PyodideException(PyodideErrorKind.IO, what, e);
         }
         catch (WasmtimeException e)
         {
+            EndStart();
             Dispose();
             // The memory limit is checked when the module's initial memory is
-            // created: a limit below what Python needs to start is a LIMIT error.
-            var kind = e.Message.Contains("memory limit", StringComparison.OrdinalIgnoreCase)
+            // created: a limit below what Python needs to start is a LIMIT error,
+            // and so is a trap while starting under a limit (CPython aborts when
+            // memory runs out before its MemoryError exists).
+            var kind = memoryLimit > 0 || e.Message.Contains("memory limit", StringComparison.OrdinalIgnoreCase)
                 ? PyodideErrorKind.Limit : PyodideErrorKind.IO;
             throw new PyodideException(kind, $"cannot start python.wasm: {TrapReason(e)}", e);
         }
         catch
         {
+            EndStart();
             Dispose();
             throw;
+        }
+    }
+
+    private void EndStart()
+    {
+        _startDeadline = 0;
+        if (Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
+    }
+
+    /// <summary>Grows this fresh instance's memory to the snapshot's and writes its pages;
+    /// the host's input buffers are the snapshot's.</summary>
+    private void RestoreMemory(GuestSnapshot snapshot)
+    {
+        long missing = snapshot.MemoryLength - _memory.GetLength();
+        if (missing > 0) _memory.Grow((missing + Memory.PageSize - 1) / Memory.PageSize);
+        if (_memory.GetLength() != snapshot.MemoryLength)
+            throw new PyodideException(PyodideErrorKind.IO, "the snapshot does not fit this instance's memory");
+        _length = _memory.GetLength();
+        snapshot.CopyInto(_base);
+        _buffers.AddRange(snapshot.Buffers);
+    }
+
+    /// <summary>Seals the interpreter that just started recording and copies its memory;
+    /// null if the guest refuses (its reason is of no use to the caller, which then
+    /// starts every interpreter in full).</summary>
+    private GuestSnapshot? TakeSnapshot(Instance instance, Module module)
+    {
+        var seal = instance.GetFunction<int, int>("pyn_snapshot_seal") ?? throw Invalid("pyn_snapshot_seal");
+        var forget = instance.GetAction("pyn_snapshot_forget") ?? throw Invalid("pyn_snapshot_forget");
+        if (seal(GuestSnapshot.PreopenCount) != 0) return null;
+        try
+        {
+            return GuestSnapshot.Capture(module, _guarded, _base, _memory.GetLength(), _buffers);
+        }
+        finally
+        {
+            forget();
         }
     }
 
@@ -615,6 +707,12 @@ internal sealed unsafe class GuestInstance : IDisposable
     private ulong OnEpoch(Store store)
     {
         long now = Stopwatch.GetTimestamp();
+        if (_startDeadline != 0)
+        {
+            // Starting: the interrupt addresses are not known yet, so only a hard stop.
+            if (now >= _startDeadline) throw new HardStopException(StopReason.Timeout);
+            return 1;
+        }
         if (_stopReason == StopReason.None)
         {
             var reason = Volatile.Read(ref _interruptRequested) != 0 ? StopReason.Interrupt
