@@ -293,6 +293,9 @@ static pyodide_t* load_runtime(void) {
   /* Like python3: no deadlines, Ctrl-C ends the process; so no interruption
      checks in the compiled interpreter, which runs Python ~20% faster. */
   config.unguarded = true;
+  /* One runtime per process: the snapshot the library would record for later
+     runtimes (~6 ms) would never be used. A user's own setting wins. */
+  setenv("PYODIDE_NO_SNAPSHOT", "1", 0);
   pyodide_t* rt = NULL;
   pyodide_error_t* err = pyodide_load(&config, &rt);
   if (err != NULL) {
