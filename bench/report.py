@@ -176,6 +176,18 @@ def main():
     v, b = cv("load_destroy"), cv("load_first")
     row("C: `pyodide_load`+`pyodide_destroy`, another runtime alive", v,
         "the process's first `pyodide_load`", b, "≤ 5 ms", le(v, 5 * MS), measured=cm("load_destroy"))
+    def mib(key):
+        b = (c.get(key) or {}).get("bytes")
+        return None if b is None else b / (1 << 20)
+
+    v, b = mib("rss_first"), mib("rss_before")
+    rows.append(("C: resident memory the first runtime adds (.NET, Wasmtime, the compiled module, Python)",
+                 "n/a" if v is None else f"{v:.1f} MiB", "the process before it: " + ("n/a" if b is None else f"{b:.1f} MiB"),
+                 fmt_ratio(ratio(v, b)), "≤ 40 MB", met(le(v, 40e6 / (1 << 20)))))
+    v, b = mib("rss_further"), mib("rss_first")
+    rows.append(("C: resident memory each further runtime adds (8 alive, one run each)",
+                 "n/a" if v is None else f"{v:.1f} MiB", "the first runtime: " + ("n/a" if b is None else f"{b:.1f} MiB"),
+                 fmt_ratio(ratio(v, b)), "≤ 15 MB", met(le(v, 15e6 / (1 << 20)))))
     v, b, t = cv("spawn_pyodide_run"), cv("spawn_python3"), cv("spawn_true")
     py_ver = wl.get("python3_version", "")
     row("`out/bin/pyodide-run -c pass`, fork/exec to exit (median of 10)", v,

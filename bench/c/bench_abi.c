@@ -27,6 +27,9 @@
  *   to_js_release      pyodide_value_release of that result
  *   load_first         the process's first pyodide_load (cold .NET, warm module cache)
  *   load_destroy       pyodide_load + pyodide_destroy of another runtime, one alive
+ *   rss_before         the process's resident memory before its first pyodide_load (Linux)
+ *   rss_first          what the first runtime added to it (loaded, one run)
+ *   rss_further        what each further runtime adds (RSS_RUNTIMES alive at once, one run each)
  *   spawn_true         fork/exec /bin/true
  *   spawn_python3      fork/exec python3 -c pass
  *   spawn_pyodide_run  fork/exec pyodide-run -c pass
@@ -109,6 +112,26 @@ static double cpu_ns(void) {
 #endif
 }
 
+/* The process's resident memory in bytes (VmRSS), or -1 where unknown. */
+#define RSS_RUNTIMES 8
+#define RSS_RUNTIMES_TEXT "8"
+
+static double rss_bytes(void) {
+#ifdef _WIN32
+  return -1;
+#else
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  double kib = -1;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
+  }
+  fclose(f);
+  return kib < 0 ? -1 : kib * 1024;
+#endif
+}
+
 static void die(const char* what, pyodide_error_t* err) {
   fprintf(stderr, "bench_abi: %s failed", what);
   if (err) fprintf(stderr, ": %s: %s", pyodide_error_type(err), pyodide_error_message(err));
@@ -172,6 +195,18 @@ static void record(const char* id, const char* what, stats_t s, const char* unit
           s.median, s.min, s.max, s.reps, s.inner);
   if (s.cpu_median >= 0) fprintf(json, ", \"cpu_median_ns\": %.3f", s.cpu_median);
   fprintf(json, "}");
+  json_first = 0;
+}
+
+/* A size in bytes; nothing where the platform does not report it (< 0). */
+static void record_bytes(const char* id, const char* what, double bytes) {
+  if (bytes < 0) return;
+  printf("  %-18s %12.1f MiB  %s\n", id, bytes / (1 << 20), what);
+  fflush(stdout);
+  if (!json) return;
+  fprintf(json, "%s\n  \"%s\": {\"what\": ", json_first ? "" : ",", id);
+  json_string(what);
+  fprintf(json, ", \"bytes\": %.0f}", bytes);
   json_first = 0;
 }
 
@@ -481,11 +516,13 @@ int main(int argc, char** argv) {
 
   /* The first runtime: the process's first load also starts the .NET runtime. */
   pyodide_t* py;
+  double rss_before = rss_bytes();
   double c0 = cpu_ns(), t0 = now_ns();
   CHECK("pyodide_load", pyodide_load(NULL, &py));
   double first_wall = now_ns() - t0, first_cpu = cpu_ns() - c0;
   stats_t first = summarize(&first_wall, &first_cpu, 1, 1);
   CHECK("warm-up", pyodide_run_python(py, "1+1", PYODIDE_STRLEN, NULL, NULL));
+  double rss_first = rss_bytes();
 
   stats_t a, b, c;
 
@@ -566,6 +603,23 @@ int main(int argc, char** argv) {
     record("load_destroy", "pyodide_load+pyodide_destroy, another runtime alive", summarize(t, t + REPS, REPS, 1),
            "ms");
     free(t);
+
+    /* Resident memory: the process before anything loaded, what the first runtime
+     * added, and what each further one adds (the mean over RSS_RUNTIMES alive). */
+    pyodide_t* more[RSS_RUNTIMES];
+    double rss_one = rss_bytes();
+    for (int i = 0; i < RSS_RUNTIMES; i++) {
+      CHECK("pyodide_load", pyodide_load(NULL, &more[i]));
+      CHECK("run", pyodide_run_python(more[i], "1+1", PYODIDE_STRLEN, NULL, NULL));
+    }
+    double rss_all = rss_bytes();
+    for (int i = 0; i < RSS_RUNTIMES; i++) pyodide_destroy(more[i]);
+    if (rss_before >= 0 && rss_first >= 0 && rss_one >= 0 && rss_all >= 0) {
+      record_bytes("rss_before", "resident memory before the first pyodide_load", rss_before);
+      record_bytes("rss_first", "resident memory the first runtime added (loaded, one run)", rss_first - rss_before);
+      record_bytes("rss_further", "resident memory each further runtime added (mean of " RSS_RUNTIMES_TEXT
+                   " alive, one run each)", (rss_all - rss_one) / RSS_RUNTIMES);
+    }
   }
   pyodide_destroy(py);
 
