@@ -682,6 +682,12 @@ function Invoke-Bench {
   if (-not $exe) { Fail "bench_abi.exe was not built (build\cmake\bench)" }
   # pyodide.dll and wasmtime.dll are in out\bin.
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
+  # Each engine's compiled module must be cached before timing starts (a build
+  # elsewhere, such as another checkout, may have evicted it).
+  & $exe.FullName --warm
+  if ($LASTEXITCODE -ne 0) { $failed = $true }
+  & $run -c pass
+  if ($LASTEXITCODE -ne 0) { $failed = $true }
   Say "C ABI: $($exe.FullName) (log: $(Join-Path $Logs 'bench-abi.log'))"
   & $exe.FullName --json (Join-Path $benchDir "abi.json") --pyodide-run $run --python3 $py |
     Tee-Object -FilePath (Join-Path $Logs "bench-abi.log")

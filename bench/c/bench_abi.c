@@ -3,6 +3,8 @@
  * against a baseline measured in the same process, interleaved with it.
  *
  *   bench_abi [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick]
+ *   bench_abi --warm     loads one runtime and exits: the compiled module is then
+ *                        cached, so a following run's first load is a warm one
  *
  * Timing: clock_gettime(CLOCK_MONOTONIC) (QueryPerformanceCounter on Windows,
  * where processes start with _spawnv and `cmd /c rem` replaces /bin/true).
@@ -502,8 +504,14 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--pyodide-run") && i + 1 < argc) pyodide_run = argv[++i];
     else if (!strcmp(argv[i], "--python3") && i + 1 < argc) python3 = argv[++i];
     else if (!strcmp(argv[i], "--quick")) { REPS = 5; BATCH_NS = 1e6; }
+    else if (!strcmp(argv[i], "--warm")) {
+      pyodide_t* py;
+      CHECK("pyodide_load", pyodide_load(NULL, &py));
+      pyodide_destroy(py);
+      return 0;
+    }
     else {
-      fprintf(stderr, "usage: %s [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick] | --warm\n", argv[0]);
       return 2;
     }
   }

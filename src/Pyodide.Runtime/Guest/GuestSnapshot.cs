@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Wasmtime;
 
 namespace Pyodide.Guest;
@@ -18,7 +19,10 @@ internal sealed unsafe class GuestSnapshot
     internal const int PreopenCount = 2;
 
     private readonly int[] _pages;
-    private readonly byte[] _data;
+    // Native memory, kept for the life of the process (as the compiled module is):
+    // a large managed array would sit in the GC's large-object heap, and every
+    // full collection of an allocation-heavy host would pay for it.
+    private readonly byte* _data;
 
     /// <summary>Bytes of linear memory the interpreter had.</summary>
     public long MemoryLength { get; }
@@ -27,10 +31,7 @@ internal sealed unsafe class GuestSnapshot
     /// interpreter started), which a restored instance takes over as they are.</summary>
     public IReadOnlyList<(uint Address, uint Capacity)> Buffers { get; }
 
-    /// <summary>Bytes the snapshot holds.</summary>
-    public long Size => _data.LongLength;
-
-    private GuestSnapshot(long memoryLength, int[] pages, byte[] data, (uint, uint)[] buffers)
+    private GuestSnapshot(long memoryLength, int[] pages, byte* data, (uint, uint)[] buffers)
     {
         MemoryLength = memoryLength;
         _pages = pages;
@@ -95,9 +96,9 @@ internal sealed unsafe class GuestSnapshot
                 : !page.ContainsAnyExcept((byte)0); // memory the module grew starts zeroed
             if (!same) pages.Add((int)(offset / PageSize));
         }
-        var data = GC.AllocateUninitializedArray<byte>(pages.Count * PageSize);
+        var data = (byte*)NativeMemory.Alloc((nuint)pages.Count * PageSize);
         for (int i = 0; i < pages.Count; i++)
-            new ReadOnlySpan<byte>(memory + (long)pages[i] * PageSize, PageSize).CopyTo(data.AsSpan(i * PageSize, PageSize));
+            Buffer.MemoryCopy(memory + (long)pages[i] * PageSize, data + (long)i * PageSize, PageSize, PageSize);
         return new GuestSnapshot(length, [.. pages], data, [.. buffers]);
     }
 
@@ -105,10 +106,7 @@ internal sealed unsafe class GuestSnapshot
     /// a new instance of the same module, already grown to <see cref="MemoryLength"/>.</summary>
     internal void CopyInto(byte* memory)
     {
-        fixed (byte* data = _data)
-        {
-            for (int i = 0; i < _pages.Length; i++)
-                Buffer.MemoryCopy(data + (long)i * PageSize, memory + (long)_pages[i] * PageSize, PageSize, PageSize);
-        }
+        for (int i = 0; i < _pages.Length; i++)
+            Buffer.MemoryCopy(_data + (long)i * PageSize, memory + (long)_pages[i] * PageSize, PageSize, PageSize);
     }
 }
