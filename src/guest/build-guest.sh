@@ -266,7 +266,10 @@ link_reactor() {
   rm -f "$BUILD_DIR/link.stamp"
   rm -rf "$BUILD_DIR/obj"
   mkdir -p "$BUILD_DIR/obj"
-  local cflags=(-O2 -Wall -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BRIDGE_DIR")
+  # The checkout's path must not reach python.wasm (__FILE__ in CPython's macros):
+  # every checkout then builds the same module and shares its compiled form.
+  local cflags=(-O2 -Wall -ffile-prefix-map="$GUEST_DIR/"=src/guest/
+    -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BRIDGE_DIR")
   local objs=()
   for f in "${srcs[@]}"; do objs+=("$BUILD_DIR/obj/$(basename "$f" .c).o"); done
   export SDK
