@@ -27,6 +27,48 @@ public sealed class HostModuleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TypedFunctionsConvertWithoutBoxing()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RegisterModule("typed_long", new Dictionary<string, Func<long, long>> { ["twice"] = i => i * 2 });
+        py.RegisterModule("typed_double", new Dictionary<string, Func<double, bool>> { ["positive"] = x => x > 0 });
+        py.RegisterModule("typed_str", new Dictionary<string, Func<string, int>> { ["length"] = s => s.Length });
+        Assert.Equal(42, py.RunPython<long>("import typed_long\ntyped_long.twice(21)"));
+        Assert.Equal(-(1L << 62), py.RunPython<long>("typed_long.twice(-(1 << 61))"));
+        Assert.True(py.RunPython<bool>("import typed_double\ntyped_double.positive(0.5) is True and typed_double.positive(-1) is False"));
+        Assert.Equal(5, py.RunPython<long>("import typed_str\ntyped_str.length('héllo')"));
+    }
+
+    [Fact]
+    public void TypedFunctionsRejectOtherArgumentsAsTypeError()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RegisterModule("typed_bad", new Dictionary<string, Func<long, long>> { ["twice"] = i => i * 2 });
+        py.RunPython("import typed_bad");
+        Assert.Equal("TypeError", Assert.Throws<PythonException>(() => py.RunPython("typed_bad.twice('x')")).PythonType);
+        Assert.Equal("TypeError", Assert.Throws<PythonException>(() => py.RunPython("typed_bad.twice(1, 2)")).PythonType);
+        Assert.Equal("TypeError", Assert.Throws<PythonException>(() => py.RunPython("typed_bad.twice()")).PythonType);
+        Assert.Equal("TypeError", Assert.Throws<PythonException>(() => py.RunPython("typed_bad.twice(1 << 70)")).PythonType);
+        Assert.Equal(8, py.RunPython<long>("typed_bad.twice(4)")); // still usable
+    }
+
+    [Fact]
+    public void TypedFunctionCallsFromPythonAllocateNothingManaged()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RegisterModule("typed_alloc", new Dictionary<string, Func<long, long>> { ["inc"] = i => i + 1 });
+        py.RunPython("import typed_alloc\ndef loop(n, f=typed_alloc.inc):\n    t = 0\n    for i in range(n): t += f(i)\n    return t");
+        Assert.Equal(500500, py.RunPython<long>("loop(1000)")); // warm-up, and the sum of 1..1000
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long total = py.RunPython<long>("loop(10000)");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(50005000, total);
+        // The object form allocates an argument array and boxes per call (>= 56 B);
+        // a few bytes per call would mean something on the path allocates.
+        Assert.True(allocated < 10000, $"{allocated} bytes for 10000 calls");
+    }
+
+    [Fact]
     public void ArgumentsArriveConverted()
     {
         using var py = Runtimes.LoadQuiet();

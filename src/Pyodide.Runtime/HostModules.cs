@@ -207,8 +207,57 @@ internal sealed unsafe class ManagedHostFunction(PyodideHostFunction function) :
     }
 }
 
+/// <summary>A <see cref="Func{T, TResult}"/> as a host module function of one argument:
+/// long, int, double and bool arguments and results cross without boxing, so a call
+/// from Python allocates nothing in managed code.</summary>
+internal sealed unsafe class TypedHostFunction<TArg, TResult>(string name, Func<TArg, TResult> function) : IHostFunction
+{
+    public uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer)
+    {
+        if (count != 1) throw new PythonException("TypeError", $"{name}() takes 1 argument ({count} given)");
+        var slot = (Slot*)guest.Checked(args, Slot.Size);
+        TArg arg;
+        try
+        {
+            arg = ManagedCodec.ReadAs<TArg>(runtime, guest, *slot);
+        }
+        catch (InvalidCastException)
+        {
+            throw new PythonException("TypeError", $"{name}() argument must be {typeof(TArg).Name}");
+        }
+        TResult result = function(arg);
+        SlotWriter writer;
+        uint block, slotAddress;
+        if (ManagedCodec.IsScalar<TResult>())
+        {
+            writer = answer.Begin(1, 0, out block);
+            writer.ReserveSlots(1, out slotAddress);
+        }
+        else
+        {
+            writer = ManagedCodec.BeginResult(answer, result, out block, out slotAddress);
+        }
+        ManagedCodec.Write(ref writer, runtime, result, slotAddress);
+        return block;
+    }
+}
+
 public sealed partial class PyodideRuntime
 {
+    /// <summary><see cref="RegisterModule(string, IReadOnlyDictionary{string, PyodideHostFunction}, IReadOnlyDictionary{string, object?}?, Action?)"/>
+    /// for functions of one typed argument: a long, int, double or bool argument or result
+    /// crosses without boxing, so Python's calls allocate nothing in managed code. An
+    /// argument of another kind, or another number of arguments, is a TypeError in Python.</summary>
+    /// <exception cref="ArgumentException">The name is invalid or already registered.</exception>
+    public void RegisterModule<TArg, TResult>(string name, IReadOnlyDictionary<string, Func<TArg, TResult>> functions,
+                                              Action? finalizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        foreach (var f in functions) ArgumentNullException.ThrowIfNull(f.Value, nameof(functions));
+        RegisterModule(name, functions.Select(f => (f.Key, (IHostFunction)new TypedHostFunction<TArg, TResult>(f.Key, f.Value))).ToList(),
+                       null, finalizer);
+    }
+
     /// <summary>Makes <c>import name</c> give Python a module of .NET functions (Pyodide's
     /// registerJsModule). Modules of the standard library take precedence.</summary>
     /// <param name="name">A dotted Python module name.</param>

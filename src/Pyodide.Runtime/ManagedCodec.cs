@@ -288,7 +288,7 @@ internal static unsafe class ManagedCodec
     }
 
     /// <summary>Whether <typeparamref name="T"/> is written and read without boxing.</summary>
-    private static bool IsScalar<T>() =>
+    internal static bool IsScalar<T>() =>
         typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(double) || typeof(T) == typeof(bool);
 
     /// <summary><see cref="Write(ref SlotWriter, PyodideRuntime, object?, uint)"/> for a typed
