@@ -162,6 +162,9 @@ def main():
     v, b = cv("run_python"), cv("pyproxy_length")
     row('C: `pyodide_run_python("1+1")`', v, "`pyproxy_length(globals)` round trip", b,
         "≤ 15 µs (Pyodide ~250 µs)", le(v, 15 * US), measured=cm("run_python"))
+    v, b = cv("host_fn_loop"), cv("py_fn_loop")
+    row("C: a host function (C, returns its INT argument) called from a Python loop, per call", v,
+        "the same loop calling `lambda i: i`", b, "≤ 200 ns", le(v, 200), measured=cm("host_fn_loop"))
     v, b = cv("get_buffer_64m"), cv("get_buffer_1k")
     row("C: `pyproxy_get_buffer`+`pybuffer_release`, 64 MiB bytearray", v, "the same on 1 KiB", b,
         "≤ 1 µs, size-independent (ratio ≤ 1.5) (Pyodide 8–15 µs)", both(le(v, 1 * US), le(ratio(v, b), 1.5)),
@@ -213,15 +216,17 @@ def main():
     # Allocations on the call and run paths, each case beside what explains it. The goal is
     # judged on the typed forms, which avoid the object? API's boxes and params array.
     typed = [("Call<long, long>(i)", "CallBenchmarks.CallTyped"),
-             ('RunPython<long>("1+1")', "RunPythonBenchmarks.RunPythonTyped")]
+             ('RunPython<long>("1+1")', "RunPythonBenchmarks.RunPythonTyped"),
+             ("host `Func<long, long>` from Python", "HostFunctionBenchmarks.TypedHostFunction")]
     untyped = [("Call(i)", "CallBenchmarks.Call"), ("Call(args)", "CallBenchmarks.CallReusedArgs"),
                ('RunPython("1+1")', "RunPythonBenchmarks.RunPython"),
-               ('RunPython("None")', "RunPythonBenchmarks.RunPythonNone")]
+               ('RunPython("None")', "RunPythonBenchmarks.RunPythonNone"),
+               ("host `PyodideHostFunction` from Python", "HostFunctionBenchmarks.ObjectHostFunction")]
     allocs = [(label, ba(key)) for label, key in typed + untyped]
     measured = ", ".join(f"{label} {fmt_bytes(a)}" for label, a in allocs)
     typed_allocs = [ba(key) for _, key in typed]
     worst = None if any(a is None for a in typed_allocs) else max(typed_allocs)
-    rows.append((".NET: managed bytes allocated per call on the call and run paths: the typed"
+    rows.append((".NET: managed bytes allocated per call on the call, run and host-function paths: the typed"
                  " forms (judged), then the `object?` forms (a boxed `long` is 24 B, a 1-element"
                  " `object[]` 32 B)", measured,
                  f".NET delegate call: {fmt_bytes(ba('CallBenchmarks.Delegate'))}", "—",
@@ -229,6 +234,13 @@ def main():
     v, m = with_alloc("CallBenchmarks.CallTyped")
     row(".NET: `PyProxy.Call<long, long>(i)` (typed, no boxing)", v, ".NET delegate call",
         bv("CallBenchmarks.Delegate"), "≤ 200 ns", le(v, 200), measured=m)
+    b = bv("HostFunctionBenchmarks.PythonFunction")
+    v, m = with_alloc("HostFunctionBenchmarks.TypedHostFunction")
+    row(".NET: a `Func<long, long>` host function called from a Python loop, per call", v,
+        "the same loop calling `lambda i: i`", b, "≤ 200 ns", le(v, 200), measured=m)
+    v, m = with_alloc("HostFunctionBenchmarks.ObjectHostFunction")
+    row(".NET: a `PyodideHostFunction` (object form) called from a Python loop, per call", v,
+        "the same loop calling `lambda i: i`", b, "(no goal: the typed form above is the fast path)", None, measured=m)
     v, m = with_alloc("GetBufferBenchmarks.Big")
     b = bv("GetBufferBenchmarks.Small")
     row(".NET: `GetBuffer()`+`Dispose`, 64 MiB bytearray", v, "the same on 1 KiB", b,

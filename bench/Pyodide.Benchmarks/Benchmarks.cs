@@ -99,6 +99,50 @@ public class RunPythonBenchmarks
     public void Cleanup() => _py.Dispose();
 }
 
+/// <summary>.NET host functions called from a Python loop, against the same loop calling
+/// a Python <c>lambda i: i</c>; reported per call (the loop's own cost included).</summary>
+[MemoryDiagnoser]
+public class HostFunctionBenchmarks
+{
+    private const int Calls = 1000;
+    private PyodideRuntime _py = null!;
+    private PyProxy _pyLoop = null!, _typedLoop = null!, _objectLoop = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _py.RegisterModule("bench_typed", new Dictionary<string, Func<long, long>> { ["identity"] = i => i });
+        _py.RegisterModule("bench_object", new Dictionary<string, PyodideHostFunction> { ["identity"] = args => args[0] });
+        const string loop = "def loop(f):\n    def run(n):\n        for i in range(n): f(i)\n        return n\n    return run\n";
+        _pyLoop = (PyProxy)_py.RunPython(loop + "loop(lambda i: i)")!;
+        _typedLoop = (PyProxy)_py.RunPython("import bench_typed\n" + loop + "loop(bench_typed.identity)")!;
+        _objectLoop = (PyProxy)_py.RunPython("import bench_object\n" + loop + "loop(bench_object.identity)")!;
+        foreach (var run in new[] { _pyLoop, _typedLoop, _objectLoop })
+            if (run.Call<long, long>(Calls) != Calls) throw new InvalidOperationException("the loop did not run");
+    }
+
+    [Benchmark(Baseline = true, Description = "Python loop calling lambda i: i", OperationsPerInvoke = Calls)]
+    public long PythonFunction() => _pyLoop.Call<long, long>(Calls);
+
+    /// <summary>A <c>Func&lt;long, long&gt;</c> module function: nothing boxed, no array.</summary>
+    [Benchmark(Description = "Python loop calling a Func<long, long> host function", OperationsPerInvoke = Calls)]
+    public long TypedHostFunction() => _typedLoop.Call<long, long>(Calls);
+
+    /// <summary>A <see cref="PyodideHostFunction"/>: an argument array and boxes per call.</summary>
+    [Benchmark(Description = "Python loop calling a PyodideHostFunction", OperationsPerInvoke = Calls)]
+    public long ObjectHostFunction() => _objectLoop.Call<long, long>(Calls);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _pyLoop.Dispose();
+        _typedLoop.Dispose();
+        _objectLoop.Dispose();
+        _py.Dispose();
+    }
+}
+
 /// <summary><c>GetBuffer()</c> + <c>Dispose</c>: 64 MiB against 1 KiB shows whether the cost depends on size.</summary>
 [MemoryDiagnoser]
 public class GetBufferBenchmarks

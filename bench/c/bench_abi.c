@@ -20,6 +20,8 @@
  *   pyproxy_call       pyproxy_call of `lambda i: i + 1`, one INT argument
  *   pyproxy_length     pyproxy_length(globals): one bare guest round trip (baseline)
  *   run_python         pyodide_run_python("1+1")
+ *   py_fn_loop         a Python loop calling `lambda i: i`, per iteration (baseline)
+ *   host_fn_loop       the same loop calling a C host function returning its argument
  *   get_buffer_1k      pyproxy_get_buffer + pybuffer_release, bytearray(1 KiB) (baseline)
  *   get_buffer_64m     the same on bytearray(64 MiB)
  *   sum_malloc         summing 64 MiB of doubles in a malloc'd array (baseline)
@@ -271,6 +273,18 @@ static void measure_pair(op_fn base, void* base_ctx, op_fn op, void* op_ctx, sta
 }
 
 /* ---- call path ---------------------------------------------------------------- */
+
+/* A host function: returns its one INT argument (an INT owns no memory). */
+static pyodide_error_t* host_identity(void* env, const pyodide_value_t* args, size_t nargs,
+                                      pyodide_value_t* result) {
+  (void)env;
+  (void)nargs;
+  *result = args[0];
+  return NULL;
+}
+
+/* Iterations of the Python loop one host_fn_loop / py_fn_loop operation runs. */
+#define LOOP_CALLS 1000
 
 NOINLINE static void noop(void* ctx) { (void)ctx; }
 
@@ -550,6 +564,32 @@ int main(int argc, char** argv) {
     record("pyproxy_length", "pyproxy_length(globals): one bare guest round trip", a, "ns");
     record("run_python", "pyodide_run_python(\"1+1\")", b, "ns");
     pyproxy_destroy(rc.globals);
+
+    /* Host function calls from Python: a loop calling it, against the same loop
+     * calling a Python function; both per iteration. */
+    pyodide_host_member_t member = {"identity", host_identity, NULL};
+    CHECK("pyodide_register_module", pyodide_register_module(py, "bench_host", &member, 1, NULL, NULL));
+    call_ctx host = {run_proxy(py, "import bench_host\n"
+                                   "def host_loop(n, f=bench_host.identity):\n"
+                                   "    for i in range(n + 1): f(i)\n"
+                                   "    return n + 1\n"
+                                   "host_loop"), LOOP_CALLS - 1};
+    call_ctx pyfn = {run_proxy(py, "def py_loop(n, f=lambda i: i):\n"
+                                   "    for i in range(n + 1): f(i)\n"
+                                   "    return n + 1\n"
+                                   "py_loop"), LOOP_CALLS - 1};
+    /* op_call passes i and checks the result is i + 1: i + 1 = LOOP_CALLS iterations. */
+    measure_pair(op_call, &pyfn, op_call, &host, &a, &b);
+    for (stats_t* s = &a; s; s = s == &a ? &b : NULL) {
+      s->median /= LOOP_CALLS;
+      s->min /= LOOP_CALLS;
+      s->max /= LOOP_CALLS;
+      if (s->cpu_median >= 0) s->cpu_median /= LOOP_CALLS;
+    }
+    record("py_fn_loop", "a Python loop calling lambda i: i, per iteration", a, "ns");
+    record("host_fn_loop", "the same loop calling a C host function returning its INT argument", b, "ns");
+    pyproxy_destroy(host.fn);
+    pyproxy_destroy(pyfn.fn);
   }
 
   /* Buffers. */
