@@ -157,6 +157,34 @@ TEST(memory_limit_too_small_to_start_is_limit) {
   if (wrong) harness_fail(__FILE__, __LINE__, "%d limit(s) failed with the wrong kind; first: %s", wrong, first_wrong);
 }
 
+/* CPython 3.11 retried an exception handler forever when it had no memory for the
+ * handler's instruction index (cpython-patches/oom-exception-unwind.patch): start-up
+ * hung under limits in a narrow band. Sweep that band finely, every start in full
+ * and unguarded (no hard stop could end a hang): each limit starts Python or fails
+ * with LIMIT, promptly. */
+TEST(memory_limit_near_the_minimum_never_hangs) {
+  setenv("PYODIDE_NO_SNAPSHOT", "1", 1);
+  pyodide_config_t c = rb_quiet_config(NULL);
+  c.unguarded = true;
+  int started = 0, refused = 0;
+  for (uint64_t limit = 11 * MiB; limit <= 14 * MiB; limit += 32 * 1024) {
+    c.memory_limit = limit;
+    pyodide_t* r = NULL;
+    rb_outcome o = RB_TAKE(pyodide_load(&c, &r));
+    if (o.failed) {
+      if (o.kind != PYODIDE_ERROR_LIMIT)
+        harness_fail(__FILE__, __LINE__, "limit %llu KiB: expected LIMIT, got %s %s: %s",
+                     (unsigned long long)(limit / 1024), rb_kind_name(o.kind), o.type, o.message);
+      refused++;
+      continue;
+    }
+    started++;
+    pyodide_destroy(r);
+  }
+  printf("memory limits 11-14 MiB in 32 KiB steps: %d started, %d refused with LIMIT\n", started, refused);
+  ASSERT(started > 0 && refused > 0);
+}
+
 TEST(memory_default_caps_huge_allocations) {
   /* Without a configured limit, wasm32's 4 GiB address space still caps Python. */
   pyodide_t* rt = RB_LOAD_QUIET();
