@@ -226,17 +226,7 @@ internal sealed unsafe class TypedHostFunction<TArg, TResult>(string name, Func<
             throw new PythonException("TypeError", $"{name}() argument must be {typeof(TArg).Name}");
         }
         TResult result = function(arg);
-        SlotWriter writer;
-        uint block, slotAddress;
-        if (ManagedCodec.IsScalar<TResult>())
-        {
-            writer = answer.Begin(1, 0, out block);
-            writer.ReserveSlots(1, out slotAddress);
-        }
-        else
-        {
-            writer = ManagedCodec.BeginResult(answer, result, out block, out slotAddress);
-        }
+        var writer = ManagedCodec.BeginResult(answer, result, out uint block, out uint slotAddress);
         ManagedCodec.Write(ref writer, runtime, result, slotAddress);
         return block;
     }

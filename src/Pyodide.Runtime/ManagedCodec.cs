@@ -68,6 +68,17 @@ internal static unsafe class ManagedCodec
         return writer;
     }
 
+    /// <summary><see cref="BeginResult(GuestInstance.AnswerWriter, object?, out uint, out uint)"/>
+    /// for a typed value: a scalar needs only the answer slot and is not boxed.</summary>
+    public static SlotWriter BeginResult<T>(GuestInstance.AnswerWriter answer, T value, out uint block, out uint slot)
+    {
+        int slots = 1, bytes = 0;
+        if (!IsScalar<T>()) Measure(value, ref slots, ref bytes, 0);
+        var writer = answer.Begin(slots, bytes, out block);
+        writer.ReserveSlots(1, out slot);
+        return writer;
+    }
+
     /// <summary>Room for two argument slots, adjacent.</summary>
     public static SlotWriter BeginArgs(GuestInstance guest, object? a, object? b, out uint slotA, out uint slotB)
     {
@@ -288,7 +299,7 @@ internal static unsafe class ManagedCodec
     }
 
     /// <summary>Whether <typeparamref name="T"/> is written and read without boxing.</summary>
-    internal static bool IsScalar<T>() =>
+    private static bool IsScalar<T>() =>
         typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(double) || typeof(T) == typeof(bool);
 
     /// <summary><see cref="Write(ref SlotWriter, PyodideRuntime, object?, uint)"/> for a typed

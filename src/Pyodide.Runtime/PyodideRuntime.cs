@@ -151,19 +151,19 @@ public sealed partial class PyodideRuntime : IDisposable
                                             PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules)
     {
         ulong limit = options.MemoryLimit;
-        if (options.Mounts.Count > 0 || !UseSnapshots)
-            return new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules);
+        GuestInstance Start(GuestInstance.Start how = default) =>
+            new(module, guarded, wasi, limit, stdout, stderr, hostModules, how);
+        if (options.Mounts.Count > 0 || !UseSnapshots) return Start();
 
         var snapshot = GuestSnapshot.For(module, out bool record);
         if (snapshot != null && (limit == 0 || (ulong)snapshot.MemoryLength <= limit))
-            return new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules, new(RestoreFrom: snapshot));
-        if (!record)
-            return new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules);
+            return Start(new(RestoreFrom: snapshot));
+        if (!record) return Start();
 
         GuestInstance guest;
         try
         {
-            guest = new GuestInstance(module, guarded, wasi, limit, stdout, stderr, hostModules, new(Record: true));
+            guest = Start(new(Record: true));
         }
         catch
         {

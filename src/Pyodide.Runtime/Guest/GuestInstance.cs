@@ -75,8 +75,9 @@ internal sealed unsafe class GuestInstance : IDisposable
     internal static readonly TimeSpan RaisedGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>How long start-up may take before it is stopped hard (guarded engine
-    /// only). It takes ~20 ms; CPython can loop forever on MemoryError when a memory
-    /// limit leaves it just short of what it needs to start.</summary>
+    /// only). It takes ~20 ms and runs no user code, so this only ends a hang in CPython
+    /// itself, such as 3.11's endless retry of an exception handler on MemoryError under
+    /// a tight memory limit (since fixed by cpython-patches/oom-exception-unwind.patch).</summary>
     internal static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
     private long _startDeadline; // Stopwatch timestamp while starting; 0 afterwards
     private Timer? _startTimer;   // advances the epoch once, at the start deadline
@@ -102,10 +103,7 @@ internal sealed unsafe class GuestInstance : IDisposable
 
     /// <summary>How the interpreter starts: in full (<c>Py_Initialize</c>), in full and
     /// then sealed and copied into <see cref="Captured"/>, or from a snapshot.</summary>
-    internal readonly record struct Start(GuestSnapshot? RestoreFrom = null, bool Record = false)
-    {
-        public static Start Full => default;
-    }
+    internal readonly record struct Start(GuestSnapshot? RestoreFrom = null, bool Record = false);
 
     /// <summary>With <see cref="Start.Record"/>: the snapshot taken right after start-up,
     /// or null if the guest refused one.</summary>
@@ -129,10 +127,7 @@ internal sealed unsafe class GuestInstance : IDisposable
         {
             _store.SetWasiConfiguration(wasi);
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
-            _linker.DefineWasi();
-            _linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
-            _linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
-            _linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
+            DefineImports(_linker, Write, CallHost, DropHost);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw Invalid("memory");
             _base = (byte*)_memory.GetPointer();
@@ -250,6 +245,17 @@ internal sealed unsafe class GuestInstance : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>Defines what python.wasm imports (src/guest/README.md, "Imports"): WASI
+    /// and the <c>pyodide</c> module's functions.</summary>
+    internal static void DefineImports(Linker linker, Func<int, int, int, int> write,
+                                       Func<int, int, int, int, int> callHost, Action<int> dropHost)
+    {
+        linker.DefineWasi();
+        linker.DefineFunction("pyodide", "write", write);
+        linker.DefineFunction("pyodide", "call_host", callHost);
+        linker.DefineFunction("pyodide", "drop_host", dropHost);
     }
 
     private void EndStart()
