@@ -1,19 +1,16 @@
 /* Snapshots: the host may copy an initialised interpreter's linear memory and
  * start further interpreters from copies of it instead of starting Python
  * again (Guest/GuestSnapshot.cs). Each copy gets a hash secret of its own:
- * while the original starts, CPython registers every hash-laid-out table and
- * caches no str hashes (cpython-patches/snapshot-rehash.patch), so a copy can
- * install a new secret and rebuild those tables. */
+ * while the original starts, CPython registers every dict keys table, set and
+ * hashed str (cpython-patches/snapshot-rehash.patch), so a copy can install a
+ * new secret and rehash them. */
+#define Py_BUILD_CORE 1
 #include "bridge.h"
 
 #include <unistd.h>
 #include <wasi/api.h>
 
-/* From the CPython patch. */
-extern int _PyPyn_StartRecording(void);
-extern int _PyPyn_StopRecording(void);
-extern void _PyPyn_Forget(void);
-extern int _PyPyn_Rehash(void);
+#include "internal/pycore_pyn_snapshot.h"
 
 /* The most file descriptors seal looks at. */
 #define SEAL_FD_LIMIT 64
@@ -34,9 +31,10 @@ static int call_bridge(const char* name) {
 }
 
 /* Ends recording: the interpreter's memory may now be copied. Fails (and the
- * host then takes no snapshot) if state a copy could not carry exists: more
- * open files than the host's `open_fds` preopened directories (a copy gets
- * only those), or caches holding old hashes the rehash cannot reach. */
+ * host then takes no snapshot; the registry is dropped) if state a copy could
+ * not carry exists: open files other than the host's `open_fds` preopened
+ * directories (a copy gets only those), caches holding old hashes the rehash
+ * cannot reach, or a registry that could not take everything. */
 PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
   keep_clear();
   int open = 0;
@@ -44,20 +42,19 @@ PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
     __wasi_fdstat_t stat;
     if (__wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == 0) open++;
   }
+  int status;
   if (open != open_fds) {
-    _PyPyn_Forget();
     PyErr_Format(PyExc_RuntimeError, "%d files are open beyond stdio, not the %d preopened directories: a copy would lack them", open, (int)open_fds);
-    return error_store();
+    status = error_store();
+  } else if (call_bridge("snapshot_seal") < 0) {
+    status = -1;
+  } else if (_PyPyn_StopRecording() < 0) {
+    status = error_store_c("MemoryError", "the snapshot's table registry is incomplete");
+  } else {
+    return 0;
   }
-  if (call_bridge("snapshot_seal") < 0) {
-    _PyPyn_Forget();
-    return -1;
-  }
-  if (_PyPyn_StopRecording() < 0) {
-    _PyPyn_Forget();
-    return error_store_c("MemoryError", "the snapshot's table registry is incomplete");
-  }
-  return 0;
+  _PyPyn_Forget();
+  return status;
 }
 
 /* In the interpreter that was sealed, after its memory was copied (or when
