@@ -5,11 +5,17 @@ namespace Pyodide.Tests;
 /// behaves as one started in full.</summary>
 public sealed class SnapshotTests
 {
-    /// <summary>A runtime restored from the snapshot: the first runtime of the process
-    /// records it, so loading two guarantees the second is restored.</summary>
-    private static PyodideRuntime LoadRestored()
+    /// <summary>Makes sure the process has a snapshot: the first runtime that can use
+    /// one records it while it starts.</summary>
+    private static void EnsureSnapshot()
     {
         using (Runtimes.LoadQuiet()) { }
+    }
+
+    /// <summary>A runtime restored from the snapshot.</summary>
+    private static PyodideRuntime LoadRestored()
+    {
+        EnsureSnapshot();
         var py = Runtimes.LoadQuiet();
         Assert.True(py.StartedFromSnapshot, "a second runtime without mounts starts from the snapshot");
         return py;
@@ -99,7 +105,7 @@ public sealed class SnapshotTests
         var dir = Directory.CreateTempSubdirectory("pyodide-snapshot-mount-");
         try
         {
-            using (Runtimes.LoadQuiet()) { }
+            EnsureSnapshot();
             using var py = Runtimes.Load(new PyodideOptions
             {
                 Stdout = _ => { },
@@ -118,7 +124,7 @@ public sealed class SnapshotTests
     [Fact]
     public void AMemoryLimitTheSnapshotFitsIn()
     {
-        using (Runtimes.LoadQuiet()) { }
+        EnsureSnapshot();
         using var py = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, MemoryLimit = 64UL << 20 });
         Assert.True(py.StartedFromSnapshot);
         var error = Assert.Throws<PythonException>(() => py.RunPython("b'x' * (100 << 20)"));
