@@ -11,57 +11,60 @@ internal static unsafe class AsyncExports
     private static TimeSpan? Limit(double seconds, string what)
     {
         if (double.IsNaN(seconds)) throw new ArgumentException($"{what} is NaN");
-        return seconds < 0 || seconds >= 1e9 ? null : TimeSpan.FromSeconds(seconds);
+        return seconds < 0 || seconds >= Limits.MaxTimeoutSeconds ? null : TimeSpan.FromSeconds(seconds);
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_run_python_async")]
+    private const string RunPythonAsyncName = "pyodide_run_python_async";
+    [UnmanagedCallersOnly(EntryPoint = RunPythonAsyncName)]
     public static nint RunPythonAsync(nint token, byte* code, nuint length, nint globals, NativeValue* result)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            var runtime = RuntimeExports.Runtime(token);
             string source = Encoding.UTF8.GetString(NativeStrings.Input(code, length, "code"));
-            PyProxy? scope = globals == 0 ? null : NativeCodec.Proxies.Get(globals, "globals");
+            PyProxy? scope = globals == 0 ? null : NativeCodec.Proxy(globals, "globals");
             object? value = runtime.RunPythonAsyncBlocking(source, scope);
             NativeCodec.FromManaged(value, result);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_run_python_async");
+            return NativeErrors.From(e, RunPythonAsyncName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_run_pending")]
+    private const string RunPendingName = "pyodide_run_pending";
+    [UnmanagedCallersOnly(EntryPoint = RunPendingName)]
     public static nint RunPending(nint token, double seconds, byte* idle)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            var runtime = RuntimeExports.Runtime(token);
             bool wentIdle = runtime.RunPending(Limit(seconds, "timeout_s"));
             if (idle != null) *idle = wentIdle ? (byte)1 : (byte)0;
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_run_pending");
+            return NativeErrors.From(e, RunPendingName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_await")]
+    private const string AwaitName = "pyodide_await";
+    [UnmanagedCallersOnly(EntryPoint = AwaitName)]
     public static nint Await(nint token, nint awaitable, double seconds, NativeValue* result)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
-            var target = NativeCodec.Proxies.Get(awaitable, "awaitable");
+            var runtime = RuntimeExports.Runtime(token);
+            var target = NativeCodec.Proxy(awaitable, "awaitable");
             target.HandleFor(runtime);
             NativeCodec.FromManaged(runtime.Await(target, Limit(seconds, "timeout_s")), result);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_await");
+            return NativeErrors.From(e, AwaitName);
         }
     }
 
@@ -70,12 +73,12 @@ internal static unsafe class AsyncExports
     {
         try
         {
-            var target = NativeCodec.Proxies.Get(awaitable, "awaitable");
-            if (fn == null) throw new ArgumentException("fn is NULL");
-            if (result == null) throw new ArgumentException("out is NULL");
+            var target = NativeCodec.Proxy(awaitable, "awaitable");
+            Require.NotNull(fn, "fn");
+            Require.NotNull(result);
             Action? onFinalize = finalizer == null ? null : () => finalizer(env);
             var chained = target.Runtime.Chain(target, new NativeHostFunction(fn, env), onFinalize, kind);
-            *result = NativeCodec.Proxies.Add(chained);
+            *result = ProxyExports.Out(chained);
             return 0;
         }
         catch (Exception e)
@@ -84,64 +87,65 @@ internal static unsafe class AsyncExports
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_then")]
+    private const string ThenName = "pyproxy_then";
+    [UnmanagedCallersOnly(EntryPoint = ThenName)]
     public static nint Then(nint awaitable, delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> fn, void* env,
                             delegate* unmanaged<void*, void> finalizer, nint* result) =>
-        Chain(awaitable, fn, env, finalizer, result, PyodideRuntime.ChainKind.Then, "pyproxy_then");
+        Chain(awaitable, fn, env, finalizer, result, PyodideRuntime.ChainKind.Then, ThenName);
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_catch")]
+    private const string CatchName = "pyproxy_catch";
+    [UnmanagedCallersOnly(EntryPoint = CatchName)]
     public static nint Catch(nint awaitable, delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> fn, void* env,
                              delegate* unmanaged<void*, void> finalizer, nint* result) =>
-        Chain(awaitable, fn, env, finalizer, result, PyodideRuntime.ChainKind.Catch, "pyproxy_catch");
+        Chain(awaitable, fn, env, finalizer, result, PyodideRuntime.ChainKind.Catch, CatchName);
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_finally")]
+    private const string FinallyName = "pyproxy_finally";
+    [UnmanagedCallersOnly(EntryPoint = FinallyName)]
     public static nint Finally(nint awaitable, delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> fn, void* env,
                                delegate* unmanaged<void*, void> finalizer, nint* result) =>
-        Chain(awaitable, fn, env, finalizer, result, PyodideRuntime.ChainKind.Finally, "pyproxy_finally");
+        Chain(awaitable, fn, env, finalizer, result, PyodideRuntime.ChainKind.Finally, FinallyName);
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_future_new")]
+    private const string FutureNewName = "pyodide_future_new";
+    [UnmanagedCallersOnly(EntryPoint = FutureNewName)]
     public static nint FutureNew(nint token, nint* result)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
-            if (result == null) throw new ArgumentException("out is NULL");
-            *result = NativeCodec.Proxies.Add(runtime.CreateFuture());
+            var runtime = RuntimeExports.Runtime(token);
+            Require.NotNull(result);
+            *result = ProxyExports.Out(runtime.CreateFuture());
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_future_new");
+            return NativeErrors.From(e, FutureNewName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_future_resolve")]
+    private const string FutureResolveName = "pyodide_future_resolve";
+    [UnmanagedCallersOnly(EntryPoint = FutureResolveName)]
     public static nint FutureResolve(nint token, NativeValue* value)
     {
         try
         {
-            var future = NativeCodec.Proxies.Get(token, "future");
-            if (value == null) throw new ArgumentException("value is NULL");
-            var runtime = future.Runtime;
-            using var setResult = (PyProxy)future.GetAttr("set_result")!;
-            using var call = runtime.Enter();
-            uint handle = setResult.HandleFor(runtime);
-            NativeCodec.WriteArgs(call.Guest, runtime, value, 1, "value", out uint first);
-            NativeCodec.Read(runtime, call.Guest, *call.Guest.Call(handle, first, 1), null);
+            var future = NativeCodec.Proxy(token, "future");
+            Require.NotNull(value, "value");
+            PyodideRuntime.ResolveFuture(future, new NativeArgs(value, 1, "value"));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_future_resolve");
+            return NativeErrors.From(e, FutureResolveName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_future_reject")]
+    private const string FutureRejectName = "pyodide_future_reject";
+    [UnmanagedCallersOnly(EntryPoint = FutureRejectName)]
     public static nint FutureReject(nint token, nint error)
     {
         try
         {
-            var future = NativeCodec.Proxies.Get(token, "future");
+            var future = NativeCodec.Proxy(token, "future");
             var e = NativeErrors.Table.Get(error, "error");
             string type = e.Kind == PyodideErrorKind.Python ? Marshal.PtrToStringUTF8((nint)e.Type)! : "RuntimeError";
             future.Runtime.RejectFuture(future, type, Marshal.PtrToStringUTF8((nint)e.Message)!);
@@ -149,7 +153,7 @@ internal static unsafe class AsyncExports
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_future_reject");
+            return NativeErrors.From(e, FutureRejectName);
         }
     }
 }

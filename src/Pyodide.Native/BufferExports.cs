@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide.Native;
 
@@ -17,67 +19,22 @@ internal static unsafe class BufferExports
 {
     public static readonly HandleTable<NativeBufferExport> Buffers = new(0x5042, "pybuffer_t");
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_get_buffer")]
+    private const string GetBufferName = "pyproxy_get_buffer";
+    [UnmanagedCallersOnly(EntryPoint = GetBufferName)]
     public static nint GetBuffer(nint token, byte* type, NativeBuffer* result)
     {
         try
         {
-            var proxy = NativeCodec.Proxies.Get(token, "proxy");
-            if (result == null) throw new ArgumentException("out is NULL");
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(result);
             string? typeName = type == null ? null : NativeStrings.InputString(type, "type");
-            using var call = proxy.Runtime.Enter();
-            uint export = call.Guest.GetBuffer(proxy.HandleFor(proxy.Runtime), out var info);
-            void* block = null;
-            try
-            {
-                var g = BufferGeometry.From(call.Guest, info, typeName);
-                // One allocation: shape, strides, byte strides, then the format.
-                int ndim = g.NDim;
-                int formatLength = Encoding.ASCII.GetByteCount(g.Format);
-                block = NativeMemory.Alloc((nuint)(3 * ndim * sizeof(nint) + formatLength + 1));
-                var shape = (nint*)block;
-                var strides = shape + ndim;
-                var byteStrides = strides + ndim;
-                var format = (byte*)(byteStrides + ndim);
-                for (int d = 0; d < ndim; d++)
-                {
-                    shape[d] = (nint)g.Shape[d];
-                    strides[d] = (nint)g.Strides[d];
-                    byteStrides[d] = (nint)g.ByteStrides[d];
-                }
-                Encoding.ASCII.GetBytes(g.Format, new Span<byte>(format, formatLength));
-                format[formatLength] = 0;
-
-                byte* memory = call.Guest.MemoryBase;
-                *result = new NativeBuffer
-                {
-                    Data = memory + g.DataAddress,
-                    Offset = (nint)g.Offset,
-                    First = memory + g.FirstAddress,
-                    NBytes = (nuint)g.ByteCount,
-                    ItemSize = (nuint)g.ItemSize,
-                    NDim = (nuint)ndim,
-                    Shape = shape,
-                    Strides = strides,
-                    ByteStrides = byteStrides,
-                    Format = format,
-                    ReadOnly = g.ReadOnly ? (byte)1 : (byte)0,
-                    CContiguous = g.CContiguous ? (byte)1 : (byte)0,
-                    FContiguous = g.FContiguous ? (byte)1 : (byte)0,
-                    Reserved = Buffers.Add(new NativeBufferExport(proxy.Runtime, export, block)),
-                };
-                return 0;
-            }
-            catch
-            {
-                NativeMemory.Free(block);
-                call.Guest.Release(export);
-                throw;
-            }
+            var sink = new NativeBufferResult(result);
+            GuestOps.GetBuffer(proxy, typeName, ref sink);
+            return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_get_buffer");
+            return NativeErrors.From(e, GetBufferName);
         }
     }
 
@@ -91,20 +48,62 @@ internal static unsafe class BufferExports
             if (export == null) return; // zeroed, released, or not ours: nothing to free
             *buffer = default;
             NativeMemory.Free(export.Block);
-            if (export.Runtime.IsDisposed) return;
-            try
-            {
-                using var call = export.Runtime.Enter();
-                if (!call.Guest.IsDead) call.Guest.Release(export.Handle);
-            }
-            catch (InvalidOperationException)
-            {
-                export.Runtime.Orphan(export.Handle); // released from inside a call: later
-            }
+            GuestOps.Release(export.Runtime, export.Handle);
         }
         catch (Exception)
         {
             // Void: nothing to report.
+        }
+    }
+}
+
+/// <summary>An exported buffer as the caller's <c>pybuffer_t</c>: its shape, strides and
+/// format in one native block, owned by the buffer's table entry.</summary>
+internal unsafe struct NativeBufferResult(NativeBuffer* destination) : IGuestBuffer
+{
+    public void Take(PyodideRuntime runtime, GuestInstance guest, uint handle, BufferGeometry g)
+    {
+        int ndim = g.NDim;
+        int formatLength = Encoding.ASCII.GetByteCount(g.Format);
+        void* block = NativeMemory.Alloc((nuint)(3 * ndim * sizeof(nint) + formatLength + 1));
+        try
+        {
+            var shape = (nint*)block;
+            var strides = shape + ndim;
+            var byteStrides = strides + ndim;
+            var format = (byte*)(byteStrides + ndim);
+            for (int d = 0; d < ndim; d++)
+            {
+                shape[d] = (nint)g.Shape[d];
+                strides[d] = (nint)g.Strides[d];
+                byteStrides[d] = (nint)g.ByteStrides[d];
+            }
+            Encoding.ASCII.GetBytes(g.Format, new Span<byte>(format, formatLength));
+            format[formatLength] = 0;
+
+            byte* memory = guest.MemoryBase;
+            *destination = new NativeBuffer
+            {
+                Data = memory + g.DataAddress,
+                Offset = (nint)g.Offset,
+                First = memory + g.FirstAddress,
+                NBytes = (nuint)g.ByteCount,
+                ItemSize = (nuint)g.ItemSize,
+                NDim = (nuint)ndim,
+                Shape = shape,
+                Strides = strides,
+                ByteStrides = byteStrides,
+                Format = format,
+                ReadOnly = g.ReadOnly ? (byte)1 : (byte)0,
+                CContiguous = g.CContiguous ? (byte)1 : (byte)0,
+                FContiguous = g.FContiguous ? (byte)1 : (byte)0,
+                Reserved = BufferExports.Buffers.Add(new NativeBufferExport(runtime, handle, block)),
+            };
+        }
+        catch
+        {
+            NativeMemory.Free(block);
+            throw;
         }
     }
 }

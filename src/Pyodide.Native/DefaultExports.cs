@@ -14,12 +14,13 @@ internal static unsafe class DefaultExports
     private static Exception? s_failure;
     private static PyodideRuntime? s_runtime;
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_default")]
+    private const string DefaultName = "pyodide_default";
+    [UnmanagedCallersOnly(EntryPoint = DefaultName)]
     public static nint Default(nint* result)
     {
         try
         {
-            if (result == null) return NativeErrors.Usage("pyodide_default", "out is NULL");
+            Require.NotNull(result);
             // One load however many threads race here: the others wait on the lock.
             // Settled for good either way: a failure is kept and reported to every
             // later caller (a new error each), as the seed's rejected loader promise.
@@ -42,13 +43,13 @@ internal static unsafe class DefaultExports
                     s_settled = true;
                 }
             }
-            if (s_failure != null) return NativeErrors.From(s_failure, "pyodide_default");
+            if (s_failure != null) return NativeErrors.From(s_failure, DefaultName);
             *result = s_token;
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_default");
+            return NativeErrors.From(e, DefaultName);
         }
     }
 

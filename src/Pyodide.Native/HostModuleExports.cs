@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide.Native;
 
@@ -7,14 +8,12 @@ namespace Pyodide.Native;
 internal sealed unsafe class NativeHostFunction(delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> fn, void* env)
     : IHostFunction
 {
-    private const int StackArgs = 8;
-
     public uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer)
     {
         var slots = (Slot*)guest.Checked(args, (ulong)count * Slot.Size);
         int n = (int)count;
-        NativeValue* onStack = stackalloc NativeValue[StackArgs];
-        NativeValue* values = n <= StackArgs ? onStack : (NativeValue*)NativeMemory.AllocZeroed((nuint)n, (nuint)sizeof(NativeValue));
+        NativeValue* onStack = stackalloc NativeValue[Limits.SmallArgs];
+        NativeValue* values = n <= Limits.SmallArgs ? onStack : (NativeValue*)NativeMemory.AllocZeroed((nuint)n, (nuint)sizeof(NativeValue));
         int read = 0;
         try
         {
@@ -24,7 +23,7 @@ internal sealed unsafe class NativeHostFunction(delegate* unmanaged<void*, Nativ
             if (error != 0) throw Raised(error);
             try
             {
-                return NativeCodec.WriteResult(answer, runtime, &result);
+                return GuestOps.Answer(answer, runtime, new NativeArgs(&result, 1, "result"));
             }
             finally
             {
@@ -61,16 +60,17 @@ internal sealed unsafe class NativeHostFunction(delegate* unmanaged<void*, Nativ
 /// <summary><c>pyodide_register_module</c>, <c>pyodide_unregister_module</c>, <c>pyodide_error_new</c>.</summary>
 internal static unsafe class HostModuleExports
 {
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_register_module")]
+    private const string RegisterName = "pyodide_register_module";
+    [UnmanagedCallersOnly(EntryPoint = RegisterName)]
     public static nint Register(nint token, byte* name, NativeHostMember* members, nuint count, void* env,
                                 delegate* unmanaged<void*, void> finalizer)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            var runtime = RuntimeExports.Runtime(token);
             string moduleName = NativeStrings.InputString(name, "name");
             if (members == null && count > 0) throw new ArgumentException($"members is NULL but n is {count}");
-            if (count > 65536) throw new ArgumentException($"n is {count}; at most 65536 members");
+            if (count > Limits.MaxCount) throw new ArgumentException($"n is {count}; at most {Limits.MaxCount} members");
             var functions = new List<(string, IHostFunction)>();
             var constants = new List<(string Name, nint Value)>();
             for (nuint i = 0; i < count; i++)
@@ -85,36 +85,34 @@ internal static unsafe class HostModuleExports
             runtime.RegisterModule(moduleName, functions, constants.Count == 0 ? null : (guest, module) =>
             {
                 foreach (var (constantName, value) in constants)
-                {
-                    var utf8 = System.Text.Encoding.UTF8.GetBytes(constantName);
-                    NativeCodec.WriteArgs(guest, runtime, (NativeValue*)value, 1, constantName, out uint slot, utf8, out uint address);
-                    guest.SetAttr(module, address, (uint)utf8.Length, slot);
-                }
+                    GuestOps.SetAttr(guest, runtime, module, new ManagedText(constantName), new NativeArgs((NativeValue*)value, 1, constantName));
             }, onFinalize);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_register_module");
+            return NativeErrors.From(e, RegisterName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_unregister_module")]
+    private const string UnregisterName = "pyodide_unregister_module";
+    [UnmanagedCallersOnly(EntryPoint = UnregisterName)]
     public static nint Unregister(nint token, byte* name)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            var runtime = RuntimeExports.Runtime(token);
             runtime.UnregisterModule(NativeStrings.InputString(name, "name"));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_unregister_module");
+            return NativeErrors.From(e, UnregisterName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_error_new")]
+    private const string ErrorNewName = "pyodide_error_new";
+    [UnmanagedCallersOnly(EntryPoint = ErrorNewName)]
     public static nint ErrorNew(byte* type, byte* message)
     {
         try
@@ -126,7 +124,7 @@ internal static unsafe class HostModuleExports
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_error_new");
+            return NativeErrors.From(e, ErrorNewName);
         }
     }
 }

@@ -1,135 +1,73 @@
 using System.Runtime.InteropServices;
 using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide.Native;
 
-/// <summary><c>pyodide_value_t</c> trees ↔ guest slots. Input is validated while it
-/// is measured, before anything reaches the guest; output is copied into memory
-/// the caller owns (released by <see cref="Release"/>).</summary>
+/// <summary><c>pyodide_value_t</c> trees ↔ guest slots: the C ABI's codec
+/// (<see cref="NativeArgs"/>, <see cref="NativeResult"/>, <see cref="NativeTree"/>,
+/// <see cref="Utf8Text"/>). Input is validated while it is measured, before anything
+/// reaches the guest; output is copied into memory the caller owns (released by
+/// <see cref="Release"/>).</summary>
 internal static unsafe class NativeCodec
 {
     public static readonly HandleTable<PyProxy> Proxies = new(0x5059, "pyproxy_t");
 
-    private const int MaxDepth = 512;
+    /// <summary>The proxy behind a <c>pyproxy_t*</c> argument.</summary>
+    public static PyProxy Proxy(nint token, string what = "proxy") => Proxies.Get(token, what);
 
-    /// <summary>Validates <paramref name="count"/> values, makes room for them and writes
-    /// them into adjacent slots starting at <paramref name="first"/>.</summary>
-    public static void WriteArgs(GuestInstance guest, PyodideRuntime runtime, NativeValue* values, int count,
-                                 string what, out uint first) =>
-        WriteArgs(guest, runtime, values, count, what, out first, default, out _);
-
-    /// <summary>Like <see cref="WriteArgs"/>, with <paramref name="extra"/> bytes (a name)
-    /// copied after the values; <paramref name="extraAddress"/> is where they went.</summary>
-    public static void WriteArgs(GuestInstance guest, PyodideRuntime runtime, NativeValue* values, int count,
-                                 string what, out uint first, ReadOnlySpan<byte> extra, out uint extraAddress)
+    /// <summary>Validates one value (at container depth <paramref name="depth"/>) and adds
+    /// the slots and bytes it needs beyond its own slot.</summary>
+    public static void Measure(PyodideRuntime runtime, NativeValue* v, ref InputSize size, int depth, string what)
     {
-        int slots = count, bytes = extra.Length;
-        for (int i = 0; i < count; i++) Measure(runtime, &values[i], ref slots, ref bytes, 0, what);
-        var writer = guest.BeginInput(slots, bytes);
-        Slot* top = writer.ReserveSlots(count, out first);
-        for (int i = 0; i < count; i++) Write(ref writer, runtime, &values[i], top + i);
-        extra.CopyTo(writer.ReserveBytes(extra.Length, out extraAddress));
-    }
-
-    /// <summary>Writes a host function's result (validated like any input) through the
-    /// guest's answer; returns the payload block (0 if none).</summary>
-    public static uint WriteResult(GuestInstance.AnswerWriter answer, PyodideRuntime runtime, NativeValue* value)
-    {
-        int slots = 1, bytes = 0;
-        Measure(runtime, value, ref slots, ref bytes, 0, "result");
-        var writer = answer.Begin(slots, bytes, out uint block);
-        Slot* top = writer.ReserveSlots(1, out _);
-        Write(ref writer, runtime, value, top);
-        return block;
-    }
-
-    /// <summary>Destroys the proxies in a value the library does not own (a host
-    /// function's result), leaving its memory alone.</summary>
-    public static void DestroyProxies(NativeValue* v, int depth = 0)
-    {
-        if (depth > MaxDepth) return;
-        switch (v->Kind)
-        {
-            case NativeValue.Proxy:
-                DestroyProxy(v->Ptr);
-                break;
-            case NativeValue.List when v->Ptr != 0:
-                for (nuint i = 0; i < (nuint)v->Second; i++) DestroyProxies((NativeValue*)v->Ptr + i, depth + 1);
-                break;
-            case NativeValue.Dict when v->Ptr != 0 && v->Second != 0:
-                for (nuint i = 0; i < v->Third; i++)
-                {
-                    DestroyProxies((NativeValue*)v->Ptr + i, depth + 1);
-                    DestroyProxies((NativeValue*)v->Second + i, depth + 1);
-                }
-                break;
-        }
-    }
-
-    /// <summary>How many container levels a value nests (0 for a scalar); input is
-    /// validated separately by <see cref="WriteArgs"/>.</summary>
-    public static int Nesting(NativeValue* v, int depth = 0)
-    {
-        if (depth > MaxDepth) return depth;
-        int deepest = 0;
-        switch (v->Kind)
-        {
-            case NativeValue.List when v->Ptr != 0:
-                for (nuint i = 0; i < (nuint)v->Second; i++) deepest = Math.Max(deepest, Nesting((NativeValue*)v->Ptr + i, depth + 1));
-                return 1 + deepest;
-            case NativeValue.Dict when v->Ptr != 0 && v->Second != 0:
-                for (nuint i = 0; i < v->Third; i++)
-                    deepest = Math.Max(deepest, Math.Max(Nesting((NativeValue*)v->Ptr + i, depth + 1), Nesting((NativeValue*)v->Second + i, depth + 1)));
-                return 1 + deepest;
-            case NativeValue.List or NativeValue.Dict:
-                return 1;
-            default:
-                return 0;
-        }
-    }
-
-    private static void Measure(PyodideRuntime runtime, NativeValue* v, ref int slots, ref int bytes, int depth, string what)
-    {
-        if (depth > MaxDepth) throw new ArgumentException($"{what} nests more than {MaxDepth} levels deep");
         switch (v->Kind)
         {
             case NativeValue.None or NativeValue.Bool or NativeValue.Int or NativeValue.Float:
                 return;
             case NativeValue.Str:
-                bytes = checked(bytes + Payload(v, what + " (STR)", utf8: true).Length);
+                size.Bytes = checked(size.Bytes + Payload(v, what + " (STR)", utf8: true).Length);
                 return;
             case NativeValue.Bytes:
-                bytes = checked(bytes + Payload(v, what + " (BYTES)", utf8: false).Length);
+                size.Bytes = checked(size.Bytes + Payload(v, what + " (BYTES)", utf8: false).Length);
                 return;
             case NativeValue.List:
             {
-                int n = Count((nuint)v->Second, what);
-                if (n > 0 && v->Ptr == 0) throw new ArgumentException($"{what} is a LIST with NULL items");
-                slots = checked(slots + n);
-                var items = (NativeValue*)v->Ptr;
-                for (int i = 0; i < n; i++) Measure(runtime, &items[i], ref slots, ref bytes, depth + 1, what);
+                CheckNesting(ref size, depth, what);
+                int n = Count(v->ListLen, what);
+                if (n > 0 && v->ListItems == null) throw new ArgumentException($"{what} is a LIST with NULL items");
+                size.Slots = checked(size.Slots + n);
+                for (int i = 0; i < n; i++) Measure(runtime, &v->ListItems[i], ref size, depth + 1, what);
                 return;
             }
             case NativeValue.Dict:
             {
-                int n = Count(v->Third, what);
-                if (n > 0 && (v->Ptr == 0 || v->Second == 0)) throw new ArgumentException($"{what} is a DICT with NULL keys or values");
-                slots = checked(slots + 2 * n);
-                var keys = (NativeValue*)v->Ptr;
-                var values = (NativeValue*)v->Second;
+                CheckNesting(ref size, depth, what);
+                int n = Count(v->DictLen, what);
+                if (n > 0 && (v->DictKeys == null || v->DictValues == null)) throw new ArgumentException($"{what} is a DICT with NULL keys or values");
+                size.Slots = checked(size.Slots + 2 * n);
                 for (int i = 0; i < n; i++)
                 {
-                    Measure(runtime, &keys[i], ref slots, ref bytes, depth + 1, what);
-                    Measure(runtime, &values[i], ref slots, ref bytes, depth + 1, what);
+                    Measure(runtime, &v->DictKeys[i], ref size, depth + 1, what);
+                    Measure(runtime, &v->DictValues[i], ref size, depth + 1, what);
                 }
                 return;
             }
             case NativeValue.Proxy:
-                Proxies.Get(v->Ptr, what + " (PROXY)").HandleFor(runtime);
+                Proxy(v->ProxyToken, what + " (PROXY)").HandleFor(runtime);
                 return;
             default:
                 throw new ArgumentException($"{what} has an unknown kind {v->Kind}");
         }
+    }
+
+    /// <summary>A container at <paramref name="depth"/>: refused at the nesting limit, which
+    /// also ends the walk of a value that contains itself.</summary>
+    private static void CheckNesting(ref InputSize size, int depth, string what)
+    {
+        if (depth < size.MaxNesting) return;
+        throw new ArgumentException(size.MaxNesting == Limits.MaxNesting
+            ? $"{what} nests more than {size.MaxNesting} levels deep (or contains itself)"
+            : $"{what} nests more than {size.MaxNesting} levels deep");
     }
 
     private static int Count(nuint n, string what) =>
@@ -139,32 +77,33 @@ internal static unsafe class NativeCodec
     /// UTF-8 when <paramref name="validate"/> (once, while measuring).</summary>
     private static ReadOnlySpan<byte> Payload(NativeValue* v, string what, bool utf8, bool validate = true)
     {
-        nuint length = (nuint)v->Second;
+        nuint length = v->StrLen;
         if (length == 0) return default;
-        if (v->Ptr == 0) throw new ArgumentException($"{what} has a NULL pointer and length {length}");
+        if (v->StrData == null) throw new ArgumentException($"{what} has a NULL pointer and length {length}");
         if (utf8 && length == nuint.MaxValue)
         {
             // PYODIDE_STRLEN: NUL-terminated, as the header allows for every string.
-            var terminated = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)v->Ptr);
+            var terminated = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(v->StrData);
             if (validate && !System.Text.Unicode.Utf8.IsValid(terminated)) throw new ArgumentException($"{what} is not valid UTF-8");
             return terminated;
         }
         if (length > int.MaxValue) throw new ArgumentException($"{what} is longer than 2 GiB");
-        var span = new ReadOnlySpan<byte>((byte*)v->Ptr, (int)length);
+        var span = new ReadOnlySpan<byte>(v->StrData, (int)length);
         if (validate && utf8 && !System.Text.Unicode.Utf8.IsValid(span)) throw new ArgumentException($"{what} is not valid UTF-8");
         return span;
     }
 
-    private static void Write(ref SlotWriter writer, PyodideRuntime runtime, NativeValue* v, Slot* s)
+    /// <summary>Writes one measured value into <paramref name="s"/>.</summary>
+    public static void Write(ref SlotWriter writer, PyodideRuntime runtime, NativeValue* v, Slot* s)
     {
         s->Length = 0;
         s->Raw = 0;
         switch (v->Kind)
         {
             case NativeValue.None: s->Kind = SlotKind.None; break;
-            case NativeValue.Bool: s->Kind = SlotKind.Bool; s->Raw = v->B != 0 ? 1UL : 0UL; break;
-            case NativeValue.Int: s->Kind = SlotKind.Int; s->Int = v->I; break;
-            case NativeValue.Float: s->Kind = SlotKind.Float; s->Float = v->F; break;
+            case NativeValue.Bool: s->Kind = SlotKind.Bool; s->Raw = v->BoolValue != 0 ? 1UL : 0UL; break;
+            case NativeValue.Int: s->Kind = SlotKind.Int; s->Int = v->IntValue; break;
+            case NativeValue.Float: s->Kind = SlotKind.Float; s->Float = v->FloatValue; break;
             case NativeValue.Str or NativeValue.Bytes:
             {
                 var payload = Payload(v, "value", utf8: v->Kind == NativeValue.Str, validate: false);
@@ -176,9 +115,9 @@ internal static unsafe class NativeCodec
             }
             case NativeValue.List:
             {
-                int n = (int)v->Second;
+                int n = (int)v->ListLen;
                 Slot* items = writer.ReserveSlots(n, out uint address);
-                for (int i = 0; i < n; i++) Write(ref writer, runtime, (NativeValue*)v->Ptr + i, items + i);
+                for (int i = 0; i < n; i++) Write(ref writer, runtime, &v->ListItems[i], items + i);
                 s->Kind = SlotKind.List;
                 s->Length = (uint)n;
                 s->Address = address;
@@ -186,12 +125,12 @@ internal static unsafe class NativeCodec
             }
             case NativeValue.Dict:
             {
-                int n = (int)v->Third;
+                int n = (int)v->DictLen;
                 Slot* pairs = writer.ReserveSlots(2 * n, out uint address);
                 for (int i = 0; i < n; i++)
                 {
-                    Write(ref writer, runtime, (NativeValue*)v->Ptr + i, pairs + 2 * i);
-                    Write(ref writer, runtime, (NativeValue*)v->Second + i, pairs + 2 * i + 1);
+                    Write(ref writer, runtime, &v->DictKeys[i], pairs + 2 * i);
+                    Write(ref writer, runtime, &v->DictValues[i], pairs + 2 * i + 1);
                 }
                 s->Kind = SlotKind.Dict;
                 s->Length = (uint)n;
@@ -200,7 +139,7 @@ internal static unsafe class NativeCodec
             }
             case NativeValue.Proxy:
                 s->Kind = SlotKind.Handle;
-                s->Address = writer.HandleSlot(Proxies.Get(v->Ptr, "proxy").HandleFor(runtime));
+                s->Address = writer.HandleSlot(Proxy(v->ProxyToken).HandleFor(runtime));
                 break;
         }
     }
@@ -218,17 +157,17 @@ internal static unsafe class NativeCodec
         switch (slot.Kind)
         {
             case SlotKind.None: v.Kind = NativeValue.None; break;
-            case SlotKind.Bool: v.Kind = NativeValue.Bool; v.B = slot.Raw != 0 ? (byte)1 : (byte)0; break;
-            case SlotKind.Int: v.Kind = NativeValue.Int; v.I = slot.Int; break;
-            case SlotKind.Float: v.Kind = NativeValue.Float; v.F = slot.Float; break;
+            case SlotKind.Bool: v.Kind = NativeValue.Bool; v.BoolValue = slot.Raw != 0 ? (byte)1 : (byte)0; break;
+            case SlotKind.Int: v.Kind = NativeValue.Int; v.IntValue = slot.Int; break;
+            case SlotKind.Float: v.Kind = NativeValue.Float; v.FloatValue = slot.Float; break;
             case SlotKind.Str or SlotKind.Bytes:
                 v.Kind = slot.Kind == SlotKind.Str ? NativeValue.Str : NativeValue.Bytes;
-                v.Ptr = (nint)NativeStrings.Copy(guest.Bytes(slot.Address, slot.Length));
-                v.Second = (nint)slot.Length;
+                v.StrData = NativeStrings.Copy(guest.Bytes(slot.Address, slot.Length));
+                v.StrLen = slot.Length;
                 break;
             case SlotKind.Handle:
                 v.Kind = NativeValue.Proxy;
-                v.Ptr = Proxies.Add(new PyProxy(runtime, slot.Address));
+                v.ProxyToken = Proxies.Add(new PyProxy(runtime, slot.Address));
                 break;
             default:
                 throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of kind {slot.Kind} here");
@@ -260,33 +199,29 @@ internal static unsafe class NativeCodec
             case SlotKind.List:
             {
                 var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * Slot.Size);
-                var array = (NativeValue*)NativeMemory.AllocZeroed(Math.Max(slot.Length, 1u), (nuint)sizeof(NativeValue));
                 v->Kind = NativeValue.List;
-                v->Ptr = (nint)array;
+                v->ListItems = NewArray(slot.Length);
                 for (uint i = 0; i < slot.Length; i++)
                 {
-                    v->Second = (nint)(i + 1); // released up to here if a later item fails
-                    FillTree(runtime, guest, items[i], &array[i]);
+                    v->ListLen = i + 1; // released up to here if a later item fails
+                    FillTree(runtime, guest, items[i], &v->ListItems[i]);
                 }
-                v->Second = (nint)slot.Length;
+                v->ListLen = slot.Length;
                 return;
             }
             case SlotKind.Dict:
             {
                 var pairs = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * 2 * Slot.Size);
-                nuint n = Math.Max(slot.Length, 1u);
-                var keys = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
-                var values = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
                 v->Kind = NativeValue.Dict;
-                v->Ptr = (nint)keys;
-                v->Second = (nint)values;
+                v->DictKeys = NewArray(slot.Length);
+                v->DictValues = NewArray(slot.Length);
                 for (uint i = 0; i < slot.Length; i++)
                 {
-                    v->Third = i + 1;
-                    FillTree(runtime, guest, pairs[2 * i], &keys[i]);
-                    FillTree(runtime, guest, pairs[2 * i + 1], &values[i]);
+                    v->DictLen = i + 1;
+                    FillTree(runtime, guest, pairs[2 * i], &v->DictKeys[i]);
+                    FillTree(runtime, guest, pairs[2 * i + 1], &v->DictValues[i]);
                 }
-                v->Third = slot.Length;
+                v->DictLen = slot.Length;
                 return;
             }
             default:
@@ -295,6 +230,11 @@ internal static unsafe class NativeCodec
         }
     }
 
+    /// <summary>A zeroed array of <paramref name="count"/> values (never NULL, even for 0),
+    /// freed by <see cref="Release"/>.</summary>
+    public static NativeValue* NewArray(nuint count) =>
+        (NativeValue*)NativeMemory.AllocZeroed(Math.Max(count, 1), (nuint)sizeof(NativeValue));
+
     /// <summary><c>pyodide_value_release</c>: frees what the library allocated, destroys
     /// proxies, and leaves the value NONE.</summary>
     public static void Release(NativeValue* v)
@@ -302,26 +242,55 @@ internal static unsafe class NativeCodec
         switch (v->Kind)
         {
             case NativeValue.Str or NativeValue.Bytes:
-                NativeMemory.Free((void*)v->Ptr);
+                NativeMemory.Free(v->StrData);
                 break;
             case NativeValue.List:
-                for (nuint i = 0; i < (nuint)v->Second; i++) Release((NativeValue*)v->Ptr + i);
-                NativeMemory.Free((void*)v->Ptr);
+                for (nuint i = 0; i < v->ListLen; i++) Release(&v->ListItems[i]);
+                NativeMemory.Free(v->ListItems);
                 break;
             case NativeValue.Dict:
-                for (nuint i = 0; i < v->Third; i++)
+                for (nuint i = 0; i < v->DictLen; i++)
                 {
-                    Release((NativeValue*)v->Ptr + i);
-                    Release((NativeValue*)v->Second + i);
+                    Release(&v->DictKeys[i]);
+                    Release(&v->DictValues[i]);
                 }
-                NativeMemory.Free((void*)v->Ptr);
-                NativeMemory.Free((void*)v->Second);
+                NativeMemory.Free(v->DictKeys);
+                NativeMemory.Free(v->DictValues);
                 break;
             case NativeValue.Proxy:
-                DestroyProxy(v->Ptr);
+                DestroyProxy(v->ProxyToken);
                 break;
         }
         *v = default;
+    }
+
+    /// <summary>Destroys the proxies in a value the library does not own (a host
+    /// function's result), leaving its memory alone. Each container is visited once, so
+    /// a value that contains itself ends the walk too.</summary>
+    public static void DestroyProxies(NativeValue* v)
+    {
+        HashSet<nint>? seen = null;
+        DestroyProxies(v, ref seen);
+    }
+
+    private static void DestroyProxies(NativeValue* v, ref HashSet<nint>? seen)
+    {
+        switch (v->Kind)
+        {
+            case NativeValue.Proxy:
+                DestroyProxy(v->ProxyToken);
+                break;
+            case NativeValue.List when v->ListItems != null && (seen ??= []).Add((nint)v->ListItems):
+                for (nuint i = 0; i < v->ListLen; i++) DestroyProxies(&v->ListItems[i], ref seen);
+                break;
+            case NativeValue.Dict when v->DictKeys != null && v->DictValues != null && (seen ??= []).Add((nint)v->DictKeys):
+                for (nuint i = 0; i < v->DictLen; i++)
+                {
+                    DestroyProxies(&v->DictKeys[i], ref seen);
+                    DestroyProxies(&v->DictValues[i], ref seen);
+                }
+                break;
+        }
     }
 
     /// <summary><c>pyproxy_destroy</c>: frees the token, then the object if its runtime lives.</summary>
@@ -344,29 +313,72 @@ internal static unsafe class NativeCodec
         switch (value)
         {
             case null: break;
-            case bool b: v.Kind = NativeValue.Bool; v.B = b ? (byte)1 : (byte)0; break;
-            case long i: v.Kind = NativeValue.Int; v.I = i; break;
-            case double f: v.Kind = NativeValue.Float; v.F = f; break;
-            case string s:
-            {
-                var utf8 = System.Text.Encoding.UTF8.GetBytes(s);
-                v.Kind = NativeValue.Str;
-                v.Ptr = (nint)NativeStrings.Copy(utf8);
-                v.Second = utf8.Length;
-                break;
-            }
+            case bool b: v.Kind = NativeValue.Bool; v.BoolValue = b ? (byte)1 : (byte)0; break;
+            case long i: v.Kind = NativeValue.Int; v.IntValue = i; break;
+            case double f: v.Kind = NativeValue.Float; v.FloatValue = f; break;
+            case string s: v = Str(s); break;
             case byte[] bytes:
                 v.Kind = NativeValue.Bytes;
-                v.Ptr = (nint)NativeStrings.Copy(bytes);
-                v.Second = bytes.Length;
+                v.StrData = NativeStrings.Copy(bytes);
+                v.StrLen = (nuint)bytes.Length;
                 break;
             case PyProxy p:
                 v.Kind = NativeValue.Proxy;
-                v.Ptr = Proxies.Add(p);
+                v.ProxyToken = Proxies.Add(p);
                 break;
             default:
                 throw new InvalidOperationException($"unexpected result type {value.GetType()}");
         }
         *result = v;
     }
+
+    /// <summary>An owned STR value.</summary>
+    public static NativeValue Str(string text)
+    {
+        NativeValue v = default;
+        v.Kind = NativeValue.Str;
+        v.StrData = NativeStrings.Copy(text, out int length);
+        v.StrLen = (nuint)length;
+        return v;
+    }
+}
+
+/// <summary><c>pyodide_value_t</c>s as adjacent argument slots: <c>count</c> of them at
+/// <c>values</c>, then optionally one more at <c>last</c> (a kwargs dict, a set value),
+/// so no array need be copied to make them adjacent.</summary>
+internal readonly unsafe struct NativeArgs(NativeValue* values, int count, string what, NativeValue* last = null) : IGuestInput
+{
+    public int Count => last == null ? count : count + 1;
+
+    private NativeValue* this[int i] => i < count ? values + i : last;
+
+    public void Measure(PyodideRuntime runtime, ref InputSize size)
+    {
+        for (int i = 0; i < Count; i++) NativeCodec.Measure(runtime, this[i], ref size, 0, what);
+    }
+
+    public void Write(ref SlotWriter writer, PyodideRuntime runtime, Slot* top)
+    {
+        for (int i = 0; i < Count; i++) NativeCodec.Write(ref writer, runtime, this[i], top + i);
+    }
+}
+
+/// <summary>A result copied into the caller's <c>pyodide_value_t</c>; NULL discards it.</summary>
+internal unsafe struct NativeResult(NativeValue* destination) : IGuestResult
+{
+    public void Take(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => NativeCodec.Read(runtime, guest, slot, destination);
+}
+
+/// <summary>A deep conversion copied into the caller's <c>pyodide_value_t</c>.</summary>
+internal unsafe struct NativeTree(NativeValue* destination) : IGuestTree
+{
+    public void TakeTree(PyodideRuntime runtime, GuestInstance guest, in Slot tree) => NativeCodec.ReadTree(runtime, guest, tree, destination);
+}
+
+/// <summary>Validated UTF-8 in the caller's memory (see <see cref="NativeStrings.Text"/>).</summary>
+internal readonly unsafe struct Utf8Text(byte* bytes, int length) : IGuestText
+{
+    public int ByteCount => length;
+
+    public void Write(Span<byte> destination) => new ReadOnlySpan<byte>(bytes, length).CopyTo(destination);
 }

@@ -49,9 +49,6 @@ internal static class NativeErrors
         return New(kind, type, message);
     }
 
-    public static nint Usage(string function, string message) =>
-        New(PyodideErrorKind.Usage, TypeName(PyodideErrorKind.Usage), $"{function}: {message}");
-
     public static nint New(PyodideErrorKind kind, string type, string message)
     {
         try
@@ -78,9 +75,12 @@ internal static class NativeErrors
 internal static unsafe class NativeStrings
 {
     /// <summary>A malloc'd NUL-terminated UTF-8 copy; free with NativeMemory.Free.</summary>
-    public static byte* Copy(string text)
+    public static byte* Copy(string text) => Copy(text, out _);
+
+    /// <summary><see cref="Copy(string)"/>, also giving the length in bytes.</summary>
+    public static byte* Copy(string text, out int length)
     {
-        int length = Encoding.UTF8.GetByteCount(text);
+        length = Encoding.UTF8.GetByteCount(text);
         byte* p = (byte*)NativeMemory.Alloc((nuint)length + 1);
         Encoding.UTF8.GetBytes(text, new Span<byte>(p, length));
         p[length] = 0;
@@ -109,7 +109,25 @@ internal static unsafe class NativeStrings
         return span;
     }
 
+    /// <summary><see cref="Input"/> as text for the guest (code, a name).</summary>
+    public static Utf8Text Text(byte* text, nuint length, string what)
+    {
+        var span = Input(text, length, what);
+        return new Utf8Text(text, span.Length);
+    }
+
     /// <summary>A NUL-terminated UTF-8 argument as a .NET string.</summary>
     public static string InputString(byte* text, string what) =>
         Encoding.UTF8.GetString(Input(text, nuint.MaxValue, what));
+}
+
+/// <summary>Checks of the pointers a C caller passes.</summary>
+internal static unsafe class Require
+{
+    /// <summary>An <see cref="ArgumentException"/> ("out is NULL") unless <paramref name="pointer"/>
+    /// is set: every required pointer argument, out-parameters included.</summary>
+    public static void NotNull(void* pointer, string what = "out")
+    {
+        if (pointer == null) throw new ArgumentException($"{what} is NULL");
+    }
 }

@@ -3,22 +3,35 @@ using System.Runtime.InteropServices;
 namespace Pyodide.Native;
 
 /// <summary><c>pyodide_value_t</c> (include/pyodide.h): a 4-byte kind, then a
-/// 24-byte union at offset 8.</summary>
+/// 24-byte union at offset 8, one field per member of the C union.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 32)]
 internal unsafe struct NativeValue
 {
     public const int None = 0, Bool = 1, Int = 2, Float = 3, Str = 4, Bytes = 5, List = 6, Dict = 7, Proxy = 8;
 
     [FieldOffset(0)] public int Kind;
-    [FieldOffset(8)] public byte B;
-    [FieldOffset(8)] public long I;
-    [FieldOffset(8)] public double F;
-    /// <summary>STR/BYTES data, LIST items, DICT keys, or the proxy token.</summary>
-    [FieldOffset(8)] public nint Ptr;
-    /// <summary>STR/BYTES/LIST length, or DICT values.</summary>
-    [FieldOffset(16)] public nint Second;
-    /// <summary>DICT length.</summary>
-    [FieldOffset(24)] public nuint Third;
+    /// <summary>BOOL: <c>of.b</c> (a C bool: 0 or 1).</summary>
+    [FieldOffset(8)] public byte BoolValue;
+    /// <summary>INT: <c>of.i</c>.</summary>
+    [FieldOffset(8)] public long IntValue;
+    /// <summary>FLOAT: <c>of.f</c>.</summary>
+    [FieldOffset(8)] public double FloatValue;
+    /// <summary>STR and BYTES: <c>of.str.ptr</c>.</summary>
+    [FieldOffset(8)] public byte* StrData;
+    /// <summary>STR and BYTES: <c>of.str.len</c> (for STR input, PYODIDE_STRLEN = NUL-terminated).</summary>
+    [FieldOffset(16)] public nuint StrLen;
+    /// <summary>LIST: <c>of.list.items</c>.</summary>
+    [FieldOffset(8)] public NativeValue* ListItems;
+    /// <summary>LIST: <c>of.list.len</c>.</summary>
+    [FieldOffset(16)] public nuint ListLen;
+    /// <summary>DICT: <c>of.dict.keys</c>.</summary>
+    [FieldOffset(8)] public NativeValue* DictKeys;
+    /// <summary>DICT: <c>of.dict.values</c>.</summary>
+    [FieldOffset(16)] public NativeValue* DictValues;
+    /// <summary>DICT: <c>of.dict.len</c>.</summary>
+    [FieldOffset(24)] public nuint DictLen;
+    /// <summary>PROXY: <c>of.proxy</c>, a <c>pyproxy_t*</c> token.</summary>
+    [FieldOffset(8)] public nint ProxyToken;
 }
 
 /// <summary><c>pyodide_mount_t</c>.</summary>

@@ -8,18 +8,17 @@ namespace Pyodide.Native;
 /// catches every exception.</summary>
 internal static unsafe class PackageExports
 {
-    private const int MaxNames = 1 << 16;
-
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_load_package")]
+    private const string LoadPackageName = "pyodide_load_package";
+    [UnmanagedCallersOnly(EntryPoint = LoadPackageName)]
     public static nint LoadPackage(nint token, byte** names, nuint count,
                                    delegate* unmanaged<void*, byte*, nuint, void> onMessage,
                                    delegate* unmanaged<void*, byte*, nuint, void> onError, void* env)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            var runtime = RuntimeExports.Runtime(token);
             if (count > 0 && names == null) throw new ArgumentException($"names is NULL but n is {count}");
-            if (count > MaxNames) throw new ArgumentException($"n is {count}; at most {MaxNames} names");
+            if (count > Limits.MaxCount) throw new ArgumentException($"n is {count}; at most {Limits.MaxCount} names");
             var list = new List<string>((int)count);
             for (nuint i = 0; i < count; i++)
             {
@@ -32,52 +31,51 @@ internal static unsafe class PackageExports
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_load_package");
+            return NativeErrors.From(e, LoadPackageName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_load_packages_from_imports")]
+    private const string LoadPackagesFromImportsName = "pyodide_load_packages_from_imports";
+    [UnmanagedCallersOnly(EntryPoint = LoadPackagesFromImportsName)]
     public static nint LoadPackagesFromImports(nint token, byte* code, nuint length,
                                                delegate* unmanaged<void*, byte*, nuint, void> onMessage,
                                                delegate* unmanaged<void*, byte*, nuint, void> onError, void* env)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            var runtime = RuntimeExports.Runtime(token);
             string source = Encoding.UTF8.GetString(NativeStrings.Input(code, length, "code"));
             runtime.LoadPackagesFromImports(source, Callback(onMessage, env), Callback(onError, env));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_load_packages_from_imports");
+            return NativeErrors.From(e, LoadPackagesFromImportsName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_loaded_packages")]
+    private const string LoadedPackagesName = "pyodide_loaded_packages";
+    [UnmanagedCallersOnly(EntryPoint = LoadedPackagesName)]
     public static nint LoadedPackages(nint token, NativeValue* result)
     {
         try
         {
-            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
-            if (result == null) throw new ArgumentException("out is NULL");
+            var runtime = RuntimeExports.Runtime(token);
+            Require.NotNull(result);
             ObjectDisposedException.ThrowIf(runtime.IsDisposed, runtime);
             var loaded = runtime.LoadedPackages;
             NativeValue dict = default;
             dict.Kind = NativeValue.Dict;
-            nuint n = (nuint)Math.Max(loaded.Count, 1);
-            var keys = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
-            var values = (NativeValue*)NativeMemory.AllocZeroed(n, (nuint)sizeof(NativeValue));
-            dict.Ptr = (nint)keys;
-            dict.Second = (nint)values;
+            dict.DictKeys = NativeCodec.NewArray((nuint)loaded.Count);
+            dict.DictValues = NativeCodec.NewArray((nuint)loaded.Count);
             try
             {
                 int i = 0;
                 foreach (var (name, source) in loaded)
                 {
-                    keys[i] = Str(name);
-                    values[i] = Str(source);
-                    dict.Third = (nuint)(++i);
+                    dict.DictKeys[i] = NativeCodec.Str(name);
+                    dict.DictValues[i] = NativeCodec.Str(source);
+                    dict.DictLen = (nuint)(++i);
                 }
             }
             catch
@@ -90,17 +88,8 @@ internal static unsafe class PackageExports
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_loaded_packages");
+            return NativeErrors.From(e, LoadedPackagesName);
         }
-    }
-
-    private static NativeValue Str(string text)
-    {
-        NativeValue v = default;
-        v.Kind = NativeValue.Str;
-        v.Ptr = (nint)NativeStrings.Copy(text);
-        v.Second = Encoding.UTF8.GetByteCount(text);
-        return v;
     }
 
     /// <summary>A C callback as an <see cref="Action{T}"/>: the line as NUL-terminated UTF-8

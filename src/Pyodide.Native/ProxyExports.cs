@@ -1,353 +1,323 @@
 using System.Runtime.InteropServices;
-using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide.Native;
 
-/// <summary>The <c>pyproxy_*</c> half of the C ABI.</summary>
+/// <summary>The <c>pyproxy_*</c> half of the C ABI: each export checks its arguments and
+/// makes one call into <see cref="GuestOps"/> or the managed API, in a try whose catch
+/// turns the exception into the returned error (one escaping would kill the host).</summary>
 internal static unsafe class ProxyExports
 {
-    private static PyProxy Proxy(nint token) => NativeCodec.Proxies.Get(token, "proxy");
-
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_get")]
+    private const string GetName = "pyproxy_get";
+    [UnmanagedCallersOnly(EntryPoint = GetName)]
     public static nint Get(nint token, NativeValue* key, NativeValue* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (key == null) throw new ArgumentException("key is NULL");
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            NativeCodec.WriteArgs(call.Guest, proxy.Runtime, key, 1, "key", out uint keySlot);
-            NativeCodec.Read(proxy.Runtime, call.Guest, *call.Guest.GetItem(handle, keySlot), result);
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(key, "key");
+            Require.NotNull(result);
+            var sink = new NativeResult(result);
+            GuestOps.GetItem(proxy, new NativeArgs(key, 1, "key"), ref sink);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_get");
+            return NativeErrors.From(e, GetName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_set")]
+    private const string SetName = "pyproxy_set";
+    [UnmanagedCallersOnly(EntryPoint = SetName)]
     public static nint Set(nint token, NativeValue* key, NativeValue* value)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (key == null) throw new ArgumentException("key is NULL");
-            if (value == null) throw new ArgumentException("value is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            // Key and value go into adjacent slots: one input block, one guest call.
-            NativeValue* pair = stackalloc NativeValue[2];
-            pair[0] = *key;
-            pair[1] = *value;
-            NativeCodec.WriteArgs(call.Guest, proxy.Runtime, pair, 2, "key/value", out uint keySlot);
-            call.Guest.SetItem(handle, keySlot, keySlot + Slot.Size);
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(key, "key");
+            Require.NotNull(value, "value");
+            GuestOps.SetItem(proxy, new NativeArgs(key, 1, "key/value", last: value));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_set");
+            return NativeErrors.From(e, SetName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_has")]
+    private const string HasName = "pyproxy_has";
+    [UnmanagedCallersOnly(EntryPoint = HasName)]
     public static nint Has(nint token, NativeValue* key, byte* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (key == null) throw new ArgumentException("key is NULL");
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            NativeCodec.WriteArgs(call.Guest, proxy.Runtime, key, 1, "key", out uint keySlot);
-            *result = call.Guest.Contains(handle, keySlot) ? (byte)1 : (byte)0;
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(key, "key");
+            Require.NotNull(result);
+            *result = GuestOps.Contains(proxy, new NativeArgs(key, 1, "key")) ? (byte)1 : (byte)0;
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_has");
+            return NativeErrors.From(e, HasName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_delete")]
+    private const string DeleteName = "pyproxy_delete";
+    [UnmanagedCallersOnly(EntryPoint = DeleteName)]
     public static nint Delete(nint token, NativeValue* key)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (key == null) throw new ArgumentException("key is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            NativeCodec.WriteArgs(call.Guest, proxy.Runtime, key, 1, "key", out uint keySlot);
-            call.Guest.DelItem(handle, keySlot);
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(key, "key");
+            GuestOps.DelItem(proxy, new NativeArgs(key, 1, "key"));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_delete");
+            return NativeErrors.From(e, DeleteName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_length")]
+    private const string LengthName = "pyproxy_length";
+    [UnmanagedCallersOnly(EntryPoint = LengthName)]
     public static nint Length(nint token, nuint* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = proxy.Runtime.Enter();
-            *result = (nuint)call.Guest.Length(proxy.HandleFor(proxy.Runtime));
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(result);
+            *result = (nuint)GuestOps.Length(proxy);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_length");
+            return NativeErrors.From(e, LengthName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_type")]
+    private const string TypeName = "pyproxy_type";
+    [UnmanagedCallersOnly(EntryPoint = TypeName)]
     public static nint Type(nint token, NativeValue* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = proxy.Runtime.Enter();
-            NativeCodec.Read(proxy.Runtime, call.Guest, *call.Guest.TypeName(proxy.HandleFor(proxy.Runtime)), result);
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(result);
+            var sink = new NativeResult(result);
+            GuestOps.TypeName(proxy, ref sink);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_type");
+            return NativeErrors.From(e, TypeName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_call")]
+    /// <summary>Checks a C argument array: NULL only when empty, and a plausible count.</summary>
+    private static int Arguments(NativeValue* args, nuint count)
+    {
+        if (args == null && count > 0) throw new ArgumentException($"args is NULL but nargs is {count}");
+        if (count > Limits.MaxCount) throw new ArgumentException($"nargs is {count}; at most {Limits.MaxCount} arguments");
+        return (int)count;
+    }
+
+    private const string CallName = "pyproxy_call";
+    [UnmanagedCallersOnly(EntryPoint = CallName)]
     public static nint Call(nint token, NativeValue* args, nuint count, NativeValue* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (args == null && count > 0) throw new ArgumentException($"args is NULL but nargs is {count}");
-            if (count > 65536) throw new ArgumentException($"nargs is {count}; at most 65536 arguments");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            NativeCodec.WriteArgs(call.Guest, proxy.Runtime, args, (int)count, "argument", out uint first);
-            NativeCodec.Read(proxy.Runtime, call.Guest, *call.Guest.Call(handle, first, (uint)count), result);
+            var proxy = NativeCodec.Proxy(token);
+            var sink = new NativeResult(result);
+            GuestOps.Call(proxy, new NativeArgs(args, Arguments(args, count), "argument"), ref sink);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_call");
+            return NativeErrors.From(e, CallName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_get_attr")]
-    public static nint GetAttr(nint token, byte* name, nuint length, NativeValue* result)
-    {
-        try
-        {
-            var proxy = Proxy(token);
-            var utf8 = NativeStrings.Input(name, length, "name");
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            uint address = WriteName(call.Guest, utf8);
-            NativeCodec.Read(proxy.Runtime, call.Guest, *call.Guest.GetAttr(handle, address, (uint)utf8.Length), result);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return NativeErrors.From(e, "pyproxy_get_attr");
-        }
-    }
-
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_set_attr")]
-    public static nint SetAttr(nint token, byte* name, nuint length, NativeValue* value)
-    {
-        try
-        {
-            var proxy = Proxy(token);
-            var utf8 = NativeStrings.Input(name, length, "name");
-            if (value == null) throw new ArgumentException("value is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            NativeCodec.WriteArgs(call.Guest, proxy.Runtime, value, 1, "value", out uint valueSlot, utf8, out uint address);
-            call.Guest.SetAttr(handle, address, (uint)utf8.Length, valueSlot);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return NativeErrors.From(e, "pyproxy_set_attr");
-        }
-    }
-
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_has_attr")]
-    public static nint HasAttr(nint token, byte* name, nuint length, byte* result)
-    {
-        try
-        {
-            var proxy = Proxy(token);
-            var utf8 = NativeStrings.Input(name, length, "name");
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            uint address = WriteName(call.Guest, utf8);
-            *result = call.Guest.HasAttr(handle, address, (uint)utf8.Length) ? (byte)1 : (byte)0;
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return NativeErrors.From(e, "pyproxy_has_attr");
-        }
-    }
-
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_del_attr")]
-    public static nint DelAttr(nint token, byte* name, nuint length)
-    {
-        try
-        {
-            var proxy = Proxy(token);
-            var utf8 = NativeStrings.Input(name, length, "name");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            uint address = WriteName(call.Guest, utf8);
-            call.Guest.DelAttr(handle, address, (uint)utf8.Length);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return NativeErrors.From(e, "pyproxy_del_attr");
-        }
-    }
-
-    private static uint WriteName(GuestInstance guest, ReadOnlySpan<byte> utf8)
-    {
-        var writer = guest.BeginInput(0, utf8.Length);
-        utf8.CopyTo(writer.ReserveBytes(utf8.Length, out uint address));
-        return address;
-    }
-
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_call_kwargs")]
+    private const string CallKwargsName = "pyproxy_call_kwargs";
+    [UnmanagedCallersOnly(EntryPoint = CallKwargsName)]
     public static nint CallKwargs(nint token, NativeValue* args, nuint count, NativeValue* kwargs, NativeValue* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (args == null && count > 0) throw new ArgumentException($"args is NULL but nargs is {count}");
-            if (count > 65536) throw new ArgumentException($"nargs is {count}; at most 65536 arguments");
+            var proxy = NativeCodec.Proxy(token);
+            int n = Arguments(args, count);
             if (kwargs != null && kwargs->Kind != NativeValue.Dict) throw new ArgumentException("kwargs is not a PYODIDE_DICT");
-            // Positional arguments and the kwargs dict go into one block of adjacent slots.
-            int n = (int)count;
-            var all = (NativeValue*)NativeMemory.Alloc((nuint)(n + 1), (nuint)sizeof(NativeValue));
-            try
-            {
-                for (int i = 0; i < n; i++) all[i] = args[i];
-                all[n] = kwargs != null ? *kwargs : new NativeValue { Kind = NativeValue.Dict };
-                using var call = proxy.Runtime.Enter();
-                uint handle = proxy.HandleFor(proxy.Runtime);
-                NativeCodec.WriteArgs(call.Guest, proxy.Runtime, all, n + 1, "argument", out uint first);
-                Slot* slot = call.Guest.CallKw(handle, first, (uint)n, first + (uint)(n * Slot.Size));
-                NativeCodec.Read(proxy.Runtime, call.Guest, *slot, result);
-            }
-            finally
-            {
-                NativeMemory.Free(all);
-            }
+            var none = new NativeValue { Kind = NativeValue.Dict };
+            var sink = new NativeResult(result);
+            GuestOps.CallKw(proxy, new NativeArgs(args, n, "argument", last: kwargs != null ? kwargs : &none), ref sink);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_call_kwargs");
+            return NativeErrors.From(e, CallKwargsName);
+        }
+    }
+
+    private const string GetAttrName = "pyproxy_get_attr";
+    [UnmanagedCallersOnly(EntryPoint = GetAttrName)]
+    public static nint GetAttr(nint token, byte* name, nuint length, NativeValue* result)
+    {
+        try
+        {
+            var proxy = NativeCodec.Proxy(token);
+            var text = NativeStrings.Text(name, length, "name");
+            Require.NotNull(result);
+            var sink = new NativeResult(result);
+            GuestOps.GetAttr(proxy, text, ref sink);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, GetAttrName);
+        }
+    }
+
+    private const string SetAttrName = "pyproxy_set_attr";
+    [UnmanagedCallersOnly(EntryPoint = SetAttrName)]
+    public static nint SetAttr(nint token, byte* name, nuint length, NativeValue* value)
+    {
+        try
+        {
+            var proxy = NativeCodec.Proxy(token);
+            var text = NativeStrings.Text(name, length, "name");
+            Require.NotNull(value, "value");
+            GuestOps.SetAttr(proxy, text, new NativeArgs(value, 1, "value"));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, SetAttrName);
+        }
+    }
+
+    private const string HasAttrName = "pyproxy_has_attr";
+    [UnmanagedCallersOnly(EntryPoint = HasAttrName)]
+    public static nint HasAttr(nint token, byte* name, nuint length, byte* result)
+    {
+        try
+        {
+            var proxy = NativeCodec.Proxy(token);
+            var text = NativeStrings.Text(name, length, "name");
+            Require.NotNull(result);
+            *result = GuestOps.HasAttr(proxy, text) ? (byte)1 : (byte)0;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, HasAttrName);
+        }
+    }
+
+    private const string DelAttrName = "pyproxy_del_attr";
+    [UnmanagedCallersOnly(EntryPoint = DelAttrName)]
+    public static nint DelAttr(nint token, byte* name, nuint length)
+    {
+        try
+        {
+            var proxy = NativeCodec.Proxy(token);
+            GuestOps.DelAttr(proxy, NativeStrings.Text(name, length, "name"));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, DelAttrName);
         }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_is_pyproxy")]
     public static byte IsPyProxy(nint token) => NativeCodec.Proxies.TryGet(token) != null ? (byte)1 : (byte)0;
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_iter")]
+    /// <summary>Hands a new proxy to the caller as a <c>pyproxy_t*</c>; disposes it if that fails.</summary>
+    public static nint Out(PyProxy proxy)
+    {
+        try
+        {
+            return NativeCodec.Proxies.Add(proxy);
+        }
+        catch
+        {
+            proxy.Dispose();
+            throw;
+        }
+    }
+
+    private const string IterName = "pyproxy_iter";
+    [UnmanagedCallersOnly(EntryPoint = IterName)]
     public static nint Iter(nint token, nint* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (result == null) throw new ArgumentException("out is NULL");
-            var iterator = proxy.Iter();
-            try
-            {
-                *result = NativeCodec.Proxies.Add(iterator);
-            }
-            catch
-            {
-                iterator.Dispose();
-                throw;
-            }
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(result);
+            *result = Out(GuestOps.Iter(proxy));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_iter");
+            return NativeErrors.From(e, IterName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_next")]
+    private const string NextName = "pyproxy_next";
+    [UnmanagedCallersOnly(EntryPoint = NextName)]
     public static nint Next(nint token, NativeValue* sent, NativeValue* value, byte* done)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (value == null) throw new ArgumentException("out_value is NULL");
-            if (done == null) throw new ArgumentException("out_done is NULL");
-            using var call = proxy.Runtime.Enter();
-            uint handle = proxy.HandleFor(proxy.Runtime);
-            uint sentSlot = 0;
-            if (sent != null) NativeCodec.WriteArgs(call.Guest, proxy.Runtime, sent, 1, "sent value", out sentSlot);
-            Slot* slot = call.Guest.Next(handle, sentSlot, out bool finished);
-            NativeCodec.Read(proxy.Runtime, call.Guest, *slot, value);
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(value, "out_value");
+            Require.NotNull(done, "out_done");
+            var sink = new NativeResult(value);
+            bool finished = GuestOps.Next(proxy, new NativeArgs(sent, sent == null ? 0 : 1, "sent value"), ref sink);
             *done = finished ? (byte)1 : (byte)0;
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_next");
+            return NativeErrors.From(e, NextName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_to_js")]
+    private const string ToJsName = "pyproxy_to_js";
+    [UnmanagedCallersOnly(EntryPoint = ToJsName)]
     public static nint ToJs(nint token, int depth, NativeValue* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (result == null) throw new ArgumentException("out is NULL");
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(result);
             if (depth < -1) throw new ArgumentException($"depth is {depth}; it must be -1 (unlimited) or >= 0");
-            using var call = proxy.Runtime.Enter();
-            Slot* tree = call.Guest.ToJs(proxy.HandleFor(proxy.Runtime), depth);
-            NativeCodec.ReadTree(proxy.Runtime, call.Guest, *tree, result);
+            var sink = new NativeTree(result);
+            GuestOps.ToJs(proxy, depth, ref sink);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_to_js");
+            return NativeErrors.From(e, ToJsName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyproxy_copy")]
+    private const string CopyName = "pyproxy_copy";
+    [UnmanagedCallersOnly(EntryPoint = CopyName)]
     public static nint Copy(nint token, nint* result)
     {
         try
         {
-            var proxy = Proxy(token);
-            if (result == null) throw new ArgumentException("out is NULL");
-            *result = NativeCodec.Proxies.Add(proxy.Copy());
+            var proxy = NativeCodec.Proxy(token);
+            Require.NotNull(result);
+            *result = Out(GuestOps.Copy(proxy));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyproxy_copy");
+            return NativeErrors.From(e, CopyName);
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide.Native;
 
@@ -27,19 +27,23 @@ internal static unsafe class RuntimeExports
     [UnmanagedCallersOnly(EntryPoint = "pyodide_version")]
     public static byte* Version() => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference("0.1.0\0"u8));
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_load")]
+    /// <summary>The runtime behind a <c>pyodide_t*</c> argument.</summary>
+    public static PyodideRuntime Runtime(nint token) => Runtimes.Get(token, "runtime");
+
+    private const string LoadName = "pyodide_load";
+    [UnmanagedCallersOnly(EntryPoint = LoadName)]
     public static nint Load(NativeConfig* config, nint* result)
     {
         try
         {
-            if (result == null) return NativeErrors.Usage("pyodide_load", "out is NULL");
+            Require.NotNull(result);
             var runtime = PyodideRuntime.Load(Options(config));
             *result = Runtimes.Add(runtime);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_load");
+            return NativeErrors.From(e, LoadName);
         }
     }
 
@@ -73,8 +77,7 @@ internal static unsafe class RuntimeExports
             AssetDir = config->AssetDir != null ? NativeStrings.InputString(config->AssetDir, "config->asset_dir") : DefaultAssetDir(),
             IndexUrl = config->IndexUrl != null ? NativeStrings.InputString(config->IndexUrl, "config->index_url") : null,
             MemoryLimit = config->MemoryLimit,
-            // Past ~30 years a deadline means none (TimeSpan could not even hold 1e300 s).
-            Timeout = config->TimeoutSeconds > 0 && config->TimeoutSeconds < 1e9 ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
+            Timeout = config->TimeoutSeconds > 0 && config->TimeoutSeconds < Limits.MaxTimeoutSeconds ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
             Mounts = mounts,
             Unguarded = unguarded,
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
@@ -134,142 +137,140 @@ internal static unsafe class RuntimeExports
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_interrupt")]
+    private const string InterruptName = "pyodide_interrupt";
+    [UnmanagedCallersOnly(EntryPoint = InterruptName)]
     public static nint Interrupt(nint token)
     {
         try
         {
             // No runtime lock: the call to interrupt holds it.
-            Runtimes.Get(token, "runtime").Interrupt();
+            Runtime(token).Interrupt();
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_interrupt");
+            return NativeErrors.From(e, InterruptName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_set_timeout")]
+    private const string SetTimeoutName = "pyodide_set_timeout";
+    [UnmanagedCallersOnly(EntryPoint = SetTimeoutName)]
     public static nint SetTimeout(nint token, double seconds)
     {
         try
         {
-            Runtimes.Get(token, "runtime").TimeoutSeconds = seconds;
+            Runtime(token).TimeoutSeconds = seconds;
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_set_timeout");
+            return NativeErrors.From(e, SetTimeoutName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_run_python")]
+    private const string RunPythonName = "pyodide_run_python";
+    [UnmanagedCallersOnly(EntryPoint = RunPythonName)]
     public static nint RunPython(nint token, byte* code, nuint length, nint globals, NativeValue* result)
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
-            var source = NativeStrings.Input(code, length, "code");
-            using var call = runtime.Enter();
-            uint globalsHandle = globals == 0 ? 0 : NativeCodec.Proxies.Get(globals, "globals").HandleFor(runtime);
-            var writer = call.Guest.BeginInput(0, source.Length);
-            source.CopyTo(writer.ReserveBytes(source.Length, out uint address));
-            Slot* slot = call.Guest.Run(address, (uint)source.Length, globalsHandle);
-            NativeCodec.Read(runtime, call.Guest, *slot, result);
+            var runtime = Runtime(token);
+            var source = NativeStrings.Text(code, length, "code");
+            var scope = globals == 0 ? null : NativeCodec.Proxy(globals, "globals");
+            var sink = new NativeResult(result);
+            GuestOps.Run(runtime, source, scope, null, ref sink);
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_run_python");
+            return NativeErrors.From(e, RunPythonName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_pyimport")]
+    private const string PyImportName = "pyodide_pyimport";
+    [UnmanagedCallersOnly(EntryPoint = PyImportName)]
     public static nint PyImport(nint token, byte* name, NativeValue* result)
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
+            var runtime = Runtime(token);
             string key = NativeStrings.InputString(name, "name");
-            if (result == null) throw new ArgumentException("out is NULL");
-#pragma warning disable CS0618 // the deprecated seed function maps onto the deprecated member
+            Require.NotNull(result);
+#pragma warning disable CS0618 // the deprecated function of Pyodide 0.17's API maps onto the deprecated member
             NativeCodec.FromManaged(runtime.PyImport(key), result);
 #pragma warning restore CS0618
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_pyimport");
+            return NativeErrors.From(e, PyImportName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_pyodide_py")]
+    private const string PyodidePyName = "pyodide_pyodide_py";
+    [UnmanagedCallersOnly(EntryPoint = PyodidePyName)]
     public static nint PyodidePy(nint token, nint* result)
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
-            if (result == null) throw new ArgumentException("out is NULL");
-            *result = NativeCodec.Proxies.Add(runtime.PyodidePy());
+            var runtime = Runtime(token);
+            Require.NotNull(result);
+            *result = ProxyExports.Out(runtime.PyodidePy());
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_pyodide_py");
+            return NativeErrors.From(e, PyodidePyName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_globals")]
+    private const string GlobalsName = "pyodide_globals";
+    [UnmanagedCallersOnly(EntryPoint = GlobalsName)]
     public static nint Globals(nint token, nint* result)
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
-            if (result == null) throw new ArgumentException("out is NULL");
-            using var call = runtime.Enter();
-            *result = NativeCodec.Proxies.Add(new PyProxy(runtime, call.Guest.Globals()));
+            var runtime = Runtime(token);
+            Require.NotNull(result);
+            *result = ProxyExports.Out(GuestOps.Globals(runtime, ownedByRuntime: false));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_globals");
+            return NativeErrors.From(e, GlobalsName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_to_py")]
+    private const string ToPyName = "pyodide_to_py";
+    [UnmanagedCallersOnly(EntryPoint = ToPyName)]
     public static nint ToPy(nint token, NativeValue* value, int depth, nint* result)
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
-            if (value == null) throw new ArgumentException("value is NULL");
-            if (result == null) throw new ArgumentException("out is NULL");
+            var runtime = Runtime(token);
+            Require.NotNull(value, "value");
+            Require.NotNull(result);
             if (depth < -1) throw new ArgumentException($"depth is {depth}; it must be -1 (unlimited) or >= 0");
-            if (depth >= 0 && NativeCodec.Nesting(value) > depth)
-                throw new ArgumentException($"the value nests more than {depth} levels deep");
-            using var call = runtime.Enter();
-            NativeCodec.WriteArgs(call.Guest, runtime, value, 1, "value", out uint slot);
-            uint handle = call.Guest.ToPy(slot);
-            *result = NativeCodec.Proxies.Add(new PyProxy(runtime, handle));
+            *result = ProxyExports.Out(GuestOps.ToPy(runtime, new NativeArgs(value, 1, "the value"), depth));
             return 0;
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_to_py");
+            return NativeErrors.From(e, ToPyName);
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "pyodide_stats")]
+    private const string StatsName = "pyodide_stats";
+    [UnmanagedCallersOnly(EntryPoint = StatsName)]
     public static nint Stats(nint token, NativeStats* result)
     {
         try
         {
-            var runtime = Runtimes.Get(token, "runtime");
-            if (result == null) throw new ArgumentException("out is NULL");
+            var runtime = Runtime(token);
+            Require.NotNull(result);
             if (result->Size < (nuint)sizeof(NativeStats))
                 throw new ArgumentException($"out->size is {result->Size}, expected {sizeof(NativeStats)} (sizeof(pyodide_stats_t))");
-            using var call = runtime.Enter();
-            result->MemoryBytes = call.Guest.MemorySize;
+            result->MemoryBytes = runtime.MemorySize;
             result->GuestObjects = runtime.HostHeldObjects;
             result->ProcessProxies = (ulong)NativeCodec.Proxies.Count;
             result->ProcessBuffers = (ulong)BufferExports.Buffers.Count;
@@ -277,7 +278,7 @@ internal static unsafe class RuntimeExports
         }
         catch (Exception e)
         {
-            return NativeErrors.From(e, "pyodide_stats");
+            return NativeErrors.From(e, StatsName);
         }
     }
 

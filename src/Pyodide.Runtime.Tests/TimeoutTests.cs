@@ -164,7 +164,7 @@ public sealed class TimeoutTests
             """));
         Assert.Equal(PyodideErrorKind.Limit, e.Kind);
         // The deadline, then the grace a raised KeyboardInterrupt gets before the hard stop.
-        double expected = Short.TotalSeconds + Pyodide.Guest.GuestInstance.RaisedGrace.TotalSeconds;
+        double expected = Short.TotalSeconds + Pyodide.Guest.CallWatchdog.RaisedGrace.TotalSeconds;
         Assert.InRange(elapsed.TotalSeconds, expected - 0.05, expected + 1.5);
         Assert.Equal(PyodideErrorKind.Fatal, Assert.Throws<PyodideException>(() => py.RunPython("1")).Kind);
     }

@@ -183,15 +183,24 @@ public sealed class ToPyTests(RuntimeFixture fixture) : IClassFixture<RuntimeFix
         Expect.Long(1, ok.Length);
     }
 
-    // ManagedCodec.Nesting (used only when depth >= 0) recurses without a limit or a
-    // cycle check, so this overflows the stack and kills the whole test process.
-    // Unskip once ToPy(value, depth) detects cycles like the unlimited path does.
-    [Fact(Skip = "library bug: ToPy(cyclic, depth >= 0) crashes the process with a stack overflow")]
+    [Fact]
     public void ACyclicHostListWithADepthIsAnArgumentException()
     {
         var cyclic = new List<object?>();
         cyclic.Add(cyclic);
         Assert.Throws<ArgumentException>(() => _py.ToPy(cyclic, 3));
+        // Two ways back into itself per level: the walk still ends at the first deep path.
+        var twice = new List<object?>();
+        twice.Add(twice);
+        twice.Add(twice);
+        Assert.Throws<ArgumentException>(() => _py.ToPy(twice, 3));
+        Assert.Throws<ArgumentException>(() => _py.ToPy(twice));
+        var viaDict = new Dictionary<string, object?>();
+        viaDict["a"] = viaDict;
+        viaDict["b"] = new List<object?> { viaDict };
+        Assert.Throws<ArgumentException>(() => _py.ToPy(viaDict, 10));
+        using var ok = _py.ToPy(new List<object?> { 1 }, 1);
+        Expect.Long(1, ok.Length);
     }
 
     [Fact]

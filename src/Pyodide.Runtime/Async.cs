@@ -1,3 +1,4 @@
+using Pyodide.Operations;
 using System.Diagnostics;
 
 namespace Pyodide;
@@ -169,11 +170,15 @@ public sealed partial class PyodideRuntime
 
     /// <summary>Completes a future with a value; Python code awaiting it resumes the next
     /// time the loop runs.</summary>
-    public void ResolveFuture(PyProxy future, object? value)
+    public void ResolveFuture(PyProxy future, object? value) => ResolveFuture(future, new ManagedArgs(value));
+
+    /// <summary><see cref="ResolveFuture(PyProxy, object?)"/> with the value in any codec.</summary>
+    internal static void ResolveFuture<TValue>(PyProxy future, in TValue value) where TValue : struct, IGuestInput
     {
         ArgumentNullException.ThrowIfNull(future);
         using var setResult = (PyProxy)future.GetAttr("set_result")!;
-        setResult.Call(value);
+        var discard = new DiscardResult();
+        GuestOps.Call(setResult, value, ref discard);
     }
 
     /// <summary>Fails a future with the exception a host error of <paramref name="type"/> raises
@@ -200,7 +205,7 @@ public sealed partial class PyodideRuntime
             try { Loop.Abandon.Call(future); } catch (PyodideException) { }
             throw;
         }
-        return wait == -2.0 ? null : wait < 0 ? IdlePoll : TimeSpan.FromSeconds(Math.Max(wait, 0.0001));
+        return wait == Limits.LoopDone ? null : wait < 0 ? IdlePoll : TimeSpan.FromSeconds(Math.Max(wait, 0.0001));
     }
 
     private static object? Result(PyProxy future)

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide;
 
@@ -75,7 +76,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     {
         var module = new Module("callback", finalizer, callback: true);
         uint callbackId = id = _nextId++;
-        uint handle = WithName(guest, "callback", (address, length) => guest.HostFunction(address, length, callbackId));
+        uint handle = GuestOps.HostFunction(guest, Runtime, new ManagedText("callback"), callbackId);
         module.Ids.Add(callbackId);
         _functions[callbackId] = (module, function);
         return handle;
@@ -98,17 +99,19 @@ internal sealed class HostModuleRegistry : IHostCallHandler
         ValidateName(name);
         if (_modules.ContainsKey(name)) throw new ArgumentException($"a host module named '{name}' is already registered");
         var module = new Module(name, finalizer);
-        uint moduleHandle = WithName(guest, name, (address, length) => guest.HostModule(address, length));
+        var moduleName = new ManagedText(name);
+        uint moduleHandle = GuestOps.HostModule(guest, Runtime, moduleName);
         try
         {
             foreach (var (functionName, function) in functions)
             {
                 if (string.IsNullOrEmpty(functionName)) throw new ArgumentException("a host function has no name");
                 uint id = _nextId++;
-                uint fn = WithName(guest, functionName, (address, length) => guest.HostFunction(address, length, id));
+                var text = new ManagedText(functionName);
+                uint fn = GuestOps.HostFunction(guest, Runtime, text, id);
                 try
                 {
-                    SetAttr(guest, moduleHandle, functionName, fn);
+                    GuestOps.SetAttr(guest, Runtime, moduleHandle, text, new HandleArg(fn));
                 }
                 finally
                 {
@@ -122,7 +125,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
         catch
         {
             foreach (uint id in module.Ids) _functions.Remove(id);
-            try { WithName(guest, name, (address, length) => { guest.HostUnregister(address, length); return 0u; }); }
+            try { GuestOps.HostUnregister(guest, Runtime, moduleName); }
             catch (PyodideException) { }
             throw;
         }
@@ -142,7 +145,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
         module.Unregistered = true;
         try
         {
-            WithName(guest, name, (address, length) => { guest.HostUnregister(address, length); return 0u; });
+            GuestOps.HostUnregister(guest, Runtime, new ManagedText(name));
         }
         finally
         {
@@ -175,21 +178,6 @@ internal sealed class HostModuleRegistry : IHostCallHandler
 
     private static bool IsIdentifier(string part) =>
         part.Length > 0 && (char.IsLetter(part[0]) || part[0] == '_') && part.All(c => char.IsLetterOrDigit(c) || c == '_');
-
-    private static uint WithName(GuestInstance guest, string name, Func<uint, uint, uint> use)
-    {
-        uint address = ManagedCodec.WriteText(guest, name, out uint length);
-        return use(address, length);
-    }
-
-    private static unsafe void SetAttr(GuestInstance guest, uint target, string name, uint valueHandle)
-    {
-        var writer = guest.BeginInput(1, ManagedCodec.Utf8Length(name));
-        Slot* slot = writer.ReserveSlots(1, out uint slotAddress);
-        *slot = new Slot { Kind = SlotKind.Handle, Address = valueHandle };
-        uint address = ManagedCodec.WriteUtf8(ref writer, name, out uint length);
-        guest.SetAttr(target, address, length, slotAddress);
-    }
 }
 
 /// <summary>A <see cref="PyodideHostFunction"/> as a host module function.</summary>
@@ -200,10 +188,7 @@ internal sealed unsafe class ManagedHostFunction(PyodideHostFunction function) :
         var slots = (Slot*)guest.Checked(args, (ulong)count * Slot.Size);
         var values = new object?[count];
         for (int i = 0; i < count; i++) values[i] = ManagedCodec.Read(runtime, guest, slots[i]);
-        object? result = function(values);
-        var writer = ManagedCodec.BeginResult(answer, result, out uint block, out uint slot);
-        ManagedCodec.Write(ref writer, runtime, result, slot);
-        return block;
+        return GuestOps.Answer(answer, runtime, new ManagedArgs(function(values)));
     }
 }
 
@@ -225,10 +210,7 @@ internal sealed unsafe class TypedHostFunction<TArg, TResult>(string name, Func<
         {
             throw new PythonException("TypeError", $"{name}() argument must be {typeof(TArg).Name}");
         }
-        TResult result = function(arg);
-        var writer = ManagedCodec.BeginResult(answer, result, out uint block, out uint slotAddress);
-        ManagedCodec.Write(ref writer, runtime, result, slotAddress);
-        return block;
+        return GuestOps.Answer(answer, runtime, new TypedArg<TResult>(function(arg)));
     }
 }
 
@@ -261,12 +243,9 @@ public sealed partial class PyodideRuntime
     {
         ArgumentNullException.ThrowIfNull(functions);
         var list = functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
-        using var call = Enter();
-        var guest = call.Guest;
-        _hostModules.Register(guest, name, list, constants == null ? null : module =>
+        RegisterModule(name, list, constants == null ? null : (guest, module) =>
         {
-            using var proxy = new PyProxy(this, guest.Dup(module));
-            foreach (var (key, value) in constants) proxy.SetAttr(key, value);
+            foreach (var (key, value) in constants) GuestOps.SetAttr(guest, this, module, new ManagedText(key), new ManagedArgs(value));
         }, finalizer);
     }
 

@@ -2,18 +2,18 @@ using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Pyodide.Guest;
+using Pyodide.Operations;
 
 namespace Pyodide;
 
-/// <summary>.NET objects ↔ guest slots. Input is measured first, then written into
-/// the scratch buffer in one go (see <see cref="SlotWriter"/>).</summary>
+/// <summary>.NET values ↔ guest slots: the managed API's codec (<see cref="ManagedArgs"/>,
+/// <see cref="TypedArg{T}"/>, <see cref="ManagedResult"/>, ...). long, int, double and
+/// bool cross without boxing when the type is known at compile time.</summary>
 internal static unsafe class ManagedCodec
 {
     // Strict: a .NET string with a lone surrogate has no UTF-8 form; say so
     // instead of silently substituting U+FFFD.
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-
-    private const int MaxDepth = 512;
+    internal static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     public static int Utf8Length(string text)
     {
@@ -27,83 +27,10 @@ internal static unsafe class ManagedCodec
         }
     }
 
-    public static uint WriteUtf8(ref SlotWriter writer, string text, out uint length)
+    /// <summary>Validates <paramref name="value"/> (at container depth <paramref name="depth"/>)
+    /// and adds the slots and bytes it needs beyond its own slot.</summary>
+    public static void Measure(object? value, ref InputSize size, int depth)
     {
-        length = (uint)StrictUtf8.GetByteCount(text);
-        var span = writer.ReserveBytes((int)length, out uint address);
-        StrictUtf8.GetBytes(text, span);
-        return address;
-    }
-
-    /// <summary>A string alone as input (source code, a name): its UTF-8 in the current
-    /// input buffer, measured once. Returns the guest address.</summary>
-    public static uint WriteText(GuestInstance guest, string text, out uint length)
-    {
-        int count = Utf8Length(text);
-        var writer = guest.BeginInput(0, count);
-        var span = writer.ReserveBytes(count, out uint address);
-        StrictUtf8.GetBytes(text, span);
-        length = (uint)count;
-        return address;
-    }
-
-    /// <summary>Room for one argument slot and everything it refers to.</summary>
-    public static SlotWriter BeginArgs(GuestInstance guest, object? a, out uint slotA)
-    {
-        int slots = 1, bytes = 0;
-        Measure(a, ref slots, ref bytes, 0);
-        var writer = guest.BeginInput(slots, bytes);
-        writer.ReserveSlots(1, out slotA);
-        return writer;
-    }
-
-    /// <summary>Room for a host function's result: its slot is the guest's answer slot,
-    /// anything it refers to goes into a new block (0 if none is needed).</summary>
-    public static SlotWriter BeginResult(GuestInstance.AnswerWriter answer, object? value, out uint block, out uint slot)
-    {
-        int slots = 1, bytes = 0;
-        Measure(value, ref slots, ref bytes, 0);
-        var writer = answer.Begin(slots, bytes, out block);
-        writer.ReserveSlots(1, out slot);
-        return writer;
-    }
-
-    /// <summary><see cref="BeginResult(GuestInstance.AnswerWriter, object?, out uint, out uint)"/>
-    /// for a typed value: a scalar needs only the answer slot and is not boxed.</summary>
-    public static SlotWriter BeginResult<T>(GuestInstance.AnswerWriter answer, T value, out uint block, out uint slot)
-    {
-        int slots = 1, bytes = 0;
-        if (!IsScalar<T>()) Measure(value, ref slots, ref bytes, 0);
-        var writer = answer.Begin(slots, bytes, out block);
-        writer.ReserveSlots(1, out slot);
-        return writer;
-    }
-
-    /// <summary>Room for two argument slots, adjacent.</summary>
-    public static SlotWriter BeginArgs(GuestInstance guest, object? a, object? b, out uint slotA, out uint slotB)
-    {
-        int slots = 2, bytes = 0;
-        Measure(a, ref slots, ref bytes, 0);
-        Measure(b, ref slots, ref bytes, 0);
-        var writer = guest.BeginInput(slots, bytes);
-        writer.ReserveSlots(2, out slotA);
-        slotB = slotA + Slot.Size;
-        return writer;
-    }
-
-    /// <summary>Room for <c>args.Length</c> adjacent slots.</summary>
-    public static SlotWriter BeginArgs(GuestInstance guest, object?[] args, out uint first)
-    {
-        int slots = args.Length, bytes = 0;
-        foreach (var arg in args) Measure(arg, ref slots, ref bytes, 0);
-        var writer = guest.BeginInput(slots, bytes);
-        writer.ReserveSlots(args.Length, out first);
-        return writer;
-    }
-
-    private static void Measure(object? value, ref int slots, ref int bytes, int depth)
-    {
-        if (depth > MaxDepth) throw new ArgumentException("the value nests too deeply");
         switch (value)
         {
             case null or bool or sbyte or byte or short or ushort or int or uint or long or float or double:
@@ -112,44 +39,51 @@ internal static unsafe class ManagedCodec
                 if (u > long.MaxValue) throw new ArgumentException($"{u} does not fit in int64");
                 return;
             case string s:
-                bytes = checked(bytes + Utf8Length(s));
+                size.Bytes = checked(size.Bytes + Utf8Length(s));
                 return;
             case byte[] b:
-                bytes = checked(bytes + b.Length);
+                size.Bytes = checked(size.Bytes + b.Length);
                 return;
             case PyProxy:
                 return; // checked when written, with the runtime at hand
             case IDictionary d:
-                slots = checked(slots + 2 * d.Count);
+                CheckNesting(ref size, depth);
+                size.Slots = checked(size.Slots + 2 * d.Count);
                 foreach (DictionaryEntry e in d)
                 {
-                    Measure(e.Key, ref slots, ref bytes, depth + 1);
-                    Measure(e.Value, ref slots, ref bytes, depth + 1);
+                    Measure(e.Key, ref size, depth + 1);
+                    Measure(e.Value, ref size, depth + 1);
                 }
                 return;
             case IList l:
-                slots = checked(slots + l.Count);
-                foreach (var item in l) Measure(item, ref slots, ref bytes, depth + 1);
+                CheckNesting(ref size, depth);
+                size.Slots = checked(size.Slots + l.Count);
+                foreach (var item in l) Measure(item, ref size, depth + 1);
                 return;
             default:
                 throw new ArgumentException($"cannot convert {value.GetType()} to Python");
         }
     }
 
-    /// <summary>Writes <paramref name="value"/> into the slot at guest address <paramref name="slotAddress"/>.</summary>
-    public static void Write(ref SlotWriter writer, PyodideRuntime runtime, object? value, uint slotAddress)
+    /// <summary>A container at <paramref name="depth"/>: refused at the nesting limit, which
+    /// also ends the walk of a value that contains itself.</summary>
+    private static void CheckNesting(ref InputSize size, int depth)
     {
-        Write(ref writer, runtime, value, writer.HostSlot(slotAddress));
+        if (depth < size.MaxNesting) return;
+        throw new ArgumentException(size.MaxNesting == Limits.MaxNesting
+            ? $"the value nests more than {size.MaxNesting} levels deep (or contains itself)"
+            : $"the value nests more than {size.MaxNesting} levels deep");
     }
 
-    private static void Write(ref SlotWriter writer, PyodideRuntime runtime, object? value, Slot* slot)
+    /// <summary>Writes a measured value into <paramref name="slot"/>.</summary>
+    public static void Write(ref SlotWriter writer, PyodideRuntime runtime, object? value, Slot* slot)
     {
         slot->Length = 0;
         slot->Raw = 0;
         switch (value)
         {
             case null: slot->Kind = SlotKind.None; break;
-            case bool b: slot->Kind = SlotKind.Bool; slot->Raw = b ? 1UL : 0UL; break;
+            case bool b: SetBool(slot, b); break;
             case sbyte v: SetInt(slot, v); break;
             case byte v: SetInt(slot, v); break;
             case short v: SetInt(slot, v); break;
@@ -158,17 +92,22 @@ internal static unsafe class ManagedCodec
             case uint v: SetInt(slot, v); break;
             case long v: SetInt(slot, v); break;
             case ulong v: SetInt(slot, (long)v); break;
-            case float v: slot->Kind = SlotKind.Float; slot->Float = v; break;
-            case double v: slot->Kind = SlotKind.Float; slot->Float = v; break;
+            case float v: SetFloat(slot, v); break;
+            case double v: SetFloat(slot, v); break;
             case string s:
+            {
+                int length = StrictUtf8.GetByteCount(s);
+                StrictUtf8.GetBytes(s, writer.ReserveBytes(length, out uint address));
                 slot->Kind = SlotKind.Str;
-                slot->Address = WriteUtf8(ref writer, s, out slot->Length);
+                slot->Length = (uint)length;
+                slot->Address = address;
                 break;
+            }
             case byte[] b:
             {
+                b.CopyTo(writer.ReserveBytes(b.Length, out uint address));
                 slot->Kind = SlotKind.Bytes;
                 slot->Length = (uint)b.Length;
-                b.CopyTo(writer.ReserveBytes(b.Length, out uint address));
                 slot->Address = address;
                 break;
             }
@@ -211,110 +150,48 @@ internal static unsafe class ManagedCodec
         slot->Int = value;
     }
 
-    /// <summary>Throws if a slot tree has no .NET form (a dict with a None key), before
-    /// <see cref="ReadTree"/> wraps any of its handles.</summary>
-    public static void CheckTree(GuestInstance guest, in Slot slot)
+    private static void SetFloat(Slot* slot, double value)
     {
-        if (slot.Kind is not (SlotKind.List or SlotKind.Dict)) return;
-        bool dict = slot.Kind == SlotKind.Dict;
-        var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * (dict ? 2u : 1u) * Slot.Size);
-        for (int i = 0; i < slot.Length * (dict ? 2 : 1); i++)
-        {
-            if (dict && i % 2 == 0 && items[i].Kind == SlotKind.None)
-                throw new NotSupportedException("a dict with a None key has no Dictionary form; use the proxy");
-            CheckTree(guest, items[i]);
-        }
+        slot->Kind = SlotKind.Float;
+        slot->Float = value;
     }
 
-    /// <summary>Releases every handle in a slot tree that will not be read.</summary>
-    public static void ReleaseHandles(GuestInstance guest, in Slot slot)
+    private static void SetBool(Slot* slot, bool value)
     {
-        switch (slot.Kind)
-        {
-            case SlotKind.Handle:
-                guest.Release(slot.Address);
-                break;
-            case SlotKind.List or SlotKind.Dict:
-                uint n = slot.Length * (slot.Kind == SlotKind.Dict ? 2u : 1u);
-                var items = (Slot*)guest.Checked(slot.Address, (ulong)n * Slot.Size);
-                for (int i = 0; i < n; i++) ReleaseHandles(guest, items[i]);
-                break;
-        }
-    }
-
-    /// <summary>The .NET form of a slot tree from <c>pyn_to_js</c>: LIST → List, DICT → Dictionary.</summary>
-    public static object? ReadTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot)
-    {
-        switch (slot.Kind)
-        {
-            case SlotKind.List:
-            {
-                var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * Slot.Size);
-                var list = new List<object?>((int)slot.Length);
-                for (int i = 0; i < slot.Length; i++) list.Add(ReadTree(runtime, guest, items[i]));
-                return list;
-            }
-            case SlotKind.Dict:
-            {
-                var pairs = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * 2 * Slot.Size);
-                var dict = new Dictionary<object, object?>((int)slot.Length);
-                for (int i = 0; i < slot.Length; i++)
-                {
-                    object key = ReadTree(runtime, guest, pairs[2 * i])!; // CheckTree rejected None keys
-                    dict[key] = ReadTree(runtime, guest, pairs[2 * i + 1]);
-                }
-                return dict;
-            }
-            default:
-                return Read(runtime, guest, slot);
-        }
-    }
-
-    /// <summary>How many container levels a .NET value nests (0 for a scalar); a value
-    /// nesting past the conversion limit (a cycle, say) is an <see cref="ArgumentException"/>.</summary>
-    public static int Nesting(object? value, int depth = 0)
-    {
-        if (depth > MaxDepth) throw new ArgumentException("the value nests too deeply (or contains itself)");
-        return value switch
-        {
-            string or byte[] or PyProxy or null => 0,
-            IDictionary d => 1 + d.Values.Cast<object?>().Concat(d.Keys.Cast<object?>()).Select(v => Nesting(v, depth + 1)).DefaultIfEmpty(0).Max(),
-            IList l => 1 + l.Cast<object?>().Select(v => Nesting(v, depth + 1)).DefaultIfEmpty(0).Max(),
-            _ => 0,
-        };
-    }
-
-    /// <summary>Room for one argument of a typed call, adjacent slots first.</summary>
-    public static SlotWriter BeginArgs<T>(GuestInstance guest, T value, out uint slot)
-    {
-        int slots = 1, bytes = 0;
-        if (!IsScalar<T>())
-        {
-            if (value is string s) bytes = Utf8Length(s);
-            else Measure(value, ref slots, ref bytes, 0);
-        }
-        var writer = guest.BeginInput(slots, bytes);
-        writer.ReserveSlots(1, out slot);
-        return writer;
+        slot->Kind = SlotKind.Bool;
+        slot->Raw = value ? 1UL : 0UL;
     }
 
     /// <summary>Whether <typeparamref name="T"/> is written and read without boxing.</summary>
-    private static bool IsScalar<T>() =>
+    public static bool IsScalar<T>() =>
         typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(double) || typeof(T) == typeof(bool);
 
-    /// <summary><see cref="Write(ref SlotWriter, PyodideRuntime, object?, uint)"/> for a typed
-    /// value: the scalar types are written without boxing (the type tests fold away).</summary>
-    public static void Write<T>(ref SlotWriter writer, PyodideRuntime runtime, T value, uint slotAddress)
+    /// <summary><see cref="Write"/> for a typed value: the scalar types are written without
+    /// boxing (the type tests fold away when the code is specialised for <typeparamref name="T"/>).</summary>
+    public static void Write<T>(ref SlotWriter writer, PyodideRuntime runtime, T value, Slot* slot)
     {
-        Slot* slot = writer.HostSlot(slotAddress);
         slot->Length = 0;
         slot->Raw = 0;
         if (typeof(T) == typeof(long)) SetInt(slot, Unsafe.As<T, long>(ref value));
         else if (typeof(T) == typeof(int)) SetInt(slot, Unsafe.As<T, int>(ref value));
-        else if (typeof(T) == typeof(double)) { slot->Kind = SlotKind.Float; slot->Float = Unsafe.As<T, double>(ref value); }
-        else if (typeof(T) == typeof(bool)) { slot->Kind = SlotKind.Bool; slot->Raw = Unsafe.As<T, bool>(ref value) ? 1UL : 0UL; }
+        else if (typeof(T) == typeof(double)) SetFloat(slot, Unsafe.As<T, double>(ref value));
+        else if (typeof(T) == typeof(bool)) SetBool(slot, Unsafe.As<T, bool>(ref value));
         else Write(ref writer, runtime, (object?)value, slot);
     }
+
+    /// <summary>The .NET form of a result slot: null, bool, long, double, string,
+    /// byte[], or a new <see cref="PyProxy"/> for a handle.</summary>
+    public static object? Read(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch
+    {
+        SlotKind.None => null,
+        SlotKind.Bool => slot.Raw != 0,
+        SlotKind.Int => slot.Int,
+        SlotKind.Float => slot.Float,
+        SlotKind.Str => guest.ReadString(slot),
+        SlotKind.Bytes => guest.Bytes(slot.Address, slot.Length).ToArray(),
+        SlotKind.Handle => new PyProxy(runtime, slot.Address),
+        _ => throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of unknown kind {slot.Kind}"),
+    };
 
     /// <summary>A result slot as <typeparamref name="T"/>: long, int, double and bool without
     /// boxing; string, byte[], <see cref="PyProxy"/> and object as <see cref="Read"/> gives
@@ -362,17 +239,171 @@ internal static unsafe class ManagedCodec
         throw new InvalidCastException($"the result is a Python {kind}, not a {typeof(T).Name}");
     }
 
-    /// <summary>The .NET form of a result slot: null, bool, long, double, string,
-    /// byte[], or a new <see cref="PyProxy"/> for a handle.</summary>
-    public static object? Read(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch
+    /// <summary>Throws if a slot tree has no .NET form (a dict with a None key), before
+    /// <see cref="ReadTree"/> wraps any of its handles.</summary>
+    private static void CheckTree(GuestInstance guest, in Slot slot)
     {
-        SlotKind.None => null,
-        SlotKind.Bool => slot.Raw != 0,
-        SlotKind.Int => slot.Int,
-        SlotKind.Float => slot.Float,
-        SlotKind.Str => guest.ReadString(slot),
-        SlotKind.Bytes => guest.Bytes(slot.Address, slot.Length).ToArray(),
-        SlotKind.Handle => new PyProxy(runtime, slot.Address),
-        _ => throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of unknown kind {slot.Kind}"),
-    };
+        if (slot.Kind is not (SlotKind.List or SlotKind.Dict)) return;
+        bool dict = slot.Kind == SlotKind.Dict;
+        var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * (dict ? 2u : 1u) * Slot.Size);
+        for (int i = 0; i < slot.Length * (dict ? 2 : 1); i++)
+        {
+            if (dict && i % 2 == 0 && items[i].Kind == SlotKind.None)
+                throw new NotSupportedException("a dict with a None key has no Dictionary form; use the proxy");
+            CheckTree(guest, items[i]);
+        }
+    }
+
+    /// <summary>Releases every handle in a slot tree that will not be read.</summary>
+    private static void ReleaseHandles(GuestInstance guest, in Slot slot)
+    {
+        switch (slot.Kind)
+        {
+            case SlotKind.Handle:
+                guest.Release(slot.Address);
+                break;
+            case SlotKind.List or SlotKind.Dict:
+                uint n = slot.Length * (slot.Kind == SlotKind.Dict ? 2u : 1u);
+                var items = (Slot*)guest.Checked(slot.Address, (ulong)n * Slot.Size);
+                for (int i = 0; i < n; i++) ReleaseHandles(guest, items[i]);
+                break;
+        }
+    }
+
+    /// <summary>The .NET form of a slot tree from <c>pyn_to_js</c> (LIST → List, DICT →
+    /// Dictionary); nothing is wrapped unless the whole tree has a .NET form.</summary>
+    public static object? TakeTree(PyodideRuntime runtime, GuestInstance guest, in Slot tree)
+    {
+        try
+        {
+            CheckTree(guest, tree);
+        }
+        catch
+        {
+            ReleaseHandles(guest, tree);
+            throw;
+        }
+        return ReadTree(runtime, guest, tree);
+    }
+
+    private static object? ReadTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot)
+    {
+        switch (slot.Kind)
+        {
+            case SlotKind.List:
+            {
+                var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * Slot.Size);
+                var list = new List<object?>((int)slot.Length);
+                for (int i = 0; i < slot.Length; i++) list.Add(ReadTree(runtime, guest, items[i]));
+                return list;
+            }
+            case SlotKind.Dict:
+            {
+                var pairs = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * 2 * Slot.Size);
+                var dict = new Dictionary<object, object?>((int)slot.Length);
+                for (int i = 0; i < slot.Length; i++)
+                {
+                    object key = ReadTree(runtime, guest, pairs[2 * i])!; // CheckTree rejected None keys
+                    dict[key] = ReadTree(runtime, guest, pairs[2 * i + 1]);
+                }
+                return dict;
+            }
+            default:
+                return Read(runtime, guest, slot);
+        }
+    }
+}
+
+/// <summary>One, two or an array of .NET values as adjacent argument slots.</summary>
+internal readonly unsafe struct ManagedArgs : IGuestInput
+{
+    private readonly object? _first, _second;
+    private readonly object?[]? _all;
+
+    public int Count { get; }
+
+    public ManagedArgs(object? value) => (_first, Count) = (value, 1);
+    public ManagedArgs(object? first, object? second) => (_first, _second, Count) = (first, second, 2);
+    public ManagedArgs(object?[] all) => (_all, Count) = (all, all.Length);
+
+    /// <summary>No value when <paramref name="value"/> is null (Python's default applies).</summary>
+    public static ManagedArgs Optional(object? value) => value == null ? new ManagedArgs([]) : new ManagedArgs(value);
+
+    private object? this[int i] => _all != null ? _all[i] : i == 0 ? _first : _second;
+
+    public void Measure(PyodideRuntime runtime, ref InputSize size)
+    {
+        for (int i = 0; i < Count; i++) ManagedCodec.Measure(this[i], ref size, 0);
+    }
+
+    public void Write(ref SlotWriter writer, PyodideRuntime runtime, Slot* top)
+    {
+        for (int i = 0; i < Count; i++) ManagedCodec.Write(ref writer, runtime, this[i], top + i);
+    }
+}
+
+/// <summary>One value of a type known at compile time: a scalar is not boxed.</summary>
+internal readonly unsafe struct TypedArg<T>(T value) : IGuestInput
+{
+    public int Count => 1;
+
+    public void Measure(PyodideRuntime runtime, ref InputSize size)
+    {
+        if (ManagedCodec.IsScalar<T>()) return;
+        if (value is string s) size.Bytes = checked(size.Bytes + ManagedCodec.Utf8Length(s));
+        else ManagedCodec.Measure(value, ref size, 0);
+    }
+
+    public void Write(ref SlotWriter writer, PyodideRuntime runtime, Slot* top) =>
+        ManagedCodec.Write(ref writer, runtime, value, top);
+}
+
+/// <summary>A .NET string as UTF-8 text, measured (and checked for lone surrogates) once.</summary>
+internal readonly struct ManagedText : IGuestText
+{
+    private readonly string _text;
+
+    public ManagedText(string text, [CallerArgumentExpression(nameof(text))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(text, name);
+        _text = text;
+        ByteCount = ManagedCodec.Utf8Length(text);
+    }
+
+    public int ByteCount { get; }
+
+    public void Write(Span<byte> destination) => ManagedCodec.StrictUtf8.GetBytes(_text, destination);
+}
+
+/// <summary>A result as <see cref="ManagedCodec.Read"/> gives it.</summary>
+internal struct ManagedResult : IGuestResult
+{
+    public object? Value;
+
+    public void Take(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => Value = ManagedCodec.Read(runtime, guest, slot);
+}
+
+/// <summary>A result as <typeparamref name="T"/> (<see cref="ManagedCodec.ReadAs{T}"/>).</summary>
+internal struct TypedResult<T> : IGuestResult
+{
+    public T Value;
+
+    public void Take(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => Value = ManagedCodec.ReadAs<T>(runtime, guest, slot);
+}
+
+/// <summary>A deep conversion as .NET lists and dictionaries.</summary>
+internal struct ManagedTree : IGuestTree
+{
+    public object? Value;
+
+    public void TakeTree(PyodideRuntime runtime, GuestInstance guest, in Slot tree) => Value = ManagedCodec.TakeTree(runtime, guest, tree);
+}
+
+/// <summary>An exported buffer as a <see cref="PyBuffer"/>.</summary>
+internal struct ManagedBuffer : IGuestBuffer
+{
+    public PyBuffer? Value;
+
+    public unsafe void Take(PyodideRuntime runtime, GuestInstance guest, uint handle, BufferGeometry geometry) =>
+        Value = new PyBuffer(runtime, handle, geometry, guest.MemoryBase);
 }

@@ -1,3 +1,5 @@
+using Pyodide.Operations;
+
 namespace Pyodide;
 
 /// <summary>A Python object's buffer, seen in place: no copy is made, host writes are
@@ -104,18 +106,6 @@ public sealed unsafe class PyBuffer : IDisposable
     public void Dispose()
     {
         uint handle = Interlocked.Exchange(ref _handle, 0);
-        if (handle == 0 || _runtime.IsDisposed) return;
-        try
-        {
-            using var call = _runtime.Enter();
-            if (!call.Guest.IsDead) call.Guest.Release(handle);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        catch (InvalidOperationException)
-        {
-            _runtime.Orphan(handle);
-        }
+        if (handle != 0) GuestOps.Release(_runtime, handle);
     }
 }

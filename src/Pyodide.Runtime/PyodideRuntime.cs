@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Pyodide.Guest;
+using Pyodide.Operations;
 using Wasmtime;
 
 namespace Pyodide;
@@ -26,7 +27,6 @@ public sealed partial class PyodideRuntime : IDisposable
     private readonly string _home;
     private readonly ConcurrentQueue<uint> _orphans = new();
     private GuestInstance? _guest;
-    private int _depth; // calls in progress (nested ones come from host functions and output handlers)
 
     // Set on the thread of Wasmtime's own output callbacks (fd-level writes): a
     // call from there would wait forever for the lock its caller holds.
@@ -186,21 +186,19 @@ public sealed partial class PyodideRuntime : IDisposable
     {
         get
         {
-            using var call = Enter();
-            return _globals ??= new PyProxy(this, call.Guest.Globals(), ownedByRuntime: true);
+            using var call = Enter(); // once disposed this throws; the lock makes one proxy
+            return _globals ??= GuestOps.Globals(this, ownedByRuntime: true);
         }
     }
 
     /// <summary><see cref="RunPython(string, PyProxy?, TimeSpan?)"/> with a typed result: a
     /// long, int, double or bool result is returned without allocating.</summary>
     /// <exception cref="InvalidCastException">The result is not a <typeparamref name="T"/>.</exception>
-    public unsafe T RunPython<T>(string code, PyProxy? globals = null, TimeSpan? timeout = null)
+    public T RunPython<T>(string code, PyProxy? globals = null, TimeSpan? timeout = null)
     {
-        ArgumentNullException.ThrowIfNull(code);
-        using var call = Enter(timeout is null ? null : Seconds(timeout));
-        uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
-        uint address = ManagedCodec.WriteText(call.Guest, code, out uint length);
-        return ManagedCodec.ReadAs<T>(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
+        var result = new TypedResult<T>();
+        GuestOps.Run(this, new ManagedText(code), globals, timeout is null ? null : Seconds(timeout), ref result);
+        return result.Value;
     }
 
     /// <summary>The seed's deprecated <c>pyimport</c>: the global <paramref name="name"/> of
@@ -221,13 +219,11 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <param name="globals">A dict to run in; null = <see cref="Globals"/>.</param>
     /// <returns>null, bool, long, double, string, byte[] or a <see cref="PyProxy"/> (the caller's to dispose).</returns>
     /// <param name="timeout">This call's deadline, instead of <see cref="Timeout"/>.</param>
-    public unsafe object? RunPython(string code, PyProxy? globals = null, TimeSpan? timeout = null)
+    public object? RunPython(string code, PyProxy? globals = null, TimeSpan? timeout = null)
     {
-        ArgumentNullException.ThrowIfNull(code);
-        using var call = Enter(timeout is null ? null : Seconds(timeout));
-        uint globalsHandle = globals == null ? 0 : globals.HandleFor(this);
-        uint address = ManagedCodec.WriteText(call.Guest, code, out uint length);
-        return ManagedCodec.Read(this, call.Guest, *call.Guest.Run(address, length, globalsHandle));
+        var result = new ManagedResult();
+        GuestOps.Run(this, new ManagedText(code), globals, timeout is null ? null : Seconds(timeout), ref result);
+        return result.Value;
     }
 
     /// <summary>A Python object built from a .NET value, as Pyodide's <c>toPy</c>:
@@ -235,15 +231,10 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <param name="value">The value; a <see cref="PyProxy"/> of this runtime passes through.</param>
     /// <param name="depth">How many container levels may be converted (-1: no limit); a
     /// deeper value is an <see cref="ArgumentException"/>, since host data has no proxy form.</param>
-    public unsafe PyProxy ToPy(object? value, int depth = -1)
+    public PyProxy ToPy(object? value, int depth = -1)
     {
         if (depth < -1) throw new ArgumentOutOfRangeException(nameof(depth), "depth must be -1 (unlimited) or >= 0");
-        if (depth >= 0 && ManagedCodec.Nesting(value) > depth)
-            throw new ArgumentException($"the value nests more than {depth} levels deep");
-        using var call = Enter();
-        var writer = ManagedCodec.BeginArgs(call.Guest, value, out uint slot);
-        ManagedCodec.Write(ref writer, this, value, slot);
-        return new PyProxy(this, call.Guest.ToPy(slot));
+        return GuestOps.ToPy(this, new ManagedArgs(value), depth);
     }
 
     /// <summary>Bytes of linear memory the interpreter has grown to.</summary>
@@ -263,11 +254,7 @@ public sealed partial class PyodideRuntime : IDisposable
     internal void CountInternalObject() => Interlocked.Increment(ref _internalObjects);
 
     /// <summary>A runtime-owned second proxy of <paramref name="proxy"/>'s object.</summary>
-    internal PyProxy Own(PyProxy proxy)
-    {
-        using var call = Enter();
-        return new PyProxy(this, call.Guest.Dup(proxy.HandleFor(this)), ownedByRuntime: true);
-    }
+    internal PyProxy Own(PyProxy proxy) => GuestOps.Copy(proxy, ownedByRuntime: true);
 
     /// <summary>Guest objects held for the host (proxies, buffers), not counting the
     /// runtime's own: what pyodide_stats reports.</summary>
@@ -305,18 +292,16 @@ public sealed partial class PyodideRuntime : IDisposable
             _gate.Exit();
             throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
         }
-        _depth++;
         try
         {
             guest.BeginCall(timeoutSeconds ?? Volatile.Read(ref _timeoutSeconds));
         }
         catch
         {
-            _depth--;
             _gate.Exit();
             throw;
         }
-        if (_depth == 1)
+        if (guest.CallDepth == 1)
         {
             while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
             {
@@ -340,7 +325,6 @@ public sealed partial class PyodideRuntime : IDisposable
         public void Dispose()
         {
             Guest.EndCall();
-            _owner._depth--;
             _owner._gate.Exit();
         }
     }
@@ -359,9 +343,9 @@ public sealed partial class PyodideRuntime : IDisposable
             throw new InvalidOperationException("cannot destroy a runtime from an output callback on an engine thread (its call is still running)");
         lock (_gate)
         {
-            if (_depth > 0) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");
             var guest = _guest;
             if (guest == null) return;
+            if (guest.CallDepth > 0) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");
             Volatile.Write(ref _guest, null);
             guest.Dispose();
             _hostModules.FinalizeAll();

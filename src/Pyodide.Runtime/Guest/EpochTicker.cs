@@ -51,26 +51,26 @@ internal static class EpochTicker
     }
 }
 
-/// <summary>Unguarded instances (no epoch checks) with a call to watch: the ticker
+/// <summary>The watchdogs of unguarded instances (no epoch checks) with a call to watch: the ticker
 /// serves their deadlines and interrupts by writing to guest memory.</summary>
 internal static class SoftStops
 {
     private static readonly Lock Gate = new();
-    private static readonly HashSet<GuestInstance> Watched = [];
+    private static readonly HashSet<CallWatchdog> Watched = [];
 
-    public static void Add(GuestInstance instance)
+    public static void Add(CallWatchdog instance)
     {
         lock (Gate) Watched.Add(instance);
     }
 
     /// <summary>Once this returns, the ticker no longer touches <paramref name="instance"/>.</summary>
-    public static void Remove(GuestInstance instance)
+    public static void Remove(CallWatchdog instance)
     {
         lock (Gate) Watched.Remove(instance);
     }
 
     /// <summary>Serves one instance at once (an interrupt from another thread).</summary>
-    public static void ServiceNow(GuestInstance instance)
+    public static void ServiceNow(CallWatchdog instance)
     {
         lock (Gate)
         {

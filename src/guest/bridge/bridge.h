@@ -7,6 +7,8 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "pyn_limits.h"
+
 #define PYN_EXPORT(name) __attribute__((export_name(#name)))
 
 /* Slot kinds: the order of pyodide_kind_t, with HANDLE for PYODIDE_PROXY. */

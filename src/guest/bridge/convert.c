@@ -77,9 +77,6 @@ int slot_from_object(PyObject* obj, slot_t* out) {
   return 0;
 }
 
-/* Host trees can nest; refuse absurd depths instead of overflowing the stack. */
-#define MAX_SLOT_DEPTH 512
-
 static PyObject* to_object(const slot_t* s, int depth);
 
 static PyObject* list_to_object(const slot_t* items, uint32_t n, int depth) {
@@ -114,7 +111,8 @@ static PyObject* dict_to_object(const slot_t* pairs, uint32_t n, int depth) {
 }
 
 static PyObject* to_object(const slot_t* s, int depth) {
-  if (depth > MAX_SLOT_DEPTH) {
+  /* Host trees can nest (the host refuses deeper ones first); never overflow the stack. */
+  if (depth > PYN_MAX_NESTING) {
     PyErr_SetString(PyExc_RecursionError, "host value nests too deeply");
     return NULL;
   }
@@ -142,7 +140,7 @@ static PyObject* to_object(const slot_t* s, int depth) {
 PyObject* slot_to_object(const slot_t* slot) { return to_object(slot, 0); }
 
 static void release_handles(const slot_t* s, int depth) {
-  if (depth > MAX_SLOT_DEPTH) return;
+  if (depth > PYN_MAX_NESTING) return;
   const slot_t* items = (const slot_t*)(uintptr_t)s->u.ptr;
   switch (s->kind) {
     case SLOT_HANDLE:

@@ -64,8 +64,8 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
     PyErr_Format(PyExc_TypeError, "host function %U takes no keyword arguments", f->name);
     return NULL;
   }
-  slot_t small[8];
-  slot_t* slots = nargs <= 8 ? small : PyMem_Malloc(nargs * sizeof(slot_t));
+  slot_t small[PYN_SMALL_ARGS];
+  slot_t* slots = nargs <= PYN_SMALL_ARGS ? small : PyMem_Malloc(nargs * sizeof(slot_t));
   if (!slots) return PyErr_NoMemory();
   PyObject* result = NULL;
   Py_ssize_t made = 0;

@@ -44,7 +44,14 @@ static struct PyModuleDef core_module = {
   PyModuleDef_HEAD_INIT, "_pyodide_core", "The host side of the guest bridge.", -1, core_methods,
 };
 
-static PyObject* core_init(void) { return PyModule_Create(&core_module); }
+/* The module, with the limits guest Python shares with the host (pyn_limits.h). */
+static PyObject* core_init(void) {
+  PyObject* module = PyModule_Create(&core_module);
+  PyObject* loop_done = module ? PyFloat_FromDouble(PYN_LOOP_DONE) : NULL;
+  if (!loop_done || PyModule_AddObjectRef(module, "LOOP_DONE", loop_done) < 0) Py_CLEAR(module);
+  Py_XDECREF(loop_done);
+  return module;
+}
 
 static int status_error(PyStatus status) {
   return error_store_c("FatalError", status.err_msg ? status.err_msg : "Python failed to start");

@@ -13,6 +13,8 @@ import asyncio
 import time
 from asyncio import events
 
+import _pyodide_core
+
 _IDLE_POLL = 0.01
 
 
@@ -112,7 +114,7 @@ def abandon(future):
 
 
 def drive(future):
-    """Steps the loop until ``future`` is done (returns -2.0) or nothing is
+    """Steps the loop until ``future`` is done (returns LOOP_DONE) or nothing is
     ready: then returns the seconds until the next timer, or -1.0 when
     nothing is scheduled. One host call per wait instead of one per step."""
     loop = get_loop()
@@ -120,7 +122,7 @@ def drive(future):
         wait = loop.step()
         if wait != 0.0 and not future.done():
             return wait
-    return -2.0
+    return _pyodide_core.LOOP_DONE
 
 
 def ensure_future(awaitable):

@@ -1,0 +1,117 @@
+using System.Text;
+using Wasmtime;
+
+namespace Pyodide.Guest;
+
+/// <summary>What python.wasm imports (src/guest/README.md, "Imports"): WASI and the
+/// <c>pyodide</c> module's functions, answered for one instance. To add an import, add
+/// its handler here and one line to <see cref="Define"/>. A handler never lets an
+/// exception unwind through wasm frames, except to kill a dead runtime's call.</summary>
+internal sealed unsafe class GuestImports
+{
+    private readonly GuestInstance? _guest;
+    private readonly PyodideOutputHandler? _stdout, _stderr;
+    private readonly IHostCallHandler? _host;
+
+    public GuestImports(GuestInstance guest, PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host)
+    {
+        _guest = guest;
+        _stdout = stdout;
+        _stderr = stderr;
+        _host = host;
+    }
+
+    private GuestImports()
+    {
+    }
+
+    /// <summary>Imports for an instance that never runs (one made only to read the module's
+    /// initial memory): every handler refuses.</summary>
+    public static readonly GuestImports Inert = new();
+
+    /// <summary>Defines every import in <paramref name="linker"/>.</summary>
+    public void Define(Linker linker)
+    {
+        linker.DefineWasi();
+        linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
+        linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
+        linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
+    }
+
+    /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr, delivered
+    /// to the output handler on the thread making the call.</summary>
+    private int Write(int fd, int address, int length)
+    {
+        if (_guest == null) return -1;
+        try
+        {
+            var text = _guest.Bytes((uint)address, (uint)length);
+            (fd == 2 ? _stderr! : _stdout!)(text);
+        }
+        catch (Exception)
+        {
+            // A throwing output handler must not unwind through wasm frames;
+            // the text is dropped and Python carries on.
+        }
+        return 0;
+    }
+
+    /// <summary>The <c>pyodide.call_host</c> import: a Python call of a host function.
+    /// Whatever happens, the guest gets an answer (a result or an error to raise);
+    /// only a dead runtime unwinds the guest, by trapping.</summary>
+    private int CallHost(int id, int args, int count, int answer)
+    {
+        var guest = _guest;
+        if (guest == null) return -1;
+        var result = (Slot*)guest.Checked((uint)answer, Slot.Size + 4);
+        uint* blockOut = (uint*)((byte*)result + Slot.Size);
+        uint block;
+        int status;
+        try
+        {
+            block = _host!.Call(guest, (uint)id, (uint)args, (uint)count, new GuestInstance.AnswerWriter(guest, (uint)answer));
+            status = 0;
+        }
+        catch (Exception e) when (!guest.IsDead)
+        {
+            var (type, message) = e switch
+            {
+                PythonException p => (p.PythonType, p.Message),
+                ArgumentException => ("TypeError", e.Message),
+                _ => ("RuntimeError", e.Message),
+            };
+            block = ErrorBlock(guest, type, message);
+            status = -1;
+        }
+        // A nested call trapped: the frames below us must not carry on.
+        if (guest.IsDead) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime died inside a host function: {guest.DeathReason}");
+        *blockOut = block;
+        return status;
+    }
+
+    /// <summary>{type_len, message_len, type, message}, as <c>call_host</c> reports an error.</summary>
+    private static uint ErrorBlock(GuestInstance guest, string type, string message)
+    {
+        int typeLength = Encoding.UTF8.GetByteCount(type), messageLength = Encoding.UTF8.GetByteCount(message);
+        uint block = guest.Allocate((uint)(8 + typeLength + messageLength));
+        var header = (uint*)guest.Checked(block, 8);
+        header[0] = (uint)typeLength;
+        header[1] = (uint)messageLength;
+        Encoding.UTF8.GetBytes(type, new Span<byte>(guest.MemoryBase + block + 8, typeLength));
+        Encoding.UTF8.GetBytes(message, new Span<byte>(guest.MemoryBase + block + 8 + typeLength, messageLength));
+        return block;
+    }
+
+    /// <summary>The <c>pyodide.drop_host</c> import: a host function's callable was freed.</summary>
+    private void DropHost(int id)
+    {
+        try
+        {
+            _host?.Drop((uint)id);
+        }
+        catch (Exception)
+        {
+            // A finalizer that throws must not unwind through wasm frames.
+        }
+    }
+}

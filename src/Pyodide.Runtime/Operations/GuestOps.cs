@@ -1,0 +1,299 @@
+using Pyodide.Guest;
+
+namespace Pyodide.Operations;
+
+/// <summary>Every operation on a guest object, written once: take the runtime's lock for
+/// one call, check the proxy, lay the input out in guest memory, make the one guest call,
+/// hand the result to the caller's codec. The managed API (<see cref="PyProxy"/>,
+/// <see cref="PyodideRuntime"/>) and the C exports (src/Pyodide.Native) are adapters that
+/// check their arguments and call one of these with their codec's structs; since those
+/// are structs, each operation is compiled once per codec and nothing is boxed.</summary>
+internal static unsafe class GuestOps
+{
+    /// <summary>Lays out <paramref name="input"/> and then <paramref name="text"/> in the
+    /// current call's input buffer. Returns the first slot's guest address (0 for no input).</summary>
+    private static uint Input<TIn, TText>(GuestInstance guest, PyodideRuntime runtime, in TIn input, in TText text,
+                                          out uint textAddress, int maxNesting = Limits.MaxNesting)
+        where TIn : struct, IGuestInput where TText : struct, IGuestText
+    {
+        int count = input.Count, textBytes = text.ByteCount;
+        var size = new InputSize(count, textBytes, maxNesting);
+        input.Measure(runtime, ref size);
+        var writer = guest.BeginInput(size.Slots, size.Bytes);
+        Slot* top = writer.ReserveSlots(count, out uint first);
+        input.Write(ref writer, runtime, top);
+        text.Write(writer.ReserveBytes(textBytes, out textAddress));
+        return count == 0 ? 0 : first;
+    }
+
+    private static uint Input<TIn>(GuestInstance guest, PyodideRuntime runtime, in TIn input)
+        where TIn : struct, IGuestInput =>
+        Input(guest, runtime, input, default(NoText), out _);
+
+    private static uint Text<TText>(GuestInstance guest, PyodideRuntime runtime, in TText text)
+        where TText : struct, IGuestText
+    {
+        Input(guest, runtime, default(NoInput), text, out uint address);
+        return address;
+    }
+
+    /// <summary>A host function's result, written through the guest's answer slot; returns
+    /// the payload block it needed (0 if none).</summary>
+    public static uint Answer<TIn>(GuestInstance.AnswerWriter answer, PyodideRuntime runtime, in TIn value)
+        where TIn : struct, IGuestInput
+    {
+        var size = new InputSize(1, 0, Limits.MaxNesting);
+        value.Measure(runtime, ref size);
+        var writer = answer.Begin(size.Slots, size.Bytes, out uint block);
+        value.Write(ref writer, runtime, writer.ReserveSlots(1, out _));
+        return block;
+    }
+
+    /// <summary>Pyodide's runPython: <paramref name="code"/> run in <paramref name="globals"/>
+    /// (null: <c>__main__</c>'s), the value of its final expression as the result.</summary>
+    public static void Run<TText, TOut>(PyodideRuntime runtime, in TText code, PyProxy? globals, double? timeoutSeconds,
+                                        ref TOut result)
+        where TText : struct, IGuestText where TOut : struct, IGuestResult
+    {
+        using var call = runtime.Enter(timeoutSeconds);
+        uint scope = globals == null ? 0 : globals.HandleFor(runtime);
+        Input(call.Guest, runtime, default(NoInput), code, out uint address);
+        result.Take(runtime, call.Guest, *call.Guest.Run(address, (uint)code.ByteCount, scope));
+    }
+
+    /// <summary>A new proxy of <c>__main__.__dict__</c>.</summary>
+    public static PyProxy Globals(PyodideRuntime runtime, bool ownedByRuntime)
+    {
+        using var call = runtime.Enter();
+        return new PyProxy(runtime, call.Guest.Globals(), ownedByRuntime);
+    }
+
+    /// <summary><c>obj[key]</c>.</summary>
+    public static void GetItem<TKey, TOut>(PyProxy target, in TKey key, ref TOut result)
+        where TKey : struct, IGuestInput where TOut : struct, IGuestResult
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        uint slot = Input(call.Guest, runtime, key);
+        result.Take(runtime, call.Guest, *call.Guest.GetItem(handle, slot));
+    }
+
+    /// <summary><c>obj[key] = value</c>, with key and value as two adjacent slots.</summary>
+    public static void SetItem<TPair>(PyProxy target, in TPair keyAndValue) where TPair : struct, IGuestInput
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        uint slot = Input(call.Guest, runtime, keyAndValue);
+        call.Guest.SetItem(handle, slot, slot + Slot.Size);
+    }
+
+    /// <summary><c>del obj[key]</c>.</summary>
+    public static void DelItem<TKey>(PyProxy target, in TKey key) where TKey : struct, IGuestInput
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        call.Guest.DelItem(handle, Input(call.Guest, runtime, key));
+    }
+
+    /// <summary><c>key in obj</c>.</summary>
+    public static bool Contains<TKey>(PyProxy target, in TKey key) where TKey : struct, IGuestInput
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        return call.Guest.Contains(handle, Input(call.Guest, runtime, key));
+    }
+
+    /// <summary><c>len(obj)</c>.</summary>
+    public static ulong Length(PyProxy target)
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        return call.Guest.Length(target.HandleFor(runtime));
+    }
+
+    /// <summary>Pyodide's <c>PyProxy.type</c>, as a STR result.</summary>
+    public static void TypeName<TOut>(PyProxy target, ref TOut result) where TOut : struct, IGuestResult
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        result.Take(runtime, call.Guest, *call.Guest.TypeName(target.HandleFor(runtime)));
+    }
+
+    /// <summary><c>obj(*args)</c>.</summary>
+    public static void Call<TArgs, TOut>(PyProxy target, in TArgs args, ref TOut result)
+        where TArgs : struct, IGuestInput where TOut : struct, IGuestResult
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        uint first = Input(call.Guest, runtime, args);
+        result.Take(runtime, call.Guest, *call.Guest.Call(handle, first, (uint)args.Count));
+    }
+
+    /// <summary><c>obj(*args, **kwargs)</c>: the last of <paramref name="argsThenKwargs"/>
+    /// is the DICT of keyword arguments.</summary>
+    public static void CallKw<TArgs, TOut>(PyProxy target, in TArgs argsThenKwargs, ref TOut result)
+        where TArgs : struct, IGuestInput where TOut : struct, IGuestResult
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        uint first = Input(call.Guest, runtime, argsThenKwargs);
+        uint positional = (uint)argsThenKwargs.Count - 1;
+        result.Take(runtime, call.Guest, *call.Guest.CallKw(handle, first, positional, first + positional * Slot.Size));
+    }
+
+    /// <summary><c>getattr(obj, name)</c>.</summary>
+    public static void GetAttr<TName, TOut>(PyProxy target, in TName name, ref TOut result)
+        where TName : struct, IGuestText where TOut : struct, IGuestResult
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        uint address = Text(call.Guest, runtime, name);
+        result.Take(runtime, call.Guest, *call.Guest.GetAttr(handle, address, (uint)name.ByteCount));
+    }
+
+    /// <summary><c>setattr(obj, name, value)</c>.</summary>
+    public static void SetAttr<TName, TValue>(PyProxy target, in TName name, in TValue value)
+        where TName : struct, IGuestText where TValue : struct, IGuestInput
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        SetAttr(call.Guest, runtime, target.HandleFor(runtime), name, value);
+    }
+
+    /// <summary><c>setattr</c> on an object the caller holds a handle to, inside a call.</summary>
+    public static void SetAttr<TName, TValue>(GuestInstance guest, PyodideRuntime runtime, uint target, in TName name, in TValue value)
+        where TName : struct, IGuestText where TValue : struct, IGuestInput
+    {
+        uint slot = Input(guest, runtime, value, name, out uint address);
+        guest.SetAttr(target, address, (uint)name.ByteCount, slot);
+    }
+
+    /// <summary><c>hasattr(obj, name)</c>.</summary>
+    public static bool HasAttr<TName>(PyProxy target, in TName name) where TName : struct, IGuestText
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        return call.Guest.HasAttr(handle, Text(call.Guest, runtime, name), (uint)name.ByteCount);
+    }
+
+    /// <summary><c>delattr(obj, name)</c>.</summary>
+    public static void DelAttr<TName>(PyProxy target, in TName name) where TName : struct, IGuestText
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        call.Guest.DelAttr(handle, Text(call.Guest, runtime, name), (uint)name.ByteCount);
+    }
+
+    /// <summary>A proxy of <c>iter(obj)</c>.</summary>
+    public static PyProxy Iter(PyProxy target)
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        return new PyProxy(runtime, call.Guest.Iter(target.HandleFor(runtime)));
+    }
+
+    /// <summary>One step of an iterator or generator, sending the one value of
+    /// <paramref name="sent"/> (None when it has none). True when the iterator is done:
+    /// the result is then the generator's return value.</summary>
+    public static bool Next<TSent, TOut>(PyProxy target, in TSent sent, ref TOut result)
+        where TSent : struct, IGuestInput where TOut : struct, IGuestResult
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint handle = target.HandleFor(runtime);
+        uint slot = Input(call.Guest, runtime, sent);
+        Slot* value = call.Guest.Next(handle, slot, out bool done);
+        result.Take(runtime, call.Guest, *value);
+        return done;
+    }
+
+    /// <summary>Pyodide's <c>toJs</c>: a deep conversion, containers deeper than
+    /// <paramref name="depth"/> (-1: any) left as proxies.</summary>
+    public static void ToJs<TTree>(PyProxy target, int depth, ref TTree result) where TTree : struct, IGuestTree
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        result.TakeTree(runtime, call.Guest, *call.Guest.ToJs(target.HandleFor(runtime), depth));
+    }
+
+    /// <summary>Pyodide's <c>toPy</c>: a Python object built from a host value whose
+    /// containers nest at most <paramref name="depth"/> levels (-1: up to the library's limit).</summary>
+    public static PyProxy ToPy<TIn>(PyodideRuntime runtime, in TIn value, int depth) where TIn : struct, IGuestInput
+    {
+        using var call = runtime.Enter();
+        uint slot = Input(call.Guest, runtime, value, default(NoText), out _, depth >= 0 ? depth : Limits.MaxNesting);
+        return new PyProxy(runtime, call.Guest.ToPy(slot));
+    }
+
+    /// <summary>A second proxy of the same object; <paramref name="ownedByRuntime"/> for
+    /// one the runtime keeps for itself.</summary>
+    public static PyProxy Copy(PyProxy target, bool ownedByRuntime = false)
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        return new PyProxy(runtime, call.Guest.Dup(target.HandleFor(runtime)), ownedByRuntime);
+    }
+
+    /// <summary>Exports the object's buffer, seen as <paramref name="type"/> (null: its own
+    /// format); the export is released if <paramref name="result"/> cannot take it.</summary>
+    public static void GetBuffer<TBuffer>(PyProxy target, string? type, ref TBuffer result) where TBuffer : struct, IGuestBuffer
+    {
+        var runtime = target.Runtime;
+        using var call = runtime.Enter();
+        uint export = call.Guest.GetBuffer(target.HandleFor(runtime), out var info);
+        try
+        {
+            result.Take(runtime, call.Guest, export, BufferGeometry.From(call.Guest, info, type));
+        }
+        catch
+        {
+            call.Guest.Release(export);
+            throw;
+        }
+    }
+
+    /// <summary>Drops a handle the host held (a proxy, a buffer export). Nothing to do once
+    /// the runtime is gone; from inside one of its calls on an engine thread, it is
+    /// released when that call is over.</summary>
+    public static void Release(PyodideRuntime runtime, uint handle)
+    {
+        if (runtime.IsDisposed) return;
+        try
+        {
+            using var call = runtime.Enter();
+            if (!call.Guest.IsDead) call.Guest.Release(handle);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The runtime went away meanwhile: it freed the object with everything else.
+        }
+        catch (InvalidOperationException)
+        {
+            runtime.Orphan(handle);
+        }
+    }
+
+    /// <summary>A new Python callable (as a handle) that calls host function <paramref name="id"/>.</summary>
+    public static uint HostFunction<TName>(GuestInstance guest, PyodideRuntime runtime, in TName name, uint id)
+        where TName : struct, IGuestText =>
+        guest.HostFunction(Text(guest, runtime, name), (uint)name.ByteCount, id);
+
+    /// <summary>Registers an empty module importable as <paramref name="name"/>; returns a handle to it.</summary>
+    public static uint HostModule<TName>(GuestInstance guest, PyodideRuntime runtime, in TName name)
+        where TName : struct, IGuestText =>
+        guest.HostModule(Text(guest, runtime, name), (uint)name.ByteCount);
+
+    /// <summary>Makes later imports of <paramref name="name"/> fail.</summary>
+    public static void HostUnregister<TName>(GuestInstance guest, PyodideRuntime runtime, in TName name)
+        where TName : struct, IGuestText =>
+        guest.HostUnregister(Text(guest, runtime, name), (uint)name.ByteCount);
+}
