@@ -248,6 +248,41 @@ TEST(to_py_depth_limit) {
   pyodide_destroy(rt);
 }
 
+/* A value that contains itself, with and without a depth: a USAGE error that
+ * names the problem, reached at once (two ways back per level would make any
+ * walk without a limit exponential), and the runtime stays usable. */
+TEST(to_py_self_containing_values_are_usage) {
+  pyodide_t* rt = LOAD();
+  pyodide_value_t once;
+  once = v_list(&once, 1);
+  pyodide_value_t twice_items[2];
+  pyodide_value_t twice = v_list(twice_items, 2);
+  twice_items[0] = twice_items[1] = twice;
+  pyodide_value_t keys[] = {v_str("self")};
+  pyodide_value_t vals[1];
+  pyodide_value_t dict = v_dict(keys, vals, 1);
+  vals[0] = dict;
+  const pyodide_value_t* shapes[] = {&once, &twice, &dict};
+  const int32_t depths[] = {3, 0, -1};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
+      pyproxy_t* out = (pyproxy_t*)(uintptr_t)0x1234;
+      pyodide_error_t* e = pyodide_to_py(rt, shapes[s], depths[d], &out);
+      ASSERT(e != NULL);
+      ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_USAGE);
+      ASSERT_CONTAINS(pyodide_error_message(e), "nests more than");
+      pyodide_error_delete(e);
+      ASSERT(out == (pyproxy_t*)(uintptr_t)0x1234);
+    }
+  }
+  pyodide_value_t one = v_int(1);
+  pyodide_value_t fine = v_list(&one, 1);
+  pyproxy_t* out = NULL;
+  ASSERT_OK(pyodide_to_py(rt, &fine, 1, &out));
+  pyproxy_destroy(out);
+  pyodide_destroy(rt);
+}
+
 TEST(to_py_bad_arguments_are_usage) {
   pyodide_t* rt = LOAD();
   pyodide_t* other = LOAD();

@@ -326,6 +326,31 @@ func TestToGoDepthAndCycles(t *testing.T) {
 	}
 }
 
+func TestToPySelfContainingValues(t *testing.T) {
+	py := load(t, nil)
+	once := make([]any, 1)
+	once[0] = once
+	twice := make([]any, 2)
+	twice[0], twice[1] = twice, twice
+	dict := map[any]any{}
+	dict["self"] = dict
+	for _, v := range []any{once, twice, dict} {
+		for _, depth := range []int{3, -1} {
+			p, err := py.ToPyDepth(v, depth)
+			if p != nil {
+				t.Fatalf("depth %d: a proxy for a value that contains itself", depth)
+			}
+			expectKind(t, err, KindUsage)
+		}
+	}
+	// The runtime is unharmed.
+	p := must(py.ToPyDepth([]any{int64(1)}, 1))
+	defer p.Close()
+	if n := must(p.Len()); n != 1 {
+		t.Fatal(n)
+	}
+}
+
 func guestObjects(t *testing.T, py *Runtime) uint64 {
 	return must(py.Stats()).GuestObjects
 }

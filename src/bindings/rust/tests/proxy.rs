@@ -49,6 +49,22 @@ fn globals_and_to_py() {
 }
 
 #[test]
+fn to_py_refuses_values_nested_too_deep() {
+    // Safe Rust cannot build a value that contains itself (a Value owns its
+    // items); the nearest shape is one nested past the library's limit, which
+    // a value that contains itself would reach.
+    let py = Runtime::new().unwrap();
+    let nest = |levels: usize| (0..levels).fold(Value::Int(1), |inner, _| Value::List(vec![inner]));
+    let deep = nest(600);
+    for depth in [-1, 3] {
+        let err = py.to_py_depth(&deep, depth).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Usage);
+        assert!(err.message.contains("nests more than"), "{}", err.message);
+    }
+    assert_eq!(py.to_py_depth(&nest(3), 3).unwrap().len().unwrap(), 1);
+}
+
+#[test]
 fn attributes() {
     let py = Runtime::new().unwrap();
     let o = py.run("class C:\n  x = 1\nC()").unwrap().into_proxy().unwrap();
