@@ -43,6 +43,26 @@ extern "C" {
 /** Pass as a length to say "the string is NUL-terminated". */
 #define PYODIDE_STRLEN ((size_t)-1)
 
+/*
+ * The version this header describes: the one place it is written (the build
+ * of libpyodide.so and of the .NET package read it from here). Compare
+ * PYODIDE_VERSION_NUMBER with pyodide_version_number() to check that the
+ * library loaded at run time is the one compiled against, as sqlite3.h does.
+ */
+#define PYODIDE_VERSION_MAJOR 0
+#define PYODIDE_VERSION_MINOR 1
+#define PYODIDE_VERSION_PATCH 0
+#define PYODIDE_VERSION_STR_(x) #x
+#define PYODIDE_VERSION_STR(x) PYODIDE_VERSION_STR_(x)
+/** "MAJOR.MINOR.PATCH", the string pyodide_version() returns. */
+#define PYODIDE_VERSION                        \
+  PYODIDE_VERSION_STR(PYODIDE_VERSION_MAJOR)   \
+  "." PYODIDE_VERSION_STR(PYODIDE_VERSION_MINOR) \
+  "." PYODIDE_VERSION_STR(PYODIDE_VERSION_PATCH)
+/** MAJOR * 1000000 + MINOR * 1000 + PATCH, what pyodide_version_number() returns. */
+#define PYODIDE_VERSION_NUMBER \
+  (PYODIDE_VERSION_MAJOR * 1000000 + PYODIDE_VERSION_MINOR * 1000 + PYODIDE_VERSION_PATCH)
+
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -196,8 +216,14 @@ PYODIDE_API pyodide_error_t* pyodide_load(const pyodide_config_t* config, pyodid
  */
 PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
 
-/** The library's version, e.g. "0.1.0". A static string. */
+/** The library's version, e.g. "0.1.0" (PYODIDE_VERSION of the header it was
+ * built with). A static string. */
 PYODIDE_API const char* pyodide_version(void);
+
+/** The library's version as a number, PYODIDE_VERSION_NUMBER of the header it
+ * was built with: compare with the PYODIDE_VERSION_NUMBER a program was
+ * compiled against. */
+PYODIDE_API uint32_t pyodide_version_number(void);
 
 /**
  * Runs Python source like Pyodide's runPython: the statements run in
@@ -234,13 +260,13 @@ PYODIDE_API pyodide_error_t* pyodide_interrupt(pyodide_t* runtime);
 PYODIDE_API pyodide_error_t* pyodide_set_timeout(pyodide_t* runtime, double timeout_s);
 
 /**
- * Deprecated, as in the seed (use pyodide_globals and pyproxy_get): the
+ * Deprecated, as in Pyodide 0.17 (use pyodide_globals and pyproxy_get): the
  * value of the global `name` (NUL-terminated UTF-8) of __main__ into `*out`
  * (owned). A missing name is a PYTHON KeyError.
  */
 PYODIDE_API pyodide_error_t* pyodide_pyimport(pyodide_t* runtime, const char* name, pyodide_value_t* out);
 
-/** A new proxy of the guest's `pyodide` package (the seed's pyodide.pyodide_py):
+/** A new proxy of the guest's `pyodide` package (Pyodide 0.17's pyodide.pyodide_py):
  *  eval_code, eval_code_async, find_imports, HostError. */
 PYODIDE_API pyodide_error_t* pyodide_pyodide_py(pyodide_t* runtime, pyproxy_t** out);
 
@@ -325,11 +351,11 @@ PYODIDE_API pyodide_error_t* pyproxy_call_kwargs(pyproxy_t* proxy, const pyodide
  */
 PYODIDE_API bool pyodide_is_pyproxy(const void* ptr);
 
-/** A new proxy of `iter(obj)` (the seed's `[Symbol.iterator]`). */
+/** A new proxy of `iter(obj)` (Pyodide 0.17's `[Symbol.iterator]`). */
 PYODIDE_API pyodide_error_t* pyproxy_iter(pyproxy_t* proxy, pyproxy_t** out);
 
 /**
- * One step of an iterator or generator (the seed's `next(value)`):
+ * One step of an iterator or generator (Pyodide 0.17's `next(value)`):
  * `sent` (borrowed; NULL = None) is sent into a generator's `yield`
  * expression. On success `*out_done` tells whether it finished: if false,
  * `*out_value` is the yielded value; if true, it is the generator's return
@@ -372,7 +398,7 @@ PYODIDE_API void pyproxy_destroy(pyproxy_t* proxy);
 /* ------------------------------------------------------------------------ */
 
 /**
- * A host function Python can call (the seed's registerJsModule functions).
+ * A host function Python can call (Pyodide 0.17's registerJsModule functions).
  *
  * `args` are the call's `nargs` arguments, converted as pyodide_run_python
  * results are; they belong to the library and are released when the
@@ -418,7 +444,7 @@ PYODIDE_API pyodide_error_t* pyodide_register_module(pyodide_t* runtime, const c
                                                      void* env, void (*finalizer)(void* env));
 
 /**
- * Makes later `import name` fail, as the seed's unregisterJsModule: a module
+ * Makes later `import name` fail, as Pyodide 0.17's unregisterJsModule: a module
  * already imported stays in sys.modules (delete it there to drop it), and
  * calling its functions raises RuntimeError from now on. USAGE if no module
  * of that name is registered.
@@ -538,7 +564,7 @@ PYODIDE_API pyodide_error_t* pyodide_future_reject(pyproxy_t* future, const pyod
  */
 typedef struct pybuffer {
   void*            data;          /* start of the memory segment the buffer spans   */
-  ptrdiff_t        offset;        /* element index of [0,...,0] within data (seed)  */
+  ptrdiff_t        offset;        /* element index of [0,...,0] within data       */
   void*            first;         /* address of element [0,...,0]                   */
   size_t           nbytes, itemsize, ndim;
   const ptrdiff_t* shape;
@@ -656,13 +682,13 @@ PYODIDE_API pyodide_error_t* pyodide_load_packages_from_imports(pyodide_t* runti
 PYODIDE_API pyodide_error_t* pyodide_loaded_packages(pyodide_t* runtime, pyodide_value_t* out);
 
 /* ------------------------------------------------------------------------ */
-/* Process-wide defaults (deprecated, as in the seed)                       */
+/* Process-wide defaults (deprecated, as in Pyodide 0.17)                   */
 /* ------------------------------------------------------------------------ */
 
 /*
- * Deprecated (as in the seed): prefer pyodide_load with a config, and owning
+ * Deprecated (as in Pyodide 0.17): prefer pyodide_load with a config, and owning
  * the runtime. They stay, and keep working, for code written against the
- * seed's globals:
+ * Pyodide 0.17's globals:
  *
  *  - languagePluginUrl (the index URL set before loading) is the environment
  *    variable PYODIDE_INDEX_URL; PYODIDE_ASSET_DIR likewise names the asset
@@ -674,14 +700,14 @@ PYODIDE_API pyodide_error_t* pyodide_loaded_packages(pyodide_t* runtime, pyodide
  */
 
 /**
- * Deprecated (as in the seed): prefer pyodide_load with a config.
+ * Deprecated (as in Pyodide 0.17): prefer pyodide_load with a config.
  *
  * The process-wide default runtime into `*out`: loaded on the first call,
  * exactly as pyodide_load(NULL, ...) loads (so PYODIDE_ASSET_DIR and
  * PYODIDE_INDEX_URL apply), and the same pyodide_t* for every later call.
  * Threads racing for it wait for one load. If that load failed, this call and
  * every later one return the same failure (a new error each, with the same
- * kind, type and message): like the seed's rejected loader promise it is
+ * kind, type and message): like Pyodide 0.17's rejected loader promise it is
  * never retried, and setting the environment afterwards changes nothing.
  *
  * The runtime belongs to the library and lives until the process exits:

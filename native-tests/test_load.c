@@ -59,6 +59,19 @@ TEST(version_nonempty_static) {
   ASSERT(v[0] >= '0' && v[0] <= '9');
 }
 
+/* The library reports the version of the header it was built with, as string
+ * and number, and the header's macros agree with each other. */
+TEST(version_matches_the_header) {
+  ASSERT_STREQ(pyodide_version(), PYODIDE_VERSION);
+  ASSERT_EQ_INT(pyodide_version_number(), PYODIDE_VERSION_NUMBER);
+  char expected[64];
+  snprintf(expected, sizeof expected, "%d.%d.%d", PYODIDE_VERSION_MAJOR, PYODIDE_VERSION_MINOR,
+           PYODIDE_VERSION_PATCH);
+  ASSERT_STREQ(PYODIDE_VERSION, expected);
+  ASSERT_EQ_INT(PYODIDE_VERSION_NUMBER,
+                PYODIDE_VERSION_MAJOR * 1000000 + PYODIDE_VERSION_MINOR * 1000 + PYODIDE_VERSION_PATCH);
+}
+
 /* ---- config ---- */
 
 TEST(config_init_defaults) {

@@ -24,8 +24,21 @@ internal static unsafe class RuntimeExports
         config->Size = ConfigSize;
     }
 
+    /// <summary>PyodideRuntime.Version, NUL-terminated, at an address that never moves.</summary>
+    private static readonly byte[] VersionUtf8 = NulTerminated(PyodideRuntime.Version);
+
+    private static byte[] NulTerminated(string text)
+    {
+        var bytes = GC.AllocateArray<byte>(System.Text.Encoding.UTF8.GetByteCount(text) + 1, pinned: true);
+        System.Text.Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "pyodide_version")]
-    public static byte* Version() => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference("0.1.0\0"u8));
+    public static byte* Version() => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(VersionUtf8));
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_version_number")]
+    public static uint VersionNumber() => HeaderVersion.Number;
 
     /// <summary>The runtime behind a <c>pyodide_t*</c> argument.</summary>
     public static PyodideRuntime Runtime(nint token) => Runtimes.Get(token, "runtime");

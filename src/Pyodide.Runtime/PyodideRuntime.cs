@@ -9,8 +9,8 @@ namespace Pyodide;
 /// time (calls are serialized); separate runtimes share nothing and run in parallel.</summary>
 public sealed partial class PyodideRuntime : IDisposable
 {
-    /// <summary>The library's version.</summary>
-    public const string Version = "0.1.0";
+    /// <summary>The library's version (PYODIDE_VERSION of include/pyodide.h).</summary>
+    public const string Version = HeaderVersion.Text;
 
     // The process's own fds, written directly: System.Console would initialise
     // the terminal (and emit escape sequences) when they are a TTY.
@@ -201,7 +201,7 @@ public sealed partial class PyodideRuntime : IDisposable
         return result.Value;
     }
 
-    /// <summary>The seed's deprecated <c>pyimport</c>: the global <paramref name="name"/> of
+    /// <summary>Pyodide 0.17's deprecated <c>pyimport</c>: the global <paramref name="name"/> of
     /// <c>__main__</c> (a <see cref="PythonException"/> KeyError if missing).</summary>
     [Obsolete("As in Pyodide: use Globals[name].")]
     public object? PyImport(string name)
@@ -210,7 +210,7 @@ public sealed partial class PyodideRuntime : IDisposable
         return Globals[name];
     }
 
-    /// <summary>A new proxy of the guest's <c>pyodide</c> package (the seed's <c>pyodide_py</c>).</summary>
+    /// <summary>A new proxy of the guest's <c>pyodide</c> package (Pyodide 0.17's <c>pyodide_py</c>).</summary>
     public PyProxy PyodidePy() => (PyProxy)RunPython("import pyodide\npyodide")!;
 
     /// <summary>Runs Python source as Pyodide's runPython does: the value of a final

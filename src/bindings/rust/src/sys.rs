@@ -111,7 +111,8 @@ pub struct pyodide_mount_t {
     pub read_only: bool,
 }
 
-/// `pyodide_config_t`: 80 bytes.
+/// `pyodide_config_t`: 88 bytes on 64-bit hosts (the first version, up to
+/// `io_env`, was 80; the library still accepts that `size`).
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct pyodide_config_t {
@@ -222,6 +223,7 @@ extern "C" {
     pub fn pyodide_load(config: *const pyodide_config_t, out: *mut *mut pyodide_t) -> *mut pyodide_error_t;
     pub fn pyodide_destroy(runtime: *mut pyodide_t);
     pub fn pyodide_version() -> *const c_char;
+    pub fn pyodide_version_number() -> u32;
     pub fn pyodide_run_python(
         runtime: *mut pyodide_t,
         code: *const c_char,
