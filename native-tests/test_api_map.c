@@ -1,5 +1,5 @@
 /*
- * docs/pyodide-api-map.md: the seed functions no other file covers
+ * docs/pyodide-api-map.md: the functions of Pyodide 0.17's JavaScript API no other file covers
  * (pyodide_pyimport, pyodide_pyodide_py) and the idioms the map gives for
  * the Pyodide items without a function of their own (PyProxy.toString,
  * supportsGet and friends, isCallable and friends), and rows no other test
@@ -34,7 +34,7 @@ TEST(seed_pyimport_reads_main_globals) {
   EXPECT_KIND(&v, PYODIDE_STR);
   ASSERT_STREQ(v.of.str.ptr, "é");
   pyodide_value_release(&v);
-  /* The same as pyodide_globals + pyproxy_get, which the seed says to use instead. */
+  /* The same as pyodide_globals + pyproxy_get, which Pyodide 0.17 says to use instead. */
   pyproxy_t* globals = NULL;
   ASSERT_OK(pyodide_globals(rt, &globals));
   pyodide_value_t key = v_str("answer");

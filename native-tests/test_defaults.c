@@ -1,5 +1,5 @@
 /*
- * Process-wide defaults (deprecated, as in the seed): pyodide_default and the
+ * Process-wide defaults (deprecated, as in Pyodide 0.17): pyodide_default and the
  * environment variables PYODIDE_ASSET_DIR and PYODIDE_INDEX_URL.
  *
  * The default runtime is created once per process, so each case runs in a
@@ -239,7 +239,7 @@ TEST(env_index_url_read_by_load_and_default) {
   const char* index = package_index();
   ASSERT_EQ_INT(setenv("PYODIDE_INDEX_URL", index, 1), 0);
   const char* names[] = {"six"};
-  /* The seed's languagePluginUrl: the default runtime loads packages from it. */
+  /* Pyodide 0.17's languagePluginUrl: the default runtime loads packages from it. */
   pyodide_t* py = NULL;
   ASSERT_OK(pyodide_default(&py));
   ASSERT_OK(pyodide_load_package(py, names, 1, NULL, NULL, NULL));

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Pyodide.Native;
 
-/// <summary>The process-wide default runtime of the C ABI, pyodide_default: the seed's
+/// <summary>The process-wide default runtime of the C ABI, pyodide_default: Pyodide 0.17's
 /// deprecated global <c>pyodide</c> and its <c>languagePluginLoader</c> promise. Loaded
 /// once, on first use, exactly as <c>pyodide_load(NULL, ...)</c> loads (so
 /// PYODIDE_ASSET_DIR and PYODIDE_INDEX_URL apply). Every export catches every exception.</summary>
@@ -23,7 +23,7 @@ internal static unsafe class DefaultExports
             Require.NotNull(result);
             // One load however many threads race here: the others wait on the lock.
             // Settled for good either way: a failure is kept and reported to every
-            // later caller (a new error each), as the seed's rejected loader promise.
+            // later caller (a new error each), as Pyodide 0.17's rejected loader promise.
             lock (Gate)
             {
                 if (!s_settled)

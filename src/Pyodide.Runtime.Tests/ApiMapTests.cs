@@ -7,7 +7,7 @@ namespace Pyodide.Tests;
 /// exists in Pyodide.Runtime, every xunit test its Tests column names exists, and every
 /// public member of the main types has a row. (native-tests/apimap/check_api_map.py does
 /// the same for the C column.) Also the idioms the map gives for Pyodide items that have
-/// no member of their own, and the seed members no other test covers.</summary>
+/// no member of their own, and the members of Pyodide 0.17's JavaScript API no other test covers.</summary>
 public sealed partial class ApiMapTests : IClassFixture<RuntimeFixture>
 {
     private readonly PyodideRuntime _py;
@@ -139,7 +139,7 @@ public sealed partial class ApiMapTests : IClassFixture<RuntimeFixture>
         Assert.True(members.Count == 0, $"members of {type.Name} missing from docs/pyodide-api-map.md: {string.Join(", ", members)}");
     }
 
-    // ---- the map's idioms and the seed members ---------------------------------------
+    // ---- the map's idioms and Pyodide 0.17's members ---------------------------------------
 
     [Fact]
     public void PyodidePyHasEvalCodeAndFindImports()
@@ -175,7 +175,7 @@ public sealed partial class ApiMapTests : IClassFixture<RuntimeFixture>
     public void PyImportReadsMainGlobals()
     {
         _py.RunPython("api_map_answer = 42");
-#pragma warning disable CS0618 // the deprecated seed member under test
+#pragma warning disable CS0618 // the deprecated member of Pyodide 0.17's API under test
         Assert.Equal(42L, _py.PyImport("api_map_answer"));
         var e = Assert.Throws<PythonException>(() => _py.PyImport("api_map_no_such_global"));
 #pragma warning restore CS0618

@@ -1,7 +1,7 @@
 namespace Pyodide.Tests;
 
-/// <summary>DESIGN.md: linear memory never moves, so a held buffer's address stays
-/// valid while Python grows memory by hundreds of megabytes.</summary>
+/// <summary>Linear memory never moves (Guest/GuestModule.cs reserves it whole), so a
+/// held buffer's address stays valid while Python grows memory by hundreds of megabytes.</summary>
 [Collection(SerialCollection.Name)]
 public sealed class BufferStabilityTests
 {

@@ -7,7 +7,7 @@ public sealed class ProcessEnvironment
 {
 }
 
-/// <summary>The seed's deprecated globals: <see cref="PyodideRuntime.Default"/> (the global
+/// <summary>Pyodide 0.17's deprecated globals: <see cref="PyodideRuntime.Default"/> (the global
 /// <c>pyodide</c> and <c>languagePluginLoader</c>) and the environment variables
 /// (<c>languagePluginUrl</c>) that <see cref="PyodideOptions"/> falls back on.</summary>
 [Collection(nameof(ProcessEnvironment))]

@@ -1,7 +1,11 @@
 namespace Pyodide;
 
 /// <summary>Receives UTF-8 text that Python wrote to stdout or stderr. The span is
-/// valid only during the call; the handler runs on the thread making the runtime call.</summary>
+/// valid only during the call. The handler runs while the call that produced the output
+/// runs: on that call's thread for sys.stdout/sys.stderr (it may call back into the
+/// runtime, like a host function), and on a thread of Wasmtime's, the caller waiting, for
+/// bytes written below them (os.write, C code); calls into the runtime from there are
+/// refused with an <see cref="InvalidOperationException"/>, since they would deadlock.</summary>
 public delegate void PyodideOutputHandler(ReadOnlySpan<byte> utf8);
 
 /// <summary>A host directory visible to Python.</summary>
@@ -74,13 +78,13 @@ public sealed class PyodideOptions
     public static string DefaultAssetDir => Path.Combine(AppContext.BaseDirectory, "pyodide");
 
     /// <summary><c>PYODIDE_ASSET_DIR</c>: the asset folder of runtimes whose
-    /// <see cref="AssetDir"/> is not set. Deprecated, as the seed's process-wide defaults
+    /// <see cref="AssetDir"/> is not set. Deprecated, as Pyodide 0.17's process-wide defaults
     /// (<c>languagePluginUrl</c>) are: prefer setting <see cref="AssetDir"/>.</summary>
     public const string AssetDirVariable = "PYODIDE_ASSET_DIR";
 
     /// <summary><c>PYODIDE_INDEX_URL</c>: the package index of runtimes whose
-    /// <see cref="IndexUrl"/> is not set (the seed's <c>languagePluginUrl</c>). Deprecated, as
-    /// in the seed: prefer setting <see cref="IndexUrl"/>.</summary>
+    /// <see cref="IndexUrl"/> is not set (Pyodide 0.17's <c>languagePluginUrl</c>). Deprecated, as
+    /// in Pyodide 0.17: prefer setting <see cref="IndexUrl"/>.</summary>
     public const string IndexUrlVariable = "PYODIDE_INDEX_URL";
 
     /// <summary>An environment variable's value; null when it is unset or empty.</summary>

@@ -1,22 +1,22 @@
 namespace Pyodide;
 
-/// <summary>The process-wide default runtime: the seed's deprecated global <c>pyodide</c>
+/// <summary>The process-wide default runtime: Pyodide 0.17's deprecated global <c>pyodide</c>
 /// (and <c>languagePluginLoader</c>, the promise of loading it).</summary>
 public sealed partial class PyodideRuntime
 {
     // ExecutionAndPublication: exactly one Load, however many threads race for it; a
-    // failed Load is cached and rethrown to every caller, as the seed's rejected
+    // failed Load is cached and rethrown to every caller, as Pyodide 0.17's rejected
     // languagePluginLoader promise stays rejected (no retry).
     private static readonly Lazy<PyodideRuntime> s_default =
         new(() => AsProcessDefault(Load()), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>One runtime for the whole process, loaded on first use with the default
     /// options (so <c>PYODIDE_ASSET_DIR</c> and <c>PYODIDE_INDEX_URL</c> apply, see
-    /// <see cref="PyodideOptions"/>), as the seed's global <c>pyodide</c>. Every thread gets
+    /// <see cref="PyodideOptions"/>), as Pyodide 0.17's global <c>pyodide</c>. Every thread gets
     /// the same instance; if loading failed, every access throws that failure again.
     /// It is owned by the library and lives until the process exits: <see cref="Dispose"/>
     /// on it does nothing.</summary>
-    [Obsolete("Deprecated, as in the seed (the global pyodide / languagePluginLoader): prefer PyodideRuntime.Load(options) and owning the runtime.")]
+    [Obsolete("Deprecated, as in Pyodide 0.17 (the global pyodide / languagePluginLoader): prefer PyodideRuntime.Load(options) and owning the runtime.")]
     public static PyodideRuntime Default => s_default.Value;
 
     /// <summary>Whether this is a process-wide default (.NET's <see cref="Default"/> or the C

@@ -173,7 +173,7 @@ internal sealed class PackageManager
             if (!seen.Add(name)) return;
             if (loaded.TryGetValue(name, out var from))
             {
-                // As the seed: a loaded package's dependencies are not looked at again.
+                // As in Pyodide 0.17: a loaded package's dependencies are not looked at again.
                 message($"{name} already loaded from {from}");
                 return;
             }

@@ -48,9 +48,9 @@ class HostStream(io.TextIOBase):
 
 def setup():
     """Called once by pyn_init after the interpreter starts."""
-    # Importing _signal installs the SIGINT handler that turns the host's
-    # interrupts (pyn_interrupt) into KeyboardInterrupt; until then CPython
-    # would drop them.
+    # The host interrupts a call by storing KeyboardInterrupt as the thread's
+    # pending asynchronous exception (bridge/interrupt.c: no guest code runs);
+    # when that was built, CPython acted on it only once _signal was imported.
     import _signal  # noqa: F401
 
     _make_sleep_interruptible()
