@@ -13,12 +13,13 @@
 # Prints "ok - CHECK" or "not ok - CHECK" per check and ends with
 # "N passed, N failed"; exits 1 if any check failed. ./build.sh test runs it.
 #
-# The package version comes from Pyodide.Runtime.csproj (<Version>). Restore
-# uses a private global-packages folder (build/package-test/packages, or
-# $PYODIDE_PACKAGE_TEST_PACKAGES) so the package under test is never a stale
-# copy from ~/.nuget/packages; Wasmtime is seeded there from ~/.nuget/packages
-# when present. The temp directory is removed on success and kept on failure
-# (or always with PYODIDE_PACKAGE_TEST_KEEP=1).
+# The package version comes from Pyodide.Runtime.csproj (<Version>, read from
+# include/pyodide.h). Restore uses a private global-packages folder
+# (build/package-test/packages, or $PYODIDE_PACKAGE_TEST_PACKAGES) so the
+# package under test is never a stale copy from ~/.nuget/packages; Wasmtime
+# is seeded there from ~/.nuget/packages when present. The temp directory is
+# removed on success and kept on failure (or always with
+# PYODIDE_PACKAGE_TEST_KEEP=1).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
