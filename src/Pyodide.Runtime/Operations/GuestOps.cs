@@ -10,6 +10,34 @@ namespace Pyodide.Operations;
 /// are structs, each operation is compiled once per codec and nothing is boxed.</summary>
 internal static unsafe class GuestOps
 {
+    /// <summary>The runtime's lock held for one call on <c>target</c>'s object (see
+    /// <see cref="PyodideRuntime.Enter"/>), with the proxy checked to be usable there.</summary>
+    private ref struct ProxyCall
+    {
+        private PyodideRuntime.CallScope _scope;
+        public readonly PyodideRuntime Runtime;
+        public readonly uint Handle;
+
+        public ProxyCall(PyProxy target)
+        {
+            Runtime = target.Runtime;
+            _scope = Runtime.Enter();
+            try
+            {
+                Handle = target.HandleFor(Runtime);
+            }
+            catch
+            {
+                _scope.Dispose();
+                throw;
+            }
+        }
+
+        public readonly GuestInstance Guest => _scope.Guest;
+
+        public void Dispose() => _scope.Dispose();
+    }
+
     /// <summary>Lays out <paramref name="input"/> and then <paramref name="text"/> in the
     /// current call's input buffer. Returns the first slot's guest address (0 for no input).</summary>
     private static uint Input<TIn, TText>(GuestInstance guest, PyodideRuntime runtime, in TIn input, in TText text,
@@ -72,66 +100,54 @@ internal static unsafe class GuestOps
     public static void GetItem<TKey, TOut>(PyProxy target, in TKey key, ref TOut result)
         where TKey : struct, IGuestInput where TOut : struct, IGuestResult
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        uint slot = Input(call.Guest, runtime, key);
-        result.Take(runtime, call.Guest, *call.Guest.GetItem(handle, slot));
+        using var call = new ProxyCall(target);
+        uint slot = Input(call.Guest, call.Runtime, key);
+        result.Take(call.Runtime, call.Guest, *call.Guest.GetItem(call.Handle, slot));
     }
 
     /// <summary><c>obj[key] = value</c>, with key and value as two adjacent slots.</summary>
     public static void SetItem<TPair>(PyProxy target, in TPair keyAndValue) where TPair : struct, IGuestInput
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        uint slot = Input(call.Guest, runtime, keyAndValue);
-        call.Guest.SetItem(handle, slot, slot + Slot.Size);
+        using var call = new ProxyCall(target);
+        uint slot = Input(call.Guest, call.Runtime, keyAndValue);
+        call.Guest.SetItem(call.Handle, slot, slot + Slot.Size);
     }
 
     /// <summary><c>del obj[key]</c>.</summary>
     public static void DelItem<TKey>(PyProxy target, in TKey key) where TKey : struct, IGuestInput
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        call.Guest.DelItem(handle, Input(call.Guest, runtime, key));
+        using var call = new ProxyCall(target);
+        call.Guest.DelItem(call.Handle, Input(call.Guest, call.Runtime, key));
     }
 
     /// <summary><c>key in obj</c>.</summary>
     public static bool Contains<TKey>(PyProxy target, in TKey key) where TKey : struct, IGuestInput
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        return call.Guest.Contains(handle, Input(call.Guest, runtime, key));
+        using var call = new ProxyCall(target);
+        return call.Guest.Contains(call.Handle, Input(call.Guest, call.Runtime, key));
     }
 
     /// <summary><c>len(obj)</c>.</summary>
     public static ulong Length(PyProxy target)
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        return call.Guest.Length(target.HandleFor(runtime));
+        using var call = new ProxyCall(target);
+        return call.Guest.Length(call.Handle);
     }
 
     /// <summary>Pyodide's <c>PyProxy.type</c>, as a STR result.</summary>
     public static void TypeName<TOut>(PyProxy target, ref TOut result) where TOut : struct, IGuestResult
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        result.Take(runtime, call.Guest, *call.Guest.TypeName(target.HandleFor(runtime)));
+        using var call = new ProxyCall(target);
+        result.Take(call.Runtime, call.Guest, *call.Guest.TypeName(call.Handle));
     }
 
     /// <summary><c>obj(*args)</c>.</summary>
     public static void Call<TArgs, TOut>(PyProxy target, in TArgs args, ref TOut result)
         where TArgs : struct, IGuestInput where TOut : struct, IGuestResult
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        uint first = Input(call.Guest, runtime, args);
-        result.Take(runtime, call.Guest, *call.Guest.Call(handle, first, (uint)args.Count));
+        using var call = new ProxyCall(target);
+        uint first = Input(call.Guest, call.Runtime, args);
+        result.Take(call.Runtime, call.Guest, *call.Guest.Call(call.Handle, first, (uint)args.Count));
     }
 
     /// <summary><c>obj(*args, **kwargs)</c>: the last of <paramref name="argsThenKwargs"/>
@@ -139,32 +155,27 @@ internal static unsafe class GuestOps
     public static void CallKw<TArgs, TOut>(PyProxy target, in TArgs argsThenKwargs, ref TOut result)
         where TArgs : struct, IGuestInput where TOut : struct, IGuestResult
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        uint first = Input(call.Guest, runtime, argsThenKwargs);
+        using var call = new ProxyCall(target);
+        uint first = Input(call.Guest, call.Runtime, argsThenKwargs);
         uint positional = (uint)argsThenKwargs.Count - 1;
-        result.Take(runtime, call.Guest, *call.Guest.CallKw(handle, first, positional, first + positional * Slot.Size));
+        result.Take(call.Runtime, call.Guest, *call.Guest.CallKw(call.Handle, first, positional, first + positional * Slot.Size));
     }
 
     /// <summary><c>getattr(obj, name)</c>.</summary>
     public static void GetAttr<TName, TOut>(PyProxy target, in TName name, ref TOut result)
         where TName : struct, IGuestText where TOut : struct, IGuestResult
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        uint address = Text(call.Guest, runtime, name);
-        result.Take(runtime, call.Guest, *call.Guest.GetAttr(handle, address, (uint)name.ByteCount));
+        using var call = new ProxyCall(target);
+        uint address = Text(call.Guest, call.Runtime, name);
+        result.Take(call.Runtime, call.Guest, *call.Guest.GetAttr(call.Handle, address, (uint)name.ByteCount));
     }
 
     /// <summary><c>setattr(obj, name, value)</c>.</summary>
     public static void SetAttr<TName, TValue>(PyProxy target, in TName name, in TValue value)
         where TName : struct, IGuestText where TValue : struct, IGuestInput
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        SetAttr(call.Guest, runtime, target.HandleFor(runtime), name, value);
+        using var call = new ProxyCall(target);
+        SetAttr(call.Guest, call.Runtime, call.Handle, name, value);
     }
 
     /// <summary><c>setattr</c> on an object the caller holds a handle to, inside a call.</summary>
@@ -178,27 +189,22 @@ internal static unsafe class GuestOps
     /// <summary><c>hasattr(obj, name)</c>.</summary>
     public static bool HasAttr<TName>(PyProxy target, in TName name) where TName : struct, IGuestText
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        return call.Guest.HasAttr(handle, Text(call.Guest, runtime, name), (uint)name.ByteCount);
+        using var call = new ProxyCall(target);
+        return call.Guest.HasAttr(call.Handle, Text(call.Guest, call.Runtime, name), (uint)name.ByteCount);
     }
 
     /// <summary><c>delattr(obj, name)</c>.</summary>
     public static void DelAttr<TName>(PyProxy target, in TName name) where TName : struct, IGuestText
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        call.Guest.DelAttr(handle, Text(call.Guest, runtime, name), (uint)name.ByteCount);
+        using var call = new ProxyCall(target);
+        call.Guest.DelAttr(call.Handle, Text(call.Guest, call.Runtime, name), (uint)name.ByteCount);
     }
 
     /// <summary>A proxy of <c>iter(obj)</c>.</summary>
     public static PyProxy Iter(PyProxy target)
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        return new PyProxy(runtime, call.Guest.Iter(target.HandleFor(runtime)));
+        using var call = new ProxyCall(target);
+        return new PyProxy(call.Runtime, call.Guest.Iter(call.Handle));
     }
 
     /// <summary>One step of an iterator or generator, sending the one value of
@@ -207,12 +213,10 @@ internal static unsafe class GuestOps
     public static bool Next<TSent, TOut>(PyProxy target, in TSent sent, ref TOut result)
         where TSent : struct, IGuestInput where TOut : struct, IGuestResult
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint handle = target.HandleFor(runtime);
-        uint slot = Input(call.Guest, runtime, sent);
-        Slot* value = call.Guest.Next(handle, slot, out bool done);
-        result.Take(runtime, call.Guest, *value);
+        using var call = new ProxyCall(target);
+        uint slot = Input(call.Guest, call.Runtime, sent);
+        Slot* value = call.Guest.Next(call.Handle, slot, out bool done);
+        result.Take(call.Runtime, call.Guest, *value);
         return done;
     }
 
@@ -220,9 +224,8 @@ internal static unsafe class GuestOps
     /// <paramref name="depth"/> (-1: any) left as proxies.</summary>
     public static void ToJs<TTree>(PyProxy target, int depth, ref TTree result) where TTree : struct, IGuestTree
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        result.TakeTree(runtime, call.Guest, *call.Guest.ToJs(target.HandleFor(runtime), depth));
+        using var call = new ProxyCall(target);
+        result.TakeTree(call.Runtime, call.Guest, *call.Guest.ToJs(call.Handle, depth));
     }
 
     /// <summary>Pyodide's <c>toPy</c>: a Python object built from a host value whose
@@ -238,21 +241,19 @@ internal static unsafe class GuestOps
     /// one the runtime keeps for itself.</summary>
     public static PyProxy Copy(PyProxy target, bool ownedByRuntime = false)
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        return new PyProxy(runtime, call.Guest.Dup(target.HandleFor(runtime)), ownedByRuntime);
+        using var call = new ProxyCall(target);
+        return new PyProxy(call.Runtime, call.Guest.Dup(call.Handle), ownedByRuntime);
     }
 
     /// <summary>Exports the object's buffer, seen as <paramref name="type"/> (null: its own
     /// format); the export is released if <paramref name="result"/> cannot take it.</summary>
     public static void GetBuffer<TBuffer>(PyProxy target, string? type, ref TBuffer result) where TBuffer : struct, IGuestBuffer
     {
-        var runtime = target.Runtime;
-        using var call = runtime.Enter();
-        uint export = call.Guest.GetBuffer(target.HandleFor(runtime), out var info);
+        using var call = new ProxyCall(target);
+        uint export = call.Guest.GetBuffer(call.Handle, out var info);
         try
         {
-            result.Take(runtime, call.Guest, export, BufferGeometry.From(call.Guest, info, type));
+            result.Take(call.Runtime, call.Guest, export, BufferGeometry.From(call.Guest, info, type));
         }
         catch
         {
