@@ -403,6 +403,26 @@ test_examples() {
   fi
 }
 
+# src/guest/fetch-sources.sh on a cold cache: fetches and verifies zlib,
+# refuses corrupted tarballs (src/guest/test-fetch-sources.sh).
+test_sources() {
+  local log="$LOGS/test-sources.log" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] sources fetch (src/guest/test-fetch-sources.sh) ... '
+  "$ROOT/src/guest/test-fetch-sources.sh" >"$log" 2>&1 </dev/null || rc=$?
+  summary=$(tail -n1 "$log")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    SUITE_PASSED=${BASH_REMATCH[1]}
+    SUITE_FAILED=${BASH_REMATCH[2]}
+  fi
+  count_suite "sources fetch" "$rc" "$start"
+  if ((rc)); then
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 100 >&2
+    say "full output: $log" >&2
+  fi
+}
+
 # The benchmarks are never run by `test`, only compiled so they cannot rot: the
 # C one is built by step_native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
@@ -440,6 +460,7 @@ do_test() {
   test_go
   test_install
   test_examples
+  test_sources
   local b
   for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
   echo "$PASSED passed, $FAILED failed"
