@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -177,7 +178,8 @@ TEST(stdin_interrupt_during_a_blocked_read_raises_keyboard_interrupt) {
   reader_thread r = {LOAD_WITH(&c), NULL};
   pthread_t t;
   ASSERT_EQ_INT(pthread_create(&t, NULL, read_input, &r), 0);
-  for (int i = 0; i < 6000 && !in.blocked; i++) usleep(1000);
+  struct timespec ms = {0, 1000000};
+  for (int i = 0; i < 60000 && !in.blocked; i++) nanosleep(&ms, NULL);
   ASSERT(in.blocked);
   /* Returns at once although the reading call holds the runtime... */
   ASSERT_OK(pyodide_interrupt(r.rt));
