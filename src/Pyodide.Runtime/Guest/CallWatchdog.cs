@@ -185,15 +185,7 @@ internal sealed unsafe class CallWatchdog
         }
         if (_stopReason == StopReason.None)
         {
-            var reason = Due(now);
-            if (reason != StopReason.None)
-            {
-                // First ask nicely: Python raises KeyboardInterrupt at its next check.
-                _stopReason = reason;
-                _hardStop = now + (long)(InterruptGrace.TotalSeconds * Stopwatch.Frequency);
-                // No guest code may run here (see bridge/interrupt.c).
-                RequestKeyboardInterrupt();
-            }
+            RequestStopIfDue(now);
         }
         else
         {
@@ -206,6 +198,27 @@ internal sealed unsafe class CallWatchdog
             if (now >= _hardStop) throw new HardStopException(_stopReason);
         }
         return 1;
+    }
+
+    /// <summary>On the executing thread of a guarded instance: when an interrupt is
+    /// pending or the deadline has passed, first asks nicely (Python raises
+    /// KeyboardInterrupt at its next check) and starts the grace before a hard stop.</summary>
+    private void RequestStopIfDue(long now)
+    {
+        var reason = Due(now);
+        if (reason == StopReason.None) return;
+        _stopReason = reason;
+        _hardStop = now + (long)(InterruptGrace.TotalSeconds * Stopwatch.Frequency);
+        // No guest code may run here (see bridge/interrupt.c).
+        RequestKeyboardInterrupt();
+    }
+
+    /// <summary>After an import that may have blocked (no epoch passes in host code): a
+    /// stop that became due meanwhile is requested now, so Python raises it at once. An
+    /// unguarded instance's ticker has requested it already.</summary>
+    public void AfterBlockingImport()
+    {
+        if (_guarded && _inCall && _stopReason == StopReason.None) RequestStopIfDue(Stopwatch.GetTimestamp());
     }
 
     /// <summary>Why a hard stop killed the runtime, for its death reason.</summary>

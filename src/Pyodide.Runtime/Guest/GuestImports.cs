@@ -11,13 +11,16 @@ internal sealed unsafe class GuestImports
 {
     private readonly GuestInstance? _guest;
     private readonly PyodideOutputHandler? _stdout, _stderr;
+    private readonly PyodideInput? _stdin;
     private readonly IHostCallHandler? _host;
 
-    public GuestImports(GuestInstance guest, PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host)
+    public GuestImports(GuestInstance guest, PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
+                        IHostCallHandler host)
     {
         _guest = guest;
         _stdout = stdout;
         _stderr = stderr;
+        _stdin = stdin;
         _host = host;
     }
 
@@ -34,6 +37,8 @@ internal sealed unsafe class GuestImports
     {
         linker.DefineWasi();
         linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
+        linker.DefineFunction("pyodide", "read", (Func<int, int, int>)Read);
+        linker.DefineFunction("pyodide", "stdin_isatty", (Func<int>)StdinIsatty);
         linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
         linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
     }
@@ -55,6 +60,29 @@ internal sealed unsafe class GuestImports
         }
         return 0;
     }
+
+    /// <summary>The <c>pyodide.read</c> import: sys.stdin's bytes, read by the host's
+    /// input straight into guest memory. An interrupt or deadline that came while it
+    /// blocked is stored before returning, so the guest raises it rather than what the
+    /// read returned (an unguarded instance's ticker has stored it already).</summary>
+    private int Read(int address, int length)
+    {
+        if (_guest == null || _stdin is null || length <= 0) return 0;
+        int n;
+        try
+        {
+            n = _stdin.Read(new Span<byte>(_guest.Checked((uint)address, (uint)length), length));
+        }
+        catch (Exception) when (!_guest.IsDead)
+        {
+            n = -1; // OSError in Python; an exception must not unwind through wasm frames
+        }
+        _guest.AfterBlockingImport();
+        return n;
+    }
+
+    /// <summary>The <c>pyodide.stdin_isatty</c> import: whether sys.stdin is a terminal.</summary>
+    private int StdinIsatty() => _stdin?.IsTerminal == true ? 1 : 0;
 
     /// <summary>The <c>pyodide.call_host</c> import: a Python call of a host function.
     /// Whatever happens, the guest gets an answer (a result or an error to raise);

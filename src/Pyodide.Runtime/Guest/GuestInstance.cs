@@ -53,8 +53,8 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     internal bool Restored { get; }
 
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
-                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host,
-                         Start start = default)
+                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
+                         IHostCallHandler host, Start start = default)
     {
         _guarded = guarded;
         var engine = GuestModule.EngineFor(guarded);
@@ -64,7 +64,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         {
             _store.SetWasiConfiguration(wasi);
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
-            new GuestImports(this, stdout, stderr, host).Define(_linker);
+            new GuestImports(this, stdout, stderr, stdin, host).Define(_linker);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw GuestExports.Missing("memory");
             _base = (byte*)_memory.GetPointer();
@@ -191,6 +191,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             try { _exports.InterruptClear(); } catch (WasmtimeException e) { Die(e); }
         }
     }
+
+    /// <summary>After an import that may block (a read): see <see cref="CallWatchdog.AfterBlockingImport"/>.</summary>
+    public void AfterBlockingImport() => _watchdog.AfterBlockingImport();
 
     /// <summary>From any thread: see <see cref="CallWatchdog.Interrupt"/>.</summary>
     public void Interrupt() => _watchdog.Interrupt();
