@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh — builds Pyodide.Native and runs its tests (Linux, x64).
 #
-#   ./build.sh [build]  deps → guest → managed → native → header check
+#   ./build.sh [build]  deps → guest → fixtures → managed → native → header check
 #   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
 #   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
 #   ./build.sh bench    build, then the benchmarks (bench/): writes bench/results/latest.md
@@ -71,6 +71,13 @@ step_deps() {
 
 step_guest() {
   "$ROOT/src/guest/build-guest.sh"
+}
+
+# The package tests' real third-party library (Debian's python3-six, pinned with
+# its sha256), fetched at build time so the tests download nothing.
+step_fixtures() {
+  logged fixtures "package fixture (native-tests/packages/make-fixture.sh)" \
+    "$ROOT/native-tests/packages/make-fixture.sh" "$BUILD/fixtures/packages"
 }
 
 # Every project under src/ and bench/ belongs to the solution: add the missing ones.
@@ -190,6 +197,7 @@ do_build() {
   local t0=$SECONDS
   step_deps
   step_guest
+  step_fixtures
   step_solution
   step_managed
   step_native
