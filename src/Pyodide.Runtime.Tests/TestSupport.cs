@@ -141,3 +141,12 @@ internal static class ThreadCpu
         return TimeSpan.FromTicks(t.Seconds * TimeSpan.TicksPerSecond + t.Nanoseconds / 100);
     }
 }
+
+/// <summary>Bounds for timed checks.</summary>
+internal static class Timing
+{
+    /// <summary>The upper bound of a stop that should come within a fraction of a
+    /// second: it only tells a hang (or a stop that never fires) from a slow stop on
+    /// a loaded machine. The latencies themselves are measured by the benchmarks.</summary>
+    public static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
+}
