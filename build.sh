@@ -4,7 +4,8 @@
 #   ./build.sh [build]  deps → guest → fixtures → managed → native → header check
 #   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
 #   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
-#   ./build.sh bench    build, then the benchmarks (bench/): writes bench/results/latest.md
+#   ./build.sh bench    build, then the benchmarks (bench/), PYODIDE_BENCH_RUNS times (3):
+#                       writes bench/results/latest.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
 #   ./build.sh install PREFIX   build, then install the library, header, assets,
 #                       pkg-config and CMake files into PREFIX (out/ has the same layout)
@@ -535,10 +536,18 @@ do_run() {
 
 # --- bench ---------------------------------------------------------------------------
 # The C ABI benchmark, the interpreter workloads and the BenchmarkDotNet suite,
-# then bench/report.py turns their results (build/bench/) into one table in
-# bench/results/latest.md. Takes 2-6 minutes; see bench/README.md.
+# run PYODIDE_BENCH_RUNS times (default 3), one run after another; then
+# bench/report.py turns the runs (build/bench/run-N/) into one table in
+# bench/results/latest.md, judging each goal on the median over the runs.
+# Takes 2-6 minutes a run; see bench/README.md.
+# The interpreter baseline is Debian's CPython of the same version, never
+# whatever python3 is first on PATH (here a pyenv shim of another build).
+BENCH_PYTHON=/usr/bin/python3.11
 do_bench() {
-  local t0=$SECONDS rc=0 load py3 bench="$BUILD/bench" bdn_proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
+  local t0=$SECONDS rc=0 load run runs="${PYODIDE_BENCH_RUNS:-3}" bench="$BUILD/bench"
+  local bdn_proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj" report_runs=()
+  [[ "$runs" =~ ^[1-9][0-9]*$ ]] || fail "PYODIDE_BENCH_RUNS must be a positive number, not '$runs'"
+  [[ -x "$BENCH_PYTHON" ]] || fail "$BENCH_PYTHON (Debian's python3.11) is needed as the native baseline"
   load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
   if [[ "${load%% *}" =~ ^[0-9]+ ]] && ((BASH_REMATCH[0] >= $(nproc))); then
     say "load average ${load%% *} on $(nproc) cores: absolute figures will be inflated (ratios less so)"
@@ -546,8 +555,6 @@ do_bench() {
   do_build
   logged bench-dotnet-build "dotnet build bench/Pyodide.Benchmarks" \
     dotnet build "$bdn_proj" -c "$CONFIG" --nologo
-  # The interpreter itself, not a wrapper such as a pyenv shim (it would add to start-up).
-  py3=$(python3 -c 'import sys; print(sys.executable)') || fail "python3 is needed as the native baseline"
   rm -rf "$bench"
   mkdir -p "$bench" "$LOGS"
 
@@ -556,29 +563,34 @@ do_bench() {
   "$BUILD/cmake/bench/bench_abi" --warm </dev/null || rc=1
   "$OUT/bin/pyodide-run" -c pass </dev/null || rc=1
 
-  say "C ABI: build/cmake/bench/bench_abi (log: $LOGS/bench-abi.log)"
-  "$BUILD/cmake/bench/bench_abi" --json "$bench/abi.json" --pyodide-run "$OUT/bin/pyodide-run" \
-    --python3 "$py3" </dev/null 2>&1 | tee "$LOGS/bench-abi.log" || rc=1
+  for ((run = 1; run <= runs; run++)); do
+    local dir="$bench/run-$run" start
+    mkdir -p "$dir"
+    report_runs+=(--run "$dir")
+    say "run $run of $runs: C ABI: build/cmake/bench/bench_abi (log: $LOGS/bench-abi-$run.log)"
+    "$BUILD/cmake/bench/bench_abi" --json "$dir/abi.json" --pyodide-run "$OUT/bin/pyodide-run" \
+      --python3 "$BENCH_PYTHON" </dev/null 2>&1 | tee "$LOGS/bench-abi-$run.log" || rc=1
 
-  say "interpreter: bench/workloads under pyodide-run and $py3 (log: $LOGS/bench-workloads.log)"
-  python3 "$ROOT/bench/run_workloads.py" --pyodide-run "$OUT/bin/pyodide-run" --python3 "$py3" \
-    --out "$bench/workloads.json" </dev/null 2>&1 | tee "$LOGS/bench-workloads.log" || rc=1
+    say "run $run of $runs: interpreter: bench/workloads under pyodide-run and $BENCH_PYTHON (log: $LOGS/bench-workloads-$run.log)"
+    python3 "$ROOT/bench/run_workloads.py" --pyodide-run "$OUT/bin/pyodide-run" --python3 "$BENCH_PYTHON" \
+      --out "$dir/workloads.json" </dev/null 2>&1 | tee "$LOGS/bench-workloads-$run.log" || rc=1
 
-  printf '[build] BenchmarkDotNet: bench/Pyodide.Benchmarks (log: %s) ... ' "$LOGS/bench-dotnet.log"
-  local start=$SECONDS
-  if (cd "$bench" && dotnet "$ROOT/bench/Pyodide.Benchmarks/bin/$CONFIG/net10.0/Pyodide.Benchmarks.dll" \
-    --filter '*' --artifacts "$bench/bdn") >"$LOGS/bench-dotnet.log" 2>&1 </dev/null; then
-    printf '%d s\n' $((SECONDS - start))
-  else
-    printf 'failed (%d s)\n' $((SECONDS - start))
-    grep -E 'Exception|error|failed' "$LOGS/bench-dotnet.log" | head -n 20 >&2 || true
-    rc=1
-  fi
-  # BenchmarkDotNet's own summary table.
-  sed -n '/^| Method/,/^$/p' "$LOGS/bench-dotnet.log"
+    printf '[build] run %d of %d: BenchmarkDotNet: bench/Pyodide.Benchmarks (log: %s) ... ' "$run" "$runs" \
+      "$LOGS/bench-dotnet-$run.log"
+    start=$SECONDS
+    if (cd "$dir" && dotnet "$ROOT/bench/Pyodide.Benchmarks/bin/$CONFIG/net10.0/Pyodide.Benchmarks.dll" \
+      --filter '*' --artifacts "$dir/bdn") >"$LOGS/bench-dotnet-$run.log" 2>&1 </dev/null; then
+      printf '%d s\n' $((SECONDS - start))
+    else
+      printf 'failed (%d s)\n' $((SECONDS - start))
+      grep -E 'Exception|error|failed' "$LOGS/bench-dotnet-$run.log" | head -n 20 >&2 || true
+      rc=1
+    fi
+    # BenchmarkDotNet's own summary table.
+    sed -n '/^| Method/,/^$/p' "$LOGS/bench-dotnet-$run.log"
+  done
 
-  python3 "$ROOT/bench/report.py" --c "$bench/abi.json" --bdn "$bench/bdn/results" \
-    --workloads "$bench/workloads.json" --out "$ROOT/bench/results/latest.md" \
+  python3 "$ROOT/bench/report.py" "${report_runs[@]}" --out "$ROOT/bench/results/latest.md" \
     --command "./build.sh bench" --load-before "$load" --elapsed "$((SECONDS - t0)) s including the build"
   cat "$ROOT/bench/results/latest.md"
   ((rc == 0)) || fail "a benchmark failed: see the logs above"
