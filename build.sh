@@ -407,15 +407,18 @@ test_package() {
 }
 
 # cargo test: the "test result:" line of each test binary. A binary that
-# started ("Running ...") but printed no result crashed; a compile error is a reason.
+# started ("Running ...") but printed no result crashed or was stopped (the
+# harness names a test running for over 60 s); a compile error is a reason.
 count_cargo() {
   awk '/^ *(Running|Doc-tests) / { if (bin != "" && !done) crashed = crashed " " bin; bin = $2; done = 0 }
+       /^test .* has been running for over/ { slow = slow " " $2 }
        /^test result: / { done = 1
          for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i
                                      if ($(i+1) ~ /^ignored/) s += $i } }
        /^error(\[E[0-9]+\])?: / && !err && !/test failed|targets? failed/ { err = $0 }
        END { if (bin != "" && !done) crashed = crashed " " bin
              reason = crashed != "" ? "test binary crashed or was killed:" crashed : ""
+             if (slow != "") reason = reason "; running for over 60 s:" slow
              if (err != "") reason = (reason != "" ? reason "; " : "") "does not build: " err
              print p + 0, f + 0, s + 0, reason }' "$1"
 }
