@@ -418,7 +418,7 @@ count_cargo() {
        /^error(\[E[0-9]+\])?: / && !err && !/test failed|targets? failed/ { err = $0 }
        END { if (bin != "" && !done) crashed = crashed " " bin
              reason = crashed != "" ? "test binary crashed or was killed:" crashed : ""
-             if (slow != "") reason = reason "; running for over 60 s:" slow
+             if (slow != "") reason = (reason != "" ? reason "; " : "") "running for over 60 s:" slow
              if (err != "") reason = (reason != "" ? reason "; " : "") "does not build: " err
              print p + 0, f + 0, s + 0, reason }' "$1"
 }
