@@ -367,7 +367,7 @@ PY
 details_ctest() {
   awk '/Test +#[0-9]+: / { show = ($0 ~ /\*\*\*|Not Run|Failed|Timeout/) }
        /tests passed, / { show = 0 } show' "$1" | head -n 300
-  sed -n '/The following tests did not run/,$p' "$1"
+  sed -n '/The following tests \(did not run\|FAILED\)/,$p' "$1"
 }
 
 test_ctest() {
