@@ -319,9 +319,10 @@ for path in glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True):
 log = open(sys.argv[2], encoding="utf-8", errors="replace").read()
 reasons = sorted(set(re.findall(r"error [A-Z]+[0-9]+: [^\[\n]*", log)))[:1]
 reasons = ["does not build: " + r.strip() for r in reasons]
-reasons += [m.strip() for m in re.findall(r"(?i)^.*test run (?:was )?aborted.*$", log, re.M)][:1]
-reasons += ["hung: " + m for m in re.findall(r"(?i)tests? (?:that|which) (?:was|were) running .*?:\s*(\S+)", log)][:1]
-reasons += ["crashed: " + m.strip() for m in re.findall(r"(?i)^.*test host process crashed.*$", log, re.M)][:1]
+# "The active test run was aborted. Reason: Test host process crashed ..." and
+# the blame collector's "... inactivity time of N seconds has elapsed ..." (a hang).
+for pattern in (r"(?i)^.*test run (?:was )?aborted.*$", r"(?i)^.*inactivity time.*elapsed.*$"):
+    reasons += [m.strip() for m in re.findall(pattern, log, re.M)][:1]
 print(passed, failed, skipped, "; ".join(reasons))
 PY
 }
