@@ -405,18 +405,12 @@ TEST(escape_huge_allocations_are_refused) {
   pyodide_t* rt = load_attempting(NULL);
   /* wasm32: 4 GiB of address space at most, whatever the host has; sizes past
    * its ssize_t overflow before any allocation is tried. */
-  REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL,
-             "bytearray(1 << 40)");
-  REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL,
-             "b'x' * (1 << 33)");
-  REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL,
-             "[0] * (1 << 31)");
-  REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL,
-             "'x' * (1 << 34)");
-  REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL,
-             "bytes(1 << 32)");
-  REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL,
-             "__import__('array').array('d', bytes(1 << 35))");
+  static const char* const huge[] = {
+      "bytearray(1 << 40)", "b'x' * (1 << 33)", "[0] * (1 << 31)", "'x' * (1 << 34)", "bytes(1 << 32)",
+      "__import__('array').array('d', bytes(1 << 35))",
+  };
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
+    REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL, huge[i]);
   RB_ALIVE(rt);
   pyodide_destroy(rt);
 }
