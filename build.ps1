@@ -7,7 +7,8 @@
 .DESCRIPTION
   .\build.ps1 [build]  deps -> guest -> managed -> native -> header check
   .\build.ps1 run      build, then run src\pyodide-run\sample.py with out\bin\pyodide-run.exe
-  .\build.ps1 test     build, then every test suite; the last line is "N passed, N failed"
+  .\build.ps1 test     build, then every test suite (time-limited); the last line is
+                       "N passed, N failed[, N skipped][, N suites broken]"
   .\build.ps1 bench    build, then the benchmarks (bench\): writes bench\results\latest.md
   .\build.ps1 clean    remove out\ and build\ (the guest cache stays)
   .\build.ps1 install PREFIX   build, then install the DLLs, import library, header,

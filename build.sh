@@ -3,7 +3,8 @@
 #
 #   ./build.sh [build]  deps → guest → fixtures → managed → native → header check
 #   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
-#   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
+#   ./build.sh test     build, then every test suite (time-limited); the last line is
+#                       "N passed, N failed[, N skipped][, N suites broken]"
 #   ./build.sh bench    build, then the benchmarks (bench/), PYODIDE_BENCH_RUNS times (3):
 #                       writes bench/results/latest.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
