@@ -382,10 +382,12 @@ function Test-Dotnet {
     param($log)
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem -Recurse -Filter *.trx $DotnetResults) {
-      $c = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
+      $run = [xml](Get-Content -Raw $trx.FullName)
+      $c = $run.TestRun.ResultSummary.Counters
       $passed += [int]$c.passed
       $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-      $skipped += [int]$c.notExecuted
+      # A skipped test is a result "NotExecuted" (the counters leave it out).
+      $skipped += @($run.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -eq "NotExecuted" }).Count
     }
     $why = @(Select-String -Path $log -Pattern "error [A-Z]+[0-9]+:", "test run (was )?aborted", "inactivity time.*elapsed" |
       ForEach-Object { $_.Line.Trim() } | Select-Object -First 2) -join "; "

@@ -233,7 +233,8 @@ do_build() {
 #                 suite did not complete. No output means no count was found.
 #   --details FN  FN LOGFILE prints the lines to show when the suite fails.
 #   A suite that is killed by a signal, exits non-zero with no failed test
-#   counted, or prints no count is broken too. suite_broken NAME REASON records a suite that could not start.
+#   counted, or prints no count is broken too.
+# suite_broken NAME REASON records a suite that could not even start.
 PASSED=0
 FAILED=0
 SKIPPED=0
@@ -316,7 +317,9 @@ for path in glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True):
             a = el.attrib
             passed += int(a.get("passed", 0))
             failed += sum(int(a.get(k, 0)) for k in ("failed", "error", "timeout", "aborted"))
-            skipped += int(a.get("notExecuted", 0))
+    # A skipped test is a result "NotExecuted" (the counters leave it out).
+    skipped += sum(1 for el in ET.parse(path).iter()
+                   if el.tag.endswith("UnitTestResult") and el.get("outcome") == "NotExecuted")
 log = open(sys.argv[2], encoding="utf-8", errors="replace").read()
 reasons = sorted(set(re.findall(r"error [A-Z]+[0-9]+: [^\[\n]*", log)))[:1]
 reasons = ["does not build: " + r.strip() for r in reasons]
