@@ -498,6 +498,10 @@ test_examples() {
   run_suite examples 1200 "$ROOT/examples/run-examples.sh" "$OUT" "$BUILD/examples"
 }
 
+# src/guest/fetch-sources.sh on a cold cache: fetches and verifies zlib,
+# refuses corrupted tarballs.
+test_sources() { run_suite sources 300 "$ROOT/src/guest/test-fetch-sources.sh"; }
+
 # The final line (see the top of this section).
 print_totals() {
   local b line="$PASSED passed, $FAILED failed"
@@ -532,6 +536,7 @@ do_test() {
   test_go
   test_install
   test_examples
+  test_sources
   print_totals
   ((FAILED == 0 && ${#BROKEN[@]} == 0))
 }
