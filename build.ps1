@@ -7,7 +7,8 @@
 .DESCRIPTION
   .\build.ps1 [build]  deps -> guest -> managed -> native -> header check
   .\build.ps1 run      build, then run src\pyodide-run\sample.py with out\bin\pyodide-run.exe
-  .\build.ps1 test     build, then every test suite; the last line is "N passed, N failed"
+  .\build.ps1 test     build, then every test suite (time-limited); the last line is
+                       "N passed, N failed[, N skipped][, N suites broken]"
   .\build.ps1 bench    build, then the benchmarks (bench\): writes bench\results\latest.md
   .\build.ps1 clean    remove out\ and build\ (the guest cache stays)
   .\build.ps1 install PREFIX   build, then install the DLLs, import library, header,
@@ -282,89 +283,157 @@ function Invoke-Build {
 }
 
 # --- test ----------------------------------------------------------------------------
+# As in build.sh: every suite that runs a program goes through Invoke-Suite, which
+# bounds it in time and counts it the same way. The last line is "N passed, N
+# failed", then ", N skipped" and ", N suites broken" when there are any; a broken
+# suite did not complete (could not build or start, crashed, timed out, printed
+# no count). The exit code is 0 only when nothing failed and no suite broke.
+#
+# Invoke-Suite NAME TIMEOUT_S FILE ARGUMENTS [-Count { param($log) ... }]
+#     [-Details { param($log) ... }] [-Directory DIR]
+#   Runs FILE with ARGUMENTS (a program; -Directory sets its working directory,
+#   and it inherits $env:) with its output in build\logs\test-NAME.log, for at
+#   most TIMEOUT_S seconds (then its process tree is killed: "timed out").
+#   By default the program prints each failed check as "not ok - CHECK" with
+#   indented details and ends with "N passed, N failed[, N skipped]". -Count
+#   returns @(passed, failed, skipped, reason) from the log for other tools
+#   (reason: why the suite did not complete, or ""; $null: no count found);
+#   -Details returns the lines to show when the suite fails.
 $script:Passed = 0
 $script:Failed = 0
+$script:Skipped = 0
 $script:Broken = @()
 
-function Test-Dotnet {
-  $results = Join-Path $Build "test-results\dotnet"
-  if (Test-Path $results) { Remove-Item -Recurse -Force $results }
-  New-Item -ItemType Directory -Force -Path $results, $Logs | Out-Null
-  $log = Join-Path $Logs "test-dotnet.log"
-  Write-Host -NoNewline "[test] dotnet test Pyodide.Native.sln ... "
-  & dotnet test $Sln -c $Config --nologo --logger trx --logger "console;verbosity=normal" --results-directory $results *> $log
-  $rc = $LASTEXITCODE
-  $passed = 0; $failed = 0
-  foreach ($trx in Get-ChildItem -Recurse -Filter *.trx $results) {
-    $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
-    $passed += [int]$counters.passed
-    $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+function Get-SummaryLineCount([string]$Log) {
+  $last = Get-Content $Log -Tail 1
+  if ($last -match '^(\d+) passed, (\d+) failed(, (\d+) skipped)?$') {
+    $skipped = if ($Matches[4]) { [int]$Matches[4] } else { 0 }
+    return @([int]$Matches[1], [int]$Matches[2], $skipped, "")
   }
-  Write-Host "$passed passed, $failed failed"
-  $script:Passed += $passed; $script:Failed += $failed
-  if ($rc -ne 0) {
-    if ($failed -eq 0) { $script:Broken += "dotnet test (exit $rc, no failed test recorded)" }
-    Select-String -Path $log -Pattern "^\s+Failed |error [A-Z]+[0-9]+:" -Context 0, 20 | ForEach-Object { $_.ToString() } |
-      Select-Object -First 200 | Write-Host
+  return $null
+}
+function Get-NotOkDetails([string]$Log) {
+  $show = $false
+  Get-Content $Log | ForEach-Object {
+    if ($_ -match "^not ok - ") { $show = $true; $_ } elseif ($show -and $_ -match "^  ") { $_ } else { $show = $false }
+  }
+}
+
+# ARGUMENTS as one command line, quoted as the C runtime (and .NET on Unix) splits
+# it again: Start-Process joins an array without quoting.
+function Join-Arguments([string[]]$Arguments) {
+  ($Arguments | ForEach-Object {
+    if ($_ -notmatch '[\s"]' -and $_ -ne '') { $_ }
+    else { '"' + (($_ -replace '(\\*)"', '$1$1\"') -replace '(\\+)$', '$1$1') + '"' }
+  }) -join ' '
+}
+
+function Invoke-Suite([string]$Name, [int]$TimeoutS, [string]$File, [string[]]$Arguments,
+                      [scriptblock]$Count = ${function:Get-SummaryLineCount},
+                      [scriptblock]$Details = ${function:Get-NotOkDetails}, [string]$Directory = $Root) {
+  New-Item -ItemType Directory -Force -Path $Logs | Out-Null
+  $log = Join-Path $Logs "test-$Name.log"
+  $err = "$log.stderr"
+  $sw = [Diagnostics.Stopwatch]::StartNew()
+  Write-Host -NoNewline "[test] $Name ... "
+  $reason = ""
+  try {
+    $p = Start-Process -FilePath $File -ArgumentList (Join-Arguments $Arguments) -WorkingDirectory $Directory -NoNewWindow -PassThru `
+      -RedirectStandardOutput $log -RedirectStandardError $err
+    $null = $p.Handle # (on Windows the exit code is kept only once the handle was taken)
+    if (-not $p.WaitForExit($TimeoutS * 1000)) {
+      $p.Kill($true)
+      $p.WaitForExit()
+      $reason = "timed out after $TimeoutS s"
+    }
+    $rc = $p.ExitCode
+  } catch {
+    $_ | Out-File -Append $log
+    $rc = 1
+    $reason = "could not start: $($_.Exception.Message)"
+  }
+  if (Test-Path $err) { Get-Content $err | Add-Content $log; Remove-Item $err }
+  $counts = & $Count $log
+  if ($null -eq $counts) { $counts = @(0, 0, 0, "no test count in its output") }
+  $passed, $failed, $skipped, $why = $counts
+  if ($why) { $reason = if ($reason) { "$reason ($why)" } else { $why } }
+  if (-not $reason -and $rc -ne 0 -and $failed -eq 0) { $reason = "exit $rc with no failed test counted" }
+  $line = "$passed passed, $failed failed"
+  if ($skipped) { $line += ", $skipped skipped" }
+  $line += (" ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
+  if ($reason) { $line += "; BROKEN: $reason"; $script:Broken += "${Name}: $reason" }
+  Write-Host $line
+  $script:Passed += $passed; $script:Failed += $failed; $script:Skipped += $skipped
+  if ($rc -ne 0 -or $failed -ne 0 -or $reason) {
+    & $Details $log | Select-Object -First 200 | Write-Host
     Say "full output: $log"
   }
 }
 
+# dotnet test: the Counters of every .trx it wrote; an aborted run (a crashed or
+# hung test host) or a build error is a reason.
+$DotnetResults = Join-Path $Build "test-results\dotnet"
+function Test-Dotnet {
+  if (Test-Path $DotnetResults) { Remove-Item -Recurse -Force $DotnetResults }
+  New-Item -ItemType Directory -Force -Path $DotnetResults | Out-Null
+  Invoke-Suite dotnet 2400 dotnet @("test", $Sln, "-c", $Config, "--nologo", "--logger", "trx",
+    "--logger", "console;verbosity=normal", "--results-directory", $DotnetResults,
+    "--blame-hang-timeout", "600s", "--blame-hang-dump-type", "none") -Count {
+    param($log)
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($trx in Get-ChildItem -Recurse -Filter *.trx $DotnetResults) {
+      $run = [xml](Get-Content -Raw $trx.FullName)
+      $c = $run.TestRun.ResultSummary.Counters
+      $passed += [int]$c.passed
+      $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+      # A skipped test is a result "NotExecuted" (the counters leave it out).
+      $skipped += @($run.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -eq "NotExecuted" }).Count
+    }
+    $why = @(Select-String -Path $log -Pattern "error [A-Z]+[0-9]+:", "test run (was )?aborted", "inactivity time.*elapsed" |
+      ForEach-Object { $_.Line.Trim() } | Select-Object -First 2) -join "; "
+    @($passed, $failed, $skipped, $why)
+  } -Details {
+    param($log)
+    Select-String -Path $log -Pattern "^\s+Failed |error [A-Z]+[0-9]+:|[Aa]borted" -Context 0, 20 | ForEach-Object { $_.ToString() }
+  }
+}
+
+# ctest: the per-test statuses of its JUnit report. CTest counts a test that did
+# not run (its executable or a fixture it needs is missing) as failed, and a
+# skipped or disabled one as passed: here the first is failed, the others skipped.
+$CtestJunit = Join-Path $Build "test-results\ctest.xml"
 function Test-CTest {
   $dir = Join-Path $Build "cmake\native-tests"
   if (-not (Test-Path (Join-Path $dir "CTestTestfile.cmake"))) {
-    Say "no native tests built (build\cmake\native-tests): 0 tests"
+    $script:Broken += "ctest: native-tests were not built (no $dir\CTestTestfile.cmake)"
     return
   }
-  $log = Join-Path $Logs "test-ctest.log"
-  Write-Host -NoNewline "[test] ctest native-tests ... "
-  & ctest --test-dir $dir -C $Config --output-on-failure --no-tests=ignore *> $log
-  $rc = $LASTEXITCODE
-  $passed = 0; $failed = 0
-  $summary = Select-String -Path $log -Pattern "(\d+) tests? failed out of (\d+)" | Select-Object -Last 1
-  if ($summary) {
-    $failed = [int]$summary.Matches[0].Groups[1].Value
-    $passed = [int]$summary.Matches[0].Groups[2].Value - $failed
-  }
-  # CTest counts skipped tests among the passed ones: they are not passes.
-  $skipped = @(Select-String -Path $log -Pattern '^\s+\d+ - .* \((Skipped|Disabled|Not Run)\)$').Count
-  $passed -= $skipped
-  if ($skipped) { Write-Host "$passed passed, $failed failed, $skipped skipped" } else { Write-Host "$passed passed, $failed failed" }
-  $script:Passed += $passed; $script:Failed += $failed
-  if ($rc -ne 0) {
-    if ($failed -eq 0) { $script:Broken += "ctest (exit $rc, no failed test recorded)" }
-    Get-Content $log | Select-String -Pattern "\*\*\*|The following tests FAILED" -Context 0, 30 |
-      ForEach-Object { $_.ToString() } | Select-Object -First 300 | Write-Host
-    Say "full output: $log"
+  if (Test-Path $CtestJunit) { Remove-Item $CtestJunit }
+  New-Item -ItemType Directory -Force -Path (Split-Path $CtestJunit) | Out-Null
+  Invoke-Suite ctest 5400 ctest @("--test-dir", $dir, "-C", $Config, "--output-on-failure", "--no-tests=error",
+    "--output-junit", $CtestJunit) -Count {
+    param($log)
+    if (-not (Test-Path $CtestJunit)) { return $null }
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($case in ([xml](Get-Content -Raw $CtestJunit)).testsuite.testcase) {
+      $skip = $case.SelectSingleNode("skipped")
+      if ($case.status -eq "run" -and -not $case.SelectSingleNode("failure")) { $passed++ }
+      elseif ($case.status -eq "disabled" -or ($skip -and $skip.GetAttribute("message") -match "SKIP_")) { $skipped++ }
+      else { $failed++ }
+    }
+    @($passed, $failed, $skipped, "")
+  } -Details {
+    param($log)
+    Get-Content $log | Select-String -Pattern "\*\*\*|The following tests (FAILED|did not run)" -Context 0, 30 |
+      ForEach-Object { $_.ToString() } | Select-Object -First 300
   }
 }
 
 # The NuGet package as a consumer uses it: pack into a local feed, then a fresh
 # console app restores it, builds, runs, publishes and runs (one check each).
 function Test-Package {
-  $testScript = Join-Path $Root "src\Pyodide.Runtime\packaging\test-package.ps1"
-  $log = Join-Path $Logs "test-package.log"
-  $sw = [Diagnostics.Stopwatch]::StartNew()
-  Write-Host -NoNewline "[test] NuGet package (src\Pyodide.Runtime\packaging\test-package.ps1) ... "
-  # The script ends with `exit N`, which sets $LASTEXITCODE here.
-  try { & $testScript *> $log; $rc = $LASTEXITCODE } catch { $_ | Out-File -Append $log; $rc = 1 }
-  $passed = 0; $failed = 0
-  $summary = Get-Content $log -Tail 1
-  if ($summary -match "^(\d+) passed, (\d+) failed$") {
-    $passed = [int]$Matches[1]
-    $failed = [int]$Matches[2]
-  }
-  Write-Host ("{0} passed, {1} failed ({2} s)" -f $passed, $failed, [int]$sw.Elapsed.TotalSeconds)
-  $script:Passed += $passed; $script:Failed += $failed
-  if ($rc -ne 0) {
-    if ($failed -eq 0) { $script:Broken += "NuGet package test (exit $rc, no failed check recorded)" }
-    # Each failed check with its indented details.
-    $show = $false
-    Get-Content $log | ForEach-Object {
-      if ($_ -match "^not ok - ") { $show = $true; $_ } elseif ($show -and $_ -match "^  ") { $_ } else { $show = $false }
-    } | Select-Object -First 200 | Write-Host
-    Say "full output: $log"
-  }
+  Invoke-Suite package 1800 (Get-Process -Id $PID).Path @("-NoProfile", "-File",
+    (Join-Path $Root "src\Pyodide.Runtime\packaging\test-package.ps1"))
 }
 
 function Add-SuiteCounts([string]$Name, [int]$Passed, [int]$Failed, [int]$Rc, $Stopwatch) {
@@ -374,65 +443,72 @@ function Add-SuiteCounts([string]$Name, [int]$Passed, [int]$Failed, [int]$Rc, $S
 }
 
 # The Rust crate (src\bindings\rust): cargo test, offline, against out\lib's
-# import library, with out\bin (pyodide.dll) on PATH.
+# import library, with out\bin (pyodide.dll) on PATH. A test binary that started
+# but printed no result crashed or was stopped.
 function Test-Rust {
-  $sw = [Diagnostics.Stopwatch]::StartNew()
-  $log = Join-Path $Logs "test-rust.log"
-  Write-Host -NoNewline "[test] cargo test (src\bindings\rust) ... "
   if (-not (Get-Command cargo -ErrorAction SilentlyContinue)) {
-    Write-Host "cargo not found"
-    $script:Broken += "cargo test: cargo is not installed (Rust 1.77 or newer)"
+    $script:Broken += "rust: cargo is not installed (Rust 1.77 or newer)"
     return
   }
   $env:PYODIDE_LIB_DIR = Join-Path $Out "lib"
   $env:CARGO_TARGET_DIR = Join-Path $Build "cargo-target"
   $savedPath = $env:PATH
   $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
-  Push-Location (Join-Path $Root "src\bindings\rust")
-  try { & cargo test --offline --no-fail-fast *> $log; $rc = $LASTEXITCODE }
-  finally { Pop-Location; $env:PATH = $savedPath }
-  $passed = 0; $failed = 0
-  foreach ($m in (Select-String -Path $log -Pattern "^test result: .*?(\d+) passed; (\d+) failed")) {
-    $passed += [int]$m.Matches[0].Groups[1].Value
-    $failed += [int]$m.Matches[0].Groups[2].Value
-  }
-  Add-SuiteCounts "cargo test" $passed $failed $rc $sw
-  if ($rc -ne 0) {
-    Select-String -Path $log -Pattern "^---- .* stdout ----|^error" -Context 0, 12 | ForEach-Object { $_.ToString() } |
-      Select-Object -First 200 | Write-Host
-    Say "full output: $log"
-  }
+  try {
+    Invoke-Suite rust 1800 cargo @("test", "--offline", "--no-fail-fast") -Directory (Join-Path $Root "src\bindings\rust") -Count {
+      param($log)
+      $passed = 0; $failed = 0; $skipped = 0; $bin = ""; $done = $true; $crashed = @(); $err = ""
+      foreach ($line in Get-Content $log) {
+        if ($line -match '^\s*(Running|Doc-tests) (\S+)') { if (-not $done) { $crashed += $bin }; $bin = $Matches[2]; $done = $false }
+        elseif ($line -match '^test result: .*?(\d+) passed; (\d+) failed; (\d+) ignored') {
+          $done = $true; $passed += [int]$Matches[1]; $failed += [int]$Matches[2]; $skipped += [int]$Matches[3]
+        } elseif (-not $err -and $line -match '^error(\[E\d+\])?: ' -and $line -notmatch 'test failed|targets? failed') { $err = $line }
+      }
+      if (-not $done) { $crashed += $bin }
+      $why = @()
+      if ($crashed) { $why += "test binary crashed or was killed: $($crashed -join ' ')" }
+      if ($err) { $why += "does not build: $err" }
+      @($passed, $failed, $skipped, ($why -join "; "))
+    } -Details {
+      param($log)
+      Select-String -Path $log -Pattern "^---- .* stdout ----|^error" -Context 0, 12 | ForEach-Object { $_.ToString() }
+    }
+  } finally { $env:PATH = $savedPath }
 }
 
 # The Go package (src\bindings\go): go vet, go build, go test -v. cgo needs
-# gcc (mingw-w64) on PATH; pyodide.dll is found through PATH.
+# gcc (mingw-w64) on PATH; pyodide.dll is found through PATH. A test that started
+# with no result line did not finish (a panic, or go test's own -timeout).
 function Test-Go {
-  $sw = [Diagnostics.Stopwatch]::StartNew()
-  $log = Join-Path $Logs "test-go.log"
-  Write-Host -NoNewline "[test] go test (src\bindings\go) ... "
   foreach ($tool in "go", "gcc") {
     if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) {
-      Write-Host "$tool not found"
-      $script:Broken += "go test: $tool is not installed (Go 1.19+ and mingw-w64 gcc for cgo)"
+      $script:Broken += "go: $tool is not installed (Go 1.19+ and mingw-w64 gcc for cgo)"
       return
     }
   }
   $env:CGO_ENABLED = "1"; $env:GOPROXY = "off"; $env:GOFLAGS = "-mod=mod"
   $savedPath = $env:PATH
   $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
-  Push-Location (Join-Path $Root "src\bindings\go")
   try {
-    & { go vet ./...; if ($LASTEXITCODE -eq 0) { go build ./... }; if ($LASTEXITCODE -eq 0) { go test -v -count=1 ./... } } *> $log
-    $rc = $LASTEXITCODE
-  } finally { Pop-Location; $env:PATH = $savedPath }
-  $passed = @(Select-String -Path $log -Pattern "^\s*--- PASS").Count
-  $failed = @(Select-String -Path $log -Pattern "^\s*--- FAIL").Count
-  Add-SuiteCounts "go vet/build/test" $passed $failed $rc $sw
-  if ($rc -ne 0) {
-    Select-String -Path $log -Pattern "^\s*--- FAIL|^# |vet:|panic:" -Context 2, 15 | ForEach-Object { $_.ToString() } |
-      Select-Object -First 200 | Write-Host
-    Say "full output: $log"
-  }
+    Invoke-Suite go 1800 (Get-Process -Id $PID).Path @("-NoProfile", "-Command",
+      "go vet ./...; if (`$LASTEXITCODE -eq 0) { go build ./... }; if (`$LASTEXITCODE -eq 0) { go test -v -count=1 -timeout 20m ./... }; exit `$LASTEXITCODE") `
+      -Directory (Join-Path $Root "src\bindings\go") -Count {
+      param($log)
+      $lines = Get-Content $log
+      $started = @($lines | Where-Object { $_ -match '^=== RUN\s+(\S+)' } | ForEach-Object { ($_ -split '\s+')[2] })
+      $ended = @($lines | Where-Object { $_ -match '^\s*--- (PASS|FAIL|SKIP): ' } | ForEach-Object { ($_.Trim() -split '\s+')[2] })
+      $unfinished = @($started | Where-Object { $ended -notcontains $_ })
+      $why = @()
+      if ($unfinished) { $why += "did not finish: $($unfinished -join ' ')" }
+      $err = $lines | Where-Object { $_ -match '^# |^vet: |: cannot |undefined: ' } | Select-Object -First 1
+      if ($err) { $why += "vet/build: $err" }
+      @(@($lines | Where-Object { $_ -match '^\s*--- PASS' }).Count, @($lines | Where-Object { $_ -match '^\s*--- FAIL' }).Count,
+        @($lines | Where-Object { $_ -match '^\s*--- SKIP' }).Count, ($why -join "; "))
+    } -Details {
+      param($log)
+      Select-String -Path $log -Pattern "^\s*--- FAIL|^# |vet:|panic:" -Context 2, 15 | ForEach-Object { $_.ToString() }
+    }
+  } finally { $env:PATH = $savedPath }
 }
 
 # Copies the products into PREFIX: include\pyodide.h, bin\pyodide.dll,
@@ -523,9 +599,11 @@ function Test-Install {
       -not (CMake-Consumer $prefix "cmake-too-new" "99.0")
   }
   Check "moved_prefix" {
+    # Moved, not copied: nothing may still be found at the old path. Moved back afterwards.
     $moved = Join-Path $work "moved"
-    Copy-Item -Recurse $prefix $moved
-    CMake-Consumer $moved "moved-cmake-consumer"
+    Move-Item $prefix $moved
+    try { (-not (Test-Path $prefix)) -and (CMake-Consumer $moved "moved-cmake-consumer") }
+    finally { Move-Item $moved $prefix }
   }
   Check "out_tree" { CMake-Consumer $Out "out-cmake-consumer" }
   $results | Add-Content $log
@@ -605,30 +683,35 @@ function Test-Examples {
 
 # The benchmarks are never run by `test`, only compiled so they cannot rot: the
 # C one is built by Step-Native; `dotnet test` skips non-test projects, so the
-# BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
+# BenchmarkDotNet one is built here (one check: it compiles).
 function Test-BenchCompiles {
-  $proj = Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"
-  if (-not (Test-Path $proj)) { return }
-  $log = Join-Path $Logs "test-bench-build.log"
-  $sw = [Diagnostics.Stopwatch]::StartNew()
-  Write-Host -NoNewline "[test] compile bench\Pyodide.Benchmarks (not run) ... "
-  & dotnet build $proj -c $Config --nologo *> $log
-  if ($LASTEXITCODE -eq 0) {
-    Write-Host ("ok ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
-  } else {
-    Write-Host ("failed ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
-    Select-String -Path $log -Pattern " error [A-Z]+[0-9]+:" | ForEach-Object { $_.Line } | Sort-Object -Unique |
-      Select-Object -First 40 | Write-Host
-    $script:Broken += "bench\Pyodide.Benchmarks does not compile (log: $log)"
+  Invoke-Suite bench-compiles 900 dotnet @("build", (Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"),
+    "-c", $Config, "--nologo") -Count {
+    param($log)
+    if (Select-String -Quiet -Path $log -Pattern "^Build succeeded") { return @(1, 0, 0, "") }
+    $first = Select-String -Path $log -Pattern " error [A-Z]+[0-9]+:" | Select-Object -First 1
+    @(0, 0, 0, "does not compile: $(if ($first) { $first.Line.Trim() } else { 'see the log' })")
+  } -Details {
+    param($log)
+    Select-String -Path $log -Pattern " error [A-Z]+[0-9]+:" | ForEach-Object { $_.Line } | Sort-Object -Unique | Select-Object -First 40
   }
 }
 
+# The last line (see the top of the test section).
+function Write-Totals {
+  foreach ($b in $script:Broken) { Say "suite broken: $b" }
+  $line = "$($script:Passed) passed, $($script:Failed) failed"
+  if ($script:Skipped) { $line += ", $($script:Skipped) skipped" }
+  if ($script:Broken.Count) { $line += ", $($script:Broken.Count) suite$(if ($script:Broken.Count -ne 1) { 's' }) broken" }
+  Write-Output $line
+}
+
 function Invoke-Test {
-  # A failed build still ends with the summary line (no suite could run).
+  # A failed build still ends with the summary line: the build is the broken suite.
   try { Invoke-Build } catch {
     Write-Host $_.Exception.Message -ForegroundColor Red
-    Say "build failed: no test suite could run"
-    Write-Output "0 passed, 0 failed"
+    $script:Broken += "build: the build failed: no test suite could run"
+    Write-Totals
     exit 1
   }
   Test-Dotnet
@@ -639,8 +722,7 @@ function Invoke-Test {
   Test-Install
   Test-Package
   Test-Examples
-  foreach ($b in $script:Broken) { Say "suite could not run: $b" }
-  Write-Output "$($script:Passed) passed, $($script:Failed) failed"
+  Write-Totals
   if ($script:Failed -ne 0 -or $script:Broken.Count -ne 0) { exit 1 }
 }
 
@@ -653,9 +735,11 @@ function Invoke-Run {
 
 # --- bench ---------------------------------------------------------------------------
 # As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
-# BenchmarkDotNet suite, then bench\report.py turns their results (build\bench\)
-# into one table in bench\results\latest.md. A native Python 3 is needed: it is
-# the interpreter baseline and writes the report.
+# BenchmarkDotNet suite, PYODIDE_BENCH_RUNS times (3), then bench\report.py turns
+# the runs (build\bench\run-N\) into one table in bench\results\latest.md,
+# judging each goal on the median over the runs. A native Python 3 is needed: it
+# is the interpreter baseline (Windows has no Debian python3.11: the first of
+# python3, python, py -3 on PATH, named in the report) and writes the report.
 function Get-NativePython {
   foreach ($candidate in @(@("python3"), @("python"), @("py", "-3"))) {
     if (-not (Get-Command $candidate[0] -ErrorAction SilentlyContinue)) { continue }
@@ -677,6 +761,8 @@ function Invoke-Bench {
   New-Item -ItemType Directory -Force -Path $benchDir, $Logs | Out-Null
   $run = Join-Path $Out "bin\pyodide-run.exe"
   $failed = $false
+  $runs = if ($env:PYODIDE_BENCH_RUNS) { [int]$env:PYODIDE_BENCH_RUNS } else { 3 }
+  if ($runs -lt 1) { Fail "PYODIDE_BENCH_RUNS must be a positive number" }
 
   $exe = Get-ChildItem -Recurse -Filter bench_abi.exe (Join-Path $Build "cmake\bench") | Select-Object -First 1
   if (-not $exe) { Fail "bench_abi.exe was not built (build\cmake\bench)" }
@@ -688,37 +774,42 @@ function Invoke-Bench {
   if ($LASTEXITCODE -ne 0) { $failed = $true }
   & $run -c pass
   if ($LASTEXITCODE -ne 0) { $failed = $true }
-  Say "C ABI: $($exe.FullName) (log: $(Join-Path $Logs 'bench-abi.log'))"
-  & $exe.FullName --json (Join-Path $benchDir "abi.json") --pyodide-run $run --python3 $py |
-    Tee-Object -FilePath (Join-Path $Logs "bench-abi.log")
-  if ($LASTEXITCODE -ne 0) { $failed = $true }
+  $reportRuns = @()
+  for ($n = 1; $n -le $runs; $n++) {
+    $dir = Join-Path $benchDir "run-$n"
+    New-Item -ItemType Directory -Force -Path $dir | Out-Null
+    $reportRuns += @("--run", $dir)
+    Say "run $n of ${runs}: C ABI: $($exe.FullName) (log: $(Join-Path $Logs "bench-abi-$n.log"))"
+    & $exe.FullName --json (Join-Path $dir "abi.json") --pyodide-run $run --python3 $py |
+      Tee-Object -FilePath (Join-Path $Logs "bench-abi-$n.log")
+    if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-  Say "interpreter: bench\workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
-  & $py (Join-Path $Root "bench\run_workloads.py") --pyodide-run $run --python3 $py `
-    --out (Join-Path $benchDir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads.log")
-  if ($LASTEXITCODE -ne 0) { $failed = $true }
+    Say "run $n of ${runs}: interpreter: bench\workloads under pyodide-run and $py (log: $(Join-Path $Logs "bench-workloads-$n.log"))"
+    & $py (Join-Path $Root "bench\run_workloads.py") --pyodide-run $run --python3 $py `
+      --out (Join-Path $dir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads-$n.log")
+    if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-  $log = Join-Path $Logs "bench-dotnet.log"
-  Write-Host -NoNewline "[build] BenchmarkDotNet: bench\Pyodide.Benchmarks (log: $log) ... "
-  $bdnSw = [Diagnostics.Stopwatch]::StartNew()
-  Push-Location $benchDir
-  try {
-    & dotnet (Join-Path $Root "bench\Pyodide.Benchmarks\bin\$Config\net10.0\Pyodide.Benchmarks.dll") `
-      --filter "*" --artifacts (Join-Path $benchDir "bdn") *> $log
-    $rc = $LASTEXITCODE
-  } finally { Pop-Location }
-  if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
-  else {
-    Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
-    Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
-    $failed = $true
+    $log = Join-Path $Logs "bench-dotnet-$n.log"
+    Write-Host -NoNewline "[build] run $n of ${runs}: BenchmarkDotNet: bench\Pyodide.Benchmarks (log: $log) ... "
+    $bdnSw = [Diagnostics.Stopwatch]::StartNew()
+    Push-Location $dir
+    try {
+      & dotnet (Join-Path $Root "bench\Pyodide.Benchmarks\bin\$Config\net10.0\Pyodide.Benchmarks.dll") `
+        --filter "*" --artifacts (Join-Path $dir "bdn") *> $log
+      $rc = $LASTEXITCODE
+    } finally { Pop-Location }
+    if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
+    else {
+      Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
+      Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
+      $failed = $true
+    }
+    # BenchmarkDotNet's own summary tables.
+    Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
   }
-  # BenchmarkDotNet's own summary tables.
-  Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
 
   $latest = Join-Path $Root "bench\results\latest.md"
-  & $py (Join-Path $Root "bench\report.py") --c (Join-Path $benchDir "abi.json") `
-    --bdn (Join-Path $benchDir "bdn\results") --workloads (Join-Path $benchDir "workloads.json") `
+  & $py (Join-Path $Root "bench\report.py") @reportRuns `
     --out $latest --command ".\build.ps1 bench" --load-before "n/a (Windows)" `
     --elapsed ("{0} s including the build" -f [int]$sw.Elapsed.TotalSeconds)
   Get-Content $latest | Write-Host

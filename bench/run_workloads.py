@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Interpreter speed: runs every bench/workloads/*.py under pyodide-run and under
-a native python3, alternating, and writes the medians and ratios as JSON.
+a native CPython (./build.sh bench: Debian's /usr/bin/python3.11), alternating,
+and writes the medians and ratios as JSON.
 
-    run_workloads.py --pyodide-run out/bin/pyodide-run --python3 /usr/bin/python3 \
+    run_workloads.py --pyodide-run out/bin/pyodide-run --python3 /usr/bin/python3.11 \
                      --out build/bench/workloads.json [--repeat 5] [--rounds 2]
 
 Each script times its own workload with time.perf_counter() (start-up is not

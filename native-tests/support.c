@@ -185,3 +185,19 @@ char* type_of_at(const char* f, int l, pyproxy_t* p) {
   pyodide_value_release(&v);
   return s;
 }
+
+/* Reads a whole file into a malloc'd NUL-terminated string. */
+char* slurp(const char* path) {
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  size_t cap = 4096, len = 0;
+  char* buf = malloc(cap);
+  size_t n;
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len - 1 == 0) buf = realloc(buf, cap *= 2);
+  }
+  fclose(f);
+  buf[len] = '\0';
+  return buf;
+}

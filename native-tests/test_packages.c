@@ -16,8 +16,6 @@
 
 #include "support.h"
 
-static const char SIX_WHEEL[] = "six-1.16.0-py2.py3-none-any.whl";
-
 /* <repo>/build/fixtures/packages, made (or found up to date) by the fixture script. */
 static const char* fixture_dir(void) {
   static char dir[PATH_MAX + 32];
@@ -72,9 +70,22 @@ static pyodide_t* load_with_index(const char* index) {
   return LOAD_WITH(&config);
 }
 
+/* The wheel the fixture made: its file name as pyodide-lock.json gives it (the
+ * version follows the fixture script's pin, not this file). */
 static char* wheel_path(void) {
   static char path[PATH_MAX + 128];
-  snprintf(path, sizeof path, "%s/%s", fixture_dir(), SIX_WHEEL);
+  char lock_path[PATH_MAX + 64];
+  snprintf(lock_path, sizeof lock_path, "%s/pyodide-lock.json", fixture_dir());
+  char* lock = slurp(lock_path);
+  ASSERT(lock != NULL);
+  const char key[] = "\"file_name\": \"";
+  const char* name = strstr(lock, key);
+  ASSERT(name != NULL);
+  name += sizeof key - 1;
+  const char* end = strchr(name, '"');
+  ASSERT(end != NULL && end > name);
+  snprintf(path, sizeof path, "%s/%.*s", fixture_dir(), (int)(end - name), name);
+  free(lock);
   return path;
 }
 

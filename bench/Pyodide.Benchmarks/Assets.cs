@@ -30,4 +30,17 @@ internal static class Assets
     public static PyodideOptions Options { get; } = new() { AssetDir = Dir };
 
     public static PyodideRuntime Load() => PyodideRuntime.Load(Options);
+
+    /// <summary>The local package index holding six that ./build.sh made
+    /// (build/fixtures/packages), or $PYODIDE_PACKAGE_FIXTURE.</summary>
+    public static string PackageFixture()
+    {
+        string? dir = Environment.GetEnvironmentVariable("PYODIDE_PACKAGE_FIXTURE");
+        if (string.IsNullOrEmpty(dir))
+            dir = typeof(Assets).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "PyodidePackageFixture")?.Value;
+        if (dir == null || !File.Exists(Path.Combine(dir, "pyodide-lock.json")))
+            throw new DirectoryNotFoundException($"no package fixture in {dir}; run ./build.sh or set PYODIDE_PACKAGE_FIXTURE");
+        return dir;
+    }
 }

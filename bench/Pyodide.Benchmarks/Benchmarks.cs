@@ -309,3 +309,59 @@ public class LoadBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _first.Dispose();
 }
+
+/// <summary>One pass of the event loop through RunPythonAsyncBlocking, against a
+/// plain RunPython of the same size (moved here from the unit tests).</summary>
+[MemoryDiagnoser]
+public class AsyncBenchmarks
+{
+    private PyodideRuntime _py = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _py.RunPythonAsyncBlocking("import asyncio\nawait asyncio.sleep(0)");
+    }
+
+    [Benchmark(Baseline = true, Description = "RunPython(\"None\")")]
+    public object? RunPython() => _py.RunPython("None");
+
+    [Benchmark(Description = "RunPythonAsyncBlocking(\"await asyncio.sleep(0)\")")]
+    public object? RunPythonAsyncBlocking() => _py.RunPythonAsyncBlocking("await asyncio.sleep(0)");
+
+    [GlobalCleanup]
+    public void Cleanup() => _py.Dispose();
+}
+
+/// <summary>LoadPackage("six") from the local index into a fresh runtime (moved here
+/// from the unit tests); each invocation gets a new runtime and package cache, so
+/// an iteration is one invocation.</summary>
+[MemoryDiagnoser]
+[InvocationCount(1)]
+public class PackageLoadBenchmarks
+{
+    private string _index = null!;
+    private string _cache = null!;
+    private PyodideRuntime _py = null!;
+
+    [GlobalSetup]
+    public void Setup() => _index = Assets.PackageFixture();
+
+    [IterationSetup]
+    public void NewRuntime()
+    {
+        _cache = Directory.CreateTempSubdirectory("pyodide-bench-cache-").FullName;
+        _py = PyodideRuntime.Load(new PyodideOptions { AssetDir = Assets.Dir, IndexUrl = _index, PackageCacheDir = _cache });
+    }
+
+    [Benchmark(Description = "LoadPackage(\"six\") into a fresh runtime")]
+    public void LoadSix() => _py.LoadPackage("six");
+
+    [IterationCleanup]
+    public void DisposeRuntime()
+    {
+        _py.Dispose();
+        Directory.Delete(_cache, recursive: true);
+    }
+}

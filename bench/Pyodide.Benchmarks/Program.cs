@@ -11,8 +11,10 @@ namespace Pyodide.Benchmarks;
 /// <c>--filter '*' --artifacts build/bench/bdn</c>; <c>--list flat</c> lists the benchmarks.
 /// The job is short on purpose (the whole suite runs in a few minutes on a
 /// busy 2-core machine): 1 launch, 3 warm-up and 7 measured iterations of
-/// ~250 ms; every figure is read as a ratio to its class's baseline, measured
-/// in the same process moments apart.
+/// ~250 ms. BenchmarkDotNet runs each method in a process of its own, one after
+/// another, so a figure and its class's baseline come from two processes
+/// measured moments to minutes apart; bench/report.py takes the median over
+/// several runs of the whole suite.
 /// </summary>
 public static class Program
 {

@@ -58,6 +58,8 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,8 +191,10 @@ static void json_string(const char* s) {
 
 static void record(const char* id, const char* what, stats_t s, const char* unit) {
   double scale = !strcmp(unit, "ns") ? 1 : !strcmp(unit, "us") ? 1e3 : 1e6;
-  printf("  %-18s %12.3f %s/op  (CPU %.3f; min %.3f, max %.3f; %d reps x %ld)  %s\n", id, s.median / scale,
-         unit, s.cpu_median / scale, s.min / scale, s.max / scale, s.reps, s.inner, what);
+  char cpu[32] = "CPU n/a";
+  if (s.cpu_median >= 0) snprintf(cpu, sizeof cpu, "CPU %.3f", s.cpu_median / scale);
+  printf("  %-18s %12.3f %s/op  (%s; min %.3f, max %.3f; %d reps x %ld)  %s\n", id, s.median / scale, unit, cpu,
+         s.min / scale, s.max / scale, s.reps, s.inner, what);
   fflush(stdout);
   if (!json) return;
   fprintf(json, "%s\n  \"%s\": {\"what\": ", json_first ? "" : ",", id);
@@ -329,6 +333,13 @@ static void op_run(void* p) {
   pyodide_error_t* err = pyodide_run_python(c->py, "1+1", 3, NULL, &out);
   if (err) die("pyodide_run_python", err);
   if (out.kind != PYODIDE_INT || out.of.i != 2) die("run_python(\"1+1\"): wrong result", NULL);
+}
+
+/* One pass of the event loop: a coroutine that yields once. */
+static void op_run_async(void* p) {
+  run_ctx* c = p;
+  pyodide_error_t* err = pyodide_run_python_async(c->py, "await asyncio.sleep(0)", PYODIDE_STRLEN, NULL, NULL);
+  if (err) die("pyodide_run_python_async", err);
 }
 
 static void op_get_buffer(void* p) {
@@ -508,6 +519,99 @@ static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats
   }
 }
 
+/* ---- interrupts ----------------------------------------------------------------- */
+
+#ifndef _WIN32
+/* pyodide_interrupt from this thread to the return of a call running
+ * `while True: f()` on another one; the call announces through a host function
+ * that it is running, and the interrupt comes 20 ms later, inside the loop. */
+typedef struct {
+  pyodide_t* py;
+  atomic_int running;
+  double returned_at;
+} interrupt_ctx;
+
+static pyodide_error_t* host_running(void* env, const pyodide_value_t* args, size_t nargs,
+                                     pyodide_value_t* result) {
+  (void)args;
+  (void)nargs;
+  atomic_store(&((interrupt_ctx*)env)->running, 1);
+  result->kind = PYODIDE_NONE;
+  return NULL;
+}
+
+static void* interrupted_call(void* p) {
+  interrupt_ctx* c = p;
+  pyodide_error_t* err = pyodide_run_python(c->py, "bench_signal.running()\nwhile True: f()", PYODIDE_STRLEN, NULL, NULL);
+  c->returned_at = now_ns();
+  if (!err || pyodide_error_kind(err) != PYODIDE_ERROR_PYTHON) die("the interrupted call: not a KeyboardInterrupt", err);
+  pyodide_error_delete(err);
+  return NULL;
+}
+
+static stats_t interrupt_latency(pyodide_t* py) {
+  interrupt_ctx c = {py, 0, 0};
+  pyodide_host_member_t member = {"running", host_running, NULL};
+  CHECK("pyodide_register_module", pyodide_register_module(py, "bench_signal", &member, 1, &c, NULL));
+  CHECK("interrupt setup", pyodide_run_python(py, "import bench_signal\ndef f(): pass", PYODIDE_STRLEN, NULL, NULL));
+  double* t = calloc((size_t)REPS, sizeof(double));
+  for (int r = 0; r < REPS; r++) {
+    atomic_store(&c.running, 0);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, interrupted_call, &c) != 0) die("pthread_create", NULL);
+    while (!atomic_load(&c.running)) {
+      struct timespec tick = {0, 100000};
+      nanosleep(&tick, NULL);
+    }
+    struct timespec inside = {0, 20000000};
+    nanosleep(&inside, NULL);
+    double t0 = now_ns();
+    CHECK("pyodide_interrupt", pyodide_interrupt(py));
+    pthread_join(thread, NULL);
+    t[r] = c.returned_at - t0;
+  }
+  stats_t s = summarize(t, NULL, REPS, 1);
+  free(t);
+  return s;
+}
+#endif
+
+/* ---- the first load, in fresh processes ------------------------------------------ */
+
+/* --first-load FILE: the process's first pyodide_load (it also starts .NET), its
+ * wall and CPU ns written to FILE. */
+static int first_load_child(const char* path) {
+  pyodide_t* py;
+  double c0 = cpu_ns(), t0 = now_ns();
+  CHECK("pyodide_load", pyodide_load(NULL, &py));
+  double wall = now_ns() - t0, cpu = cpu_ns() - c0;
+  pyodide_destroy(py);
+  FILE* f = fopen(path, "w");
+  if (!f || fprintf(f, "%.0f %.0f\n", wall, cpu) < 0 || fclose(f) != 0) die("write the first-load figures", NULL);
+  return 0;
+}
+
+/* The median first load over `reps` processes of this program, one after another. */
+static stats_t first_load(char* self, int reps) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s.first-load", self);
+  char* argv[] = {self, "--first-load", path, NULL};
+  double* wall = calloc((size_t)reps, sizeof(double));
+  double* cpu = calloc((size_t)reps, sizeof(double));
+  for (int r = 0; r < reps; r++) {
+    double ignored;
+    spawn_ns(argv, &ignored);
+    FILE* f = fopen(path, "r");
+    if (!f || fscanf(f, "%lf %lf", &wall[r], &cpu[r]) != 2) die("read the first-load figures", NULL);
+    fclose(f);
+  }
+  remove(path);
+  stats_t s = summarize(wall, cpu, reps, 1);
+  free(wall);
+  free(cpu);
+  return s;
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 static pyproxy_t* run_proxy(pyodide_t* py, const char* code) {
@@ -526,6 +630,7 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--pyodide-run") && i + 1 < argc) pyodide_run = argv[++i];
     else if (!strcmp(argv[i], "--python3") && i + 1 < argc) python3 = argv[++i];
     else if (!strcmp(argv[i], "--quick")) { REPS = 5; BATCH_NS = 1e6; }
+    else if (!strcmp(argv[i], "--first-load") && i + 1 < argc) return first_load_child(argv[i + 1]);
     else if (!strcmp(argv[i], "--warm")) {
       pyodide_t* py;
       CHECK("pyodide_load", pyodide_load(NULL, &py));
@@ -533,7 +638,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     else {
-      fprintf(stderr, "usage: %s [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick] | --warm\n", argv[0]);
+      fprintf(stderr, "usage: %s [--json FILE] [--pyodide-run PATH] [--python3 PATH] [--quick] | --warm | --first-load FILE\n", argv[0]);
       return 2;
     }
   }
@@ -544,13 +649,12 @@ int main(int argc, char** argv) {
   }
   printf("bench_abi: libpyodide %s, %d repetitions, median per operation\n", pyodide_version(), REPS);
 
-  /* The first runtime: the process's first load also starts the .NET runtime. */
+  /* The process's first load also starts the .NET runtime: measured in fresh
+   * processes (the median of several), before this one loads anything. */
+  stats_t first = first_load(argv[0], REPS < 10 ? REPS : 10);
   pyodide_t* py;
   double rss_before = rss_bytes();
-  double c0 = cpu_ns(), t0 = now_ns();
   CHECK("pyodide_load", pyodide_load(NULL, &py));
-  double first_wall = now_ns() - t0, first_cpu = cpu_ns() - c0;
-  stats_t first = summarize(&first_wall, &first_cpu, 1, 1);
   CHECK("warm-up", pyodide_run_python(py, "1+1", PYODIDE_STRLEN, NULL, NULL));
   double rss_first = rss_bytes();
 
@@ -571,6 +675,9 @@ int main(int argc, char** argv) {
     measure_pair(op_length, &rc, op_run, &rc, &a, &b);
     record("pyproxy_length", "pyproxy_length(globals): one bare guest round trip", a, "ns");
     record("run_python", "pyodide_run_python(\"1+1\")", b, "ns");
+    CHECK("import asyncio", pyodide_run_python_async(py, "import asyncio\nawait asyncio.sleep(0)", PYODIDE_STRLEN, NULL, NULL));
+    measure_pair(op_run, &rc, op_run_async, &rc, &a, &b);
+    record("run_python_async", "pyodide_run_python_async(\"await asyncio.sleep(0)\")", b, "ns");
     pyproxy_destroy(rc.globals);
 
     /* Host function calls from Python: a loop calling it, against the same loop
@@ -595,6 +702,17 @@ int main(int argc, char** argv) {
     pyproxy_destroy(host.fn);
     pyproxy_destroy(pyfn.fn);
   }
+
+#ifndef _WIN32
+  /* Interrupts (a runtime of its own: the loop function and module stay there). */
+  {
+    pyodide_t* ipy;
+    CHECK("pyodide_load", pyodide_load(NULL, &ipy));
+    record("interrupt", "pyodide_interrupt -> return of a call in `while True: f()` (another thread)",
+           interrupt_latency(ipy), "us");
+    pyodide_destroy(ipy);
+  }
+#endif
 
   /* Buffers. */
   {
@@ -640,7 +758,8 @@ int main(int argc, char** argv) {
 
   /* Another runtime while one is alive. */
   {
-    record("load_first", "the process's first pyodide_load (starts .NET; warm module cache)", first, "ms");
+    record("load_first", "a process's first pyodide_load (starts .NET; warm module cache), fresh processes", first,
+           "ms");
     double* t = calloc((size_t)REPS * 2, sizeof(double));
     pyodide_t* extra;
     CHECK("pyodide_load (warm-up)", pyodide_load(NULL, &extra));

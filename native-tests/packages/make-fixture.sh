@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # make-fixture.sh OUT_DIR — a package index holding a real third-party library.
 #
-# Downloads Debian's python3-six (apt-get download; `apt-get update` only if
-# that fails), extracts it with dpkg-deb and repacks six.py and its egg-info
+# Downloads Debian's python3-six at the pinned version below, checks its sha256
+# (apt-get download; `apt-get update` only if that fails), extracts it with
+# dpkg-deb and repacks six.py and its egg-info
 # as a pure-Python wheel, six-<version>-py2.py3-none-any.whl (a dist-info
 # with METADATA, WHEEL, top_level.txt and RECORD), then writes
 # OUT_DIR/pyodide-lock.json (Pyodide's lock-file format) with its sha256.
 #
 # The wheel is reproducible (fixed timestamps, sorted entries), so its sha256
-# only changes with the .deb. Cached: the .deb stays in
+# only changes with the pin. Cached: the .deb stays in
 # ${PYODIDE_CACHE:-~/.cache/pyodide-native}/fixtures/debs, and OUT_DIR is left
 # alone when it was made by this version of the script. Safe to run
-# concurrently (flock). Used by src/Pyodide.Runtime.Tests/PackageTests.cs and
-# native-tests/test_packages.c, which run it themselves.
+# concurrently (flock). `./build.sh` runs it into build/fixtures/packages, so the
+# tests that use it (src/Pyodide.Runtime.Tests/PackageTests.cs,
+# native-tests/test_packages.c; they run it again, a no-op then) download nothing;
+# they read the version from the pyodide-lock.json it writes.
 set -euo pipefail
 
 OUT="${1:?usage: make-fixture.sh OUT_DIR}"
@@ -20,6 +23,10 @@ OUT="$(mkdir -p "$OUT" && cd "$OUT" && pwd)"
 CACHE_ROOT="${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}"
 DEBS="$CACHE_ROOT/fixtures/debs"
 PACKAGE=python3-six
+# Debian bookworm's python3-six: the exact version and its sha256 (from the
+# archive's Packages index), so every machine tests the same bytes.
+DEB_VERSION=1.16.0-4
+DEB_SHA256=fd189e9cecbcf17a1fc20aec30055c8afa9c1eec00cd6e7ab385087a2ab3b0d3
 STAMP="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
 
 exec 9>"$OUT/.lock"
@@ -29,18 +36,22 @@ if [[ -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$STAMP" && -f "$OUT/pyodide
 fi
 
 mkdir -p "$DEBS"
-find_deb() { find "$DEBS" -maxdepth 1 -name "${PACKAGE}_*_all.deb" | sort | tail -n1; }
-deb="$(find_deb)"
-if [[ -z "$deb" ]]; then
-  echo "[fixture] apt-get download $PACKAGE (into $DEBS)" >&2
-  if ! (cd "$DEBS" && apt-get download "$PACKAGE" >&2); then
+deb="$DEBS/${PACKAGE}_${DEB_VERSION}_all.deb"
+verified() { [[ -f "$deb" && "$(sha256sum "$deb" | cut -d' ' -f1)" == "$DEB_SHA256" ]]; }
+download() { (cd "$DEBS" && apt-get download "$PACKAGE=$DEB_VERSION" >&2); }
+if ! verified; then
+  rm -f "$deb"
+  echo "[fixture] apt-get download $PACKAGE=$DEB_VERSION (into $DEBS)" >&2
+  if ! download; then
     echo "[fixture] download failed: apt-get update, then again" >&2
     apt-get update >&2 || echo "[fixture] apt-get update failed (not root?); trying the download anyway" >&2
-    (cd "$DEBS" && apt-get download "$PACKAGE" >&2) ||
-      { echo "[fixture] ERROR: cannot download the Debian package $PACKAGE" >&2; exit 1; }
+    download || { echo "[fixture] ERROR: cannot download the Debian package $PACKAGE=$DEB_VERSION" >&2; exit 1; }
   fi
-  deb="$(find_deb)"
-  [[ -n "$deb" ]] || { echo "[fixture] ERROR: apt-get download left no ${PACKAGE}_*_all.deb in $DEBS" >&2; exit 1; }
+  if ! verified; then
+    echo "[fixture] ERROR: $deb is not the pinned package (sha256 $(sha256sum "$deb" 2>/dev/null | cut -d' ' -f1), expected $DEB_SHA256)" >&2
+    rm -f "$deb"
+    exit 1
+  fi
 fi
 
 work="$(mktemp -d)"

@@ -106,14 +106,3 @@ void rb_alive_at(const char* f, int l, pyodide_t* rt) {
 void rb_dead_at(const char* f, int l, pyodide_t* rt) {
   rb_run_expect_at(f, l, rt, "1 + 1", PYODIDE_ERROR_FATAL, "FatalError");
 }
-
-static int cmp_double(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
-}
-
-double rb_median(double* values, size_t n) {
-  if (n == 0) return 0;
-  qsort(values, n, sizeof *values, cmp_double);
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}

@@ -9,6 +9,12 @@
 
 #include "support.h"
 
+/* The upper bound of a timed check: a stop that should come after a fraction of a
+ * second must come within this. It only tells a hang or a stop that never fires
+ * from a slow one on a loaded machine; the latencies themselves are measured by
+ * the benchmarks (bench/c/bench_abi.c). */
+#define RB_HANG_S 30.0
+
 /* Monotonic seconds, and sleeping. */
 double rb_now(void);
 void rb_sleep(double seconds);
@@ -54,8 +60,5 @@ void rb_alive_at(const char* f, int l, pyodide_t* rt);
 /* The runtime is dead: a call fails with FATAL. */
 void rb_dead_at(const char* f, int l, pyodide_t* rt);
 #define RB_DEAD(rt) rb_dead_at(__FILE__, __LINE__, (rt))
-
-/* The median of `n` doubles (sorts them in place). */
-double rb_median(double* values, size_t n);
 
 #endif

@@ -20,19 +20,20 @@
 #error "RB_ASSET_LIB (the host directory behind the guest's /lib) must be defined"
 #endif
 
-/* attempt(fn) -> 'refused:<exception type>' or 'ALLOWED:<repr of the result>'. */
+/* attempt(fn, refusal) -> 'refused:<exception>' when fn raised `refusal` (the
+ * exception a refusal is expected to be), 'ALLOWED:<repr of the result>' when it
+ * returned, 'WRONG:<exception>' for any other exception (a NameError from a
+ * typo in the test is not a refusal). */
 static const char* const ATTEMPT =
     "import os, sys\n"
-    "def attempt(fn):\n"
+    "def attempt(fn, refusal=OSError):\n"
     "    try:\n"
     "        r = fn()\n"
-    "    except Exception as e:\n"
+    "    except refusal as e:\n"
     "        return 'refused:' + type(e).__name__ + ': ' + str(e)[:120]\n"
-    "    return 'ALLOWED:' + repr(r)[:300]\n"
-    "def must_be_zero(r):\n"
-    "    if r != 0:\n"
-    "        raise OSError('returned %r' % (r,))\n"
-    "    return r\n";
+    "    except Exception as e:\n"
+    "        return 'WRONG:' + type(e).__name__ + ': ' + str(e)[:120]\n"
+    "    return 'ALLOWED:' + repr(r)[:300]\n";
 
 static pyodide_t* load_attempting(const pyodide_config_t* c) {
   pyodide_t* rt;
@@ -45,18 +46,28 @@ static pyodide_t* load_attempting(const pyodide_config_t* c) {
   return rt;
 }
 
-/* Runs attempt(lambda: <expr>) and requires a refusal. */
-static void refused_at(const char* f, int l, pyodide_t* rt, const char* why, const char* expr) {
+/* Runs attempt(lambda: <expr>, <refusal>) and requires that refusal, with
+ * `detail` in its message unless NULL. */
+static void refused_at(const char* f, int l, pyodide_t* rt, const char* why, const char* refusal,
+                       const char* detail, const char* expr) {
   char code[2048];
-  snprintf(code, sizeof code, "attempt(lambda: %s)", expr);
+  snprintf(code, sizeof code, "attempt(lambda: %s, %s)", expr, refusal);
   char* s = run_str_at(f, l, rt, code);
   if (strncmp(s, "refused:", 8) != 0) {
-    harness_fail(f, l, "NOT refused (%s): %s -> %s", why, expr, s);
+    harness_fail(f, l, "NOT refused with %s (%s): %s -> %s", refusal, why, expr, s);
+  }
+  if (detail != NULL && strstr(s, detail) == NULL) {
+    harness_fail(f, l, "refused (%s), but not because %s: %s -> %s", why, detail, expr, s);
   }
   harness_note("%-60s %s", expr, s);
   free(s);
 }
-#define REFUSED(rt, why, expr) refused_at(__FILE__, __LINE__, (rt), (why), (expr))
+/* File-system and socket attempts are refused with an OSError (errno set by
+ * WASI); REFUSED_AS names another exception and what its message must say (an
+ * AttributeError or ImportError must be about the missing facility, not a typo). */
+#define REFUSED(rt, why, expr) refused_at(__FILE__, __LINE__, (rt), (why), "OSError", NULL, (expr))
+#define REFUSED_AS(rt, why, refusal, detail, expr) \
+  refused_at(__FILE__, __LINE__, (rt), (why), (refusal), (detail), (expr))
 
 /* ---- a host scratch area: base/{secret.txt, rw/, ro/} ---- */
 
@@ -349,10 +360,13 @@ TEST(escape_network_is_unavailable) {
   REFUSED(rt, "WASI preview 1 has no socket creation", expr);
   REFUSED(rt, "WASI preview 1 has no socket creation",
           "__import__('socket').socket().connect(('127.0.0.1', 80))");
-  REFUSED(rt, "WASI preview 1 has no socket creation",
-          "__import__('socket').create_connection(('127.0.0.1', 80), timeout=1)");
-  REFUSED(rt, "no resolver", "__import__('socket').getaddrinfo('localhost', 80)");
-  REFUSED(rt, "no HTTP without sockets", "__import__('urllib.request').request.urlopen('http://127.0.0.1:80/', timeout=1)");
+  /* Connecting by name needs the resolver, which the wasm build lacks. */
+  REFUSED_AS(rt, "no resolver", "AttributeError", "no attribute 'getaddrinfo'",
+             "__import__('socket').create_connection(('127.0.0.1', 80), timeout=1)");
+  REFUSED_AS(rt, "no resolver", "AttributeError", "no attribute 'getaddrinfo'",
+             "__import__('socket').getaddrinfo('localhost', 80)");
+  REFUSED_AS(rt, "no HTTP without sockets", "AttributeError", "no attribute 'getaddrinfo'",
+             "__import__('urllib.request').request.urlopen('http://127.0.0.1:80/', timeout=1)");
   pyodide_destroy(rt);
 
   struct pollfd pfd = {srv, POLLIN, 0};
@@ -364,33 +378,39 @@ TEST(escape_network_is_unavailable) {
 TEST(escape_native_code_and_processes) {
   pyodide_t* rt = load_attempting(NULL);
   /* No dynamic loading in wasm: ctypes (and any C extension not built in) is absent. */
-  REFUSED(rt, "no ctypes/libffi in the wasm build", "__import__('ctypes')");
-  REFUSED(rt, "no ctypes/libffi in the wasm build", "__import__('_ctypes')");
+  REFUSED_AS(rt, "no ctypes/libffi in the wasm build", "ImportError", "No module named 'ctypes'",
+             "__import__('ctypes')");
+  REFUSED_AS(rt, "no ctypes/libffi in the wasm build", "ImportError", "No module named '_ctypes'",
+             "__import__('_ctypes')");
   /* WASI has no processes: fork/exec/spawn/system do not exist or fail. */
-  REFUSED(rt, "WASI has no fork", "os.fork()");
+  REFUSED_AS(rt, "WASI has no fork", "AttributeError", "no attribute 'fork'", "os.fork()");
   REFUSED(rt, "WASI has no processes", "__import__('subprocess').run(['ls'])");
   REFUSED(rt, "WASI has no processes", "__import__('subprocess').Popen(['/bin/sh', '-c', 'id'])");
-  /* os.system returning non-zero (no shell ran) counts as refused; 0 would mean a shell ran. */
-  REFUSED(rt, "WASI has no processes", "must_be_zero(os.system('true'))");
-  REFUSED(rt, "WASI has no exec", "os.execv('/bin/sh', ['sh'])");
-  REFUSED(rt, "WASI has no spawn", "os.posix_spawn('/bin/sh', ['sh'], {})");
-  REFUSED(rt, "WASI has no spawn", "os.spawnv(os.P_WAIT, '/bin/sh', ['sh'])");
-  REFUSED(rt, "WASI has no kill", "os.kill(os.getppid(), 9)");
-  REFUSED(rt, "WASI has no pty", "__import__('pty').fork()");
-  REFUSED(rt, "no threads in the wasm build", "__import__('threading').Thread(target=print).start()");
-  REFUSED(rt, "no multiprocessing", "__import__('multiprocessing').Process(target=print).start()");
+  REFUSED_AS(rt, "WASI has no processes", "AttributeError", "no attribute 'system'", "os.system('true')");
+  REFUSED_AS(rt, "WASI has no exec", "AttributeError", "no attribute 'execv'", "os.execv('/bin/sh', ['sh'])");
+  REFUSED_AS(rt, "WASI has no spawn", "AttributeError", "no attribute 'posix_spawn'",
+             "os.posix_spawn('/bin/sh', ['sh'], {})");
+  REFUSED_AS(rt, "WASI has no spawn", "AttributeError", "no attribute 'spawnv'",
+             "os.spawnv(os.P_WAIT, '/bin/sh', ['sh'])");
+  REFUSED_AS(rt, "WASI has no kill", "AttributeError", "no attribute 'kill'", "os.kill(os.getppid(), 9)");
+  REFUSED_AS(rt, "WASI has no pty", "ImportError", "No module named 'termios'", "__import__('pty').fork()");
+  REFUSED_AS(rt, "no threads in the wasm build", "RuntimeError", "can't start new thread",
+             "__import__('threading').Thread(target=print).start()");
+  REFUSED_AS(rt, "no multiprocessing", "AttributeError", "no attribute 'WNOHANG'",
+             "__import__('multiprocessing').Process(target=print).start()");
   pyodide_destroy(rt);
 }
 
 TEST(escape_huge_allocations_are_refused) {
   pyodide_t* rt = load_attempting(NULL);
-  /* wasm32: 4 GiB of address space at most, whatever the host has. */
-  REFUSED(rt, "beyond wasm32's address space", "bytearray(1 << 40)");
-  REFUSED(rt, "beyond wasm32's address space", "b'x' * (1 << 33)");
-  REFUSED(rt, "beyond wasm32's address space", "[0] * (1 << 31)");
-  REFUSED(rt, "beyond wasm32's address space", "'x' * (1 << 34)");
-  REFUSED(rt, "beyond wasm32's address space", "bytes(1 << 32)");
-  REFUSED(rt, "beyond wasm32's address space", "__import__('array').array('d', bytes(1 << 35))");
+  /* wasm32: 4 GiB of address space at most, whatever the host has; sizes past
+   * its ssize_t overflow before any allocation is tried. */
+  static const char* const huge[] = {
+      "bytearray(1 << 40)", "b'x' * (1 << 33)", "[0] * (1 << 31)", "'x' * (1 << 34)", "bytes(1 << 32)",
+      "__import__('array').array('d', bytes(1 << 35))",
+  };
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
+    REFUSED_AS(rt, "beyond wasm32's address space", "(OverflowError, MemoryError)", NULL, huge[i]);
   RB_ALIVE(rt);
   pyodide_destroy(rt);
 }

@@ -29,11 +29,11 @@ TEST(timeout_python_loop_is_limit_and_runtime_survives) {
   rb_outcome o;
   double dt = timed_expect(rt, "while True: pass", PYODIDE_ERROR_LIMIT, "LimitError", &o);
   printf("timeout 0.3 s: `while True: pass` stopped after %.3f s (%s)\n", dt, o.message);
-  ASSERT(dt >= 0.3 && dt <= 1.5);
+  ASSERT(dt >= 0.3 && dt <= RB_HANG_S);
   /* Python honoured the KeyboardInterrupt: the runtime lives on, every time. */
   RB_ALIVE(rt);
   dt = timed_expect(rt, "n = 0\nwhile True:\n    n += 1", PYODIDE_ERROR_LIMIT, "LimitError", NULL);
-  ASSERT(dt >= 0.3 && dt <= 1.5);
+  ASSERT(dt >= 0.3 && dt <= RB_HANG_S);
   ASSERT(RUN_INT(rt, "n") > 0);
   /* Code that swallows KeyboardInterrupt still ends at the deadline: LIMIT (the
    * interrupt escapes the `try` at the outer loop, or the call is stopped hard after
@@ -45,7 +45,7 @@ TEST(timeout_python_loop_is_limit_and_runtime_survives) {
                     "    except BaseException:\n"
                     "        pass",
                     PYODIDE_ERROR_LIMIT, "LimitError", &o);
-  ASSERT(dt >= 0.3 && dt <= 1.5);
+  ASSERT(dt >= 0.3 && dt <= RB_HANG_S);
   pyodide_value_t v = sentinel_value();
   rb_outcome after = RB_TAKE(pyodide_run_python(rt, "1", PYODIDE_STRLEN, NULL, &v));
   ASSERT(!after.failed || after.kind == PYODIDE_ERROR_FATAL);
@@ -66,7 +66,7 @@ TEST(timeout_c_loop_kills_only_that_runtime) {
   rb_outcome o;
   double dt = timed_expect(rt, "sum(range(10**13))", PYODIDE_ERROR_LIMIT, "LimitError", &o);
   printf("timeout 0.3 s: `sum(range(10**13))` stopped after %.3f s (%s)\n", dt, o.message);
-  ASSERT(dt >= 0.3 && dt <= 1.5);
+  ASSERT(dt >= 0.3 && dt <= RB_HANG_S);
 
   /* Every later call on it: FATAL. */
   RB_DEAD(rt);
@@ -107,7 +107,7 @@ TEST(timeout_catastrophic_regex_is_limit) {
   double dt = timed_expect(rt, "re.match('(a+)+$', 'a' * 40 + 'b')", PYODIDE_ERROR_LIMIT,
                            "LimitError", &o);
   printf("timeout 0.3 s: catastrophic regex stopped after %.3f s (%s)\n", dt, o.message);
-  ASSERT(dt >= 0.3 && dt <= 1.5);
+  ASSERT(dt >= 0.3 && dt <= RB_HANG_S);
   /* Whether the runtime survives depends on whether sre checks for interrupts; it
    * must be one of the two documented states. */
   pyodide_value_t v = sentinel_value();
@@ -135,7 +135,7 @@ TEST(set_timeout_applies_per_call) {
   free(s);
   ASSERT_OK(pyodide_set_timeout(rt, 0.2));
   double dt = timed_expect(rt, "busy(30)", PYODIDE_ERROR_LIMIT, "LimitError", NULL);
-  ASSERT(dt >= 0.2 && dt <= 1.5);
+  ASSERT(dt >= 0.2 && dt <= RB_HANG_S);
   /* The deadline is per call, not cumulative: many short calls all pass. */
   for (int i = 0; i < 5; i++) {
     s = RUN_STR(rt, "busy(0.1)");
@@ -148,7 +148,7 @@ TEST(set_timeout_applies_per_call) {
   double t0 = rb_now();
   ASSERT_ERROR(pyproxy_call(busy, &arg, 1, &out), PYODIDE_ERROR_LIMIT, "LimitError");
   dt = rb_now() - t0;
-  ASSERT(dt >= 0.2 && dt <= 1.5);
+  ASSERT(dt >= 0.2 && dt <= RB_HANG_S);
   ASSERT(is_sentinel(&out));
   /* A longer deadline for one call... */
   ASSERT_OK(pyodide_set_timeout(rt, 5));
@@ -177,7 +177,7 @@ TEST(timeout_stops_time_sleep) {
          o.failed ? rb_kind_name(o.kind) : "success");
   ASSERT(o.failed);
   ASSERT_EQ_INT(o.kind, PYODIDE_ERROR_LIMIT);
-  ASSERT(dt <= 1.5);
+  ASSERT(dt <= RB_HANG_S);
   pyodide_destroy(rt);
 }
 
@@ -193,7 +193,7 @@ TEST(timeout_invalid_values_are_usage) {
   ASSERT_USAGE(pyodide_set_timeout((pyodide_t*)(uintptr_t)0x1234, 1.0));
   /* A refused value leaves the previous deadline in force. */
   double dt = timed_expect(rt, "while True: pass", PYODIDE_ERROR_LIMIT, "LimitError", NULL);
-  ASSERT(dt >= 0.2 && dt <= 1.5);
+  ASSERT(dt >= 0.2 && dt <= RB_HANG_S);
 
   pyodide_config_t c = rb_quiet_config(NULL);
   double bad[] = {NAN, -1.0, INFINITY, -INFINITY};
@@ -323,7 +323,7 @@ static double interrupt_once(pyodide_t* rt, start_flag* flag, const char* code,
   return latency;
 }
 
-TEST(interrupt_from_thread_latency) {
+TEST(interrupt_from_thread_stops_the_call) {
   start_flag flag = {0};
   pyodide_config_t cfg;
   pyodide_config_init(&cfg);
@@ -332,31 +332,21 @@ TEST(interrupt_from_thread_latency) {
   cfg.io_env = &flag;
   pyodide_t* rt = RB_LOAD(&cfg);
   EXEC(rt, "def f(): pass");
-  enum { N = 11 };
-  double lat[N];
-  for (int i = 0; i < N; i++) {
-    lat[i] = interrupt_once(rt, &flag, "print('@', flush=True)\nwhile True: f()",
-                            PYODIDE_ERROR_PYTHON, "KeyboardInterrupt");
-    ASSERT(lat[i] < 0.5);
+  /* Every time: a KeyboardInterrupt, and the runtime lives on (the latency is
+   * measured by bench_abi's `interrupt`). */
+  for (int i = 0; i < 11; i++) {
+    double latency = interrupt_once(rt, &flag, "print('@', flush=True)\nwhile True: f()",
+                                    PYODIDE_ERROR_PYTHON, "KeyboardInterrupt");
+    ASSERT(latency < RB_HANG_S);
     RB_ALIVE(rt);
   }
-  double worst = 0, best = 1e9;
-  for (int i = 0; i < N; i++) {
-    if (lat[i] > worst) worst = lat[i];
-    if (lat[i] < best) best = lat[i];
-  }
-  double median = rb_median(lat, N);
-  printf("interrupt latency (pyodide_interrupt -> call returns, `while True: f()`, %d tries):"
-         " median %.3f ms, min %.3f ms, max %.3f ms (goal <= 10 ms)\n",
-         N, median * 1e3, best * 1e3, worst * 1e3);
-  if (median > 0.010) harness_note("median interrupt latency %.3f ms is above the 10 ms goal", median * 1e3);
 
   /* A C-level loop ignores KeyboardInterrupt: stopped hard after the 100 ms grace,
    * LIMIT, then the runtime is dead. */
   double hard = interrupt_once(rt, &flag, "print('@', flush=True)\nsum(range(10**13))",
                                PYODIDE_ERROR_LIMIT, "LimitError");
   printf("interrupt of a C-level loop: returned after %.3f ms (100 ms grace)\n", hard * 1e3);
-  ASSERT(hard >= 0.09 && hard < 1.5);
+  ASSERT(hard >= 0.09 && hard < RB_HANG_S);
   RB_DEAD(rt);
   pyodide_destroy(rt);
 }

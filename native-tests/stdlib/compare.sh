@@ -6,6 +6,10 @@ set -u
 RUN=$1
 PY=$2
 SCRIPT=$3
+if [ ! -x "$PY" ]; then
+  echo "the reference interpreter $PY is missing (Debian's python3.11: apt-get install python3.11)" >&2
+  exit 1
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pyodide-stdlib.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

@@ -7,7 +7,7 @@ namespace Pyodide.Tests;
 /// Await/AwaitAsync, <c>await proxy</c>, Then/Catch/Finally, and host-completed futures
 /// (CreateFuture/ResolveFuture/RejectFuture). Fresh runtimes: each test owns its event loop.
 /// Timing bounds are generous (the machine is shared).</summary>
-public sealed class AsyncTests(ITestOutputHelper output)
+public sealed class AsyncTests
 {
     [Fact]
     public async Task RunPythonAsyncReturnsFinalValue()
@@ -34,15 +34,18 @@ public sealed class AsyncTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         Expect.Long(5, py.RunPythonAsyncBlocking("import asyncio\nawait asyncio.sleep(0.05)\n5"));
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(45), $"{clock.Elapsed.TotalMilliseconds} ms");
-        // gather interleaves: three 50 ms sleeps take about 50 ms, not 150.
-        clock.Restart();
-        Assert.Equal(true, py.RunPythonAsyncBlocking("""
+        // gather interleaves: every task starts its sleep before any ends (the
+        // order shows it; a duration would depend on the machine's load).
+        Expect.Str("s1 s2 s3 e1 e2 e3", py.RunPythonAsyncBlocking("""
+            log = []
             async def t(i):
+                log.append(f's{i}')
                 await asyncio.sleep(0.05)
+                log.append(f'e{i}')
                 return i
-            await asyncio.gather(t(1), t(2), t(3)) == [1, 2, 3]
+            assert await asyncio.gather(t(1), t(2), t(3)) == [1, 2, 3]
+            ' '.join(log)
             """));
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(120), $"gather took {clock.Elapsed.TotalMilliseconds} ms");
         // A timeout: LIMIT, and the code is cancelled, with the future it awaited
         // (asyncio cancels what a cancelled task waits on), so nothing runs on later.
         var e = Assert.Throws<PyodideException>(() => py.RunPythonAsyncBlocking(
@@ -129,9 +132,12 @@ public sealed class AsyncTests(ITestOutputHelper output)
         Assert.Equal(true, py.RunPython("log == []"));
         Assert.False(py.RunPending(TimeSpan.Zero));
         Assert.Equal(true, py.RunPython("log == ['soon']"));
+        // A 20 ms budget returns before the 500 ms timer is due: false (work is
+        // left) and the timer has not run. The bound only catches a hang.
         var clock = Stopwatch.StartNew();
         Assert.False(py.RunPending(TimeSpan.FromMilliseconds(20)));
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(400), $"{clock.Elapsed.TotalMilliseconds} ms");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{clock.Elapsed.TotalMilliseconds} ms");
+        Assert.Equal(true, py.RunPython("log == ['soon']"));
         Assert.True(py.RunPending(TimeSpan.FromSeconds(10)));
         Assert.Equal(true, py.RunPython("log == ['soon', 'later']"));
         py.RunPython("""
@@ -147,24 +153,6 @@ public sealed class AsyncTests(ITestOutputHelper output)
             """);
         Assert.True(py.RunPending());
         Assert.Equal(true, py.RunPython("log[2:] == ['s', 'a', 'b', 'c', 'done'] and task.done()"));
-    }
-
-    [Fact]
-    public void SleepBurnsNoCpu()
-    {
-        using var py = Runtimes.LoadQuiet();
-        py.RunPythonAsyncBlocking("import asyncio\nawait asyncio.sleep(0.001)");
-        var process = Process.GetCurrentProcess();
-        var cpu0 = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        py.RunPythonAsyncBlocking("await asyncio.sleep(0.3)");
-        var wall = clock.Elapsed;
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpu0;
-        output.WriteLine($"sleep(0.3): {wall.TotalMilliseconds:0.0} ms wall, {cpu.TotalMilliseconds:0.0} ms CPU (whole test process)");
-        Assert.True(wall >= TimeSpan.FromMilliseconds(290));
-        // The whole process (other tests run in parallel): only a loose bound.
-        Assert.True(cpu < wall * 1.5 + TimeSpan.FromMilliseconds(200), $"{cpu.TotalMilliseconds} ms CPU in {wall.TotalMilliseconds} ms");
     }
 
     [Fact]
@@ -337,31 +325,36 @@ public sealed class AsyncTests(ITestOutputHelper output)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
         py.Timeout = null;
         Expect.Long(42, py.RunPython("6 * 7"));
-        // Per step: a slow, idle await is not stopped by the deadline.
+        // Per step: a slow, idle await is not stopped by the deadline. (The event
+        // loop is set up first, without a deadline: on a loaded machine setting it
+        // up can itself take longer than 0.3 s.)
         using var fresh = Runtimes.LoadQuiet();
+        fresh.RunPythonAsyncBlocking("import asyncio\nawait asyncio.sleep(0)");
         fresh.Timeout = TimeSpan.FromSeconds(0.3);
-        Expect.Long(3, await fresh.RunPythonAsync("import asyncio\nfor _ in range(5):\n    await asyncio.sleep(0.1)\n3"));
+        Expect.Long(3, await fresh.RunPythonAsync("for _ in range(5):\n    await asyncio.sleep(0.1)\n3"));
     }
+}
 
+/// <summary>CPU use while asleep: alone (no parallel test adds CPU to the process)
+/// and measured on the thread that drives the wait.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class AsyncSleepTests(ITestOutputHelper output)
+{
     [Fact]
-    public async Task RunPythonAsyncCost()
+    public void SleepBurnsNoCpu()
     {
         using var py = Runtimes.LoadQuiet();
-        py.RunPythonAsyncBlocking("import asyncio\nawait asyncio.sleep(0)");
-        for (int i = 0; i < 50; i++) py.RunPythonAsyncBlocking("await asyncio.sleep(0)");
-        const int n = 1000;
-        double blocking = double.MaxValue, task = double.MaxValue;
-        for (int round = 0; round < 3; round++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < n; i++) py.RunPythonAsyncBlocking("await asyncio.sleep(0)");
-            blocking = Math.Min(blocking, clock.Elapsed.TotalSeconds);
-            clock.Restart();
-            for (int i = 0; i < n; i++) await py.RunPythonAsync("await asyncio.sleep(0)");
-            task = Math.Min(task, clock.Elapsed.TotalSeconds);
-        }
-        output.WriteLine($"RunPythonAsyncBlocking(\"await asyncio.sleep(0)\"): {blocking / n * 1e6:0.0} us/op; " +
-                         $"await RunPythonAsync(...): {task / n * 1e6:0.0} us/op ({n} ops, best of 3)");
-        Assert.True(blocking / n < 0.1);
+        py.RunPythonAsyncBlocking("import asyncio\nawait asyncio.sleep(0.001)");
+        // RunPythonAsyncBlocking drives the loop and waits on the calling thread.
+        var cpu0 = ThreadCpu.Now();
+        var clock = Stopwatch.StartNew();
+        py.RunPythonAsyncBlocking("await asyncio.sleep(0.3)");
+        var wall = clock.Elapsed;
+        var cpu = ThreadCpu.Now() - cpu0;
+        output.WriteLine($"sleep(0.3): {wall.TotalMilliseconds:0.0} ms wall, {cpu.TotalMilliseconds:0.0} ms CPU (this thread)");
+        Assert.True(wall >= TimeSpan.FromMilliseconds(290));
+        // As native-tests' async_sleep_waits_without_burning_cpu: a busy wait
+        // would use about as much CPU as wall time.
+        Assert.True(cpu < wall * 0.25, $"{cpu.TotalMilliseconds} ms CPU in {wall.TotalMilliseconds} ms");
     }
 }

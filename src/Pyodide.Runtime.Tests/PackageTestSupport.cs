@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Pyodide.Tests;
@@ -219,6 +220,17 @@ internal static class SixFixture
 
     /// <summary>The index directory (build/fixtures/packages in the repository).</summary>
     public static string IndexDirectory => Directory.Value;
+
+    /// <summary>six's version as the fixture's pyodide-lock.json gives it (it follows
+    /// the pinned Debian package in make-fixture.sh).</summary>
+    public static string Version
+    {
+        get
+        {
+            using var lockFile = JsonDocument.Parse(File.ReadAllText(Path.Combine(IndexDirectory, "pyodide-lock.json")));
+            return lockFile.RootElement.GetProperty("packages").GetProperty("six").GetProperty("version").GetString()!;
+        }
+    }
 
     public static string RepositoryRoot()
     {

@@ -93,9 +93,18 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     [Fact]
     public void EnvironmentHoldsOnlyHome()
     {
+        // A variable of the host process must not reach the guest; it is
+        // removed again so no later test runs with it.
         Environment.SetEnvironmentVariable("PYODIDE_TEST_LEAK", "should not be visible");
-        using var py = Runtimes.LoadQuiet();
-        Expect.Str("{'HOME': '/home/pyodide'}", py.RunPython("import os\nrepr(dict(os.environ))"));
+        try
+        {
+            using var py = Runtimes.LoadQuiet();
+            Expect.Str("{'HOME': '/home/pyodide'}", py.RunPython("import os\nrepr(dict(os.environ))"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PYODIDE_TEST_LEAK", null);
+        }
     }
 
     [Fact]

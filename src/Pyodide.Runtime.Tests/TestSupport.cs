@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Pyodide.Tests;
@@ -103,4 +104,49 @@ internal static class Expect
 
     /// <summary>The value is a proxy; the caller disposes it.</summary>
     public static PyProxy Proxy(object? actual) => Assert.IsType<PyProxy>(actual);
+}
+
+/// <summary>The CPU time of the calling thread, so that other threads of the test
+/// process do not count.</summary>
+internal static class ThreadCpu
+{
+    private const int ClockThreadCpuTimeId = 3; // CLOCK_THREAD_CPUTIME_ID (Linux)
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec time);
+
+    [DllImport("kernel32")]
+    private static extern IntPtr GetCurrentThread();
+
+    [DllImport("kernel32")]
+    private static extern bool GetThreadTimes(IntPtr thread, out long creation, out long exit, out long kernel, out long user);
+
+    public static TimeSpan Now()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            if (!GetThreadTimes(GetCurrentThread(), out _, out _, out long kernel, out long user))
+                throw new InvalidOperationException("GetThreadTimes failed");
+            return TimeSpan.FromTicks(kernel + user); // both in 100 ns units, as ticks
+        }
+        if (ClockGetTime(ClockThreadCpuTimeId, out var t) != 0)
+            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        return TimeSpan.FromTicks(t.Seconds * TimeSpan.TicksPerSecond + t.Nanoseconds / 100);
+    }
+}
+
+/// <summary>Bounds for timed checks.</summary>
+internal static class Timing
+{
+    /// <summary>The upper bound of a stop that should come within a fraction of a
+    /// second: it only tells a hang (or a stop that never fires) from a slow stop on
+    /// a loaded machine. The latencies themselves are measured by the benchmarks.</summary>
+    public static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
 }

@@ -8,8 +8,9 @@
   Packs src\Pyodide.Runtime into a local folder feed (the Python assets come
   from out\lib\pyodide: run build.ps1 first), creates a fresh console app in a
   temp directory (dotnet new console), adds the package through a NuGet.config
-  that names the feed (the usual sources stay, for Wasmtime), then builds and
-  runs the app, and publishes (-c Release) and runs the published app: each
+  that clears the machine's sources and names two: the feed, the only one the
+  package under test may come from (package source mapping), and nuget.org for
+  Wasmtime, then builds and runs the app, and publishes (-c Release) and runs the published app: each
   must print 45 (sum(range(10))) and find its assets in pyodide\ beside itself.
 
   Prints "ok - CHECK" or "not ok - CHECK" per check and ends with
@@ -154,8 +155,18 @@ $esc = [Security.SecurityElement]
     <add key="globalPackagesFolder" value="$($esc::Escape($Packages))" />
   </config>
   <packageSources>
+    <clear />
     <add key="pyodide-package-test" value="$($esc::Escape($Feed))" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
   </packageSources>
+  <packageSourceMapping>
+    <packageSource key="pyodide-package-test">
+      <package pattern="$($esc::Escape($Id))" />
+    </packageSource>
+    <packageSource key="nuget.org">
+      <package pattern="*" />
+    </packageSource>
+  </packageSourceMapping>
 </configuration>
 "@ | Set-Content -Encoding utf8 (Join-Path $Work "NuGet.config")
 

@@ -6,7 +6,9 @@
 # Packs src/Pyodide.Runtime into a local folder feed (the Python assets come from
 # out/lib/pyodide: run ./build.sh first), creates a fresh console app in a temp
 # directory (dotnet new console), adds the package through a NuGet.config that
-# names the feed (the usual sources stay, for Wasmtime), then builds and runs
+# clears the machine's sources and names two: the feed, the only one the package
+# under test may come from (package source mapping), and nuget.org for Wasmtime
+# (the same on every machine, whatever its own NuGet sources), then builds and runs
 # the app, and publishes (-c Release) and runs the published app: each must
 # print 45 (sum(range(10))) and find its assets in pyodide/ beside itself.
 #
@@ -157,8 +159,18 @@ cat >"$WORK/NuGet.config" <<EOF
     <add key="globalPackagesFolder" value="$PACKAGES" />
   </config>
   <packageSources>
+    <clear />
     <add key="pyodide-package-test" value="$FEED" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
   </packageSources>
+  <packageSourceMapping>
+    <packageSource key="pyodide-package-test">
+      <package pattern="$ID" />
+    </packageSource>
+    <packageSource key="nuget.org">
+      <package pattern="*" />
+    </packageSource>
+  </packageSourceMapping>
 </configuration>
 EOF
 

@@ -103,13 +103,17 @@ t_installed_pyodide_run() {
 }
 
 t_moved_prefix() {
-  # The whole prefix moved elsewhere still works, both ways.
-  local moved="$WORK/moved/prefix"
+  # The whole prefix moved elsewhere still works, both ways. Moved, not copied:
+  # nothing may still be found at the old path. Moved back afterwards.
+  local moved="$WORK/moved/prefix" rc=0
   mkdir -p "$WORK/moved"
-  cp -a "$PREFIX" "$moved" || return 1
-  pkgconfig_build "$moved" moved-pc-consumer || return 1
-  cmake_build "$moved" moved-cmake-consumer || return 1
-  [[ "$(env -u LD_LIBRARY_PATH "$moved/bin/pyodide-run" -c 'print(6*7)')" == 42 ]]
+  mv "$PREFIX" "$moved" || return 1
+  [[ ! -e "$PREFIX" ]] || rc=1
+  pkgconfig_build "$moved" moved-pc-consumer || rc=1
+  cmake_build "$moved" moved-cmake-consumer || rc=1
+  [[ "$(env -u LD_LIBRARY_PATH "$moved/bin/pyodide-run" -c 'print(6*7)')" == 42 ]] || rc=1
+  mv "$moved" "$PREFIX" || rc=1
+  return $rc
 }
 
 t_out_tree() {
