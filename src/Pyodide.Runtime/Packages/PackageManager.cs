@@ -18,6 +18,7 @@ internal sealed class PackageManager
     private readonly Lock _loadGate = new();
     private readonly Lock _loadedGate = new();
     private readonly Dictionary<string, string> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _loadedSha256 = new(StringComparer.Ordinal);
 
     public PackageManager(PyodideRuntime runtime, string home, PackageIndex? index, string? cacheDirectory)
     {
@@ -36,6 +37,9 @@ internal sealed class PackageManager
         return options.IndexUrl == null ? null : PackageIndex.Parse(options.IndexUrl);
     }
 
+    /// <summary>Where downloads are kept.</summary>
+    public PackageCache Cache => _cache;
+
     /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
     public string SitePackages => Path.Combine(_home, "site-packages");
 
@@ -47,7 +51,52 @@ internal sealed class PackageManager
         }
     }
 
-    private sealed record Planned(string Name, PackageLocation Source, string? Sha256, string FileName);
+    /// <summary>Normalized name → (source, sha256 of the wheel) of each loaded package.</summary>
+    public IReadOnlyDictionary<string, (string Source, string Sha256)> LoadedWithHashes
+    {
+        get
+        {
+            lock (_loadedGate) return _loaded.ToDictionary(p => p.Key, p => (p.Value, _loadedSha256[p.Key]), StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Forgets that a package is loaded (micropip.uninstall removed its files).</summary>
+    public void Forget(string name)
+    {
+        lock (_loadedGate)
+        {
+            _loaded.Remove(name);
+            _loadedSha256.Remove(name);
+        }
+    }
+
+    /// <summary>The lock-file index's entry for a normalized name, or null (also without an index).</summary>
+    public LockEntry? LockEntry(string name) =>
+        _index != null && _index.Read().Packages.TryGetValue(name, out var entry) ? entry : null;
+
+    /// <summary>The lock-file index, if one is configured.</summary>
+    public PackageIndex? Index => _index;
+
+    internal sealed record Planned(string Name, PackageLocation Source, string? Sha256, string FileName);
+
+    /// <summary>The wheel of a lock-file entry, checked to be pure Python.</summary>
+    internal Planned FromLock(LockEntry entry)
+    {
+        if (entry.InstallDir == "dynlib")
+            throw WheelInstaller.PureOnly(entry.Name, $"{entry.FileName} is a shared library (install_dir \"dynlib\")");
+        var source = _index!.Directory.Resolve(entry.FileName, $"package {entry.Name}: file_name");
+        var wheel = new Planned(entry.Name, source, entry.Sha256, source.FileName);
+        CheckTags(wheel);
+        return wheel;
+    }
+
+    /// <summary>Installs wheels a resolver chose (micropip), as one load: fetched and
+    /// checked first, then unpacked and moved into place.</summary>
+    internal void InstallResolved(IReadOnlyList<Planned> plan, Action<string> message, PackageHttp.Policy policy)
+    {
+        foreach (var wheel in plan) CheckTags(wheel);
+        lock (Enter()) Install(plan.ToList(), message, policy);
+    }
 
     /// <summary>loadPackage: <paramref name="names"/> are package names or wheel paths/URLs.</summary>
     public void Load(IReadOnlyList<string> names, Action<string>? onMessage, Action<string>? onError)
@@ -63,7 +112,7 @@ internal sealed class PackageManager
                     message("No new packages to load");
                     return;
                 }
-                Install(plan, message);
+                Install(plan, message, PackageHttp.Default);
             }
             catch (PyodideException e) when (e.Kind == PyodideErrorKind.IO)
             {
@@ -179,11 +228,7 @@ internal sealed class PackageManager
             }
             var entry = lockFile!.Packages[name];
             foreach (string dependency in entry.Depends) Visit(dependency);
-            if (entry.InstallDir == "dynlib")
-                throw WheelInstaller.PureOnly(name, $"{entry.FileName} is a shared library (install_dir \"dynlib\")");
-            var source = _index!.Directory.Resolve(entry.FileName, $"package {name}: file_name");
-            var wheel = new Planned(name, source, entry.Sha256, source.FileName);
-            CheckTags(wheel);
+            var wheel = FromLock(entry);
             planned[name] = wheel;
             plan.Add(wheel);
         }
@@ -251,14 +296,14 @@ internal sealed class PackageManager
         _invalidate.Call();
     }
 
-    private void Install(List<Planned> plan, Action<string> message)
+    private void Install(List<Planned> plan, Action<string> message, PackageHttp.Policy policy)
     {
         // 1. Fetch and check every file.
         var files = new List<string>(plan.Count);
         foreach (var package in plan)
         {
             message($"Loading {package.Name}");
-            files.Add(_cache.Fetch(package.Name, package.Source, package.Sha256, url => message($"Downloading {package.Name} from {url}")));
+            files.Add(_cache.Fetch(package.Name, package.Source, package.Sha256, url => message($"Downloading {package.Name} from {url}"), policy));
         }
 
         string site = SitePackages;
@@ -302,7 +347,12 @@ internal sealed class PackageManager
                     throw new PyodideException(PyodideErrorKind.IO, $"package {plan[i].Name}: moving it into site-packages failed ({kept}): {e.Message}", e);
                 }
                 string source = plan[i].Source.ToString();
-                lock (_loadedGate) _loaded[plan[i].Name] = source;
+                string sha256 = plan[i].Sha256 ?? PackageCache.HashFile(files[i], plan[i].Name);
+                lock (_loadedGate)
+                {
+                    _loaded[plan[i].Name] = source;
+                    _loadedSha256[plan[i].Name] = sha256;
+                }
                 installed.Add(plan[i].Name);
             }
             completed = true;
