@@ -9,7 +9,7 @@ from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ._index import Candidate, Finder
-from ._installed import installed_distributions
+from ._installed import installed_distributions, uninstall
 
 # None until set_index_urls: the host's configured indexes.
 _index_urls = None
@@ -140,7 +140,9 @@ async def install(requirements, keep_going=False, deps=True, credentials=None, p
     versions; ``keep_going`` reports every requirement without a wheel at once.
     ``credentials`` is accepted for compatibility: the host sends none.
     Raises ValueError when nothing can be resolved, OSError when a file
-    cannot be fetched, checked or installed; nothing is installed then."""
+    cannot be fetched, checked or installed; nothing is installed then,
+    except that a package being replaced by another version has already
+    been uninstalled when its successor fails to install."""
     if isinstance(requirements, str):
         requirements = [requirements]
     if credentials not in (None, "omit", "same-origin", "include"):
@@ -158,6 +160,8 @@ async def install(requirements, keep_going=False, deps=True, credentials=None, p
     if not plan:
         _host.message("No new packages to install")
         return
+    installed = installed_distributions()
+    uninstall([c.name for c in plan if c.name in installed])
     _host.install(json.dumps([
         {"name": c.name, "version": str(c.version), "lock": c.source == "lock", "index": c.index,
          "url": c.url, "sha256": c.sha256}
