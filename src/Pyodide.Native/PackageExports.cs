@@ -4,8 +4,8 @@ using System.Text;
 namespace Pyodide.Native;
 
 /// <summary>The package half of the C ABI: pyodide_load_package,
-/// pyodide_load_packages_from_imports, pyodide_loaded_packages. Every export
-/// catches every exception.</summary>
+/// pyodide_load_packages_from_imports, pyodide_loaded_packages,
+/// pyodide_set_index_urls, pyodide_install. Every export catches every exception.</summary>
 internal static unsafe class PackageExports
 {
     private const int MaxNames = 1 << 16;
@@ -18,15 +18,7 @@ internal static unsafe class PackageExports
         try
         {
             var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
-            if (count > 0 && names == null) throw new ArgumentException($"names is NULL but n is {count}");
-            if (count > MaxNames) throw new ArgumentException($"n is {count}; at most {MaxNames} names");
-            var list = new List<string>((int)count);
-            for (nuint i = 0; i < count; i++)
-            {
-                string name = NativeStrings.InputString(names[i], $"names[{i}]");
-                if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"names[{i}] is empty");
-                list.Add(name);
-            }
+            var list = Strings(names, count, "names");
             runtime.LoadPackage(list, Callback(onMessage, env), Callback(onError, env));
             return 0;
         }
@@ -34,6 +26,52 @@ internal static unsafe class PackageExports
         {
             return NativeErrors.From(e, "pyodide_load_package");
         }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_set_index_urls")]
+    public static nint SetIndexUrls(nint token, byte** urls, nuint count)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            runtime.SetIndexUrls(Strings(urls, count, "urls"));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_set_index_urls");
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_install")]
+    public static nint Install(nint token, byte** requirements, nuint count,
+                               delegate* unmanaged<void*, byte*, nuint, void> onMessage, void* env)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtimes.Get(token, "runtime");
+            runtime.Install(Strings(requirements, count, "requirements"), Callback(onMessage, env));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, "pyodide_install");
+        }
+    }
+
+    /// <summary>A C array of <paramref name="count"/> non-empty UTF-8 strings.</summary>
+    private static List<string> Strings(byte** items, nuint count, string what)
+    {
+        if (count > 0 && items == null) throw new ArgumentException($"{what} is NULL but n is {count}");
+        if (count > MaxNames) throw new ArgumentException($"n is {count}; at most {MaxNames} {what}");
+        var list = new List<string>((int)count);
+        for (nuint i = 0; i < count; i++)
+        {
+            string item = NativeStrings.InputString(items[i], $"{what}[{i}]");
+            if (string.IsNullOrWhiteSpace(item)) throw new ArgumentException($"{what}[{i}] is empty");
+            list.Add(item);
+        }
+        return list;
     }
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_load_packages_from_imports")]
