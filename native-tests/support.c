@@ -1,9 +1,26 @@
 /* support.c — see support.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include "support.h"
 
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+const char* fixture_at(const char* f, int l, const char* script, const char* name, char* dir, size_t size) {
+  char source[PATH_MAX];
+  snprintf(source, sizeof source, "%s", __FILE__); /* <repo>/native-tests/support.c */
+  char root[PATH_MAX];
+  snprintf(root, sizeof root, "%s/..", dirname(source));
+  char resolved[PATH_MAX];
+  if (!realpath(root, resolved)) harness_fail(f, l, "cannot resolve %s", root);
+  snprintf(dir, size, "%s/build/fixtures/%s", resolved, name);
+  char command[3 * PATH_MAX + 128];
+  snprintf(command, sizeof command, "bash '%s/native-tests/packages/%s' '%s' >&2", resolved, script, dir);
+  int rc = system(command);
+  if (rc != 0) harness_fail(f, l, "the fixture script failed (%d): %s", rc, command);
+  return dir;
+}
 
 pyodide_value_t v_none(void) {
   pyodide_value_t v;

@@ -39,6 +39,10 @@ pyodide_value_t call_at(const char* f, int l, pyproxy_t* fn, const pyodide_value
 bool call_bool_at(const char* f, int l, pyproxy_t* fn, const pyodide_value_t* args, size_t nargs);
 char* type_of_at(const char* f, int l, pyproxy_t* p); /* malloc'd */
 
+/* <repo>/build/fixtures/<name>, made (or found up to date) by running
+   native-tests/packages/<script> on it; fails the test if the script fails. */
+const char* fixture_at(const char* f, int l, const char* script, const char* name, char* dir, size_t size);
+
 #define LOAD() load_at(__FILE__, __LINE__, NULL)
 #define LOAD_WITH(config) load_at(__FILE__, __LINE__, (config))
 /* Runs code in __main__; the result is owned by the caller. */

@@ -8,7 +8,6 @@
  * (it is cached and quick after the first time).
  */
 #define _GNU_SOURCE
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +20,7 @@ static const char SIX_WHEEL[] = "six-1.16.0-py2.py3-none-any.whl";
 /* <repo>/build/fixtures/packages, made (or found up to date) by the fixture script. */
 static const char* fixture_dir(void) {
   static char dir[PATH_MAX + 32];
-  if (dir[0]) return dir;
-  char source[PATH_MAX];
-  snprintf(source, sizeof source, "%s", __FILE__); /* <repo>/native-tests/test_packages.c */
-  char* tests = dirname(source);
-  char root[PATH_MAX];
-  snprintf(root, sizeof root, "%s/..", tests);
-  char resolved[PATH_MAX];
-  if (!realpath(root, resolved)) harness_fail(__FILE__, __LINE__, "cannot resolve %s", root);
-  snprintf(dir, sizeof dir, "%s/build/fixtures/packages", resolved);
-  char command[3 * PATH_MAX + 128];
-  snprintf(command, sizeof command, "bash '%s/native-tests/packages/make-fixture.sh' '%s' >&2", resolved, dir);
-  int rc = system(command);
-  if (rc != 0) harness_fail(__FILE__, __LINE__, "the fixture script failed (%d): %s", rc, command);
-  return dir;
+  return dir[0] ? dir : fixture_at(__FILE__, __LINE__, "make-fixture.sh", "packages", dir, sizeof dir);
 }
 
 /* Collects callback lines: "message\n" each, into a growing buffer. */
