@@ -261,26 +261,9 @@ internal sealed class PackageManager
             throw WheelInstaller.PureOnly(wheel.Name, $"{wheel.FileName} is built for {tags.Tag}");
     }
 
-    // importlib.invalidate_caches(), except that the zip importers of the read-only
-    // /lib (the stdlib zip, which cannot change) are not made to re-read their
-    // archive's directory: that alone takes ~8 ms, half the time of a whole load.
-    private const string InvalidateSource = """
-        def invalidate_caches():
-            import sys, zipimport
-            from importlib import machinery, _bootstrap_external
-            for name, finder in list(sys.path_importer_cache.items()):
-                if finder is None or not name.startswith('/'):
-                    del sys.path_importer_cache[name]
-                elif isinstance(finder, zipimport.zipimporter) and name.startswith('/lib/'):
-                    continue
-                elif hasattr(finder, 'invalidate_caches'):
-                    finder.invalidate_caches()
-            _bootstrap_external._NamespacePath._epoch += 1
-            for finder in sys.meta_path:
-                if finder is not machinery.PathFinder and hasattr(finder, 'invalidate_caches'):
-                    finder.invalidate_caches()
-        invalidate_caches
-        """;
+    // pyodide._packages.invalidate_caches (in the guest): importlib's, minus
+    // re-reading the read-only stdlib zip's directory, half the time of a load.
+    private const string InvalidateSource = "import pyodide._packages\npyodide._packages.invalidate_caches";
 
     private PyProxy? _invalidate; // the function above, made once per runtime (under the load lock)
 

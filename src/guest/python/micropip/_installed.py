@@ -3,13 +3,13 @@ import json
 import os
 import platform
 import shutil
-from importlib import invalidate_caches
 from importlib.metadata import distributions
 
 import _pyodide_micropip as _host
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+from pyodide._packages import invalidate_caches
 
 SITE_PACKAGES = "/home/pyodide/site-packages"
 
@@ -121,6 +121,7 @@ def uninstall(names):
         names = [names]
     dists = _distributions()
     root = os.path.realpath(SITE_PACKAGES) + os.sep
+    removed = False
     for raw in names:
         name = canonicalize_name(raw)
         dist = dists.get(name)
@@ -149,4 +150,6 @@ def uninstall(names):
                 d = os.path.dirname(d)
         _host.forget(name)
         _host.message(f"Uninstalled {dist.metadata['Name']}-{dist.version}")
-    invalidate_caches()
+        removed = True
+    if removed:
+        invalidate_caches()
