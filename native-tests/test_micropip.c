@@ -90,7 +90,7 @@ TEST(micropip_install_a_dependency_chain) {
   ASSERT_OK(pyodide_install(py, requirements, 2, collect, &messages));
   ASSERT(RUN_BOOL(py, "import importlib_metadata, zipp, more_itertools, attr\n"
                       "importlib_metadata.version('zipp') == '1.0.0' and attr.__version__ == '22.2.0'"));
-  ASSERT_CONTAINS(messages.text, "Downloading zipp from http://127.0.0.1:");
+  ASSERT_CONTAINS(messages.text, "Loaded zipp from http://127.0.0.1:");
   /* Installed again: nothing new. */
   messages.used = 0;
   ASSERT_OK(pyodide_install(py, requirements, 1, collect, &messages));
