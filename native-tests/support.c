@@ -7,6 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+void lines_collect(void* env, const char* message, size_t len) {
+  lines_t* lines = env;
+  lines->calls++;
+  if (message[len] != '\0' || strlen(message) != len) lines->bad_termination = true;
+  if (lines->used + len + 2 < sizeof lines->text) {
+    memcpy(lines->text + lines->used, message, len);
+    lines->used += len;
+    lines->text[lines->used++] = '\n';
+    lines->text[lines->used] = '\0';
+  }
+}
+
 const char* fixture_at(const char* f, int l, const char* script, const char* name, char* dir, size_t size) {
   char source[PATH_MAX];
   snprintf(source, sizeof source, "%s", __FILE__); /* <repo>/native-tests/support.c */

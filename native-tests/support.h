@@ -39,6 +39,17 @@ pyodide_value_t call_at(const char* f, int l, pyproxy_t* fn, const pyodide_value
 bool call_bool_at(const char* f, int l, pyproxy_t* fn, const pyodide_value_t* args, size_t nargs);
 char* type_of_at(const char* f, int l, pyproxy_t* p); /* malloc'd */
 
+/* Collects pyodide_message_fn lines ("message\n" each) into a buffer, counting
+   calls and noting any message that is not exactly NUL-terminated at `len`. */
+typedef struct {
+  char text[16384];
+  size_t used;
+  int calls;
+  bool bad_termination;
+} lines_t;
+/* A pyodide_message_fn: `env` is a lines_t. */
+void lines_collect(void* env, const char* message, size_t len);
+
 /* <repo>/build/fixtures/<name>, made (or found up to date) by running
    native-tests/packages/<script> on it; fails the test if the script fails. */
 const char* fixture_at(const char* f, int l, const char* script, const char* name, char* dir, size_t size);

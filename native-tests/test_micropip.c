@@ -67,33 +67,19 @@ static pyodide_t* load_with_indexes(const server_t* server) {
   return py;
 }
 
-typedef struct {
-  char text[16384];
-  size_t used;
-} lines_t;
-
-static void collect(void* env, const char* message, size_t len) {
-  lines_t* lines = env;
-  if (message[len] == '\0' && lines->used + len + 2 < sizeof lines->text) {
-    memcpy(lines->text + lines->used, message, len);
-    lines->used += len;
-    lines->text[lines->used++] = '\n';
-    lines->text[lines->used] = '\0';
-  }
-}
-
 TEST(micropip_install_a_dependency_chain) {
   server_t server = server_start();
   pyodide_t* py = load_with_indexes(&server);
   lines_t messages = {0};
   const char* requirements[] = {"importlib-metadata>=4", "attrs"};
-  ASSERT_OK(pyodide_install(py, requirements, 2, collect, &messages));
+  ASSERT_OK(pyodide_install(py, requirements, 2, lines_collect, &messages));
+  ASSERT(!messages.bad_termination);
   ASSERT(RUN_BOOL(py, "import importlib_metadata, zipp, more_itertools, attr\n"
                       "importlib_metadata.version('zipp') == '1.0.0' and attr.__version__ == '22.2.0'"));
   ASSERT_CONTAINS(messages.text, "Loaded zipp from http://127.0.0.1:");
   /* Installed again: nothing new. */
   messages.used = 0;
-  ASSERT_OK(pyodide_install(py, requirements, 1, collect, &messages));
+  ASSERT_OK(pyodide_install(py, requirements, 1, lines_collect, &messages));
   ASSERT_CONTAINS(messages.text, "No new packages to install");
   /* freeze() gives a lock file naming what was installed. */
   ASSERT(RUN_BOOL(py, "import json, micropip\n"

@@ -23,33 +23,13 @@ static const char* fixture_dir(void) {
   return dir[0] ? dir : fixture_at(__FILE__, __LINE__, "make-fixture.sh", "packages", dir, sizeof dir);
 }
 
-/* Collects callback lines: "message\n" each, into a growing buffer. */
-typedef struct {
-  char text[16384];
-  size_t used;
-  int calls;
-  bool bad_termination;
-} lines_t;
-
-static void collect(void* env, const char* message, size_t len) {
-  lines_t* lines = env;
-  lines->calls++;
-  if (message[len] != '\0' || strlen(message) != len) lines->bad_termination = true;
-  if (lines->used + len + 2 < sizeof lines->text) {
-    memcpy(lines->text + lines->used, message, len);
-    lines->used += len;
-    lines->text[lines->used++] = '\n';
-    lines->text[lines->used] = '\0';
-  }
-}
-
 /* Messages and errors go to separate collectors: env points at two of them. */
 typedef struct {
   lines_t messages, errors;
 } both_t;
 
-static void on_message(void* env, const char* message, size_t len) { collect(&((both_t*)env)->messages, message, len); }
-static void on_error(void* env, const char* message, size_t len) { collect(&((both_t*)env)->errors, message, len); }
+static void on_message(void* env, const char* message, size_t len) { lines_collect(&((both_t*)env)->messages, message, len); }
+static void on_error(void* env, const char* message, size_t len) { lines_collect(&((both_t*)env)->errors, message, len); }
 
 static pyodide_t* load_with_index(const char* index) {
   pyodide_config_t config;

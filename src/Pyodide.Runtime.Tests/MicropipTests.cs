@@ -53,11 +53,6 @@ public sealed class MicropipTests : IDisposable
         return e.Message;
     }
 
-    private static List<string> SiteFiles(PyodideRuntime py) =>
-        Directory.Exists(py.SitePackagesDirectory)
-            ? Directory.EnumerateFileSystemEntries(py.SitePackagesDirectory, "*", SearchOption.AllDirectories).ToList()
-            : [];
-
     [Fact]
     public void RealDependencyChainFromAJsonIndex()
     {
@@ -197,7 +192,7 @@ public sealed class MicropipTests : IDisposable
                         Fails(py, "ValueError", "misnamed"));
         Assert.Contains("its metadata names the project 'six', not lying-name", Fails(py, "ValueError", "lying-name"));
         Assert.Contains("which is not on the index's host; refused", Fails(py, "OSError", "offsite"));
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         Assert.Empty(py.LoadedPackages);
     }
 
@@ -218,7 +213,7 @@ public sealed class MicropipTests : IDisposable
         using var py = Load();
         Assert.Contains("leaves site-packages (..)", Fails(py, "OSError", "dotdot"));
         Assert.Contains("zip bomb", Fails(py, "OSError", "zip-bomb"));
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         Assert.False(File.Exists(Path.Combine(py.HomeDirectory, "escaped.py")));
     }
 
@@ -288,7 +283,7 @@ public sealed class MicropipTests : IDisposable
         Assert.Contains("No new packages to install", messages);
         py.RunPython("import micropip\nmicropip.uninstall('six')");
         Assert.False(Installed(py, "six"));
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         Assert.DoesNotContain("six", py.LoadedPackages.Keys);
         Assert.Equal(false, py.RunPython("'six' in micropip.list()"));
         py.RunPythonAsyncBlocking("await micropip.install('six', reinstall=True)");

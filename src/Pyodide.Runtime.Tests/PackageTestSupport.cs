@@ -50,6 +50,16 @@ internal static class Wheels
     public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 }
 
+internal static class Site
+{
+    /// <summary>Every file under the runtime's site-packages, relative.</summary>
+    public static List<string> Files(PyodideRuntime py) =>
+        Directory.Exists(py.SitePackagesDirectory)
+            ? Directory.EnumerateFileSystemEntries(py.SitePackagesDirectory, "*", SearchOption.AllDirectories)
+                .Select(p => Path.GetRelativePath(py.SitePackagesDirectory, p)).ToList()
+            : [];
+}
+
 /// <summary>A package index in a temporary directory: wheels plus pyodide-lock.json.</summary>
 internal sealed class TestIndex
 {

@@ -48,16 +48,9 @@ func cStrings(what string, items []string) (array **C.char, free func(), err err
 // directories of wheels, as http(s)/file URLs or local paths. Python may
 // choose among them and URLs under them, never others.
 func (r *Runtime) SetIndexURLs(urls ...string) error {
-	if err := r.enter(); err != nil {
-		return err
-	}
-	defer r.mu.RUnlock()
-	array, free, err := cStrings("urls", urls)
-	if err != nil {
-		return err
-	}
-	defer free()
-	return takeError(C.pyodide_set_index_urls(r.c, array, C.size_t(len(urls))))
+	return r.callWithStrings("urls", urls, func(array **C.char, n C.size_t) *C.pyodide_error_t {
+		return C.pyodide_set_index_urls(r.c, array, n)
+	})
 }
 
 // Install installs packages as Python's await micropip.install(requirements)
@@ -68,15 +61,6 @@ func (r *Runtime) SetIndexURLs(urls ...string) error {
 // that cannot be met is a Python ValueError naming the conflict; a file that
 // cannot be fetched or checked an OSError.
 func (r *Runtime) Install(requirements []string, onMessage func(string)) error {
-	if err := r.enter(); err != nil {
-		return err
-	}
-	defer r.mu.RUnlock()
-	array, free, err := cStrings("requirements", requirements)
-	if err != nil {
-		return err
-	}
-	defer free()
 	var handle cgo.Handle
 	want := C.int(0)
 	if onMessage != nil {
@@ -84,5 +68,22 @@ func (r *Runtime) Install(requirements []string, onMessage func(string)) error {
 		defer handle.Delete()
 		want = 1
 	}
-	return takeError(C.pgo_install(r.c, array, C.size_t(len(requirements)), want, C.uintptr_t(handle)))
+	return r.callWithStrings("requirements", requirements, func(array **C.char, n C.size_t) *C.pyodide_error_t {
+		return C.pgo_install(r.c, array, n, want, C.uintptr_t(handle))
+	})
+}
+
+// callWithStrings makes one library call with items as a C string array,
+// holding the runtime for it.
+func (r *Runtime) callWithStrings(what string, items []string, call func(**C.char, C.size_t) *C.pyodide_error_t) error {
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.mu.RUnlock()
+	array, free, err := cStrings(what, items)
+	if err != nil {
+		return err
+	}
+	defer free()
+	return takeError(call(array, C.size_t(len(items))))
 }
