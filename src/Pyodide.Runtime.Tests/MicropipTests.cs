@@ -112,6 +112,23 @@ public sealed class MicropipTests : IDisposable
     }
 
     [Fact]
+    public void AnIndexWithoutTheProjectIsPassedOver()
+    {
+        // A simple index that answers 404 for the project and whose root page is far
+        // larger than a directory listing (as PyPI's is): not read as a listing.
+        string big = Path.Combine(_temp, "big");
+        Directory.CreateDirectory(big);
+        File.WriteAllText(Path.Combine(big, "index.html"),
+                          string.Concat(Enumerable.Range(0, 120_000).Select(i => $"<a href=\"project-{i}/\">project-{i}</a>\n")));
+        Assert.True(new FileInfo(Path.Combine(big, "index.html")).Length > 4 << 20);
+        using var bigServer = new TinyHttpServer(big);
+        using var py = Load([bigServer.Url, Simple]);
+        py.Install(["six"]);
+        Assert.StartsWith(_server.Url, py.LoadedPackages["six"]);
+        Assert.Equal(1, bigServer.RequestsFor("six/"));
+    }
+
+    [Fact]
     public void BacktracksToAnOlderVersion()
     {
         // pick-zipp 2.0 needs zipp<1.0, which the index does not have; 1.0 needs zipp>=1.0.

@@ -20,7 +20,7 @@ namespace Pyodide.Packages;
 internal sealed partial class MicropipHost(PackageManager packages, TimeSpan timeout)
 {
     public const string ModuleName = "_pyodide_micropip";
-    private const long MaxPageBytes = 16L << 20, MaxMetadataBytes = 4L << 20, MaxWheelBytes = 256L << 20;
+    private const long MaxPageBytes = 16L << 20, MaxListingBytes = 4L << 20, MaxMetadataBytes = 4L << 20, MaxWheelBytes = 256L << 20;
     private const string JsonPage = "application/vnd.pypi.simple.v1+json";
     private const string Accept = JsonPage + ", text/html;q=0.1";
 
@@ -126,8 +126,10 @@ internal sealed partial class MicropipHost(PackageManager packages, TimeSpan tim
     /// <summary>The project's page of an index as JSON {url, content_type, body, flat},
     /// or JSON null when the index does not know it. An http index is asked for
     /// <c>{index}/{name}/</c> (PEP 691 JSON preferred, PEP 503 HTML accepted); if that is
-    /// 404, the index URL itself is read as a flat listing of files. A local directory
-    /// is a flat listing of its wheels.</summary>
+    /// 404, the index URL itself is read as a flat listing of files, unless it is larger
+    /// than a listing of wheels would be (the root page of a large simple index: then
+    /// the index does not have the project). A local directory is a flat listing of
+    /// its wheels.</summary>
     private string Project(string indexUrl, string name)
     {
         if (!NormalizedName().IsMatch(name)) throw new ArgumentException($"'{name}' is not a normalized project name");
@@ -161,7 +163,7 @@ internal sealed partial class MicropipHost(PackageManager packages, TimeSpan tim
         var policy = PolicyFor(index, MaxPageBytes);
         var page = PackageHttp.GetPage(index.Resolve(name + "/", "the project page").Http!, Accept, MaxPageBytes, policy);
         bool flat = page == null;
-        page ??= PackageHttp.GetPage(index.Http!, Accept, MaxPageBytes, policy);
+        page ??= PackageHttp.GetPage(index.Http!, Accept, MaxListingBytes, policy, oversizeIsNull: true);
         if (page == null) return "null";
         string text;
         try

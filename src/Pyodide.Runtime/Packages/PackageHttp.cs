@@ -44,13 +44,17 @@ internal static class PackageHttp
         Get(url, null, destination, maxBytes, policy ?? Default, notFoundIsNull: false);
 
     /// <summary>An index page, asking for <paramref name="accept"/>; null when the server
-    /// answers 404 (no such project).</summary>
-    public static Page? GetPage(Uri url, string accept, long maxBytes, Policy policy) =>
-        Get(url, accept, null, maxBytes, policy, notFoundIsNull: true);
+    /// answers 404 (no such project), or (with <paramref name="oversizeIsNull"/>) when the
+    /// page is larger than <paramref name="maxBytes"/>.</summary>
+    public static Page? GetPage(Uri url, string accept, long maxBytes, Policy policy, bool oversizeIsNull = false) =>
+        Get(url, accept, null, maxBytes, policy, notFoundIsNull: true, oversizeIsNull);
+
+    private sealed class TooLargeException(string message) : Exception(message);
 
     /// <summary>GET with the policy's deadline: the body goes to <paramref name="destination"/>,
     /// or into the returned page when it is null.</summary>
-    private static Page? Get(Uri url, string? accept, Stream? destination, long maxBytes, Policy policy, bool notFoundIsNull)
+    private static Page? Get(Uri url, string? accept, Stream? destination, long maxBytes, Policy policy, bool notFoundIsNull,
+                             bool oversizeIsNull = false)
     {
         using var deadline = new CancellationTokenSource(policy.Timeout);
         try
@@ -68,6 +72,14 @@ internal static class PackageHttp
         catch (IOException e) when (e is not FileNotFoundException)
         {
             throw new PyodideException(PyodideErrorKind.IO, $"GET {url} failed while reading the response: {e.Message}", e);
+        }
+        catch (TooLargeException) when (oversizeIsNull)
+        {
+            return null;
+        }
+        catch (TooLargeException e)
+        {
+            throw new PyodideException(PyodideErrorKind.IO, e.Message);
         }
     }
 
@@ -97,7 +109,7 @@ internal static class PackageHttp
             if (!response.IsSuccessStatusCode)
                 throw new PyodideException(PyodideErrorKind.IO, $"GET {current}: HTTP {status} {response.ReasonPhrase}");
             if (response.Content.Headers.ContentLength > maxBytes)
-                throw new PyodideException(PyodideErrorKind.IO, $"GET {current}: the response is larger than {maxBytes} bytes");
+                throw new TooLargeException($"GET {current}: the response is larger than {maxBytes} bytes");
             using var buffer = destination == null ? new MemoryStream() : null;
             var sink = destination ?? buffer!;
             await using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
@@ -108,7 +120,7 @@ internal static class PackageHttp
             {
                 total += read;
                 if (total > maxBytes)
-                    throw new PyodideException(PyodideErrorKind.IO, $"GET {current}: the response is larger than {maxBytes} bytes");
+                    throw new TooLargeException($"GET {current}: the response is larger than {maxBytes} bytes");
                 await sink.WriteAsync(chunk.AsMemory(0, read), cancel).ConfigureAwait(false);
             }
             return new Page(current, response.Content.Headers.ContentType?.MediaType ?? "", buffer?.ToArray() ?? []);
