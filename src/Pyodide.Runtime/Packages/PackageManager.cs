@@ -29,11 +29,14 @@ internal sealed class PackageManager
     }
 
     /// <summary>Checks the package options before a runtime is made.</summary>
-    /// <exception cref="ArgumentException">A bad index URL or cache directory.</exception>
+    /// <exception cref="ArgumentException">A bad index URL, micropip index URL, micropip timeout or cache directory.</exception>
     public static PackageIndex? CheckOptions(PyodideOptions options)
     {
         if (options.PackageCacheDir is { } cache && (cache.Length == 0 || cache.Contains('\0')))
             throw new ArgumentException($"PackageCacheDir '{cache}' is not a valid path");
+        if (options.MicropipTimeout <= TimeSpan.Zero) throw new ArgumentException("MicropipTimeout must be positive");
+        foreach (string url in options.MicropipIndexUrls ?? throw new ArgumentException("MicropipIndexUrls is null"))
+            PackageLocation.Parse(url, "the micropip index URL");
         return options.IndexUrl == null ? null : PackageIndex.Parse(options.IndexUrl);
     }
 

@@ -84,13 +84,25 @@ public sealed partial class PyodideRuntime
     /// name → where it came from (the wheel's URL or path). A snapshot.</summary>
     public IReadOnlyDictionary<string, string> LoadedPackages => _packages.Loaded;
 
-    /// <summary>Registers the host half of the guest's <c>micropip</c> (at load).</summary>
+    /// <summary>Registers the host half of the guest's <c>micropip</c> (at load; the options
+    /// were checked by <see cref="PackageManager.CheckOptions"/>). On failure the runtime is
+    /// disposed; no memory for the module means the memory limit is too small to start.</summary>
     private void StartMicropip(PyodideOptions options)
     {
-        if (options.MicropipTimeout <= TimeSpan.Zero) throw new ArgumentException("MicropipTimeout must be positive");
         _micropip = new MicropipHost(_packages, options.MicropipTimeout);
         _micropip.SetIndexUrls(options.MicropipIndexUrls);
-        RegisterModule(MicropipHost.ModuleName, _micropip.Functions);
+        try
+        {
+            RegisterModule(MicropipHost.ModuleName, _micropip.Functions);
+        }
+        catch (Exception e)
+        {
+            Dispose();
+            if (e is PythonException { PythonType: "MemoryError" })
+                throw new PyodideException(PyodideErrorKind.Limit,
+                    $"Python could not start within the memory limit of {options.MemoryLimit} bytes (no memory for micropip's host module)", e);
+            throw;
+        }
     }
 
     /// <summary>Sets the package indexes the guest's <c>micropip</c> may use, in order
