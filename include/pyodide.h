@@ -703,6 +703,51 @@ PYODIDE_API pyodide_error_t* pyodide_load_packages_from_imports(pyodide_t* runti
  */
 PYODIDE_API pyodide_error_t* pyodide_loaded_packages(pyodide_t* runtime, pyodide_value_t* out);
 
+/**
+ * Sets the package indexes the guest's `micropip` may use, in order of
+ * preference, replacing earlier ones: `urls` holds `n` NUL-terminated UTF-8
+ * strings (`urls` may be NULL when `n` is 0), each a PEP 691 (JSON) or PEP 503
+ * (HTML) simple index, or a plain directory of wheels, as an http(s) or file
+ * URL or a local directory path. None is configured by default (micropip then
+ * installs only what the lock-file index, config->index_url, has). Python may
+ * choose among these URLs and URLs under them (micropip.set_index_urls,
+ * install(index_urls=...)), never others; the library fetches index pages
+ * only from them and files only from their hosts (a local index: from inside
+ * its directory), following no redirect elsewhere.
+ *
+ * Errors: USAGE for a NULL or destroyed runtime, NULL `urls` with n > 0, a
+ * NULL, empty or invalid UTF-8 URL, or one that is not an http(s)/file URL or
+ * a path (then the earlier indexes stay).
+ */
+PYODIDE_API pyodide_error_t* pyodide_set_index_urls(pyodide_t* runtime, const char* const* urls, size_t n);
+
+/**
+ * Installs packages as Python's `await micropip.install(requirements)`:
+ * `requirements` holds `n` NUL-terminated UTF-8 PEP 508 strings ("attrs>=22",
+ * "importlib-metadata[perf]", "six; python_version >= '3'"). They and their
+ * dependencies are resolved (with backtracking) against the lock-file index
+ * (config->index_url), which keeps priority for the names it has, then the
+ * indexes of pyodide_set_index_urls; yanked files, files whose Requires-Python
+ * excludes this interpreter and wheels that are not pure Python are skipped.
+ * The chosen wheels are downloaded into the package cache (checked against the
+ * index's sha256), checked and installed as by pyodide_load_package. Packages
+ * already installed in a version that fits are kept.
+ *
+ * `on_message` (may be NULL) receives each step ("Downloading six from <url>",
+ * "Loaded six from <url>", "No new packages to install") on the calling
+ * thread; it must not install into the same runtime.
+ *
+ * Errors: USAGE for a NULL or destroyed runtime, NULL `requirements` with
+ * n > 0, a NULL, empty or invalid UTF-8 requirement; PYTHON with type
+ * ValueError when the requirements cannot be met (the message names the
+ * conflicting requirements and why each file was set aside) and OSError when a
+ * file cannot be fetched, does not match its hash, or is not a safe
+ * pure-Python wheel (nothing is installed then); LIMIT for the runtime's
+ * deadline.
+ */
+PYODIDE_API pyodide_error_t* pyodide_install(pyodide_t* runtime, const char* const* requirements, size_t n,
+                                             pyodide_message_fn on_message, void* env);
+
 /* ------------------------------------------------------------------------ */
 /* Process-wide defaults (deprecated, as in Pyodide 0.17)                   */
 /* ------------------------------------------------------------------------ */

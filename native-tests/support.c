@@ -1,9 +1,38 @@
 /* support.c — see support.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include "support.h"
 
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+void lines_collect(void* env, const char* message, size_t len) {
+  lines_t* lines = env;
+  lines->calls++;
+  if (message[len] != '\0' || strlen(message) != len) lines->bad_termination = true;
+  if (lines->used + len + 2 < sizeof lines->text) {
+    memcpy(lines->text + lines->used, message, len);
+    lines->used += len;
+    lines->text[lines->used++] = '\n';
+    lines->text[lines->used] = '\0';
+  }
+}
+
+const char* fixture_at(const char* f, int l, const char* script, const char* name, char* dir, size_t size) {
+  char source[PATH_MAX];
+  snprintf(source, sizeof source, "%s", __FILE__); /* <repo>/native-tests/support.c */
+  char root[PATH_MAX];
+  snprintf(root, sizeof root, "%s/..", dirname(source));
+  char resolved[PATH_MAX];
+  if (!realpath(root, resolved)) harness_fail(f, l, "cannot resolve %s", root);
+  snprintf(dir, size, "%s/build/fixtures/%s", resolved, name);
+  char command[3 * PATH_MAX + 128];
+  snprintf(command, sizeof command, "bash '%s/native-tests/packages/%s' '%s' >&2", resolved, script, dir);
+  int rc = system(command);
+  if (rc != 0) harness_fail(f, l, "the fixture script failed (%d): %s", rc, command);
+  return dir;
+}
 
 pyodide_value_t v_none(void) {
   pyodide_value_t v;

@@ -41,6 +41,21 @@ char* type_of_at(const char* f, int l, pyproxy_t* p); /* malloc'd */
 /* Reads a whole file into a malloc'd NUL-terminated string; NULL if it cannot be opened. */
 char* slurp(const char* path);
 
+/* Collects pyodide_message_fn lines ("message\n" each) into a buffer, counting
+   calls and noting any message that is not exactly NUL-terminated at `len`. */
+typedef struct {
+  char text[16384];
+  size_t used;
+  int calls;
+  bool bad_termination;
+} lines_t;
+/* A pyodide_message_fn: `env` is a lines_t. */
+void lines_collect(void* env, const char* message, size_t len);
+
+/* <repo>/build/fixtures/<name>, made (or found up to date) by running
+   native-tests/packages/<script> on it; fails the test if the script fails. */
+const char* fixture_at(const char* f, int l, const char* script, const char* name, char* dir, size_t size);
+
 #define LOAD() load_at(__FILE__, __LINE__, NULL)
 #define LOAD_WITH(config) load_at(__FILE__, __LINE__, (config))
 /* Runs code in __main__; the result is owned by the caller. */

@@ -8,7 +8,6 @@
  * (it is cached and quick after the first time).
  */
 #define _GNU_SOURCE
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,40 +18,7 @@
 /* <repo>/build/fixtures/packages, made (or found up to date) by the fixture script. */
 static const char* fixture_dir(void) {
   static char dir[PATH_MAX + 32];
-  if (dir[0]) return dir;
-  char source[PATH_MAX];
-  snprintf(source, sizeof source, "%s", __FILE__); /* <repo>/native-tests/test_packages.c */
-  char* tests = dirname(source);
-  char root[PATH_MAX];
-  snprintf(root, sizeof root, "%s/..", tests);
-  char resolved[PATH_MAX];
-  if (!realpath(root, resolved)) harness_fail(__FILE__, __LINE__, "cannot resolve %s", root);
-  snprintf(dir, sizeof dir, "%s/build/fixtures/packages", resolved);
-  char command[3 * PATH_MAX + 128];
-  snprintf(command, sizeof command, "bash '%s/native-tests/packages/make-fixture.sh' '%s' >&2", resolved, dir);
-  int rc = system(command);
-  if (rc != 0) harness_fail(__FILE__, __LINE__, "the fixture script failed (%d): %s", rc, command);
-  return dir;
-}
-
-/* Collects callback lines: "message\n" each, into a growing buffer. */
-typedef struct {
-  char text[16384];
-  size_t used;
-  int calls;
-  bool bad_termination;
-} lines_t;
-
-static void collect(void* env, const char* message, size_t len) {
-  lines_t* lines = env;
-  lines->calls++;
-  if (message[len] != '\0' || strlen(message) != len) lines->bad_termination = true;
-  if (lines->used + len + 2 < sizeof lines->text) {
-    memcpy(lines->text + lines->used, message, len);
-    lines->used += len;
-    lines->text[lines->used++] = '\n';
-    lines->text[lines->used] = '\0';
-  }
+  return dir[0] ? dir : fixture_at(__FILE__, __LINE__, "make-fixture.sh", "packages", dir, sizeof dir);
 }
 
 /* Messages and errors go to separate collectors: env points at two of them. */
@@ -60,8 +26,8 @@ typedef struct {
   lines_t messages, errors;
 } both_t;
 
-static void on_message(void* env, const char* message, size_t len) { collect(&((both_t*)env)->messages, message, len); }
-static void on_error(void* env, const char* message, size_t len) { collect(&((both_t*)env)->errors, message, len); }
+static void on_message(void* env, const char* message, size_t len) { lines_collect(&((both_t*)env)->messages, message, len); }
+static void on_error(void* env, const char* message, size_t len) { lines_collect(&((both_t*)env)->errors, message, len); }
 
 static pyodide_t* load_with_index(const char* index) {
   pyodide_config_t config;

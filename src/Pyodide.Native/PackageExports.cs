@@ -4,8 +4,8 @@ using System.Text;
 namespace Pyodide.Native;
 
 /// <summary>The package half of the C ABI: pyodide_load_package,
-/// pyodide_load_packages_from_imports, pyodide_loaded_packages. Every export
-/// catches every exception.</summary>
+/// pyodide_load_packages_from_imports, pyodide_loaded_packages,
+/// pyodide_set_index_urls, pyodide_install. Every export catches every exception.</summary>
 internal static unsafe class PackageExports
 {
     private const string LoadPackageName = "pyodide_load_package";
@@ -17,15 +17,7 @@ internal static unsafe class PackageExports
         try
         {
             var runtime = RuntimeExports.Runtime(token);
-            if (count > 0 && names == null) throw new ArgumentException($"names is NULL but n is {count}");
-            if (count > Limits.MaxCount) throw new ArgumentException($"n is {count}; at most {Limits.MaxCount} names");
-            var list = new List<string>((int)count);
-            for (nuint i = 0; i < count; i++)
-            {
-                string name = NativeStrings.InputString(names[i], $"names[{i}]");
-                if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"names[{i}] is empty");
-                list.Add(name);
-            }
+            var list = Strings(names, count, "names");
             runtime.LoadPackage(list, Callback(onMessage, env), Callback(onError, env));
             return 0;
         }
@@ -33,6 +25,54 @@ internal static unsafe class PackageExports
         {
             return NativeErrors.From(e, LoadPackageName);
         }
+    }
+
+    private const string SetIndexUrlsName = "pyodide_set_index_urls";
+    [UnmanagedCallersOnly(EntryPoint = SetIndexUrlsName)]
+    public static nint SetIndexUrls(nint token, byte** urls, nuint count)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtime(token);
+            runtime.SetIndexUrls(Strings(urls, count, "urls"));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, SetIndexUrlsName);
+        }
+    }
+
+    private const string InstallName = "pyodide_install";
+    [UnmanagedCallersOnly(EntryPoint = InstallName)]
+    public static nint Install(nint token, byte** requirements, nuint count,
+                               delegate* unmanaged<void*, byte*, nuint, void> onMessage, void* env)
+    {
+        try
+        {
+            var runtime = RuntimeExports.Runtime(token);
+            runtime.Install(Strings(requirements, count, "requirements"), Callback(onMessage, env));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, InstallName);
+        }
+    }
+
+    /// <summary>A C array of <paramref name="count"/> non-empty UTF-8 strings.</summary>
+    private static List<string> Strings(byte** items, nuint count, string what)
+    {
+        if (count > 0 && items == null) throw new ArgumentException($"{what} is NULL but n is {count}");
+        if (count > Limits.MaxCount) throw new ArgumentException($"n is {count}; at most {Limits.MaxCount} {what}");
+        var list = new List<string>((int)count);
+        for (nuint i = 0; i < count; i++)
+        {
+            string item = NativeStrings.InputString(items[i], $"{what}[{i}]");
+            if (string.IsNullOrWhiteSpace(item)) throw new ArgumentException($"{what}[{i}] is empty");
+            list.Add(item);
+        }
+        return list;
     }
 
     private const string LoadPackagesFromImportsName = "pyodide_load_packages_from_imports";

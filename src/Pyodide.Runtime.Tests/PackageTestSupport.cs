@@ -51,6 +51,16 @@ internal static class Wheels
     public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 }
 
+internal static class Site
+{
+    /// <summary>Every file under the runtime's site-packages, relative.</summary>
+    public static List<string> Files(PyodideRuntime py) =>
+        Directory.Exists(py.SitePackagesDirectory)
+            ? Directory.EnumerateFileSystemEntries(py.SitePackagesDirectory, "*", SearchOption.AllDirectories)
+                .Select(p => Path.GetRelativePath(py.SitePackagesDirectory, p)).ToList()
+            : [];
+}
+
 /// <summary>A package index in a temporary directory: wheels plus pyodide-lock.json.</summary>
 internal sealed class TestIndex
 {
@@ -106,7 +116,11 @@ internal sealed class TestIndex
 }
 
 /// <summary>A minimal HTTP/1.1 file server on 127.0.0.1 (a free port), serving a
-/// directory under <c>/&lt;random&gt;/</c> and counting requests per file name.</summary>
+/// directory under <c>/&lt;random&gt;/</c> and counting requests per file name. A
+/// directory is served as its index.json when the client accepts PEP 691 JSON and
+/// there is one, else its index.html, else a listing of its files (as Python's
+/// http.server does); <see cref="Redirects"/> and <see cref="SlowPrefix"/> make
+/// misbehaving URLs.</summary>
 internal sealed class TinyHttpServer : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -129,6 +143,17 @@ internal sealed class TinyHttpServer : IDisposable
     public ConcurrentDictionary<string, int> Requests { get; } = new();
 
     public int RequestsFor(string file) => Requests.TryGetValue(file, out int n) ? n : 0;
+
+    /// <summary>Name (the path after the prefix) → where a 302 sends it.</summary>
+    public ConcurrentDictionary<string, string> Redirects { get; } = new();
+
+    /// <summary>Names starting with this wait a minute before answering (an index that times out).</summary>
+    public string SlowPrefix { get; set; } = "slow/";
+
+    /// <summary>False: directories never answer with index.json (a PEP 503-only index).</summary>
+    public bool ServeJson { get; set; } = true;
+
+    private const string JsonPage = "application/vnd.pypi.simple.v1+json";
 
     private async Task AcceptLoop()
     {
@@ -162,33 +187,37 @@ internal sealed class TinyHttpServer : IDisposable
                     head.Add(one[0]);
                     if (head.Count > 65536) return;
                 }
-                string requestLine = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n")[0];
-                string[] parts = requestLine.Split(' ');
+                string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
+                string[] parts = lines[0].Split(' ');
+                bool acceptsJson = lines.Any(l => l.StartsWith("Accept:", StringComparison.OrdinalIgnoreCase) && l.Contains(JsonPage));
                 string path = parts.Length > 1 ? Uri.UnescapeDataString(parts[1].Split('?')[0]) : "";
-                byte[] body;
-                string status;
+                byte[] body = "not found"u8.ToArray();
+                string status = "404 Not Found", type = "application/octet-stream", extra = "";
                 if (parts[0] == "GET" && path.StartsWith(_prefix, StringComparison.Ordinal))
                 {
                     string name = path[_prefix.Length..];
                     Requests.AddOrUpdate(name, 1, (_, n) => n + 1);
+                    if (name.StartsWith(SlowPrefix, StringComparison.Ordinal)) await Task.Delay(TimeSpan.FromMinutes(1), _stop.Token);
                     string file = Path.GetFullPath(Path.Combine(_root, name));
-                    if (file.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(file))
+                    bool inside = (file + Path.DirectorySeparatorChar).StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+                    if (Redirects.TryGetValue(name, out var location))
+                    {
+                        status = "302 Found";
+                        extra = $"Location: {location}\r\n";
+                    }
+                    else if (inside && File.Exists(file))
                     {
                         body = File.ReadAllBytes(file);
                         status = "200 OK";
+                        if (file.EndsWith(".html", StringComparison.Ordinal)) type = "text/html";
                     }
-                    else
+                    else if (inside && System.IO.Directory.Exists(file))
                     {
-                        body = "not found"u8.ToArray();
-                        status = "404 Not Found";
+                        (body, type) = DirectoryPage(file, acceptsJson && ServeJson);
+                        status = "200 OK";
                     }
                 }
-                else
-                {
-                    body = "not found"u8.ToArray();
-                    status = "404 Not Found";
-                }
-                string header = $"HTTP/1.1 {status}\r\nContent-Length: {body.Length}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+                string header = $"HTTP/1.1 {status}\r\nContent-Length: {body.Length}\r\nContent-Type: {type}\r\n{extra}Connection: close\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(header));
                 await stream.WriteAsync(body);
                 await stream.FlushAsync();
@@ -199,7 +228,20 @@ internal sealed class TinyHttpServer : IDisposable
             catch (SocketException)
             {
             }
+            catch (OperationCanceledException)
+            {
+            }
         }
+    }
+
+    private static (byte[] Body, string Type) DirectoryPage(string directory, bool acceptsJson)
+    {
+        string json = Path.Combine(directory, "index.json"), html = Path.Combine(directory, "index.html");
+        if (acceptsJson && File.Exists(json)) return (File.ReadAllBytes(json), JsonPage);
+        if (File.Exists(html)) return (File.ReadAllBytes(html), "text/html");
+        var links = System.IO.Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal)
+            .Select(n => $"<li><a href=\"{Uri.EscapeDataString(n!)}\">{WebUtility.HtmlEncode(n)}</a></li>");
+        return (Encoding.UTF8.GetBytes($"<html><body><ul>\n{string.Join("\n", links)}\n</ul></body></html>\n"), "text/html");
     }
 
     public void Dispose()
@@ -216,7 +258,7 @@ internal sealed class TinyHttpServer : IDisposable
 /// the first run).</summary>
 internal static class SixFixture
 {
-    private static readonly Lazy<string> Directory = new(Make);
+    private static readonly Lazy<string> Directory = new(() => Fixtures.Make("make-fixture.sh", "packages"));
 
     /// <summary>The index directory (build/fixtures/packages in the repository).</summary>
     public static string IndexDirectory => Directory.Value;
@@ -231,7 +273,21 @@ internal static class SixFixture
             return lockFile.RootElement.GetProperty("packages").GetProperty("six").GetProperty("version").GetString()!;
         }
     }
+}
 
+/// <summary>micropip's test index: native-tests/packages/make-index.sh repacks pinned
+/// Debian packages (attrs, idna, six, zipp, importlib-metadata, …) as wheels and adds
+/// projects of its own and adversarial entries (cached; fast after the first run).</summary>
+internal static class MicropipIndex
+{
+    private static readonly Lazy<string> Directory = new(() => Fixtures.Make("make-index.sh", "micropip-index"));
+
+    /// <summary>The index's root: files/, simple/&lt;project&gt;/ and flat/ (build/fixtures/micropip-index).</summary>
+    public static string Root => Directory.Value;
+}
+
+internal static class Fixtures
+{
     public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
@@ -239,17 +295,18 @@ internal static class SixFixture
         throw new InvalidOperationException($"no repository root (native-tests/packages/make-fixture.sh) above {AppContext.BaseDirectory}");
     }
 
-    private static string Make()
+    /// <summary>Runs native-tests/packages/<paramref name="script"/> into build/fixtures/<paramref name="name"/>.</summary>
+    public static string Make(string script, string name)
     {
         string root = RepositoryRoot();
-        string output = Path.Combine(root, "build", "fixtures", "packages");
+        string output = Path.Combine(root, "build", "fixtures", name);
         var start = new ProcessStartInfo("bash")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(root, "native-tests", "packages", "make-fixture.sh"));
+        start.ArgumentList.Add(Path.Combine(root, "native-tests", "packages", script));
         start.ArgumentList.Add(output);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
@@ -257,10 +314,10 @@ internal static class SixFixture
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("make-fixture.sh did not finish within 5 minutes");
+            throw new InvalidOperationException($"{script} did not finish within 5 minutes");
         }
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"make-fixture.sh failed (exit {process.ExitCode}):\n{stdout}{stderr.Result}");
+            throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}):\n{stdout}{stderr.Result}");
         return output;
     }
 }

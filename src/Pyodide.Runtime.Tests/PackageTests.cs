@@ -45,13 +45,6 @@ public sealed class PackageTests : IDisposable
         return e;
     }
 
-    /// <summary>Every file under the runtime's site-packages, relative.</summary>
-    private static List<string> SiteFiles(PyodideRuntime py) =>
-        Directory.Exists(py.SitePackagesDirectory)
-            ? Directory.EnumerateFileSystemEntries(py.SitePackagesDirectory, "*", SearchOption.AllDirectories)
-                .Select(p => Path.GetRelativePath(py.SitePackagesDirectory, p)).ToList()
-            : [];
-
     /// <summary>Nothing but site-packages in the home (no staging directory left behind).</summary>
     private static void AssertNoStaging(PyodideRuntime py) =>
         Assert.DoesNotContain(Directory.EnumerateDirectories(py.HomeDirectory), d => Path.GetFileName(d).StartsWith(".pyodide-unpack"));
@@ -223,7 +216,7 @@ public sealed class PackageTests : IDisposable
         Assert.Contains(actual, e.Message);
         Assert.Equal([e.Message], errors);
         Assert.Empty(Directory.Exists(CacheDir) ? Directory.EnumerateFiles(CacheDir) : []);
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         Assert.Empty(py.LoadedPackages);
         Assert.Equal(false, py.RunPython("import importlib.util\nimportlib.util.find_spec('pn_bad') is not None"));
     }
@@ -238,7 +231,7 @@ public sealed class PackageTests : IDisposable
         var e = ExpectIO(() => py.LoadPackage("pn-bad"));
         Assert.Contains("sha256 mismatch", e.Message);
         // The dependency was fetched first, but nothing is installed when one file is bad.
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         Assert.Empty(py.LoadedPackages);
     }
 
@@ -254,7 +247,7 @@ public sealed class PackageTests : IDisposable
         Assert.Single(errors);
         // Checked before anything is fetched: the known one was not installed either.
         Assert.Empty(py.LoadedPackages);
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
     }
 
     [Fact]
@@ -346,7 +339,7 @@ public sealed class PackageTests : IDisposable
         Assert.False(File.Exists(Path.Combine(py.HomeDirectory, "evil.py")));
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(py.HomeDirectory)!, "evil.py")));
         Assert.False(File.Exists("/tmp/pyodide-evil-absolute.py"));
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         AssertNoStaging(py);
         Assert.Empty(py.LoadedPackages);
         Assert.Equal(false, py.RunPython("import importlib.util\nimportlib.util.find_spec('pn_trav') is not None"));
@@ -366,7 +359,7 @@ public sealed class PackageTests : IDisposable
         using var py = Load(index.Directory);
         var e = ExpectIO(() => py.LoadPackage("pn-link"));
         Assert.Contains("symbolic link", e.Message);
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         AssertNoStaging(py);
     }
 
@@ -417,7 +410,7 @@ public sealed class PackageTests : IDisposable
         var e2 = ExpectIO(() => py.LoadPackage("pn-user"));
         Assert.Contains("pure-Python wheels only", e2.Message);
         Assert.Contains(".so", e2.Message);
-        Assert.Empty(SiteFiles(py));
+        Assert.Empty(Site.Files(py));
         Assert.Empty(py.LoadedPackages);
         var e3 = ExpectIO(() => py.LoadPackage(Path.Combine(index.Directory, platform)));
         Assert.Contains("pure-Python wheels only", e3.Message);

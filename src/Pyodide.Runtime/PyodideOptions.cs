@@ -78,6 +78,17 @@ public sealed class PyodideOptions
     /// <c>~/.cache/pyodide-native/packages</c>.</summary>
     public string? PackageCacheDir { get; init; }
 
+    /// <summary>The package indexes the guest's <c>micropip</c> may use, in order: PEP 691
+    /// (JSON) or PEP 503 (HTML) simple indexes, or plain directories of wheels, as http(s)
+    /// URLs or local directories. Python may choose among them (<c>set_index_urls</c>,
+    /// <c>index_urls=</c>) and URLs under them, never others; the host fetches only from
+    /// their hosts. Empty (the default): micropip installs only what <see cref="IndexUrl"/>'s
+    /// lock file has. See <see cref="PyodideRuntime.SetIndexUrls"/>.</summary>
+    public IReadOnlyList<string> MicropipIndexUrls { get; init; } = [];
+
+    /// <summary>How long one request of micropip's (an index page or a wheel) may take.</summary>
+    public TimeSpan MicropipTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The <c>pyodide/</c> folder beside this library (or beside the
     /// native library that embeds it, when compiled ahead of time).</summary>
     public static string DefaultAssetDir => Path.Combine(AppContext.BaseDirectory, "pyodide");

@@ -134,6 +134,7 @@ public sealed partial class PyodideRuntime : IDisposable
             var runtime = new PyodideRuntime(guest, home, timeout, hostModules);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             hostModules.Runtime = runtime;
+            runtime.StartMicropip(options);
             return runtime;
         }
         catch

@@ -5,7 +5,10 @@
 #   lib/python311.zip          the stdlib as .pyc (with the build's _sysconfigdata)
 #   lib/python3.11/os.py       the prefix landmark
 #   lib/python3.11/lib-dynload the exec-prefix landmark (empty)
-#   lib/python3.11/pyodide/    the helper package, from python/
+#   lib/python3.11/pyodide/    the helper package, from python/ (and micropip/)
+#   lib/python3.11/packaging/, resolvelib/
+#                              Debian's pure-Python libraries micropip resolves
+#                              with, unpacked from the .debs debs.manifest pins
 #
 # Everything comes from Debian: clang-19/lld-19/wasi-libc for the toolchain,
 # the orig tarballs of the source packages pinned in sources.manifest
@@ -142,6 +145,28 @@ fetch_sources() {
   TAR_PYTHON="${TARBALL[python3.11]}"
   TAR_ZLIB="${TARBALL[zlib]}"
   TAR_SQLITE="${TARBALL[sqlite3]}"
+  BUNDLED_DEBS=()
+  listing=$("$GUEST_DIR/fetch-sources.sh" --binary --cache "$CACHE_ROOT/debs" --logs "$LOG_DIR" </dev/null) ||
+    fail "the bundled libraries could not be had as src/guest/debs.manifest pins them (see above)"
+  while read -r pkg path; do BUNDLED_DEBS+=("$path"); done <<<"$listing"
+}
+
+# The module directories of the pinned pure-Python .debs (packaging/, resolvelib/),
+# without type stubs, into DIR.
+unpack_bundled() { # DIR
+  local deb root dist tmp
+  tmp=$(mktemp -d)
+  for deb in "${BUNDLED_DEBS[@]}"; do
+    rm -rf "$tmp/root"
+    dpkg-deb -x "$deb" "$tmp/root"
+    dist="$tmp/root/usr/lib/python3/dist-packages"
+    for root in "$dist"/*/; do
+      [[ "$root" == *.dist-info/ || "$root" == *.egg-info/ ]] && continue
+      cp -R "$root" "$1/"
+    done
+  done
+  rm -rf "$tmp"
+  find "$1" \( -name '*.pyi' -o -name py.typed \) -delete
 }
 
 # --- the cached CPython build --------------------------------------------------------
@@ -261,6 +286,7 @@ install_guest() {
   mkdir -p "$new"
   if [[ -d "$GUEST_DIR/python" ]]; then
     cp -R "$GUEST_DIR/python/." "$new/"
+    unpack_bundled "$new"
     find "$new" -name __pycache__ -prune -exec rm -rf {} +
     # .pyc beside the sources (checked against them), since /lib is read-only.
     run_logged compile-helpers "compile the helper package" \

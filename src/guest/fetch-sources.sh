@@ -3,8 +3,11 @@
 # sources.manifest into a cache directory, each verified against the sha256
 # and size the manifest pins.
 #
-#   fetch-sources.sh [--manifest FILE] [--cache DIR] [--from DIR] [--logs DIR] [PACKAGE...]
+#   fetch-sources.sh [--binary] [--manifest FILE] [--cache DIR] [--from DIR] [--logs DIR] [PACKAGE...]
 #
+#   --binary         the manifest lists binary packages (.deb files, fetched with
+#                    `apt-get download PKG=VERSION`) instead of source tarballs;
+#                    the defaults become debs.manifest and $PYODIDE_CACHE/debs
 #   --manifest FILE  the manifest (default: sources.manifest beside this script)
 #   --cache DIR      where verified tarballs live (default: $PYODIDE_CACHE/sources,
 #                    $PYODIDE_CACHE defaulting to ~/.cache/pyodide-native)
@@ -28,13 +31,15 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MANIFEST="$HERE/sources.manifest"
-CACHE="${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}/sources"
+MANIFEST=""
+CACHE=""
+BINARY=0
 FROM=""
 LOGS=""
 WANTED=()
 while (($#)); do
   case "$1" in
+    --binary) BINARY=1; shift ;;
     --manifest) MANIFEST="$2"; shift 2 ;;
     --cache) CACHE="$2"; shift 2 ;;
     --from) FROM="$2"; shift 2 ;;
@@ -44,6 +49,14 @@ while (($#)); do
     *) WANTED+=("$1"); shift ;;
   esac
 done
+
+if ((BINARY)); then
+  MANIFEST="${MANIFEST:-$HERE/debs.manifest}"
+  CACHE="${CACHE:-${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}/debs}"
+else
+  MANIFEST="${MANIFEST:-$HERE/sources.manifest}"
+  CACHE="${CACHE:-${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}/sources}"
+fi
 
 say() { printf '[sources] %s\n' "$*" >&2; }
 fail() { printf '[sources] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -88,7 +101,7 @@ APT_REFRESHED=0
 refresh_apt() {
   ((APT_REFRESHED)) && return 0
   APT_REFRESHED=1
-  if ! have_deb_src; then
+  if ((!BINARY)) && ! have_deb_src; then
     if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
       sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
         as_root tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
@@ -103,8 +116,10 @@ refresh_apt() {
     say "apt-get update reported errors (see $LOGS/apt-update.log); trying anyway"
 }
 
-# Versions of source package PKG, as apt lists them, that ship tarball NAME with hash SHA.
+# Versions of source package PKG, as apt lists them, that ship tarball NAME with
+# hash SHA. A binary package's file belongs to its one version: none other.
 versions_shipping() { # PKG NAME SHA
+  ((BINARY)) && return 0
   apt-cache showsrc "$1" 2>/dev/null | awk -v name="$2" -v sha="$3" '
     /^Version:/ { version = $2 }
     /^Checksums-Sha256:/ { in_sums = 1; next }
@@ -114,11 +129,13 @@ versions_shipping() { # PKG NAME SHA
 }
 
 # apt_download PKG VERSION NAME DIR: `apt-get source --download-only PKG=VERSION`
-# in DIR; 0 if NAME arrived. The .dsc or Debian diff may 404 (a security update
-# whose sources the archive does not serve): only NAME is needed.
+# (or `apt-get download PKG=VERSION` for a binary package) in DIR; 0 if NAME
+# arrived. The .dsc or Debian diff may 404 (a security update whose sources the
+# archive does not serve): only NAME is needed.
 apt_download() {
-  local pkg="$1" version="$2" name="$3" dir="$4" log="$LOGS/fetch-$1.log"
-  (cd "$dir" && apt-get source --download-only "$pkg=$version") >>"$log" 2>&1 </dev/null || true
+  local pkg="$1" version="$2" name="$3" dir="$4" log="$LOGS/fetch-$1.log" how=(source --download-only)
+  ((BINARY)) && how=(download)
+  (cd "$dir" && apt-get "${how[@]}" "$pkg=$version") >>"$log" 2>&1 </dev/null || true
   [[ -f "$dir/$name" ]]
 }
 
@@ -145,7 +162,7 @@ fetch() {
       done < <(versions_shipping "$pkg" "$name" "$sha")
       for v in "${candidates[@]}"; do
         tried+=("$pkg=$v")
-        say "apt-get source --download-only $pkg=$v"
+        say "apt-get $( ((BINARY)) && echo download || echo source --download-only) $pkg=$v"
         apt_download "$pkg" "$v" "$name" "$tmp" && break 2
       done
       ((attempt == 1)) || break

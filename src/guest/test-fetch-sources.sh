@@ -3,7 +3,7 @@
 # smallest pinned source (zlib, 1.2 MB from Debian's archive): it fetches and
 # verifies, never fetches a cached tarball again, falls back to another version
 # that ships the same tarball, and refuses tarballs whose hash differs from the
-# manifest's. Prints "ok - …"/"not ok - …" per check, then "N passed, N failed".
+# manifest's; then the same for a binary package of debs.manifest (--binary). Prints "ok - …"/"not ok - …" per check, then "N passed, N failed".
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -92,6 +92,26 @@ if ! "$FETCH" --manifest "$m" --cache "$WORK/cache6" zlib >/dev/null 2>"$WORK/er
   ok "a downloaded tarball whose hash differs from the manifest is refused"
 else
   not_ok "a downloaded tarball whose hash differs from the manifest is refused" "$(cat "$WORK/err6")"
+fi
+
+# 7. Binary packages (--binary, debs.manifest): the pinned .deb is fetched with
+#    apt-get download and verified; one whose hash differs is refused.
+read -r DEB_PKG DEB_VERSION DEB_FILE DEB_SHA DEB_SIZE < <(grep -E '^python3-packaging[[:space:]]' "$HERE/debs.manifest")
+if out=$("$FETCH" --binary --cache "$WORK/debs" "$DEB_PKG" 2>"$WORK/err7") &&
+  [[ "$out" == "$DEB_PKG $WORK/debs/$DEB_FILE" ]] &&
+  [[ "$(sha256sum "$WORK/debs/$DEB_FILE" | cut -d' ' -f1)" == "$DEB_SHA" ]]; then
+  ok "--binary gets $DEB_PKG $DEB_VERSION, verified against debs.manifest"
+else
+  not_ok "--binary gets $DEB_PKG $DEB_VERSION, verified against debs.manifest" "stdout: ${out:-}
+$(cat "$WORK/err7")"
+fi
+printf '%s %s %s %s %s\n' "$DEB_PKG" "$DEB_VERSION" "$DEB_FILE" "$wrong" "$DEB_SIZE" >"$WORK/manifest.deb-wrong"
+if ! "$FETCH" --binary --manifest "$WORK/manifest.deb-wrong" --cache "$WORK/debs8" "$DEB_PKG" >/dev/null 2>"$WORK/err8" &&
+  grep -q "expected sha256 $wrong" "$WORK/err8" && grep -q "got $DEB_SHA" "$WORK/err8" &&
+  [[ ! -e "$WORK/debs8/$DEB_FILE" ]]; then
+  ok "a downloaded .deb whose hash differs from the manifest is refused"
+else
+  not_ok "a downloaded .deb whose hash differs from the manifest is refused" "$(cat "$WORK/err8")"
 fi
 
 echo "$PASSED passed, $FAILED failed"

@@ -29,9 +29,11 @@ internal sealed class PackageCache(string directory)
 
     /// <summary>The verified file of <paramref name="package"/> at <paramref name="location"/>:
     /// a local path, checked against <paramref name="sha256"/> when given.
-    /// <paramref name="onDownload"/> is told the URL before a download starts.</summary>
+    /// <paramref name="onDownload"/> is told the URL before a download starts; <paramref name="policy"/>
+    /// (default <see cref="PackageHttp.Default"/>) bounds it.</summary>
     /// <exception cref="PyodideException">IO: missing, unreachable, or the wrong checksum.</exception>
-    public string Fetch(string package, PackageLocation location, string? sha256, Action<string> onDownload)
+    public string Fetch(string package, PackageLocation location, string? sha256, Action<string> onDownload,
+                        PackageHttp.Policy? policy = null)
     {
         if (location.LocalPath is { } path)
         {
@@ -65,7 +67,7 @@ internal sealed class PackageCache(string directory)
             try
             {
                 using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
-                PackageHttp.Download(url, file);
+                PackageHttp.Download(url, file, (policy ?? PackageHttp.Default).MaxBytes, policy);
             }
             catch (PyodideException e)
             {

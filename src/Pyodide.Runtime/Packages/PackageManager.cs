@@ -18,6 +18,7 @@ internal sealed class PackageManager
     private readonly Lock _loadGate = new();
     private readonly Lock _loadedGate = new();
     private readonly Dictionary<string, string> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _loadedSha256 = new(StringComparer.Ordinal);
 
     public PackageManager(PyodideRuntime runtime, string home, PackageIndex? index, string? cacheDirectory)
     {
@@ -28,13 +29,19 @@ internal sealed class PackageManager
     }
 
     /// <summary>Checks the package options before a runtime is made.</summary>
-    /// <exception cref="ArgumentException">A bad index URL or cache directory.</exception>
+    /// <exception cref="ArgumentException">A bad index URL, micropip index URL, micropip timeout or cache directory.</exception>
     public static PackageIndex? CheckOptions(PyodideOptions options)
     {
         if (options.PackageCacheDir is { } cache && (cache.Length == 0 || cache.Contains('\0')))
             throw new ArgumentException($"PackageCacheDir '{cache}' is not a valid path");
+        if (options.MicropipTimeout <= TimeSpan.Zero) throw new ArgumentException("MicropipTimeout must be positive");
+        foreach (string url in options.MicropipIndexUrls ?? throw new ArgumentException("MicropipIndexUrls is null"))
+            PackageLocation.Parse(url, "the micropip index URL");
         return options.IndexUrl == null ? null : PackageIndex.Parse(options.IndexUrl);
     }
+
+    /// <summary>Where downloads are kept.</summary>
+    public PackageCache Cache => _cache;
 
     /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
     public string SitePackages => Path.Combine(_home, "site-packages");
@@ -47,7 +54,52 @@ internal sealed class PackageManager
         }
     }
 
-    private sealed record Planned(string Name, PackageLocation Source, string? Sha256, string FileName);
+    /// <summary>Normalized name → (source, sha256 of the wheel) of each loaded package.</summary>
+    public IReadOnlyDictionary<string, (string Source, string Sha256)> LoadedWithHashes
+    {
+        get
+        {
+            lock (_loadedGate) return _loaded.ToDictionary(p => p.Key, p => (p.Value, _loadedSha256[p.Key]), StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Forgets that a package is loaded (micropip.uninstall removed its files).</summary>
+    public void Forget(string name)
+    {
+        lock (_loadedGate)
+        {
+            _loaded.Remove(name);
+            _loadedSha256.Remove(name);
+        }
+    }
+
+    /// <summary>The lock-file index's entry for a normalized name, or null (also without an index).</summary>
+    public LockEntry? LockEntry(string name) =>
+        _index != null && _index.Read().Packages.TryGetValue(name, out var entry) ? entry : null;
+
+    /// <summary>The lock-file index, if one is configured.</summary>
+    public PackageIndex? Index => _index;
+
+    internal sealed record Planned(string Name, PackageLocation Source, string? Sha256, string FileName);
+
+    /// <summary>The wheel of a lock-file entry, checked to be pure Python.</summary>
+    internal Planned FromLock(LockEntry entry)
+    {
+        if (entry.InstallDir == "dynlib")
+            throw WheelInstaller.PureOnly(entry.Name, $"{entry.FileName} is a shared library (install_dir \"dynlib\")");
+        var source = _index!.Directory.Resolve(entry.FileName, $"package {entry.Name}: file_name");
+        var wheel = new Planned(entry.Name, source, entry.Sha256, source.FileName);
+        CheckTags(wheel);
+        return wheel;
+    }
+
+    /// <summary>Installs wheels a resolver chose (micropip), as one load: fetched and
+    /// checked first, then unpacked and moved into place.</summary>
+    internal void InstallResolved(IReadOnlyList<Planned> plan, Action<string> message, PackageHttp.Policy policy)
+    {
+        foreach (var wheel in plan) CheckTags(wheel);
+        lock (Enter()) Install(plan.ToList(), message, policy);
+    }
 
     /// <summary>loadPackage: <paramref name="names"/> are package names or wheel paths/URLs.</summary>
     public void Load(IReadOnlyList<string> names, Action<string>? onMessage, Action<string>? onError)
@@ -63,7 +115,7 @@ internal sealed class PackageManager
                     message("No new packages to load");
                     return;
                 }
-                Install(plan, message);
+                Install(plan, message, PackageHttp.Default);
             }
             catch (PyodideException e) when (e.Kind == PyodideErrorKind.IO)
             {
@@ -179,11 +231,7 @@ internal sealed class PackageManager
             }
             var entry = lockFile!.Packages[name];
             foreach (string dependency in entry.Depends) Visit(dependency);
-            if (entry.InstallDir == "dynlib")
-                throw WheelInstaller.PureOnly(name, $"{entry.FileName} is a shared library (install_dir \"dynlib\")");
-            var source = _index!.Directory.Resolve(entry.FileName, $"package {name}: file_name");
-            var wheel = new Planned(name, source, entry.Sha256, source.FileName);
-            CheckTags(wheel);
+            var wheel = FromLock(entry);
             planned[name] = wheel;
             plan.Add(wheel);
         }
@@ -216,26 +264,9 @@ internal sealed class PackageManager
             throw WheelInstaller.PureOnly(wheel.Name, $"{wheel.FileName} is built for {tags.Tag}");
     }
 
-    // importlib.invalidate_caches(), except that the zip importers of the read-only
-    // /lib (the stdlib zip, which cannot change) are not made to re-read their
-    // archive's directory: that alone takes ~8 ms, half the time of a whole load.
-    private const string InvalidateSource = """
-        def invalidate_caches():
-            import sys, zipimport
-            from importlib import machinery, _bootstrap_external
-            for name, finder in list(sys.path_importer_cache.items()):
-                if finder is None or not name.startswith('/'):
-                    del sys.path_importer_cache[name]
-                elif isinstance(finder, zipimport.zipimporter) and name.startswith('/lib/'):
-                    continue
-                elif hasattr(finder, 'invalidate_caches'):
-                    finder.invalidate_caches()
-            _bootstrap_external._NamespacePath._epoch += 1
-            for finder in sys.meta_path:
-                if finder is not machinery.PathFinder and hasattr(finder, 'invalidate_caches'):
-                    finder.invalidate_caches()
-        invalidate_caches
-        """;
+    // pyodide._packages.invalidate_caches (in the guest): importlib's, minus
+    // re-reading the read-only stdlib zip's directory, half the time of a load.
+    private const string InvalidateSource = "import pyodide._packages\npyodide._packages.invalidate_caches";
 
     private PyProxy? _invalidate; // the function above, made once per runtime (under the load lock)
 
@@ -251,14 +282,14 @@ internal sealed class PackageManager
         _invalidate.Call();
     }
 
-    private void Install(List<Planned> plan, Action<string> message)
+    private void Install(List<Planned> plan, Action<string> message, PackageHttp.Policy policy)
     {
         // 1. Fetch and check every file.
         var files = new List<string>(plan.Count);
         foreach (var package in plan)
         {
             message($"Loading {package.Name}");
-            files.Add(_cache.Fetch(package.Name, package.Source, package.Sha256, url => message($"Downloading {package.Name} from {url}")));
+            files.Add(_cache.Fetch(package.Name, package.Source, package.Sha256, url => message($"Downloading {package.Name} from {url}"), policy));
         }
 
         string site = SitePackages;
@@ -302,7 +333,12 @@ internal sealed class PackageManager
                     throw new PyodideException(PyodideErrorKind.IO, $"package {plan[i].Name}: moving it into site-packages failed ({kept}): {e.Message}", e);
                 }
                 string source = plan[i].Source.ToString();
-                lock (_loadedGate) _loaded[plan[i].Name] = source;
+                string sha256 = plan[i].Sha256 ?? PackageCache.HashFile(files[i], plan[i].Name);
+                lock (_loadedGate)
+                {
+                    _loaded[plan[i].Name] = source;
+                    _loadedSha256[plan[i].Name] = sha256;
+                }
                 installed.Add(plan[i].Name);
             }
             completed = true;

@@ -6,6 +6,7 @@ namespace Pyodide;
 public sealed partial class PyodideRuntime
 {
     private PackageManager _packages = null!; // set by Load
+    private MicropipHost _micropip = null!; // set by Load
 
     /// <summary>The host directory Python sees as <c>/home/pyodide</c>.</summary>
     internal string HomeDirectory => _home;
@@ -82,4 +83,78 @@ public sealed partial class PyodideRuntime
     /// <summary>The packages loaded so far, as Pyodide's <c>loadedPackages</c>: normalized
     /// name → where it came from (the wheel's URL or path). A snapshot.</summary>
     public IReadOnlyDictionary<string, string> LoadedPackages => _packages.Loaded;
+
+    /// <summary>Registers the host half of the guest's <c>micropip</c> (at load; the options
+    /// were checked by <see cref="PackageManager.CheckOptions"/>). On failure the runtime is
+    /// disposed; no memory for the module means the memory limit is too small to start.</summary>
+    private void StartMicropip(PyodideOptions options)
+    {
+        _micropip = new MicropipHost(_packages, options.MicropipTimeout);
+        _micropip.SetIndexUrls(options.MicropipIndexUrls);
+        try
+        {
+            RegisterModule(MicropipHost.ModuleName, _micropip.Functions);
+        }
+        catch (Exception e)
+        {
+            Dispose();
+            if (e is PythonException { PythonType: "MemoryError" })
+                throw new PyodideException(PyodideErrorKind.Limit,
+                    $"Python could not start within the memory limit of {options.MemoryLimit} bytes (no memory for micropip's host module)", e);
+            throw;
+        }
+    }
+
+    /// <summary>Sets the package indexes the guest's <c>micropip</c> may use, in order
+    /// (see <see cref="PyodideOptions.MicropipIndexUrls"/>); replaces the previous ones.</summary>
+    /// <exception cref="ArgumentException">A URL that is not an http(s)/file URL or a path.</exception>
+    public void SetIndexUrls(IEnumerable<string> urls)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        _micropip.SetIndexUrls(urls.ToList());
+    }
+
+    /// <summary>The package indexes micropip may use, as directories.</summary>
+    public IReadOnlyList<string> IndexUrls => _micropip.IndexUrls;
+
+    /// <summary>As Python's <c>await micropip.install(requirements)</c>: resolves the
+    /// requirements (PEP 508 strings such as <c>"attrs&gt;=22"</c>) and their dependencies
+    /// against the lock-file index (<see cref="PyodideOptions.IndexUrl"/>, which keeps
+    /// priority for the names it has) and the micropip indexes
+    /// (<see cref="PyodideOptions.MicropipIndexUrls"/>), then downloads, checks and installs
+    /// the pure-Python wheels chosen, atomically as <see cref="LoadPackage(IEnumerable{string}, Action{string}?, Action{string}?)"/>.</summary>
+    /// <param name="requirements">Requirement strings.</param>
+    /// <param name="onMessage">Receives each step ("Downloading attrs from …", "Loaded attrs from …").</param>
+    /// <exception cref="PythonException">ValueError: a requirement cannot be met (the message names
+    /// the conflict, or why each file was refused); OSError: a file could not be fetched, did not
+    /// match its hash, or is not a safe pure-Python wheel. Nothing is installed then.</exception>
+    /// <exception cref="ArgumentException">A null or empty requirement.</exception>
+    public void Install(IEnumerable<string> requirements, Action<string>? onMessage = null)
+    {
+        ArgumentNullException.ThrowIfNull(requirements);
+        var list = requirements.ToList();
+        for (int i = 0; i < list.Count; i++)
+            if (string.IsNullOrWhiteSpace(list[i])) throw new ArgumentException($"requirements[{i}] is null or empty", nameof(requirements));
+        using var scope = ToPy(new Dictionary<string, object?>()); // not the user's globals
+        using var install = (PyProxy)RunPython("import micropip._install\nmicropip._install._install_now", scope)!;
+        var previous = _micropip.Messages;
+        _micropip.Messages = onMessage;
+        try
+        {
+            install.Call(list);
+        }
+        finally
+        {
+            _micropip.Messages = previous;
+        }
+    }
+
+    /// <summary><see cref="Install"/> on a thread-pool thread. The callback runs on that thread.</summary>
+    public Task InstallAsync(IEnumerable<string> requirements, Action<string>? onMessage = null)
+    {
+        ArgumentNullException.ThrowIfNull(requirements);
+        var list = requirements.ToList();
+        return Task.Run(() => Install(list, onMessage));
+    }
 }

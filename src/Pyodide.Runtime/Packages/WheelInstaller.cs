@@ -11,6 +11,12 @@ namespace Pyodide.Packages;
 /// staging directory is removed whatever happens.</summary>
 internal static class WheelInstaller
 {
+    /// <summary>The most a wheel may unpack to, and the most one entry may expand
+    /// relative to its compressed size once it is larger than <see cref="RatioFloor"/>:
+    /// beyond them a wheel is a zip bomb, not a library.</summary>
+    public const long MaxUnpackedBytes = 512L << 20, RatioFloor = 16L << 20;
+    public const int MaxRatio = 200;
+
     // Unix file types in the upper 16 bits of a zip entry's external attributes.
     private const int TypeMask = 0xF000, TypeDirectory = 0x4000, TypeRegular = 0x8000, TypeSymlink = 0xA000;
 
@@ -52,8 +58,14 @@ internal static class WheelInstaller
         {
             using var archive = ZipFile.OpenRead(wheel);
             var plan = new List<(ZipArchiveEntry Entry, string[] Segments, bool IsDirectory)>(archive.Entries.Count);
+            long unpacked = 0;
             foreach (var entry in archive.Entries)
             {
+                unpacked += entry.Length;
+                if (unpacked > MaxUnpackedBytes || (entry.Length > RatioFloor && entry.Length > MaxRatio * Math.Max(entry.CompressedLength, 1)))
+                    throw new PyodideException(PyodideErrorKind.IO,
+                        $"package {package}: the wheel entry '{entry.FullName}' expands to {entry.Length} bytes from {entry.CompressedLength} " +
+                        $"(a zip bomb: at most {MaxUnpackedBytes} bytes in all, {MaxRatio}:1 beyond {RatioFloor} bytes); nothing was installed from it");
                 var segments = SafeSegments(package, entry.FullName);
                 int type = (entry.ExternalAttributes >> 16) & TypeMask;
                 if (type == TypeSymlink)
@@ -84,6 +96,7 @@ internal static class WheelInstaller
                 using var input = entry.Open();
                 // CreateNew: a name given twice (or a file under a file) is an error, not an overwrite.
                 using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                // Reading stops at the entry's declared size, the one checked above.
                 input.CopyTo(output);
             }
         }

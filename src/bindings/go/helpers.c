@@ -60,3 +60,12 @@ void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stder
   config->stdin_isatty = want_stdin && stdin_isatty;
   config->io_env = (void*)handle;
 }
+
+static void pgo_message(void* env, const char* message, size_t len) {
+  goPyodideMessage((uintptr_t)env, (char*)message, len);
+}
+
+pyodide_error_t* pgo_install(pyodide_t* runtime, const char* const* requirements, size_t n, int want_messages,
+                             uintptr_t handle) {
+  return pyodide_install(runtime, requirements, n, want_messages ? pgo_message : NULL, (void*)handle);
+}

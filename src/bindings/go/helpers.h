@@ -37,4 +37,8 @@ ptrdiff_t pgo_dim(const ptrdiff_t* array, size_t i);
 void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, int want_stdin,
                        int stdin_isatty, uintptr_t handle);
 
+/* pyodide_install with the Go message callback of `handle` (want_messages 0 = none). */
+pyodide_error_t* pgo_install(pyodide_t* runtime, const char* const* requirements, size_t n, int want_messages,
+                             uintptr_t handle);
+
 #endif

@@ -87,6 +87,21 @@ fn c_string(what: &str, bytes: Vec<u8>) -> Result<CString> {
     CString::new(bytes).map_err(|_| Error::usage(format!("the {what} contains a NUL character")))
 }
 
+/// Calls `f` with a C array of the strings (NUL-terminated copies) and its length.
+fn with_c_strings<T>(what: &str, items: &[&str], f: impl FnOnce(*const *const c_char, usize) -> T) -> Result<T> {
+    let owned = items.iter().map(|s| c_string(what, s.as_bytes().to_vec())).collect::<Result<Vec<_>>>()?;
+    let pointers: Vec<*const c_char> = owned.iter().map(|s| s.as_ptr()).collect();
+    Ok(f(pointers.as_ptr(), pointers.len()))
+}
+
+/// `pyodide_message_fn` for a `FnMut(&str)` passed as `env`; a panic is caught
+/// (the message is lost, the call goes on).
+unsafe extern "C" fn deliver_message<F: FnMut(&str)>(env: *mut c_void, message: *const c_char, len: usize) {
+    let f = &mut *(env as *mut F);
+    let text = String::from_utf8_lossy(std::slice::from_raw_parts(message.cast::<u8>(), len));
+    let _ = catch_unwind(AssertUnwindSafe(|| f(&text)));
+}
+
 fn path_bytes(path: &Path) -> Result<Vec<u8>> {
     #[cfg(unix)]
     {
@@ -352,6 +367,31 @@ impl Runtime {
     pub fn interrupt(&self) -> Result<()> {
         // SAFETY: designed to be called concurrently with another call.
         unsafe { check(sys::pyodide_interrupt(self.raw)) }
+    }
+
+    /// Sets the package indexes the guest's `micropip` may use, in order
+    /// (`pyodide_set_index_urls`): PEP 691/503 simple indexes or plain
+    /// directories of wheels, as http(s)/file URLs or local paths. Python may
+    /// choose among them and URLs under them, never others.
+    pub fn set_index_urls(&self, urls: &[&str]) -> Result<()> {
+        // SAFETY: the strings live for the call.
+        with_c_strings("index URL", urls, |ptr, n| unsafe { check(sys::pyodide_set_index_urls(self.raw, ptr, n)) })?
+    }
+
+    /// Installs packages as Python's `await micropip.install(requirements)`
+    /// (`pyodide_install`): resolves the PEP 508 requirements and their
+    /// dependencies against the lock-file index and the micropip indexes, then
+    /// downloads, checks and installs the pure-Python wheels chosen.
+    /// `on_message` receives each step. A requirement that cannot be met is a
+    /// Python `ValueError` naming the conflict; a file that cannot be fetched
+    /// or checked an `OSError`.
+    pub fn install<F: FnMut(&str)>(&self, requirements: &[&str], mut on_message: F) -> Result<()> {
+        let env = &mut on_message as *mut _ as *mut c_void;
+        with_c_strings("requirement", requirements, |ptr, n| {
+            // SAFETY: the strings and the closure live for the call, which invokes
+            // the callback only on this thread before returning.
+            unsafe { check(sys::pyodide_install(self.raw, ptr, n, Some(deliver_message::<F>), env)) }
+        })?
     }
 
     /// Counters for leak checks and monitoring.

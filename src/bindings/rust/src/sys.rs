@@ -364,6 +364,14 @@ extern "C" {
         env: *mut c_void,
     ) -> *mut pyodide_error_t;
     pub fn pyodide_loaded_packages(runtime: *mut pyodide_t, out: *mut pyodide_value_t) -> *mut pyodide_error_t;
+    pub fn pyodide_set_index_urls(runtime: *mut pyodide_t, urls: *const *const c_char, n: usize) -> *mut pyodide_error_t;
+    pub fn pyodide_install(
+        runtime: *mut pyodide_t,
+        requirements: *const *const c_char,
+        n: usize,
+        on_message: pyodide_message_fn,
+        env: *mut c_void,
+    ) -> *mut pyodide_error_t;
 
     // diagnostics
     pub fn pyodide_stats(runtime: *mut pyodide_t, out: *mut pyodide_stats_t) -> *mut pyodide_error_t;
