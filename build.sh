@@ -13,7 +13,8 @@
 # out/lib/pyodide/ (python.wasm, stdlib), out/include/pyodide.h,
 # out/bin/pyodide-run, out/lib/pkgconfig/pyodide.pc, out/lib/cmake/Pyodide/
 # (relocatable: usable as an install prefix). Logs of each step go to build/logs/.
-# build.ps1 is the Windows counterpart: keep the two in step.
+# build.ps1 is the PowerShell counterpart (Windows and Linux): keep the two in
+# step (`./build.sh test` builds with it and compares: test_build_ps1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -403,6 +404,27 @@ test_examples() {
   fi
 }
 
+# build.ps1 on Linux: `pwsh ./build.ps1 build` into build/build-ps1-test, its
+# products compared with out/ (native-tests/build-ps1-test.sh, which installs
+# the pinned PowerShell .NET tool when it is missing).
+test_build_ps1() {
+  local log="$LOGS/test-build-ps1.log" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] build.ps1 on Linux (native-tests/build-ps1-test.sh) ... '
+  "$ROOT/native-tests/build-ps1-test.sh" "$OUT" "$BUILD/build-ps1-test" >"$log" 2>&1 </dev/null || rc=$?
+  summary=$(tail -n1 "$log")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    SUITE_PASSED=${BASH_REMATCH[1]}
+    SUITE_FAILED=${BASH_REMATCH[2]}
+  fi
+  count_suite "build.ps1 test" "$rc" "$start"
+  if ((rc)); then
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2
+    say "full output: $log" >&2
+  fi
+}
+
 # The benchmarks are never run by `test`, only compiled so they cannot rot: the
 # C one is built by step_native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
@@ -440,6 +462,7 @@ do_test() {
   test_go
   test_install
   test_examples
+  test_build_ps1
   local b
   for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
   echo "$PASSED passed, $FAILED failed"
