@@ -9,7 +9,7 @@
 #   ./build.sh install PREFIX   build, then install the library, header, assets,
 #                       pkg-config and CMake files into PREFIX (out/ has the same layout)
 #
-# Products (see shared DESIGN.md): out/lib/libpyodide.so + libwasmtime.so,
+# Products: out/lib/libpyodide.so + libwasmtime.so,
 # out/lib/pyodide/ (python.wasm, stdlib), out/include/pyodide.h,
 # out/bin/pyodide-run, out/lib/pkgconfig/pyodide.pc, out/lib/cmake/Pyodide/
 # (relocatable: usable as an install prefix). Logs of each step go to build/logs/.
