@@ -65,16 +65,16 @@ Set-Location $Root
 # publish writes, and where each product goes in out/ (relative paths).
 if ($IsWindows) {
   $Rid = "win-x64"
-  $Exe = ".exe"
+  $ExeSuffix = ".exe"
   $Published = @{ Library = "Pyodide.Native.dll"; Wasmtime = "wasmtime.dll" }
   $Products = @{ Library = "bin/pyodide.dll"; Wasmtime = "bin/wasmtime.dll"; Assets = "bin/pyodide" }
 } else {
   $Rid = "linux-x64"
-  $Exe = ""
+  $ExeSuffix = ""
   $Published = @{ Library = "Pyodide.Native.so"; Wasmtime = "libwasmtime.so" }
   $Products = @{ Library = "lib/libpyodide.so"; Wasmtime = "lib/libwasmtime.so"; Assets = "lib/pyodide" }
 }
-$Products.Run = "bin/pyodide-run$Exe"
+$Products.Run = "bin/pyodide-run$ExeSuffix"
 
 # Debian packages on Linux, the same list as build.sh's APT_PACKAGES (the
 # build.ps1 suite of `./build.sh test` checks that they agree): the guest
@@ -93,7 +93,7 @@ function Say([string]$Message) { Write-Host "[build] $Message" }
 function Fail([string]$Message) { throw "[build] ERROR: $Message" }
 
 # Logged NAME DESCRIPTION { script }: runs the script block with its output in
-# build\logs\NAME.log; on failure prints the log's tail and stops.
+# build/logs/NAME.log; on failure prints the log's tail and stops.
 function Logged([string]$Name, [string]$Description, [scriptblock]$Action) {
   New-Item -ItemType Directory -Force -Path $Logs | Out-Null
   $log = Join-Path $Logs "$Name.log"
@@ -173,7 +173,7 @@ function Step-Guest {
   if ($LASTEXITCODE -ne 0) { Fail "the guest build (src/guest/build-guest.sh) failed" }
 }
 
-# Every project under src\ and bench\ belongs to the solution: add the missing ones.
+# Every project under src/ and bench/ belongs to the solution: add the missing ones.
 function Step-Solution {
   if (-not (Test-Path $Sln)) {
     Logged "sln-new" "create Pyodide.Native.sln" { dotnet new sln --format sln -n Pyodide.Native -o $Root }
@@ -372,7 +372,7 @@ $script:Failed = 0
 $script:Broken = @()
 
 function Test-Dotnet {
-  $results = Join-Path $Build "test-results\dotnet"
+  $results = Join-Path $Build "test-results/dotnet"
   if (Test-Path $results) { Remove-Item -Recurse -Force $results }
   New-Item -ItemType Directory -Force -Path $results, $Logs | Out-Null
   $log = Join-Path $Logs "test-dotnet.log"
@@ -396,9 +396,9 @@ function Test-Dotnet {
 }
 
 function Test-CTest {
-  $dir = Join-Path $Build "cmake\native-tests"
+  $dir = Join-Path $Build "cmake/native-tests"
   if (-not (Test-Path (Join-Path $dir "CTestTestfile.cmake"))) {
-    Say "no native tests built (build\cmake\native-tests): 0 tests"
+    Say "no native tests built (build/cmake/native-tests): 0 tests"
     return
   }
   $log = Join-Path $Logs "test-ctest.log"
@@ -463,12 +463,12 @@ function Add-SuiteCounts([string]$Name, [int]$Passed, [int]$Failed, [int]$Rc, $S
   if ($Rc -ne 0 -and $Failed -eq 0) { $script:Broken += "$Name (exit $Rc, no failed test recorded)" }
 }
 
-# The Rust crate (src\bindings\rust): cargo test, offline, against out\lib's
-# import library, with out\bin (pyodide.dll) on PATH.
+# The Rust crate (src/bindings/rust): cargo test, offline, against out/lib
+# (on Windows its import library, with out\bin and pyodide.dll on PATH).
 function Test-Rust {
   $sw = [Diagnostics.Stopwatch]::StartNew()
   $log = Join-Path $Logs "test-rust.log"
-  Write-Host -NoNewline "[test] cargo test (src\bindings\rust) ... "
+  Write-Host -NoNewline "[test] cargo test (src/bindings/rust) ... "
   if (-not (Get-Command cargo -ErrorAction SilentlyContinue)) {
     Write-Host "cargo not found"
     $script:Broken += "cargo test: cargo is not installed (Rust 1.77 or newer)"
@@ -478,7 +478,7 @@ function Test-Rust {
   $env:CARGO_TARGET_DIR = Join-Path $Build "cargo-target"
   $savedPath = $env:PATH
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
-  Push-Location (Join-Path $Root "src\bindings\rust")
+  Push-Location (Join-Path $Root "src/bindings/rust")
   try { & cargo test --offline --no-fail-fast *> $log; $rc = $LASTEXITCODE }
   finally { Pop-Location; $env:PATH = $savedPath }
   $passed = 0; $failed = 0
@@ -494,12 +494,16 @@ function Test-Rust {
   }
 }
 
-# The Go package (src\bindings\go): go vet, go build, go test -v. cgo needs
-# gcc (mingw-w64) on PATH; pyodide.dll is found through PATH.
+# The Go package (src/bindings/go): go vet, go build, go test -v. cgo needs
+# gcc (on Windows mingw-w64) on PATH; pyodide.dll is found through PATH.
 function Test-Go {
   $sw = [Diagnostics.Stopwatch]::StartNew()
   $log = Join-Path $Logs "test-go.log"
-  Write-Host -NoNewline "[test] go test (src\bindings\go) ... "
+  Write-Host -NoNewline "[test] go test (src/bindings/go) ... "
+  # On Linux Debian's golang-go is installed when go is missing, as build.sh does.
+  if ($IsLinux -and -not (Get-Command go -ErrorAction SilentlyContinue)) {
+    & bash (Join-Path $Root "src/guest/ensure-packages.sh") golang-go *> (Join-Path $Logs "deps-go.log")
+  }
   foreach ($tool in "go", "gcc") {
     if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) {
       Write-Host "$tool not found"
@@ -510,7 +514,7 @@ function Test-Go {
   $env:CGO_ENABLED = "1"; $env:GOPROXY = "off"; $env:GOFLAGS = "-mod=mod"
   $savedPath = $env:PATH
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
-  Push-Location (Join-Path $Root "src\bindings\go")
+  Push-Location (Join-Path $Root "src/bindings/go")
   try {
     & { go vet ./...; if ($LASTEXITCODE -eq 0) { go build ./... }; if ($LASTEXITCODE -eq 0) { go test -v -count=1 ./... } } *> $log
     $rc = $LASTEXITCODE
@@ -561,23 +565,23 @@ function Invoke-Install {
 # pkg-config check needs pkg-config on PATH and is skipped without it).
 function Test-Install {
   if (-not $IsWindows) {
-    $root = Join-Path $Build "install-test"
+    $testDir = Join-Path $Build "install-test"
     Invoke-CheckSuite "install, pkg-config and CMake consumers" "test-install" {
-      if (Test-Path $root) { Remove-Item -Recurse -Force $root }
-      Install-To (Join-Path $root "prefix")
-      & bash (Join-Path $Root "src/bindings/c/install-test.sh") (Join-Path $root "prefix") $Out (Join-Path $root "work") (Get-LibraryVersion)
+      if (Test-Path $testDir) { Remove-Item -Recurse -Force $testDir }
+      Install-To (Join-Path $testDir "prefix")
+      & bash (Join-Path $Root "src/bindings/c/install-test.sh") (Join-Path $testDir "prefix") $Out (Join-Path $testDir "work") (Get-LibraryVersion)
     }
     return
   }
   $sw = [Diagnostics.Stopwatch]::StartNew()
   $log = Join-Path $Logs "test-install.log"
-  $root = Join-Path $Build "install-test"
-  $prefix = Join-Path $root "prefix"
-  $work = Join-Path $root "work"
+  $testDir = Join-Path $Build "install-test"
+  $prefix = Join-Path $testDir "prefix"
+  $work = Join-Path $testDir "work"
   $consumer = Join-Path $Root "src\bindings\c\consumer"
   $version = Get-LibraryVersion
   Write-Host -NoNewline "[test] install, pkg-config and CMake consumers ... "
-  if (Test-Path $root) { Remove-Item -Recurse -Force $root }
+  if (Test-Path $testDir) { Remove-Item -Recurse -Force $testDir }
   New-Item -ItemType Directory -Force -Path $work | Out-Null
   $passed = 0; $failed = 0
   $results = [Collections.Generic.List[string]]::new()
@@ -717,11 +721,11 @@ function Test-Examples {
 # C one is built by Step-Native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
 function Test-BenchCompiles {
-  $proj = Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"
+  $proj = Join-Path $Root "bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
   if (-not (Test-Path $proj)) { return }
   $log = Join-Path $Logs "test-bench-build.log"
   $sw = [Diagnostics.Stopwatch]::StartNew()
-  Write-Host -NoNewline "[test] compile bench\Pyodide.Benchmarks (not run) ... "
+  Write-Host -NoNewline "[test] compile bench/Pyodide.Benchmarks (not run) ... "
   & dotnet build $proj -c $Config --nologo *> $log
   if ($LASTEXITCODE -eq 0) {
     Write-Host ("ok ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
@@ -729,7 +733,7 @@ function Test-BenchCompiles {
     Write-Host ("failed ({0} s)" -f [int]$sw.Elapsed.TotalSeconds)
     Select-String -Path $log -Pattern " error [A-Z]+[0-9]+:" | ForEach-Object { $_.Line } | Sort-Object -Unique |
       Select-Object -First 40 | Write-Host
-    $script:Broken += "bench\Pyodide.Benchmarks does not compile (log: $log)"
+    $script:Broken += "bench/Pyodide.Benchmarks does not compile (log: $log)"
   }
 }
 
@@ -764,8 +768,8 @@ function Invoke-Run {
 
 # --- bench ---------------------------------------------------------------------------
 # As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
-# BenchmarkDotNet suite, then bench\report.py turns their results (build\bench\)
-# into one table in bench\results\latest.md. A native Python 3 is needed: it is
+# BenchmarkDotNet suite, then bench/report.py turns their results (build/bench/)
+# into one table in bench/results/latest.md. A native Python 3 is needed: it is
 # the interpreter baseline and writes the report.
 function Get-NativePython {
   foreach ($candidate in @(@("python3"), @("python"), @("py", "-3"))) {
@@ -781,8 +785,8 @@ function Invoke-Bench {
   $sw = [Diagnostics.Stopwatch]::StartNew()
   $load = if ($IsLinux) { ((Get-Content /proc/loadavg) -split " ")[0..2] -join " " } else { "n/a (Windows)" }
   Invoke-Build
-  $proj = Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"
-  Logged "bench-dotnet-build" "dotnet build bench\Pyodide.Benchmarks" { dotnet build $proj -c $Config --nologo }
+  $proj = Join-Path $Root "bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
+  Logged "bench-dotnet-build" "dotnet build bench/Pyodide.Benchmarks" { dotnet build $proj -c $Config --nologo }
   $py = Get-NativePython
   $benchDir = Join-Path $Build "bench"
   if (Test-Path $benchDir) { Remove-Item -Recurse -Force $benchDir }
@@ -790,8 +794,8 @@ function Invoke-Bench {
   $run = Join-Path $Out $Products.Run
   $failed = $false
 
-  $exe = Get-ChildItem -Recurse -Filter "bench_abi$Exe" (Join-Path $Build "cmake/bench") | Select-Object -First 1
-  if (-not $exe) { Fail "bench_abi$Exe was not built ($(Join-Path $Build 'cmake/bench'))" }
+  $exe = Get-ChildItem -Recurse -Filter "bench_abi$ExeSuffix" (Join-Path $Build "cmake/bench") | Select-Object -First 1
+  if (-not $exe) { Fail "bench_abi$ExeSuffix was not built ($(Join-Path $Build 'cmake/bench'))" }
   # Windows only: pyodide.dll and wasmtime.dll are found in out\bin through PATH.
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
   # Each engine's compiled module must be cached before timing starts (a build
@@ -805,17 +809,17 @@ function Invoke-Bench {
     Tee-Object -FilePath (Join-Path $Logs "bench-abi.log")
   if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-  Say "interpreter: bench\workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
-  & $py (Join-Path $Root "bench\run_workloads.py") --pyodide-run $run --python3 $py `
+  Say "interpreter: bench/workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
+  & $py (Join-Path $Root "bench/run_workloads.py") --pyodide-run $run --python3 $py `
     --out (Join-Path $benchDir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads.log")
   if ($LASTEXITCODE -ne 0) { $failed = $true }
 
   $log = Join-Path $Logs "bench-dotnet.log"
-  Write-Host -NoNewline "[build] BenchmarkDotNet: bench\Pyodide.Benchmarks (log: $log) ... "
+  Write-Host -NoNewline "[build] BenchmarkDotNet: bench/Pyodide.Benchmarks (log: $log) ... "
   $bdnSw = [Diagnostics.Stopwatch]::StartNew()
   Push-Location $benchDir
   try {
-    & dotnet (Join-Path $Root "bench\Pyodide.Benchmarks\bin\$Config\net10.0\Pyodide.Benchmarks.dll") `
+    & dotnet (Join-Path $Root "bench/Pyodide.Benchmarks/bin/$Config/net10.0/Pyodide.Benchmarks.dll") `
       --filter "*" --artifacts (Join-Path $benchDir "bdn") *> $log
     $rc = $LASTEXITCODE
   } finally { Pop-Location }
@@ -828,9 +832,9 @@ function Invoke-Bench {
   # BenchmarkDotNet's own summary tables.
   Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
 
-  $latest = Join-Path $Root "bench\results\latest.md"
-  & $py (Join-Path $Root "bench\report.py") --c (Join-Path $benchDir "abi.json") `
-    --bdn (Join-Path $benchDir "bdn\results") --workloads (Join-Path $benchDir "workloads.json") `
+  $latest = Join-Path $Root "bench/results/latest.md"
+  & $py (Join-Path $Root "bench/report.py") --c (Join-Path $benchDir "abi.json") `
+    --bdn (Join-Path $benchDir "bdn/results") --workloads (Join-Path $benchDir "workloads.json") `
     --out $latest --command "./build.ps1 bench" --load-before $load `
     --elapsed ("{0} s including the build" -f [int]$sw.Elapsed.TotalSeconds)
   Get-Content $latest | Write-Host
