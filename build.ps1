@@ -1,51 +1,92 @@
 #Requires -Version 7.0
 <#
 .SYNOPSIS
-  build.ps1 - builds Pyodide.Native and runs its tests on Windows (x64).
-  The Windows counterpart of build.sh: same subcommands, same steps; keep the two in step.
+  build.ps1 - builds Pyodide.Native and runs its tests, on Windows (x64) and Linux (x64).
+  The PowerShell counterpart of build.sh: same subcommands, same steps; keep the two in step
+  (`./build.sh test` runs `build.ps1 build` on Linux and compares its products with build.sh's).
 
 .DESCRIPTION
-  .\build.ps1 [build]  deps -> guest -> managed -> native -> header check
-  .\build.ps1 run      build, then run src\pyodide-run\sample.py with out\bin\pyodide-run.exe
-  .\build.ps1 test     build, then every test suite (time-limited); the last line is
+  ./build.ps1 [build]  deps -> guest -> managed -> native -> header check
+  ./build.ps1 run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
+  ./build.ps1 test     build, then every test suite (time-limited); the last line is
                        "N passed, N failed[, N skipped][, N suites broken]"
-  .\build.ps1 bench    build, then the benchmarks (bench\): writes bench\results\latest.md
-  .\build.ps1 clean    remove out\ and build\ (the guest cache stays)
-  .\build.ps1 install PREFIX   build, then install the DLLs, import library, header,
-                       assets, pkg-config and CMake files into PREFIX (out\ has the same layout)
+  ./build.ps1 bench    build, then the benchmarks (bench/): writes bench/results/latest.md
+  ./build.ps1 clean    remove out/ and build/ (the guest cache stays)
+  ./build.ps1 install PREFIX   build, then install the library, header, assets,
+                       pkg-config and CMake files into PREFIX (out/ has the same layout)
 
-  Products: out\bin\pyodide.dll + wasmtime.dll (beside the programs that use
-  them, where Windows looks for DLLs), out\lib\pyodide.lib (import library),
-  out\lib\pyodide\ (python.wasm and the stdlib) and its copy out\bin\pyodide\
-  (the runtime finds its assets in a pyodide\ folder beside the library),
-  out\include\pyodide.h, out\bin\pyodide-run.exe, out\lib\pkgconfig\pyodide.pc and
-  out\lib\cmake\Pyodide\ (find_package(Pyodide); relocatable).
+  -OutDir DIR and -BuildDir DIR put the products and the intermediate files
+  elsewhere than out/ and build/ (the dotnet obj/ folders under src/ and the
+  guest cache are shared all the same).
+
+  Products on Linux, as build.sh's: out/lib/libpyodide.so + libwasmtime.so,
+  out/lib/pyodide/ (python.wasm and the stdlib), out/include/pyodide.h,
+  out/bin/pyodide-run, out/lib/pkgconfig/pyodide.pc, out/lib/cmake/Pyodide/.
+
+  Products on Windows: out\bin\pyodide.dll + wasmtime.dll (beside the programs
+  that use them, where Windows looks for DLLs), out\lib\pyodide.lib (import
+  library), out\lib\pyodide\ and its copy out\bin\pyodide\ (the runtime finds
+  its assets in a pyodide\ folder beside the library), out\include\pyodide.h,
+  out\bin\pyodide-run.exe, out\lib\pkgconfig\pyodide.pc and out\lib\cmake\Pyodide\.
+  Both layouts are relocatable install prefixes (find_package(Pyodide)).
 
   The guest (python.wasm) is built by src/guest/build-guest.sh, which needs
-  Debian's clang-19/wasi-libc and source packages: on Windows it runs in WSL
-  (a Debian 12 distribution), through `wsl bash`. Its output is
-  platform-independent, so instead a guest built elsewhere can be put in
-  out\lib\pyodide and the step skipped with $env:PYODIDE_SKIP_GUEST = "1".
+  Debian's clang-19/wasi-libc and source packages: on Linux it runs directly,
+  on Windows in WSL (a Debian 12 distribution), through `wsl bash`. Its output
+  is platform-independent, so instead a guest built elsewhere can be put in
+  out/lib/pyodide and the step skipped with $env:PYODIDE_SKIP_GUEST = "1".
 
-  Run from a "Developer PowerShell for VS": NativeAOT links with MSVC, and
-  lib.exe makes the import library.
+  On Windows, run from a "Developer PowerShell for VS": NativeAOT links with
+  MSVC, and lib.exe makes the import library.
 #>
-param([string]$Command = "build", [string]$Prefix = "")
+param(
+  [string]$Command = "build",
+  [string]$Prefix = "",
+  [string]$OutDir = "",
+  [string]$BuildDir = ""
+)
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = "Stop"
 
 $Root = $PSScriptRoot
-$Out = Join-Path $Root "out"
-$Build = Join-Path $Root "build"
+# Relative to where the script was started from, as a person typing them means.
+$Out = if ($OutDir) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutDir) } else { Join-Path $Root "out" }
+$Build = if ($BuildDir) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BuildDir) } else { Join-Path $Root "build" }
 $Logs = Join-Path $Build "logs"
-$Rid = "win-x64"
 $Config = "Release"
 $Sln = Join-Path $Root "Pyodide.Native.sln"
 $DotnetMin = 10
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"
 $env:DOTNET_NOLOGO = "1"
+$env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = "1"
 Set-Location $Root
+
+# What differs between the platforms, named once: the RID, what NativeAOT's
+# publish writes, and where each product goes in out/ (relative paths).
+if ($IsWindows) {
+  $Rid = "win-x64"
+  $ExeSuffix = ".exe"
+  $Published = @{ Library = "Pyodide.Native.dll"; Wasmtime = "wasmtime.dll" }
+  $Products = @{ Library = "bin/pyodide.dll"; Wasmtime = "bin/wasmtime.dll"; Assets = "bin/pyodide" }
+} else {
+  $Rid = "linux-x64"
+  $ExeSuffix = ""
+  $Published = @{ Library = "Pyodide.Native.so"; Wasmtime = "libwasmtime.so" }
+  $Products = @{ Library = "lib/libpyodide.so"; Wasmtime = "lib/libwasmtime.so"; Assets = "lib/pyodide" }
+}
+$Products.Run = "bin/pyodide-run$ExeSuffix"
+
+# Debian packages on Linux, the same list as build.sh's APT_PACKAGES (the
+# build.ps1 suite of `./build.sh test` checks that they agree): the guest
+# toolchain (build-guest.sh checks its own part again), the native C programs
+# and the header check.
+$AptPackages = @(
+  "clang-19", "lld-19", "llvm-19", "wasi-libc", "libclang-rt-19-dev-wasm32",
+  "python3", "python3.11", "tcl", "dpkg-dev", "xz-utils", "bzip2",
+  "cmake", "gcc", "libc6-dev", "make", "binutils", "zip", "unzip", "patch",
+  "libclang-rt-19-dev"
+)
 
 function Say([string]$Message) { Write-Host "[build] $Message" }
 # Fail throws; the top level prints the message and exits 1 (and "test" still
@@ -53,7 +94,7 @@ function Say([string]$Message) { Write-Host "[build] $Message" }
 function Fail([string]$Message) { throw "[build] ERROR: $Message" }
 
 # Logged NAME DESCRIPTION { script }: runs the script block with its output in
-# build\logs\NAME.log; on failure prints the log's tail and stops.
+# build/logs/NAME.log; on failure prints the log's tail and stops.
 function Logged([string]$Name, [string]$Description, [scriptblock]$Action) {
   New-Item -ItemType Directory -Force -Path $Logs | Out-Null
   $log = Join-Path $Logs "$Name.log"
@@ -84,6 +125,11 @@ function Copy-IfChanged([string]$Source, [string]$Destination) {
 
 # --- steps -------------------------------------------------------------------------
 function Step-Deps {
+  if (-not ($IsWindows -or $IsLinux)) { Fail "only Windows and Linux (x64) are supported" }
+  if ($IsLinux) {
+    & bash (Join-Path $Root "src/guest/ensure-packages.sh") @AptPackages
+    if ($LASTEXITCODE -ne 0) { Fail "installing the Debian packages failed (src/guest/ensure-packages.sh)" }
+  }
   if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
     Fail "the .NET SDK is not installed: install .NET $DotnetMin or newer (https://dot.net)"
   }
@@ -92,29 +138,43 @@ function Step-Deps {
   foreach ($tool in "cmake", "ctest") {
     if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { Fail "$tool not found: install CMake" }
   }
-  if (-not (Get-Command lib.exe -ErrorAction SilentlyContinue)) {
-    Fail "lib.exe not found: run from a Developer PowerShell for Visual Studio (C++ build tools)"
-  }
-  if ($env:PYODIDE_SKIP_GUEST -ne "1" -and -not (Get-Command wsl -ErrorAction SilentlyContinue)) {
-    Fail "WSL not found: the guest build needs WSL with Debian 12 (or set PYODIDE_SKIP_GUEST=1 with a prebuilt out\lib\pyodide)"
+  if ($IsWindows) {
+    if (-not (Get-Command lib.exe -ErrorAction SilentlyContinue)) {
+      Fail "lib.exe not found: run from a Developer PowerShell for Visual Studio (C++ build tools)"
+    }
+    if ($env:PYODIDE_SKIP_GUEST -ne "1" -and -not (Get-Command wsl -ErrorAction SilentlyContinue)) {
+      Fail "WSL not found: the guest build needs WSL with Debian 12 (or set PYODIDE_SKIP_GUEST=1 with a prebuilt out\lib\pyodide)"
+    }
   }
 }
 
+# src/guest/build-guest.sh writes into $Out/lib/pyodide (PYODIDE_OUT) and
+# $Build/guest (PYODIDE_BUILD); it installs its Debian packages itself (apt,
+# as root or sudo).
 function Step-Guest {
+  $assets = Join-Path $Out "lib/pyodide"
   if ($env:PYODIDE_SKIP_GUEST -eq "1") {
-    if (-not (Test-Path (Join-Path $Out "lib\pyodide\python.wasm"))) {
-      Fail "PYODIDE_SKIP_GUEST=1 but out\lib\pyodide\python.wasm is missing"
+    if (-not (Test-Path (Join-Path $assets "python.wasm"))) {
+      Fail "PYODIDE_SKIP_GUEST=1 but $assets/python.wasm is missing"
     }
-    Say "guest: using the prebuilt out\lib\pyodide"
+    Say "guest: using the prebuilt $assets"
     return
   }
-  # build-guest.sh installs its Debian packages itself (apt, as root or sudo).
-  $wslRoot = (& wsl wslpath -a ($Root -replace "\\", "/")).Trim()
-  & wsl bash -c "cd '$wslRoot' && ./src/guest/build-guest.sh"
-  if ($LASTEXITCODE -ne 0) { Fail "the guest build (src/guest/build-guest.sh in WSL) failed" }
+  if ($IsWindows) {
+    # Windows only: the script runs in WSL, which sees the folders under /mnt.
+    $wsl = @($Root, $Out, $Build) | ForEach-Object { (& wsl wslpath -a ($_ -replace "\\", "/")).Trim() }
+    & wsl bash -c "cd '$($wsl[0])' && PYODIDE_OUT='$($wsl[1])' PYODIDE_BUILD='$($wsl[2])' ./src/guest/build-guest.sh"
+    if ($LASTEXITCODE -ne 0) { Fail "the guest build (src/guest/build-guest.sh in WSL) failed" }
+    return
+  }
+  $saved = $env:PYODIDE_OUT, $env:PYODIDE_BUILD
+  $env:PYODIDE_OUT = $Out; $env:PYODIDE_BUILD = $Build
+  try { & bash (Join-Path $Root "src/guest/build-guest.sh") }
+  finally { $env:PYODIDE_OUT, $env:PYODIDE_BUILD = $saved }
+  if ($LASTEXITCODE -ne 0) { Fail "the guest build (src/guest/build-guest.sh) failed" }
 }
 
-# Every project under src\ and bench\ belongs to the solution: add the missing ones.
+# Every project under src/ and bench/ belongs to the solution: add the missing ones.
 function Step-Solution {
   if (-not (Test-Path $Sln)) {
     Logged "sln-new" "create Pyodide.Native.sln" { dotnet new sln --format sln -n Pyodide.Native -o $Root }
@@ -135,22 +195,24 @@ function Step-Solution {
 }
 
 function Step-Managed {
-  $proj = Join-Path $Root "src\Pyodide.Native\Pyodide.Native.csproj"
+  $proj = Join-Path $Root "src/Pyodide.Native/Pyodide.Native.csproj"
   $pub = Join-Path $Build "native-publish"
   if (-not (Test-Path $proj)) { Fail "$proj not found" }
   Logged "managed" "dotnet publish Pyodide.Native (NativeAOT, $Rid)" {
     dotnet publish $proj -c $Config -r $Rid -o $pub --nologo
   }
-  $dll = Join-Path $pub "Pyodide.Native.dll"
-  $wasmtime = Join-Path $pub "wasmtime.dll"
-  foreach ($f in $dll, $wasmtime) { if (-not (Test-Path $f)) { Fail "the publish produced no $f" } }
-  foreach ($d in "bin", "lib", "include") { New-Item -ItemType Directory -Force -Path (Join-Path $Out $d) | Out-Null }
-  Copy-IfChanged $dll (Join-Path $Out "bin\pyodide.dll")
-  Copy-IfChanged $wasmtime (Join-Path $Out "bin\wasmtime.dll")
-  Copy-IfChanged (Join-Path $Root "include\pyodide.h") (Join-Path $Out "include\pyodide.h")
-  # The runtime looks for its assets in a pyodide\ folder beside the library:
-  # on Windows the DLL lives in bin\, so the guest goes there too.
-  $assets = Join-Path $Out "bin\pyodide"
+  foreach ($key in "Library", "Wasmtime") {
+    $file = Join-Path $pub $Published[$key]
+    if (-not (Test-Path $file)) { Fail "the publish produced no $file" }
+    New-Item -ItemType Directory -Force -Path (Split-Path (Join-Path $Out $Products[$key])) | Out-Null
+    Copy-IfChanged $file (Join-Path $Out $Products[$key])
+  }
+  New-Item -ItemType Directory -Force -Path (Join-Path $Out "include") | Out-Null
+  Copy-IfChanged (Join-Path $Root "include/pyodide.h") (Join-Path $Out "include/pyodide.h")
+  if (-not $IsWindows) { return }
+  # Windows only. The runtime looks for its assets in a pyodide\ folder beside
+  # the library: the DLL lives in bin\, so the guest goes there too.
+  $assets = Join-Path $Out $Products.Assets
   if (Test-Path $assets) { Remove-Item -Recurse -Force $assets }
   Copy-Item -Recurse (Join-Path $Out "lib\pyodide") $assets
   # The import library NativeAOT writes names Pyodide.Native.dll; make one for
@@ -165,7 +227,7 @@ function Step-Managed {
 }
 
 function Build-CMakeProject([string]$Name, [string]$Source) {
-  $dir = Join-Path $Build "cmake\$Name"
+  $dir = Join-Path $Build "cmake/$Name"
   Logged "cmake-$Name" "cmake $Name" {
     cmake -S $Source -B $dir "-DPYODIDE_ROOT=$Out" "-DPYODIDE_INCLUDE=$(Join-Path $Root 'include')"
     if ($LASTEXITCODE -eq 0) { cmake --build $dir --config $Config --parallel 2 }
@@ -173,29 +235,30 @@ function Build-CMakeProject([string]$Name, [string]$Source) {
 }
 
 function Step-Native {
-  $runSrc = Join-Path $Root "src\pyodide-run"
-  if (-not (Test-Path (Join-Path $runSrc "CMakeLists.txt"))) { Fail "src\pyodide-run\CMakeLists.txt not found" }
+  $runSrc = Join-Path $Root "src/pyodide-run"
+  $run = Join-Path $Out $Products.Run
+  if (-not (Test-Path (Join-Path $runSrc "CMakeLists.txt"))) { Fail "src/pyodide-run/CMakeLists.txt not found" }
   Build-CMakeProject "pyodide-run" $runSrc
-  Logged "install-pyodide-run" "install out\bin\pyodide-run.exe" {
-    cmake --install (Join-Path $Build "cmake\pyodide-run") --config $Config --prefix $Out
+  Logged "install-pyodide-run" "install $run" {
+    cmake --install (Join-Path $Build "cmake/pyodide-run") --config $Config --prefix $Out
   }
-  if (-not (Test-Path (Join-Path $Out "bin\pyodide-run.exe"))) { Fail "out\bin\pyodide-run.exe was not installed" }
-  if (Test-Path (Join-Path $Root "native-tests\CMakeLists.txt")) {
+  if (-not (Test-Path $run)) { Fail "$run was not installed" }
+  if (Test-Path (Join-Path $Root "native-tests/CMakeLists.txt")) {
     Build-CMakeProject "native-tests" (Join-Path $Root "native-tests")
   } else {
-    Say "no native-tests\CMakeLists.txt: skipped"
+    Say "no native-tests/CMakeLists.txt: skipped"
   }
-  # Compiled by every build (so it cannot rot), run only by `.\build.ps1 bench`.
-  # (`.\build.ps1 test` compiles the BenchmarkDotNet project: Test-BenchCompiles.)
-  if (Test-Path (Join-Path $Root "bench\c\CMakeLists.txt")) {
-    Build-CMakeProject "bench" (Join-Path $Root "bench\c")
+  # Compiled by every build (so it cannot rot), run only by `./build.ps1 bench`.
+  # (`./build.ps1 test` compiles the BenchmarkDotNet project: Test-BenchCompiles.)
+  if (Test-Path (Join-Path $Root "bench/c/CMakeLists.txt")) {
+    Build-CMakeProject "bench" (Join-Path $Root "bench/c")
   }
 }
 
-# The pyodide_/pyproxy_/pybuffer_ functions include\pyodide.h declares
+# The pyodide_/pyproxy_/pybuffer_ functions include/pyodide.h declares
 # (the same parsing as build.sh's header check).
 function Get-DeclaredFunctions {
-  $text = Get-Content -Raw (Join-Path $Root "include\pyodide.h")
+  $text = Get-Content -Raw (Join-Path $Root "include/pyodide.h")
   $text = [regex]::Replace($text, "/\*.*?\*/", " ", "Singleline")
   $text = [regex]::Replace($text, "//[^\n]*", " ")
   $text = [regex]::Replace($text, "(?m)^\s*#[^\n]*(\\\n[^\n]*)*", " ")
@@ -207,30 +270,47 @@ function Get-DeclaredFunctions {
   $names | Sort-Object -Unique
 }
 
+# The pyodide_/pyproxy_/pybuffer_ functions the library exports.
+function Get-ExportedFunctions {
+  $library = Join-Path $Out $Products.Library
+  if ($IsWindows) {
+    $names = & dumpbin.exe /nologo /exports $library | ForEach-Object {
+      if ($_ -match "^\s+\d+\s+[0-9A-Fa-f]+\s+[0-9A-Fa-f]+\s+((?:pyodide|pyproxy|pybuffer)_\w*)") { $Matches[1] }
+    }
+  } else {
+    # "ADDRESS T NAME[@VERSION]" per defined dynamic symbol.
+    $names = & nm -D --defined-only $library | ForEach-Object {
+      $name = ($_ -split "\s+")[-1] -replace "@.*", ""
+      if ($name -match "^(pyodide|pyproxy|pybuffer)_") { $name }
+    }
+  }
+  if ($LASTEXITCODE -ne 0) { Fail "cannot list the exports of $library" }
+  $names | Sort-Object -Unique
+}
+
+# include/pyodide.h must declare exactly the functions the library exports.
 function Step-CheckHeader {
   $declared = @(Get-DeclaredFunctions)
-  $dumpbin = & dumpbin.exe /nologo /exports (Join-Path $Out "bin\pyodide.dll")
-  $exported = @($dumpbin | ForEach-Object {
-      if ($_ -match "^\s+\d+\s+[0-9A-Fa-f]+\s+[0-9A-Fa-f]+\s+((?:pyodide|pyproxy|pybuffer)_\w*)") { $Matches[1] }
-    } | Sort-Object -Unique)
+  $exported = @(Get-ExportedFunctions)
+  $library = Split-Path -Leaf $Products.Library
   $diff = Compare-Object $declared $exported
   if ($diff) {
-    Say "include\pyodide.h and pyodide.dll disagree:"
+    Say "include/pyodide.h and $library disagree:"
     foreach ($d in $diff) {
       if ($d.SideIndicator -eq "<=") { Write-Host "  declared in pyodide.h, not exported: $($d.InputObject)" }
       else { Write-Host "  exported, not declared in pyodide.h: $($d.InputObject)" }
     }
     Fail "header check failed"
   }
-  Say "header check: $($exported.Count) functions, pyodide.h matches pyodide.dll"
+  Say "header check: $($exported.Count) functions, pyodide.h matches $library"
 }
 
-# The version pyodide.dll reports (read in a child process, so this one does
-# not keep the DLL loaded and locked).
+# The version the library reports (read in a child process, so that on Windows
+# this one does not keep the DLL loaded and locked).
 $script:LibraryVersion = ""
 function Get-LibraryVersion {
   if ($script:LibraryVersion) { return $script:LibraryVersion }
-  $dll = Join-Path $Out "bin\pyodide.dll"
+  $library = Join-Path $Out $Products.Library
   $code = @'
 Add-Type -TypeDefinition @"
 using System; using System.Runtime.InteropServices;
@@ -243,23 +323,28 @@ public static class PyodideVersionReader {
   }
 }
 "@
-[PyodideVersionReader]::Read($args[0])
+[PyodideVersionReader]::Read('LIBRARY')
 '@
-  $version = (& pwsh -NoProfile -Command $code $dll | Select-Object -Last 1)
-  if ($LASTEXITCODE -ne 0 -or -not $version) { Fail "cannot read pyodide_version() from $dll" }
+  # -Command takes one script, so the path goes into it as a quoted literal.
+  $code = $code.Replace("LIBRARY", $library.Replace("'", "''"))
+  $version = (& pwsh -NoProfile -NonInteractive -Command $code | Select-Object -Last 1)
+  if ($LASTEXITCODE -ne 0 -or -not $version) { Fail "cannot read pyodide_version() from $library" }
   $script:LibraryVersion = $version.Trim()
   return $script:LibraryVersion
 }
 
-# pkg-config and CMake package files in out\lib, from src\bindings\c\*.in,
-# relative to their own location so out\ (or an install of it) can move.
+# pkg-config and CMake package files in out/lib, from src/bindings/c/*.in,
+# relative to their own location so out/ (or an install of it) can move.
 function Step-PackageFiles {
-  $templates = Join-Path $Root "src\bindings\c"
+  $templates = Join-Path $Root "src/bindings/c"
   $version = Get-LibraryVersion
-  $pcDir = Join-Path $Out "lib\pkgconfig"
-  $cmakeDir = Join-Path $Out "lib\cmake\Pyodide"
+  $pcDir = Join-Path $Out "lib/pkgconfig"
+  $cmakeDir = Join-Path $Out "lib/cmake/Pyodide"
   New-Item -ItemType Directory -Force -Path $pcDir, $cmakeDir, $Build | Out-Null
-  $pc = (Get-Content -Raw (Join-Path $templates "pyodide.pc.in")).Replace("@VERSION@", $version).Replace(" @RPATH@", "")
+  # On Linux programs linked with pkg-config find the library through an rpath
+  # (${libdir} is pkg-config's); Windows finds DLLs on PATH.
+  $rpath = if ($IsWindows) { "" } else { ' -Wl,-rpath,${libdir}' }
+  $pc = (Get-Content -Raw (Join-Path $templates "pyodide.pc.in")).Replace("@VERSION@", $version).Replace(" @RPATH@", $rpath)
   Set-Content -NoNewline -Encoding utf8NoBOM (Join-Path $Build "pyodide.pc") $pc
   Copy-IfChanged (Join-Path $Build "pyodide.pc") (Join-Path $pcDir "pyodide.pc")
   foreach ($f in "PyodideConfig", "PyodideConfigVersion") {
@@ -267,7 +352,7 @@ function Step-PackageFiles {
     Set-Content -NoNewline -Encoding utf8NoBOM (Join-Path $Build "$f.cmake") $text
     Copy-IfChanged (Join-Path $Build "$f.cmake") (Join-Path $cmakeDir "$f.cmake")
   }
-  Say "package files: out\lib\pkgconfig\pyodide.pc, out\lib\cmake\Pyodide (version $version)"
+  Say "package files: $pcDir/pyodide.pc, $cmakeDir (version $version)"
 }
 
 function Invoke-Build {
@@ -372,7 +457,7 @@ function Invoke-Suite([string]$Name, [int]$TimeoutS, [string]$File, [string[]]$A
 
 # dotnet test: the Counters of every .trx it wrote; an aborted run (a crashed or
 # hung test host) or a build error is a reason.
-$DotnetResults = Join-Path $Build "test-results\dotnet"
+$DotnetResults = Join-Path $Build "test-results/dotnet"
 function Test-Dotnet {
   if (Test-Path $DotnetResults) { Remove-Item -Recurse -Force $DotnetResults }
   New-Item -ItemType Directory -Force -Path $DotnetResults | Out-Null
@@ -401,9 +486,9 @@ function Test-Dotnet {
 # ctest: the per-test statuses of its JUnit report. CTest counts a test that did
 # not run (its executable or a fixture it needs is missing) as failed, and a
 # skipped or disabled one as passed: here the first is failed, the others skipped.
-$CtestJunit = Join-Path $Build "test-results\ctest.xml"
+$CtestJunit = Join-Path $Build "test-results/ctest.xml"
 function Test-CTest {
-  $dir = Join-Path $Build "cmake\native-tests"
+  $dir = Join-Path $Build "cmake/native-tests"
   if (-not (Test-Path (Join-Path $dir "CTestTestfile.cmake"))) {
     $script:Broken += "ctest: native-tests were not built (no $dir\CTestTestfile.cmake)"
     return
@@ -433,7 +518,7 @@ function Test-CTest {
 # console app restores it, builds, runs, publishes and runs (one check each).
 function Test-Package {
   Invoke-Suite package 1800 (Get-Process -Id $PID).Path @("-NoProfile", "-File",
-    (Join-Path $Root "src\Pyodide.Runtime\packaging\test-package.ps1"))
+    (Join-Path $Root "src/Pyodide.Runtime/packaging/test-package.ps1"))
 }
 
 function Add-SuiteCounts([string]$Name, [int]$Passed, [int]$Failed, [int]$Rc, $Stopwatch) {
@@ -453,9 +538,9 @@ function Test-Rust {
   $env:PYODIDE_LIB_DIR = Join-Path $Out "lib"
   $env:CARGO_TARGET_DIR = Join-Path $Build "cargo-target"
   $savedPath = $env:PATH
-  $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
+  $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
   try {
-    Invoke-Suite rust 1800 cargo @("test", "--offline", "--no-fail-fast") -Directory (Join-Path $Root "src\bindings\rust") -Count {
+    Invoke-Suite rust 1800 cargo @("test", "--offline", "--no-fail-fast") -Directory (Join-Path $Root "src/bindings/rust") -Count {
       param($log)
       $passed = 0; $failed = 0; $skipped = 0; $bin = ""; $done = $true; $crashed = @(); $err = ""
       foreach ($line in Get-Content $log) {
@@ -488,11 +573,11 @@ function Test-Go {
   }
   $env:CGO_ENABLED = "1"; $env:GOPROXY = "off"; $env:GOFLAGS = "-mod=mod"
   $savedPath = $env:PATH
-  $env:PATH = "$(Join-Path $Out 'bin');$env:PATH"
+  $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
   try {
     Invoke-Suite go 1800 (Get-Process -Id $PID).Path @("-NoProfile", "-Command",
       "go vet ./...; if (`$LASTEXITCODE -eq 0) { go build ./... }; if (`$LASTEXITCODE -eq 0) { go test -v -count=1 -timeout 20m ./... }; exit `$LASTEXITCODE") `
-      -Directory (Join-Path $Root "src\bindings\go") -Count {
+      -Directory (Join-Path $Root "src/bindings/go") -Count {
       param($log)
       $lines = Get-Content $log
       $started = @($lines | Where-Object { $_ -match '^=== RUN\s+(\S+)' } | ForEach-Object { ($_ -split '\s+')[2] })
@@ -511,47 +596,58 @@ function Test-Go {
   } finally { $env:PATH = $savedPath }
 }
 
-# Copies the products into PREFIX: include\pyodide.h, bin\pyodide.dll,
-# bin\wasmtime.dll, bin\pyodide\ (the assets, found beside the DLL),
-# bin\pyodide-run.exe, lib\pyodide.lib, lib\pkgconfig\pyodide.pc,
-# lib\cmake\Pyodide\.
+# Copies the products into PREFIX: include/pyodide.h, the library and
+# Wasmtime's, the assets (a pyodide/ folder beside the library), pyodide-run,
+# lib/pkgconfig/pyodide.pc, lib/cmake/Pyodide/, and on Windows the import
+# library lib\pyodide.lib: the layout of out/.
 function Install-To([string]$Destination) {
-  if (-not $Destination) { Fail "usage: .\build.ps1 install PREFIX" }
-  foreach ($d in "include", "bin", "lib\pkgconfig", "lib\cmake\Pyodide") {
+  if (-not $Destination) { Fail "usage: ./build.ps1 install PREFIX" }
+  foreach ($d in "include", "bin", "lib/pkgconfig", "lib/cmake/Pyodide") {
     New-Item -ItemType Directory -Force -Path (Join-Path $Destination $d) | Out-Null
   }
-  Copy-Item -Force (Join-Path $Out "include\pyodide.h") (Join-Path $Destination "include")
-  foreach ($f in "pyodide.dll", "wasmtime.dll", "pyodide-run.exe") {
-    Copy-Item -Force (Join-Path $Out "bin\$f") (Join-Path $Destination "bin")
+  Copy-Item -Force (Join-Path $Out "include/pyodide.h") (Join-Path $Destination "include")
+  foreach ($f in $Products.Library, $Products.Wasmtime, $Products.Run) {
+    Copy-Item -Force (Join-Path $Out $f) (Join-Path $Destination $f)
   }
-  $assets = Join-Path $Destination "bin\pyodide"
+  $assets = Join-Path $Destination $Products.Assets
   if (Test-Path $assets) { Remove-Item -Recurse -Force $assets }
-  Copy-Item -Recurse (Join-Path $Out "bin\pyodide") $assets
-  Copy-Item -Force (Join-Path $Out "lib\pyodide.lib") (Join-Path $Destination "lib")
-  Copy-Item -Force (Join-Path $Out "lib\pkgconfig\pyodide.pc") (Join-Path $Destination "lib\pkgconfig")
-  Copy-Item -Force (Join-Path $Out "lib\cmake\Pyodide\*.cmake") (Join-Path $Destination "lib\cmake\Pyodide")
+  Copy-Item -Recurse (Join-Path $Out $Products.Assets) $assets
+  if ($IsWindows) { Copy-Item -Force (Join-Path $Out "lib\pyodide.lib") (Join-Path $Destination "lib") }
+  Copy-Item -Force (Join-Path $Out "lib/pkgconfig/pyodide.pc") (Join-Path $Destination "lib/pkgconfig")
+  Copy-Item -Force (Join-Path $Out "lib/cmake/Pyodide/*.cmake") (Join-Path $Destination "lib/cmake/Pyodide")
 }
 
 function Invoke-Install {
-  if (-not $Prefix) { Fail "usage: .\build.ps1 install PREFIX" }
+  if (-not $Prefix) { Fail "usage: ./build.ps1 install PREFIX" }
   Invoke-Build
   Install-To $Prefix
-  Say "installed into ${Prefix}: find_package(Pyodide) with CMAKE_PREFIX_PATH=$Prefix; put $Prefix\bin on PATH to run"
+  $howToRun = if ($IsWindows) { "put $(Join-Path $Prefix 'bin') on PATH to run" } else { "or PKG_CONFIG_PATH=$Prefix/lib/pkgconfig" }
+  Say "installed into ${Prefix}: find_package(Pyodide) with CMAKE_PREFIX_PATH=$Prefix, $howToRun"
 }
 
-# Install into a scratch prefix, then the C consumer of src\bindings\c\consumer
-# built with CMake's find_package and run (the counterpart of install-test.sh;
-# the pkg-config check needs pkg-config on PATH and is skipped without it).
+# Install into a scratch prefix, then C consumers built against it. On Linux
+# that is src/bindings/c/install-test.sh, as `./build.sh test` runs it; the
+# rest of this function is its Windows counterpart: the C consumer of
+# src\bindings\c\consumer built with CMake's find_package and run (the
+# pkg-config check needs pkg-config on PATH and is skipped without it).
 function Test-Install {
+  if (-not $IsWindows) {
+    $testDir = Join-Path $Build "install-test"
+    if (Test-Path $testDir) { Remove-Item -Recurse -Force $testDir }
+    Install-To (Join-Path $testDir "prefix")
+    Invoke-Suite install 1800 bash @((Join-Path $Root "src/bindings/c/install-test.sh"), (Join-Path $testDir "prefix"), $Out,
+      (Join-Path $testDir "work"), (Get-LibraryVersion))
+    return
+  }
   $sw = [Diagnostics.Stopwatch]::StartNew()
   $log = Join-Path $Logs "test-install.log"
-  $root = Join-Path $Build "install-test"
-  $prefix = Join-Path $root "prefix"
-  $work = Join-Path $root "work"
+  $testDir = Join-Path $Build "install-test"
+  $prefix = Join-Path $testDir "prefix"
+  $work = Join-Path $testDir "work"
   $consumer = Join-Path $Root "src\bindings\c\consumer"
   $version = Get-LibraryVersion
   Write-Host -NoNewline "[test] install, pkg-config and CMake consumers ... "
-  if (Test-Path $root) { Remove-Item -Recurse -Force $root }
+  if (Test-Path $testDir) { Remove-Item -Recurse -Force $testDir }
   New-Item -ItemType Directory -Force -Path $work | Out-Null
   $passed = 0; $failed = 0
   $results = [Collections.Generic.List[string]]::new()
@@ -599,11 +695,9 @@ function Test-Install {
       -not (CMake-Consumer $prefix "cmake-too-new" "99.0")
   }
   Check "moved_prefix" {
-    # Moved, not copied: nothing may still be found at the old path. Moved back afterwards.
     $moved = Join-Path $work "moved"
-    Move-Item $prefix $moved
-    try { (-not (Test-Path $prefix)) -and (CMake-Consumer $moved "moved-cmake-consumer") }
-    finally { Move-Item $moved $prefix }
+    Copy-Item -Recurse $prefix $moved
+    CMake-Consumer $moved "moved-cmake-consumer"
   }
   Check "out_tree" { CMake-Consumer $Out "out-cmake-consumer" }
   $results | Add-Content $log
@@ -615,9 +709,15 @@ function Test-Install {
   }
 }
 
-# examples\: the C, C++ and .NET examples built against out\ and run with their
-# output in a file, compared with the .expected files (as examples/run-examples.sh).
+# examples/: the C, C++ and .NET examples built against out/ and run with their
+# output in a file, compared with the .expected files. On Linux that is
+# examples/run-examples.sh, as `./build.sh test` runs it; the rest of this
+# function is its Windows counterpart.
 function Test-Examples {
+  if (-not $IsWindows) {
+    Invoke-Suite examples 1200 bash @((Join-Path $Root "examples/run-examples.sh"), $Out, (Join-Path $Build "examples"))
+    return
+  }
   $examples = Join-Path $Root "examples"
   $work = Join-Path $Build "examples"
   $log = Join-Path $Logs "test-examples.log"
@@ -685,7 +785,7 @@ function Test-Examples {
 # C one is built by Step-Native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here (one check: it compiles).
 function Test-BenchCompiles {
-  Invoke-Suite bench-compiles 900 dotnet @("build", (Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"),
+  Invoke-Suite bench-compiles 900 dotnet @("build", (Join-Path $Root "bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"),
     "-c", $Config, "--nologo") -Count {
     param($log)
     if (Select-String -Quiet -Path $log -Pattern "^Build succeeded") { return @(1, 0, 0, "") }
@@ -728,18 +828,17 @@ function Invoke-Test {
 
 function Invoke-Run {
   Invoke-Build
-  Say "out\bin\pyodide-run.exe src\pyodide-run\sample.py"
-  & (Join-Path $Out "bin\pyodide-run.exe") (Join-Path $Root "src\pyodide-run\sample.py")
+  $run = Join-Path $Out $Products.Run
+  Say "$run src/pyodide-run/sample.py"
+  & $run (Join-Path $Root "src/pyodide-run/sample.py")
   exit $LASTEXITCODE
 }
 
 # --- bench ---------------------------------------------------------------------------
 # As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
-# BenchmarkDotNet suite, PYODIDE_BENCH_RUNS times (3), then bench\report.py turns
-# the runs (build\bench\run-N\) into one table in bench\results\latest.md,
-# judging each goal on the median over the runs. A native Python 3 is needed: it
-# is the interpreter baseline (Windows has no Debian python3.11: the first of
-# python3, python, py -3 on PATH, named in the report) and writes the report.
+# BenchmarkDotNet suite, then bench/report.py turns their results (build/bench/)
+# into one table in bench/results/latest.md. A native Python 3 is needed: it is
+# the interpreter baseline and writes the report.
 function Get-NativePython {
   foreach ($candidate in @(@("python3"), @("python"), @("py", "-3"))) {
     if (-not (Get-Command $candidate[0] -ErrorAction SilentlyContinue)) { continue }
@@ -752,21 +851,20 @@ function Get-NativePython {
 
 function Invoke-Bench {
   $sw = [Diagnostics.Stopwatch]::StartNew()
+  $load = if ($IsLinux) { ((Get-Content /proc/loadavg) -split " ")[0..2] -join " " } else { "n/a (Windows)" }
   Invoke-Build
-  $proj = Join-Path $Root "bench\Pyodide.Benchmarks\Pyodide.Benchmarks.csproj"
-  Logged "bench-dotnet-build" "dotnet build bench\Pyodide.Benchmarks" { dotnet build $proj -c $Config --nologo }
+  $proj = Join-Path $Root "bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
+  Logged "bench-dotnet-build" "dotnet build bench/Pyodide.Benchmarks" { dotnet build $proj -c $Config --nologo }
   $py = Get-NativePython
   $benchDir = Join-Path $Build "bench"
   if (Test-Path $benchDir) { Remove-Item -Recurse -Force $benchDir }
   New-Item -ItemType Directory -Force -Path $benchDir, $Logs | Out-Null
-  $run = Join-Path $Out "bin\pyodide-run.exe"
+  $run = Join-Path $Out $Products.Run
   $failed = $false
-  $runs = if ($env:PYODIDE_BENCH_RUNS) { [int]$env:PYODIDE_BENCH_RUNS } else { 3 }
-  if ($runs -lt 1) { Fail "PYODIDE_BENCH_RUNS must be a positive number" }
 
-  $exe = Get-ChildItem -Recurse -Filter bench_abi.exe (Join-Path $Build "cmake\bench") | Select-Object -First 1
-  if (-not $exe) { Fail "bench_abi.exe was not built (build\cmake\bench)" }
-  # pyodide.dll and wasmtime.dll are in out\bin.
+  $exe = Get-ChildItem -Recurse -Filter "bench_abi$ExeSuffix" (Join-Path $Build "cmake/bench") | Select-Object -First 1
+  if (-not $exe) { Fail "bench_abi$ExeSuffix was not built ($(Join-Path $Build 'cmake/bench'))" }
+  # Windows only: pyodide.dll and wasmtime.dll are found in out\bin through PATH.
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
   # Each engine's compiled module must be cached before timing starts (a build
   # elsewhere, such as another checkout, may have evicted it).
@@ -774,43 +872,38 @@ function Invoke-Bench {
   if ($LASTEXITCODE -ne 0) { $failed = $true }
   & $run -c pass
   if ($LASTEXITCODE -ne 0) { $failed = $true }
-  $reportRuns = @()
-  for ($n = 1; $n -le $runs; $n++) {
-    $dir = Join-Path $benchDir "run-$n"
-    New-Item -ItemType Directory -Force -Path $dir | Out-Null
-    $reportRuns += @("--run", $dir)
-    Say "run $n of ${runs}: C ABI: $($exe.FullName) (log: $(Join-Path $Logs "bench-abi-$n.log"))"
-    & $exe.FullName --json (Join-Path $dir "abi.json") --pyodide-run $run --python3 $py |
-      Tee-Object -FilePath (Join-Path $Logs "bench-abi-$n.log")
-    if ($LASTEXITCODE -ne 0) { $failed = $true }
+  Say "C ABI: $($exe.FullName) (log: $(Join-Path $Logs 'bench-abi.log'))"
+  & $exe.FullName --json (Join-Path $benchDir "abi.json") --pyodide-run $run --python3 $py |
+    Tee-Object -FilePath (Join-Path $Logs "bench-abi.log")
+  if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-    Say "run $n of ${runs}: interpreter: bench\workloads under pyodide-run and $py (log: $(Join-Path $Logs "bench-workloads-$n.log"))"
-    & $py (Join-Path $Root "bench\run_workloads.py") --pyodide-run $run --python3 $py `
-      --out (Join-Path $dir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads-$n.log")
-    if ($LASTEXITCODE -ne 0) { $failed = $true }
+  Say "interpreter: bench/workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
+  & $py (Join-Path $Root "bench/run_workloads.py") --pyodide-run $run --python3 $py `
+    --out (Join-Path $benchDir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads.log")
+  if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-    $log = Join-Path $Logs "bench-dotnet-$n.log"
-    Write-Host -NoNewline "[build] run $n of ${runs}: BenchmarkDotNet: bench\Pyodide.Benchmarks (log: $log) ... "
-    $bdnSw = [Diagnostics.Stopwatch]::StartNew()
-    Push-Location $dir
-    try {
-      & dotnet (Join-Path $Root "bench\Pyodide.Benchmarks\bin\$Config\net10.0\Pyodide.Benchmarks.dll") `
-        --filter "*" --artifacts (Join-Path $dir "bdn") *> $log
-      $rc = $LASTEXITCODE
-    } finally { Pop-Location }
-    if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
-    else {
-      Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
-      Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
-      $failed = $true
-    }
-    # BenchmarkDotNet's own summary tables.
-    Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
+  $log = Join-Path $Logs "bench-dotnet.log"
+  Write-Host -NoNewline "[build] BenchmarkDotNet: bench/Pyodide.Benchmarks (log: $log) ... "
+  $bdnSw = [Diagnostics.Stopwatch]::StartNew()
+  Push-Location $benchDir
+  try {
+    & dotnet (Join-Path $Root "bench/Pyodide.Benchmarks/bin/$Config/net10.0/Pyodide.Benchmarks.dll") `
+      --filter "*" --artifacts (Join-Path $benchDir "bdn") *> $log
+    $rc = $LASTEXITCODE
+  } finally { Pop-Location }
+  if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
+  else {
+    Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
+    Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
+    $failed = $true
   }
+  # BenchmarkDotNet's own summary tables.
+  Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
 
-  $latest = Join-Path $Root "bench\results\latest.md"
-  & $py (Join-Path $Root "bench\report.py") @reportRuns `
-    --out $latest --command ".\build.ps1 bench" --load-before "n/a (Windows)" `
+  $latest = Join-Path $Root "bench/results/latest.md"
+  & $py (Join-Path $Root "bench/report.py") --c (Join-Path $benchDir "abi.json") `
+    --bdn (Join-Path $benchDir "bdn/results") --workloads (Join-Path $benchDir "workloads.json") `
+    --out $latest --command "./build.ps1 bench" --load-before $load `
     --elapsed ("{0} s including the build" -f [int]$sw.Elapsed.TotalSeconds)
   Get-Content $latest | Write-Host
   if ($failed) { Fail "a benchmark failed: see the logs above" }
@@ -819,7 +912,7 @@ function Invoke-Bench {
 
 function Invoke-Clean {
   foreach ($d in $Out, $Build) { if (Test-Path $d) { Remove-Item -Recurse -Force $d } }
-  Say "removed out\ and build\"
+  Say "removed $Out and $Build"
 }
 
 try {

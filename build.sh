@@ -15,7 +15,8 @@
 # out/lib/pyodide/ (python.wasm, stdlib), out/include/pyodide.h,
 # out/bin/pyodide-run, out/lib/pkgconfig/pyodide.pc, out/lib/cmake/Pyodide/
 # (relocatable: usable as an install prefix). Logs of each step go to build/logs/.
-# build.ps1 is the Windows counterpart: keep the two in step.
+# build.ps1 is the PowerShell counterpart (Windows and Linux): keep the two in
+# step (`./build.sh test` builds with it and compares: test_build_ps1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -498,6 +499,11 @@ test_examples() {
   run_suite examples 1200 "$ROOT/examples/run-examples.sh" "$OUT" "$BUILD/examples"
 }
 
+# build.ps1 on Linux: `pwsh ./build.ps1 build` into build/build-ps1-test, its
+# products compared with out/ (native-tests/build-ps1-test.sh, which installs
+# the pinned PowerShell .NET tool when it is missing).
+test_build_ps1() { run_suite build-ps1 1800 "$ROOT/native-tests/build-ps1-test.sh" "$OUT" "$BUILD/build-ps1-test"; }
+
 # src/guest/fetch-sources.sh on a cold cache: fetches and verifies zlib,
 # refuses corrupted tarballs.
 test_sources() { run_suite sources 300 "$ROOT/src/guest/test-fetch-sources.sh"; }
@@ -537,6 +543,7 @@ do_test() {
   test_install
   test_examples
   test_sources
+  test_build_ps1
   print_totals
   ((FAILED == 0 && ${#BROKEN[@]} == 0))
 }

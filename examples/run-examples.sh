@@ -9,23 +9,10 @@ set -uo pipefail
 
 OUT="$(cd "$1" && pwd)" WORK="$2"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PASSED=0
-FAILED=0
 rm -rf "$WORK"
 mkdir -p "$WORK"
-
-check() { # NAME CMD...: runs CMD, its output in WORK/NAME.log
-  local name="$1"
-  shift
-  if "$@" >"$WORK/$name.log" 2>&1 </dev/null; then
-    echo "ok - $name"
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"
-    sed 's/^/  /' "$WORK/$name.log" | tail -n 40
-    FAILED=$((FAILED + 1))
-  fi
-}
+# shellcheck source=../native-tests/checks.sh
+source "$HERE/../native-tests/checks.sh"
 
 # Runs EXE [ARGS...] with stdout in a regular file, then compares it with EXPECTED.
 run_and_compare() { # EXPECTED EXE [ARGS...]
@@ -62,5 +49,4 @@ check cpp_main run_and_compare "$HERE/cpp/main.expected" "$WORK/cmake/cpp_exampl
 check build_dotnet build_dotnet
 check dotnet_program run_and_compare "$HERE/dotnet/Program.expected" dotnet "$WORK/dotnet/Pyodide.Example.dll"
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+checks_done

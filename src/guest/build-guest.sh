@@ -24,13 +24,14 @@
 # Environment: PYODIDE_CACHE (cache root), PYODIDE_JOBS (make -j, default 2),
 # PYODIDE_BUILD_PYTHON (native Python 3.11, default /usr/bin/python3.11),
 # PYODIDE_BRIDGE_DIR (bridge sources, default src/guest/bridge),
-# PYODIDE_OUT (output root, default out/).
+# PYODIDE_OUT (output root, default out/), PYODIDE_BUILD (the root of the
+# intermediate files, default build/).
 set -euo pipefail
 
 GUEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$GUEST_DIR/../.." && pwd)"
 OUT_DIR="${PYODIDE_OUT:-$ROOT/out}/lib/pyodide"
-BUILD_DIR="$ROOT/build/guest"
+BUILD_DIR="${PYODIDE_BUILD:-$ROOT/build}/guest"
 LOG_DIR="$BUILD_DIR/logs"
 CACHE_ROOT="${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}"
 BRIDGE_DIR="${PYODIDE_BRIDGE_DIR:-$GUEST_DIR/bridge}"

@@ -11,24 +11,10 @@ set -uo pipefail
 PREFIX="$1" OUT="$2" WORK="$3" VERSION="$4"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONSUMER="$HERE/consumer"
-PASSED=0
-FAILED=0
 rm -rf "$WORK"
 mkdir -p "$WORK"
-
-# check NAME CMD...: runs CMD (a function), output in WORK/NAME.log.
-check() {
-  local name="$1"
-  shift
-  if "$@" >"$WORK/$name.log" 2>&1 </dev/null; then
-    echo "ok - $name"
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"
-    sed 's/^/  /' "$WORK/$name.log" | tail -n 40
-    FAILED=$((FAILED + 1))
-  fi
-}
+# shellcheck source=../../../native-tests/checks.sh
+source "$HERE/../../../native-tests/checks.sh"
 
 # The consumer must run on its rpath alone.
 run_consumer() { # EXE
@@ -132,5 +118,4 @@ check installed_pyodide_run t_installed_pyodide_run
 check moved_prefix t_moved_prefix
 check out_tree t_out_tree
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+checks_done
