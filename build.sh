@@ -5,6 +5,8 @@
 #   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
 #   ./build.sh test     build, then every test suite; the last line is "N passed, N failed"
 #   ./build.sh bench    build, then the benchmarks (bench/): writes bench/results/latest.md
+#   ./build.sh cpython-tests   build, then CPython's whole Lib/test natively and in the
+#                       sandbox (cpython-tests/run.sh, ~1 h): writes docs/cpython-tests.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
 #   ./build.sh install PREFIX   build, then install the library, header, assets,
 #                       pkg-config and CMake files into PREFIX (out/ has the same layout)
@@ -423,6 +425,27 @@ test_sources() {
   fi
 }
 
+# CPython's own tests, a fixed subset (cpython-tests/subset.txt), natively and in
+# the test build of the guest; any result the expectations do not list fails
+# (cpython-tests/run.sh --subset). Also pyproxy_get_buffer on _testbuffer.ndarray.
+test_cpython() {
+  local log="$LOGS/test-cpython.log" rc=0 start=$SECONDS summary
+  SUITE_PASSED=0
+  SUITE_FAILED=0
+  printf '[test] CPython test subset (cpython-tests/run.sh --subset) ... '
+  "$ROOT/cpython-tests/run.sh" --subset >"$log" 2>&1 </dev/null || rc=$?
+  summary=$(tail -n1 "$log")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    SUITE_PASSED=${BASH_REMATCH[1]}
+    SUITE_FAILED=${BASH_REMATCH[2]}
+  fi
+  count_suite "CPython test subset" "$rc" "$start"
+  if ((rc)); then
+    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2
+    say "full output: $log" >&2
+  fi
+}
+
 # The benchmarks are never run by `test`, only compiled so they cannot rot: the
 # C one is built by step_native; `dotnet test` skips non-test projects, so the
 # BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
@@ -461,6 +484,7 @@ do_test() {
   test_install
   test_examples
   test_sources
+  test_cpython
   local b
   for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
   echo "$PASSED passed, $FAILED failed"
@@ -560,8 +584,9 @@ case "${1:-build}" in
   run) do_run ;;
   test) do_test ;;
   bench) do_bench ;;
+  cpython-tests) do_build && "$ROOT/cpython-tests/run.sh" ;;
   clean) do_clean ;;
   install) do_install "${2:-}" ;;
   -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
-  *) fail "unknown command '$1' (build, run, test, bench, clean, install PREFIX)" ;;
+  *) fail "unknown command '$1' (build, run, test, bench, cpython-tests, clean, install PREFIX)" ;;
 esac
