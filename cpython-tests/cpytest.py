@@ -57,7 +57,8 @@ class _Recorder(unittest.TestResult):
 
     @staticmethod
     def _exception(err):
-        return "".join(traceback.format_exception_only(err[0], err[1])).strip().splitlines()[-1]
+        lines = str(err[1]).strip().splitlines()
+        return f"{err[0].__name__}: {lines[0] if lines else ''}"
 
     def startTest(self, test):
         super().startTest(test)
@@ -153,6 +154,10 @@ def use_tests_from(lib):
 
 
 def main(module, results_path, start=0, timeout=0):
+    # As under regrtest, sys.path[0] is the (writable) working directory, not
+    # this runner's directory: some tests write modules there and import them.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [os.getcwd() if p == here else p for p in sys.path]
     with open(results_path, "a", encoding="utf-8") as out:
         try:
             support = _setup()

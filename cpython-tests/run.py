@@ -83,7 +83,7 @@ def run_module(mode, module, args):
     results = os.path.join(work, module + ".txt")
     log = os.path.join(work, module + ".log")
     result = ModuleResult()
-    if args.no_run:
+    if args.no_run or (args.resume and finished(results)):
         return collect(results, result)
     for path in (results, log):
         if os.path.exists(path):
@@ -100,9 +100,13 @@ def run_module(mode, module, args):
             cmd = [args.driver, args.assets, args.lib, args.runner, results, module, str(start),
                    str(args.test_timeout), log]
             cwd = work
+        env = dict(os.environ)
+        # Compiled once, then reused by every interpreter and run (beside --work): the
+        # shared cache keeps only a few modules, and other checkouts' builds evict the test build's.
+        env["PYODIDE_MODULE_CACHE"] = os.path.join(os.path.dirname(args.work), "module-cache")
         with open(log, "a") as out:
             try:
-                rc = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                rc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                     timeout=ATTEMPT_WALL_S).returncode
             except subprocess.TimeoutExpired:
                 rc = "wall-clock limit"
@@ -120,6 +124,13 @@ def run_module(mode, module, args):
             f.write(f"R\t{open_index}\t{how}\t{tests[open_index][0]}\n")
         start = open_index + 1
     return collect(results, result)
+
+
+def finished(results):
+    """Whether a results file is that of a module run to its end (or one that
+    could not be loaded): what --resume keeps."""
+    _, _, errors, done, open_index = parse(results)
+    return done or (bool(errors) and open_index is None)
 
 
 def collect(results, result):
@@ -247,6 +258,8 @@ def main():
     p.add_argument("--report")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--test-timeout", type=float, default=120)
+    p.add_argument("--resume", action="store_true",
+                   help="keep the results of modules that ran to their end in --work; run the others")
     p.add_argument("--no-run", action="store_true",
                    help="compare and report the results already in --work (after editing the expectations)")
     args = p.parse_args()
@@ -274,8 +287,12 @@ def main():
 
     elapsed_file = os.path.join(args.work, "elapsed-seconds")
     if not args.no_run:
+        before = 0.0
+        if args.resume and os.path.exists(elapsed_file):
+            with open(elapsed_file) as f:
+                before = float(f.read())  # the interrupted run's share
         with open(elapsed_file, "w") as f:
-            f.write(f"{time.monotonic() - started:.0f}\n")
+            f.write(f"{before + time.monotonic() - started:.0f}\n")
     with open(elapsed_file) as f:
         elapsed = float(f.read())
 

@@ -6,6 +6,8 @@
 #   cpython-tests/run.sh --report-only   the report and the comparison again,
 #                                 from the last full run's results (after
 #                                 editing expectations.txt)
+#   cpython-tests/run.sh --resume the full run, keeping the modules an
+#                                 interrupted one finished
 #
 # Needs a built out/ (libpyodide.so). Builds the test guest
 # (src/guest/build-guest.sh --test-modules), the driver, and extracts Lib/
@@ -24,6 +26,7 @@ rerun=1
 case "${1:-}" in
   --subset) mode=subset ;;
   --report-only) rerun=0 ;;
+  --resume) rerun=2 ;;
 esac
 
 [[ -f "$ROOT/out/lib/libpyodide.so" ]] || { echo "run.sh: build first (./build.sh)" >&2; exit 2; }
@@ -52,7 +55,11 @@ if [[ $mode == subset ]]; then
 else
   args+=(--report "$ROOT/docs/cpython-tests.md")
 fi
-if ((rerun)); then rm -rf "$BUILD/work-$mode"; else args+=(--no-run); fi
+case $rerun in
+  0) args+=(--no-run) ;;
+  1) rm -rf "$BUILD/work-$mode" ;;
+  2) args+=(--resume) ;;
+esac
 if [[ $mode == full ]]; then exec "$NATIVE" "$HERE/run.py" "${args[@]}"; fi
 
 # The subset, then the ndarray buffer cases; one total.
