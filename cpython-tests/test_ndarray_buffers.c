@@ -52,6 +52,20 @@ static pyproxy_t* run_proxy(const char* code) {
   return v.of.proxy;
 }
 
+/* The buffer of the value of `code` into `*b` (its proxy in `*p`), or false
+   with the error printed and counted. */
+static bool buffer_of(const char* code, pyproxy_t** p, pybuffer_t* b) {
+  *p = run_proxy(code);
+  if (!*p) return false;
+  pyodide_error_t* err = pyproxy_get_buffer(*p, NULL, b);
+  if (!err) return true;
+  printf("  %s: %s\n", pyodide_error_type(err), pyodide_error_message(err));
+  pyodide_error_delete(err);
+  failed_checks++;
+  pyproxy_destroy(*p);
+  return false;
+}
+
 /* Element at `index` (ndim entries) of a buffer, through its byte strides. */
 static const char* element(const pybuffer_t* b, const ptrdiff_t* index) {
   const char* p = b->first;
@@ -60,95 +74,80 @@ static const char* element(const pybuffer_t* b, const ptrdiff_t* index) {
 }
 
 static void three_dimensional_c_order(void) {
-  pyproxy_t* p = run_proxy(
-      "from _testbuffer import ndarray, ND_WRITABLE\n"
-      "nd = ndarray(list(range(24)), shape=[2, 3, 4], format='i', flags=ND_WRITABLE)\nnd");
-  if (!p) return;
+  pyproxy_t* p;
   pybuffer_t b;
-  pyodide_error_t* err = pyproxy_get_buffer(p, NULL, &b);
-  CHECK(err == NULL);
-  if (!err) {
-    CHECK_EQ(b.ndim, 3);
-    CHECK_EQ(b.shape[0], 2);
-    CHECK_EQ(b.shape[1], 3);
-    CHECK_EQ(b.shape[2], 4);
-    CHECK_EQ(b.strides[0], 12);
-    CHECK_EQ(b.strides[1], 4);
-    CHECK_EQ(b.strides[2], 1);
-    CHECK_EQ(b.byte_strides[0], 48);
-    CHECK_EQ(b.itemsize, 4);
-    CHECK_EQ(b.nbytes, 96);
-    CHECK(strcmp(b.format, "i") == 0);
-    CHECK(b.c_contiguous && !b.f_contiguous && !b.readonly);
-    ptrdiff_t at[3] = {1, 2, 3};
-    CHECK_EQ(*(const int32_t*)element(&b, at), 23);
-    /* Written in place: Python sees it. */
-    *(int32_t*)element(&b, at) = -5;
-    pybuffer_release(&b);
-    pyodide_value_t v;
-    CHECK(pyodide_run_python(py, "nd[1][2][3]", PYODIDE_STRLEN, NULL, &v) == NULL);
-    CHECK(v.kind == PYODIDE_INT && v.of.i == -5);
-  } else {
-    printf("  %s\n", pyodide_error_message(err));
-    pyodide_error_delete(err);
-  }
+  if (!buffer_of(
+      "from _testbuffer import ndarray, ND_WRITABLE\n"
+      "nd = ndarray(list(range(24)), shape=[2, 3, 4], format='i', flags=ND_WRITABLE)\nnd",
+      &p, &b))
+    return;
+  CHECK_EQ(b.ndim, 3);
+  CHECK_EQ(b.shape[0], 2);
+  CHECK_EQ(b.shape[1], 3);
+  CHECK_EQ(b.shape[2], 4);
+  CHECK_EQ(b.strides[0], 12);
+  CHECK_EQ(b.strides[1], 4);
+  CHECK_EQ(b.strides[2], 1);
+  CHECK_EQ(b.byte_strides[0], 48);
+  CHECK_EQ(b.itemsize, 4);
+  CHECK_EQ(b.nbytes, 96);
+  CHECK(strcmp(b.format, "i") == 0);
+  CHECK(b.c_contiguous && !b.f_contiguous && !b.readonly);
+  ptrdiff_t at[3] = {1, 2, 3};
+  CHECK_EQ(*(const int32_t*)element(&b, at), 23);
+  /* Written in place: Python sees it. */
+  *(int32_t*)element(&b, at) = -5;
+  pybuffer_release(&b);
+  pyodide_value_t v;
+  CHECK(pyodide_run_python(py, "nd[1][2][3]", PYODIDE_STRLEN, NULL, &v) == NULL);
+  CHECK(v.kind == PYODIDE_INT && v.of.i == -5);
   pyproxy_destroy(p);
 }
 
 static void fortran_order(void) {
   /* Items are laid out column by column: [i][j] is item i + 3 * j. */
-  pyproxy_t* p = run_proxy(
-      "from _testbuffer import ndarray, ND_FORTRAN\n"
-      "ndarray([float(i) for i in range(12)], shape=[3, 4], format='d', flags=ND_FORTRAN)");
-  if (!p) return;
+  pyproxy_t* p;
   pybuffer_t b;
-  pyodide_error_t* err = pyproxy_get_buffer(p, NULL, &b);
-  CHECK(err == NULL);
-  if (!err) {
-    CHECK_EQ(b.ndim, 2);
-    CHECK_EQ(b.strides[0], 1);
-    CHECK_EQ(b.strides[1], 3);
-    CHECK_EQ(b.byte_strides[1], 24);
-    CHECK(b.f_contiguous && !b.c_contiguous);
-    CHECK(b.readonly); /* ndarray without ND_WRITABLE */
-    ptrdiff_t at[2] = {2, 1};
-    CHECK(*(const double*)element(&b, at) == 5.0);
-    pybuffer_release(&b);
-  } else {
-    printf("  %s\n", pyodide_error_message(err));
-    pyodide_error_delete(err);
-  }
+  if (!buffer_of(
+      "from _testbuffer import ndarray, ND_FORTRAN\n"
+      "ndarray([float(i) for i in range(12)], shape=[3, 4], format='d', flags=ND_FORTRAN)",
+      &p, &b))
+    return;
+  CHECK_EQ(b.ndim, 2);
+  CHECK_EQ(b.strides[0], 1);
+  CHECK_EQ(b.strides[1], 3);
+  CHECK_EQ(b.byte_strides[1], 24);
+  CHECK(b.f_contiguous && !b.c_contiguous);
+  CHECK(b.readonly); /* ndarray without ND_WRITABLE */
+  ptrdiff_t at[2] = {2, 1};
+  CHECK(*(const double*)element(&b, at) == 5.0);
+  pybuffer_release(&b);
   pyproxy_destroy(p);
 }
 
 static void strided_negative_steps(void) {
   /* Rows 0 and 2, columns 4, 2, 0 of a 4x5 int16 array: [0][0] is item 4. */
-  pyproxy_t* p = run_proxy(
-      "from _testbuffer import ndarray\n"
-      "ndarray(list(range(20)), shape=[4, 5], format='h')[::2, ::-2]");
-  if (!p) return;
+  pyproxy_t* p;
   pybuffer_t b;
-  pyodide_error_t* err = pyproxy_get_buffer(p, NULL, &b);
-  CHECK(err == NULL);
-  if (!err) {
-    CHECK_EQ(b.ndim, 2);
-    CHECK_EQ(b.shape[0], 2);
-    CHECK_EQ(b.shape[1], 3);
-    CHECK_EQ(b.strides[0], 10);
-    CHECK_EQ(b.strides[1], -2);
-    CHECK_EQ(b.byte_strides[1], -4);
-    CHECK(!b.c_contiguous && !b.f_contiguous);
-    CHECK_EQ(*(const int16_t*)b.first, 4);
-    ptrdiff_t at[2] = {1, 2};
-    CHECK_EQ(*(const int16_t*)element(&b, at), 10);
-    /* data is the lowest address the buffer touches; first lies offset items after it. */
-    CHECK((const char*)b.first == (const char*)b.data + b.offset * (ptrdiff_t)b.itemsize);
-    CHECK_EQ(*(const int16_t*)b.data, 0);
-    pybuffer_release(&b);
-  } else {
-    printf("  %s\n", pyodide_error_message(err));
-    pyodide_error_delete(err);
-  }
+  if (!buffer_of(
+      "from _testbuffer import ndarray\n"
+      "ndarray(list(range(20)), shape=[4, 5], format='h')[::2, ::-2]",
+      &p, &b))
+    return;
+  CHECK_EQ(b.ndim, 2);
+  CHECK_EQ(b.shape[0], 2);
+  CHECK_EQ(b.shape[1], 3);
+  CHECK_EQ(b.strides[0], 10);
+  CHECK_EQ(b.strides[1], -2);
+  CHECK_EQ(b.byte_strides[1], -4);
+  CHECK(!b.c_contiguous && !b.f_contiguous);
+  CHECK_EQ(*(const int16_t*)b.first, 4);
+  ptrdiff_t at[2] = {1, 2};
+  CHECK_EQ(*(const int16_t*)element(&b, at), 10);
+  /* data is the lowest address the buffer touches; first lies offset items after it. */
+  CHECK((const char*)b.first == (const char*)b.data + b.offset * (ptrdiff_t)b.itemsize);
+  CHECK_EQ(*(const int16_t*)b.data, 0);
+  pybuffer_release(&b);
   pyproxy_destroy(p);
 }
 
