@@ -7,6 +7,8 @@
 #                       "N passed, N failed[, N skipped][, N suites broken]"
 #   ./build.sh bench    build, then the benchmarks (bench/), PYODIDE_BENCH_RUNS times (3):
 #                       writes bench/results/latest.md
+#   ./build.sh cpython-tests   build, then CPython's whole Lib/test natively and in the
+#                       sandbox (cpython-tests/run.sh, ~1 h): writes docs/cpython-tests.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
 #   ./build.sh install PREFIX   build, then install the library, header, assets,
 #                       pkg-config and CMake files into PREFIX (out/ has the same layout)
@@ -508,6 +510,11 @@ test_build_ps1() { run_suite build-ps1 1800 "$ROOT/native-tests/build-ps1-test.s
 # refuses corrupted tarballs.
 test_sources() { run_suite sources 300 "$ROOT/src/guest/test-fetch-sources.sh"; }
 
+# CPython's own tests, a fixed subset (cpython-tests/subset.txt), natively and in
+# the test build of the guest; any result the expectations do not list fails
+# (cpython-tests/run.sh --subset). Also pyproxy_get_buffer on _testbuffer.ndarray.
+test_cpython() { run_suite cpython-subset 1800 "$ROOT/cpython-tests/run.sh" --subset; }
+
 # The final line (see the top of this section).
 print_totals() {
   local b line="$PASSED passed, $FAILED failed"
@@ -544,6 +551,7 @@ do_test() {
   test_examples
   test_sources
   test_build_ps1
+  test_cpython
   print_totals
   ((FAILED == 0 && ${#BROKEN[@]} == 0))
 }
@@ -652,8 +660,9 @@ case "${1:-build}" in
   run) do_run ;;
   test) do_test ;;
   bench) do_bench ;;
+  cpython-tests) do_build && "$ROOT/cpython-tests/run.sh" ;;
   clean) do_clean ;;
   install) do_install "${2:-}" ;;
   -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
-  *) fail "unknown command '$1' (build, run, test, bench, clean, install PREFIX)" ;;
+  *) fail "unknown command '$1' (build, run, test, bench, cpython-tests, clean, install PREFIX)" ;;
 esac

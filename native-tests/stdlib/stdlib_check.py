@@ -135,6 +135,61 @@ try:
 except zlib.error as e:
     out("zlib.error", str(e))
 
+# ---------------------------------------------------------------- lzma, bz2, archives
+section("lzma-bz2")
+import bz2
+import io
+import lzma
+import tarfile
+import zipfile
+
+blob = ("Pyodide.Native " * 700).encode() + bytes(range(256)) * 3
+for name, pack, unpack in (
+    ("xz", lzma.compress, lzma.decompress),
+    ("alone", lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE), lzma.decompress),
+    ("bz2-9", bz2.compress, bz2.decompress),
+    ("bz2-1", lambda d: bz2.compress(d, 1), bz2.decompress),
+):
+    packed = pack(blob)
+    out(name, unpack(packed) == blob, len(packed) < len(blob) // 10)
+out(lzma.is_check_supported(lzma.CHECK_CRC64), lzma.is_check_supported(lzma.CHECK_SHA256))
+for mode in ("w:xz", "w:bz2"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
+        info = tarfile.TarInfo("dir/blob.bin")
+        info.size = len(blob)
+        tar.addfile(info, io.BytesIO(blob))
+    buf.seek(0)
+    with tarfile.open(fileobj=buf, mode="r:*") as tar:
+        out(mode, tar.getnames(), tar.extractfile("dir/blob.bin").read() == blob)
+for method in (zipfile.ZIP_LZMA, zipfile.ZIP_BZIP2):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as z:
+        z.writestr("blob.bin", blob)
+    with zipfile.ZipFile(buf) as z:
+        out(method, z.getinfo("blob.bin").compress_type, z.read("blob.bin") == blob, z.testzip())
+
+# ---------------------------------------------------------------- zoneinfo
+# Zones and dates whose rules have not changed in years, so that the host's
+# time-zone database (whatever its version) and the sandbox's agree.
+section("zoneinfo")
+import zoneinfo
+
+for zone, when in (
+    ("America/New_York", (2026, 7, 1, 12)), ("America/New_York", (2026, 1, 15, 12)),
+    ("Europe/Paris", (2024, 3, 31, 3)), ("Asia/Kolkata", (2000, 1, 1, 0)),
+    ("Australia/Sydney", (2023, 10, 1, 3)), ("UTC", (2026, 7, 1, 0)),
+):
+    d = datetime.datetime(*when, tzinfo=zoneinfo.ZoneInfo(zone))
+    out(zone, d.isoformat(), d.tzname(), d.astimezone(datetime.timezone.utc).isoformat())
+ny = zoneinfo.ZoneInfo("America/New_York")
+first = datetime.datetime(2025, 11, 2, 1, 30, tzinfo=ny)
+out(first.utcoffset(), first.replace(fold=1).utcoffset())
+try:
+    zoneinfo.ZoneInfo("Nowhere/Special")
+except zoneinfo.ZoneInfoNotFoundError as e:
+    out("ZoneInfoNotFoundError", type(e).__mro__[1].__name__)
+
 # ---------------------------------------------------------------- sqlite3
 section("sqlite3")
 con = sqlite3.connect(":memory:")

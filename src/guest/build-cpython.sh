@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # The expensive, cached part of the guest build, sourced by build-guest.sh.
 #
-# build_cpython WORK OUTP builds zlib, SQLite and CPython 3.11.2 for
-# wasm32-wasi in WORK and puts what the link and the guest's file system need
-# in OUTP:
+# build_cpython WORK OUTP builds zlib, SQLite, liblzma (xz-utils), libbz2 and
+# CPython 3.11.2 for wasm32-wasi in WORK and puts what the link and the
+# guest's file system need in OUTP:
 #   OUTP/include/              CPython's Include/ plus the build's pyconfig.h
-#   OUTP/lib/*.a               libpython3.11.a libmpdec.a libexpat.a libz.a libsqlite3.a
+#   OUTP/lib/*.a               libpython3.11.a libmpdec.a libexpat.a libz.a
+#                              libsqlite3.a liblzma.a libbz2.a
 #   OUTP/stdlib/python311.zip  the stdlib as .pyc (with _sysconfigdata)
 #   OUTP/stdlib/os.py          the prefix landmark
 #   OUTP/builtin-modules.txt   sys.builtin_module_names of the build
@@ -13,7 +14,7 @@
 #
 # This file's text is part of the cache key (build-guest.sh hashes it), so any
 # change here rebuilds. Uses from build-guest.sh: SDK, BUILD_PYTHON, JOBS,
-# TAR_PYTHON, TAR_ZLIB, TAR_SQLITE, GUEST_DIR, CACHE_ROOT and the helpers
+# TAR_PYTHON, TAR_ZLIB, TAR_SQLITE, TAR_XZ, TAR_BZIP2, GUEST_DIR, CACHE_ROOT and the helpers
 # say/run_logged/fail.
 
 # Flags for SQLite's amalgamation on WASI: no threads, no mmap, no shared
@@ -40,7 +41,7 @@ REQUIRED_BUILTINS=(
   zlib _decimal pyexpat _elementtree _md5 _sha1 _sha256 _sha512 _sha3 _blake2
   _json _asyncio select _datetime _zoneinfo unicodedata math _struct array
   _bisect _heapq _random _pickle _csv binascii _sqlite3 _contextvars _queue
-  _statistics
+  _statistics _lzma _bz2
 )
 
 # Steps run by run_logged in a fresh bash (so that set -e holds inside them).
@@ -57,6 +58,27 @@ _guest_build_zlib() { # ZLIB_DIR DEPS
   make -j"$JOBS" libz.a
   cp libz.a "$2/lib/"
   cp zlib.h zconf.h "$2/include/"
+}
+# liblzma alone (no xz tools, no threads: WASI has none). xz-wasi/*.patch
+# adapts it to WASI first. _WASI_EMULATED_SIGNAL: its headers include
+# <signal.h>, which wasi-libc only offers as an emulation.
+_guest_build_xz() { # XZ_DIR DEPS
+  cd "$1"
+  local patch
+  for patch in "$GUEST_DIR"/xz-wasi/*.patch; do patch -p1 --forward --input="$patch"; done
+  CC="$SDK/bin/clang" AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" CFLAGS="-O2 -D_WASI_EMULATED_SIGNAL" \
+    ./configure --host=wasm32-unknown-wasi --build="$(build-aux/config.guess)" --prefix="$2" \
+    --enable-static --disable-shared --disable-threads --disable-nls --disable-rpath --disable-doc \
+    --disable-scripts --disable-xz --disable-xzdec --disable-lzmadec --disable-lzmainfo --disable-lzma-links
+  make -j"$JOBS" -C src/liblzma
+  make -C src/liblzma install
+}
+# libbz2 alone: its Makefile takes the compiler from the command line.
+_guest_build_bzip2() { # BZIP2_DIR DEPS
+  cd "$1"
+  make -j"$JOBS" libbz2.a CC="$SDK/bin/clang" AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" CFLAGS="-O2"
+  cp libbz2.a "$2/lib/"
+  cp bzlib.h "$2/include/"
 }
 _guest_sqlite_amalgamation() { # SQLITE_DIR
   mkdir -p "$1/host"
@@ -80,7 +102,7 @@ build_cpython() {
   local work="$1" outp="$2"
   local src="$work/src" deps="$work/deps"
   export SDK JOBS GUEST_DIR
-  export -f _guest_build_zlib _guest_sqlite_amalgamation _guest_build_sqlite
+  export -f _guest_build_zlib _guest_build_xz _guest_build_bzip2 _guest_sqlite_amalgamation _guest_build_sqlite
   mkdir -p "$src" "$deps/include" "$deps/lib" "$outp/lib" "$outp/stdlib"
 
   # --- zlib (Debian's source, static) ---------------------------------------
@@ -88,6 +110,15 @@ build_cpython() {
   local zdir
   zdir=$(_guest_only_dir "$src" 'zlib-*')
   run_logged zlib-build "build zlib" _guest_build_zlib "$zdir" "$deps"
+
+  # --- liblzma and libbz2 (Debian's xz-utils and bzip2, static) --------------
+  run_logged xz-extract "extract xz-utils" tar -xf "$TAR_XZ" -C "$src"
+  local xdir bzdir
+  xdir=$(_guest_only_dir "$src" 'xz-*')
+  run_logged xz-build "build liblzma" _guest_build_xz "$xdir" "$deps"
+  run_logged bzip2-extract "extract bzip2" tar -xf "$TAR_BZIP2" -C "$src"
+  bzdir=$(_guest_only_dir "$src" 'bzip2-*')
+  run_logged bzip2-build "build libbz2" _guest_build_bzip2 "$bzdir" "$deps"
 
   # --- SQLite (Debian's source: the amalgamation is generated natively, with
   # tclsh, then compiled for WASI) ----------------------------------------------
@@ -121,6 +152,11 @@ build_cpython() {
     "OPT=-DNDEBUG -fwrapv -O3 -Wall"
     "ZLIB_CFLAGS=-I$deps/include" "ZLIB_LIBS=-L$deps/lib -lz"
     "LIBSQLITE3_CFLAGS=-I$deps/include" "LIBSQLITE3_LIBS=-L$deps/lib -lsqlite3"
+    "LIBLZMA_CFLAGS=-I$deps/include" "LIBLZMA_LIBS=-L$deps/lib -llzma"
+    "BZIP2_CFLAGS=-I$deps/include" "BZIP2_LIBS=-L$deps/lib -lbz2"
+    # zoneinfo's search path: the time-zone database build-guest.sh installs
+    # in the read-only /lib (no host path, nothing to configure).
+    --with-tzpath=/lib/zoneinfo
   )
   # configure takes minutes; its cached test results (config.cache) are reused
   # when the toolchain, the configure inputs and the flags are the same. The
@@ -173,7 +209,7 @@ build_cpython() {
   # --- products ---------------------------------------------------------------
   cp "$bdir/libpython3.11.a" "$outp/lib/"
   cp "$bdir/Modules/_decimal/libmpdec/libmpdec.a" "$bdir/Modules/expat/libexpat.a" "$outp/lib/"
-  cp "$deps/lib/libz.a" "$deps/lib/libsqlite3.a" "$outp/lib/"
+  cp "$deps/lib/libz.a" "$deps/lib/libsqlite3.a" "$deps/lib/liblzma.a" "$deps/lib/libbz2.a" "$outp/lib/"
   cp -R "$pdir/Include" "$outp/include"
   cp "$bdir/pyconfig.h" "$outp/include/"
   cp "$pdir/Lib/os.py" "$outp/stdlib/os.py"
@@ -193,6 +229,8 @@ build_cpython() {
     echo "CPython: $(basename "$TAR_PYTHON") $(sha256sum "$TAR_PYTHON" | cut -d' ' -f1)"
     echo "zlib:    $(basename "$TAR_ZLIB") $(sha256sum "$TAR_ZLIB" | cut -d' ' -f1)"
     echo "sqlite:  $(basename "$TAR_SQLITE") $(sha256sum "$TAR_SQLITE" | cut -d' ' -f1)"
+    echo "xz:      $(basename "$TAR_XZ") $(sha256sum "$TAR_XZ" | cut -d' ' -f1)"
+    echo "bzip2:   $(basename "$TAR_BZIP2") $(sha256sum "$TAR_BZIP2" | cut -d' ' -f1)"
     echo "clang:   $("$SDK/bin/clang" --version | head -n1)"
     echo "sdk:     $(cat "$SDK/VERSION")"
     echo "build python: $("$BUILD_PYTHON" -c 'import sys; print(sys.version.split()[0])') ($BUILD_PYTHON)"

@@ -9,17 +9,26 @@
 #   lib/python3.11/packaging/, resolvelib/
 #                              Debian's pure-Python libraries micropip resolves
 #                              with, unpacked from the .debs debs.manifest pins
+#   lib/zoneinfo/              the IANA time-zone database (zoneinfo's TZPATH)
 #
 # Everything comes from Debian: clang-19/lld-19/wasi-libc for the toolchain,
 # the orig tarballs of the source packages pinned in sources.manifest
-# (python3.11, zlib, sqlite3), fetched and verified by fetch-sources.sh.
+# (python3.11, zlib, sqlite3, xz-utils, bzip2, tzdata), fetched and verified
+# by fetch-sources.sh.
 #
-# The expensive part (sources, zlib, SQLite, CPython, stdlib zip;
+# The expensive part (sources, zlib, SQLite, liblzma, libbz2, CPython, stdlib zip;
 # build-cpython.sh) is cached in ${PYODIDE_CACHE:-~/.cache/pyodide-native}
 # under a key hashing all of its inputs; it is built in a temporary directory
 # and renamed into place, so an interrupted build leaves no half cache. The
 # link with the bridge is redone whenever the bridge, the cached build or this
 # script changes. Verbose output goes to build/guest/logs/.
+#
+# --test-modules: the test build, used only to run CPython's tests
+# (cpython-tests/): python.wasm also holds CPython's test extension modules
+# (_testcapi, _testinternalcapi, _testbuffer, _testmultiphase,
+# _testimportmultiple, _testclinic, _xxtestfuzz; see test-modules/inittab.c),
+# built in build/guest-tests into build/cpython-tests/out/lib/pyodide unless
+# PYODIDE_OUT says otherwise. The normal assets never contain them.
 #
 # Environment: PYODIDE_CACHE (cache root), PYODIDE_JOBS (make -j, default 2),
 # PYODIDE_BUILD_PYTHON (native Python 3.11, default /usr/bin/python3.11),
@@ -30,8 +39,15 @@ set -euo pipefail
 
 GUEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$GUEST_DIR/../.." && pwd)"
-OUT_DIR="${PYODIDE_OUT:-$ROOT/out}/lib/pyodide"
-BUILD_DIR="${PYODIDE_BUILD:-$ROOT/build}/guest"
+TEST_MODULES=0
+if [[ "${1:-}" == --test-modules ]]; then TEST_MODULES=1; shift; fi
+if ((TEST_MODULES)); then
+  OUT_DIR="${PYODIDE_OUT:-$ROOT/build/cpython-tests/out}/lib/pyodide"
+  BUILD_DIR="${PYODIDE_BUILD:-$ROOT/build}/guest-tests"
+else
+  OUT_DIR="${PYODIDE_OUT:-$ROOT/out}/lib/pyodide"
+  BUILD_DIR="${PYODIDE_BUILD:-$ROOT/build}/guest"
+fi
 LOG_DIR="$BUILD_DIR/logs"
 CACHE_ROOT="${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}"
 BRIDGE_DIR="${PYODIDE_BRIDGE_DIR:-$GUEST_DIR/bridge}"
@@ -146,6 +162,9 @@ fetch_sources() {
   TAR_PYTHON="${TARBALL[python3.11]}"
   TAR_ZLIB="${TARBALL[zlib]}"
   TAR_SQLITE="${TARBALL[sqlite3]}"
+  TAR_XZ="${TARBALL[xz-utils]}"
+  TAR_BZIP2="${TARBALL[bzip2]}"
+  TAR_TZDATA="${TARBALL[tzdata]}"
   BUNDLED_DEBS=()
   listing=$("$GUEST_DIR/fetch-sources.sh" --binary --cache "$CACHE_ROOT/debs" --logs "$LOG_DIR" </dev/null) ||
     fail "the bundled libraries could not be had as src/guest/debs.manifest pins them (see above)"
@@ -177,8 +196,8 @@ source "$GUEST_DIR/build-cpython.sh"
 cache_key() {
   {
     echo "layout 1"
-    (cd "$GUEST_DIR" && sha256sum build-cpython.sh make-stdlib-zip.py sqlite-wasi/* cpython-patches/*.patch)
-    sha256sum "$TAR_PYTHON" "$TAR_ZLIB" "$TAR_SQLITE" | sed 's|  .*/|  |'
+    (cd "$GUEST_DIR" && sha256sum build-cpython.sh make-stdlib-zip.py sqlite-wasi/* xz-wasi/* cpython-patches/*.patch)
+    sha256sum "$TAR_PYTHON" "$TAR_ZLIB" "$TAR_SQLITE" "$TAR_XZ" "$TAR_BZIP2" | sed 's|  .*/|  |'
     cat "$SDK/VERSION"
     "$BUILD_PYTHON" -c 'import sys; print("build python", sys.version)'
   } >"$BUILD_DIR/cache-key.txt"
@@ -227,14 +246,28 @@ _guest_compile_bridge() { # OBJ_DIR CFLAGS... -- SOURCES...
   done
 }
 
+# The test build's extra sources: CPython's test modules, from the verified
+# tarball (the cached build keeps no Modules/), and test-modules/*.c.
+TEST_MODULE_SOURCES=(_testcapimodule.c _testinternalcapi.c _testbuffer.c _testmultiphase.c
+  _testimportmultiple.c _testclinic.c _xxtestfuzz/_xxtestfuzz.c _xxtestfuzz/fuzzer.c)
+test_module_sources() {
+  local modules="$BUILD_DIR/Modules" f
+  rm -rf "$modules" && mkdir -p "$modules"
+  tar -xzf "$TAR_PYTHON" -C "$modules" --strip-components=2 --wildcards 'Python-*/Modules/*'
+  for f in "${TEST_MODULE_SOURCES[@]}"; do echo "$modules/$f"; done
+  ls "$GUEST_DIR"/test-modules/*.c
+}
+
 link_reactor() {
-  local srcs=() f stamp
+  local srcs=() extra=() f stamp
   shopt -s nullglob
   srcs=("$BRIDGE_DIR"/*.c)
   shopt -u nullglob
   ((${#srcs[@]})) || fail "no bridge sources in $BRIDGE_DIR"
+  if ((TEST_MODULES)); then mapfile -t extra < <(test_module_sources); fi
   stamp=$( {
       cat "$CPYTHON/cache-key.txt"
+      ((TEST_MODULES == 0)) || sha256sum "${extra[@]}"
       sha256sum "$GUEST_DIR/build-guest.sh" "$GUEST_DIR/wasm-check.py" "$GUEST_DIR/README.md" 2>/dev/null || true
       find "$BRIDGE_DIR" -maxdepth 1 -type f -print0 | sort -z | xargs -0 sha256sum
     } | sha)
@@ -250,17 +283,23 @@ link_reactor() {
   local cflags=(-O2 -Wall -ffile-prefix-map="$GUEST_DIR/"=src/guest/
     -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BRIDGE_DIR")
   local objs=()
-  for f in "${srcs[@]}"; do objs+=("$BUILD_DIR/obj/$(basename "$f" .c).o"); done
+  for f in "${srcs[@]}" "${extra[@]}"; do objs+=("$BUILD_DIR/obj/$(basename "$f" .c).o"); done
   export SDK
   export -f _guest_compile_bridge
   run_logged bridge-compile "compile ${#srcs[@]} bridge sources" \
     _guest_compile_bridge "$BUILD_DIR/obj" "${cflags[@]}" -- "${srcs[@]}"
+  if ((${#extra[@]})); then
+    # As CPython's Makefile compiles its built-in modules.
+    run_logged test-modules-compile "compile ${#extra[@]} test-module sources" \
+      _guest_compile_bridge "$BUILD_DIR/obj" -O2 -Wno-error=int-conversion -DPy_BUILD_CORE_BUILTIN \
+      -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BUILD_DIR/Modules" -- "${extra[@]}"
+  fi
   if grep -q 'warning:' "$LOG_DIR/bridge-compile.log"; then
     say "bridge warnings (full log: $LOG_DIR/bridge-compile.log):"
     grep 'warning:' "$LOG_DIR/bridge-compile.log" | head -n 20 | sed 's/^/    /'
   fi
   local libs=("$CPYTHON"/lib/libpython3.11.a "$CPYTHON"/lib/libmpdec.a "$CPYTHON"/lib/libexpat.a
-    "$CPYTHON"/lib/libsqlite3.a "$CPYTHON"/lib/libz.a)
+    "$CPYTHON"/lib/libsqlite3.a "$CPYTHON"/lib/liblzma.a "$CPYTHON"/lib/libbz2.a "$CPYTHON"/lib/libz.a)
   run_logged link "link python.wasm" \
     "$SDK/bin/clang" "${LINK_FLAGS[@]}" -o "$BUILD_DIR/python.wasm.tmp" "${objs[@]}" "${libs[@]}" "${LINK_LIBS[@]}"
   local readme=()
@@ -269,6 +308,34 @@ link_reactor() {
     "$BUILD_PYTHON" "$GUEST_DIR/wasm-check.py" "$BUILD_DIR/python.wasm.tmp" --list "${readme[@]}"
   mv -f "$BUILD_DIR/python.wasm.tmp" "$BUILD_DIR/python.wasm"
   printf '%s\n' "$stamp" >"$BUILD_DIR/link.stamp"
+}
+
+# --- the time-zone database ---------------------------------------------------------------
+# Debian's tzdata source (IANA's data) compiled by the host's zic (libc-bin) into
+# build/guest/zoneinfo: one TZif file per zone, "slim" (the rules beyond the
+# last transition are a POSIX TZ string, which zoneinfo reads). The regions are
+# the ones Debian's tzdata package compiles; `backward` adds the old names.
+# Redone when the tarball or zic changes; seconds of work, so not in the CPython cache.
+TZ_REGIONS=(africa antarctica asia australasia europe northamerica southamerica etcetera backward factory)
+_guest_build_tzdata() { # TARBALL DEST REGION...
+  local tarball="$1" dest="$2" src="$2.src"
+  shift 2
+  rm -rf "$src" "$dest" && mkdir -p "$src"
+  tar -xf "$tarball" -C "$src"
+  (cd "$src" && zic -b slim -d "$dest" "$@")
+  rm -rf "$src"
+}
+build_tzdata() {
+  local stamp
+  stamp=$( { sha256sum "$TAR_TZDATA" | cut -d' ' -f1; zic --version; printf '%s\n' "${TZ_REGIONS[@]}"; } | sha)
+  if [[ -d "$BUILD_DIR/zoneinfo" && "$(cat "$BUILD_DIR/zoneinfo.stamp" 2>/dev/null)" == "$stamp" ]]; then
+    return 0
+  fi
+  rm -f "$BUILD_DIR/zoneinfo.stamp"
+  export -f _guest_build_tzdata
+  run_logged tzdata "compile the time-zone database (zic)" \
+    _guest_build_tzdata "$TAR_TZDATA" "$BUILD_DIR/zoneinfo" "${TZ_REGIONS[@]}"
+  printf '%s\n' "$stamp" >"$BUILD_DIR/zoneinfo.stamp"
 }
 
 # --- out/lib/pyodide -----------------------------------------------------------------------
@@ -282,8 +349,8 @@ install_guest() {
     "$(stat -c %s "$OUT_DIR/python.wasm")" >"$OUT_DIR/python.wasm.sha256"
   copy_if_changed "$CPYTHON/stdlib/python311.zip" "$OUT_DIR/lib/python311.zip"
   # lib/python3.11 is small: rebuild it each time so that removed files go.
-  local new="$OUT_DIR/lib/.python3.11.new" old="$OUT_DIR/lib/.python3.11.old"
-  rm -rf "$new" "$old"
+  local new="$OUT_DIR/lib/.python3.11.new"
+  rm -rf "$new"
   mkdir -p "$new"
   if [[ -d "$GUEST_DIR/python" ]]; then
     cp -R "$GUEST_DIR/python/." "$new/"
@@ -295,12 +362,26 @@ install_guest() {
   fi
   mkdir -p "$new/lib-dynload"
   cp "$CPYTHON/stdlib/os.py" "$new/os.py"
-  if diff -rq "$new" "$OUT_DIR/lib/python3.11" >/dev/null 2>&1; then
-    rm -rf "$new" # unchanged: keep the files (and their times) as they are
+  replace_dir "$new" "$OUT_DIR/lib/python3.11"
+  # The time-zone database: a directory, found through CPython's TZPATH
+  # (configured as /lib/zoneinfo). Nothing imports it at start-up.
+  new="$OUT_DIR/lib/.zoneinfo.new"
+  rm -rf "$new"
+  cp -a "$BUILD_DIR/zoneinfo" "$new"
+  replace_dir "$new" "$OUT_DIR/lib/zoneinfo"
+}
+
+# replace_dir NEW DEST: NEW becomes DEST, unless their contents are the same
+# (then DEST keeps its files and their times, and NEW goes).
+replace_dir() {
+  local old="$2.old.$$"
+  if diff -rq "$1" "$2" >/dev/null 2>&1; then
+    rm -rf "$1"
     return 0
   fi
-  if [[ -d "$OUT_DIR/lib/python3.11" ]]; then mv "$OUT_DIR/lib/python3.11" "$old"; fi
-  mv "$new" "$OUT_DIR/lib/python3.11"
+  rm -rf "$old"
+  if [[ -d "$2" ]]; then mv "$2" "$old"; fi
+  mv "$1" "$2"
   rm -rf "$old"
 }
 
@@ -313,9 +394,10 @@ main() {
   make_sdk
   fetch_sources
   ensure_cpython
+  build_tzdata
   link_reactor
   install_guest
-  say "out/lib/pyodide: python.wasm $(size_mb "$OUT_DIR/python.wasm"), lib/python311.zip $(size_mb "$OUT_DIR/lib/python311.zip") ($((SECONDS - T0)) s)"
+  say "out/lib/pyodide: python.wasm $(size_mb "$OUT_DIR/python.wasm"), lib/python311.zip $(size_mb "$OUT_DIR/lib/python311.zip"), lib/zoneinfo $(du -sb "$OUT_DIR/lib/zoneinfo" | awk '{ printf "%.1f MB", $1 / 1048576 }') ($((SECONDS - T0)) s)"
 }
 
 main "$@"

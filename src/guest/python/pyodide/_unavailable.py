@@ -1,0 +1,55 @@
+"""What the sandbox cannot have, failing with the reason instead of a bare
+"No module named ..." or "can't start new thread".
+
+A finder at the end of ``sys.meta_path`` answers only for the modules below,
+and only after everything else (the stdlib, site-packages, host modules) has
+found nothing, raising ModuleNotFoundError (an ImportError, so code that falls
+back on ``except ImportError`` keeps working). Starting a thread raises
+RuntimeError, as CPython does without threads, naming why.
+"""
+import sys
+
+from . import _host
+
+_NO_FFI = ("WebAssembly code cannot load or call native libraries "
+           "(no foreign function interface, no libffi)")
+_NO_PROCESSES = "the sandbox cannot start processes (WASI has no fork/exec)"
+REASONS = {
+    "ctypes": _NO_FFI,
+    "_ctypes": _NO_FFI,
+    "_ssl": "the sandbox has no OpenSSL and no network (WASI has no sockets to connect)",
+    "_posixsubprocess": _NO_PROCESSES,
+    "_multiprocessing": _NO_PROCESSES,
+    "mmap": "WASI has no memory-mapped files",
+}
+NO_THREADS = "the sandbox runs one thread (WebAssembly without threads)"
+
+
+class _Finder:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        reason = REASONS.get(name)
+        if reason is None or name in _host._modules:  # a host module may stand in
+            return None
+        raise ModuleNotFoundError(f"No module named {name!r}: {reason}", name=name)
+
+
+def _explain_thread_errors():
+    import _thread
+
+    start = _thread.start_new_thread
+
+    def start_new_thread(function, args, kwargs=None):
+        try:
+            return start(function, args) if kwargs is None else start(function, args, kwargs)
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}: {NO_THREADS}") from None
+
+    start_new_thread.__doc__ = start.__doc__
+    # threading keeps its own reference, taken when it is first imported.
+    _thread.start_new_thread = _thread.start_new = start_new_thread
+
+
+def install():
+    sys.meta_path.append(_Finder)
+    _explain_thread_errors()
