@@ -11,6 +11,8 @@
   ./build.ps1 test     build, then every test suite (time-limited); the last line is
                        "N passed, N failed[, N skipped][, N suites broken]"
   ./build.ps1 bench    build, then the benchmarks (bench/): writes bench/results/latest.md
+  ./build.ps1 cpython-tests   build, then CPython's whole Lib/test natively and in the
+                       sandbox (Linux only; cpython-tests/run.sh): writes docs/cpython-tests.md
   ./build.ps1 clean    remove out/ and build/ (the guest cache stays)
   ./build.ps1 install PREFIX   build, then install the library, header, assets,
                        pkg-config and CMake files into PREFIX (out/ has the same layout)
@@ -910,6 +912,16 @@ function Invoke-Bench {
   Say ("bench done in {0} s" -f [int]$sw.Elapsed.TotalSeconds)
 }
 
+# CPython's whole Lib/test natively and in the sandbox (cpython-tests/run.sh, ~1 h):
+# writes docs/cpython-tests.md. Linux only: the test build of the guest and the
+# native baseline are Debian's.
+function Invoke-CPythonTests {
+  if (-not $IsLinux) { Fail "cpython-tests runs on Linux only (run ./build.sh cpython-tests in WSL)" }
+  Invoke-Build
+  & bash (Join-Path $Root "cpython-tests/run.sh")
+  if ($LASTEXITCODE -ne 0) { Fail "cpython-tests/run.sh failed (exit $LASTEXITCODE)" }
+}
+
 function Invoke-Clean {
   foreach ($d in $Out, $Build) { if (Test-Path $d) { Remove-Item -Recurse -Force $d } }
   Say "removed $Out and $Build"
@@ -923,7 +935,8 @@ try {
     "bench" { Invoke-Bench }
     "clean" { Invoke-Clean }
     "install" { Invoke-Install }
-    default { Fail "unknown command '$Command' (build, run, test, bench, clean, install PREFIX)" }
+    "cpython-tests" { Invoke-CPythonTests }
+    default { Fail "unknown command '$Command' (build, run, test, bench, cpython-tests, clean, install PREFIX)" }
   }
 } catch {
   Write-Host $_.Exception.Message -ForegroundColor Red

@@ -112,8 +112,8 @@ t_same_apt_packages() {
 
 # ... and the subcommands: build.sh's `case` arms, build.ps1's `switch` arms.
 t_same_subcommands() {
-  diff <(sed -n '/^case "\${1:-build}" in/,/^esac/p' "$ROOT/build.sh" | grep -oE '^  [a-z]+\)' | tr -d ' )' | sort) \
-    <(sed -n '/^  switch (\$Command) {/,/^  }/p' "$ROOT/build.ps1" | grep -oE '^    "[a-z]+"' | tr -d ' "' | sort)
+  diff <(sed -n '/^case "\${1:-build}" in/,/^esac/p' "$ROOT/build.sh" | grep -oE '^  [a-z-]+\)' | tr -d ' )' | sort) \
+    <(sed -n '/^  switch (\$Command) {/,/^  }/p' "$ROOT/build.ps1" | grep -oE '^    "[a-z-]+"' | tr -d ' "' | sort)
 }
 
 check pwsh_pinned t_pwsh_pinned
