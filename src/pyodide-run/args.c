@@ -144,7 +144,10 @@ static int add_mount(cli_options_t* opts, const char* spec) {
     free(copy);
     return EXIT_USAGE;
   }
-  pyodide_mount_t m = {.host_path = host, .guest_path = strdup(colon + 1), .read_only = read_only};
+  /* "/data/" is "/data": the sandbox matches guest paths by prefix. */
+  char* guest = colon + 1;
+  for (size_t n = strlen(guest); n > 1 && guest[n - 1] == '/'; n--) guest[n - 1] = '\0';
+  pyodide_mount_t m = {.host_path = host, .guest_path = strdup(guest), .read_only = read_only};
   free(copy);
   if (m.guest_path == NULL || !append(&opts->mounts, &opts->nmounts, sizeof m, &m)) {
     free(host);
