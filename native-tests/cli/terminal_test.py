@@ -29,6 +29,7 @@ def check(ok, what):
 class Terminal:
     def __init__(self, tmp):
         self.sock = os.path.join(tmp, "tmux.sock")
+        self.prompts = 0
         self.home = os.path.join(tmp, "home")
         os.makedirs(self.home)
 
@@ -40,6 +41,7 @@ class Terminal:
         return r.stdout
 
     def start(self):
+        self.prompts = 0
         # The module cache stays where it is (compiling it again takes seconds).
         cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
         # As from an interactive shell: job control (set -m) runs pyodide-run
@@ -72,13 +74,24 @@ class Terminal:
             if predicate(lines):
                 return True
             time.sleep(0.2)
-        return check(False, f"timed out waiting for {what}; screen:\n" + "\n".join(self.screen()))
+        # Nothing after this step can pass: stop the session here.
+        raise RuntimeError(f"timed out waiting for {what}; screen:\n" + "\n".join(self.screen()))
 
-    def prompt_after(self, count):
-        """Waits until the screen ends in a fresh '>>> ' prompt, the
-        `count`-th one."""
-        return self.wait_for(lambda l: l and l[-1] == ">>>" and
-                             sum(x.startswith(">>>") for x in l) >= count, f"prompt #{count}")
+    def next_prompt(self, *keys):
+        """Types keys, waits for the new '>>> ' prompt they lead to, and
+        returns the line above it (the last output)."""
+        self.keys(*keys)
+        self.prompts += 1
+        want = self.prompts
+        self.wait_for(lambda l: l and l[-1] == ">>>" and sum(x.startswith(">>>") for x in l) >= want,
+                      f"prompt #{want}")
+        lines = self.screen()
+        return lines[-2] if len(lines) > 1 else ""
+
+    def ended(self, what):
+        """Waits for pyodide-run to end; checks that it ended with status 0."""
+        self.wait_for(lambda l: self.exit_status() is not None, what)
+        self.expect(self.exit_status() == 0, f"exit status {self.exit_status()} after {what}")
 
     def expect(self, ok, what):
         return check(ok, what + "; screen:\n" + "\n".join(self.screen()))
@@ -89,62 +102,34 @@ class Terminal:
 
 def session_one(t):
     t.start()
-    if not t.prompt_after(1):
-        return
+    t.next_prompt()
     t.expect(t.screen()[0].startswith("Python 3.11"), "no banner")
-    n = 1
-    t.keys("x = 40 + 2", "Enter")
-    n += 1
-    t.prompt_after(n)
-    t.keys("x", "Enter")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "42", "x is not 42")
+    t.next_prompt("x = 40 + 2", "Enter")
+    t.expect(t.next_prompt("x", "Enter") == "42", "x is not 42")
     # Up twice recalls `x = 40 + 2`; End, Backspace and 3 edit it.
-    t.keys("Up", "Up", "End", "BSpace", "3", "Enter")
-    n += 1
-    t.prompt_after(n)
+    t.next_prompt("Up", "Up", "End", "BSpace", "3", "Enter")
     t.expect(">>> x = 40 + 3" in t.screen(), "the recalled line was not edited")
-    t.keys("x", "Enter")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "43", "the edited line did not run")
+    t.expect(t.next_prompt("x", "Enter") == "43", "the edited line did not run")
     # Tab completes an attribute inside the runtime; `_` is the last value.
-    t.keys("import collections", "Enter")
-    n += 1
-    t.prompt_after(n)
+    t.next_prompt("import collections", "Enter")
     t.keys("collections.OrderedD", "Tab")
     t.wait_for(lambda l: l[-1] == ">>> collections.OrderedDict(", "the completion")
-    t.keys("a=1)", "Enter")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "OrderedDict([('a', 1)])", "the completed call did not run")
-    t.keys("pri", "Tab", "'done', _)", "Enter")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "done OrderedDict([('a', 1)])", "print( or _ is wrong")
+    t.expect(t.next_prompt("a=1)", "Enter") == "OrderedDict([('a', 1)])",
+             "the completed call did not run")
+    t.expect(t.next_prompt("pri", "Tab", "'done', _)", "Enter") == "done OrderedDict([('a', 1)])",
+             "print( or _ is wrong")
     # Ctrl-C while a statement runs: KeyboardInterrupt and a new prompt.
     t.keys("while True:", "Enter", "    n = 1", "Enter", "Enter")
     time.sleep(1.5)
-    t.keys("C-c")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "KeyboardInterrupt", "no KeyboardInterrupt after Ctrl-C in a loop")
+    t.expect(t.next_prompt("C-c") == "KeyboardInterrupt", "no KeyboardInterrupt after Ctrl-C in a loop")
     t.expect(any(l.startswith('  File "<stdin>", line') for l in t.screen()),
-          "the traceback does not show the loop")
+             "the traceback does not show the loop")
     # Ctrl-C while typing drops the line.
-    t.keys("half a line", "C-c")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "KeyboardInterrupt", "no KeyboardInterrupt after Ctrl-C at the prompt")
-    t.keys("print('alive')", "Enter")
-    n += 1
-    t.prompt_after(n)
-    t.expect(t.screen()[-2] == "alive", "the prompt is not usable after Ctrl-C")
-    # Ctrl-D ends with status 0.
+    t.expect(t.next_prompt("half a line", "C-c") == "KeyboardInterrupt",
+             "no KeyboardInterrupt after Ctrl-C at the prompt")
+    t.expect(t.next_prompt("print('alive')", "Enter") == "alive", "the prompt is not usable after Ctrl-C")
     t.keys("C-d")
-    t.wait_for(lambda l: t.exit_status() is not None, "the end after Ctrl-D")
-    t.expect(t.exit_status() == 0, f"exit status {t.exit_status()} after Ctrl-D")
+    t.ended("Ctrl-D")
     t.stop()
 
 
@@ -153,13 +138,11 @@ def session_two(t):
     history = os.path.join(t.home, ".pyodide_history")
     check(os.path.exists(history), "~/.pyodide_history was not written")
     t.start()
-    if not t.prompt_after(1):
-        return
+    t.next_prompt()
     t.keys("Up")
     t.wait_for(lambda l: l[-1] == ">>> print('alive')", "the last session's line")
     t.keys("C-u", "C-d")
-    t.wait_for(lambda l: t.exit_status() is not None, "the end after Ctrl-D")
-    t.expect(t.exit_status() == 0, f"exit status {t.exit_status()} after Ctrl-D")
+    t.ended("Ctrl-D")
     t.stop()
 
 
@@ -173,7 +156,7 @@ def main():
         session_one(t)
         if not failures:
             session_two(t)
-    except RuntimeError as e:  # tmux failed: the terminal is gone
+    except RuntimeError as e:  # a step timed out, or tmux failed
         failures.append(str(e))
     finally:
         t.stop()

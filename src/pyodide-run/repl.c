@@ -46,13 +46,14 @@ static bool wait_input(int* sig) {
 
 static char* pending;  /* bytes read but not yet returned */
 static size_t pending_len, pending_cap;
+static bool input_ended; /* read() gave 0: what is pending is the last line */
 
 static line_status_t read_line_plain(const char* prompt, char** out, int* sig) {
   fputs(prompt, stderr);
   fflush(stderr);
   for (;;) {
     char* nl = pending_len ? memchr(pending, '\n', pending_len) : NULL;
-    if (nl != NULL || (pending_len > 0 && pending_cap == 0)) {
+    if (nl != NULL || (pending_len > 0 && input_ended)) {
       size_t n = nl != NULL ? (size_t)(nl - pending) : pending_len;
       *out = strndup(pending, n);
       size_t used = nl != NULL ? n + 1 : n;
@@ -71,7 +72,7 @@ static line_status_t read_line_plain(const char* prompt, char** out, int* sig) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (pending_len == 0) return LINE_EOF;
-      pending_cap = 0; /* the last line has no newline: return it as it is */
+      input_ended = true; /* the last line has no newline: return it as it is */
       continue;
     }
     pending_len += (size_t)n;

@@ -75,24 +75,23 @@ static void write_all(int fd, const char* data, size_t len) {
 }
 
 /* Python's stdout and stderr go straight to our fds 1 and 2 (as the library
-   delivers them, unbuffered), after what we wrote ourselves. Once a
-   terminating signal has come, the program's output is dropped: python3
-   would have ended without a word. */
-static void python_output(void* env, const char* data, size_t len) {
-  int fd = (int)(intptr_t)env;
+   delivers them, unbuffered), after what we wrote ourselves through `ours`.
+   Once a terminating signal has come, the program's output is dropped:
+   python3 would have ended without a word. */
+static void emit(int fd, FILE* ours, const char* data, size_t len) {
   if (signals_terminating()) return;
-  fflush(fd == 1 ? stdout : stderr);
+  fflush(ours);
   write_all(fd, data, len);
 }
 
 static void python_stdout(void* env, const char* data, size_t len) {
   (void)env;
-  python_output((void*)(intptr_t)1, data, len);
+  emit(1, stdout, data, len);
 }
 
 static void python_stderr(void* env, const char* data, size_t len) {
   (void)env;
-  python_output((void*)(intptr_t)2, data, len);
+  emit(2, stderr, data, len);
 }
 
 /* ---- the file system view ---- */

@@ -91,8 +91,9 @@ static void on_terminate(int sig) {
   pthread_mutex_lock(&lock);
   terminating = sig;
   state_t s = state;
-  pyodide_t* rt = call_runtime;
+  bool started = call_runtime != NULL;
   if (s == STATE_CALL) {
+    pyodide_t* rt = call_runtime;
     pthread_mutex_unlock(&lock);
     pyodide_error_delete(pyodide_interrupt(rt));
     pthread_mutex_lock(&lock);
@@ -106,9 +107,9 @@ static void on_terminate(int sig) {
   }
   pthread_mutex_unlock(&lock);
   if (s == STATE_INPUT) wake_input(sig);
-  else if (s == STATE_CALL) signals_exit(sig);
-  /* STATE_IDLE after the call: main sees `terminating` and ends by sig. */
-  else if (call_runtime == NULL) signals_exit(sig);
+  /* A call that ignores the interrupt, or a signal while starting up: end
+     now. Otherwise main sees `terminating` after the call and cleans up. */
+  else if (s == STATE_CALL || !started) signals_exit(sig);
 }
 
 static void* signal_thread(void* arg) {
