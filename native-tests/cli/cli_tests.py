@@ -155,7 +155,7 @@ def case_parity_non_ascii():
 
 
 def case_parity_large_output():
-    parity(["-c", "import sys\nfor i in range(200000): print(i, 'x' * (i % 50))\n"
+    parity(["-c", "import sys\nfor i in range(100000): print(i, 'x' * (i % 50))\n"
                   "sys.stderr.write('e' * 100000 + '\\n')"])
 
 

@@ -191,10 +191,10 @@ pyodide_error_t* session_call(session_t* s, const char* name, const pyodide_valu
   return err;
 }
 
+/* Whether the last call was stopped by --timeout: no Ctrl-C of ours reached
+   it and it lasted the whole deadline (our clock spans the library's). */
 static bool timed_out(const session_t* s) {
-  /* Our own Ctrl-C did not cause it, and the deadline has passed. */
-  return s->interrupts == 0 && s->opts->timeout_s > 0 &&
-         s->call_seconds >= s->opts->timeout_s * 0.99;
+  return s->interrupts == 0 && s->opts->timeout_s > 0 && s->call_seconds >= s->opts->timeout_s;
 }
 
 static int report_timeout(const session_t* s) {
@@ -228,21 +228,22 @@ int session_status(session_t* s, int64_t status) {
 int session_fail(session_t* s, pyodide_error_t* err) {
   const char* msg = pyodide_error_message(err);
   size_t n = strlen(msg);
+  int line_len = (int)(n && msg[n - 1] == '\n' ? n - 1 : n); /* without its newline */
   int status;
   if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && timed_out(s)) {
     status = report_timeout(s);
   } else if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && s->interrupts > 0) {
     /* The library stopped code that ignored our KeyboardInterrupt. */
-    cli_error(s->opts, "%.*s", (int)(n && msg[n - 1] == '\n' ? n - 1 : n), msg);
+    cli_error(s->opts, "%.*s", line_len, msg);
     session_end(s);
     signals_exit(SIGINT);
   } else if (pyodide_error_kind(err) == PYODIDE_ERROR_PYTHON) {
     /* A failure of our own Python half (setup), shown as Python shows it. */
     fflush(stdout);
-    fprintf(stderr, "%s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
+    fprintf(stderr, "%.*s\n", line_len, msg);
     status = EXIT_EXCEPTION;
   } else {
-    cli_error(s->opts, "%.*s", (int)(n && msg[n - 1] == '\n' ? n - 1 : n), msg);
+    cli_error(s->opts, "%.*s", line_len, msg);
     status = EXIT_USAGE;
   }
   pyodide_error_delete(err);
