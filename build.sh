@@ -200,228 +200,307 @@ do_build() {
 }
 
 # --- test ----------------------------------------------------------------------------
+# Every suite goes through run_suite, which bounds it in time and counts it the
+# same way. The final line of `./build.sh test` is "N passed, N failed", then
+# ", N skipped" and ", N suites broken" when there are any; a broken suite is one
+# that did not complete (could not build or start, crashed, timed out, printed no
+# count). The exit code is 0 only when nothing failed and no suite broke.
+#
+# Adding a suite takes one function and one line in do_test:
+#
+#   test_foo() { run_suite foo 600 "$ROOT/path/to/foo-tests.sh" ARG...; }
+#
+# run_suite [--count FN] [--details FN] NAME TIMEOUT CMD...
+#   Runs CMD with stdin from /dev/null and its output in build/logs/test-NAME.log
+#   for at most TIMEOUT seconds (then SIGTERM to its process group, SIGKILL 30 s
+#   later; the suite is broken: "timed out after TIMEOUT s"). CMD is a program,
+#   not a shell function: `env -C DIR VAR=VALUE... PROGRAM` sets its directory
+#   and environment, `bash -c '...'` chains steps.
+#   By default CMD prints each failed check as "not ok - CHECK" with indented
+#   details (shown when the suite fails) and ends with the line
+#   "N passed, N failed" (optionally ", N skipped").
+#   --count FN    FN LOGFILE prints "PASSED FAILED SKIPPED [REASON]" for a tool
+#                 that reports otherwise; REASON, when present, says why the
+#                 suite did not complete. No output means no count was found.
+#   --details FN  FN LOGFILE prints the lines to show when the suite fails.
+#   A suite that is killed by a signal, exits non-zero with no failed test
+#   counted, or prints no count is broken too. suite_broken NAME REASON records a suite that could not start.
 PASSED=0
 FAILED=0
+SKIPPED=0
 BROKEN=()
 
-# Sums the Counters of every .trx in DIR into SUITE_PASSED / SUITE_FAILED.
-parse_trx() {
-  read -r SUITE_PASSED SUITE_FAILED < <(python3 - "$1" <<'EOF'
-import glob, os, sys, xml.etree.ElementTree as ET
-passed = failed = 0
+suite_broken() { # NAME REASON
+  BROKEN+=("$1: $2")
+}
+
+run_suite() {
+  local count=count_summary_line details=details_not_ok
+  while [[ "$1" == --* ]]; do
+    case "$1" in
+      --count) count="$2" ;;
+      --details) details="$2" ;;
+      *) fail "run_suite: unknown option $1" ;;
+    esac
+    shift 2
+  done
+  local name="$1" limit="$2" log="$LOGS/test-$1.log" rc=0 start=$SECONDS
+  shift 2
+  local p="" f="" s="" reason="" counts elapsed
+  mkdir -p "$LOGS"
+  printf '[test] %s ... ' "$name"
+  timeout --kill-after=30 "$limit" "$@" >"$log" 2>&1 </dev/null || rc=$?
+  elapsed=$((SECONDS - start))
+  counts=$("$count" "$log") || counts=""
+  read -r p f s reason <<<"$counts" || true
+  if [[ ! "$p" =~ ^[0-9]+$ || ! "$f" =~ ^[0-9]+$ ]]; then
+    p=0 f=0 s=0
+    reason=${reason:-"no test count in its output"}
+  fi
+  [[ "$s" =~ ^[0-9]+$ ]] || s=0
+  # timeout exits 124, or 137 when SIGKILL was needed (137 alone can also be
+  # the command's own death by SIGKILL: the elapsed time tells them apart).
+  if ((rc == 124 || (rc == 137 && elapsed >= limit))); then
+    reason="timed out after $limit s${reason:+ ($reason)}"
+  elif ((rc > 128)); then
+    reason="killed by signal $((rc - 128))${reason:+ ($reason)}"
+  elif ((rc && f == 0)) && [[ -z "$reason" ]]; then
+    reason="exit $rc with no failed test counted"
+  fi
+  printf '%d passed, %d failed' "$p" "$f"
+  ((s == 0)) || printf ', %d skipped' "$s"
+  printf ' (%d s)%s\n' "$elapsed" "${reason:+; BROKEN: $reason}"
+  PASSED=$((PASSED + p))
+  FAILED=$((FAILED + f))
+  SKIPPED=$((SKIPPED + s))
+  [[ -z "$reason" ]] || suite_broken "$name" "$reason"
+  if ((rc || f)) || [[ -n "$reason" ]]; then
+    "$details" "$log" | head -n 200 >&2 || true
+    say "full output: $log" >&2
+  fi
+}
+
+# The default count: a last line "N passed, N failed[, N skipped]".
+count_summary_line() {
+  local last
+  last=$(tail -n1 "$1")
+  if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+    echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]:-0}"
+  fi
+}
+# The default details: each "not ok - CHECK" line with its indented lines.
+details_not_ok() {
+  awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$1"
+}
+
+# dotnet test: the Counters of every .trx it wrote (build/test-results/dotnet);
+# an aborted run (crashed or hung test host, named by the blame collector) or a
+# build error is a reason.
+DOTNET_RESULTS="$BUILD/test-results/dotnet"
+count_dotnet() {
+  python3 - "$DOTNET_RESULTS" "$1" <<'PY'
+import glob, os, re, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
 for path in glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True):
     for el in ET.parse(path).iter():
         if el.tag.endswith("Counters"):
             a = el.attrib
             passed += int(a.get("passed", 0))
             failed += sum(int(a.get(k, 0)) for k in ("failed", "error", "timeout", "aborted"))
-print(passed, failed)
-EOF
-  )
+            skipped += int(a.get("notExecuted", 0))
+log = open(sys.argv[2], encoding="utf-8", errors="replace").read()
+reasons = sorted(set(re.findall(r"error [A-Z]+[0-9]+: [^\[\n]*", log)))[:1]
+reasons = ["does not build: " + r.strip() for r in reasons]
+reasons += [m.strip() for m in re.findall(r"(?i)^.*test run (?:was )?aborted.*$", log, re.M)][:1]
+reasons += ["hung: " + m for m in re.findall(r"(?i)tests? (?:that|which) (?:was|were) running .*?:\s*(\S+)", log)][:1]
+reasons += ["crashed: " + m.strip() for m in re.findall(r"(?i)^.*test host process crashed.*$", log, re.M)][:1]
+print(passed, failed, skipped, "; ".join(reasons))
+PY
+}
+# Each failed test's block (name, message, stack), build errors, aborts.
+details_dotnet() {
+  awk '/^ +Failed [^ ]/ { n = 25 } / error [A-Z]+[0-9]+:|[Aa]borted|crashed|[Bb]lame/ { print; next }
+       n > 0 { print; n-- }' "$1"
 }
 
 test_dotnet() {
-  local results="$BUILD/test-results/dotnet" rc=0 start=$SECONDS
-  rm -rf "$results"
-  mkdir -p "$results" "$LOGS"
-  printf '[test] dotnet test Pyodide.Native.sln ... '
-  dotnet test "$SLN" -c "$CONFIG" --nologo --logger trx --logger "console;verbosity=normal" \
-    --results-directory "$results" >"$LOGS/test-dotnet.log" 2>&1 </dev/null || rc=$?
-  parse_trx "$results"
-  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
-  PASSED=$((PASSED + SUITE_PASSED))
-  FAILED=$((FAILED + SUITE_FAILED))
-  if ((rc)); then
-    ((SUITE_FAILED)) || BROKEN+=("dotnet test (exit $rc, no failed test recorded)")
-    # Each failed test's block (name, message, stack), and build errors.
-    awk '/^ +Failed [^ ]/ { n = 25 } / error [A-Z]+[0-9]+:/ { print; next } n > 0 { print; n-- }' \
-      "$LOGS/test-dotnet.log" | head -n 200 >&2 || true
-    say "full output: $LOGS/test-dotnet.log" >&2
-  fi
+  rm -rf "$DOTNET_RESULTS"
+  mkdir -p "$DOTNET_RESULTS"
+  # --blame-hang-timeout: one test running longer than that stops the run and
+  # is named (the suite's own limit would only say that something hung).
+  run_suite --count count_dotnet --details details_dotnet dotnet 2400 \
+    dotnet test "$SLN" -c "$CONFIG" --nologo --logger trx --logger "console;verbosity=normal" \
+    --results-directory "$DOTNET_RESULTS" --blame-hang-timeout 600s --blame-hang-dump-type none
+}
+
+# ctest: the per-test statuses of its JUnit report. CTest itself counts a test
+# that did not run (its executable or a fixture it needs is missing) as failed
+# and a skipped one (SKIP_RETURN_CODE) or a disabled one as passed: here the
+# first is failed and the others skipped.
+CTEST_JUNIT="$BUILD/test-results/ctest.xml"
+count_ctest() {
+  [[ -f "$CTEST_JUNIT" ]] || return 0
+  python3 - "$CTEST_JUNIT" <<'PY'
+import sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for case in ET.parse(sys.argv[1]).iter("testcase"):
+    status = case.get("status")
+    skip = case.find("skipped")
+    if status == "run" and case.find("failure") is None:
+        passed += 1
+    elif status == "disabled" or (skip is not None and "SKIP_" in (skip.get("message") or "")):
+        skipped += 1
+    else:
+        failed += 1
+print(passed, failed, skipped)
+PY
+}
+# Each failed test's output (--output-on-failure), then ctest's lists.
+details_ctest() {
+  awk '/Test +#[0-9]+: / { show = ($0 ~ /\*\*\*|Not Run|Failed|Timeout/) }
+       /tests passed, / { show = 0 } show' "$1" | head -n 300
+  sed -n '/The following tests did not run/,$p' "$1"
 }
 
 test_ctest() {
-  local dir="$BUILD/cmake/native-tests" rc=0 start=$SECONDS summary
-  SUITE_PASSED=0
-  SUITE_FAILED=0
+  local dir="$BUILD/cmake/native-tests"
   if [[ ! -f "$dir/CTestTestfile.cmake" ]]; then
-    say "no native tests built (build/cmake/native-tests): 0 tests"
+    suite_broken ctest "native-tests were not built (no $dir/CTestTestfile.cmake)"
     return 0
   fi
-  printf '[test] ctest native-tests ... '
-  ctest --test-dir "$dir" --output-on-failure --no-tests=ignore >"$LOGS/test-ctest.log" 2>&1 </dev/null || rc=$?
-  summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOGS/test-ctest.log" | tail -n1 || true)
-  if [[ "$summary" =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
-    SUITE_FAILED=${BASH_REMATCH[1]}
-    SUITE_PASSED=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
-  fi
-  # CTest counts skipped tests among the passed ones: they are not passes.
-  local skipped
-  skipped=$(grep -cE '^[[:space:]]+[0-9]+ - .* \((Skipped|Disabled|Not Run)\)$' "$LOGS/test-ctest.log" || true)
-  SUITE_PASSED=$((SUITE_PASSED - skipped))
-  if ((skipped)); then
-    printf '%d passed, %d failed, %d skipped (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" "$skipped" $((SECONDS - start))
+  rm -f "$CTEST_JUNIT"
+  mkdir -p "$(dirname "$CTEST_JUNIT")"
+  # Each test has its own TIMEOUT (native-tests/CMakeLists.txt); the suite's
+  # limit covers them all.
+  run_suite --count count_ctest --details details_ctest ctest 5400 \
+    ctest --test-dir "$dir" --output-on-failure --no-tests=error --output-junit "$CTEST_JUNIT"
+}
+
+# The benchmarks are never run by `test`, only compiled so they cannot rot: the
+# C one is built by step_native; `dotnet test` skips non-test projects, so the
+# BenchmarkDotNet one is built here (one check: it compiles).
+count_build() {
+  if grep -q '^Build succeeded' "$1"; then
+    echo "1 0 0"
   else
-    printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
+    echo "0 0 0 does not compile: $(grep -m1 -oE ' error [A-Z]+[0-9]+: [^[]*' "$1" || echo 'see the log')"
   fi
-  PASSED=$((PASSED + SUITE_PASSED))
-  FAILED=$((FAILED + SUITE_FAILED))
-  if ((rc)); then
-    ((SUITE_FAILED)) || BROKEN+=("ctest (exit $rc, no failed test recorded)")
-    # Each failed test's output (--output-on-failure), then ctest's list.
-    awk '/Test +#[0-9]+: / { show = ($0 ~ /\*\*\*|Not Run|Failed|Timeout/) }
-         /tests passed, / { show = 0 } show' "$LOGS/test-ctest.log" | head -n 300 >&2 || true
-    sed -n '/The following tests FAILED/,$p' "$LOGS/test-ctest.log" >&2
-    say "full output: $LOGS/test-ctest.log" >&2
-  fi
+}
+details_build() { grep -E ' error [A-Z]+[0-9]+:' "$1" | sort -u | head -n 40; }
+test_bench_compiles() {
+  run_suite --count count_build --details details_build bench-compiles 900 \
+    dotnet build "$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj" -c "$CONFIG" --nologo
 }
 
 # The NuGet package as a consumer uses it: pack into a local feed, then a fresh
 # console app restores it, builds, runs, publishes and runs (one check each).
 test_package() {
-  local script="$ROOT/src/Pyodide.Runtime/packaging/test-package.sh" rc=0 start=$SECONDS summary
-  SUITE_PASSED=0
-  SUITE_FAILED=0
-  printf '[test] NuGet package (src/Pyodide.Runtime/packaging/test-package.sh) ... '
-  "$script" >"$LOGS/test-package.log" 2>&1 </dev/null || rc=$?
-  summary=$(tail -n1 "$LOGS/test-package.log")
-  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    SUITE_PASSED=${BASH_REMATCH[1]}
-    SUITE_FAILED=${BASH_REMATCH[2]}
-  fi
-  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
-  PASSED=$((PASSED + SUITE_PASSED))
-  FAILED=$((FAILED + SUITE_FAILED))
-  if ((rc)); then
-    ((SUITE_FAILED)) || BROKEN+=("NuGet package test (exit $rc, no failed check recorded)")
-    # Each failed check with its indented details.
-    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' \
-      "$LOGS/test-package.log" | head -n 200 >&2 || true
-    say "full output: $LOGS/test-package.log" >&2
-  fi
+  run_suite package 1800 "$ROOT/src/Pyodide.Runtime/packaging/test-package.sh"
 }
 
-# count_suite NAME RC: adds SUITE_PASSED/SUITE_FAILED to the totals and
-# prints the suite's line; a failure with no failed test recorded is BROKEN.
-count_suite() {
-  local name="$1" rc="$2" start="$3"
-  printf '%d passed, %d failed (%d s)\n' "$SUITE_PASSED" "$SUITE_FAILED" $((SECONDS - start))
-  PASSED=$((PASSED + SUITE_PASSED))
-  FAILED=$((FAILED + SUITE_FAILED))
-  if ((rc)) && ((SUITE_FAILED == 0)); then BROKEN+=("$name (exit $rc, no failed test recorded)"); fi
+# cargo test: the "test result:" line of each test binary. A binary that
+# started ("Running ...") but printed no result crashed; a compile error is a reason.
+count_cargo() {
+  awk '/^ *(Running|Doc-tests) / { if (bin != "" && !done) crashed = crashed " " bin; bin = $2; done = 0 }
+       /^test result: / { done = 1
+         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i
+                                     if ($(i+1) ~ /^ignored/) s += $i } }
+       /^error(\[E[0-9]+\])?: / && !err && !/test failed|targets? failed/ { err = $0 }
+       END { if (bin != "" && !done) crashed = crashed " " bin
+             reason = crashed != "" ? "test binary crashed or was killed:" crashed : ""
+             if (err != "") reason = (reason != "" ? reason "; " : "") "does not build: " err
+             print p + 0, f + 0, s + 0, reason }' "$1"
+}
+details_cargo() {
+  grep -E '^(---- .* stdout ----|error(\[E[0-9]+\])?:|.*process didn.t exit successfully)' -A 12 "$1"
 }
 
 # The Rust crate (src/bindings/rust): cargo test, offline, against out/lib.
 test_rust() {
-  local dir="$ROOT/src/bindings/rust" log="$LOGS/test-rust.log" rc=0 start=$SECONDS
-  SUITE_PASSED=0
-  SUITE_FAILED=0
-  printf '[test] cargo test (src/bindings/rust) ... '
   if ! command -v cargo >/dev/null 2>&1; then
-    printf 'cargo not found\n'
-    BROKEN+=("cargo test: cargo is not installed (Rust 1.77 or newer)")
+    suite_broken rust "cargo is not installed (Rust 1.77 or newer)"
     return 0
   fi
-  (cd "$dir" && PYODIDE_LIB_DIR="$OUT/lib" CARGO_TARGET_DIR="$BUILD/cargo-target" \
-    cargo test --offline --no-fail-fast) >"$log" 2>&1 </dev/null || rc=$?
-  read -r SUITE_PASSED SUITE_FAILED < <(awk '/^test result: / {
-      for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-      END { print p + 0, f + 0 }' "$log")
-  count_suite "cargo test" "$rc" "$start"
-  if ((rc)); then
-    grep -E '^(---- .* stdout ----|error(\[E[0-9]+\])?:)' -A 12 "$log" | head -n 200 >&2 || true
-    say "full output: $log" >&2
-  fi
+  run_suite --count count_cargo --details details_cargo rust 1800 \
+    env -C "$ROOT/src/bindings/rust" PYODIDE_LIB_DIR="$OUT/lib" CARGO_TARGET_DIR="$BUILD/cargo-target" \
+    cargo test --offline --no-fail-fast
+}
+
+# go test -v: its "--- PASS/FAIL/SKIP" lines; a test that started ("=== RUN")
+# with no result line did not finish (a panic, or go test's own -timeout).
+count_go() {
+  awk '/^=== RUN / { started[$3] = 1 }
+       /^ *--- PASS/ { p++; ended[$3] = 1 } /^ *--- FAIL/ { f++; ended[$3] = 1 } /^ *--- SKIP/ { s++; ended[$3] = 1 }
+       /^panic: test timed out/ { timedout = 1 }
+       /^# |^vet: |: cannot |undefined: / && !err { err = $0 }
+       END { for (t in started) if (!(t in ended)) unfinished = unfinished " " t
+             reason = unfinished != "" ? (timedout ? "timed out in:" : "did not finish:") unfinished : ""
+             if (err != "") reason = (reason != "" ? reason "; " : "") "vet/build: " err
+             print p + 0, f + 0, s + 0, reason }' "$1"
+}
+details_go() {
+  grep -E -B 2 -A 15 '^ *--- FAIL|^# |vet:|panic:' "$1"
 }
 
 # The Go package (src/bindings/go): go vet, go build, go test -v; installs
 # Debian's golang-go when go is missing.
 test_go() {
-  local dir="$ROOT/src/bindings/go" log="$LOGS/test-go.log" rc=0 start=$SECONDS
-  SUITE_PASSED=0
-  SUITE_FAILED=0
-  printf '[test] go test (src/bindings/go) ... '
   if ! command -v go >/dev/null 2>&1; then
     "$ROOT/src/guest/ensure-packages.sh" golang-go >"$LOGS/deps-go.log" 2>&1 || true
   fi
   if ! command -v go >/dev/null 2>&1; then
-    printf 'go not found\n'
-    BROKEN+=("go test: go is not installed and apt-get install golang-go failed (see $LOGS/deps-go.log)")
+    suite_broken go "go is not installed and apt-get install golang-go failed (see $LOGS/deps-go.log)"
     return 0
   fi
-  (cd "$dir" && export CGO_ENABLED=1 GOPROXY=off GOFLAGS=-mod=mod &&
-    go vet ./... && go build ./... && go test -v -count=1 ./...) >"$log" 2>&1 </dev/null || rc=$?
-  SUITE_PASSED=$(grep -cE '^ *--- PASS' "$log" || true)
-  SUITE_FAILED=$(grep -cE '^ *--- FAIL' "$log" || true)
-  count_suite "go vet/build/test" "$rc" "$start"
-  if ((rc)); then
-    grep -E -B 2 -A 15 '^ *--- FAIL|^# |vet:|panic:' "$log" | head -n 200 >&2 || true
-    say "full output: $log" >&2
-  fi
+  # go test's own -timeout (below the suite's limit) names the test that hung.
+  run_suite --count count_go --details details_go go 1800 \
+    env -C "$ROOT/src/bindings/go" CGO_ENABLED=1 GOPROXY=off GOFLAGS=-mod=mod \
+    bash -c 'go vet ./... && go build ./... && go test -v -count=1 -timeout 20m ./...'
 }
 
 # ./build.sh install into a scratch prefix, then C consumers built with
 # pkg-config and with CMake's find_package (src/bindings/c/install-test.sh).
 test_install() {
-  local root="$BUILD/install-test" log="$LOGS/test-install.log" rc=0 start=$SECONDS summary
-  SUITE_PASSED=0
-  SUITE_FAILED=0
-  printf '[test] install, pkg-config and CMake consumers ... '
+  local root="$BUILD/install-test" rc
   rm -rf "$root"
-  {
-    (set -e; install_to "$root/prefix") &&
-      "$ROOT/src/bindings/c/install-test.sh" "$root/prefix" "$OUT" "$root/work" "$(library_version)"
-  } >"$log" 2>&1 </dev/null || rc=$?
-  summary=$(tail -n1 "$log")
-  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    SUITE_PASSED=${BASH_REMATCH[1]}
-    SUITE_FAILED=${BASH_REMATCH[2]}
-  fi
-  count_suite "install test" "$rc" "$start"
+  # (Not `if ! (install_to ...)`: set -e would be off inside it.)
+  set +e
+  (set -e; install_to "$root/prefix") >"$LOGS/test-install-prefix.log" 2>&1 </dev/null
+  rc=$?
+  set -e
   if ((rc)); then
-    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2 || true
-    say "full output: $log" >&2
+    suite_broken install "./build.sh install into $root/prefix failed (see $LOGS/test-install-prefix.log)"
+    return 0
   fi
+  run_suite install 900 \
+    "$ROOT/src/bindings/c/install-test.sh" "$root/prefix" "$OUT" "$root/work" "$(library_version)"
 }
 
 # examples/: the C, C++ and .NET examples built against out/ and run, their output
 # compared with the .expected files (examples/run-examples.sh).
 test_examples() {
-  local log="$LOGS/test-examples.log" rc=0 start=$SECONDS summary
-  SUITE_PASSED=0
-  SUITE_FAILED=0
-  printf '[test] examples (examples/run-examples.sh) ... '
-  "$ROOT/examples/run-examples.sh" "$OUT" "$BUILD/examples" >"$log" 2>&1 </dev/null || rc=$?
-  summary=$(tail -n1 "$log")
-  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    SUITE_PASSED=${BASH_REMATCH[1]}
-    SUITE_FAILED=${BASH_REMATCH[2]}
-  fi
-  count_suite "examples" "$rc" "$start"
-  if ((rc)); then
-    awk '/^not ok - / { show = 1; print; next } /^  / && show { print; next } { show = 0 }' "$log" | head -n 200 >&2
-    say "full output: $log" >&2
-  fi
+  run_suite examples 1200 "$ROOT/examples/run-examples.sh" "$OUT" "$BUILD/examples"
 }
 
-# The benchmarks are never run by `test`, only compiled so they cannot rot: the
-# C one is built by step_native; `dotnet test` skips non-test projects, so the
-# BenchmarkDotNet one is built here. A failure counts as a suite that could not run.
-test_bench_compiles() {
-  local proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj" start=$SECONDS
-  [[ -f "$proj" ]] || return 0
-  printf '[test] compile bench/Pyodide.Benchmarks (not run) ... '
-  if dotnet build "$proj" -c "$CONFIG" --nologo >"$LOGS/test-bench-build.log" 2>&1 </dev/null; then
-    printf 'ok (%d s)\n' $((SECONDS - start))
-  else
-    printf 'failed (%d s)\n' $((SECONDS - start))
-    grep -E ' error [A-Z]+[0-9]+:' "$LOGS/test-bench-build.log" | sort -u | head -n 40 >&2 || true
-    BROKEN+=("bench/Pyodide.Benchmarks does not compile (log: $LOGS/test-bench-build.log)")
+# src/guest/fetch-sources.sh on a cold cache: fetches and verifies zlib,
+# refuses corrupted tarballs.
+test_sources() { run_suite sources 300 "$ROOT/src/guest/test-fetch-sources.sh"; }
+
+# The final line (see the top of this section).
+print_totals() {
+  local b line="$PASSED passed, $FAILED failed"
+  ((SKIPPED == 0)) || line+=", $SKIPPED skipped"
+  if ((${#BROKEN[@]})); then
+    line+=", ${#BROKEN[@]} suite"
+    ((${#BROKEN[@]} == 1)) || line+="s"
+    line+=" broken"
   fi
+  for b in "${BROKEN[@]}"; do say "suite broken: $b" >&2; done
+  echo "$line"
 }
 
 do_test() {
-  # A failed build still ends with the summary line (no suite could run).
+  # A failed build still ends with the summary line: the build is the broken suite.
   # (Not `if ! (do_build)`: set -e would be off inside it.)
   local rc
   set +e
@@ -429,8 +508,8 @@ do_test() {
   rc=$?
   set -e
   if ((rc)); then
-    say "build failed: no test suite could run" >&2
-    echo "0 passed, 0 failed"
+    suite_broken build "the build failed (exit $rc): no test suite could run"
+    print_totals
     return 1
   fi
   test_dotnet
@@ -441,9 +520,8 @@ do_test() {
   test_go
   test_install
   test_examples
-  local b
-  for b in "${BROKEN[@]}"; do say "suite could not run: $b" >&2; done
-  echo "$PASSED passed, $FAILED failed"
+  test_sources
+  print_totals
   ((FAILED == 0 && ${#BROKEN[@]} == 0))
 }
 

@@ -136,6 +136,21 @@ typedef struct pyodide pyodide_t;
 /** Receives `len` bytes of UTF-8 text written by Python. */
 typedef void (*pyodide_write_fn)(void* env, const char* data, size_t len);
 
+/**
+ * Supplies Python's standard input: writes up to `len` bytes at `buf` and
+ * returns how many, 0 at the end of input, or -1 for an error (Python gets
+ * OSError). Called on the thread of the call that is running Python (the one
+ * reading sys.stdin), whenever sys.stdin's buffer runs dry; it may block.
+ * While it blocks, the runtime's interrupt does not wait for it:
+ * pyodide_interrupt from another thread returns at once, and the
+ * KeyboardInterrupt is raised in Python as soon as the callback returns,
+ * whatever it returned; so a callback that can be woken (a pipe, a queue)
+ * should return when its host interrupts, and a read(2) cut short by a
+ * signal (EINTR) may simply return -1. A call's deadline acts the same way.
+ * The callback must not call into the runtime.
+ */
+typedef ptrdiff_t (*pyodide_read_fn)(void* env, char* buf, size_t len);
+
 /** A host directory made visible to Python at `guest_path`. */
 typedef struct pyodide_mount {
   const char* host_path;  const char* guest_path;  bool read_only;
@@ -155,6 +170,13 @@ typedef struct pyodide_config {
      be stopped. For trusted code; false (the default) keeps the hard stop. Appended
      to the first layout: a caller passing the older, smaller size gets false. */
   bool        unguarded;
+  /* Python's standard input (called with io_env, like the write callbacks); NULL =
+     none: input() raises EOFError at once. The process's own stdin is never read
+     unless the host passes it. stdin_isatty: what sys.stdin.isatty() says (with a
+     stdin_fn). Appended to the second layout: a caller passing an older size gets
+     NULL and false. */
+  pyodide_read_fn stdin_fn;
+  bool        stdin_isatty;
 } pyodide_config_t;
 
 /**

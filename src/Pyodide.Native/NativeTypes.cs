@@ -30,8 +30,9 @@ internal unsafe struct NativeMount
     public byte ReadOnly;
 }
 
-/// <summary><c>pyodide_config_t</c> (88 bytes on 64-bit hosts; callers built against the
-/// first, 80-byte version still work: fields past their <c>size</c> take defaults).</summary>
+/// <summary><c>pyodide_config_t</c> (104 bytes on 64-bit hosts). Callers built against an
+/// earlier layout (80 bytes: up to <c>io_env</c>; 88: with <c>unguarded</c>) still work:
+/// the fields past their <c>size</c> take their defaults.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NativeConfig
 {
@@ -45,7 +46,10 @@ internal unsafe struct NativeConfig
     public delegate* unmanaged<void*, byte*, nuint, void> StdoutFn;
     public delegate* unmanaged<void*, byte*, nuint, void> StderrFn;
     public void* IoEnv;
-    public byte Unguarded; // since the first extension: read only when Size covers it
+    // Each extension is read only when Size covers it.
+    public byte Unguarded;
+    public delegate* unmanaged<void*, byte*, nuint, nint> StdinFn;
+    public byte StdinIsatty;
 }
 
 /// <summary><c>pybuffer_t</c> (96 bytes on 64-bit hosts).</summary>

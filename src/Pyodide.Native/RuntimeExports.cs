@@ -13,8 +13,10 @@ internal static unsafe class RuntimeExports
 
     private static readonly nuint ConfigSize = (nuint)sizeof(NativeConfig);
 
-    /// <summary>The first pyodide_config_t, up to io_env: older callers pass this size.</summary>
+    /// <summary>The earlier pyodide_config_t layouts, which older callers pass: the first,
+    /// up to io_env, and the second, with unguarded.</summary>
     private static readonly nuint ConfigSizeV1 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Unguarded));
+    private static readonly nuint ConfigSizeV2 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdinFn));
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
@@ -46,10 +48,12 @@ internal static unsafe class RuntimeExports
     internal static PyodideOptions Options(NativeConfig* config)
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
-        // The first layout (without unguarded) or the current one, or a larger, newer one.
-        if (config->Size != ConfigSizeV1 && config->Size < ConfigSize)
+        // An earlier layout, the current one, or a larger, newer one.
+        if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
-        bool unguarded = config->Size >= ConfigSize && config->Unguarded != 0;
+        bool unguarded = config->Size >= ConfigSizeV2 && config->Unguarded != 0;
+        var stdinFn = config->Size >= ConfigSize ? config->StdinFn : null;
+        bool stdinIsatty = config->Size >= ConfigSize && config->StdinIsatty != 0;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -79,7 +83,19 @@ internal static unsafe class RuntimeExports
             Unguarded = unguarded,
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
             Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
+            Stdin = stdinFn == null ? null : new PyodideInput(buffer => ReadFrom(stdinFn, env, buffer)) { IsTerminal = stdinIsatty },
         };
+    }
+
+    /// <summary>Calls a host's <c>stdin_fn</c>; -1 (or any answer that does not fit the
+    /// buffer) becomes an OSError in Python.</summary>
+    private static int ReadFrom(delegate* unmanaged<void*, byte*, nuint, nint> fn, void* env, Span<byte> buffer)
+    {
+        nint n;
+        fixed (byte* p = buffer) n = fn(env, p, (nuint)buffer.Length);
+        if (n < 0 || n > buffer.Length)
+            throw new IOException(n == -1 ? "stdin_fn reported an error" : $"stdin_fn returned {n} for a {buffer.Length}-byte buffer");
+        return (int)n;
     }
 
     private static void Forward(delegate* unmanaged<void*, byte*, nuint, void> fn, void* env, ReadOnlySpan<byte> text)

@@ -51,6 +51,11 @@ public sealed class PyodideOptions
     /// <summary>Receives sys.stderr; null = the process's own stderr.</summary>
     public PyodideOutputHandler? Stderr { get; init; }
 
+    /// <summary>Python's standard input (a <see cref="Stream"/>, a <see cref="TextReader"/>
+    /// or a read function); null = none: <c>input()</c> gets EOFError at once. The
+    /// process's own stdin is never read unless given here.</summary>
+    public PyodideInput? Stdin { get; init; }
+
     /// <summary>The package index of <see cref="PyodideRuntime.LoadPackage(IEnumerable{string}, Action{string}?, Action{string}?)"/>:
     /// a local directory or an http(s) URL holding <c>pyodide-lock.json</c> and the wheels
     /// it names (or the URL of the lock file itself, ending in <c>.json</c>); null = none

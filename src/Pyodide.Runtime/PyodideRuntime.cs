@@ -152,7 +152,7 @@ public sealed partial class PyodideRuntime : IDisposable
     {
         ulong limit = options.MemoryLimit;
         GuestInstance Start(GuestInstance.Start how = default) =>
-            new(module, guarded, wasi, limit, stdout, stderr, hostModules, how);
+            new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, how);
         if (options.Mounts.Count > 0 || !UseSnapshots) return Start();
 
         var snapshot = GuestSnapshot.For(module, out bool record);

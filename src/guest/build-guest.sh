@@ -8,7 +8,8 @@
 #   lib/python3.11/pyodide/    the helper package, from python/
 #
 # Everything comes from Debian: clang-19/lld-19/wasi-libc for the toolchain,
-# the orig tarballs of the python3.11, zlib and sqlite3 source packages.
+# the orig tarballs of the source packages pinned in sources.manifest
+# (python3.11, zlib, sqlite3), fetched and verified by fetch-sources.sh.
 #
 # The expensive part (sources, zlib, SQLite, CPython, stdlib zip;
 # build-cpython.sh) is cached in ${PYODIDE_CACHE:-~/.cache/pyodide-native}
@@ -34,12 +35,6 @@ JOBS="${PYODIDE_JOBS:-2}"
 BUILD_PYTHON="${PYODIDE_BUILD_PYTHON:-/usr/bin/python3.11}"
 LLVM=19
 
-# Debian source package -> the orig tarball used from it.
-SOURCES=(
-  "python3.11 python3.11_3.11.2.orig.tar.gz"
-  "zlib zlib_1.2.13.dfsg.orig.tar.bz2"
-  "sqlite3 sqlite3_3.40.1.orig.tar.xz"
-)
 APT_PACKAGES=(
   "clang-$LLVM" "lld-$LLVM" "llvm-$LLVM" wasi-libc "libclang-rt-$LLVM-dev-wasm32"
   python3.11 tcl gcc libc6-dev make dpkg-dev xz-utils bzip2
@@ -136,59 +131,17 @@ $versions"
 }
 
 # --- sources ---------------------------------------------------------------------
-have_deb_src() {
-  grep -qsE '^[[:space:]]*(Types:.*deb-src|deb-src[[:space:]])' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
-}
-add_deb_src() {
-  local as_root=()
-  ((EUID == 0)) || as_root=(sudo)
-  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-    sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-      "${as_root[@]}" tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
-  else
-    sed -n 's/^deb[[:space:]]/deb-src /p' /etc/apt/sources.list |
-      "${as_root[@]}" tee /etc/apt/sources.list.d/debian-src.list >/dev/null
-  fi
-  say "added deb-src entries to apt's sources"
-}
-apt_update() {
-  local as_root=()
-  ((EUID == 0)) || as_root=(sudo)
-  # A failing third-party repository makes apt-get update fail as a whole
-  # while Debian's lists are fine: go on, the retry tells.
-  run_logged apt-update "apt-get update" --quiet-fail "${as_root[@]}" apt-get update ||
-    say "apt-get update reported errors (see $LOG_DIR/apt-update.log); trying anyway"
-}
-# The .dsc and .debian.tar.xz of a security update may 404; only the orig
-# tarball is needed, so a partly failed `apt-get source` is fine when it came.
+# sources.manifest pins each source package's version and tarball hash;
+# fetch-sources.sh fetches and verifies them into the cache (offline once cached).
 fetch_sources() {
-  local dir="$CACHE_ROOT/sources" entry pkg file tmp attempt rc log
-  mkdir -p "$dir" "$LOG_DIR"
-  for entry in "${SOURCES[@]}"; do
-    read -r pkg file <<<"$entry"
-    [[ -f "$dir/$file" ]] && continue
-    log="$LOG_DIR/fetch-$pkg.log"
-    for attempt in 1 2; do
-      tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
-      printf '[guest] apt-get source --download-only %s ... ' "$pkg"
-      rc=0
-      (cd "$tmp" && apt-get source --download-only "$pkg") >"$log" 2>&1 </dev/null || rc=$?
-      if [[ -f "$tmp/$file" ]]; then
-        mv -f "$tmp/$file" "$dir/$file"
-        rm -rf "$tmp"
-        if ((rc)); then printf 'got %s (the rest failed, not needed)\n' "$file"; else printf 'got %s\n' "$file"; fi
-        break
-      fi
-      rm -rf "$tmp"
-      printf 'no %s (exit %d)\n' "$file" "$rc"
-      ((attempt == 1)) || { show_log_tail "fetch-$pkg"; fail "could not download $file (source package $pkg)"; }
-      have_deb_src || add_deb_src
-      apt_update
-    done
-  done
-  TAR_PYTHON="$dir/${SOURCES[0]#* }"
-  TAR_ZLIB="$dir/${SOURCES[1]#* }"
-  TAR_SQLITE="$dir/${SOURCES[2]#* }"
+  local listing pkg path
+  declare -gA TARBALL=()
+  listing=$("$GUEST_DIR/fetch-sources.sh" --cache "$CACHE_ROOT/sources" --logs "$LOG_DIR" </dev/null) ||
+    fail "the sources could not be had as src/guest/sources.manifest pins them (see above)"
+  while read -r pkg path; do TARBALL[$pkg]="$path"; done <<<"$listing"
+  TAR_PYTHON="${TARBALL[python3.11]}"
+  TAR_ZLIB="${TARBALL[zlib]}"
+  TAR_SQLITE="${TARBALL[sqlite3]}"
 }
 
 # --- the cached CPython build --------------------------------------------------------

@@ -28,6 +28,7 @@ internal sealed unsafe class GuestInstance : IDisposable
     private int _depth; // calls in progress on this thread: 1 = outermost
     private readonly PyodideOutputHandler _stdout;
     private readonly PyodideOutputHandler _stderr;
+    private readonly PyodideInput? _stdin;
 
     private readonly Func<int, int> _alloc;
     private readonly Action<int> _free;
@@ -113,12 +114,13 @@ internal sealed unsafe class GuestInstance : IDisposable
     internal bool Restored { get; }
 
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
-                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, IHostCallHandler host,
-                         Start start = default)
+                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
+                         IHostCallHandler host, Start start = default)
     {
         _guarded = guarded;
         _stdout = stdout;
         _stderr = stderr;
+        _stdin = stdin;
         _host = host;
         var engine = GuestModule.EngineFor(guarded);
         _store = new Store(engine);
@@ -127,7 +129,7 @@ internal sealed unsafe class GuestInstance : IDisposable
         {
             _store.SetWasiConfiguration(wasi);
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
-            DefineImports(_linker, Write, CallHost, DropHost);
+            DefineImports(_linker, Write, Read, () => _stdin?.IsTerminal == true ? 1 : 0, CallHost, DropHost);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw Invalid("memory");
             _base = (byte*)_memory.GetPointer();
@@ -249,11 +251,13 @@ internal sealed unsafe class GuestInstance : IDisposable
 
     /// <summary>Defines what python.wasm imports (src/guest/README.md, "Imports"): WASI
     /// and the <c>pyodide</c> module's functions.</summary>
-    internal static void DefineImports(Linker linker, Func<int, int, int, int> write,
-                                       Func<int, int, int, int, int> callHost, Action<int> dropHost)
+    internal static void DefineImports(Linker linker, Func<int, int, int, int> write, Func<int, int, int> read,
+                                       Func<int> stdinIsatty, Func<int, int, int, int, int> callHost, Action<int> dropHost)
     {
         linker.DefineWasi();
         linker.DefineFunction("pyodide", "write", write);
+        linker.DefineFunction("pyodide", "read", read);
+        linker.DefineFunction("pyodide", "stdin_isatty", stdinIsatty);
         linker.DefineFunction("pyodide", "call_host", callHost);
         linker.DefineFunction("pyodide", "drop_host", dropHost);
     }
@@ -726,17 +730,7 @@ internal sealed unsafe class GuestInstance : IDisposable
         }
         if (_stopReason == StopReason.None)
         {
-            var reason = Volatile.Read(ref _interruptRequested) != 0 ? StopReason.Interrupt
-                : _deadline != 0 && now >= _deadline ? StopReason.Timeout
-                : StopReason.None;
-            if (reason != StopReason.None)
-            {
-                // First ask nicely: Python raises KeyboardInterrupt at its next check.
-                _stopReason = reason;
-                _hardStop = now + (long)(InterruptGrace.TotalSeconds * Stopwatch.Frequency);
-                // No guest code may run here (see bridge/interrupt.c).
-                RequestKeyboardInterrupt();
-            }
+            RequestStopIfDue(now);
         }
         else
         {
@@ -749,6 +743,21 @@ internal sealed unsafe class GuestInstance : IDisposable
             if (now >= _hardStop) throw new HardStopException(_stopReason);
         }
         return 1;
+    }
+
+    /// <summary>On the executing thread of a guarded instance: when an interrupt is
+    /// pending or the deadline has passed, first asks nicely (Python raises
+    /// KeyboardInterrupt at its next check) and starts the grace before a hard stop.</summary>
+    private void RequestStopIfDue(long now)
+    {
+        var reason = Volatile.Read(ref _interruptRequested) != 0 ? StopReason.Interrupt
+            : _deadline != 0 && now >= _deadline ? StopReason.Timeout
+            : StopReason.None;
+        if (reason == StopReason.None) return;
+        _stopReason = reason;
+        _hardStop = now + (long)(InterruptGrace.TotalSeconds * Stopwatch.Frequency);
+        // No guest code may run here (see bridge/interrupt.c).
+        RequestKeyboardInterrupt();
     }
 
     /// <summary>The <c>pyodide.call_host</c> import: a Python call of a host function.
@@ -831,6 +840,26 @@ internal sealed unsafe class GuestInstance : IDisposable
             // the text is dropped and Python carries on.
         }
         return 0;
+    }
+
+    /// <summary>The <c>pyodide.read</c> import: sys.stdin's bytes, read by the host's
+    /// input straight into guest memory. An interrupt or deadline that came while it
+    /// blocked is stored before returning, so the guest raises it rather than what the
+    /// read returned (an unguarded instance's ticker has stored it already).</summary>
+    private int Read(int address, int length)
+    {
+        if (_stdin is null || length <= 0) return 0;
+        int n;
+        try
+        {
+            n = _stdin.Read(new Span<byte>(Checked((uint)address, (uint)length), length));
+        }
+        catch (Exception) when (!IsDead)
+        {
+            n = -1; // OSError in Python; an exception must not unwind through wasm frames
+        }
+        if (_guarded && _inCall && _stopReason == StopReason.None) RequestStopIfDue(Stopwatch.GetTimestamp());
+        return n;
     }
 
     public void Dispose()

@@ -78,7 +78,7 @@ internal sealed unsafe class GuestSnapshot
         using var store = new Store(engine);
         using var linker = new Linker(engine);
         store.SetWasiConfiguration(new WasiConfiguration());
-        GuestInstance.DefineImports(linker, (_, _, _) => 0, (_, _, _, _) => -1, _ => { });
+        GuestInstance.DefineImports(linker, (_, _, _) => 0, (_, _) => 0, () => 0, (_, _, _, _) => -1, _ => { });
         var initial = linker.Instantiate(store, module).GetMemory("memory")
                       ?? throw new PyodideException(PyodideErrorKind.IO, "python.wasm lacks the export 'memory'");
         byte* fresh = (byte*)initial.GetPointer();

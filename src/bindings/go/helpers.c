@@ -48,8 +48,15 @@ static void pgo_write_stderr(void* env, const char* data, size_t len) {
   goPyodideWrite((uintptr_t)env, 2, (char*)data, len);
 }
 
-void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, uintptr_t handle) {
+static ptrdiff_t pgo_read_stdin(void* env, char* buf, size_t len) {
+  return goPyodideRead((uintptr_t)env, buf, len);
+}
+
+void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, int want_stdin,
+                       int stdin_isatty, uintptr_t handle) {
   config->stdout_fn = want_stdout ? pgo_write_stdout : NULL;
   config->stderr_fn = want_stderr ? pgo_write_stderr : NULL;
+  config->stdin_fn = want_stdin ? pgo_read_stdin : NULL;
+  config->stdin_isatty = want_stdin && stdin_isatty;
   config->io_env = (void*)handle;
 }

@@ -532,6 +532,39 @@ func TestStdoutAndStderrWriters(t *testing.T) {
 	}
 }
 
+func TestStdinReader(t *testing.T) {
+	var out syncBuffer
+	py := load(t, &Options{Stdout: &out, Stdin: strings.NewReader("Ada\nLovelace\n")})
+	if v := run(t, py, "input('name? ') + ' ' + input()"); v != "Ada Lovelace" {
+		t.Fatalf("%#v", v)
+	}
+	if out.String() != "name? " {
+		t.Fatalf("prompt %q", out.String())
+	}
+	_, err := py.RunPython("input()")
+	expectPython(t, err, "EOFError")
+	if v := run(t, py, "import sys\nsys.stdin.isatty()"); v != false {
+		t.Fatalf("%#v", v)
+	}
+	raw := load(t, &Options{Stdin: bytes.NewReader([]byte{0xff, 0, 'x'}), StdinIsatty: true})
+	if v := run(t, raw, "import sys\nsys.stdin.buffer.read().hex() + ' ' + str(sys.stdin.isatty())"); v != "ff0078 True" {
+		t.Fatalf("%#v", v)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestStdinReadErrorIsOSError(t *testing.T) {
+	py := load(t, &Options{Stdin: failingReader{}})
+	_, err := py.RunPython("input()")
+	expectPython(t, err, "OSError")
+	if v := run(t, py, "1 + 1"); v != int64(2) {
+		t.Fatal("runtime unusable after a read error")
+	}
+}
+
 func TestMountsAndConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("from the host"), 0o644); err != nil {

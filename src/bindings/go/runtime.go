@@ -64,10 +64,43 @@ type Options struct {
 	// streams). They are called while the call that wrote runs, possibly on
 	// another thread, one write at a time; they must not call the runtime.
 	Stdout, Stderr io.Writer
+	// Stdin is Python's standard input (Pyodide's setStdin; nil = none:
+	// input() raises EOFError). sys.stdin, input() and sys.stdin.buffer read
+	// from it on the goroutine of the call that runs Python. Interrupt does
+	// not wait for a blocked Read: its KeyboardInterrupt is raised as soon as
+	// the Read returns. A Read error is an OSError in Python.
+	Stdin io.Reader
+	// StdinIsatty is what sys.stdin.isatty() says (with a Stdin).
+	StdinIsatty bool
 }
 
 type ioSinks struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader
+}
+
+//export goPyodideRead
+func goPyodideRead(env C.uintptr_t, buf *C.char, n C.size_t) C.ptrdiff_t {
+	sinks, ok := cgo.Handle(env).Value().(*ioSinks)
+	if !ok || sinks.stdin == nil || n == 0 {
+		return 0
+	}
+	// Straight into the library's buffer. io.Reader may return 0 bytes and no
+	// error now and then; only 0 with an error (io.EOF) is the end.
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
+	for tries := 0; tries < 100; tries++ {
+		got, err := sinks.stdin.Read(dst)
+		if got > 0 {
+			return C.ptrdiff_t(got)
+		}
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			return -1
+		}
+	}
+	return 0
 }
 
 //export goPyodideWrite
@@ -143,10 +176,11 @@ func Load(opts *Options) (*Runtime, error) {
 		cfg.nmounts = C.size_t(n)
 	}
 	r := &Runtime{}
-	if opts.Stdout != nil || opts.Stderr != nil {
-		r.io = cgo.NewHandle(&ioSinks{stdout: opts.Stdout, stderr: opts.Stderr})
+	if opts.Stdout != nil || opts.Stderr != nil || opts.Stdin != nil {
+		r.io = cgo.NewHandle(&ioSinks{stdout: opts.Stdout, stderr: opts.Stderr, stdin: opts.Stdin})
 		r.hasIO = true
-		C.pgo_config_set_io(&cfg, boolInt(opts.Stdout != nil), boolInt(opts.Stderr != nil), C.uintptr_t(r.io))
+		C.pgo_config_set_io(&cfg, boolInt(opts.Stdout != nil), boolInt(opts.Stderr != nil),
+			boolInt(opts.Stdin != nil), boolInt(opts.StdinIsatty), C.uintptr_t(r.io))
 	}
 	var out *C.pyodide_t
 	if err := takeError(C.pyodide_load(&cfg, &out)); err != nil {

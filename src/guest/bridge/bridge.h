@@ -64,6 +64,14 @@ int error_store_c(const char* type, const char* message);
 /* Sets the helpers error_store uses; called once Python is up. */
 void errors_set_formatter(PyObject* format_exception);
 
+/* --- interrupt.c ---------------------------------------------------------- */
+
+/* Raises a KeyboardInterrupt the host delivered (pyn_interrupt_slots) at once,
+ * as the interpreter's next check would: for C code that must not report
+ * another error first (a read the interrupt cut short). Returns -1 with
+ * KeyboardInterrupt set if one was pending, else 0. */
+int interrupt_raise_pending(void);
+
 /* --- snapshot.c ----------------------------------------------------------- */
 
 /* Starts recording for a snapshot (before Python starts); -1 with the error stored. */

@@ -48,3 +48,16 @@ PYN_EXPORT(pyn_interrupt_clear) int32_t pyn_interrupt_clear(void) {
   hold_reference();
   return 0;
 }
+
+int interrupt_raise_pending(void) {
+  PyThreadState* ts = PyThreadState_Get();
+  PyObject* exc = ts->async_exc;
+  if (!exc) return 0;
+  /* What the eval loop does with an asynchronous exception: the reference
+   * hold_reference took is consumed, and pyn_interrupt_clear takes a new one. */
+  ts->async_exc = NULL;
+  ts->interp->ceval.pending.async_exc = 0;
+  PyErr_SetNone(exc);
+  Py_DECREF(exc);
+  return -1;
+}

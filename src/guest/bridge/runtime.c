@@ -7,6 +7,11 @@
 __attribute__((import_module("pyodide"), import_name("write")))
 extern int32_t host_write(int32_t fd, const char* data, uint32_t len);
 
+__attribute__((import_module("pyodide"), import_name("read")))
+extern int32_t host_read(char* data, uint32_t len);
+__attribute__((import_module("pyodide"), import_name("stdin_isatty")))
+extern int32_t host_stdin_isatty(void);
+
 static PyObject* main_dict;  /* __main__.__dict__ */
 static PyObject* eval_code;  /* pyodide.eval_code */
 
@@ -34,7 +39,37 @@ static PyObject* core_write(PyObject* self, PyObject* const* args, Py_ssize_t na
   return PyLong_FromSsize_t(len);
 }
 
+/* _pyodide_core.readinto(buffer): the host side of sys.stdin. Fills the
+ * writable buffer straight from the host's input (no copy in between) and
+ * returns the number of bytes, 0 at the end of input. A KeyboardInterrupt
+ * that arrived while the host blocked wins over what the read returned. */
+static PyObject* core_readinto(PyObject* self, PyObject* arg) {
+  (void)self;
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return NULL;
+  uint32_t len = view.len > INT32_MAX ? INT32_MAX : (uint32_t)view.len;
+  int32_t n = len ? host_read(view.buf, len) : 0;
+  PyBuffer_Release(&view);
+  if (interrupt_raise_pending() < 0) return NULL;
+  if (n < 0 || (uint32_t)n > len) {
+    PyErr_SetString(PyExc_OSError, "the host's standard input reported an error");
+    return NULL;
+  }
+  return PyLong_FromLong(n);
+}
+
+/* _pyodide_core.stdin_isatty(): whether the host says its stdin is a terminal. */
+static PyObject* core_stdin_isatty(PyObject* self, PyObject* unused) {
+  (void)self;
+  (void)unused;
+  return PyBool_FromLong(host_stdin_isatty());
+}
+
 static PyMethodDef core_methods[] = {
+  {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
+   "stdin_isatty(): whether the host's stdin is a terminal."},
+  {"readinto", core_readinto, METH_O,
+   "readinto(buffer): fill buffer from the host's stdin; the byte count, 0 at its end."},
   {"write", (PyCFunction)(void (*)(void))core_write, METH_FASTCALL,
    "write(fd, text): send text to the host's stdout (1) or stderr (2)."},
   {NULL, NULL, 0, NULL},

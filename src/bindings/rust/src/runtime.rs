@@ -1,5 +1,6 @@
 //! [`Runtime`] and its [`RuntimeBuilder`].
 use std::ffi::{c_char, c_void, CStr, CString};
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::ptr;
@@ -16,11 +17,16 @@ use crate::value::{take_raw, with_raw, ToValue, Value};
 type WriteFn = Box<dyn FnMut(&[u8]) + Send>;
 type Sink = Mutex<WriteFn>;
 
+/// Python's standard input: any reader (a file, a pipe, `std::io::stdin()`,
+/// a `Cursor` over bytes).
+type ReadSource = Mutex<Box<dyn Read + Send>>;
+
 /// The callbacks' state; `io_env` points at it. Boxed so it does not move,
 /// and freed only after `pyodide_destroy` (no callback can run after that).
 struct Io {
     stdout: Option<Sink>,
     stderr: Option<Sink>,
+    stdin: Option<ReadSource>,
 }
 
 unsafe fn deliver(sink: Option<&Sink>, data: *const c_char, len: usize) {
@@ -42,6 +48,19 @@ unsafe extern "C" fn write_stderr(env: *mut c_void, data: *const c_char, len: us
     deliver((*(env as *const Io)).stderr.as_ref(), data, len)
 }
 
+/// `stdin_fn`: a read error (or a panic, caught) is -1, an `OSError` in Python.
+/// `Interrupted` is -1 too: a read cut short by a signal lets the runtime's
+/// interrupt take effect.
+unsafe extern "C" fn read_stdin(env: *mut c_void, buf: *mut c_char, len: usize) -> isize {
+    let Some(source) = (*(env as *const Io)).stdin.as_ref() else { return 0 };
+    let buf = std::slice::from_raw_parts_mut(buf.cast::<u8>(), len);
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut reader = source.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        reader.read(buf).map_or(-1, |n| n.min(len) as isize)
+    }))
+    .unwrap_or(-1)
+}
+
 /// A host directory made visible to Python.
 #[derive(Clone, Debug)]
 struct Mount {
@@ -60,6 +79,8 @@ pub struct RuntimeBuilder {
     mounts: Vec<Mount>,
     stdout: Option<WriteFn>,
     stderr: Option<WriteFn>,
+    stdin: Option<Box<dyn Read + Send>>,
+    stdin_isatty: bool,
 }
 
 fn c_string(what: &str, bytes: Vec<u8>) -> Result<CString> {
@@ -90,6 +111,8 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("mounts", &self.mounts)
             .field("stdout", &self.stdout.is_some())
             .field("stderr", &self.stderr.is_some())
+            .field("stdin", &self.stdin.is_some())
+            .field("stdin_isatty", &self.stdin_isatty)
             .finish()
     }
 }
@@ -142,6 +165,22 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Python's standard input (Pyodide's `setStdin`; default: none, so
+    /// `input()` raises `EOFError`): `sys.stdin`, `input()` and
+    /// `sys.stdin.buffer` read from `reader`, on the thread of the call that
+    /// runs Python. [`Runtime::interrupt`] does not wait for a blocked read:
+    /// its `KeyboardInterrupt` is raised as soon as the read returns.
+    pub fn stdin(mut self, reader: impl Read + Send + 'static) -> Self {
+        self.stdin = Some(Box::new(reader));
+        self
+    }
+
+    /// What `sys.stdin.isatty()` says (default false); with [`stdin`](Self::stdin).
+    pub fn stdin_isatty(mut self, isatty: bool) -> Self {
+        self.stdin_isatty = isatty;
+        self
+    }
+
     /// Starts the interpreter (`pyodide_load`).
     pub fn load(self) -> Result<Runtime> {
         let asset_dir = self.asset_dir.as_deref().map(|p| c_string("asset directory", path_bytes(p)?)).transpose()?;
@@ -173,13 +212,21 @@ impl RuntimeBuilder {
             config.mounts = mounts.as_ptr();
             config.nmounts = mounts.len();
         }
-        let io = if self.stdout.is_some() || self.stderr.is_some() {
-            let io = Box::new(Io { stdout: self.stdout.map(Mutex::new), stderr: self.stderr.map(Mutex::new) });
+        let io = if self.stdout.is_some() || self.stderr.is_some() || self.stdin.is_some() {
+            let io = Box::new(Io {
+                stdout: self.stdout.map(Mutex::new),
+                stderr: self.stderr.map(Mutex::new),
+                stdin: self.stdin.map(Mutex::new),
+            });
             if io.stdout.is_some() {
                 config.stdout_fn = Some(write_stdout);
             }
             if io.stderr.is_some() {
                 config.stderr_fn = Some(write_stderr);
+            }
+            if io.stdin.is_some() {
+                config.stdin_fn = Some(read_stdin);
+                config.stdin_isatty = self.stdin_isatty;
             }
             config.io_env = &*io as *const Io as *mut c_void;
             Some(io)

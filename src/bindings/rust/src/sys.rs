@@ -111,7 +111,10 @@ pub struct pyodide_mount_t {
     pub read_only: bool,
 }
 
-/// `pyodide_config_t`: 80 bytes.
+/// `pyodide_read_fn`.
+pub type pyodide_read_fn = Option<unsafe extern "C" fn(env: *mut c_void, buf: *mut c_char, len: usize) -> isize>;
+
+/// `pyodide_config_t`: 104 bytes on 64-bit hosts.
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct pyodide_config_t {
@@ -126,6 +129,8 @@ pub struct pyodide_config_t {
     pub stderr_fn: pyodide_write_fn,
     pub io_env: *mut c_void,
     pub unguarded: bool,
+    pub stdin_fn: pyodide_read_fn,
+    pub stdin_isatty: bool,
 }
 
 // ---- buffers --------------------------------------------------------------------

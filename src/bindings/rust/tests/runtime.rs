@@ -135,6 +135,30 @@ fn stdout_and_stderr_go_to_closures() {
 }
 
 #[test]
+fn stdin_reads_from_any_reader() {
+    let py = Runtime::builder().stdout(|_| {}).stdin(&b"Ada\nLovelace\n"[..]).load().unwrap();
+    assert_eq!(py.run("input('name? ') + ' ' + input()").unwrap(), Value::Str("Ada Lovelace".into()));
+    assert!(py.run("input()").unwrap_err().is_python("EOFError"));
+    assert_eq!(py.run("import sys\nsys.stdin.isatty()").unwrap(), Value::Bool(false));
+    let raw = Runtime::builder().stdin(std::io::Cursor::new(b"\xff\x00 raw".to_vec())).load().unwrap();
+    assert_eq!(raw.run("import sys\nsys.stdin.buffer.read().hex()").unwrap(), Value::Str("ff0020726177".into()));
+}
+
+#[test]
+fn stdin_errors_are_oserror_and_isatty_is_the_hosts() {
+    struct Failing;
+    impl std::io::Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+    }
+    let py = Runtime::builder().stdin(Failing).stdin_isatty(true).load().unwrap();
+    assert!(py.run("input()").unwrap_err().is_python("OSError"));
+    assert_eq!(py.run("import sys\nsys.stdin.isatty()").unwrap(), Value::Bool(true));
+    assert_eq!(py.run("1 + 1").unwrap(), Value::Int(2));
+}
+
+#[test]
 fn a_panicking_output_closure_does_not_crash() {
     let py = Runtime::builder().stdout(|_| panic!("boom")).load().unwrap();
     py.exec("print('x')").unwrap();

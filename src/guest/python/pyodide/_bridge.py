@@ -46,6 +46,32 @@ class HostStream(io.TextIOBase):
         return False
 
 
+class HostInput(io.RawIOBase):
+    """sys.stdin's raw bytes: whatever the host's stdin callback gives, read
+    straight into the caller's buffer; end of input at once without one."""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        return _pyodide_core.readinto(buffer)
+
+    @property
+    def name(self):
+        return "<stdin>"
+
+    def isatty(self):
+        return _pyodide_core.stdin_isatty()
+
+
+def _host_stdin():
+    """A text stream like CPython's own sys.stdin in UTF-8 mode: lines split at
+    "\n", undecodable bytes kept as surrogates."""
+    return io.TextIOWrapper(
+        io.BufferedReader(HostInput()), encoding="utf-8", errors="surrogateescape", newline="\n"
+    )
+
+
 def setup():
     """Called once by pyn_init after the interpreter starts."""
     # Importing _signal installs the SIGINT handler that turns the host's
@@ -57,6 +83,7 @@ def setup():
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
 
+    sys.stdin = _host_stdin()
     sys.stdout = HostStream(1, "<stdout>")
     sys.stderr = HostStream(2, "<stderr>")
     if os.path.isdir(HOME):

@@ -1,0 +1,252 @@
+/* Standard input: config->stdin_fn (Pyodide's setStdin) feeding sys.stdin, input(),
+ * sys.stdin.buffer; errors, interrupts and a large input. */
+#define _POSIX_C_SOURCE 200809L
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support.h"
+
+/* A feeder: `data` handed out at most `chunk` bytes per call; the thread and
+ * the number of calls recorded; -1 once `fail_at` calls have happened. */
+typedef struct {
+  const char* data;
+  size_t len, pos, chunk;
+  int calls, fail_at, wrong_thread;
+  pthread_t caller;
+  char out[256];
+  size_t out_len;
+} feeder;
+
+static ptrdiff_t feed(void* env, char* buf, size_t len) {
+  feeder* f = env;
+  f->calls++;
+  if (!pthread_equal(pthread_self(), f->caller)) f->wrong_thread++;
+  if (f->fail_at && f->calls >= f->fail_at) return -1;
+  size_t n = f->len - f->pos;
+  if (n > len) n = len;
+  if (f->chunk && n > f->chunk) n = f->chunk;
+  memcpy(buf, f->data + f->pos, n);
+  f->pos += n;
+  return (ptrdiff_t)n;
+}
+
+static void keep_stdout(void* env, const char* data, size_t len) {
+  feeder* f = env;
+  size_t room = sizeof f->out - 1 - f->out_len;
+  if (len > room) len = room;
+  memcpy(f->out + f->out_len, data, len);
+  f->out_len += len;
+  f->out[f->out_len] = '\0';
+}
+
+static pyodide_t* load_fed(feeder* f, const char* data, size_t len, size_t chunk) {
+  memset(f, 0, sizeof *f);
+  f->data = data;
+  f->len = len;
+  f->chunk = chunk;
+  f->caller = pthread_self();
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdin_fn = feed;
+  c.stdout_fn = keep_stdout;
+  c.io_env = f;
+  return LOAD_WITH(&c);
+}
+
+TEST(stdin_buffer_read_gives_the_exact_bytes) {
+  static const char data[] = "line one\n\0\xff\xfe raw\r\nlast";
+  feeder f;
+  pyodide_t* rt = load_fed(&f, data, sizeof data - 1, 5);
+  char* hex = RUN_STR(rt, "import sys\nsys.stdin.buffer.read().hex()");
+  char expect[2 * sizeof data];
+  for (size_t i = 0; i < sizeof data - 1; i++) snprintf(expect + 2 * i, 3, "%02x", (unsigned char)data[i]);
+  ASSERT_STREQ(hex, expect);
+  free(hex);
+  ASSERT(f.calls >= 2); /* 5 bytes at a time: read() kept asking until the end */
+  ASSERT_EQ_INT(f.wrong_thread, 0);
+  pyodide_destroy(rt);
+}
+
+TEST(stdin_input_prompts_on_stdout_and_reads_a_line) {
+  static const char data[] = "Ada\nLovelace\n";
+  feeder f;
+  pyodide_t* rt = load_fed(&f, data, sizeof data - 1, 0);
+  char* got = RUN_STR(rt, "first = input('name? ')\nlast = input()\nfirst + ' ' + last");
+  ASSERT_STREQ(got, "Ada Lovelace");
+  free(got);
+  ASSERT_STREQ(f.out, "name? ");
+  ASSERT_PYERR(pyodide_run_python(rt, "input()", PYODIDE_STRLEN, NULL, NULL), "EOFError");
+  pyodide_destroy(rt);
+}
+
+TEST(stdin_lines_iterate_and_utf8_split_across_reads_decodes) {
+  static const char data[] = "h\xc3\xa9llo \xe2\x82\xac\nzwei\n\xf0\x9f\x90\x8d";
+  feeder f;
+  pyodide_t* rt = load_fed(&f, data, sizeof data - 1, 1); /* one byte per read */
+  char* got = RUN_STR(rt,
+                      "import sys\n"
+                      "first = sys.stdin.readline()\n"
+                      "rest = [line for line in sys.stdin]\n"
+                      "repr([first] + rest)");
+  ASSERT_STREQ(got, "['h\xc3\xa9llo \xe2\x82\xac\\n', 'zwei\\n', '\xf0\x9f\x90\x8d']");
+  free(got);
+  ASSERT(f.calls >= (int)(sizeof data - 1));
+  pyodide_destroy(rt);
+}
+
+TEST(stdin_without_callback_is_at_its_end) {
+  pyodide_t* rt = LOAD();
+  ASSERT_PYERR(pyodide_run_python(rt, "input('prompt')", PYODIDE_STRLEN, NULL, NULL), "EOFError");
+  char* got = RUN_STR(rt, "import sys\nrepr((sys.stdin.read(), sys.stdin.readline(), sys.stdin.isatty()))");
+  ASSERT_STREQ(got, "('', '', False)");
+  free(got);
+  pyodide_destroy(rt);
+}
+
+TEST(stdin_isatty_is_what_the_host_says) {
+  feeder f;
+  memset(&f, 0, sizeof f);
+  f.caller = pthread_self();
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdin_fn = feed;
+  c.io_env = &f;
+  pyodide_t* rt = LOAD_WITH(&c);
+  ASSERT(!RUN_BOOL(rt, "import sys\nsys.stdin.isatty()"));
+  pyodide_destroy(rt);
+  c.stdin_isatty = true;
+  rt = LOAD_WITH(&c);
+  ASSERT(RUN_BOOL(rt, "import sys\nsys.stdin.isatty()"));
+  pyodide_destroy(rt);
+}
+
+TEST(stdin_callback_error_is_oserror) {
+  static const char data[] = "first\nsecond\n";
+  feeder f;
+  pyodide_t* rt = load_fed(&f, data, sizeof data - 1, 6);
+  f.fail_at = 2;
+  char* first = RUN_STR(rt, "input()");
+  ASSERT_STREQ(first, "first");
+  free(first);
+  pyodide_error_t* e = pyodide_run_python(rt, "input()", PYODIDE_STRLEN, NULL, NULL);
+  ASSERT(e != NULL);
+  ASSERT_STREQ(pyodide_error_type(e), "OSError");
+  ASSERT_CONTAINS(pyodide_error_message(e), "standard input");
+  pyodide_error_delete(e);
+  ASSERT_EQ_INT(RUN_INT(rt, "6 * 7"), 42); /* the runtime carries on */
+  pyodide_destroy(rt);
+}
+
+/* A read that blocks until the host wakes it: on a pipe, as a host's console would. */
+typedef struct {
+  int wake[2];
+  volatile int blocked;
+} blocking_input;
+
+static ptrdiff_t block_until_woken(void* env, char* buf, size_t len) {
+  (void)buf;
+  (void)len;
+  blocking_input* in = env;
+  in->blocked = 1;
+  struct pollfd p = {in->wake[0], POLLIN, 0};
+  poll(&p, 1, 60000); /* bounded: a broken interrupt fails the case, never hangs it */
+  return -1;          /* woken: the host was interrupted */
+}
+
+typedef struct {
+  pyodide_t* rt;
+  pyodide_error_t* error;
+} reader_thread;
+
+static void* read_input(void* p) {
+  reader_thread* r = p;
+  r->error = pyodide_run_python(r->rt, "input('> ')", PYODIDE_STRLEN, NULL, NULL);
+  return NULL;
+}
+
+TEST(stdin_interrupt_during_a_blocked_read_raises_keyboard_interrupt) {
+  blocking_input in = {{-1, -1}, 0};
+  ASSERT_EQ_INT(pipe(in.wake), 0);
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdin_fn = block_until_woken;
+  c.io_env = &in;
+  reader_thread r = {LOAD_WITH(&c), NULL};
+  pthread_t t;
+  ASSERT_EQ_INT(pthread_create(&t, NULL, read_input, &r), 0);
+  struct timespec ms = {0, 1000000};
+  for (int i = 0; i < 60000 && !in.blocked; i++) nanosleep(&ms, NULL);
+  ASSERT(in.blocked);
+  /* Returns at once although the reading call holds the runtime... */
+  ASSERT_OK(pyodide_interrupt(r.rt));
+  ASSERT(in.blocked); /* ...and the read is still blocked: nothing waited for it */
+  ASSERT_EQ_INT((int)write(in.wake[1], "x", 1), 1);
+  ASSERT_EQ_INT(pthread_join(t, NULL), 0);
+  ASSERT(r.error != NULL);
+  ASSERT_EQ_INT(pyodide_error_kind(r.error), PYODIDE_ERROR_PYTHON);
+  ASSERT_STREQ(pyodide_error_type(r.error), "KeyboardInterrupt");
+  pyodide_error_delete(r.error);
+  ASSERT_EQ_INT(RUN_INT(r.rt, "1 + 1"), 2);
+  pyodide_destroy(r.rt);
+  close(in.wake[0]);
+  close(in.wake[1]);
+}
+
+/* 64 MiB made on the fly (byte i is i * 31 + 7), never whole in memory on either side. */
+typedef struct {
+  uint64_t pos, total;
+  uint32_t a, b; /* Adler-32 of what was handed out */
+} generator;
+
+static ptrdiff_t generate(void* env, char* buf, size_t len) {
+  generator* g = env;
+  uint64_t left = g->total - g->pos;
+  size_t n = left < len ? (size_t)left : len;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char byte = (unsigned char)((g->pos + i) * 31 + 7);
+    buf[i] = (char)byte;
+    g->a = (g->a + byte) % 65521;
+    g->b = (g->b + g->a) % 65521;
+  }
+  g->pos += n;
+  return (ptrdiff_t)n;
+}
+
+TEST(stdin_large_input_reads_in_chunks_with_flat_memory) {
+  generator g = {0, 64u << 20, 1, 0};
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdin_fn = generate;
+  c.io_env = &g;
+  pyodide_t* rt = LOAD_WITH(&c);
+  pyodide_stats_t before = {.size = sizeof before}, after = {.size = sizeof after};
+  ASSERT_OK(pyodide_stats(rt, &before));
+  int64_t checksum = RUN_INT(rt,
+                             "import sys, zlib\n"
+                             "crc, total = 1, 0\n"
+                             "while chunk := sys.stdin.buffer.read(1 << 20):\n"
+                             "    crc = zlib.adler32(chunk, crc)\n"
+                             "    total += len(chunk)\n"
+                             "assert total == 64 << 20, total\n"
+                             "crc");
+  ASSERT_OK(pyodide_stats(rt, &after));
+  ASSERT_EQ_INT(g.pos, g.total);
+  ASSERT_EQ_INT(checksum, (int64_t)((g.b << 16) | g.a));
+  /* A few 1 MiB chunks at most, never the 64 MiB. */
+  ASSERT(after.memory_bytes - before.memory_bytes < (16u << 20));
+  pyodide_destroy(rt);
+}
+
+TEST(stdin_older_config_layout_has_no_stdin) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdin_fn = feed; /* past the older size: must not be read */
+  c.size = offsetof(pyodide_config_t, stdin_fn);
+  pyodide_t* rt = LOAD_WITH(&c);
+  ASSERT_PYERR(pyodide_run_python(rt, "input()", PYODIDE_STRLEN, NULL, NULL), "EOFError");
+  pyodide_destroy(rt);
+}

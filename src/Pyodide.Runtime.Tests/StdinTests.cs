@@ -1,0 +1,105 @@
+using System.Text;
+
+namespace Pyodide.Tests;
+
+/// <summary><see cref="PyodideOptions.Stdin"/>: Pyodide's <c>setStdin</c> for .NET hosts,
+/// from a <see cref="Stream"/>, a <see cref="TextReader"/> or a read function.</summary>
+public sealed class StdinTests
+{
+    private static PyodideRuntime LoadWith(PyodideInput stdin, PyodideOutputHandler? stdout = null) =>
+        Runtimes.Load(new PyodideOptions { Stdin = stdin, Stdout = stdout ?? (_ => { }), Stderr = _ => { } });
+
+    [Fact]
+    public void StreamBytesArriveExactly()
+    {
+        byte[] data = [.. "first\n"u8, 0, 0xff, 0xfe, .. "\r\nlast"u8];
+        using var py = LoadWith(new MemoryStream(data));
+        Expect.Str(Convert.ToHexStringLower(data), py.RunPython("import sys\nsys.stdin.buffer.read().hex()"));
+    }
+
+    [Fact]
+    public void TextReaderFeedsInputAndLines()
+    {
+        var output = new StringBuilder();
+        using var py = LoadWith(new StringReader("Grace\nHopper\nnon-ASCII: h\u00e9llo \U0001F40D\n"),
+            text => output.Append(Encoding.UTF8.GetString(text)));
+        Expect.Str("Grace Hopper", py.RunPython("input('first? ') + ' ' + input()"));
+        Assert.Equal("first? ", output.ToString());
+        Expect.Str("non-ASCII: h\u00e9llo \U0001F40D\n", py.RunPython("import sys\nsys.stdin.readline()"));
+        Assert.Equal("EOFError", Assert.Throws<PythonException>(() => py.RunPython("input()")).PythonType);
+    }
+
+    [Fact]
+    public void TextReaderLargerThanAnyBufferIsEncodedInPieces()
+    {
+        // 3-byte characters straddle the encoder's 4096-char pieces and Python's reads.
+        string text = string.Concat(Enumerable.Repeat("\u20ac-", 50_000));
+        using var py = LoadWith(new StringReader(text));
+        Expect.Long(Encoding.UTF8.GetByteCount(text), py.RunPython("import sys\nlen(sys.stdin.buffer.read())"));
+        using var again = LoadWith(new StringReader(text));
+        Expect.Long(100_000, again.RunPython("import sys\nlen(sys.stdin.read())"));
+    }
+
+    [Fact]
+    public void ReadFunctionOneByteAtATimeDecodesSplitCharacters()
+    {
+        byte[] data = Encoding.UTF8.GetBytes("\u00e9\u20ac\U0001F40D\nline two\n");
+        int position = 0, calls = 0;
+        var input = new PyodideInput(buffer =>
+        {
+            calls++;
+            if (position == data.Length) return 0;
+            buffer[0] = data[position++];
+            return 1;
+        });
+        using var py = LoadWith(input);
+        Expect.Str("['\u00e9\u20ac\U0001F40D\\n', 'line two\\n']", py.RunPython("import sys\nrepr(list(sys.stdin))"));
+        Assert.True(calls > data.Length);
+    }
+
+    [Fact]
+    public void ThrowingReadIsOSErrorAndTheRuntimeCarriesOn()
+    {
+        using var py = LoadWith(new PyodideInput(_ => throw new IOException("disk on fire")));
+        var e = Assert.Throws<PythonException>(() => py.RunPython("input()"));
+        Assert.Equal("OSError", e.PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
+    [Fact]
+    public void NoStdinIsEndOfInputAndNotATerminal()
+    {
+        using var py = Runtimes.LoadQuiet();
+        Assert.Equal("EOFError", Assert.Throws<PythonException>(() => py.RunPython("input()")).PythonType);
+        Expect.Str("('', False)", py.RunPython("import sys\nrepr((sys.stdin.read(), sys.stdin.isatty()))"));
+    }
+
+    [Fact]
+    public void IsTerminalIsWhatTheHostSays()
+    {
+        using var py = LoadWith(new PyodideInput(_ => 0) { IsTerminal = true });
+        Assert.Equal(true, py.RunPython("import sys\nsys.stdin.isatty()"));
+    }
+
+    [Fact]
+    public void InterruptDuringABlockedReadRaisesKeyboardInterrupt()
+    {
+        using var wake = new SemaphoreSlim(0);
+        using var blocked = new ManualResetEventSlim();
+        using var py = LoadWith(new PyodideInput(_ =>
+        {
+            blocked.Set();
+            // Bounded, so a broken interrupt fails the test instead of hanging it.
+            wake.Wait(TimeSpan.FromSeconds(60));
+            return 0;
+        }));
+        var call = Task.Run(() => py.RunPython("input()"));
+        Assert.True(blocked.Wait(TimeSpan.FromSeconds(60)));
+        py.Interrupt(); // returns although the read holds the runtime
+        Assert.False(call.IsCompleted);
+        wake.Release();
+        var e = Assert.Throws<PythonException>(() => call.GetAwaiter().GetResult());
+        Assert.Equal("KeyboardInterrupt", e.PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+}
