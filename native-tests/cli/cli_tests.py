@@ -179,6 +179,14 @@ def case_parity_stdin_script():
     parity(["-", "a"], stdin=b"raise SystemExit('no')\n")
 
 
+def case_parity_stdin_piped():
+    parity(["-c", "print(input()[::-1])"], stdin="héllo\n".encode())
+    parity(["-c", "import sys\nlines = sys.stdin.readlines()\nprint(len(lines), lines[-1].strip())"],
+           stdin=b"".join(b"line %d\n" % i for i in range(5000)))
+    parity(["-m", "json.tool", "--sort-keys"], stdin=b'{"b": [1, 2], "a": null}')
+    parity(["-c", "print(input())"])  # nothing piped: EOFError
+
+
 def case_parity_options():
     parity(["-W", "error", "-c", "import warnings\nwarnings.warn('careful')"])
     parity(["-Wignore", "-c", "import warnings, sys\nwarnings.warn('hidden')\nprint(sys.warnoptions)"])

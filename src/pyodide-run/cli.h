@@ -77,12 +77,13 @@ bool signals_start(void);
    main clean up. leave returns how many SIGINTs reached the call. */
 void signals_enter_call(pyodide_t* runtime);
 int signals_leave_call(void);
-/* While the prompt waits for input: a signal makes signals_input_fd()
-   readable; signals_take_input() then returns SIGINT, SIGTERM or SIGHUP. */
+/* While the prompt waits for input. */
 void signals_enter_input(void);
 void signals_leave_input(void);
-int signals_input_fd(void);
-int signals_take_input(void);
+/* Waits until fd 0 is readable (true) or a signal came for the wait (false;
+   *sig = SIGINT, SIGTERM or SIGHUP): at the prompt, or for Python's stdin
+   during a call (SIGINT). */
+bool signals_wait_input(int* sig);
 /* Records the terminal's settings, restored by signals_exit. */
 void signals_save_terminal(void);
 /* The terminating signal received (SIGTERM, SIGHUP), or 0. */

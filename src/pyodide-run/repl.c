@@ -8,7 +8,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,23 +23,6 @@
 #define HISTORY_SIZE 1000
 
 typedef enum { LINE_OK, LINE_EOF, LINE_SIGNAL } line_status_t;
-
-/* Waits until fd 0 is readable (true) or a signal came for the prompt (false,
-   *sig set). */
-static bool wait_input(int* sig) {
-  for (;;) {
-    struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = signals_input_fd(), .events = POLLIN}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return true; /* let the read report it */
-    }
-    if (fds[1].revents & POLLIN) {
-      *sig = signals_take_input();
-      if (*sig != 0) return false;
-    }
-    if (fds[0].revents != 0) return true;
-  }
-}
 
 /* ---- plain lines (stdin not a terminal) ---- */
 
@@ -61,7 +43,7 @@ static line_status_t read_line_plain(const char* prompt, char** out, int* sig) {
       pending_len -= used;
       return *out != NULL ? LINE_OK : LINE_EOF;
     }
-    if (!wait_input(sig)) return LINE_SIGNAL;
+    if (!signals_wait_input(sig)) return LINE_SIGNAL;
     if (pending_cap - pending_len < 4096) {
       char* bigger = realloc(pending, pending_cap + 65536);
       if (bigger == NULL) return LINE_EOF;
@@ -95,7 +77,7 @@ static line_status_t read_line_edited(const char* prompt, char** out, int* sig) 
   edited_line = NULL;
   rl_callback_handler_install(prompt, on_line);
   while (!line_done) {
-    if (!wait_input(sig)) {
+    if (!signals_wait_input(sig)) {
       /* Drop what was typed, as python3 does, and give the terminal back. */
       rl_replace_line("", 0);
       rl_callback_handler_remove();

@@ -94,6 +94,18 @@ static void python_stderr(void* env, const char* data, size_t len) {
   emit(2, stderr, data, len);
 }
 
+/* Python's stdin is ours, read as Python asks. A Ctrl-C ends the wait at
+   once: the library then raises the KeyboardInterrupt, whatever we return. */
+static ptrdiff_t python_stdin(void* env, char* buf, size_t len) {
+  (void)env;
+  int sig = 0;
+  if (!signals_wait_input(&sig)) return -1;
+  ssize_t n;
+  do n = read(0, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
 /* ---- the file system view ---- */
 
 /* Adds the script's real directory at its own path (read-only) unless a
@@ -332,7 +344,10 @@ session_t* session_start(const cli_options_t* opts) {
   pyodide_config_init(&config);
   config.stdout_fn = python_stdout;
   config.stderr_fn = python_stderr;
-  /* Python's stdin is empty: the library has no way yet to feed it. */
+  /* After a script read from stdin (MODE_STDIN), Python finds it at its end,
+     as with python3. */
+  config.stdin_fn = python_stdin;
+  config.stdin_isatty = isatty(0);
   config.mounts = s->mounts;
   config.nmounts = s->nmounts;
   config.memory_limit = opts->memory_limit;

@@ -15,6 +15,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +83,7 @@ static void on_sigint(void) {
   } else if (s == STATE_CALL && earlier == 0) {
     pyodide_error_t* err = pyodide_interrupt(rt);
     pyodide_error_delete(err); /* only for a dead runtime: the call is ending anyway */
+    wake_input(SIGINT); /* ends a wait for stdin inside the call (python_stdin) */
   } else {
     if (s == STATE_CALL) say("\nKeyboardInterrupt ignored: stopping the program hard\n");
     signals_exit(SIGINT);
@@ -135,14 +138,43 @@ bool signals_start(void) {
   }
   if (pthread_sigmask(SIG_BLOCK, &handled, NULL) != 0) return false;
   if (pipe(wake_pipe) != 0) return false;
+  /* Non-blocking, so that a stale wake-up can be drained (drain_wakeups). */
+  fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
+  fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
   pthread_t thread;
   if (pthread_create(&thread, NULL, signal_thread, NULL) != 0) return false;
   pthread_detach(thread);
   return true;
 }
 
+/* Drops wake-ups meant for an earlier wait (a Ctrl-C during a call that did
+   not read stdin). Called with the lock held, as the state changes. */
+static void drain_wakeups(void) {
+  char buf[64];
+  while (read(wake_pipe[0], buf, sizeof buf) > 0) continue;
+}
+
+bool signals_wait_input(int* sig) {
+  for (;;) {
+    struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = wake_pipe[0], .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return true; /* let the read report it */
+    }
+    if (fds[1].revents & POLLIN) {
+      char c;
+      if (read(wake_pipe[0], &c, 1) == 1) {
+        *sig = (unsigned char)c;
+        return false;
+      }
+    }
+    if (fds[0].revents != 0) return true;
+  }
+}
+
 void signals_enter_call(pyodide_t* runtime) {
   pthread_mutex_lock(&lock);
+  drain_wakeups();
   state_before_call = state;
   state = STATE_CALL;
   call_runtime = runtime;
@@ -161,6 +193,7 @@ int signals_leave_call(void) {
 
 void signals_enter_input(void) {
   pthread_mutex_lock(&lock);
+  drain_wakeups();
   state = STATE_INPUT;
   pthread_mutex_unlock(&lock);
 }
@@ -169,13 +202,6 @@ void signals_leave_input(void) {
   pthread_mutex_lock(&lock);
   state = STATE_IDLE;
   pthread_mutex_unlock(&lock);
-}
-
-int signals_input_fd(void) { return wake_pipe[0]; }
-
-int signals_take_input(void) {
-  char c;
-  return read(wake_pipe[0], &c, 1) == 1 ? (unsigned char)c : 0;
 }
 
 int signals_terminating(void) { return terminating; }
