@@ -87,7 +87,8 @@ $AptPackages = @(
   "clang-19", "lld-19", "llvm-19", "wasi-libc", "libclang-rt-19-dev-wasm32",
   "python3", "python3.11", "tcl", "dpkg-dev", "xz-utils", "bzip2",
   "cmake", "gcc", "libc6-dev", "make", "binutils", "zip", "unzip", "patch",
-  "libclang-rt-19-dev"
+  "libclang-rt-19-dev",
+  "libedit-dev", "tmux" # pyodide-run: the REPL's line editing; its terminal test
 )
 
 function Say([string]$Message) { Write-Host "[build] $Message" }

@@ -39,6 +39,7 @@ APT_PACKAGES=(
   python3 python3.11 tcl dpkg-dev xz-utils bzip2
   cmake gcc libc6-dev make binutils zip unzip patch
   libclang-rt-19-dev # AddressSanitizer/LeakSanitizer for the leakcheck.* native tests
+  libedit-dev tmux # pyodide-run: the REPL's line editing; its terminal test
 )
 
 say() { printf '[build] %s\n' "$*"; }

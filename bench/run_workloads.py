@@ -6,8 +6,9 @@ and writes the medians and ratios as JSON.
     run_workloads.py --pyodide-run out/bin/pyodide-run --python3 /usr/bin/python3.11 \
                      --out build/bench/workloads.json [--repeat 5] [--rounds 2]
 
-Each script times its own workload with time.perf_counter() (start-up is not
-counted) REPEAT times and prints one line `BENCH {"name", "times", "check"}`.
+Each script times its own workload with the shared helper workloads/_timing.py
+(start-up is not counted) REPEAT times and prints one line
+`BENCH {"name", "times", "check"}`; files starting with "_" are helpers.
 Every round runs each script once per interpreter, the two back to back, so
 load from other processes hits both alike. A workload's figure is the median
 of all its timings; both interpreters must agree on "check".
@@ -44,7 +45,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
 
-    scripts = sorted(f for f in os.listdir(args.workloads) if f.endswith(".py"))
+    scripts = sorted(f for f in os.listdir(args.workloads) if f.endswith(".py") and not f.startswith("_"))
     if not scripts:
         sys.exit(f"run_workloads: no workloads in {args.workloads}")
     interpreters = {"python3": [args.python3], "pyodide": [args.pyodide_run]}

@@ -1,5 +1,7 @@
 """A small class-heavy simulation: particles with properties, methods and a grid."""
-import json, math, sys, time
+import math
+
+import _timing
 
 
 class Vec:
@@ -59,10 +61,4 @@ def workload():
     return World(800).run(250)
 
 
-REPEAT = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-times = []
-for _ in range(REPEAT):
-    t0 = time.perf_counter()
-    result = workload()
-    times.append(time.perf_counter() - t0)
-print("BENCH " + json.dumps({"name": "classes", "times": times, "check": result}))
+_timing.run("classes", workload)

@@ -1,5 +1,6 @@
 """Dicts and strings: build text, split, count words, format and join."""
-import json, sys, time
+
+import _timing
 
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
          "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi"]
@@ -21,10 +22,4 @@ def workload():
     return len(counts) + len(report)
 
 
-REPEAT = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-times = []
-for _ in range(REPEAT):
-    t0 = time.perf_counter()
-    result = workload()
-    times.append(time.perf_counter() - t0)
-print("BENCH " + json.dumps({"name": "dict_str", "times": times, "check": result}))
+_timing.run("dict_str", workload)

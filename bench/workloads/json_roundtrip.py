@@ -1,5 +1,7 @@
 """json.dumps / json.loads of a nested document."""
-import json, sys, time
+import json
+
+import _timing
 
 DOC = {
     "users": [
@@ -22,10 +24,4 @@ def workload():
     return total
 
 
-REPEAT = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-times = []
-for _ in range(REPEAT):
-    t0 = time.perf_counter()
-    result = workload()
-    times.append(time.perf_counter() - t0)
-print("BENCH " + json.dumps({"name": "json_roundtrip", "times": times, "check": result}))
+_timing.run("json_roundtrip", workload)

@@ -1,5 +1,7 @@
 """Regular expressions: findall, sub with a function, match in a loop."""
-import json, re, sys, time
+import re
+
+import _timing
 
 LINES = [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 12:{i % 60:02d}:07 host{i % 17}.example.org "
          f"GET /api/v{i % 3}/items/{i} status={200 + (i % 5) * 100} took={i % 997}ms user=u{i % 101}"
@@ -17,10 +19,4 @@ def workload():
     return slow, hosts, len(masked), errors
 
 
-REPEAT = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-times = []
-for _ in range(REPEAT):
-    t0 = time.perf_counter()
-    result = workload()
-    times.append(time.perf_counter() - t0)
-print("BENCH " + json.dumps({"name": "regex", "times": times, "check": result}))
+_timing.run("regex", workload)

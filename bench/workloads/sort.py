@@ -1,5 +1,7 @@
 """Sorting: floats, tuples, and strings with a key function."""
-import json, random, sys, time
+import random
+
+import _timing
 
 
 # The data is made once, outside the timed part.
@@ -16,10 +18,4 @@ def workload():
     return round(a[len(a) // 2], 6), b[0][0], c[0]
 
 
-REPEAT = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-times = []
-for _ in range(REPEAT):
-    t0 = time.perf_counter()
-    result = workload()
-    times.append(time.perf_counter() - t0)
-print("BENCH " + json.dumps({"name": "sort", "times": times, "check": result}))
+_timing.run("sort", workload)

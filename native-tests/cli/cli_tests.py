@@ -1,0 +1,338 @@
+"""cli_tests.py PYODIDE_RUN CASE — one test of pyodide-run as a drop-in python3.
+
+parity.*   runs the same program under Debian's python3.11 (the running
+           interpreter: CTest starts this file with /usr/bin/python3.11) and
+           under pyodide-run, and compares exit status, stdout and stderr
+           (temporary paths and program names normalised).
+sandbox.*  what python3 has no counterpart for: mounts, limits, the second
+           Ctrl-C, SIGTERM.
+
+Prints what differs and exits 1 on failure.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+RUN = os.path.abspath(sys.argv[1])
+CASE = sys.argv[2]
+PYTHON = sys.executable
+TIMEOUT_S = 150  # a cold module cache compiles the interpreter first
+
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+
+
+class Result:
+    def __init__(self, status, out, err):
+        self.status, self.out, self.err = status, out, err
+
+    def __repr__(self):
+        return f"status {self.status}\n--- stdout:\n{self.out}\n--- stderr:\n{self.err}"
+
+
+def run(argv, cwd, stdin=b"", signals=()):
+    """Runs argv; with `signals`, sends each (after the program printed its
+    first line, then 0.5 s apart) and collects the rest."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL if signals else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = b""
+    if signals:
+        first = proc.stdout.readline()  # "ready": the handler is in place
+        for sig in signals:
+            time.sleep(0.5)
+            proc.send_signal(sig)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    else:
+        out, err = proc.communicate(stdin, timeout=TIMEOUT_S)
+    return Result(proc.returncode, (first + out).decode("utf-8", "replace"),
+                  err.decode("utf-8", "replace"))
+
+
+def normalise(text, tmp):
+    text = text.replace(os.path.realpath(tmp), "TMP").replace(tmp, "TMP")
+    text = text.replace(RUN, "PROG").replace(PYTHON, "PROG")
+    return text.replace("Try `python -h'", "Try `PROG -h'")
+
+
+def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", cwd_rel=""):
+    """Writes `files` into a temporary directory (script paths in args are
+    relative to it), runs args under both interpreters from it (or from
+    cwd_rel) and compares. mount_cwd: pyodide-run mounts the working
+    directory (read-only) so that it sees the same files."""
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        for name, text in (files or {}).items():
+            path = os.path.join(tmp, subdir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(text.encode() if isinstance(text, str) else text)
+        cwd = os.path.join(tmp, cwd_rel)
+        os.makedirs(cwd, exist_ok=True)
+        extra = ["--mount", f"{cwd}:{cwd}:ro"] if mount_cwd else []
+        native = run([PYTHON] + args, cwd, stdin, signals)
+        ours = run([RUN] + extra + args, cwd, stdin, signals)
+        for field in ("status", "out", "err"):
+            a, b = getattr(native, field), getattr(ours, field)
+            if field != "status":
+                a, b = normalise(a, tmp), normalise(b, tmp)
+            check(a == b, f"{field} differs:\n--- python3.11:\n{a}\n--- pyodide-run:\n{b}")
+        return native, ours
+
+
+LOOP_UNTIL_INTERRUPTED = 'print("ready", flush=True)\nn = 0\nwhile True: n += 1\n'
+
+
+def case_parity_argv():
+    parity(["args.py", "a", "b c", "--flag", "-c", "é"],
+           {"args.py": "import sys\nprint(sys.argv, len(sys.argv))\nprint(__name__)\n"})
+
+
+def case_parity_sys_exit():
+    for code in ["3", "0", "None", "'bye é'", "[1, 'a']", "2**70", "-1", "True"]:
+        parity(["-c", f"import sys; print('out'); sys.exit({code})"])
+    parity(["exit.py"], {"exit.py": "print('x')\nexit(4)\n"})
+
+
+def case_parity_uncaught():
+    script = ("def inner():\n    raise ValueError('inner é')\n\n"
+              "def outer():\n    try:\n        inner()\n"
+              "    except ValueError as e:\n        raise KeyError('outer') from e\n\n"
+              "print('before')\nouter()\nprint('after')\n")
+    parity(["raise.py"], {"raise.py": script})
+    parity(["-c", "1/0"])
+    parity(["bad.py"], {"bad.py": "print('never')\nx = (1,\n"})
+    parity(["-c", "import sys\nsys.excepthook = lambda *a: print('hook', a[0].__name__)\nraise OSError"])
+
+
+def case_parity_json_tool():
+    data = '{"b": [1, 2.5, null], "a": "\\u00e9"}\n'
+    parity(["-m", "json.tool", "data.json"], {"data.json": data}, mount_cwd=True)
+    parity(["-m", "json.tool", "--sort-keys", "--indent", "1", "data.json"], {"data.json": data},
+           mount_cwd=True)
+    parity(["-m", "no_such_module_here"])
+
+
+def case_parity_command():
+    parity(["-c", "import sys; print(sys.argv, __name__, sys.path[0] == '')", "x", "-y"])
+    parity(["-c", "x = 1\nx + 1"])
+    parity(["-c", "print('ok')", "-c", "more"])
+
+
+def case_parity_sibling_import():
+    files = {"app.py": "import helper\nfrom pkg import mod\nprint(helper.greet(), mod.VALUE)\n"
+                       "import os, sys\nprint(os.path.basename(helper.__file__), sys.path[0] == os.path.dirname(__file__))\n",
+             "helper.py": "def greet():\n    return 'hello from helper'\n",
+             "pkg/__init__.py": "",
+             "pkg/mod.py": "VALUE = 42\n"}
+    parity(["app.py"], files)                                 # cwd = the script's directory
+    parity(["proj/app.py"], files, subdir="proj")             # a relative path from elsewhere
+    parity(["../proj/app.py"], files, subdir="proj", cwd_rel="other")
+
+
+def case_parity_data_file():
+    files = {"read.py": "import os\nhere = os.path.dirname(__file__)\n"
+                        "print(open(os.path.join(here, 'data.txt'), encoding='utf-8').read().strip())\n"
+                        "print(sorted(os.listdir(here)))\n",
+             "data.txt": "línea 1\nline 2\n"}
+    relative = dict(files, **{"rel.py": "print(open('data.txt', encoding='utf-8').read().strip())\n"})
+    parity(["rel.py"], relative)  # the working directory is the script's
+    parity(["proj/read.py"], files, subdir="proj")
+
+
+def case_parity_non_ascii():
+    parity(["u.py"], {"u.py": "# -*- coding: utf-8 -*-\ns = 'héllo € 𝄞 日本'\nprint(s, len(s))\n"
+                              "import sys\nprint(sys.stdout.encoding, sys.getfilesystemencoding())\n"
+                              "print('\\udcff'.encode('utf-8', 'surrogateescape'))\n"
+                              "print(ascii(s), file=sys.stderr)\n"})
+    parity(["latin.py"], {"latin.py": "# -*- coding: latin-1 -*-\nprint('caf\xe9')\n".encode("latin-1")})
+    parity(["-c", "print('é' * 3)"])
+
+
+def case_parity_large_output():
+    parity(["-c", "import sys\nfor i in range(100000): print(i, 'x' * (i % 50))\n"
+                  "sys.stderr.write('e' * 100000 + '\\n')"])
+
+
+def case_parity_sigint_caught():
+    # A loop with a body: 3.11 does not catch in `try: while True: pass`.
+    native, _ = parity(["caught.py"], {"caught.py": 'print("ready", flush=True)\nn = 0\ntry:\n'
+                                                   "    while True:\n        n += 1\n"
+                                                   "except KeyboardInterrupt:\n    print('caught')\n"
+                                                   "finally:\n    print('finally')\n"},
+                       signals=[signal.SIGINT])
+    check(native.status == 0 and native.out.endswith("caught\nfinally\n"), f"python3.11: {native}")
+
+
+def case_parity_sigint_uncaught():
+    native, _ = parity(["loop.py"], {"loop.py": LOOP_UNTIL_INTERRUPTED}, signals=[signal.SIGINT])
+    check(native.status == -signal.SIGINT, f"python3.11 ended with {native.status}")
+
+
+def case_parity_stdin_script():
+    parity(["-"], stdin=b"import sys\nprint('from stdin', sys.argv)\n")
+    parity(["-", "a"], stdin=b"raise SystemExit('no')\n")
+
+
+def case_parity_stdin_piped():
+    parity(["-c", "print(input()[::-1])"], stdin="héllo\n".encode())
+    parity(["-c", "import sys\nlines = sys.stdin.readlines()\nprint(len(lines), lines[-1].strip())"],
+           stdin=b"".join(b"line %d\n" % i for i in range(5000)))
+    parity(["-m", "json.tool", "--sort-keys"], stdin=b'{"b": [1, 2], "a": null}')
+    parity(["-c", "print(input())"])  # nothing piped: EOFError
+
+
+def case_parity_options():
+    parity(["-W", "error", "-c", "import warnings\nwarnings.warn('careful')"])
+    parity(["-Wignore", "-c", "import warnings, sys\nwarnings.warn('hidden')\nprint(sys.warnoptions)"])
+    parity(["-W", "bogus", "-c", "print(1)"])
+    parity(["-X", "dev", "-c", "import sys, warnings\nprint(sys._xoptions)\nwarnings.warn('dev', DeprecationWarning)"])
+    parity(["-X", "utf8", "-X", "a=b", "-c", "import sys; print(sys._xoptions, sys.flags.utf8_mode)"])
+    parity(["-qBEu", "-c", "print('flags')"])
+    parity(["-I", "app.py"], {"app.py": "import sys, os\nprint(os.path.dirname(__file__) in sys.path)\n",
+                              "helper.py": ""})
+    parity(["-i", "-c", "x = 2"], stdin=b"x * 3\nimport sys; sys.exit(5)\n")
+    parity(["-i", "-c", "raise SystemExit(3)"], stdin=b"print('still here')\n")
+
+
+def case_parity_bad_command_line():
+    parity(["-z"])
+    parity(["--no-such-option"])
+    parity(["-c"])
+    parity(["-m"])
+    parity(["-W"])
+    parity(["missing.py"])
+    parity(["-V"])
+    parity(["--version"])
+
+
+# ---- the sandbox ----
+
+
+def sandbox_run(args, cwd, **kw):
+    return run([RUN] + args, cwd, **kw)
+
+
+def check_rejects(option, values, cwd):
+    """Each bad value of `option` is a usage error naming the option."""
+    for bad in values:
+        r = sandbox_run([option, bad, "-c", "pass"], cwd)
+        check(r.status == 2 and option in r.err, f"{option} {bad}: {r}")
+
+
+# Catches every KeyboardInterrupt and carries on (a loop with a body: 3.11
+# does not catch in `try: while True: pass`).
+STUBBORN = ('print("ready", flush=True)\nwhile True:\n    try:\n        n = 0\n'
+            "        while True:\n            n += 1\n"
+            "    except KeyboardInterrupt:\n        print('ignored', flush=True)\n")
+
+
+def case_sandbox_mounts():
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        rw, ro, proj = (os.path.join(tmp, d) for d in ("rw", "ro", "proj"))
+        for d in (rw, ro, proj):
+            os.makedirs(d)
+        with open(os.path.join(ro, "in.txt"), "w") as f:
+            f.write("read me")
+        with open(os.path.join(tmp, "secret.txt"), "w") as f:
+            f.write("secret")
+        with open(os.path.join(proj, "app.py"), "w") as f:
+            f.write("import os, sys\n"
+                    "print(os.getcwd())\n"
+                    "print(open('/data/in.txt').read())\n"
+                    "open('/out/made.txt', 'w').write('written')\n"
+                    "for path in ['/data/new.txt', __file__ + '.new']:\n"
+                    "    try:\n        open(path, 'w')\n        print('wrote', path)\n"
+                    "    except OSError as e:\n        print('refused', type(e).__name__)\n"
+                    "for path in [os.path.dirname(os.path.dirname(__file__)) + '/secret.txt', '/etc/passwd']:\n"
+                    "    try:\n        open(path)\n        print('SEEN', path)\n"
+                    "    except OSError:\n        print('unseen')\n")
+        r = sandbox_run(["--mount", f"{rw}:/out", "--mount", f"{ro}:/data:ro", "proj/app.py"], tmp)
+        check(r.status == 0, f"mounts: {r}")
+        # The host's cwd (tmp) is not visible: the private home.
+        check(r.out.split("\n") == ["/home/pyodide", "read me", "refused PermissionError",
+                                    "refused PermissionError", "unseen", "unseen", ""], f"mounts: {r}")
+        check(open(os.path.join(rw, "made.txt")).read() == "written", "the rw mount was not written")
+        # A cwd inside a mount is seen at its guest path.
+        r = sandbox_run(["--mount", f"{rw}:/out", "-c", "import os; print(os.getcwd())"],
+                        os.path.join(rw))
+        check(r.out == "/out\n", f"cwd in a mount: {r}")
+        check_rejects("--mount", ["nohost", f"{tmp}/missing:/x", f"{rw}:relative", rw], tmp)
+
+
+def case_sandbox_timeout():
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        r = sandbox_run(["--timeout", "1", "-c", "while True: pass"], tmp)
+        check(r.status == 124 and "--timeout 1 s expired" in r.err and "KeyboardInterrupt" in r.err,
+              f"plain loop: {r}")
+        # Code that swallows the KeyboardInterrupt is stopped all the same.
+        r = sandbox_run(["--timeout", "1", "-c", STUBBORN], tmp)
+        check(r.status == 124 and "--timeout 1 s expired" in r.err and r.out.startswith("ready\nignored"),
+              f"swallowing loop: {r}")
+        r = sandbox_run(["--timeout", "30", "-c", "print('quick')"], tmp)
+        check(r.status == 0 and r.out == "quick\n", f"within the deadline: {r}")
+        check_rejects("--timeout", ["0", "-1", "abc", "nan"], tmp)
+
+
+def case_sandbox_memory_limit():
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        r = sandbox_run(["--memory-limit", "64M", "-c",
+                         "x = []\nwhile True: x.append(bytearray(10**6))"], tmp)
+        check(r.status == 125 and "MemoryError" in r.err and "--memory-limit 64M" in r.err,
+              f"over the limit: {r}")
+        r = sandbox_run(["--memory-limit", "64M", "-c",
+                         "try:\n    b = bytearray(100 * 2**20)\nexcept MemoryError:\n    print('caught')"], tmp)
+        check(r.status == 0 and r.out == "caught\n", f"caught MemoryError: {r}")
+        r = sandbox_run(["--memory-limit", "256M", "-c", "b = bytearray(100 * 2**20); print(len(b))"], tmp)
+        check(r.status == 0 and r.out == "104857600\n", f"under the limit: {r}")
+        check_rejects("--memory-limit", ["0", "12X", "-5M", "M"], tmp)
+
+
+def case_sandbox_second_interrupt():
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        script = os.path.join(tmp, "stubborn.py")
+        with open(script, "w") as f:
+            f.write(STUBBORN)
+        r = sandbox_run([script], tmp, signals=[signal.SIGINT, signal.SIGINT])
+        check(r.status == -signal.SIGINT, f"second Ctrl-C: {r}")
+        check(r.out == "ready\nignored\n" and "stopping the program hard" in r.err, f"second Ctrl-C: {r}")
+
+
+def case_sandbox_sigterm():
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        script = os.path.join(tmp, "loop.py")
+        with open(script, "w") as f:
+            f.write(LOOP_UNTIL_INTERRUPTED)
+        # The runtime's home directory lives in TMPDIR: it must be gone after.
+        homes = os.path.join(tmp, "homes")
+        os.makedirs(homes)
+        env = dict(os.environ, TMPDIR=homes)
+        proc = subprocess.Popen([RUN, script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        check(proc.stdout.readline() == b"ready\n", "no ready line")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+        check(proc.returncode == -signal.SIGTERM, f"SIGTERM: status {proc.returncode}, stderr {err!r}")
+        check(out == b"" and err == b"", f"SIGTERM printed: {out!r} {err!r}")
+        check(os.listdir(homes) == [], f"left behind: {os.listdir(homes)}")
+
+
+def main():
+    name = "case_" + CASE.replace(".", "_")
+    fn = globals().get(name)
+    if fn is None:
+        print(f"unknown case: {CASE}", file=sys.stderr)
+        return 2
+    fn()
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""terminal_test.py PYODIDE_RUN — pyodide-run's prompt on a real terminal.
+
+Drives the REPL through tmux as a person types (send-keys) and reads the
+screen (capture-pane): history recall with Up, editing, tab completion,
+Ctrl-C while a statement runs and while a line is typed, Ctrl-D, and the
+history kept in ~/.pyodide_history for the next session. tmux runs on a
+socket of its own in a temporary directory, with a temporary HOME.
+Prints what failed and exits 1 on failure.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+RUN = os.path.abspath(sys.argv[1])
+WAIT_S = 150  # the first start may compile the interpreter (cold module cache)
+
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+class Terminal:
+    def __init__(self, tmp):
+        self.sock = os.path.join(tmp, "tmux.sock")
+        self.prompts = 0
+        self.home = os.path.join(tmp, "home")
+        os.makedirs(self.home)
+
+    def tmux(self, *args):
+        r = subprocess.run(["tmux", "-S", self.sock] + list(args), capture_output=True, text=True,
+                           timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {r.stderr.strip()}")
+        return r.stdout
+
+    def start(self):
+        self.prompts = 0
+        # The module cache stays where it is (compiling it again takes seconds).
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        # As from an interactive shell: job control (set -m) runs pyodide-run
+        # in a process group of its own, the terminal's foreground one, so
+        # that Ctrl-C reaches it alone; the shell then reports its status.
+        command = (f"set -m; env HOME={self.home} XDG_CACHE_HOME={cache} TERM=xterm {RUN}; "
+                   "echo \"exit=$?\"; sleep 600")
+        self.tmux("new-session", "-d", "-x", "100", "-y", "50", "bash", "--norc", "-c", command)
+
+    def exit_status(self):
+        """pyodide-run's exit status once it has ended, else None."""
+        last = self.screen()[-1:]
+        return int(last[0][5:]) if last and last[0].startswith("exit=") else None
+
+    def screen(self):
+        lines = self.tmux("capture-pane", "-p", "-S", "-200").rstrip("\n").split("\n")
+        while lines and lines[-1] == "":
+            lines.pop()
+        return lines
+
+    def keys(self, *keys):
+        for k in keys:
+            self.tmux("send-keys", k)
+            time.sleep(0.15)
+
+    def wait_for(self, predicate, what, timeout=WAIT_S):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.screen()
+            if predicate(lines):
+                return True
+            time.sleep(0.2)
+        # Nothing after this step can pass: stop the session here.
+        raise RuntimeError(f"timed out waiting for {what}; screen:\n" + "\n".join(self.screen()))
+
+    def next_prompt(self, *keys):
+        """Types keys, waits for the new '>>> ' prompt they lead to, and
+        returns the line above it (the last output)."""
+        self.keys(*keys)
+        self.prompts += 1
+        want = self.prompts
+        self.wait_for(lambda l: l and l[-1] == ">>>" and sum(x.startswith(">>>") for x in l) >= want,
+                      f"prompt #{want}")
+        lines = self.screen()
+        return lines[-2] if len(lines) > 1 else ""
+
+    def ended(self, what):
+        """Waits for pyodide-run to end; checks that it ended with status 0."""
+        self.wait_for(lambda l: self.exit_status() is not None, what)
+        self.expect(self.exit_status() == 0, f"exit status {self.exit_status()} after {what}")
+
+    def expect(self, ok, what):
+        return check(ok, what + "; screen:\n" + "\n".join(self.screen()))
+
+    def stop(self):
+        subprocess.run(["tmux", "-S", self.sock, "kill-server"], capture_output=True, timeout=30)
+
+
+def session_one(t):
+    t.start()
+    t.next_prompt()
+    t.expect(t.screen()[0].startswith("Python 3.11"), "no banner")
+    t.next_prompt("x = 40 + 2", "Enter")
+    t.expect(t.next_prompt("x", "Enter") == "42", "x is not 42")
+    # Up twice recalls `x = 40 + 2`; End, Backspace and 3 edit it.
+    t.next_prompt("Up", "Up", "End", "BSpace", "3", "Enter")
+    t.expect(">>> x = 40 + 3" in t.screen(), "the recalled line was not edited")
+    t.expect(t.next_prompt("x", "Enter") == "43", "the edited line did not run")
+    # Tab completes an attribute inside the runtime; `_` is the last value.
+    t.next_prompt("import collections", "Enter")
+    t.keys("collections.OrderedD", "Tab")
+    t.wait_for(lambda l: l[-1] == ">>> collections.OrderedDict(", "the completion")
+    t.expect(t.next_prompt("a=1)", "Enter") == "OrderedDict([('a', 1)])",
+             "the completed call did not run")
+    t.expect(t.next_prompt("pri", "Tab", "'done', _)", "Enter") == "done OrderedDict([('a', 1)])",
+             "print( or _ is wrong")
+    # Ctrl-C while a statement runs: KeyboardInterrupt and a new prompt.
+    t.keys("while True:", "Enter", "    n = 1", "Enter", "Enter")
+    time.sleep(1.5)
+    t.expect(t.next_prompt("C-c") == "KeyboardInterrupt", "no KeyboardInterrupt after Ctrl-C in a loop")
+    t.expect(any(l.startswith('  File "<stdin>", line') for l in t.screen()),
+             "the traceback does not show the loop")
+    # Ctrl-C while typing drops the line.
+    t.expect(t.next_prompt("half a line", "C-c") == "KeyboardInterrupt",
+             "no KeyboardInterrupt after Ctrl-C at the prompt")
+    t.expect(t.next_prompt("print('alive')", "Enter") == "alive", "the prompt is not usable after Ctrl-C")
+    t.keys("C-d")
+    t.ended("Ctrl-D")
+    t.stop()
+
+
+def session_two(t):
+    """History persists: Up in a new session recalls the last session's line."""
+    history = os.path.join(t.home, ".pyodide_history")
+    check(os.path.exists(history), "~/.pyodide_history was not written")
+    t.start()
+    t.next_prompt()
+    t.keys("Up")
+    t.wait_for(lambda l: l[-1] == ">>> print('alive')", "the last session's line")
+    t.keys("C-u", "C-d")
+    t.ended("Ctrl-D")
+    t.stop()
+
+
+def main():
+    if shutil.which("tmux") is None:
+        print("tmux is not installed (build.sh installs it)", file=sys.stderr)
+        return 1
+    tmp = tempfile.mkdtemp(prefix="pyodide-term-")
+    t = Terminal(tmp)
+    try:
+        session_one(t)
+        if not failures:
+            session_two(t)
+    except RuntimeError as e:  # a step timed out, or tmux failed
+        failures.append(str(e))
+    finally:
+        t.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

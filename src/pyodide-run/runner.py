@@ -1,0 +1,192 @@
+"""The Python half of pyodide-run, run inside the sandbox.
+
+pyodide-run compiles this file into its binary and runs it in a namespace of
+its own (nothing is importable by the user's code). The C side calls these
+functions; each reports the end of the user's code the way python3 does
+(sys.excepthook, SystemExit's status), so that the traceback shows the user's
+frames only, never ours.
+"""
+import sys
+
+# Statuses beyond python3's own (0-255), for what the C side ends in its own
+# way: by SIGINT as python3 does, or with the memory limit's exit status.
+KEYBOARD_INTERRUPT = -1
+MEMORY_ERROR = -2
+
+
+def _exit_status(code):
+    """python3's exit status for SystemExit(code); a message goes to stderr."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        # As C's exit(): a value outside C's long is -1; the OS keeps 8 bits.
+        return (code if -2**63 <= code < 2**63 else -1) & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+        sys.stderr.flush()
+    except Exception:  # python3 too gives up silently here
+        pass
+    return 1
+
+
+# -i: the prompt follows the program, which SystemExit then does not end.
+_inspect = False
+
+
+def _uncaught(exc):
+    """Reports an exception that ended the user's code, as python3 does, and
+    returns the status for it."""
+    if isinstance(exc, SystemExit) and not _inspect:
+        return _exit_status(exc.code)
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_globals is globals():
+        tb = tb.tb_next  # our own frames
+    # The hook prints the exception's own traceback, not its argument.
+    exc.with_traceback(tb)
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+    try:
+        sys.excepthook(type(exc), exc, tb)
+    except BaseException as hook_error:
+        sys.__excepthook__(type(hook_error), hook_error, hook_error.__traceback__)
+    if isinstance(exc, KeyboardInterrupt):
+        return KEYBOARD_INTERRUPT
+    if isinstance(exc, MemoryError):
+        return MEMORY_ERROR
+    return 1
+
+
+def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
+    """Makes the interpreter look as python3's does when it starts the program.
+
+    argv: bytes (decoded as python3 decodes its command line); path0: the
+    directory to put first on sys.path, or None; file: __main__.__file__ or
+    None; cwd: the working directory, or None for the private home;
+    warnoptions and xoptions: the -W and -X arguments; dev_mode: -X dev;
+    inspect: -i.
+    """
+    global _inspect
+    import os
+    import site
+
+    sys.argv = [a.decode("utf-8", "surrogateescape") for a in argv]
+    if cwd is not None:
+        os.chdir(cwd)
+    if path0 is not None:
+        sys.path.insert(0, path0)
+    _inspect = inspect
+    main = sys.modules["__main__"]
+    if file is not None:
+        main.__file__ = file
+        main.__cached__ = None
+    # The builtins python3's site module adds: exit, quit, copyright,
+    # credits, license and help (pydoc prints plainly: there is no pager).
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+    for option in xoptions:
+        name, eq, value = option.partition("=")
+        sys._xoptions[name] = value if eq else True
+    # As python3: -X dev shows the warnings hidden by default, and -W
+    # options given later take precedence over earlier ones.
+    options = (["default"] if dev_mode else []) + list(warnoptions)
+    if options:
+        import warnings
+
+        sys.warnoptions.extend(options)
+        warnings._processoptions(options)
+
+
+def run_source(source, filename):
+    """Runs a program (bytes, decoded as python3 decodes a source file, with
+    its coding cookie) in __main__; returns its exit status."""
+    try:
+        code = compile(source, filename, "exec")
+        exec(code, sys.modules["__main__"].__dict__)
+    except BaseException as exc:
+        return _uncaught(exc)
+    return 0
+
+
+def run_module(name, program):
+    """python3 -m NAME: runs the module as __main__; returns its exit status.
+    `program` names us in the message for a module that cannot be found."""
+    import runpy
+
+    try:
+        try:
+            mod_name, spec, code = runpy._get_module_details(name, runpy._Error)
+        except runpy._Error as exc:
+            sys.stderr.write(f"{program}: {exc}\n")
+            return 1
+        main_globals = sys.modules["__main__"].__dict__
+        sys.argv[0] = spec.origin
+        runpy._run_code(code, main_globals, None, "__main__", spec)
+    except BaseException as exc:
+        return _uncaught(exc)
+    return 0
+
+
+def banner(library_version):
+    """The first lines of the interactive prompt."""
+    return (f"Python {sys.version} on {sys.platform}\n"
+            f"Pyodide.Native {library_version}: a sandbox that sees only its"
+            " private home and the directories mounted into it.\n"
+            'Type "help", "copyright", "credits" or "license" for more information.')
+
+
+_compile_command = None
+
+
+def repl_compile(source):
+    """Compiles one input of the interactive prompt (UTF-8 bytes, as typed;
+    a decoding error is reported as a syntax error is): a code object, None when
+    more lines are needed, or False after reporting a syntax error."""
+    global _compile_command
+    if _compile_command is None:
+        import codeop
+
+        # One compiler for the session: `from __future__` imports persist.
+        _compile_command = codeop.CommandCompiler()
+    try:
+        return _compile_command(source.decode(), "<stdin>", "single")
+    except (OverflowError, SyntaxError, ValueError) as exc:
+        # As python3's prompt: the compiler's frames are not the user's.
+        _uncaught(exc.with_traceback(None))
+        return False
+
+
+def repl_run(code):
+    """Runs one statement of the interactive prompt: None to carry on, or the
+    exit status after SystemExit. Expression values go to sys.displayhook,
+    which sets `_`."""
+    global _inspect
+    _inspect = False  # at the prompt, SystemExit ends the session
+    try:
+        exec(code, sys.modules["__main__"].__dict__)
+    except SystemExit as exc:
+        return _uncaught(exc)
+    except BaseException as exc:
+        _uncaught(exc)
+    return None
+
+
+def complete(text):
+    """Every completion of `text` (a name, keyword or dotted attribute) in
+    __main__, as python3's rlcompleter computes them."""
+    import rlcompleter
+
+    completer = rlcompleter.Completer()
+    matches = []
+    try:
+        while True:
+            match = completer.complete(text, len(matches))
+            if match is None:
+                return matches
+            matches.append(match)
+    except Exception:  # e.g. a property that raises: no completions
+        return matches
+
+
+def version():
+    """What python3 -V prints."""
+    return f"Python {sys.version.split()[0]}"

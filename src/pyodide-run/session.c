@@ -1,0 +1,427 @@
+/*
+ * The runtime as pyodide-run uses it: configured from the command line,
+ * with the script's directory mounted, and driven through the Python half
+ * (runner.py, compiled in as runner_py.h), each call under the signal rules.
+ */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "runner_py.h"
+
+/* The runner's statuses beyond 0-255 (runner.py). */
+enum { RUNNER_KEYBOARD_INTERRUPT = -1, RUNNER_MEMORY_ERROR = -2 };
+
+struct session {
+  const cli_options_t* opts;
+  pyodide_t* runtime;
+  pyproxy_t* runner;       /* runner.py's namespace */
+  pyodide_mount_t* mounts; /* opts' and the script's directory */
+  size_t nmounts;
+  char* script_dir;        /* owned: the mount of the script's directory */
+  char* main_file;         /* owned: __main__.__file__ of a script */
+  double call_seconds;     /* how long the last call ran */
+  int interrupts;          /* SIGINTs that reached the last call */
+};
+
+/* ---- values ---- */
+
+static pyodide_value_t value_bytes(const char* s) {
+  pyodide_value_t v = {.kind = PYODIDE_BYTES};
+  v.of.str.ptr = s;
+  v.of.str.len = strlen(s);
+  return v;
+}
+
+static pyodide_value_t value_str_or_none(const char* s) {
+  pyodide_value_t v = {.kind = s == NULL ? PYODIDE_NONE : PYODIDE_STR};
+  if (s != NULL) {
+    v.of.str.ptr = s;
+    v.of.str.len = strlen(s);
+  }
+  return v;
+}
+
+/* A LIST of n STR values (items malloc'd: free v.of.list.items). */
+static bool value_str_list(const char* const* strs, size_t n, pyodide_value_t* v) {
+  v->kind = PYODIDE_LIST;
+  v->of.list.len = n;
+  v->of.list.items = calloc(n ? n : 1, sizeof *v->of.list.items);
+  if (v->of.list.items == NULL) return false;
+  for (size_t i = 0; i < n; i++) v->of.list.items[i] = value_str_or_none(strs[i]);
+  return true;
+}
+
+/* ---- output ---- */
+
+/* Writes all of data to fd; gives up silently on an error (nowhere to report it). */
+static void write_all(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    data += n;
+    len -= (size_t)n;
+  }
+}
+
+/* Python's stdout and stderr go straight to our fds 1 and 2 (as the library
+   delivers them, unbuffered), after what we wrote ourselves through `ours`.
+   Once a terminating signal has come, the program's output is dropped:
+   python3 would have ended without a word. */
+static void emit(int fd, FILE* ours, const char* data, size_t len) {
+  if (signals_terminating()) return;
+  fflush(ours);
+  write_all(fd, data, len);
+}
+
+static void python_stdout(void* env, const char* data, size_t len) {
+  (void)env;
+  emit(1, stdout, data, len);
+}
+
+static void python_stderr(void* env, const char* data, size_t len) {
+  (void)env;
+  emit(2, stderr, data, len);
+}
+
+/* Python's stdin is ours, read as Python asks. A Ctrl-C ends the wait at
+   once: the library then raises the KeyboardInterrupt, whatever we return. */
+static ptrdiff_t python_stdin(void* env, char* buf, size_t len) {
+  (void)env;
+  int sig = 0;
+  if (!signals_wait_input(&sig)) return -1;
+  ssize_t n;
+  do n = read(0, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+/* ---- the file system view ---- */
+
+/* Adds the script's real directory at its own path (read-only) unless a
+   mount already claims that guest path. */
+static bool mount_script_dir(session_t* s) {
+  const cli_options_t* o = s->opts;
+  s->mounts = malloc((o->nmounts + 1) * sizeof *s->mounts);
+  if (s->mounts == NULL) return false;
+  memcpy(s->mounts, o->mounts, o->nmounts * sizeof *s->mounts);
+  s->nmounts = o->nmounts;
+  if (o->mode != MODE_FILE) return true;
+  char* real = realpath(o->target, NULL);
+  if (real == NULL) {
+    cli_error(o, "can't open file '%s': [Errno %d] %s", o->target, errno, strerror(errno));
+    return false;
+  }
+  s->script_dir = strdup(dirname(real));
+  free(real);
+  if (s->script_dir == NULL) return false;
+  if (strcmp(s->script_dir, "/") == 0) {
+    cli_error(o, "the script's directory cannot be mounted: it is the root directory");
+    return false;
+  }
+  for (size_t i = 0; i < s->nmounts; i++)
+    if (strcmp(s->mounts[i].guest_path, s->script_dir) == 0) return true;
+  s->mounts[s->nmounts++] =
+      (pyodide_mount_t){.host_path = s->script_dir, .guest_path = s->script_dir, .read_only = true};
+  return true;
+}
+
+/* Where the host's working directory `cwd` is seen in the sandbox (malloc'd),
+   through the mount with the longest matching host path; NULL if unseen. */
+static char* guest_cwd(const session_t* s, const char* cwd) {
+  const pyodide_mount_t* best = NULL;
+  size_t best_len = 0;
+  for (size_t i = 0; i < s->nmounts; i++) {
+    const char* host = s->mounts[i].host_path;
+    size_t n = strlen(host);
+    while (n > 1 && host[n - 1] == '/') n--;
+    if (strncmp(cwd, host, n) == 0 && (cwd[n] == '\0' || cwd[n] == '/') && n >= best_len) {
+      best = &s->mounts[i];
+      best_len = n;
+    }
+  }
+  if (best == NULL) return NULL;
+  const char* rest = cwd + best_len;
+  size_t g = strlen(best->guest_path);
+  while (g > 1 && best->guest_path[g - 1] == '/') g--;
+  char* out = malloc(g + strlen(rest) + 1);
+  if (out != NULL) {
+    memcpy(out, best->guest_path, g);
+    strcpy(out + g, rest);
+  }
+  return out;
+}
+
+/* ---- calls ---- */
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Ends the process after a terminating signal: the runtime (and its home
+   directory) go first, then the process ends by the signal. */
+_Noreturn void session_end_terminated(session_t* s) {
+  int sig = signals_terminating();
+  session_end(s);
+  signals_exit(sig);
+}
+
+pyodide_error_t* session_call(session_t* s, const char* name, const pyodide_value_t* args,
+                              size_t nargs, pyodide_value_t* out) {
+  if (signals_terminating()) session_end_terminated(s);
+  pyodide_value_t key = value_str_or_none(name), fn;
+  pyodide_error_t* err = pyproxy_get(s->runner, &key, &fn);
+  if (err != NULL) return err;
+  if (fn.kind != PYODIDE_PROXY) {
+    pyodide_value_release(&fn);
+    return pyodide_error_new("TypeError", "runner.py lacks a function");
+  }
+  double start = now_s();
+  signals_enter_call(s->runtime);
+  err = pyproxy_call(fn.of.proxy, args, nargs, out);
+  int interrupts = signals_leave_call();
+  s->call_seconds = now_s() - start;
+  pyodide_value_release(&fn);
+  if (signals_terminating()) {
+    pyodide_error_delete(err);
+    if (out != NULL) pyodide_value_release(out);
+    session_end_terminated(s);
+  }
+  s->interrupts = interrupts;
+  return err;
+}
+
+/* Whether the last call was stopped by --timeout: no Ctrl-C of ours reached
+   it and it lasted the whole deadline (our clock spans the library's). */
+static bool timed_out(const session_t* s) {
+  return s->interrupts == 0 && s->opts->timeout_s > 0 && s->call_seconds >= s->opts->timeout_s;
+}
+
+static int report_timeout(const session_t* s) {
+  cli_error(s->opts, "the program was stopped: --timeout %g s expired", s->opts->timeout_s);
+  return EXIT_TIMEOUT;
+}
+
+void session_note_timeout(const session_t* s) {
+  if (timed_out(s)) cli_error(s->opts, "the statement was stopped: --timeout %g s expired", s->opts->timeout_s);
+}
+
+int session_status(session_t* s, int64_t status) {
+  switch (status) {
+    case RUNNER_KEYBOARD_INTERRUPT:
+      if (timed_out(s)) return report_timeout(s);
+      if (s->opts->inspect) return EXIT_EXCEPTION; /* -i: on to the prompt */
+      /* As python3 ends after an uncaught KeyboardInterrupt. */
+      session_end(s);
+      signals_exit(SIGINT);
+    case RUNNER_MEMORY_ERROR:
+      if (s->opts->memory_limit != 0)
+        cli_error(s->opts, "the program ran out of memory (--memory-limit %s)",
+                  s->opts->memory_limit_arg);
+      else
+        cli_error(s->opts, "the program ran out of memory");
+      return EXIT_MEMORY;
+    default: return (int)(status & 0xff);
+  }
+}
+
+int session_fail(session_t* s, pyodide_error_t* err) {
+  const char* msg = pyodide_error_message(err);
+  size_t n = strlen(msg);
+  int line_len = (int)(n && msg[n - 1] == '\n' ? n - 1 : n); /* without its newline */
+  int status;
+  if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && timed_out(s)) {
+    status = report_timeout(s);
+  } else if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && s->interrupts > 0) {
+    /* The library stopped code that ignored our KeyboardInterrupt. */
+    cli_error(s->opts, "%.*s", line_len, msg);
+    session_end(s);
+    signals_exit(SIGINT);
+  } else if (pyodide_error_kind(err) == PYODIDE_ERROR_PYTHON) {
+    /* A failure of our own Python half (setup), shown as Python shows it. */
+    fflush(stdout);
+    fprintf(stderr, "%.*s\n", line_len, msg);
+    status = EXIT_EXCEPTION;
+  } else {
+    cli_error(s->opts, "%.*s", line_len, msg);
+    status = EXIT_USAGE;
+  }
+  pyodide_error_delete(err);
+  return status;
+}
+
+/* ---- start and end ---- */
+
+static pyodide_error_t* load_runner(session_t* s) {
+  pyodide_value_t ns;
+  pyodide_error_t* err = pyodide_run_python(s->runtime, "{}", 2, NULL, &ns);
+  if (err != NULL) return err;
+  if (ns.kind != PYODIDE_PROXY) {
+    pyodide_value_release(&ns);
+    return pyodide_error_new("TypeError", "{} is not a dict");
+  }
+  s->runner = ns.of.proxy;
+  return pyodide_run_python(s->runtime, runner_py, sizeof runner_py, s->runner, NULL);
+}
+
+/* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect) */
+static pyodide_error_t* setup(session_t* s) {
+  const cli_options_t* o = s->opts;
+  static const char* const argv0[] = {
+      [MODE_COMMAND] = "-c", [MODE_MODULE] = "-m", [MODE_INTERACTIVE] = ""};
+  const char* first = o->mode == MODE_FILE || o->mode == MODE_STDIN ? o->target : argv0[o->mode];
+
+  char* cwd = getcwd(NULL, 0);
+  char* gcwd = cwd != NULL ? guest_cwd(s, cwd) : NULL;
+  char* file = NULL; /* kept as s->main_file */
+  const char* path0 = NULL;
+  if (o->mode == MODE_FILE) {
+    path0 = s->script_dir;
+    if (o->target[0] == '/' || cwd == NULL) {
+      file = strdup(o->target);
+    } else if ((file = malloc(strlen(cwd) + strlen(o->target) + 2)) != NULL) {
+      sprintf(file, "%s/%s", cwd, o->target); /* as python3: absolute, not normalised */
+    }
+  } else if (o->mode == MODE_MODULE) {
+    path0 = gcwd != NULL ? gcwd : "/home/pyodide";
+  } else {
+    path0 = "";
+  }
+  if (o->no_path0) path0 = NULL;
+
+  pyodide_value_t args[8];
+  memset(args, 0, sizeof args);
+  pyodide_error_t* err = NULL;
+  args[0].kind = PYODIDE_LIST;
+  args[0].of.list.len = (size_t)o->nargs + 1;
+  args[0].of.list.items = calloc(args[0].of.list.len, sizeof(pyodide_value_t));
+  if (args[0].of.list.items != NULL &&
+      value_str_list(o->warnoptions, o->nwarnoptions, &args[4]) &&
+      value_str_list(o->xoptions, o->nxoptions, &args[5])) {
+    args[0].of.list.items[0] = value_bytes(first);
+    for (int i = 0; i < o->nargs; i++) args[0].of.list.items[i + 1] = value_bytes(o->args[i]);
+    args[1] = value_str_or_none(path0);
+    args[2] = value_str_or_none(file);
+    args[3] = value_str_or_none(gcwd);
+    args[6].kind = PYODIDE_BOOL;
+    args[6].of.b = o->dev_mode;
+    args[7].kind = PYODIDE_BOOL;
+    args[7].of.b = o->inspect;
+    err = session_call(s, "setup", args, 8, NULL);
+  } else {
+    err = pyodide_error_new("MemoryError", "out of memory");
+  }
+  free(args[0].of.list.items);
+  free(args[4].of.list.items);
+  free(args[5].of.list.items);
+  s->main_file = file;
+  free(gcwd);
+  free(cwd);
+  return err;
+}
+
+session_t* session_start(const cli_options_t* opts) {
+  session_t* s = calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  s->opts = opts;
+  if (!mount_script_dir(s)) {
+    session_end(s);
+    return NULL;
+  }
+  pyodide_config_t config;
+  pyodide_config_init(&config);
+  config.stdout_fn = python_stdout;
+  config.stderr_fn = python_stderr;
+  /* After a script read from stdin (MODE_STDIN), Python finds it at its end,
+     as with python3. */
+  config.stdin_fn = python_stdin;
+  config.stdin_isatty = isatty(0);
+  config.mounts = s->mounts;
+  config.nmounts = s->nmounts;
+  config.memory_limit = opts->memory_limit;
+  config.timeout_s = opts->timeout_s;
+  config.index_url = opts->index_url;
+  /* Without a deadline, no interruption checks in the compiled interpreter:
+     Python runs ~20% faster and Ctrl-C still raises KeyboardInterrupt (code
+     that ignores it is stopped by the second Ctrl-C, which ends the
+     process). A deadline needs the checks to stop such code. */
+  config.unguarded = opts->timeout_s == 0;
+  /* One runtime per process: the snapshot the library would record for later
+     runtimes (~6 ms) would never be used. A user's own setting wins. */
+  setenv("PYODIDE_NO_SNAPSHOT", "1", 0);
+  pyodide_error_t* err = pyodide_load(&config, &s->runtime);
+  if (err != NULL) {
+    cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
+    pyodide_error_delete(err);
+    session_end(s);
+    return NULL;
+  }
+  err = load_runner(s);
+  if (err == NULL && !opts->show_version) err = setup(s);
+  if (err != NULL) {
+    session_fail(s, err);
+    session_end(s);
+    return NULL;
+  }
+  return s;
+}
+
+void session_end(session_t* s) {
+  if (s == NULL) return;
+  pyproxy_destroy(s->runner);
+  pyodide_destroy(s->runtime);
+  free(s->mounts);
+  free(s->script_dir);
+  free(s->main_file);
+  free(s);
+}
+
+/* ---- the program ---- */
+
+int session_run_program(session_t* s, const char* source, size_t len) {
+  const cli_options_t* o = s->opts;
+  pyodide_value_t args[2];
+  memset(args, 0, sizeof args);
+  const char* fn;
+  size_t nargs = 2;
+  if (o->show_version) {
+    fn = "version";
+    nargs = 0;
+  } else if (o->mode == MODE_MODULE) {
+    fn = "run_module";
+    args[0] = value_str_or_none(o->target);
+    args[1] = value_str_or_none(o->program);
+  } else {
+    fn = "run_source";
+    args[0].kind = PYODIDE_BYTES;
+    args[0].of.str.ptr = o->mode == MODE_COMMAND ? o->target : source;
+    args[0].of.str.len = o->mode == MODE_COMMAND ? strlen(o->target) : len;
+    args[1] = value_str_or_none(o->mode == MODE_COMMAND ? "<string>"
+                                : o->mode == MODE_FILE  ? s->main_file
+                                                        : "<stdin>");
+  }
+  pyodide_value_t result;
+  pyodide_error_t* err = session_call(s, fn, args, nargs, &result);
+  if (err != NULL) return session_fail(s, err);
+  int status = EXIT_OK;
+  if (result.kind == PYODIDE_STR) {
+    printf("%s\n", result.of.str.ptr);
+  } else if (result.kind == PYODIDE_INT) {
+    status = session_status(s, result.of.i);
+  }
+  pyodide_value_release(&result);
+  fflush(stdout);
+  return status;
+}
