@@ -293,6 +293,37 @@ def case_sandbox_memory_limit():
         check_rejects("--memory-limit", ["0", "12X", "-5M", "M"], tmp)
 
 
+def write_wheel(directory, name, version, source):
+    """A pure-Python wheel holding one module `name`.py, with its RECORD."""
+    import base64, hashlib, zipfile
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}.py": source,
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: cli_tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = ""
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record += f"{path},sha256={digest},{len(text.encode())}\n"
+    files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(os.path.join(directory, f"{name}-{version}-py3-none-any.whl"), "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+
+
+def case_sandbox_index_url():
+    install = "import asyncio, micropip\nasyncio.run(micropip.install('cliwheel'))\nimport cliwheel\nprint(cliwheel.X)"
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        wheels = os.path.join(tmp, "wheels")
+        os.makedirs(wheels)
+        write_wheel(wheels, "cliwheel", "1.0", "X = 'installed from the index'\n")
+        r = sandbox_run(["--index-url", wheels, "-c", install], tmp)
+        check(r.status == 0 and r.out == "installed from the index\n", f"--index-url: {r}")
+        # Without it micropip has no index: the package is not found.
+        r = sandbox_run(["-c", install], tmp)
+        check(r.status == 1 and "cliwheel" in r.err and "ValueError" in r.err, f"no index: {r}")
+        check_rejects("--index-url", ["ftp://example.invalid/simple/"], tmp)
+
+
 def case_sandbox_second_interrupt():
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         script = os.path.join(tmp, "stubborn.py")

@@ -352,7 +352,6 @@ session_t* session_start(const cli_options_t* opts) {
   config.nmounts = s->nmounts;
   config.memory_limit = opts->memory_limit;
   config.timeout_s = opts->timeout_s;
-  config.index_url = opts->index_url;
   /* Without a deadline, no interruption checks in the compiled interpreter:
      Python runs ~20% faster and Ctrl-C still raises KeyboardInterrupt (code
      that ignores it is stopped by the second Ctrl-C, which ends the
@@ -364,6 +363,15 @@ session_t* session_start(const cli_options_t* opts) {
   pyodide_error_t* err = pyodide_load(&config, &s->runtime);
   if (err != NULL) {
     cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
+    pyodide_error_delete(err);
+    session_end(s);
+    return NULL;
+  }
+  /* --index-url is pip's: the simple index micropip installs from. (The
+     lock-file index of pyodide.loadPackage stays $PYODIDE_INDEX_URL's.) */
+  err = opts->index_url ? pyodide_set_index_urls(s->runtime, &opts->index_url, 1) : NULL;
+  if (err != NULL) {
+    cli_error(opts, "--index-url %s: %s", opts->index_url, pyodide_error_message(err));
     pyodide_error_delete(err);
     session_end(s);
     return NULL;
