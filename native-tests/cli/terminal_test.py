@@ -28,7 +28,9 @@ def check(ok, what):
 
 class Terminal:
     def __init__(self, tmp):
-        self.sock = os.path.join(tmp, "tmux.sock")
+        self.tmp = tmp
+        self.sessions = 0
+        self.sock = None
         self.prompts = 0
         self.home = os.path.join(tmp, "home")
         os.makedirs(self.home)
@@ -41,6 +43,11 @@ class Terminal:
         return r.stdout
 
     def start(self):
+        # A server (socket) per session: a new session on the socket of one just
+        # killed can reach the old server while it shuts down ("server exited
+        # unexpectedly").
+        self.sessions += 1
+        self.sock = os.path.join(self.tmp, f"tmux-{self.sessions}.sock")
         self.prompts = 0
         # The module cache stays where it is (compiling it again takes seconds).
         cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
