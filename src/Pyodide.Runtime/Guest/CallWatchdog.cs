@@ -205,6 +205,11 @@ internal sealed unsafe class CallWatchdog
     /// KeyboardInterrupt at its next check) and starts the grace before a hard stop.</summary>
     private void RequestStopIfDue(long now)
     {
+        // Only inside a watched call: EndCall has already reset the stop reason when
+        // pyn_interrupt_clear runs, and a KeyboardInterrupt stored during that call
+        // would outlive it with no reference held for it (CPython would then free the
+        // exception type once Python raised it twice).
+        if (!_inCall) return;
         var reason = Due(now);
         if (reason == StopReason.None) return;
         _stopReason = reason;
@@ -218,7 +223,7 @@ internal sealed unsafe class CallWatchdog
     /// unguarded instance's ticker has requested it already.</summary>
     public void AfterBlockingImport()
     {
-        if (_guarded && _inCall && _stopReason == StopReason.None) RequestStopIfDue(Stopwatch.GetTimestamp());
+        if (_guarded && _stopReason == StopReason.None) RequestStopIfDue(Stopwatch.GetTimestamp());
     }
 
     /// <summary>Why a hard stop killed the runtime, for its death reason.</summary>
