@@ -23,7 +23,7 @@ static bool has_attr(pyproxy_t* p, const char* name) {
   return has;
 }
 
-TEST(seed_pyimport_reads_main_globals) {
+TEST(deprecated_pyimport_reads_main_globals) {
   pyodide_t* rt = LOAD();
   EXEC(rt, "answer = 42\nlabel = 'é'");
   pyodide_value_t v;
@@ -50,7 +50,7 @@ TEST(seed_pyimport_reads_main_globals) {
   pyodide_destroy(rt);
 }
 
-TEST(seed_pyodide_py_has_eval_code_and_find_imports) {
+TEST(pyodide_py_has_eval_code_and_find_imports) {
   pyodide_t* rt = LOAD();
   pyproxy_t* pkg = NULL;
   ASSERT_OK(pyodide_pyodide_py(rt, &pkg));
