@@ -26,6 +26,8 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     [InlineData("hashlib", "import hashlib\nhashlib.sha256(b'abc').hexdigest() + ' ' + hashlib.md5(b'').hexdigest()", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad d41d8cd98f00b204e9800998ecf8427e")]
     [InlineData("collections", "import collections\nrepr(collections.Counter('abracadabra').most_common(2))", "[('a', 5), ('b', 2)]")]
     [InlineData("itertools", "import itertools\n''.join(map(''.join, itertools.combinations('abcd', 2)))", "abacadbcbdcd")]
+    [InlineData("time.sleep refuses what the native one refuses", "import time\nout = []\nfor t in (-1, float('nan'), 'x'):\n    try:\n        time.sleep(t)\n    except (ValueError, TypeError) as e:\n        out.append(type(e).__name__)\ntime.sleep(0)\ntime.sleep(0.001)\n' '.join(out)", "ValueError ValueError TypeError")]
+    [InlineData("socket.gethostname", "import socket\nsocket.gethostname()", "localhost")]
     [InlineData("unicodedata", "import unicodedata\nunicodedata.name('\\xe9') + ' ' + str(len(unicodedata.normalize('NFD', '\\xe9')))", "LATIN SMALL LETTER E WITH ACUTE 2")]
     public void Module(string name, string code, string expected)
     {

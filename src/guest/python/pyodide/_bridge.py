@@ -133,6 +133,10 @@ def _make_sleep_interruptible():
     monotonic = time.monotonic
 
     def sleep(seconds):
+        if not (isinstance(seconds, (int, float)) and seconds > 0):
+            # Zero, and what time.sleep refuses (negative, NaN, wrong types)
+            # with its own errors.
+            return native_sleep(seconds)
         end = monotonic() + seconds
         while True:
             left = end - monotonic()
