@@ -43,6 +43,9 @@
 
 mod buffer;
 mod error;
+mod future;
+mod host;
+mod packages;
 mod proxy;
 mod runtime;
 pub mod sys;
@@ -50,6 +53,8 @@ mod value;
 
 pub use buffer::{Buffer, Element};
 pub use error::{Error, ErrorKind, Result};
+pub use future::FutureResolver;
+pub use host::{HostModule, MAX_MODULE_FUNCTIONS};
 pub use proxy::{Next, Proxy, PyIter};
 pub use runtime::{Runtime, RuntimeBuilder, Stats};
 pub use value::{ToValue, Value};

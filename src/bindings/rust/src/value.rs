@@ -169,6 +169,23 @@ unsafe fn raw_slice_mut<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
 }
 
 unsafe fn convert<'rt>(rt: &'rt Runtime, raw: &mut sys::pyodide_value_t) -> Value<'rt> {
+    if raw.kind == sys::PYODIDE_PROXY {
+        // Take the handle over: the node becomes NONE, so the release of
+        // the whole tree (which walks it) leaves this proxy alone.
+        let handle = raw.of.proxy;
+        *raw = sys::pyodide_value_t::none();
+        return Value::Proxy(Proxy::from_raw(rt, handle));
+    }
+    let mut take_proxy = |item: &mut sys::pyodide_value_t| convert(rt, item);
+    convert_with(raw, &mut take_proxy)
+}
+
+/// The conversion of one node; containers recurse through `item`, which
+/// decides what happens to proxies.
+unsafe fn convert_with<'rt>(
+    raw: &mut sys::pyodide_value_t,
+    item: &mut dyn FnMut(&mut sys::pyodide_value_t) -> Value<'rt>,
+) -> Value<'rt> {
     match raw.kind {
         sys::PYODIDE_NONE => Value::None,
         sys::PYODIDE_BOOL => Value::Bool(raw.of.b),
@@ -183,22 +200,123 @@ unsafe fn convert<'rt>(rt: &'rt Runtime, raw: &mut sys::pyodide_value_t) -> Valu
         sys::PYODIDE_BYTES => Value::Bytes(raw_slice(raw.of.str.ptr as *const u8, raw.of.str.len).to_vec()),
         sys::PYODIDE_LIST => {
             let items = raw_slice_mut(raw.of.list.items, raw.of.list.len);
-            Value::List(items.iter_mut().map(|item| convert(rt, item)).collect())
+            Value::List(items.iter_mut().map(item).collect())
         }
         sys::PYODIDE_DICT => {
             let d = raw.of.dict;
             let keys = raw_slice_mut(d.keys, d.len);
             let values = raw_slice_mut(d.values, d.len);
-            Value::Dict(keys.iter_mut().zip(values.iter_mut()).map(|(k, v)| (convert(rt, k), convert(rt, v))).collect())
+            Value::Dict(keys.iter_mut().zip(values.iter_mut()).map(|(k, v)| (item(k), item(v))).collect())
         }
-        sys::PYODIDE_PROXY => {
-            // Take the handle over: the node becomes NONE, so the release of
-            // the whole tree (which walks it) leaves this proxy alone.
-            let handle = raw.of.proxy;
-            *raw = sys::pyodide_value_t::none();
-            Value::Proxy(Proxy::from_raw(rt, handle))
-        }
+        // PYODIDE_PROXY is the caller's (see convert and borrow_values).
         _ => Value::None,
+    }
+}
+
+/// Values the library lends a callback (a host function's arguments, a
+/// `then` callback's argument): proxies wrap the library's own handles,
+/// which it releases after the callback returns, so on drop (also after a
+/// panic) they are forgotten rather than destroyed. The callback sees them
+/// as `&[Value]` and cannot move them out; `Proxy::try_clone` keeps one.
+pub(crate) struct BorrowedValues<'rt>(std::mem::ManuallyDrop<Vec<Value<'rt>>>);
+
+impl<'rt> BorrowedValues<'rt> {
+    /// # Safety
+    /// `raw` holds `len` values filled by the library, valid while the
+    /// result is alive; their proxies belong to `rt`.
+    pub(crate) unsafe fn new(rt: &'rt Runtime, raw: *const sys::pyodide_value_t, len: usize) -> BorrowedValues<'rt> {
+        unsafe fn lend<'rt>(rt: &'rt Runtime, raw: &sys::pyodide_value_t) -> Value<'rt> {
+            if raw.kind == sys::PYODIDE_PROXY {
+                return Value::Proxy(Proxy::from_raw(rt, raw.of.proxy));
+            }
+            // convert_with only reads the node (no PROXY reaches it here).
+            let mut copy = *raw;
+            let mut item = |i: &mut sys::pyodide_value_t| lend(rt, i);
+            convert_with(&mut copy, &mut item)
+        }
+        let values = raw_slice(raw, len).iter().map(|v| lend(rt, v)).collect();
+        BorrowedValues(std::mem::ManuallyDrop::new(values))
+    }
+}
+
+impl<'rt> std::ops::Deref for BorrowedValues<'rt> {
+    type Target = [Value<'rt>];
+    fn deref(&self) -> &[Value<'rt>] {
+        &self.0
+    }
+}
+
+impl Drop for BorrowedValues<'_> {
+    fn drop(&mut self) {
+        fn forget_proxies(value: Value<'_>) {
+            match value {
+                Value::Proxy(p) => {
+                    p.into_raw();
+                }
+                Value::List(items) => items.into_iter().for_each(forget_proxies),
+                Value::Dict(pairs) => pairs.into_iter().for_each(|(k, v)| {
+                    forget_proxies(k);
+                    forget_proxies(v)
+                }),
+                _ => {}
+            }
+        }
+        // SAFETY: taken once, here.
+        let values = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        values.into_iter().for_each(forget_proxies);
+    }
+}
+
+/// A callback's result in C form, for the library to read after the
+/// callback returned: it owns the strings and arrays (kept until the next
+/// result replaces them), while its proxies pass to the library.
+#[derive(Default)]
+pub(crate) struct Detached {
+    arrays: Vec<Box<[sys::pyodide_value_t]>>,
+    bytes: Vec<Box<[u8]>>,
+}
+
+// SAFETY: the raw pointers in `arrays` point into `bytes` and `arrays`
+// themselves, or are proxy handles (tokens of a Sync runtime).
+unsafe impl Send for Detached {}
+
+impl Detached {
+    pub(crate) fn value(&mut self, value: Value<'_>) -> sys::pyodide_value_t {
+        match value {
+            Value::Str(s) => self.bytes_value(sys::PYODIDE_STR, s.into_bytes()),
+            Value::Bytes(b) => self.bytes_value(sys::PYODIDE_BYTES, b),
+            Value::List(items) => {
+                let raw: Box<[_]> = items.into_iter().map(|item| self.value(item)).collect();
+                let len = raw.len();
+                let items = self.keep(raw);
+                sys::pyodide_value_t { kind: sys::PYODIDE_LIST, of: sys::pyodide_value_of { list: sys::pyodide_value_list { items, len } } }
+            }
+            Value::Dict(pairs) => {
+                let (keys, values): (Vec<_>, Vec<_>) = pairs.into_iter().map(|(k, v)| (self.value(k), self.value(v))).unzip();
+                let len = keys.len();
+                let keys = self.keep(keys.into_boxed_slice());
+                let values = self.keep(values.into_boxed_slice());
+                sys::pyodide_value_t {
+                    kind: sys::PYODIDE_DICT,
+                    of: sys::pyodide_value_of { dict: sys::pyodide_value_dict { keys, values, len } },
+                }
+            }
+            Value::Proxy(p) => sys::pyodide_value_t { kind: sys::PYODIDE_PROXY, of: sys::pyodide_value_of { proxy: p.into_raw() } },
+            scalar => scalar.to_raw(&mut Marshal::default()),
+        }
+    }
+
+    fn bytes_value(&mut self, kind: sys::pyodide_kind_t, bytes: Vec<u8>) -> sys::pyodide_value_t {
+        let bytes = bytes.into_boxed_slice();
+        let raw = raw_str(kind, &bytes);
+        self.bytes.push(bytes); // moving the Box does not move its contents
+        raw
+    }
+
+    fn keep(&mut self, mut array: Box<[sys::pyodide_value_t]>) -> *mut sys::pyodide_value_t {
+        let ptr = array.as_mut_ptr();
+        self.arrays.push(array);
+        ptr
     }
 }
 
