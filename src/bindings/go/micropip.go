@@ -79,7 +79,7 @@ func (r *Runtime) callWithStrings(what string, items []string, call func(**C.cha
 	if err := r.enter(); err != nil {
 		return err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	array, free, err := cStrings(what, items)
 	if err != nil {
 		return err

@@ -46,13 +46,12 @@ func (p *Proxy) handle() (*C.pyproxy_t, error) {
 // Close releases the proxy's reference to its object (pyproxy_destroy).
 // Closing twice is harmless.
 func (p *Proxy) Close() error {
-	p.rt.mu.RLock()
-	defer p.rt.mu.RUnlock()
-	p.closeLocked()
+	p.rt.release(p.closeLocked)
 	return nil
 }
 
-// closeLocked destroys the handle; the caller holds p.rt.mu (either way).
+// closeLocked destroys the handle, within a call on the runtime or after
+// its destruction (see Runtime.release).
 func (p *Proxy) closeLocked() {
 	p.mu.Lock()
 	c := p.c
@@ -73,7 +72,7 @@ func (p *Proxy) do(fn func(h *C.pyproxy_t, a *arena) (*C.pyodide_error_t, error)
 	if err := p.rt.enter(); err != nil {
 		return err
 	}
-	defer p.rt.mu.RUnlock()
+	defer p.rt.leave()
 	h, err := p.handle()
 	if err != nil {
 		return err
