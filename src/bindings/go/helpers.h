@@ -27,6 +27,7 @@ size_t pgo_list_len(const pyodide_value_t* v);
 pyodide_value_t* pgo_dict_keys(const pyodide_value_t* v);
 pyodide_value_t* pgo_dict_values(const pyodide_value_t* v);
 size_t pgo_dict_len(const pyodide_value_t* v);
+pyproxy_t* pgo_proxy(const pyodide_value_t* v);
 /* Takes the proxy out of a PROXY value: the value becomes NONE, so releasing
    the tree leaves the proxy alone. */
 pyproxy_t* pgo_take_proxy(pyodide_value_t* v);
@@ -40,5 +41,25 @@ void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stder
 /* pyodide_install with the Go message callback of `handle` (want_messages 0 = none). */
 pyodide_error_t* pgo_install(pyodide_t* runtime, const char* const* requirements, size_t n, int want_messages,
                              uintptr_t handle);
+/* pyodide_load_package and pyodide_load_packages_from_imports with the Go
+   message and error callbacks of `handle` (0 = none). */
+pyodide_error_t* pgo_load_package(pyodide_t* runtime, const char* const* names, size_t n, int want_messages,
+                                  int want_errors, uintptr_t handle);
+pyodide_error_t* pgo_load_packages_from_imports(pyodide_t* runtime, const char* code, size_t len, int want_messages,
+                                                int want_errors, uintptr_t handle);
+
+/* Host modules: member i of `members` named `name` is function number
+   `function_index` of the Go module (< PGO_MAX_MODULE_FUNCTIONS), or the
+   constant `value` when function_index is -1. The module's env is `handle`,
+   released (goPyodideRelease) by the library's finalizer. */
+#define PGO_MAX_MODULE_FUNCTIONS 256
+void pgo_set_member(pyodide_host_member_t* members, size_t i, const char* name, int function_index,
+                    const pyodide_value_t* value);
+pyodide_error_t* pgo_register_module(pyodide_t* runtime, const char* name, const pyodide_host_member_t* members,
+                                     size_t n, uintptr_t handle);
+
+/* pyproxy_then / _catch / _finally with the Go callback of `handle`. */
+enum { PGO_THEN, PGO_CATCH, PGO_FINALLY };
+pyodide_error_t* pgo_chain(int which, pyproxy_t* awaitable, uintptr_t handle, pyproxy_t** out);
 
 #endif

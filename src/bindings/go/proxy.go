@@ -19,6 +19,10 @@ type Proxy struct {
 	rt *Runtime
 	mu sync.Mutex // guards c
 	c  *C.pyproxy_t
+	// borrowed: the handle is the library's, lent to a host function for
+	// the call (an argument); it is forgotten, never destroyed, by Close and
+	// when the call returns.
+	borrowed bool
 }
 
 // newProxy wraps an owned handle of r.
@@ -57,10 +61,17 @@ func (p *Proxy) closeLocked() {
 	c := p.c
 	p.c = nil
 	p.mu.Unlock()
-	if c != nil {
+	if c != nil && !p.borrowed {
 		C.pyproxy_destroy(c)
 	}
 	runtime.SetFinalizer(p, nil)
+}
+
+// forget ends a borrowed proxy's use: later calls on it are KindUsage errors.
+func (p *Proxy) forget() {
+	p.mu.Lock()
+	p.c = nil
+	p.mu.Unlock()
 }
 
 // do runs one library call on the proxy with the runtime's shared lock held

@@ -135,6 +135,9 @@ type Runtime struct {
 	c       *C.pyodide_t // nil once destroyed
 	io      cgo.Handle
 	hasIO   bool
+	// permanent: the process default (Default), which the library keeps
+	// until the process exits; Close does nothing.
+	permanent bool
 }
 
 // Version is the library's version, e.g. "0.1.0".
@@ -216,6 +219,9 @@ func boolInt(b bool) C.int {
 // A host function that calls back into the runtime while Close waits gets
 // a KindUsage error ("the runtime is closed") rather than a deadlock.
 func (r *Runtime) Close() error {
+	if r.permanent {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closing {

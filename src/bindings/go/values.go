@@ -17,6 +17,11 @@ import (
 // pointers inside memory passed to C); free releases it after the call.
 type arena struct {
 	ptrs []unsafe.Pointer
+	// copyProxies: a *Proxy becomes a new handle (pyproxy_copy), for a
+	// value the library takes over (a host function's result); copies lists
+	// them until then.
+	copyProxies bool
+	copies      []*C.pyproxy_t
 }
 
 func (a *arena) alloc(n int) unsafe.Pointer {
@@ -36,6 +41,15 @@ func (a *arena) free() {
 		C.free(p)
 	}
 	a.ptrs = nil
+}
+
+// destroyCopies destroys the proxy copies made for a value the library did
+// not take after all.
+func (a *arena) destroyCopies() {
+	for _, c := range a.copies {
+		C.pyproxy_destroy(c)
+	}
+	a.copies = nil
 }
 
 func (a *arena) values(n int) *C.pyodide_value_t {
@@ -131,6 +145,14 @@ func (a *arena) fill(dst *C.pyodide_value_t, v any, depth int) error {
 		if err != nil {
 			return err
 		}
+		if a.copyProxies {
+			var copied *C.pyproxy_t
+			if err := takeError(C.pyproxy_copy(h, &copied)); err != nil {
+				return err
+			}
+			a.copies = append(a.copies, copied)
+			h = copied
+		}
 		C.pgo_set_proxy(dst, h)
 	case []any:
 		arr := a.values(len(x))
@@ -217,7 +239,7 @@ func (a *arena) fillReflect(dst *C.pyodide_value_t, rv reflect.Value, depth int)
 // Proxies inside are taken over as *Proxy. The caller holds r.mu shared.
 func (r *Runtime) takeValue(v *C.pyodide_value_t) (any, error) {
 	var made []*Proxy
-	out, err := r.goValue(v, &made)
+	out, err := r.goValue(v, &made, false)
 	C.pyodide_value_release(v)
 	if err != nil {
 		for _, p := range made {
@@ -228,7 +250,23 @@ func (r *Runtime) takeValue(v *C.pyodide_value_t) (any, error) {
 	return out, nil
 }
 
-func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
+// lendValues converts values the library lends a callback: their proxies
+// are borrowed (see Proxy.borrowed) and listed in lent, for the caller to
+// invalidate once the callback returns.
+func (r *Runtime) lendValues(v *C.pyodide_value_t, n C.size_t) (values []any, lent []*Proxy, err error) {
+	values = make([]any, int(n))
+	for i := range values {
+		if values[i], err = r.goValue(C.pgo_at(v, C.size_t(i)), &lent, true); err != nil {
+			return nil, lent, err
+		}
+	}
+	return values, lent, nil
+}
+
+// goValue converts one value; a proxy in it is taken over (the value's node
+// becomes NONE), or borrowed when lend is set. Every proxy made is listed
+// in made.
+func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy, lend bool) (any, error) {
 	switch v.kind {
 	case C.PYODIDE_NONE:
 		return nil, nil
@@ -247,7 +285,7 @@ func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
 		items := C.pgo_list_items(v)
 		list := make([]any, n)
 		for i := range list {
-			item, err := r.goValue(C.pgo_at(items, C.size_t(i)), made)
+			item, err := r.goValue(C.pgo_at(items, C.size_t(i)), made, lend)
 			if err != nil {
 				return nil, err
 			}
@@ -259,14 +297,14 @@ func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
 		keys, values := C.pgo_dict_keys(v), C.pgo_dict_values(v)
 		m := make(map[any]any, n)
 		for i := 0; i < n; i++ {
-			k, err := r.goValue(C.pgo_at(keys, C.size_t(i)), made)
+			k, err := r.goValue(C.pgo_at(keys, C.size_t(i)), made, lend)
 			if err != nil {
 				return nil, err
 			}
 			if k != nil && !reflect.TypeOf(k).Comparable() {
 				return nil, usageError("a dict key of Go type %T cannot be a map key; convert with a smaller depth and use the proxy", k)
 			}
-			item, err := r.goValue(C.pgo_at(values, C.size_t(i)), made)
+			item, err := r.goValue(C.pgo_at(values, C.size_t(i)), made, lend)
 			if err != nil {
 				return nil, err
 			}
@@ -274,7 +312,12 @@ func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
 		}
 		return m, nil
 	case C.PYODIDE_PROXY:
-		p := r.newProxy(C.pgo_take_proxy(v))
+		var p *Proxy
+		if lend {
+			p = &Proxy{rt: r, c: C.pgo_proxy(v), borrowed: true}
+		} else {
+			p = r.newProxy(C.pgo_take_proxy(v))
+		}
 		*made = append(*made, p)
 		return p, nil
 	}
