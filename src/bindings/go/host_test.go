@@ -25,7 +25,7 @@ func TestRegisterModuleFunctionsAndConstants(t *testing.T) {
 			}
 			return a + b, nil
 		}),
-		"greet": func(args ...any) (any, error) { return fmt.Sprintf("hello %v", args[0]), nil },
+		"greet":   func(args ...any) (any, error) { return fmt.Sprintf("hello %v", args[0]), nil },
 		"version": "1.2",
 		"limits":  []any{int64(1), 2.5},
 	})
