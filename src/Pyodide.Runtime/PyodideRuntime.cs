@@ -50,6 +50,9 @@ public sealed partial class PyodideRuntime : IDisposable
     /// in full (for tests and benchmarks).</summary>
     internal bool StartedFromSnapshot { get; }
 
+    /// <summary>The runtime's host objects; use inside a call (the lock held).</summary>
+    internal HostObjectRegistry HostObjects => _hostModules.Objects;
+
     private static double Seconds(TimeSpan? timeout)
     {
         if (timeout is not { } t) return 0;
