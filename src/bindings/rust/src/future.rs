@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::{check, Error, Result};
 use crate::host::{call_callback, drop_boxed, host_fn, Callback, HostFn};
 use crate::proxy::Proxy;
-use crate::runtime::{Liveness, Runtime};
+use crate::runtime::{Shared, Runtime};
 use crate::sys;
 use crate::value::{take_raw, with_raw, ToValue, Value};
 
@@ -62,7 +62,7 @@ impl Runtime {
             let future = Proxy::from_raw(self, future);
             let mut copy = ptr::null_mut();
             check(sys::pyproxy_copy(future.as_ptr(), &mut copy))?;
-            Ok((future, FutureResolver { raw: copy, liveness: Arc::clone(self.liveness()) }))
+            Ok((future, FutureResolver { raw: copy, shared: Arc::clone(self.shared()) }))
         }
     }
 }
@@ -177,19 +177,19 @@ where
 #[derive(Debug)]
 pub struct FutureResolver {
     raw: *mut sys::pyproxy_t,
-    liveness: Arc<Liveness>,
+    shared: Arc<Shared>,
 }
 
 // SAFETY: the handle is a checked token that the library lets any thread use
 // (pyodide_future_resolve/reject are made for other threads); calls run
-// under the liveness lock, so none overlaps the runtime's destruction.
+// under the shared lock, so none overlaps the runtime's destruction.
 unsafe impl Send for FutureResolver {}
 // SAFETY: as above; the methods take `&self` and the library serializes them.
 unsafe impl Sync for FutureResolver {}
 
 impl FutureResolver {
     fn call(&self, f: impl FnOnce() -> Result<()>) -> Result<()> {
-        self.liveness.while_alive(f).unwrap_or_else(|| Err(Error::usage("the future's runtime is destroyed")))
+        self.shared.while_alive(f).unwrap_or_else(|| Err(Error::usage("the future's runtime is destroyed")))
     }
 
     /// Completes the future with `value` (`pyodide_future_resolve`); Python
@@ -218,6 +218,6 @@ impl FutureResolver {
 impl Drop for FutureResolver {
     fn drop(&mut self) {
         // SAFETY: we own the handle.
-        self.liveness.unless_destroying(|| unsafe { sys::pyproxy_destroy(self.raw) });
+        self.shared.unless_destroying(|| unsafe { sys::pyproxy_destroy(self.raw) });
     }
 }

@@ -37,42 +37,54 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
     }
 }
 
-/// Runs `f` for the library: converts the arguments, catches a panic, and
-/// writes the result (kept alive in `kept`) or returns the error to raise.
-///
-/// # Safety
-/// `args`/`nargs` and `result` are as the library passes them to a
-/// `pyodide_host_fn`, and `view` is the runtime running the call.
-unsafe fn invoke(
-    view: &Runtime,
-    kept: &Mutex<Detached>,
-    f: &HostFn,
-    args: *const sys::pyodide_value_t,
-    nargs: usize,
-    result: *mut sys::pyodide_value_t,
-) -> *mut sys::pyodide_error_t {
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let args = BorrowedValues::new(view, args, nargs);
-        f(view, &args)
-    }));
-    match outcome {
-        Ok(Ok(value)) if !result.is_null() => {
-            // The previous result was read when its call returned: this
-            // runtime runs one call at a time, and nested calls finish first.
-            let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            *kept = Detached::default();
-            *result = kept.value(value);
-            std::ptr::null_mut()
-        }
-        Ok(Ok(_)) => std::ptr::null_mut(),
-        Ok(Err(error)) => error.to_raw(),
+/// Runs `f` for the library, catching a panic: its value, or the error to
+/// return to the library (which raises it in Python).
+pub(crate) fn guard<R>(f: impl FnOnce() -> Result<R>) -> std::result::Result<R, *mut sys::pyodide_error_t> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(error.to_raw()),
         Err(panic) => {
             let message = format!("a Rust host function panicked: {}", panic_message(&*panic));
             // Dropping the payload could panic again: forget it.
             std::mem::forget(panic);
-            Error::python("RuntimeError", message).to_raw()
+            Err(Error::python("RuntimeError", message).to_raw())
         }
     }
+}
+
+/// Runs `f` for the library with the arguments converted, and writes its
+/// result (kept alive in `kept`; none when `result` is NULL) or returns the
+/// error to raise.
+///
+/// # Safety
+/// `args`/`nargs` and `result` are as the library passes them to a
+/// `pyodide_host_fn`, and `view` is the runtime running the call.
+pub(crate) unsafe fn invoke<F>(
+    view: &Runtime,
+    kept: &Mutex<Detached>,
+    args: *const sys::pyodide_value_t,
+    nargs: usize,
+    result: *mut sys::pyodide_value_t,
+    f: F,
+) -> *mut sys::pyodide_error_t
+where
+    F: for<'r> FnOnce(&'r Runtime, &[Value<'r>]) -> Result<Value<'r>>,
+{
+    let value = match guard(|| {
+        let args = BorrowedValues::new(view, args, nargs);
+        f(view, &args)
+    }) {
+        Ok(value) => value,
+        Err(error) => return error,
+    };
+    if !result.is_null() {
+        // The previous result was read when its call returned: this
+        // runtime runs one call at a time, and nested calls finish first.
+        let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *kept = Detached::default();
+        *result = kept.value(value);
+    }
+    std::ptr::null_mut()
 }
 
 /// The finalizer of every callback state: drops the box, and with it the
@@ -105,7 +117,7 @@ pub(crate) unsafe extern "C" fn call_callback(
     result: *mut sys::pyodide_value_t,
 ) -> *mut sys::pyodide_error_t {
     let callback = &*(env as *const Callback);
-    invoke(&callback.view, &callback.kept, &callback.f, args, nargs, result)
+    invoke(&callback.view, &callback.kept, args, nargs, result, |py, args| (callback.f)(py, args))
 }
 
 // ---- host modules ---------------------------------------------------------------
@@ -196,7 +208,7 @@ unsafe extern "C" fn call_module_function<const I: usize>(
     result: *mut sys::pyodide_value_t,
 ) -> *mut sys::pyodide_error_t {
     let module = &*(env as *const ModuleState);
-    invoke(&module.view, &module.kept, &module.functions[I], args, nargs, result)
+    invoke(&module.view, &module.kept, args, nargs, result, |py, args| (module.functions[I])(py, args))
 }
 
 type RawHostFn = unsafe extern "C" fn(*mut c_void, *const sys::pyodide_value_t, usize, *mut sys::pyodide_value_t) -> *mut sys::pyodide_error_t;

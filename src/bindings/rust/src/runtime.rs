@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use crate::error::{check, Error, Result};
+use crate::host_object::HostRegistry;
 use crate::proxy::Proxy;
 use crate::sys;
 use crate::value::{take_raw, with_raw, ToValue, Value};
@@ -244,7 +245,7 @@ impl RuntimeBuilder {
         // SAFETY: the config and everything it points to outlive the call
         // (the library copies the strings); io_env outlives the runtime.
         unsafe { check(sys::pyodide_load(&config, &mut raw))? };
-        Ok(Runtime { raw, _io: io, liveness: Arc::default(), owned: true })
+        Ok(Runtime { raw, _io: io, shared: Arc::default(), owned: true })
     }
 }
 
@@ -256,19 +257,24 @@ impl RuntimeBuilder {
 pub struct Runtime {
     raw: *mut sys::pyodide_t,
     _io: Option<Box<Io>>,
-    liveness: Arc<Liveness>,
+    shared: Arc<Shared>,
     /// false for the views handed to callbacks and for the process default:
     /// dropping those destroys nothing.
     owned: bool,
 }
 
-/// Where the interpreter is in its life, for the handles that may outlive
-/// the `Runtime` ([`FutureResolver`](crate::FutureResolver)): they hold the
-/// read lock while calling the library, and Drop takes the write lock to
-/// change the state, so no such call overlaps `pyodide_destroy`.
+/// What a runtime shares with the views callbacks receive and the handles
+/// that may outlive it.
+///
+/// `state` is where the interpreter is in its life, for those handles
+/// ([`FutureResolver`](crate::FutureResolver)): they hold the read lock while
+/// calling the library, and Drop takes the write lock to change the state, so
+/// no such call overlaps `pyodide_destroy`. `hosts` are the runtime's live
+/// host objects.
 #[derive(Debug)]
-pub(crate) struct Liveness {
+pub(crate) struct Shared {
     state: RwLock<Life>,
+    pub(crate) hosts: Mutex<HostRegistry>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -280,13 +286,13 @@ enum Life {
     Destroyed,
 }
 
-impl Default for Liveness {
+impl Default for Shared {
     fn default() -> Self {
-        Liveness { state: RwLock::new(Life::Alive) }
+        Shared { state: RwLock::new(Life::Alive), hosts: Mutex::default() }
     }
 }
 
-impl Liveness {
+impl Shared {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Life> {
         self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -348,11 +354,11 @@ impl Runtime {
     /// dropped: what callbacks receive, kept in their state, which the
     /// library frees before (or while) the interpreter is destroyed.
     pub(crate) fn view(&self) -> Runtime {
-        Runtime { raw: self.raw, _io: None, liveness: Arc::clone(&self.liveness), owned: false }
+        Runtime { raw: self.raw, _io: None, shared: Arc::clone(&self.shared), owned: false }
     }
 
-    pub(crate) fn liveness(&self) -> &Arc<Liveness> {
-        &self.liveness
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Deprecated, as in Pyodide 0.17 (prefer [`Runtime::new`] and owning
@@ -370,7 +376,7 @@ impl Runtime {
         let mut raw = ptr::null_mut();
         // SAFETY: a plain out-parameter; the runtime belongs to the library.
         unsafe { check(sys::pyodide_default(&mut raw))? };
-        Ok(DEFAULT.get_or_init(|| Runtime { raw, _io: None, liveness: Arc::default(), owned: false }))
+        Ok(DEFAULT.get_or_init(|| Runtime { raw, _io: None, shared: Arc::default(), owned: false }))
     }
 
     fn run_raw(&self, code: &str, globals: *mut sys::pyproxy_t, keep: bool) -> Result<Value<'_>> {
@@ -489,10 +495,10 @@ impl Drop for Runtime {
             return;
         }
         // Waits for resolvers inside a call, and turns later ones away.
-        self.liveness.set(Life::Destroying);
+        self.shared.set(Life::Destroying);
         // SAFETY: nothing borrows the runtime any more (see the Send impl).
         unsafe { sys::pyodide_destroy(self.raw) };
-        self.liveness.set(Life::Destroyed);
+        self.shared.set(Life::Destroyed);
     }
 }
 

@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
+use crate::host_object::{HostObject, HostRef};
 use crate::proxy::Proxy;
 use crate::runtime::Runtime;
 use crate::sys;
@@ -11,8 +14,8 @@ use crate::sys;
 /// A value crossing the boundary (`pyodide_value_t`).
 ///
 /// Python → Rust: None, bool, int (within i64), float, str and bytes arrive
-/// by value; anything else arrives as [`Value::Proxy`] (so do ints outside
-/// i64 and strs with lone surrogates). [`Proxy::to_value`] converts
+/// by value; a host object as [`Value::Host`]; anything else as
+/// [`Value::Proxy`] (so do ints outside i64 and strs with lone surrogates). [`Proxy::to_value`] converts
 /// containers deeply (list/tuple/set → `List`, dict → `Dict`).
 /// Rust → Python: every variant becomes the matching Python object (`List` a
 /// list, `Dict` a dict, `Proxy` the object itself).
@@ -30,10 +33,12 @@ pub enum Value<'rt> {
     /// Key/value pairs in the dict's order (keys may be of any kind).
     Dict(Vec<(Value<'rt>, Value<'rt>)>),
     Proxy(Proxy<'rt>),
+    /// A host object ([`HostObject`], or one made through the C ABI).
+    Host(HostRef<'rt>),
 }
 
 impl<'rt> Value<'rt> {
-    /// "None", "bool", "int", "float", "str", "bytes", "list", "dict" or "proxy".
+    /// "None", "bool", "int", "float", "str", "bytes", "list", "dict", "proxy" or "host".
     pub fn kind_name(&self) -> &'static str {
         match self {
             Value::None => "None",
@@ -45,6 +50,7 @@ impl<'rt> Value<'rt> {
             Value::List(_) => "list",
             Value::Dict(_) => "dict",
             Value::Proxy(_) => "proxy",
+            Value::Host(_) => "host",
         }
     }
 
@@ -101,6 +107,16 @@ impl<'rt> Value<'rt> {
             _ => None,
         }
     }
+    pub fn as_host(&self) -> Option<&HostRef<'rt>> {
+        match self {
+            Value::Host(h) => Some(h),
+            _ => None,
+        }
+    }
+    /// The host object, if this is one of this runtime's `T`s.
+    pub fn host<T: HostObject>(&self) -> Option<Arc<T>> {
+        self.as_host()?.downcast()
+    }
     /// The proxy, or a Usage error naming the value's kind.
     pub fn into_proxy(self) -> Result<Proxy<'rt>> {
         self.try_into()
@@ -133,6 +149,7 @@ impl<'rt> Value<'rt> {
                     })
             }
             (Value::Proxy(a), Value::Proxy(b)) => a.as_ptr() == b.as_ptr(),
+            (Value::Host(a), Value::Host(b)) => a.class_ptr() == b.class_ptr() && a.object_ptr() == b.object_ptr(),
             _ => false,
         }
     }
@@ -176,6 +193,9 @@ unsafe fn convert<'rt>(rt: &'rt Runtime, raw: &mut sys::pyodide_value_t) -> Valu
         *raw = sys::pyodide_value_t::none();
         return Value::Proxy(Proxy::from_raw(rt, handle));
     }
+    if raw.kind == sys::PYODIDE_HOST {
+        return Value::Host(HostRef::from_raw(rt, raw));
+    }
     let mut take_proxy = |item: &mut sys::pyodide_value_t| convert(rt, item);
     convert_with(raw, &mut take_proxy)
 }
@@ -208,7 +228,8 @@ unsafe fn convert_with<'rt>(
             let values = raw_slice_mut(d.values, d.len);
             Value::Dict(keys.iter_mut().zip(values.iter_mut()).map(|(k, v)| (item(k), item(v))).collect())
         }
-        // PYODIDE_PROXY is the caller's (see convert and borrow_values).
+        // PYODIDE_PROXY and PYODIDE_HOST are the caller's (see convert and
+        // BorrowedValues::new).
         _ => Value::None,
     }
 }
@@ -228,6 +249,9 @@ impl<'rt> BorrowedValues<'rt> {
         unsafe fn lend<'rt>(rt: &'rt Runtime, raw: &sys::pyodide_value_t) -> Value<'rt> {
             if raw.kind == sys::PYODIDE_PROXY {
                 return Value::Proxy(Proxy::from_raw(rt, raw.of.proxy));
+            }
+            if raw.kind == sys::PYODIDE_HOST {
+                return Value::Host(HostRef::from_raw(rt, raw));
             }
             // convert_with only reads the node (no PROXY reaches it here).
             let mut copy = *raw;
@@ -302,6 +326,7 @@ impl Detached {
                 }
             }
             Value::Proxy(p) => sys::pyodide_value_t { kind: sys::PYODIDE_PROXY, of: sys::pyodide_value_of { proxy: p.into_raw() } },
+            Value::Host(h) => h.into_raw(),
             scalar => scalar.to_raw(&mut Marshal::default()),
         }
     }
@@ -440,6 +465,7 @@ impl ToValue for Value<'_> {
             Value::List(items) => m.list(items.iter()),
             Value::Dict(pairs) => m.dict(pairs.iter().map(|(k, v)| (k, v))),
             Value::Proxy(p) => p.to_raw(m),
+            Value::Host(h) => h.to_raw(),
         }
     }
 }
