@@ -142,3 +142,66 @@ pyodide_error_t* pgo_chain(int which, pyproxy_t* awaitable, uintptr_t handle, py
     default: return pyproxy_finally(awaitable, pgo_callback, (void*)handle, pgo_release, out);
   }
 }
+
+/* ---- host objects: each slot calls the Go method of the object's handle ---- */
+
+static pyodide_error_t* pgo_host_get_attr(void* obj, const char* name, size_t len, pyodide_value_t* out) {
+  return goHostGetAttr((uintptr_t)obj, (char*)name, len, out);
+}
+static pyodide_error_t* pgo_host_set_attr(void* obj, const char* name, size_t len, const pyodide_value_t* value) {
+  return goHostSetAttr((uintptr_t)obj, (char*)name, len, (pyodide_value_t*)value);
+}
+static pyodide_error_t* pgo_host_call(void* obj, const pyodide_value_t* args, size_t nargs, pyodide_value_t* out) {
+  return goHostCall((uintptr_t)obj, (pyodide_value_t*)args, nargs, out);
+}
+static pyodide_error_t* pgo_host_get_item(void* obj, const pyodide_value_t* key, pyodide_value_t* out) {
+  return goHostGetItem((uintptr_t)obj, (pyodide_value_t*)key, out);
+}
+static pyodide_error_t* pgo_host_length(void* obj, size_t* out) { return goHostLength((uintptr_t)obj, out); }
+static void pgo_host_finalize(void* obj) { goHostFinalize((uintptr_t)obj); }
+static pyodide_error_t* pgo_host_dir(void* obj, pyodide_value_t* out) { return goHostDir((uintptr_t)obj, out); }
+static pyodide_error_t* pgo_host_set_item(void* obj, const pyodide_value_t* key, const pyodide_value_t* value) {
+  return goHostSetItem((uintptr_t)obj, (pyodide_value_t*)key, (pyodide_value_t*)value);
+}
+static pyodide_error_t* pgo_host_iter(void* obj, pyodide_value_t* out) { return goHostIter((uintptr_t)obj, out); }
+static pyodide_error_t* pgo_host_next(void* obj, pyodide_value_t* out, bool* done) {
+  return goHostNext((uintptr_t)obj, out, done);
+}
+static pyodide_error_t* pgo_host_call_method(void* obj, size_t method, const pyodide_value_t* args, size_t nargs,
+                                             pyodide_value_t* out) {
+  return goHostCallMethod((uintptr_t)obj, method, (pyodide_value_t*)args, nargs, out);
+}
+
+pyodide_host_class_t* pgo_host_class_new(const char* name, unsigned slots, const char* const* methods, size_t nmethods) {
+  pyodide_host_class_t* cls = calloc(1, sizeof *cls);
+  if (cls == NULL) return NULL;
+  cls->size = sizeof *cls;
+  cls->name = name;
+  cls->get_attr = slots & PGO_SLOT_GET_ATTR ? pgo_host_get_attr : NULL;
+  cls->set_attr = slots & PGO_SLOT_SET_ATTR ? pgo_host_set_attr : NULL;
+  cls->call = slots & PGO_SLOT_CALL ? pgo_host_call : NULL;
+  cls->get_item = slots & PGO_SLOT_GET_ITEM ? pgo_host_get_item : NULL;
+  cls->length = slots & PGO_SLOT_LEN ? pgo_host_length : NULL;
+  cls->finalize = pgo_host_finalize;
+  cls->dir = slots & PGO_SLOT_DIR ? pgo_host_dir : NULL;
+  cls->set_item = slots & PGO_SLOT_SET_ITEM ? pgo_host_set_item : NULL;
+  cls->iter = slots & PGO_SLOT_ITER ? pgo_host_iter : NULL;
+  cls->next = slots & PGO_SLOT_NEXT ? pgo_host_next : NULL;
+  cls->methods = methods;
+  cls->nmethods = nmethods;
+  cls->call_method = nmethods > 0 ? pgo_host_call_method : NULL;
+  return cls;
+}
+
+void pgo_set_host(pyodide_value_t* v, const pyodide_host_class_t* cls, void* obj) {
+  v->kind = PYODIDE_HOST;
+  v->of.host.cls = cls;
+  v->of.host.obj = obj;
+}
+const pyodide_host_class_t* pgo_host_cls(const pyodide_value_t* v) { return v->of.host.cls; }
+void* pgo_host_obj(const pyodide_value_t* v) { return v->of.host.obj; }
+void pgo_copy_value(pyodide_value_t* array, size_t i, const pyodide_value_t* v) { array[i] = *v; }
+pyodide_error_t* pgo_host_object_new(pyodide_t* runtime, const pyodide_host_class_t* cls, uintptr_t handle,
+                                     pyproxy_t** out) {
+  return pyodide_host_object_new(runtime, cls, (void*)handle, out);
+}

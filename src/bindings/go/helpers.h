@@ -62,4 +62,20 @@ pyodide_error_t* pgo_register_module(pyodide_t* runtime, const char* name, const
 enum { PGO_THEN, PGO_CATCH, PGO_FINALLY };
 pyodide_error_t* pgo_chain(int which, pyproxy_t* awaitable, uintptr_t handle, pyproxy_t** out);
 
+/* Host objects: a new class (calloc'ed, kept for the process) whose slots call
+   the Go methods of the object's cgo handle; `slots` says which are set. */
+enum {
+  PGO_SLOT_GET_ATTR = 1, PGO_SLOT_SET_ATTR = 2, PGO_SLOT_CALL = 4, PGO_SLOT_GET_ITEM = 8,
+  PGO_SLOT_SET_ITEM = 16, PGO_SLOT_LEN = 32, PGO_SLOT_DIR = 64, PGO_SLOT_ITER = 128, PGO_SLOT_NEXT = 256
+};
+pyodide_host_class_t* pgo_host_class_new(const char* name, unsigned slots, const char* const* methods, size_t nmethods);
+void pgo_set_host(pyodide_value_t* v, const pyodide_host_class_t* cls, void* obj);
+const pyodide_host_class_t* pgo_host_cls(const pyodide_value_t* v);
+void* pgo_host_obj(const pyodide_value_t* v);
+/* pyodide_host_object_new with the object's cgo handle as `obj`. */
+pyodide_error_t* pgo_host_object_new(pyodide_t* runtime, const pyodide_host_class_t* cls, uintptr_t handle,
+                                     pyproxy_t** out);
+/* array[i] = *v: a borrowed copy. */
+void pgo_copy_value(pyodide_value_t* array, size_t i, const pyodide_value_t* v);
+
 #endif

@@ -97,13 +97,14 @@ func (h *hostCall) invoke(f Func, args *C.pyodide_value_t, nargs C.size_t, resul
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.kept.free()
+	h.kept.rt = h.rt
 	h.kept.copyProxies = true
-	h.kept.copies = nil
 	if err := h.kept.fill(result, value, 0); err != nil {
 		h.kept.destroyCopies()
 		C.pgo_set_none(result)
 		return newCError("TypeError", "the host function's result has no Python form: "+err.Error())
 	}
+	h.kept.copies = nil // the library takes the result's proxies over
 	return nil
 }
 
@@ -196,7 +197,7 @@ func (r *Runtime) RegisterModule(name string, members map[string]any) error {
 	}
 	sort.Strings(names) // a stable order, for stable errors
 	module := &hostModule{hostCall: hostCall{rt: r}}
-	var a arena
+	a := arena{rt: r}
 	defer a.free()
 	cmembers := (*C.pyodide_host_member_t)(a.alloc(len(names) * C.sizeof_pyodide_host_member_t))
 	for i, member := range names {

@@ -88,7 +88,7 @@ func (p *Proxy) do(fn func(h *C.pyproxy_t, a *arena) (*C.pyodide_error_t, error)
 	if err != nil {
 		return err
 	}
-	var a arena
+	a := arena{rt: p.rt}
 	defer a.free()
 	cerr, err := fn(h, &a)
 	runtime.KeepAlive(p)

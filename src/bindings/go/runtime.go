@@ -138,6 +138,7 @@ type Runtime struct {
 	// permanent: the process default (Default), which the library keeps
 	// until the process exits; Close does nothing.
 	permanent bool
+	hosts     hostRegistry
 }
 
 // Version is the library's version, e.g. "0.1.0".
@@ -365,7 +366,7 @@ func (r *Runtime) ToPyDepth(v any, depth int) (*Proxy, error) {
 		return nil, err
 	}
 	defer r.leave()
-	var a arena
+	a := arena{rt: r}
 	defer a.free()
 	cv, err := a.value(v)
 	if err != nil {

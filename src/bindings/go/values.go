@@ -17,11 +17,15 @@ import (
 // pointers inside memory passed to C); free releases it after the call.
 type arena struct {
 	ptrs []unsafe.Pointer
+	// rt, when set, lets a HostObject become its Python object (a new
+	// proxy handle, listed in copies).
+	rt *Runtime
 	// copyProxies: a *Proxy becomes a new handle (pyproxy_copy), for a
-	// value the library takes over (a host function's result); copies lists
-	// them until then.
+	// value the library takes over (a host function's result).
 	copyProxies bool
-	copies      []*C.pyproxy_t
+	// copies are the handles the arena made: destroyed by free, unless
+	// handed over to the library (then the caller clears the list).
+	copies []*C.pyproxy_t
 }
 
 func (a *arena) alloc(n int) unsafe.Pointer {
@@ -37,14 +41,15 @@ func (a *arena) alloc(n int) unsafe.Pointer {
 }
 
 func (a *arena) free() {
+	a.destroyCopies()
 	for _, p := range a.ptrs {
 		C.free(p)
 	}
 	a.ptrs = nil
 }
 
-// destroyCopies destroys the proxy copies made for a value the library did
-// not take after all.
+// destroyCopies destroys the handles the arena made (for a value the
+// library did not take).
 func (a *arena) destroyCopies() {
 	for _, c := range a.copies {
 		C.pyproxy_destroy(c)
@@ -154,6 +159,18 @@ func (a *arena) fill(dst *C.pyodide_value_t, v any, depth int) error {
 			h = copied
 		}
 		C.pgo_set_proxy(dst, h)
+	case HostObject:
+		if a.rt == nil {
+			return usageError("a %T (a HostObject) has no Python form here: pass Runtime.NewHostObject's proxy", x)
+		}
+		h, err := a.rt.hostObjectHandle(x)
+		if err != nil {
+			return err
+		}
+		a.copies = append(a.copies, h)
+		C.pgo_set_proxy(dst, h)
+	case HostRef:
+		C.pgo_set_host(dst, (*C.pyodide_host_class_t)(x.Class), x.Object)
 	case []any:
 		arr := a.values(len(x))
 		for i, item := range x {
@@ -311,6 +328,8 @@ func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy, lend bool) (any,
 			m[k] = item
 		}
 		return m, nil
+	case C.PYODIDE_HOST:
+		return r.hostValue(v), nil
 	case C.PYODIDE_PROXY:
 		var p *Proxy
 		if lend {
