@@ -401,3 +401,31 @@ func TestHostObjectRacesWithFinalization(t *testing.T) {
 		t.Fatalf("%d cells left after Python let go", left)
 	}
 }
+
+// A host object of a class this package did not make (one made through the
+// C ABI) comes back as a HostRef, which passes back into Python as the same
+// object. Simulated by hiding the class of a Go type from the package.
+func TestHostRefOfAForeignClass(t *testing.T) {
+	py := load(t, nil)
+	hero := newEntity("hero")
+	setGlobal(t, py, "hero", hero)
+	cls := must(classOf(hero))
+	hostClasses.Lock()
+	delete(hostClasses.classes, cls)
+	hostClasses.Unlock()
+	back, err := py.RunPython("hero")
+	hostClasses.Lock()
+	hostClasses.classes[cls] = true
+	hostClasses.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, ok := back.(HostRef)
+	if !ok || ref.Class == nil || ref.Object == nil {
+		t.Fatalf("got %#v", back)
+	}
+	same := proxy(t, py, "lambda x: x is hero")
+	if v := must(same.Call(ref)); v != true {
+		t.Fatalf("got %#v", v)
+	}
+}

@@ -338,3 +338,62 @@ fn identity_races_with_finalization_safely() {
     assert_eq!(Arc::strong_count(&shared), 1);
     assert_eq!(drops.load(Ordering::SeqCst), 0);
 }
+
+/// A host object whose class was made through the C ABI (not a HostObject):
+/// it comes back as a HostRef with the raw pointers, and passing that back
+/// to Python gives the same object.
+#[test]
+fn host_objects_of_c_classes_come_back_raw() {
+    use pyodide::sys;
+    use std::ffi::c_void;
+    static FINALIZED: AtomicUsize = AtomicUsize::new(0);
+    unsafe extern "C" fn get_attr(_obj: *mut c_void, _name: *const std::ffi::c_char, _len: usize, out: *mut sys::pyodide_value_t) -> *mut sys::pyodide_error_t {
+        (*out).kind = sys::PYODIDE_INT;
+        (*out).of.i = 7;
+        std::ptr::null_mut()
+    }
+    unsafe extern "C" fn finalize(_obj: *mut c_void) {
+        FINALIZED.fetch_add(1, Ordering::SeqCst);
+    }
+    struct Class(sys::pyodide_host_class_t);
+    // SAFETY: immutable after construction; the pointers are static.
+    unsafe impl Sync for Class {}
+    static CLASS: Class = Class(sys::pyodide_host_class_t {
+        size: std::mem::size_of::<sys::pyodide_host_class_t>(),
+        name: c"Raw".as_ptr(),
+        get_attr: Some(get_attr),
+        set_attr: None,
+        call: None,
+        get_item: None,
+        length: None,
+        finalize: Some(finalize),
+        dir: None,
+        set_item: None,
+        iter: None,
+        next: None,
+        methods: std::ptr::null(),
+        nmethods: 0,
+        call_method: None,
+    });
+    static OBJECT: u8 = 0;
+    let py = Runtime::new().unwrap();
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: a static class and object; raw receives an owned proxy.
+    let proxy = unsafe {
+        assert!(sys::pyodide_host_object_new(py.as_ptr(), &CLASS.0, &OBJECT as *const u8 as *mut c_void, &mut raw).is_null());
+        pyodide::Proxy::from_raw(&py, raw)
+    };
+    py.globals().unwrap().set("raw", &proxy).unwrap();
+    drop(proxy);
+    assert_eq!(py.run("raw.anything").unwrap(), Value::Int(7));
+    let back = py.run("raw").unwrap();
+    let host = back.as_host().unwrap();
+    assert_eq!(host.class_ptr(), &CLASS.0 as *const _);
+    assert_eq!(host.object_ptr() as *const u8, &OBJECT as *const u8);
+    assert!(host.proxy().is_none() && host.downcast::<Entity>().is_none());
+    let same = py.run("lambda x: x is raw").unwrap().into_proxy().unwrap();
+    assert_eq!(same.call(&[back]).unwrap(), Value::Bool(true));
+    drop(same);
+    drop(py);
+    assert_eq!(FINALIZED.load(Ordering::SeqCst), 1);
+}
