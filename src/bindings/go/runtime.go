@@ -8,8 +8,10 @@
 //	v, err := py.RunPython("6 * 7") // int64(42)
 //
 // Values crossing the boundary are nil, bool, int64, float64, string, []byte,
-// []any, map[any]any and *Proxy (a handle to any other Python object). Errors
-// are *Error values with a Kind, a Type and a Message.
+// []any, map[any]any and *Proxy (a handle to any other Python object); a
+// HostObject (a Go value Python uses as an object) comes back as itself.
+// Go functions become Python modules (RegisterModule). Errors are *Error
+// values with a Kind, a Type and a Message.
 //
 // Proxies and buffers hold resources inside the runtime: Close them when done
 // (a finalizer releases forgotten ones, eventually). A Runtime may be used
