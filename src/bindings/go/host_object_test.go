@@ -329,6 +329,12 @@ type badClass struct{ name string }
 
 func (b badClass) PythonClass() string { return b.name }
 
+// badUTF answers every attribute with a string that is not UTF-8.
+type badUTF struct{}
+
+func (badUTF) PythonClass() string              { return "BadUTF" }
+func (badUTF) GetAttr(name string) (any, error) { return "\xff", nil }
+
 type badMethods struct{}
 
 func (badMethods) PythonClass() string                 { return "BadMethods" }
@@ -343,6 +349,12 @@ func TestHostObjectBadInput(t *testing.T) {
 	expectKind(t, err, KindUsage)
 	_, err = py.NewHostObject(badMethods{})
 	expectKind(t, err, KindUsage)
+	_, err = py.NewHostObject(badClass{"\xff"})
+	expectKind(t, err, KindUsage)
+	// A result that is not UTF-8 raises TypeError in Python.
+	setGlobal(t, py, "u", badUTF{})
+	_, err = py.RunPython("u.x")
+	expectPython(t, err, "TypeError")
 	// Not a Python identifier: refused by the library, and the class cache
 	// does not make later uses of the type succeed.
 	type emptyName = badClass

@@ -131,6 +131,7 @@ func TestHostFunctionErrorsAndPanics(t *testing.T) {
 		"plain":     Func(func(...any) (any, error) { return nil, errors.New("disk on fire") }),
 		"boom":      Func(func(...any) (any, error) { panic("host bug 42") }),
 		"bad":       Func(func(...any) (any, error) { return make(chan int), nil }),
+		"not_utf8":  Func(func(...any) (any, error) { return "\xff", nil }),
 		"fine":      Func(func(...any) (any, error) { return int64(1), nil }),
 	})
 	if err != nil {
@@ -154,6 +155,8 @@ func TestHostFunctionErrorsAndPanics(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = py.RunPython("errmod.bad()")
+	expectPython(t, err, "TypeError")
+	_, err = py.RunPython("errmod.not_utf8()")
 	expectPython(t, err, "TypeError")
 	if v := run(t, py, "errmod.fine()"); v != int64(1) {
 		t.Fatalf("the runtime did not go on: %#v", v)
