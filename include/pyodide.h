@@ -110,8 +110,8 @@ PYODIDE_API void pyodide_error_delete(pyodide_error_t* error);
 /** A handle to a Python object living inside a runtime. */
 typedef struct pyproxy pyproxy_t;
 
-/** The class of a host object (see "Host objects" below). */
-typedef struct pyodide_host_class pyodide_host_class_t;
+/* The class of a host object: pyodide_host_class_t, under "Host objects" below. */
+struct pyodide_host_class;
 
 typedef enum {
   PYODIDE_NONE, PYODIDE_BOOL, PYODIDE_INT, PYODIDE_FLOAT, PYODIDE_STR,
@@ -144,7 +144,7 @@ typedef struct pyodide_value {
     struct { struct pyodide_value* items; size_t len; } list;
     struct { struct pyodide_value* keys; struct pyodide_value* values; size_t len; } dict;
     pyproxy_t* proxy;
-    struct { const pyodide_host_class_t* cls; void* obj; } host; /* HOST */
+    struct { const struct pyodide_host_class* cls; void* obj; } host; /* HOST */
   } of;
 } pyodide_value_t;
 
@@ -531,7 +531,7 @@ PYODIDE_API pyodide_error_t* pyodide_error_new(const char* type, const char* mes
  * unchanged while that runtime lives (a static table, as a vtable). `size`
  * lets it grow: members past `size` count as NULL.
  */
-struct pyodide_host_class {
+typedef struct pyodide_host_class {
   size_t      size;   /* sizeof(pyodide_host_class_t): later members may be added */
   const char* name;   /* the Python type's name (NUL-terminated UTF-8) */
   /* Each slot may be NULL: Python then gets the error it would for an object without that operation. */
@@ -563,7 +563,7 @@ struct pyodide_host_class {
   size_t nmethods;
   pyodide_error_t* (*call_method)(void* obj, size_t method, const pyodide_value_t* args, size_t nargs,
                                   pyodide_value_t* out);
-};
+} pyodide_host_class_t;
 
 /**
  * A Python object standing for `obj` (see above); `*out` is a proxy of it, to

@@ -89,6 +89,7 @@ internal sealed unsafe class NativeHostClass : HostClass
     public static NativeHostClass For(PyodideRuntime runtime, NativeHostClassLayout* cls, string what = "cls")
     {
         if (cls == null) throw new ArgumentException($"{what} is NULL");
+        runtime.ThrowIfGuestDead();
         var key = new HostClassKey((nint)cls, null);
         var registry = runtime.HostObjects;
         if (registry.TryGetClass(key, out var known)) return (NativeHostClass)known;
@@ -215,7 +216,31 @@ internal static unsafe class HostObjectExports
             value.Kind = NativeValue.Host;
             value.HostClass = cls;
             value.HostObject = obj;
-            var proxy = GuestOps.ToPy(runtime, new NativeArgs(&value, 1, "the host object"), -1);
+            HostObjectRef target;
+            bool existed;
+            using (runtime.Enter())
+            {
+                target = new HostObjectRef(NativeHostClass.For(runtime, cls), obj, null);
+                existed = runtime.HostObjects.Contains(target);
+            }
+            PyProxy proxy;
+            try
+            {
+                proxy = GuestOps.ToPy(runtime, new NativeArgs(&value, 1, "the host object"), -1);
+            }
+            catch when (!existed)
+            {
+                // No Python object was made: no finalizer for it either.
+                try
+                {
+                    using (runtime.Enter()) runtime.HostObjects.Forget(target);
+                }
+                catch (Exception)
+                {
+                    // The runtime went away meanwhile: its objects went with it.
+                }
+                throw;
+            }
             *result = NativeCodec.Proxies.Add(proxy);
             return 0;
         }

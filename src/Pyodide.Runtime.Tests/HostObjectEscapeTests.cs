@@ -103,7 +103,7 @@ public sealed class HostObjectEscapeTests(RuntimeFixture fixture) : IClassFixtur
     public void TheHostSeesNothingHappen()
     {
         using var attempt = Expose();
-        foreach (var code in Attempts()) attempt.Call(code[0]);
+        foreach (string code in Attempts()) attempt.Call(code);
         Assert.False(File.Exists(Marker));
         Assert.False(File.Exists("/tmp/escaped"));
         Expect.Str("exposed", _py.RunPython("x.Name"));

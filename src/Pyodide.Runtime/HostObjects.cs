@@ -100,6 +100,18 @@ internal sealed class HostObjectRegistry
         return id;
     }
 
+    /// <summary>Whether <paramref name="target"/> has a Python object (or was just handed one).</summary>
+    public bool Contains(in HostObjectRef target) => _ids.ContainsKey(target);
+
+    /// <summary>The call that was to make <paramref name="target"/>'s Python object failed, so
+    /// none exists: its id goes, without the finalizer (the caller keeps its object).</summary>
+    public void Forget(in HostObjectRef target)
+    {
+        if (!_ids.Remove(target, out uint id)) return;
+        _live[id] = default;
+        _free.Push(id);
+    }
+
     /// <summary>The live object of <paramref name="id"/>.</summary>
     public bool TryGet(uint id, out HostObjectRef target)
     {

@@ -264,15 +264,11 @@ internal sealed unsafe class HostTypeAccessor
         public void Set(string typeName, object target, object? value)
         {
             string name = _property?.Name ?? _field!.Name;
+            if (_field != null ? _field.IsInitOnly || _field.IsLiteral : _setter == null)
+                throw new PythonException("AttributeError", $"'{typeName}' attribute '{name}' is read-only");
             object? converted = Conversion.To(value, _type, name);
-            if (_field != null)
-            {
-                if (_field.IsInitOnly || _field.IsLiteral) throw new PythonException("AttributeError", $"'{typeName}' attribute '{name}' is read-only");
-                _field.SetValue(target, converted);
-                return;
-            }
-            if (_setter == null) throw new PythonException("AttributeError", $"'{typeName}' attribute '{name}' is read-only");
-            Unwrapped(() => _setter.Invoke(target, converted));
+            if (_field != null) _field.SetValue(target, converted);
+            else Unwrapped(() => _setter!.Invoke(target, converted));
         }
     }
 

@@ -33,6 +33,7 @@ internal sealed class ManagedHostClass : HostClass
     /// Inside a call (the lock held).</summary>
     public static ManagedHostClass For(PyodideRuntime runtime, Type type)
     {
+        runtime.ThrowIfGuestDead();
         var key = new HostClassKey(0, type);
         var registry = runtime.HostObjects;
         if (registry.TryGetClass(key, out var known)) return (ManagedHostClass)known;

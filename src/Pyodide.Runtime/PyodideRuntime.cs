@@ -53,6 +53,10 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <summary>The runtime's host objects; use inside a call (the lock held).</summary>
     internal HostObjectRegistry HostObjects => _hostModules.Objects;
 
+    /// <summary>Inside a call: a FATAL error if the interpreter died, before a host object is
+    /// given an id it could never be finalized for (a dead guest makes no Python object).</summary>
+    internal void ThrowIfGuestDead() => _guest?.ThrowIfDead();
+
     private static double Seconds(TimeSpan? timeout)
     {
         if (timeout is not { } t) return 0;

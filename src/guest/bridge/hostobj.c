@@ -52,12 +52,12 @@ static int is_dunder(PyObject* name) {
 
 /* --- the base type, pyodide.HostObject ----------------------------------- */
 
+/* Reached through subtype_dealloc (every instance is of a heap subtype), which
+ * drops the instance's reference to its type afterwards. */
 static void host_object_dealloc(PyObject* self) {
-  PyTypeObject* type = Py_TYPE(self);
   uint32_t id = ((HostObject*)self)->id;
   if (id < live_capacity && live[id] == (HostObject*)self) live[id] = NULL;
-  type->tp_free(self);
-  Py_DECREF(type); /* every instance is of a heap subtype */
+  Py_TYPE(self)->tp_free(self);
   host_object_drop(id);
 }
 
