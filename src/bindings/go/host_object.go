@@ -319,25 +319,14 @@ func (r *Runtime) hostObjectHandle(obj HostObject) (*C.pyproxy_t, error) {
 			reg.byKey[key] = handle
 		}
 	}
-	reg.mu.Unlock()
-	return r.hostProxy(cls, handle)
-}
-
-// hostProxy is a new proxy handle of a registered cell's Python object (made,
-// or found while Python holds it).
-func (r *Runtime) hostProxy(cls *C.pyodide_host_class_t, handle cgo.Handle) (*C.pyproxy_t, error) {
-	reg := &r.hosts
-	reg.mu.Lock()
+	// Counted in the same critical section as the lookup: a finalize
+	// between the two would free the cell.
 	e := reg.byCell[handle]
-	if e == nil {
-		reg.mu.Unlock()
-		return nil, usageError("the host object is gone")
-	}
 	e.pending++
 	reg.mu.Unlock()
 
 	var out *C.pyproxy_t
-	err := takeError(C.pgo_host_object_new(r.c, cls, C.uintptr_t(handle), &out))
+	err = takeError(C.pgo_host_object_new(r.c, cls, C.uintptr_t(handle), &out))
 
 	reg.mu.Lock()
 	e.pending--

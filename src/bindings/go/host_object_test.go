@@ -383,7 +383,7 @@ func TestHostObjectRacesWithFinalization(t *testing.T) {
 		defer wg.Done()
 		g := must(py.Globals())
 		defer g.Close()
-		for i := 0; i < 300; i++ {
+		for i := 0; i < 2000; i++ {
 			p, err := py.NewHostObject(shared)
 			if err == nil {
 				err = g.Set("r", p)
@@ -397,7 +397,7 @@ func TestHostObjectRacesWithFinalization(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		for i := 0; i < 300; i++ {
+		for i := 0; i < 2000; i++ {
 			if err := py.Exec("r = None"); err != nil {
 				t.Error(err)
 				return

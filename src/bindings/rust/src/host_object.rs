@@ -279,7 +279,7 @@ impl Runtime {
         let key = (cls as *const _ as usize, Arc::as_ptr(&object) as *const () as usize);
         let cell = {
             let mut registry = lock(&self.shared().hosts);
-            match registry.by_object.get(&key) {
+            let cell = match registry.by_object.get(&key) {
                 Some(&cell) => cell,
                 None => {
                     let cell = Box::into_raw(Box::new(Cell { view: self.view(), kept: Mutex::default(), object })) as usize;
@@ -289,19 +289,19 @@ impl Runtime {
                     registry.cells.insert(cell, entry);
                     cell
                 }
-            }
+            };
+            // Counted in the same critical section as the lookup: a
+            // finalize between the two would free the cell.
+            registry.cells.get_mut(&cell).expect("just found or inserted").pending += 1;
+            cell
         };
         self.host_proxy(cls, cell)
     }
 
     /// The Python object of a registered cell (made, or found while Python
-    /// holds it).
+    /// holds it); the caller counted this call in the cell's `pending`.
     fn host_proxy(&self, cls: *const sys::pyodide_host_class_t, cell: usize) -> Result<Proxy<'_>> {
         let hosts = &self.shared().hosts;
-        match lock(hosts).cells.get_mut(&cell) {
-            Some(entry) => entry.pending += 1,
-            None => return Err(Error::usage("the host object is gone")),
-        }
         let mut out = std::ptr::null_mut();
         // SAFETY: the cell stays allocated while `pending` counts this call.
         let err = unsafe { sys::pyodide_host_object_new(self.as_ptr(), cls, cell as *mut c_void, &mut out) };
@@ -357,8 +357,11 @@ impl<'rt> HostRef<'rt> {
     /// `raw` is a HOST value the library filled for `rt`.
     pub(crate) unsafe fn from_raw(rt: &'rt Runtime, raw: &sys::pyodide_value_t) -> HostRef<'rt> {
         let (cls, obj) = (raw.of.host.cls, raw.of.host.obj);
-        // SAFETY: a registered cell is allocated while the lock is held.
-        let object = lock(&rt.shared().hosts).cells.get(&(obj as usize)).map(|entry| (entry.object)(obj as usize));
+        let object = lock(&rt.shared().hosts).cells.get_mut(&(obj as usize)).map(|entry| {
+            entry.pending += 1;
+            // SAFETY: a registered cell is allocated while the lock is held.
+            (entry.object)(obj as usize)
+        });
         // One of ours: its Python object, so that passing it back to Python
         // is passing that object (also once Python dropped its other
         // references); found by identity while it lives.

@@ -323,13 +323,13 @@ fn identity_races_with_finalization_safely() {
     let shared = Entity::new("raced", &drops);
     std::thread::scope(|s| {
         s.spawn(|| {
-            for _ in 0..300 {
+            for _ in 0..2000 {
                 let p = py.host_object(Arc::clone(&shared)).unwrap();
                 py.globals().unwrap().set("r", &p).unwrap();
             }
         });
         s.spawn(|| {
-            for _ in 0..300 {
+            for _ in 0..2000 {
                 py.exec("r = None").unwrap();
             }
         });
