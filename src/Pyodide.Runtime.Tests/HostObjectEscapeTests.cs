@@ -84,7 +84,7 @@ public sealed class HostObjectEscapeTests(RuntimeFixture fixture) : IClassFixtur
         // The same objects serve their purpose: a delegate is callable, a task's result readable.
         Expect.Str("hi", _py.RunPython("x.Echo('hi')"));
         Expect.Str("boom", _py.RunPython("x.Error.Message"));
-        Expect.Long(1, _py.RunPython("x.Pending.Result"));
+        Expect.Long(1, _py.RunPythonAsyncBlocking("await x.Pending"));
         Assert.Equal(true, _py.RunPython("list(x.Numbers) == [1, 2, 3] and x.Mixed[0] == 1"));
     }
 

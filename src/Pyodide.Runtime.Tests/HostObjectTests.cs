@@ -29,6 +29,18 @@ public sealed class HostObjectTests(RuntimeFixture fixture) : IClassFixture<Runt
         public bool Is(Entity other) => ReferenceEquals(this, other);
         public int Fail() => throw new InvalidOperationException("the orc refuses");
         public static string Static() => "never seen";
+
+        public async Task<int> DoubleLater(int x)
+        {
+            await Task.Delay(10);
+            return 2 * x;
+        }
+
+        public async Task FailLater()
+        {
+            await Task.Yield();
+            throw new PythonException("ValueError", "failed later");
+        }
     }
 
     private PyProxy Set(string name, object value)
@@ -258,5 +270,20 @@ public sealed class HostObjectTests(RuntimeFixture fixture) : IClassFixture<Runt
         _py.RunPython("loop(10000)");
         long perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 10000;
         Assert.True(perCall == 0, $"{perCall} bytes allocated per call");
+    }
+
+    [Fact]
+    public void TasksAreAwaitable()
+    {
+        Set("e", new Entity());
+        Expect.Long(42, _py.RunPythonAsyncBlocking("await e.DoubleLater(21)"));
+        Expect.Str("failed later", _py.RunPythonAsyncBlocking("""
+            try:
+                await e.FailLater()
+            except ValueError as x:
+                r = str(x)
+            r
+            """));
+        Assert.Equal(true, _py.RunPythonAsyncBlocking("import asyncio\nisinstance(e.DoubleLater(1), asyncio.Future)"));
     }
 }

@@ -116,9 +116,17 @@ internal sealed unsafe class HostTypeAccessor
     }
 
     /// <summary>A member's value for Python: a collection by reference (Python changes the
-    /// object's own), anything else as the managed codec converts it.</summary>
-    private static uint Answer(GuestInstance.AnswerWriter answer, PyodideRuntime runtime, object? value) =>
-        GuestOps.Answer(answer, runtime, new ManagedArgs(value is (IList or IDictionary) and not byte[] ? new ByReference(value) : value));
+    /// object's own), a <see cref="Task"/> as an asyncio future Python can await, anything
+    /// else as the managed codec converts it.</summary>
+    private static uint Answer(GuestInstance.AnswerWriter answer, PyodideRuntime runtime, object? value)
+    {
+        if (value is Task task)
+        {
+            using var future = HostTasks.Future(runtime, task);
+            return GuestOps.Answer(answer, runtime, new ManagedArgs(future));
+        }
+        return GuestOps.Answer(answer, runtime, new ManagedArgs(value is (IList or IDictionary) and not byte[] ? new ByReference(value) : value));
+    }
 
     private static object?[] ReadAll(PyodideRuntime runtime, GuestInstance guest, Slot* slots, uint count)
     {

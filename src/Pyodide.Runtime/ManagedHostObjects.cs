@@ -188,3 +188,51 @@ internal static class Conversion
         PyProxy => "Python object", _ => value.GetType().Name,
     };
 }
+
+/// <summary>A .NET <see cref="Task"/> a host object's member returns, as an asyncio future
+/// of the runtime's loop: completed with the task's result (or failed with its exception)
+/// when the task completes, on whichever thread that happens.</summary>
+internal static class HostTasks
+{
+    public static PyProxy Future(PyodideRuntime runtime, Task task)
+    {
+        var future = runtime.CreateFuture();
+        var pending = GuestOps.Copy(future); // the continuation's own, disposed by it
+        task.ContinueWith(done =>
+        {
+            try
+            {
+                if (done.IsCompletedSuccessfully) runtime.ResolveFuture(pending, ResultOf(done));
+                else if (done.IsCanceled)
+                {
+                    using var cancel = (PyProxy)pending.GetAttr("cancel")!;
+                    cancel.Call();
+                }
+                else
+                {
+                    var error = done.Exception!.InnerExceptions.Count == 1 ? done.Exception.InnerException! : done.Exception;
+                    runtime.RejectFuture(pending, error is PythonException p ? p.PythonType : "RuntimeError", error.Message);
+                }
+            }
+            catch (Exception)
+            {
+                // The runtime was disposed meanwhile, or the future was cancelled: nobody waits.
+            }
+            finally
+            {
+                pending.Dispose();
+            }
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return future;
+    }
+
+    /// <summary>A <c>Task&lt;T&gt;</c>'s result; null for a plain <see cref="Task"/> (whose
+    /// runtime type may be a <c>Task</c> of an internal placeholder).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Without the property the result is None.")]
+    private static object? ResultOf(Task task)
+    {
+        var type = task.GetType();
+        if (!type.IsGenericType || type.GetGenericArguments()[0] is not { IsVisible: true }) return null;
+        return type.GetProperty(nameof(Task<int>.Result))?.GetValue(task);
+    }
+}
