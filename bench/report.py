@@ -214,6 +214,9 @@ def main():
           "run_python_async", '`pyodide_run_python("1+1")`', "run_python", "(no goal)", lambda v, r: None)
     c_row("C: a host function (C, returns its INT argument) called from a Python loop, per call", "host_fn_loop",
           "the same loop calling `lambda i: i`", "py_fn_loop", "≤ 200 ns", lambda v, r: le(v, 200))
+    c_row("C: a C host object's method (`call_method`, returns its INT argument) called from a Python loop, per call",
+          "host_method_loop", "the same loop calling a Python object's method", "py_method_loop", "≤ 250 ns",
+          lambda v, r: le(v, 250))
     v = cv("interrupt")
     rows.append((f"C: `pyodide_interrupt` from another thread to the return of a call in `while True: f()`"
                  f" ({c_reps('interrupt')} interrupts a run)", cm("interrupt"), "—", "—", "≤ 10 ms",
@@ -274,7 +277,8 @@ def main():
     # judged on the typed forms, which avoid the object? API's boxes and params array.
     typed = [("Call<long, long>(i)", "CallBenchmarks.CallTyped"),
              ('RunPython<long>("1+1")', "RunPythonBenchmarks.RunPythonTyped"),
-             ("host `Func<long, long>` from Python", "HostFunctionBenchmarks.TypedHostFunction")]
+             ("host `Func<long, long>` from Python", "HostFunctionBenchmarks.TypedHostFunction"),
+             ("a .NET object's `long M(long)` from Python", "HostObjectBenchmarks.HostMethod")]
     untyped = [("Call(i)", "CallBenchmarks.Call"), ("Call(args)", "CallBenchmarks.CallReusedArgs"),
                ('RunPython("1+1")', "RunPythonBenchmarks.RunPython"),
                ('RunPython("None")', "RunPythonBenchmarks.RunPythonNone"),
@@ -293,6 +297,10 @@ def main():
     b_row(".NET: a `Func<long, long>` host function called from a Python loop, per call",
           "HostFunctionBenchmarks.TypedHostFunction", "the same loop calling `lambda i: i`",
           "HostFunctionBenchmarks.PythonFunction", "≤ 200 ns", lambda v, r: le(v, 200))
+    b_row(".NET: a .NET object's typed method `long M(long)` (host object) called from a Python loop, per call",
+          "HostObjectBenchmarks.HostMethod", "the same loop calling a Python object's method",
+          "HostObjectBenchmarks.PythonMethod", "≤ 300 ns, no per-call allocation",
+          lambda v, r: both(le(v, 300), le(ba("HostObjectBenchmarks.HostMethod"), 0)))
     b_row(".NET: a `PyodideHostFunction` (object form) called from a Python loop, per call",
           "HostFunctionBenchmarks.ObjectHostFunction", "the same loop calling `lambda i: i`",
           "HostFunctionBenchmarks.PythonFunction", "(no goal: the typed form above is the fast path)",

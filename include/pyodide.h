@@ -110,9 +110,13 @@ PYODIDE_API void pyodide_error_delete(pyodide_error_t* error);
 /** A handle to a Python object living inside a runtime. */
 typedef struct pyproxy pyproxy_t;
 
+/* The class of a host object: pyodide_host_class_t, under "Host objects" below. */
+struct pyodide_host_class;
+
 typedef enum {
   PYODIDE_NONE, PYODIDE_BOOL, PYODIDE_INT, PYODIDE_FLOAT, PYODIDE_STR,
-  PYODIDE_BYTES, PYODIDE_LIST, PYODIDE_DICT, PYODIDE_PROXY
+  PYODIDE_BYTES, PYODIDE_LIST, PYODIDE_DICT, PYODIDE_PROXY,
+  PYODIDE_HOST /* a host object: of.host, the class and object the host gave */
 } pyodide_kind_t;
 
 /**
@@ -120,7 +124,11 @@ typedef enum {
  *
  * Python → host: None, bool, int (within int64), float, str and bytes arrive
  * by value; anything else arrives as PYODIDE_PROXY, including ints outside
- * int64 and strs holding lone surrogates (they have no exact host form).
+ * int64 and strs holding lone surrogates (they have no exact host form),
+ * except a host object (pyodide.HostObject), which arrives as PYODIDE_HOST
+ * with the very class and object pointers the host gave. A PYODIDE_HOST value
+ * holds no reference: the object stays the host's, whose class's finalize
+ * still says when Python lets go of it.
  * Host → Python: every kind converts to the matching Python object; STR must
  * be valid UTF-8; LIST becomes a list and DICT a dict.
  *
@@ -136,6 +144,7 @@ typedef struct pyodide_value {
     struct { struct pyodide_value* items; size_t len; } list;
     struct { struct pyodide_value* keys; struct pyodide_value* values; size_t len; } dict;
     pyproxy_t* proxy;
+    struct { const struct pyodide_host_class* cls; void* obj; } host; /* HOST */
   } of;
 } pyodide_value_t;
 
@@ -482,6 +491,92 @@ PYODIDE_API pyodide_error_t* pyodide_unregister_module(pyodide_t* runtime, const
  * saying so instead.
  */
 PYODIDE_API pyodide_error_t* pyodide_error_new(const char* type, const char* message);
+
+/* ------------------------------------------------------------------------ */
+/* Host objects                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A host object is a Python object standing for a host's own `void* obj`
+ * (Pyodide's JsProxy the other way round; Lua's userdata with a metatable):
+ * Python's attribute access, calls, indexing, len(), dir() and iteration on it
+ * call the slots of its class. Its Python type is a subclass of
+ * pyodide.HostObject named after the class.
+ *
+ * Slots receive `obj` and values converted as host function arguments are
+ * (borrowed, released when the slot returns; a host object among them arrives
+ * as PYODIDE_HOST); a value a slot writes to `*out` (which starts as
+ * PYODIDE_NONE) is read as a host function's result: its strings and arrays
+ * stay the slot's, its proxies pass to the library, and a PYODIDE_HOST in it
+ * becomes (or finds) that host object, so an attribute may be a nested
+ * namespace or a callable. A slot returns NULL, or an error to raise in
+ * Python exactly as a host function's (pyodide_error_new("AttributeError",
+ * ...) for a missing attribute, "KeyError", "IndexError", ...). Each slot may
+ * be NULL: Python then raises what it would for an object without that
+ * operation (AttributeError for an unknown attribute, TypeError "... is not
+ * callable", "... has no len()"). Slots run on the thread of the call that runs
+ * the Python code and may call back into the runtime; `finalize` must not.
+ *
+ * Identity: while Python holds the host object of (cls, obj), passing the same
+ * pair again (pyodide_host_object_new, a PYODIDE_HOST value) gives the same
+ * Python object. Once Python's last reference is gone, `finalize(obj)` runs,
+ * exactly once for each Python object made (also when the runtime is destroyed
+ * first), and a later pass makes a new one.
+ *
+ * A cycle through the host is invisible to Python's garbage collector: if
+ * `obj` holds a proxy of a Python object that refers back to the host object,
+ * neither is freed until the host destroys its proxy (or the runtime).
+ *
+ * A class is read when a runtime first uses it and must stay valid and
+ * unchanged while that runtime lives (a static table, as a vtable). `size`
+ * lets it grow: members past `size` count as NULL.
+ */
+typedef struct pyodide_host_class {
+  size_t      size;   /* sizeof(pyodide_host_class_t): later members may be added */
+  const char* name;   /* the Python type's name (NUL-terminated UTF-8) */
+  /* Each slot may be NULL: Python then gets the error it would for an object without that operation. */
+  /* `obj.name` (name: `len` bytes of UTF-8), tried after the class's methods. */
+  pyodide_error_t* (*get_attr)(void* obj, const char* name, size_t len, pyodide_value_t* out);
+  /* `obj.name = *value`; `value` is NULL for `del obj.name`. */
+  pyodide_error_t* (*set_attr)(void* obj, const char* name, size_t len, const pyodide_value_t* value);
+  /* `obj(*args)`. */
+  pyodide_error_t* (*call)(void* obj, const pyodide_value_t* args, size_t nargs, pyodide_value_t* out);
+  /* `obj[*key]`. */
+  pyodide_error_t* (*get_item)(void* obj, const pyodide_value_t* key, pyodide_value_t* out);
+  /* `len(obj)`. */
+  pyodide_error_t* (*length)(void* obj, size_t* out);
+  void (*finalize)(void* obj);    /* exactly once: Python's last reference is gone, or the runtime is destroyed */
+  /* Added after the first layout: read only when `size` covers them. */
+  /* `dir(obj)`: a LIST of STR names, listed after the methods. */
+  pyodide_error_t* (*dir)(void* obj, pyodide_value_t* out);
+  /* `obj[*key] = *value`; `value` is NULL for `del obj[*key]`. */
+  pyodide_error_t* (*set_item)(void* obj, const pyodide_value_t* key, const pyodide_value_t* value);
+  /* `iter(obj)`: `*out` is something Python iterates over instead (a LIST, a proxy,
+     a PYODIDE_HOST object whose class has `next`). */
+  pyodide_error_t* (*iter)(void* obj, pyodide_value_t* out);
+  /* `next(obj)`: the object is its own iterator; set `*done` (it starts false) to end. */
+  pyodide_error_t* (*next)(void* obj, pyodide_value_t* out, bool* done);
+  /* Methods: `obj.methods[i](*args)` calls `call_method(obj, i, args, nargs, out)`
+     in one step (no attribute lookup, no bound object); they are real methods of
+     the Python type, listed by dir(). `nmethods` NUL-terminated UTF-8 identifiers. */
+  const char* const* methods;
+  size_t nmethods;
+  pyodide_error_t* (*call_method)(void* obj, size_t method, const pyodide_value_t* args, size_t nargs,
+                                  pyodide_value_t* out);
+} pyodide_host_class_t;
+
+/**
+ * A Python object standing for `obj` (see above); `*out` is a proxy of it, to
+ * put anywhere (pyproxy_set, an argument, a host function's result), owned by
+ * the caller. `cls` is borrowed for the runtime's life; `obj` is the host's
+ * (NULL is a valid object). The same (cls, obj) while its Python object lives
+ * gives that object again. If this call fails, `finalize` is not called for it.
+ * Errors: USAGE for a NULL or destroyed runtime, NULL `cls` or `out`, a `size`
+ * smaller than the first layout (through `finalize`), a NULL, empty or invalid
+ * UTF-8 name, or methods that are not identifiers (or without call_method).
+ */
+PYODIDE_API pyodide_error_t* pyodide_host_object_new(pyodide_t* runtime, const pyodide_host_class_t* cls,
+                                                     void* obj, pyproxy_t** out);
 
 /* ------------------------------------------------------------------------ */
 /* Async                                                                    */

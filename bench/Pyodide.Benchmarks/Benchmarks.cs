@@ -143,6 +143,50 @@ public class HostFunctionBenchmarks
     }
 }
 
+/// <summary>A method of a .NET object Python holds (a host object: a typed method, called
+/// through a delegate built once for its type), from a Python loop, against the same loop
+/// calling a Python object's method; reported per call (the loop's own cost included).</summary>
+[MemoryDiagnoser]
+public class HostObjectBenchmarks
+{
+    private const int Calls = 1000;
+    private PyodideRuntime _py = null!;
+    private PyProxy _pyLoop = null!, _hostLoop = null!;
+
+    /// <summary>The object Python calls: one typed method.</summary>
+    public sealed class Counter
+    {
+        public long M(long i) => i;
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _py = Assets.Load();
+        _py.Globals["counter"] = new Counter();
+        const string loop = "def loop(o):\n    def run(n):\n        for i in range(n): o.M(i)\n        return n\n    return run\n";
+        _pyLoop = (PyProxy)_py.RunPython(loop + "class PyCounter:\n    def M(self, i): return i\nloop(PyCounter())")!;
+        _hostLoop = (PyProxy)_py.RunPython(loop + "loop(counter)")!;
+        foreach (var run in new[] { _pyLoop, _hostLoop })
+            if (run.Call<long, long>(Calls) != Calls) throw new InvalidOperationException("the loop did not run");
+    }
+
+    [Benchmark(Baseline = true, Description = "Python loop calling a Python object's method", OperationsPerInvoke = Calls)]
+    public long PythonMethod() => _pyLoop.Call<long, long>(Calls);
+
+    /// <summary><c>counter.M(i)</c> on a .NET <see cref="Counter"/>: nothing boxed, no array.</summary>
+    [Benchmark(Description = "Python loop calling a .NET object's method", OperationsPerInvoke = Calls)]
+    public long HostMethod() => _hostLoop.Call<long, long>(Calls);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _pyLoop.Dispose();
+        _hostLoop.Dispose();
+        _py.Dispose();
+    }
+}
+
 /// <summary><c>GetBuffer()</c> + <c>Dispose</c>: 64 MiB against 1 KiB shows whether the cost depends on size.</summary>
 [MemoryDiagnoser]
 public class GetBufferBenchmarks

@@ -22,6 +22,8 @@
  *   run_python         pyodide_run_python("1+1")
  *   py_fn_loop         a Python loop calling `lambda i: i`, per iteration (baseline)
  *   host_fn_loop       the same loop calling a C host function returning its argument
+ *   py_method_loop     a Python loop calling a Python object's method `o.m(i)`, per iteration (baseline)
+ *   host_method_loop   the same loop calling a C host object's method (pyodide_host_class_t.call_method)
  *   get_buffer_1k      pyproxy_get_buffer + pybuffer_release, bytearray(1 KiB) (baseline)
  *   get_buffer_64m     the same on bytearray(64 MiB)
  *   sum_malloc         summing 64 MiB of doubles in a malloc'd array (baseline)
@@ -286,6 +288,24 @@ static pyodide_error_t* host_identity(void* env, const pyodide_value_t* args, si
   *result = args[0];
   return NULL;
 }
+
+/* A host class of one method, `m(i)`, returning its INT argument. */
+static const char* const bench_methods[] = {"m"};
+static pyodide_error_t* bench_call_method(void* obj, size_t method, const pyodide_value_t* args, size_t nargs,
+                                          pyodide_value_t* out) {
+  (void)obj;
+  (void)method;
+  (void)nargs;
+  *out = args[0];
+  return NULL;
+}
+static const pyodide_host_class_t bench_class = {
+  .size = sizeof(pyodide_host_class_t),
+  .name = "BenchObject",
+  .methods = bench_methods,
+  .nmethods = 1,
+  .call_method = bench_call_method,
+};
 
 /* Iterations of the Python loop one host_fn_loop / py_fn_loop operation runs. */
 #define LOOP_CALLS 1000
@@ -701,6 +721,34 @@ int main(int argc, char** argv) {
     record("host_fn_loop", "the same loop calling a C host function returning its INT argument", b, "ns");
     pyproxy_destroy(host.fn);
     pyproxy_destroy(pyfn.fn);
+
+    /* Host object methods: the same loop calling `o.m(i)` on a C host object, against
+     * calling a Python object's method; both per iteration. */
+    static int bench_obj;
+    pyproxy_t *object, *globals;
+    CHECK("pyodide_host_object_new", pyodide_host_object_new(py, &bench_class, &bench_obj, &object));
+    CHECK("pyodide_globals", pyodide_globals(py, &globals));
+    pyodide_value_t key = {.kind = PYODIDE_STR, .of.str = {"bench_object", 12}}, value = {.kind = PYODIDE_PROXY, .of.proxy = object};
+    CHECK("pyproxy_set", pyproxy_set(globals, &key, &value));
+    pyproxy_destroy(object);
+    pyproxy_destroy(globals);
+    call_ctx host_method = {run_proxy(py, "def host_method_loop(n, o=bench_object):\n"
+                                          "    for i in range(n + 1): o.m(i)\n"
+                                          "    return n + 1\n"
+                                          "host_method_loop"), LOOP_CALLS - 1};
+    call_ctx py_method = {run_proxy(py, "class PyObject:\n"
+                                        "    def m(self, i): return i\n"
+                                        "def py_method_loop(n, o=PyObject()):\n"
+                                        "    for i in range(n + 1): o.m(i)\n"
+                                        "    return n + 1\n"
+                                        "py_method_loop"), LOOP_CALLS - 1};
+    measure_pair(op_call, &py_method, op_call, &host_method, &a, &b);
+    per_iteration(&a, LOOP_CALLS);
+    per_iteration(&b, LOOP_CALLS);
+    record("py_method_loop", "a Python loop calling a Python object's method o.m(i), per iteration", a, "ns");
+    record("host_method_loop", "the same loop calling a C host object's method (call_method) returning i", b, "ns");
+    pyproxy_destroy(host_method.fn);
+    pyproxy_destroy(py_method.fn);
   }
 
 #ifndef _WIN32

@@ -109,6 +109,59 @@ TEST(destroyed_runtime_proxies_and_buffers) {
   pyodide_destroy(monitor);
 }
 
+/* Host objects of a runtime destroyed while Python held them: each finalized once, at
+ * the destruction; nothing of them is usable afterwards, and nothing more runs. */
+static int host_finalized[3];
+static void count_finalize(void* obj) { (*(int*)obj)++; }
+static pyodide_error_t* answer_self(void* obj, const char* name, size_t len, pyodide_value_t* out) {
+  (void)name, (void)len;
+  out->kind = PYODIDE_HOST;
+  out->of.host.cls = NULL; /* refused: a HOST value needs its class */
+  out->of.host.obj = obj;
+  return NULL;
+}
+static const pyodide_host_class_t counted = {
+  .size = sizeof(pyodide_host_class_t), .name = "Counted", .get_attr = answer_self, .finalize = count_finalize,
+};
+
+TEST(destroyed_runtime_host_objects) {
+  pyodide_t* monitor = RB_LOAD_QUIET();
+  pyodide_stats_t base = RB_STATS(monitor);
+  pyodide_t* rt = RB_LOAD_QUIET();
+  pyproxy_t *held = NULL, *in_python = NULL, *dropped = NULL, *globals = NULL;
+  ASSERT_OK(pyodide_host_object_new(rt, &counted, &host_finalized[0], &held));
+  ASSERT_OK(pyodide_host_object_new(rt, &counted, &host_finalized[1], &in_python));
+  ASSERT_OK(pyodide_host_object_new(rt, &counted, &host_finalized[2], &dropped));
+  ASSERT_OK(pyodide_globals(rt, &globals));
+  pyodide_value_t key = v_str("kept"), value = v_proxy(in_python);
+  ASSERT_OK(pyproxy_set(globals, &key, &value));
+  /* A slot answering with a class-less HOST value: a Python error, not a crash. */
+  ASSERT_ERROR(pyodide_run_python(rt, "kept.anything", PYODIDE_STRLEN, NULL, NULL), PYODIDE_ERROR_PYTHON, NULL);
+  pyproxy_destroy(in_python);
+  pyproxy_destroy(globals);
+  pyproxy_destroy(dropped);
+  ASSERT_EQ_INT(host_finalized[2], 1); /* Python's last reference went */
+  ASSERT_EQ_INT(host_finalized[0] + host_finalized[1], 0);
+  pyodide_destroy(rt);
+  ASSERT_EQ_INT(host_finalized[0], 1);
+  ASSERT_EQ_INT(host_finalized[1], 1);
+  /* The proxy outlives its runtime as a handle; using it is USAGE, destroying it runs nothing. */
+  pyodide_value_t out = sentinel_value();
+  ASSERT_USAGE(pyproxy_get_attr(held, "x", PYODIDE_STRLEN, &out));
+  pyproxy_t* p = NULL;
+  ASSERT_USAGE(pyodide_host_object_new(rt, &counted, &host_finalized[0], &p));
+  pyodide_value_t host = {.kind = PYODIDE_HOST, .of.host = {&counted, &host_finalized[0]}};
+  ASSERT_USAGE(pyodide_to_py(rt, &host, -1, &p));
+  ASSERT(p == NULL && is_sentinel(&out));
+  pyproxy_destroy(held);
+  ASSERT_EQ_INT(host_finalized[0], 1);
+  ASSERT_EQ_INT(host_finalized[1], 1);
+  ASSERT_EQ_INT(host_finalized[2], 1);
+  ASSERT_EQ_INT(RB_STATS(monitor).process_proxies, base.process_proxies);
+  RB_ALIVE(monitor);
+  pyodide_destroy(monitor);
+}
+
 /* A copy of a pybuffer_t struct shares its handle: releasing either ends the export,
  * the other becomes a released buffer (ignored). */
 TEST(destroyed_buffer_struct_copies) {

@@ -77,8 +77,8 @@ static const char* const OP_NAMES[56] = {
     "buffer_release", "stats", "buffer_write", "recycle_b", "destroy_runtime_bad",
     "error_new", "register_module", "unregister_module", "load_package", "load_from_imports",
     "loaded_packages", "pyimport", "pyodide_py", "run_python_async", "run_pending", "await",
-    "then_catch_finally", "future_new", "future_resolve", "future_reject"};
-enum { NOPS = 50 };
+    "then_catch_finally", "future_new", "future_resolve", "future_reject", "host_object"};
+enum { NOPS = 51 };
 
 /* ---- error handling ---- */
 
@@ -197,6 +197,128 @@ static pyodide_value_t* arena_take(arena* a, int n) {
   return p;
 }
 
+/* ---- host objects: classes the driver defines, objects it tracks ---- */
+
+/* One object given to Python: its class's finalizer must run exactly once if a
+ * Python object was made for it (pyodide_host_object_new succeeded, or a HOST
+ * value of it was accepted), never otherwise. Each is given to one runtime. */
+enum { MAX_HOST_OBJECTS = 2048 };
+typedef struct {
+  atomic_int finalized;
+  bool dedicated; /* given by one pyodide_host_object_new only: finalized iff it succeeded */
+  bool created;   /* (dedicated) that call succeeded */
+  int offered;    /* (shared) HOST values of it passed to calls: finalized at most that often */
+} host_obj;
+static host_obj host_objects[MAX_HOST_OBJECTS];
+static int nhost_objects;
+static host_obj host_overflow; /* offered once the table is full: never judged */
+static long host_slot_calls;
+static const pyodide_host_class_t rb_class;
+static void check_value(const pyodide_value_t* v, int depth);
+
+static void rb_finalize(void* obj) { atomic_fetch_add(&((host_obj*)obj)->finalized, 1); }
+
+static pyodide_error_t* rb_get_attr(void* obj, const char* name, size_t len, pyodide_value_t* out) {
+  host_slot_calls++;
+  if (len == 4 && memcmp(name, "self", 4) == 0) {
+    out->kind = PYODIDE_HOST;
+    out->of.host.cls = &rb_class;
+    out->of.host.obj = obj;
+    return NULL;
+  }
+  if (len == 1 && name[0] == 'a') {
+    *out = v_int(1);
+    return NULL;
+  }
+  if (len == 3 && memcmp(name, "bad", 3) == 0) {
+    out->kind = (pyodide_kind_t)99; /* an invalid result */
+    return NULL;
+  }
+  return pyodide_error_new("AttributeError", "no such attribute");
+}
+static pyodide_error_t* rb_set_attr(void* obj, const char* name, size_t len, const pyodide_value_t* value) {
+  (void)obj, (void)name, (void)len, (void)value;
+  host_slot_calls++;
+  return len == 1 ? NULL : pyodide_error_new("AttributeError", "read-only");
+}
+static pyodide_error_t* rb_call(void* obj, const pyodide_value_t* args, size_t nargs, pyodide_value_t* out) {
+  (void)obj;
+  host_slot_calls++;
+  for (size_t i = 0; i < nargs; i++) check_value(&args[i], 0);
+  *out = v_int((int64_t)nargs);
+  return NULL;
+}
+static pyodide_error_t* rb_get_item(void* obj, const pyodide_value_t* key, pyodide_value_t* out) {
+  (void)obj;
+  host_slot_calls++;
+  check_value(key, 0);
+  if (key->kind != PYODIDE_INT) return pyodide_error_new("KeyError", "ints only");
+  *out = v_int(key->of.i);
+  return NULL;
+}
+static pyodide_error_t* rb_length(void* obj, size_t* out) {
+  (void)obj;
+  host_slot_calls++;
+  *out = 3;
+  return NULL;
+}
+static pyodide_error_t* rb_iter(void* obj, pyodide_value_t* out) {
+  (void)obj;
+  host_slot_calls++;
+  static pyodide_value_t items[2];
+  items[0] = v_int(1);
+  items[1] = v_str("two");
+  *out = v_list(items, 2);
+  return NULL;
+}
+static const char* const RB_METHODS[] = {"m", "fail"};
+static pyodide_error_t* rb_call_method(void* obj, size_t method, const pyodide_value_t* args, size_t nargs,
+                                       pyodide_value_t* out) {
+  (void)obj;
+  host_slot_calls++;
+  for (size_t i = 0; i < nargs; i++) check_value(&args[i], 0);
+  if (method == 1) return pyodide_error_new("RbHostError", "a method that fails");
+  *out = v_int((int64_t)nargs);
+  return NULL;
+}
+static const pyodide_host_class_t rb_class = {
+  .size = sizeof(pyodide_host_class_t), .name = "RbObject", .get_attr = rb_get_attr, .set_attr = rb_set_attr,
+  .call = rb_call, .get_item = rb_get_item, .length = rb_length, .finalize = rb_finalize, .iter = rb_iter,
+  .methods = RB_METHODS, .nmethods = 2, .call_method = rb_call_method,
+};
+/* The issue's first layout: the added members past `size` must be ignored. Its
+ * `self` is of its own class (another class would make another Python object). */
+static const pyodide_host_class_t rb_first_layout;
+static pyodide_error_t* rb_first_get_attr(void* obj, const char* name, size_t len, pyodide_value_t* out) {
+  pyodide_error_t* e = rb_get_attr(obj, name, len, out);
+  if (e == NULL && out->kind == PYODIDE_HOST) out->of.host.cls = &rb_first_layout;
+  return e;
+}
+static const pyodide_host_class_t rb_first_layout = {
+  .size = offsetof(pyodide_host_class_t, dir), .name = "RbFirst", .get_attr = rb_first_get_attr,
+  .finalize = rb_finalize, .methods = (const char* const*)(uintptr_t)0x1234, .nmethods = 99,
+};
+
+/* A shared object for a HOST value (any runtime, any call): a new one now and then,
+ * else one offered before. */
+static host_obj* pick_host_object(void) {
+  if (nhost_objects > 0 && chance(70)) {
+    host_obj* o = &host_objects[below((unsigned)nhost_objects)];
+    if (!o->dedicated) return o;
+  }
+  return nhost_objects < MAX_HOST_OBJECTS ? &host_objects[nhost_objects++] : &host_overflow;
+}
+
+static pyodide_value_t host_value_of(host_obj* o) {
+  pyodide_value_t v;
+  memset(&v, 0, sizeof v);
+  v.kind = PYODIDE_HOST;
+  v.of.host.cls = chance(95) ? &rb_class : NULL; /* NULL: USAGE */
+  v.of.host.obj = o;
+  o->offered++;
+  return v;
+}
+
 static pyodide_value_t gen_value(arena* a, int depth) {
   static const int64_t INTS[] = {0, 1, -1, 42, INT64_MAX, INT64_MIN, 1ll << 31, 1ll << 40,
                                  -(1ll << 33), 255, 256, 7};
@@ -246,10 +368,12 @@ static pyodide_value_t gen_value(arena* a, int depth) {
       }
       v = v_dict(keys, vals, (size_t)n);
     }
-  } else if (k < 88) {
+  } else if (k < 80) {
     v = v_proxy(pick_proxy());
+  } else if (k < 88) {
+    v = host_value_of(pick_host_object());
   } else if (k < 95) {
-    static const int BAD[] = {99, -1, 9, 1000000, INT32_MIN};
+    static const int BAD[] = {99, -1, 10, 1000000, INT32_MIN};
     v.kind = (pyodide_kind_t)BAD[below(5)];
     v.of.i = (int64_t)rnd();
   } else {
@@ -323,6 +447,12 @@ static void check_value(const pyodide_value_t* v, int depth) {
     case PYODIDE_PROXY:
       if (!pyodide_is_pyproxy(v->of.proxy))
         harness_fail(__FILE__, __LINE__, "iteration %ld: a PROXY value that is not a live proxy", iteration);
+      return;
+    case PYODIDE_HOST:
+      if ((v->of.host.cls != &rb_class && v->of.host.cls != &rb_first_layout) ||
+          ((host_obj*)v->of.host.obj != &host_overflow &&
+           ((host_obj*)v->of.host.obj < host_objects || (host_obj*)v->of.host.obj >= host_objects + nhost_objects)))
+        harness_fail(__FILE__, __LINE__, "iteration %ld: a HOST value the driver never gave", iteration);
       return;
   }
   harness_fail(__FILE__, __LINE__, "iteration %ld: a value of invalid kind %d", iteration, (int)v->kind);
@@ -557,6 +687,57 @@ static void recycle_b(void) {
     if (buffers[i].state == 1 && buffers[i].rt == RT_B) buffers[i].rt = -1;
   pyodide_destroy(runtimes[RT_B]);
   runtimes[RT_B] = load_fuzz_runtime(RT_B);
+}
+
+/* pyodide_host_object_new with good and bad classes and arguments, then Python code
+ * using the object (each slot, errors from slots, invalid results, dropping it). */
+static void host_object_op(void) {
+  if (nhost_objects == MAX_HOST_OBJECTS) return;
+  host_obj* o = &host_objects[nhost_objects++];
+  o->dedicated = true;
+  static pyodide_host_class_t small, unnamed, bad_name, no_call_method, bad_methods;
+  static const char* const BAD_METHODS[] = {"ok", "not valid", NULL};
+  small = rb_class, small.size = 16;
+  unnamed = rb_class, unnamed.name = NULL;
+  bad_name = rb_class, bad_name.name = "\xff\xfe";
+  no_call_method = rb_class, no_call_method.call_method = NULL;
+  bad_methods = rb_class, bad_methods.methods = BAD_METHODS, bad_methods.nmethods = chance(50) ? 2 : 3;
+  const pyodide_host_class_t* const CLASSES[] = {
+      &rb_class, &rb_class, &rb_class, &rb_class, &rb_first_layout, NULL, &small, &unnamed, &bad_name,
+      &no_call_method, &bad_methods,
+  };
+  const pyodide_host_class_t* cls = CLASSES[below(sizeof CLASSES / sizeof *CLASSES)];
+  pyodide_t* rt = chance(90) ? runtimes[below(NRT)] : pick_runtime();
+  pyproxy_t* const PSENT = (pyproxy_t*)(uintptr_t)0x5e5e5e5e;
+  pyproxy_t* out = PSENT;
+  bool want = chance(95);
+  pyodide_error_t* e = pyodide_host_object_new(rt, cls, o, want ? &out : NULL);
+  o->created = e == NULL;
+  pyproxy_t* made = e == NULL ? out : NULL;
+  if (made == NULL || !chance(60)) {
+    after_proxy_call(e, want ? &out : NULL, PSENT, rt_index(rt));
+    return;
+  }
+  static const char* const CODE[] = {
+      "rbh.a", "rbh.self is rbh", "rbh(1, 'x', None)", "rbh[3]", "rbh['k']", "len(rbh)", "list(rbh)",
+      "rbh.m(1, [2])", "rbh.fail()", "rbh.bad", "rbh.zz", "rbh.a = 1", "del rbh.a", "dir(rbh)",
+      "rbh.self.self.m()", "[rbh] * 3", "iter(rbh)", "rbh.__class__.__name__", "del rbh",
+  };
+  pyproxy_t* g = NULL;
+  pyodide_error_t* ge = pyodide_globals(rt, &g);
+  if (ge == NULL) {
+    pyodide_value_t key = v_str("rbh"), value = v_proxy(made);
+    consume(pyproxy_set(g, &key, &value));
+    pyproxy_destroy(g);
+    pyodide_value_t result = sentinel_value();
+    bool keep = chance(80);
+    after_value_call(pyodide_run_python(rt, CODE[below(sizeof CODE / sizeof *CODE)], PYODIDE_STRLEN, NULL,
+                                        keep ? &result : NULL),
+                     keep ? &result : NULL, rt_index(rt));
+  } else {
+    consume(ge);
+  }
+  after_proxy_call(NULL, &made, PSENT, rt_index(rt));
 }
 
 /* ---- one operation ---- */
@@ -964,6 +1145,9 @@ static void one_op(void) {
       consume(pyodide_future_resolve(pick_proxy(), chance(95) ? &v : NULL));
       break;
     }
+    case 50:
+      host_object_op();
+      break;
     case 49: {
       pyodide_error_t* err = NULL;
       unsigned k = below(4);
@@ -1093,6 +1277,21 @@ TEST(random_abi_driver) {
   }
   printf("host modules and then/catch/finally: %d attempts, %d registered, %ld host function calls\n",
          nmodule_envs, registered, host_calls);
+  /* Every host object: finalized exactly once if pyodide_host_object_new made it,
+   * never if that failed; a shared one at most as often as it was offered. */
+  int host_created = 0;
+  for (int i = 0; i < nhost_objects; i++) {
+    host_obj* o = &host_objects[i];
+    int fin = atomic_load(&o->finalized);
+    host_created += o->created;
+    if (o->dedicated ? fin != (o->created ? 1 : 0) : fin > o->offered) {
+      wrong_finalizations++;
+      fprintf(stderr, "  host object %d: %s, created %d, offered %d, finalized %d times\n", i,
+              o->dedicated ? "dedicated" : "shared", (int)o->created, o->offered, fin);
+    }
+  }
+  printf("host objects: %d tracked, %d made by pyodide_host_object_new, %ld slot calls\n", nhost_objects,
+         host_created, host_slot_calls);
   pyodide_stats_t end = RB_STATS(monitor);
   printf("process proxies %llu (baseline %llu), buffers %llu (baseline %llu)\n",
          (unsigned long long)end.process_proxies, (unsigned long long)base.process_proxies,

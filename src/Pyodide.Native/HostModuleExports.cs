@@ -10,50 +10,13 @@ internal sealed unsafe class NativeHostFunction(delegate* unmanaged<void*, Nativ
 {
     public uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer)
     {
-        var slots = (Slot*)guest.Checked(args, (ulong)count * Slot.Size);
-        int n = (int)count;
-        NativeValue* onStack = stackalloc NativeValue[Limits.SmallArgs];
-        NativeValue* values = n <= Limits.SmallArgs ? onStack : (NativeValue*)NativeMemory.AllocZeroed((nuint)n, (nuint)sizeof(NativeValue));
-        int read = 0;
-        try
-        {
-            for (; read < n; read++) NativeCodec.Read(runtime, guest, slots[read], &values[read]);
-            NativeValue result = default;
-            nint error = fn(env, values, (nuint)n, &result);
-            if (error != 0) throw Raised(error);
-            try
-            {
-                return GuestOps.Answer(answer, runtime, new NativeArgs(&result, 1, "result"));
-            }
-            finally
-            {
-                NativeCodec.DestroyProxies(&result);
-            }
-        }
-        finally
-        {
-            for (int i = 0; i < read; i++) NativeCodec.Release(&values[i]);
-            // Handles the guest made for arguments never read are still ours to drop.
-            if (read < n) guest.ReleaseHandles(args + (uint)(read * Slot.Size), (uint)(n - read));
-            if (values != onStack) NativeMemory.Free(values);
-        }
+        var call = new FunctionCall(fn, env);
+        return NativeCallFrame.Run(runtime, guest, args, count, answer, ref call);
     }
 
-    /// <summary>The Python exception for an error a host function returned (taken over).</summary>
-    private static PythonException Raised(nint error)
+    private readonly struct FunctionCall(delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> fn, void* env) : INativeCall
     {
-        var e = NativeErrors.Table.Remove(error);
-        if (e == null) return new PythonException("RuntimeError", "a host function returned an invalid pyodide_error_t");
-        try
-        {
-            string type = Marshal.PtrToStringUTF8((nint)e.Type) ?? "RuntimeError";
-            string message = Marshal.PtrToStringUTF8((nint)e.Message) ?? "";
-            return e.Kind == PyodideErrorKind.Python ? new PythonException(type, message) : new PythonException("RuntimeError", message);
-        }
-        finally
-        {
-            e.Free();
-        }
+        public nint Invoke(NativeValue* args, int count, NativeValue* result) => fn(env, args, (nuint)count, result);
     }
 }
 

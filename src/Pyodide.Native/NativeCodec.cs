@@ -55,6 +55,9 @@ internal static unsafe class NativeCodec
             case NativeValue.Proxy:
                 Proxy(v->ProxyToken, what + " (PROXY)").HandleFor(runtime);
                 return;
+            case NativeValue.Host:
+                NativeHostClass.For(runtime, v->HostClass, what + " (HOST) of.host.cls");
+                return;
             default:
                 throw new ArgumentException($"{what} has an unknown kind {v->Kind}");
         }
@@ -141,6 +144,14 @@ internal static unsafe class NativeCodec
                 s->Kind = SlotKind.Handle;
                 s->Address = writer.HandleSlot(Proxy(v->ProxyToken).HandleFor(runtime));
                 break;
+            case NativeValue.Host:
+            {
+                var cls = NativeHostClass.For(runtime, v->HostClass);
+                s->Kind = SlotKind.Host;
+                s->Length = cls.GuestId;
+                s->Address = runtime.HostObjects.Id(new HostObjectRef(cls, v->HostObject, null));
+                break;
+            }
         }
     }
 
@@ -168,6 +179,20 @@ internal static unsafe class NativeCodec
             case SlotKind.Handle:
                 v.Kind = NativeValue.Proxy;
                 v.ProxyToken = Proxies.Add(new PyProxy(runtime, slot.Address));
+                break;
+            case SlotKind.Host when runtime.HostObjects.TryGet(slot.Address, out var target):
+                if (target.Class is NativeHostClass cls)
+                {
+                    v.Kind = NativeValue.Host;
+                    v.HostClass = cls.Pointer;
+                    v.HostObject = target.Native;
+                }
+                else
+                {
+                    // Another API's host object (a .NET one): C sees it as a proxy.
+                    v.Kind = NativeValue.Proxy;
+                    v.ProxyToken = Proxies.Add(GuestOps.ProxyOf(runtime, slot));
+                }
                 break;
             default:
                 throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of kind {slot.Kind} here");

@@ -7,7 +7,7 @@ namespace Pyodide.Native;
 [StructLayout(LayoutKind.Explicit, Size = 32)]
 internal unsafe struct NativeValue
 {
-    public const int None = 0, Bool = 1, Int = 2, Float = 3, Str = 4, Bytes = 5, List = 6, Dict = 7, Proxy = 8;
+    public const int None = 0, Bool = 1, Int = 2, Float = 3, Str = 4, Bytes = 5, List = 6, Dict = 7, Proxy = 8, Host = 9;
 
     [FieldOffset(0)] public int Kind;
     /// <summary>BOOL: <c>of.b</c> (a C bool: 0 or 1).</summary>
@@ -32,6 +32,10 @@ internal unsafe struct NativeValue
     [FieldOffset(24)] public nuint DictLen;
     /// <summary>PROXY: <c>of.proxy</c>, a <c>pyproxy_t*</c> token.</summary>
     [FieldOffset(8)] public nint ProxyToken;
+    /// <summary>HOST: <c>of.host.cls</c>, the caller's <c>pyodide_host_class_t*</c>.</summary>
+    [FieldOffset(8)] public NativeHostClassLayout* HostClass;
+    /// <summary>HOST: <c>of.host.obj</c>.</summary>
+    [FieldOffset(16)] public nint HostObject;
 }
 
 /// <summary><c>pyodide_mount_t</c>.</summary>
@@ -103,4 +107,31 @@ internal unsafe struct NativeHostMember
     public byte* Name;
     public delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> Fn;
     public NativeValue* Value;
+}
+
+/// <summary><c>pyodide_host_class_t</c> (120 bytes on 64-bit hosts). A class built against
+/// the first layout (64 bytes: through <c>finalize</c>) still works: the members past its
+/// <c>size</c> count as NULL.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeHostClassLayout
+{
+    public nuint Size;
+    public byte* Name;
+    public delegate* unmanaged<void*, byte*, nuint, NativeValue*, nint> GetAttr;
+    public delegate* unmanaged<void*, byte*, nuint, NativeValue*, nint> SetAttr;
+    public delegate* unmanaged<void*, NativeValue*, nuint, NativeValue*, nint> Call;
+    public delegate* unmanaged<void*, NativeValue*, NativeValue*, nint> GetItem;
+    public delegate* unmanaged<void*, nuint*, nint> Length;
+    public delegate* unmanaged<void*, void> Finalize;
+    // Added after the first layout.
+    public delegate* unmanaged<void*, NativeValue*, nint> Dir;
+    public delegate* unmanaged<void*, NativeValue*, NativeValue*, nint> SetItem;
+    public delegate* unmanaged<void*, NativeValue*, nint> Iter;
+    public delegate* unmanaged<void*, NativeValue*, byte*, nint> Next;
+    public byte** Methods;
+    public nuint MethodCount;
+    public delegate* unmanaged<void*, nuint, NativeValue*, nuint, NativeValue*, nint> CallMethod;
+
+    /// <summary>The size of the first layout, the least a caller may pass.</summary>
+    public static readonly int FirstLayoutSize = (int)Marshal.OffsetOf<NativeHostClassLayout>(nameof(Dir));
 }

@@ -161,8 +161,8 @@ public sealed class CallKwargsTests(RuntimeFixture fixture) : IClassFixture<Runt
     {
         using var f = Expect.Proxy(_py.RunPython("lambda *a, **k: None"));
         uint before = _py.LiveHandles;
-        Assert.Throws<ArgumentException>(() => f.CallKwargs([], Kw(("bad", new object()))));
-        Assert.Throws<ArgumentException>(() => f.CallKwargs([new object()], Kw()));
+        Assert.Throws<ArgumentException>(() => f.CallKwargs([], Kw(("bad", typeof(string)))));
+        Assert.Throws<ArgumentException>(() => f.CallKwargs([typeof(string)], Kw()));
         Assert.Throws<ArgumentException>(() => f.CallKwargs([], Kw(("big", ulong.MaxValue))));
         Assert.Throws<ArgumentException>(() => f.CallKwargs([], Kw(("k\uD800", 1))));
         Assert.Throws<ArgumentException>(() => f.CallKwargs([], Kw(("k", "v\uDC00"))));

@@ -137,10 +137,10 @@ public sealed class HostModuleTests
     {
         using var py = Runtimes.LoadQuiet();
         py.RegisterModule("netbad", Functions(
-            ("obj", _ => new object()),
-            ("date", _ => DateTime.Now),
+            ("obj", _ => typeof(string)),
+            ("date", _ => typeof(object).Assembly),
             ("huge", _ => ulong.MaxValue),
-            ("nested", _ => new List<object?> { 1, new object() })));
+            ("nested", _ => new List<object?> { 1, typeof(string) })));
         foreach (var name in new[] { "obj", "date", "huge", "nested" })
         {
             Expect.Str("TypeError", py.RunPython($"""
@@ -327,7 +327,7 @@ public sealed class HostModuleTests
         Assert.Throws<ArgumentNullException>(() => py.RegisterModule("nofunctions", null!, finalizer: () => fin++));
         Assert.ThrowsAny<ArgumentException>(() => py.RegisterModule("emptyfn", Functions(("", Add)), finalizer: () => fin++));
         Assert.ThrowsAny<ArgumentException>(() => py.RegisterModule("badconst", Functions(("add", Add)),
-            new Dictionary<string, object?> { ["C"] = new object() }, finalizer: () => fin++));
+            new Dictionary<string, object?> { ["C"] = typeof(string) }, finalizer: () => fin++));
         Assert.Equal(0, fin);
         foreach (var name in new[] { "nofunctions", "emptyfn", "badconst" })
             Assert.Equal("ModuleNotFoundError", Assert.Throws<PythonException>(() => py.RunPython($"import {name}")).PythonType);

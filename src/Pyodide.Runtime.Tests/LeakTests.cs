@@ -57,7 +57,7 @@ public sealed class LeakTests
             Assert.Throws<PythonException>(() => py.RunPython("raise ValueError('x')"));
             Assert.Throws<PythonException>(() => d["missing"]);
             Assert.False(d.TryGet("missing", out _));
-            Assert.Throws<ArgumentException>(() => identity.Call(new object()));
+            Assert.Throws<ArgumentException>(() => identity.Call(typeof(string)));
             Expect.Str("s", identity.Call("s"));
             Assert.IsType<byte[]>(identity.Call(new byte[] { 1 }));
             d["k"] = new List<object?> { obj, i };

@@ -21,7 +21,8 @@ internal interface IHostFunction
 }
 
 /// <summary>The host modules of one runtime and the dispatch of Python's calls to
-/// their functions (the guest's <c>call_host</c> import).</summary>
+/// their functions (the guest's <c>call_host</c> import) and to host objects
+/// (<c>host_object</c>, through <see cref="Objects"/>).</summary>
 internal sealed class HostModuleRegistry : IHostCallHandler
 {
     private sealed class Module(string name, Action? finalizer, bool callback = false)
@@ -40,6 +41,14 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     private uint _nextId = 1;
 
     public PyodideRuntime Runtime = null!;
+
+    /// <summary>The runtime's host objects, whose operations come the same way.</summary>
+    public readonly HostObjectRegistry Objects = new();
+
+    public uint CallObject(GuestInstance guest, uint id, uint op, uint args, uint count, GuestInstance.AnswerWriter answer, out bool done) =>
+        Objects.Invoke(Runtime, guest, id, op, args, count, answer, out done);
+
+    public void DropObject(uint id) => Objects.Drop(id);
 
     public uint Call(GuestInstance guest, uint id, uint args, uint count, GuestInstance.AnswerWriter answer)
     {
@@ -160,6 +169,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
         foreach (var (module, _) in _functions.Values.Where(f => f.Module.Callback).ToList()) RunFinalizer(module);
         _modules.Clear();
         _functions.Clear();
+        Objects.FinalizeAll();
     }
 
     private static void RunFinalizer(Module module)
@@ -266,7 +276,7 @@ public sealed partial class PyodideRuntime
                 if (args.Length != parameters.Length)
                     throw new PythonException("TypeError", $"{method.Name}() takes {parameters.Length} arguments ({args.Length} given)");
                 var converted = new object?[args.Length];
-                for (int i = 0; i < args.Length; i++) converted[i] = ConvertArgument(args[i], parameters[i].ParameterType, method.Name);
+                for (int i = 0; i < args.Length; i++) converted[i] = Conversion.To(args[i], parameters[i].ParameterType, $"{method.Name}()");
                 try
                 {
                     return method.Invoke(target, converted);
@@ -278,19 +288,6 @@ public sealed partial class PyodideRuntime
             };
         }
         RegisterModule(name, functions);
-    }
-
-    private static object? ConvertArgument(object? value, Type type, string method)
-    {
-        if (value == null || type.IsInstanceOfType(value)) return value;
-        try
-        {
-            return Convert.ChangeType(value, Nullable.GetUnderlyingType(type) ?? type, System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException)
-        {
-            throw new PythonException("TypeError", $"{method}(): cannot pass a {value.GetType().Name} as {type.Name}");
-        }
     }
 
     /// <summary>Makes later <c>import name</c> fail (a module already imported stays in

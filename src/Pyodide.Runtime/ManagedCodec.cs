@@ -29,7 +29,7 @@ internal static unsafe class ManagedCodec
 
     /// <summary>Validates <paramref name="value"/> (at container depth <paramref name="depth"/>)
     /// and adds the slots and bytes it needs beyond its own slot.</summary>
-    public static void Measure(object? value, ref InputSize size, int depth)
+    public static void Measure(PyodideRuntime runtime, object? value, ref InputSize size, int depth)
     {
         switch (value)
         {
@@ -46,22 +46,26 @@ internal static unsafe class ManagedCodec
                 return;
             case PyProxy:
                 return; // checked when written, with the runtime at hand
+            case ByReference r:
+                ManagedHostClass.For(runtime, r.Value.GetType()); // refuses what the sandbox forbids
+                return;
             case IDictionary d:
                 CheckNesting(ref size, depth);
                 size.Slots = checked(size.Slots + 2 * d.Count);
                 foreach (DictionaryEntry e in d)
                 {
-                    Measure(e.Key, ref size, depth + 1);
-                    Measure(e.Value, ref size, depth + 1);
+                    Measure(runtime, e.Key, ref size, depth + 1);
+                    Measure(runtime, e.Value, ref size, depth + 1);
                 }
                 return;
             case IList l:
                 CheckNesting(ref size, depth);
                 size.Slots = checked(size.Slots + l.Count);
-                foreach (var item in l) Measure(item, ref size, depth + 1);
+                foreach (var item in l) Measure(runtime, item, ref size, depth + 1);
                 return;
             default:
-                throw new ArgumentException($"cannot convert {value.GetType()} to Python");
+                ManagedHostClass.For(runtime, value.GetType()); // refuses what the sandbox forbids
+                return;
         }
     }
 
@@ -115,6 +119,9 @@ internal static unsafe class ManagedCodec
                 slot->Kind = SlotKind.Handle;
                 slot->Address = writer.HandleSlot(p.HandleFor(runtime));
                 break;
+            case ByReference r:
+                WriteHost(runtime, r.Value, slot);
+                break;
             case IDictionary d:
             {
                 Slot* pairs = writer.ReserveSlots(2 * d.Count, out uint address);
@@ -140,8 +147,20 @@ internal static unsafe class ManagedCodec
                 break;
             }
             default:
-                throw new ArgumentException($"cannot convert {value.GetType()} to Python");
+                // Any other object is the program's own: Python gets a host object of it.
+                WriteHost(runtime, value, slot);
+                break;
         }
+    }
+
+    /// <summary>A HOST slot for <paramref name="value"/>: the id it has while Python holds it,
+    /// or a new one.</summary>
+    private static void WriteHost(PyodideRuntime runtime, object value, Slot* slot)
+    {
+        var cls = ManagedHostClass.For(runtime, value.GetType());
+        slot->Kind = SlotKind.Host;
+        slot->Length = cls.GuestId;
+        slot->Address = runtime.HostObjects.Id(new HostObjectRef(cls, 0, value));
     }
 
     private static void SetInt(Slot* slot, long value)
@@ -190,8 +209,18 @@ internal static unsafe class ManagedCodec
         SlotKind.Str => guest.ReadString(slot),
         SlotKind.Bytes => guest.Bytes(slot.Address, slot.Length).ToArray(),
         SlotKind.Handle => new PyProxy(runtime, slot.Address),
+        SlotKind.Host => HostObject(runtime, slot),
         _ => throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of unknown kind {slot.Kind}"),
     };
+
+    /// <summary>A host object coming back: the .NET object itself, or a proxy for another
+    /// API's (a C one).</summary>
+    private static object HostObject(PyodideRuntime runtime, in Slot slot)
+    {
+        if (!runtime.HostObjects.TryGet(slot.Address, out var target))
+            throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned host object {slot.Address}, which is not alive");
+        return target.Managed ?? GuestOps.ProxyOf(runtime, slot);
+    }
 
     /// <summary>A result slot as <typeparamref name="T"/>: long, int, double and bool without
     /// boxing; string, byte[], <see cref="PyProxy"/> and object as <see cref="Read"/> gives
@@ -333,7 +362,7 @@ internal readonly unsafe struct ManagedArgs : IGuestInput
 
     public void Measure(PyodideRuntime runtime, ref InputSize size)
     {
-        for (int i = 0; i < Count; i++) ManagedCodec.Measure(this[i], ref size, 0);
+        for (int i = 0; i < Count; i++) ManagedCodec.Measure(runtime, this[i], ref size, 0);
     }
 
     public void Write(ref SlotWriter writer, PyodideRuntime runtime, Slot* top)
@@ -351,7 +380,7 @@ internal readonly unsafe struct TypedArg<T>(T value) : IGuestInput
     {
         if (ManagedCodec.IsScalar<T>()) return;
         if (value is string s) size.Bytes = checked(size.Bytes + ManagedCodec.Utf8Length(s));
-        else ManagedCodec.Measure(value, ref size, 0);
+        else ManagedCodec.Measure(runtime, value, ref size, 0);
     }
 
     public void Write(ref SlotWriter writer, PyodideRuntime runtime, Slot* top) =>
@@ -406,4 +435,11 @@ internal struct ManagedBuffer : IGuestBuffer
 
     public unsafe void Take(PyodideRuntime runtime, GuestInstance guest, uint handle, BufferGeometry geometry) =>
         Value = new PyBuffer(runtime, handle, geometry, guest.MemoryBase);
+}
+
+/// <summary>A .NET collection (or any object) given to Python by reference, as a host
+/// object, where it would otherwise be copied (see <see cref="PyodideRuntime.ByReference"/>).</summary>
+internal sealed class ByReference(object value)
+{
+    public readonly object Value = value;
 }

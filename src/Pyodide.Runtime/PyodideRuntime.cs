@@ -50,6 +50,13 @@ public sealed partial class PyodideRuntime : IDisposable
     /// in full (for tests and benchmarks).</summary>
     internal bool StartedFromSnapshot { get; }
 
+    /// <summary>The runtime's host objects; use inside a call (the lock held).</summary>
+    internal HostObjectRegistry HostObjects => _hostModules.Objects;
+
+    /// <summary>Inside a call: a FATAL error if the interpreter died, before a host object is
+    /// given an id it could never be finalized for (a dead guest makes no Python object).</summary>
+    internal void ThrowIfGuestDead() => _guest?.ThrowIfDead();
+
     private static double Seconds(TimeSpan? timeout)
     {
         if (timeout is not { } t) return 0;

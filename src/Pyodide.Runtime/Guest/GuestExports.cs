@@ -40,6 +40,7 @@ internal sealed class GuestExports
     public readonly Func<int, int, int, int> HostFunction;
     public readonly Func<int, int, int> HostModule;
     public readonly Func<int, int, int> HostUnregister;
+    public readonly Func<int, int, int, int, int, int> HostClass;
     public readonly Func<int, int> InterruptSlots;
     public readonly Func<int> InterruptClear;
 
@@ -79,6 +80,7 @@ internal sealed class GuestExports
         HostFunction = F(instance.GetFunction<int, int, int, int>, "pyn_host_function");
         HostModule = F(instance.GetFunction<int, int, int>, "pyn_host_module");
         HostUnregister = F(instance.GetFunction<int, int, int>, "pyn_host_unregister");
+        HostClass = F(instance.GetFunction<int, int, int, int, int, int>, "pyn_host_class");
         InterruptSlots = F(instance.GetFunction<int, int>, "pyn_interrupt_slots");
         InterruptClear = F(instance.GetFunction<int>, "pyn_interrupt_clear");
     }

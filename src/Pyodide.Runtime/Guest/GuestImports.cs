@@ -41,6 +41,8 @@ internal sealed unsafe class GuestImports
         linker.DefineFunction("pyodide", "stdin_isatty", (Func<int>)StdinIsatty);
         linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
         linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
+        linker.DefineFunction("pyodide", "host_object", (Func<int, int, int, int, int, int>)HostObject);
+        linker.DefineFunction("pyodide", "drop_object", (Action<int>)DropObject);
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr, delivered
@@ -87,7 +89,16 @@ internal sealed unsafe class GuestImports
     /// <summary>The <c>pyodide.call_host</c> import: a Python call of a host function.
     /// Whatever happens, the guest gets an answer (a result or an error to raise);
     /// only a dead runtime unwinds the guest, by trapping.</summary>
-    private int CallHost(int id, int args, int count, int answer)
+    private int CallHost(int id, int args, int count, int answer) => Answer(id, -1, args, count, answer);
+
+    /// <summary>The <c>pyodide.host_object</c> import: an operation on a host object,
+    /// answered as <c>call_host</c> is; status 1 when an iteration is done.</summary>
+    private int HostObject(int id, int op, int args, int count, int answer) => Answer(id, op, args, count, answer);
+
+    /// <summary>Calls host function <paramref name="id"/> (<paramref name="op"/> &lt; 0) or
+    /// carries out operation <paramref name="op"/> on host object <paramref name="id"/>, and
+    /// answers the guest.</summary>
+    private int Answer(int id, int op, int args, int count, int answer)
     {
         var guest = _guest;
         if (guest == null) return -1;
@@ -97,8 +108,12 @@ internal sealed unsafe class GuestImports
         int status;
         try
         {
-            block = _host!.Call(guest, (uint)id, (uint)args, (uint)count, new GuestInstance.AnswerWriter(guest, (uint)answer));
-            status = 0;
+            var writer = new GuestInstance.AnswerWriter(guest, (uint)answer);
+            bool done = false;
+            block = op < 0
+                ? _host!.Call(guest, (uint)id, (uint)args, (uint)count, writer)
+                : _host!.CallObject(guest, (uint)id, (uint)op, (uint)args, (uint)count, writer, out done);
+            status = done ? 1 : 0;
         }
         catch (Exception e) when (!guest.IsDead)
         {
@@ -128,6 +143,19 @@ internal sealed unsafe class GuestImports
         Encoding.UTF8.GetBytes(type, new Span<byte>(guest.MemoryBase + block + 8, typeLength));
         Encoding.UTF8.GetBytes(message, new Span<byte>(guest.MemoryBase + block + 8 + typeLength, messageLength));
         return block;
+    }
+
+    /// <summary>The <c>pyodide.drop_object</c> import: a host object was freed.</summary>
+    private void DropObject(int id)
+    {
+        try
+        {
+            _host?.DropObject((uint)id);
+        }
+        catch (Exception)
+        {
+            // A finalizer that throws must not unwind through wasm frames.
+        }
     }
 
     /// <summary>The <c>pyodide.drop_host</c> import: a host function's callable was freed.</summary>

@@ -88,6 +88,12 @@ internal sealed unsafe partial class GuestInstance
 
     public void HostUnregister(uint name, uint length) => Check(Enter(_exports.HostUnregister, (int)name, (int)length));
 
+    /// <summary>A new Python type for a host class named by the UTF-8 name, with the operations
+    /// in <paramref name="flags"/> and <paramref name="count"/> methods (STR slots at
+    /// <paramref name="methods"/>); returns its class id.</summary>
+    public uint HostClass(uint name, uint length, uint flags, uint methods, uint count) =>
+        NewHandle(Enter(_exports.HostClass, (int)name, (int)length, (int)flags, (int)methods, (int)count));
+
     /// <summary>Releases the handles among <paramref name="count"/> argument slots a host
     /// function was handed but will not read.</summary>
     public void ReleaseHandles(uint args, uint count)

@@ -307,7 +307,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         return (type, message);
     }
 
-    private void ThrowIfDead()
+    internal void ThrowIfDead()
     {
         if (DeathReason != null) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime is dead: {DeathReason}");
     }

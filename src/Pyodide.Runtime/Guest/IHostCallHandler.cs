@@ -12,4 +12,12 @@ internal interface IHostCallHandler
 
     /// <summary>Python freed the callable of host function <paramref name="id"/>.</summary>
     void Drop(uint id);
+
+    /// <summary>Carries out operation <paramref name="op"/> (a <c>HostObjectOp</c>, with a
+    /// method's index above <c>HostClass.MethodShift</c>) on host object <paramref name="id"/>,
+    /// as <see cref="Call"/> does; <paramref name="done"/> ends an iteration.</summary>
+    uint CallObject(GuestInstance guest, uint id, uint op, uint args, uint count, GuestInstance.AnswerWriter answer, out bool done);
+
+    /// <summary>Python freed host object <paramref name="id"/>.</summary>
+    void DropObject(uint id);
 }

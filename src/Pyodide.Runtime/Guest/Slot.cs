@@ -7,6 +7,9 @@ namespace Pyodide.Guest;
 internal enum SlotKind : uint
 {
     None, Bool, Int, Float, Str, Bytes, List, Dict, Handle,
+    /// <summary>A host object: <see cref="Slot.Length"/> is its class's guest id,
+    /// <see cref="Slot.Address"/> its object id (src/Pyodide.Runtime/HostObjects.cs).</summary>
+    Host,
 }
 
 /// <summary>One value in the guest's linear memory (src/guest/README.md, "Value slots").</summary>

@@ -293,6 +293,25 @@ internal static unsafe class GuestOps
         where TName : struct, IGuestText =>
         guest.HostModule(Text(guest, runtime, name), (uint)name.ByteCount);
 
+    /// <summary>Registers a host class in the guest (in a call of its own, so it may happen
+    /// while a codec measures another call's input); returns its guest id.</summary>
+    public static uint HostClass(PyodideRuntime runtime, HostClass cls)
+    {
+        using var call = runtime.Enter();
+        var name = new ManagedText(cls.Name);
+        uint first = Input(call.Guest, runtime, new ManagedArgs(cls.Methods), name, out uint address);
+        return call.Guest.HostClass(address, (uint)name.ByteCount, cls.Flags, first, (uint)cls.Methods.Length);
+    }
+
+    /// <summary>A new proxy of the object a slot holds (a host object met where a proxy is
+    /// wanted: a C object read by the .NET codec, or the reverse).</summary>
+    public static PyProxy ProxyOf(PyodideRuntime runtime, in Slot slot)
+    {
+        using var call = runtime.Enter();
+        uint address = Input(call.Guest, runtime, new SlotArg(slot));
+        return new PyProxy(runtime, call.Guest.ToPy(address));
+    }
+
     /// <summary>Makes later imports of <paramref name="name"/> fail.</summary>
     public static void HostUnregister<TName>(GuestInstance guest, PyodideRuntime runtime, in TName name)
         where TName : struct, IGuestText =>

@@ -55,17 +55,17 @@ func (p *Proxy) Buffer(typ string) (*Buffer, error) {
 
 // Close ends the export (pybuffer_release). Closing twice is harmless.
 func (b *Buffer) Close() error {
-	b.rt.mu.RLock()
-	defer b.rt.mu.RUnlock()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ok {
-		b.ok = false
-		// Also after the runtime's Close: the library then only frees its
-		// record of the export.
-		C.pybuffer_release(&b.c)
-		b.c = C.pybuffer_t{}
-	}
+	b.rt.release(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.ok {
+			b.ok = false
+			// Also after the runtime's Close: the library then only frees its
+			// record of the export.
+			C.pybuffer_release(&b.c)
+			b.c = C.pybuffer_t{}
+		}
+	})
 	runtime.SetFinalizer(b, nil)
 	return nil
 }
@@ -136,7 +136,7 @@ func (b *Buffer) open() error {
 	if !b.ok {
 		return usageError("the buffer is closed")
 	}
-	if b.rt.closed {
+	if b.rt.isClosed() {
 		return usageError("the runtime is closed")
 	}
 	return nil

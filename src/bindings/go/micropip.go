@@ -12,11 +12,38 @@ import (
 	"unsafe"
 )
 
+// messageSinks are the progress callbacks of one package call.
+type messageSinks struct {
+	onMessage, onError func(string)
+}
+
 //export goPyodideMessage
-func goPyodideMessage(env C.uintptr_t, message *C.char, n C.size_t) {
-	if f, ok := cgo.Handle(env).Value().(func(string)); ok {
-		f(C.GoStringN(message, C.int(n)))
+func goPyodideMessage(env C.uintptr_t, which C.int, message *C.char, n C.size_t) {
+	sinks, ok := cgo.Handle(env).Value().(*messageSinks)
+	if !ok {
+		return
 	}
+	f := sinks.onMessage
+	if which == 1 {
+		f = sinks.onError
+	}
+	if f == nil {
+		return
+	}
+	// A panic must not cross the C frames: it is dropped with the message.
+	defer func() { _ = recover() }()
+	f(C.GoStringN(message, C.int(n)))
+}
+
+// withMessages calls call with a handle of the callbacks (0 when both are
+// nil) and whether each is set.
+func withMessages(onMessage, onError func(string), call func(handle C.uintptr_t, wantMessages, wantErrors C.int) error) error {
+	if onMessage == nil && onError == nil {
+		return call(0, 0, 0)
+	}
+	handle := cgo.NewHandle(&messageSinks{onMessage: onMessage, onError: onError})
+	defer handle.Delete()
+	return call(C.uintptr_t(handle), boolInt(onMessage != nil), boolInt(onError != nil))
 }
 
 // cStrings copies items into a C array of C strings; free releases both.
@@ -61,15 +88,10 @@ func (r *Runtime) SetIndexURLs(urls ...string) error {
 // that cannot be met is a Python ValueError naming the conflict; a file that
 // cannot be fetched or checked an OSError.
 func (r *Runtime) Install(requirements []string, onMessage func(string)) error {
-	var handle cgo.Handle
-	want := C.int(0)
-	if onMessage != nil {
-		handle = cgo.NewHandle(onMessage)
-		defer handle.Delete()
-		want = 1
-	}
-	return r.callWithStrings("requirements", requirements, func(array **C.char, n C.size_t) *C.pyodide_error_t {
-		return C.pgo_install(r.c, array, n, want, C.uintptr_t(handle))
+	return withMessages(onMessage, nil, func(handle C.uintptr_t, wantMessages, _ C.int) error {
+		return r.callWithStrings("requirements", requirements, func(array **C.char, n C.size_t) *C.pyodide_error_t {
+			return C.pgo_install(r.c, array, n, wantMessages, handle)
+		})
 	})
 }
 
@@ -79,7 +101,7 @@ func (r *Runtime) callWithStrings(what string, items []string, call func(**C.cha
 	if err := r.enter(); err != nil {
 		return err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	array, free, err := cStrings(what, items)
 	if err != nil {
 		return err

@@ -19,6 +19,10 @@ type Proxy struct {
 	rt *Runtime
 	mu sync.Mutex // guards c
 	c  *C.pyproxy_t
+	// borrowed: the handle is the library's, lent to a host function for
+	// the call (an argument); it is forgotten, never destroyed, by Close and
+	// when the call returns.
+	borrowed bool
 }
 
 // newProxy wraps an owned handle of r.
@@ -46,22 +50,28 @@ func (p *Proxy) handle() (*C.pyproxy_t, error) {
 // Close releases the proxy's reference to its object (pyproxy_destroy).
 // Closing twice is harmless.
 func (p *Proxy) Close() error {
-	p.rt.mu.RLock()
-	defer p.rt.mu.RUnlock()
-	p.closeLocked()
+	p.rt.release(p.closeLocked)
 	return nil
 }
 
-// closeLocked destroys the handle; the caller holds p.rt.mu (either way).
+// closeLocked destroys the handle, within a call on the runtime or after
+// its destruction (see Runtime.release).
 func (p *Proxy) closeLocked() {
 	p.mu.Lock()
 	c := p.c
 	p.c = nil
 	p.mu.Unlock()
-	if c != nil {
+	if c != nil && !p.borrowed {
 		C.pyproxy_destroy(c)
 	}
 	runtime.SetFinalizer(p, nil)
+}
+
+// forget ends a borrowed proxy's use: later calls on it are KindUsage errors.
+func (p *Proxy) forget() {
+	p.mu.Lock()
+	p.c = nil
+	p.mu.Unlock()
 }
 
 // do runs one library call on the proxy with the runtime's shared lock held
@@ -73,12 +83,12 @@ func (p *Proxy) do(fn func(h *C.pyproxy_t, a *arena) (*C.pyodide_error_t, error)
 	if err := p.rt.enter(); err != nil {
 		return err
 	}
-	defer p.rt.mu.RUnlock()
+	defer p.rt.leave()
 	h, err := p.handle()
 	if err != nil {
 		return err
 	}
-	var a arena
+	a := arena{rt: p.rt}
 	defer a.free()
 	cerr, err := fn(h, &a)
 	runtime.KeepAlive(p)

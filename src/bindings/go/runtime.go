@@ -8,8 +8,10 @@
 //	v, err := py.RunPython("6 * 7") // int64(42)
 //
 // Values crossing the boundary are nil, bool, int64, float64, string, []byte,
-// []any, map[any]any and *Proxy (a handle to any other Python object). Errors
-// are *Error values with a Kind, a Type and a Message.
+// []any, map[any]any and *Proxy (a handle to any other Python object); a
+// HostObject (a Go value Python uses as an object) comes back as itself.
+// Go functions become Python modules (RegisterModule). Errors are *Error
+// values with a Kind, a Type and a Message.
 //
 // Proxies and buffers hold resources inside the runtime: Close them when done
 // (a finalizer releases forgotten ones, eventually). A Runtime may be used
@@ -122,14 +124,23 @@ func goPyodideWrite(env C.uintptr_t, stream C.int, data *C.char, n C.size_t) {
 
 // Runtime is one sandboxed interpreter (pyodide_t).
 type Runtime struct {
-	// mu is held shared by every call into the library and exclusively by
-	// Close: pyodide_destroy must not overlap another call on the runtime
-	// (a proxy's finalizer, another goroutine).
-	mu     sync.RWMutex
-	c      *C.pyodide_t
-	io     cgo.Handle
-	hasIO  bool
-	closed bool
+	// pyodide_destroy must not overlap another call on the runtime (a
+	// proxy's finalizer, another goroutine): every call counts itself in
+	// calls, and Close waits for none to be left. Not a RWMutex: a host
+	// function calls back into the runtime inside a call, and a nested
+	// RLock would deadlock against a waiting Close; here the nested call is
+	// refused instead.
+	mu      sync.Mutex
+	idle    sync.Cond // signalled when calls drops to 0 and when c becomes nil
+	calls   int
+	closing bool         // Close has begun: new calls are refused
+	c       *C.pyodide_t // nil once destroyed
+	io      cgo.Handle
+	hasIO   bool
+	// permanent: the process default (Default), which the library keeps
+	// until the process exits; Close does nothing.
+	permanent bool
+	hosts     hostRegistry
 }
 
 // Version is the library's version, e.g. "0.1.0".
@@ -176,6 +187,7 @@ func Load(opts *Options) (*Runtime, error) {
 		cfg.nmounts = C.size_t(n)
 	}
 	r := &Runtime{}
+	r.idle.L = &r.mu
 	if opts.Stdout != nil || opts.Stderr != nil || opts.Stdin != nil {
 		r.io = cgo.NewHandle(&ioSinks{stdout: opts.Stdout, stderr: opts.Stderr, stdin: opts.Stdin})
 		r.hasIO = true
@@ -206,15 +218,30 @@ func boolInt(b bool) C.int {
 // and friends must not be touched after Close. Close waits for calls in
 // progress on other goroutines (interrupt them first). Closing twice is
 // harmless.
+//
+// A host function that calls back into the runtime while Close waits gets
+// a KindUsage error ("the runtime is closed") rather than a deadlock.
 func (r *Runtime) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
+	if r.permanent {
 		return nil
 	}
-	r.closed = true
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closing {
+		for r.c != nil { // another goroutine is closing it
+			r.idle.Wait()
+		}
+		return nil
+	}
+	r.closing = true
+	for r.calls > 0 {
+		r.idle.Wait()
+	}
+	// Finalizers run inside pyodide_destroy only release cgo handles; they
+	// never need r.mu.
 	C.pyodide_destroy(r.c)
 	r.c = nil
+	r.idle.Broadcast()
 	if r.hasIO {
 		r.io.Delete()
 	}
@@ -222,21 +249,56 @@ func (r *Runtime) Close() error {
 	return nil
 }
 
-// enter takes the shared lock for one call; the caller must r.mu.RUnlock().
+// enter counts one call into the library; the caller must r.leave().
 func (r *Runtime) enter() error {
-	r.mu.RLock()
-	if r.closed {
-		r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closing {
 		return usageError("the runtime is closed")
 	}
+	r.calls++
 	return nil
+}
+
+// leave ends a call counted by enter (or release).
+func (r *Runtime) leave() {
+	r.mu.Lock()
+	r.calls--
+	if r.calls == 0 {
+		r.idle.Broadcast()
+	}
+	r.mu.Unlock()
+}
+
+// isClosed reports whether Close has begun.
+func (r *Runtime) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closing
+}
+
+// release runs free (which frees a handle of this runtime) without
+// overlapping pyodide_destroy: as a call while the interpreter exists, even
+// while Close waits, or after it is destroyed (the library then only frees
+// its record of the handle).
+func (r *Runtime) release(free func()) {
+	r.mu.Lock()
+	if r.c == nil {
+		defer r.mu.Unlock()
+		free()
+		return
+	}
+	r.calls++
+	r.mu.Unlock()
+	defer r.leave()
+	free()
 }
 
 func (r *Runtime) run(code string, globals *Proxy, keep bool) (any, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	var g *C.pyproxy_t
 	if globals != nil {
 		var err error
@@ -285,7 +347,7 @@ func (r *Runtime) Globals() (*Proxy, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	var out *C.pyproxy_t
 	if err := takeError(C.pyodide_globals(r.c, &out)); err != nil {
 		return nil, err
@@ -305,8 +367,8 @@ func (r *Runtime) ToPyDepth(v any, depth int) (*Proxy, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
-	defer r.mu.RUnlock()
-	var a arena
+	defer r.leave()
+	a := arena{rt: r}
 	defer a.free()
 	cv, err := a.value(v)
 	if err != nil {
@@ -326,26 +388,28 @@ func (r *Runtime) SetTimeout(d time.Duration) error {
 	if err := r.enter(); err != nil {
 		return err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	return takeError(C.pyodide_set_timeout(r.c, C.double(d.Seconds())))
 }
 
 // Interrupt, from another goroutine while a call runs, makes Python raise
 // KeyboardInterrupt: the call fails with that Python error or a KindLimit
 // error. Code that ignores it is stopped hard after 100 ms and the runtime
-// is dead (KindFatal) from then on. Does nothing when no call is running
-// (or while the runtime is closing).
+// is dead (KindFatal) from then on. Does nothing when no call is running.
 func (r *Runtime) Interrupt() error {
-	// TryRLock: while Close waits for the running call, there is nothing to
-	// do, and blocking here would keep the caller from interrupting.
-	if !r.mu.TryRLock() {
-		return nil
-	}
-	defer r.mu.RUnlock()
-	if r.closed {
+	var err error
+	interrupted := false
+	// Also while Close waits for the running call: it helps that call end.
+	r.release(func() {
+		if r.c != nil {
+			interrupted = true
+			err = takeError(C.pyodide_interrupt(r.c))
+		}
+	})
+	if !interrupted {
 		return usageError("the runtime is closed")
 	}
-	return takeError(C.pyodide_interrupt(r.c))
+	return err
 }
 
 // Stats are counters for leak checks and monitoring.
@@ -361,7 +425,7 @@ func (r *Runtime) Stats() (Stats, error) {
 	if err := r.enter(); err != nil {
 		return Stats{}, err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	var s C.pyodide_stats_t
 	s.size = C.sizeof_pyodide_stats_t
 	if err := takeError(C.pyodide_stats(r.c, &s)); err != nil {

@@ -17,6 +17,15 @@ import (
 // pointers inside memory passed to C); free releases it after the call.
 type arena struct {
 	ptrs []unsafe.Pointer
+	// rt, when set, lets a HostObject become its Python object (a new
+	// proxy handle, listed in copies).
+	rt *Runtime
+	// copyProxies: a *Proxy becomes a new handle (pyproxy_copy), for a
+	// value the library takes over (a host function's result).
+	copyProxies bool
+	// copies are the handles the arena made: destroyed by free, unless
+	// handed over to the library (then the caller clears the list).
+	copies []*C.pyproxy_t
 }
 
 func (a *arena) alloc(n int) unsafe.Pointer {
@@ -32,10 +41,20 @@ func (a *arena) alloc(n int) unsafe.Pointer {
 }
 
 func (a *arena) free() {
+	a.destroyCopies()
 	for _, p := range a.ptrs {
 		C.free(p)
 	}
 	a.ptrs = nil
+}
+
+// destroyCopies destroys the handles the arena made (for a value the
+// library did not take).
+func (a *arena) destroyCopies() {
+	for _, c := range a.copies {
+		C.pyproxy_destroy(c)
+	}
+	a.copies = nil
 }
 
 func (a *arena) values(n int) *C.pyodide_value_t {
@@ -131,7 +150,27 @@ func (a *arena) fill(dst *C.pyodide_value_t, v any, depth int) error {
 		if err != nil {
 			return err
 		}
+		if a.copyProxies {
+			var copied *C.pyproxy_t
+			if err := takeError(C.pyproxy_copy(h, &copied)); err != nil {
+				return err
+			}
+			a.copies = append(a.copies, copied)
+			h = copied
+		}
 		C.pgo_set_proxy(dst, h)
+	case HostObject:
+		if a.rt == nil {
+			return usageError("a %T (a HostObject) has no Python form here: pass Runtime.NewHostObject's proxy", x)
+		}
+		h, err := a.rt.hostObjectHandle(x)
+		if err != nil {
+			return err
+		}
+		a.copies = append(a.copies, h)
+		C.pgo_set_proxy(dst, h)
+	case HostRef:
+		C.pgo_set_host(dst, (*C.pyodide_host_class_t)(x.Class), x.Object)
 	case []any:
 		arr := a.values(len(x))
 		for i, item := range x {
@@ -217,7 +256,7 @@ func (a *arena) fillReflect(dst *C.pyodide_value_t, rv reflect.Value, depth int)
 // Proxies inside are taken over as *Proxy. The caller holds r.mu shared.
 func (r *Runtime) takeValue(v *C.pyodide_value_t) (any, error) {
 	var made []*Proxy
-	out, err := r.goValue(v, &made)
+	out, err := r.goValue(v, &made, false)
 	C.pyodide_value_release(v)
 	if err != nil {
 		for _, p := range made {
@@ -228,7 +267,23 @@ func (r *Runtime) takeValue(v *C.pyodide_value_t) (any, error) {
 	return out, nil
 }
 
-func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
+// lendValues converts values the library lends a callback: their proxies
+// are borrowed (see Proxy.borrowed) and listed in lent, for the caller to
+// invalidate once the callback returns.
+func (r *Runtime) lendValues(v *C.pyodide_value_t, n C.size_t) (values []any, lent []*Proxy, err error) {
+	values = make([]any, int(n))
+	for i := range values {
+		if values[i], err = r.goValue(C.pgo_at(v, C.size_t(i)), &lent, true); err != nil {
+			return nil, lent, err
+		}
+	}
+	return values, lent, nil
+}
+
+// goValue converts one value; a proxy in it is taken over (the value's node
+// becomes NONE), or borrowed when lend is set. Every proxy made is listed
+// in made.
+func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy, lend bool) (any, error) {
 	switch v.kind {
 	case C.PYODIDE_NONE:
 		return nil, nil
@@ -247,7 +302,7 @@ func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
 		items := C.pgo_list_items(v)
 		list := make([]any, n)
 		for i := range list {
-			item, err := r.goValue(C.pgo_at(items, C.size_t(i)), made)
+			item, err := r.goValue(C.pgo_at(items, C.size_t(i)), made, lend)
 			if err != nil {
 				return nil, err
 			}
@@ -259,22 +314,29 @@ func (r *Runtime) goValue(v *C.pyodide_value_t, made *[]*Proxy) (any, error) {
 		keys, values := C.pgo_dict_keys(v), C.pgo_dict_values(v)
 		m := make(map[any]any, n)
 		for i := 0; i < n; i++ {
-			k, err := r.goValue(C.pgo_at(keys, C.size_t(i)), made)
+			k, err := r.goValue(C.pgo_at(keys, C.size_t(i)), made, lend)
 			if err != nil {
 				return nil, err
 			}
 			if k != nil && !reflect.TypeOf(k).Comparable() {
 				return nil, usageError("a dict key of Go type %T cannot be a map key; convert with a smaller depth and use the proxy", k)
 			}
-			item, err := r.goValue(C.pgo_at(values, C.size_t(i)), made)
+			item, err := r.goValue(C.pgo_at(values, C.size_t(i)), made, lend)
 			if err != nil {
 				return nil, err
 			}
 			m[k] = item
 		}
 		return m, nil
+	case C.PYODIDE_HOST:
+		return r.hostValue(v), nil
 	case C.PYODIDE_PROXY:
-		p := r.newProxy(C.pgo_take_proxy(v))
+		var p *Proxy
+		if lend {
+			p = &Proxy{rt: r, c: C.pgo_proxy(v), borrowed: true}
+		} else {
+			p = r.newProxy(C.pgo_take_proxy(v))
+		}
 		*made = append(*made, p)
 		return p, nil
 	}

@@ -14,7 +14,8 @@
 /* Slot kinds: the order of pyodide_kind_t, with HANDLE for PYODIDE_PROXY. */
 enum {
   SLOT_NONE, SLOT_BOOL, SLOT_INT, SLOT_FLOAT, SLOT_STR,
-  SLOT_BYTES, SLOT_LIST, SLOT_DICT, SLOT_HANDLE
+  SLOT_BYTES, SLOT_LIST, SLOT_DICT, SLOT_HANDLE,
+  SLOT_HOST /* a host object: len = its class id, u.handle = its object id */
 };
 
 /* One value crossing the boundary; 16 bytes, the host reads it field by field. */
@@ -55,6 +56,22 @@ void keep_clear(void);
 /* Writes a call's result (a new reference, or NULL with an exception) to
  * `out`, drops the reference and returns the export's status. */
 int32_t slot_result(PyObject* result, slot_t* out);
+
+/* --- host.c, hostobj.c: host functions and host objects ---------------- */
+
+/* Calls the host: host function `id` when `op` < 0 (the call_host import),
+ * else operation `op` of host object `id` (the host_object import), with
+ * `nargs` objects as argument slots. Returns the answer as a new reference,
+ * or NULL with the exception the host reported; `*done` (may be NULL) is set
+ * when the host says an iterator is exhausted. */
+PyObject* host_invoke(uint32_t id, int32_t op, PyObject* const* args, Py_ssize_t nargs, int* done);
+/* If `obj` is a host object, writes it as a HOST slot (kept alive until
+ * keep_clear) and returns 1; 0 if it is not one; -1 with an exception. */
+int host_object_to_slot(PyObject* obj, slot_t* out);
+/* The host object of a HOST slot: the live one, or a new one (new reference). */
+PyObject* host_object_from_slot(const slot_t* slot);
+/* pyodide.HostObject (new reference), or NULL with an exception. */
+PyObject* host_object_type(void);
 
 /* --- errors.c: the last exception, formatted for the host --------------- */
 

@@ -72,6 +72,8 @@ int slot_from_object(PyObject* obj, slot_t* out) {
     out->u.raw = 0;
     out->u.ptr = (uint32_t)(uintptr_t)PyBytes_AS_STRING(obj);
   } else {
+    int host = host_object_to_slot(obj, out);
+    if (host != 0) return host < 0 ? -1 : 0;
     return slot_as_handle(obj, out);
   }
   return 0;
@@ -131,6 +133,7 @@ static PyObject* to_object(const slot_t* s, int depth) {
       Py_XINCREF(obj);
       return obj;
     }
+    case SLOT_HOST: return host_object_from_slot(s);
     default:
       PyErr_Format(PyExc_ValueError, "unknown value kind %u", (unsigned)s->kind);
       return NULL;

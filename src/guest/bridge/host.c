@@ -1,5 +1,5 @@
 /* Host functions: Python callables that call into the host through the
- * `pyodide.call_host` import, the way Pyodide's JsProxy calls JavaScript.
+ * `pyodide.call_host` import (and, for host objects, `pyodide.host_object`), the way Pyodide's JsProxy calls JavaScript.
  * Arguments travel as slots in a small array. The host answers in an
  * `answer_t` on our stack: the result slot, written directly for scalars, and
  * for results with a payload (or an error) a block it allocated with
@@ -53,17 +53,10 @@ static void raise_host_error(const uint32_t* block) {
   Py_DECREF(cls);
 }
 
-static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
-  HostFunction* f = (HostFunction*)self;
-  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-  if (f->closed) {
-    PyErr_Format(PyExc_RuntimeError, "host function %U was closed", f->name);
-    return NULL;
-  }
-  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
-    PyErr_Format(PyExc_TypeError, "host function %U takes no keyword arguments", f->name);
-    return NULL;
-  }
+__attribute__((import_module("pyodide"), import_name("host_object")))
+extern int32_t host_object_call(uint32_t id, uint32_t op, const slot_t* args, uint32_t nargs, void* answer);
+
+PyObject* host_invoke(uint32_t id, int32_t op, PyObject* const* args, Py_ssize_t nargs, int* done) {
   slot_t small[PYN_SMALL_ARGS];
   slot_t* slots = nargs <= PYN_SMALL_ARGS ? small : PyMem_Malloc(nargs * sizeof(slot_t));
   if (!slots) return PyErr_NoMemory();
@@ -73,15 +66,17 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
     if (slot_from_object(args[made], &slots[made]) < 0) break;
   if (made == nargs) {
     answer_t answer = {.result = {.kind = SLOT_NONE}, .block = 0};
-    int32_t status = host_call(f->id, slots, (uint32_t)nargs, &answer);
-    if (status == 0) {
+    int32_t status = op < 0 ? host_call(id, slots, (uint32_t)nargs, &answer)
+                            : host_object_call(id, (uint32_t)op, slots, (uint32_t)nargs, &answer);
+    if (status >= 0) {
+      if (done) *done = status == 1;
       result = slot_to_object(&answer.result);
       slot_release_handles(&answer.result); /* the answer's handles were ours */
     }
     else if (answer.block)
       raise_host_error((const uint32_t*)(uintptr_t)answer.block);
     else
-      PyErr_Format(PyExc_MemoryError, "host function %U failed without an error", f->name);
+      PyErr_SetString(PyExc_MemoryError, "the host failed without an error");
     free((void*)(uintptr_t)answer.block);
   }
   /* Objects passed as handles were the host's to release (it does, after
@@ -92,6 +87,19 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
       if (slots[i].kind == SLOT_HANDLE) handle_release(slots[i].u.handle);
   if (slots != small) PyMem_Free(slots);
   return result;
+}
+
+static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  HostFunction* f = (HostFunction*)self;
+  if (f->closed) {
+    PyErr_Format(PyExc_RuntimeError, "host function %U was closed", f->name);
+    return NULL;
+  }
+  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+    PyErr_Format(PyExc_TypeError, "host function %U takes no keyword arguments", f->name);
+    return NULL;
+  }
+  return host_invoke(f->id, -1, args, PyVectorcall_NARGS(nargsf), NULL);
 }
 
 static void host_function_dealloc(PyObject* self) {

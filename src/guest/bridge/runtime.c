@@ -79,12 +79,17 @@ static struct PyModuleDef core_module = {
   PyModuleDef_HEAD_INIT, "_pyodide_core", "The host side of the guest bridge.", -1, core_methods,
 };
 
-/* The module, with the limits guest Python shares with the host (pyn_limits.h). */
+/* The module, with the limits guest Python shares with the host (pyn_limits.h)
+ * and the base type of host objects. */
 static PyObject* core_init(void) {
   PyObject* module = PyModule_Create(&core_module);
   PyObject* loop_done = module ? PyFloat_FromDouble(PYN_LOOP_DONE) : NULL;
-  if (!loop_done || PyModule_AddObjectRef(module, "LOOP_DONE", loop_done) < 0) Py_CLEAR(module);
+  PyObject* host_object = loop_done ? host_object_type() : NULL;
+  if (!host_object || PyModule_AddObjectRef(module, "LOOP_DONE", loop_done) < 0 ||
+      PyModule_AddObjectRef(module, "HostObject", host_object) < 0)
+    Py_CLEAR(module);
   Py_XDECREF(loop_done);
+  Py_XDECREF(host_object);
   return module;
 }
 

@@ -68,6 +68,31 @@ impl Error {
         Error { kind, type_name: kind.default_type_name().to_owned(), message: message.into() }
     }
 
+    /// A Python exception to raise from a host function, a `then` callback
+    /// or [`FutureResolver::reject`](crate::FutureResolver::reject): Python
+    /// raises the builtin exception `type_name` ("ValueError", "KeyError",
+    /// ...) or, for another name, a subclass of `pyodide.HostError` of that
+    /// name, with `message`.
+    pub fn python(type_name: impl Into<String>, message: impl Into<String>) -> Error {
+        Error { kind: ErrorKind::Python, type_name: type_name.into(), message: message.into() }
+    }
+
+    /// The library error that raises this one in Python (`pyodide_error_new`),
+    /// owned by the caller: a Python error raises its own type with its
+    /// message; any other kind a `RuntimeError` naming it.
+    pub(crate) fn to_raw(&self) -> *mut sys::pyodide_error_t {
+        let (type_name, message) = if self.kind == ErrorKind::Python {
+            (self.type_name.clone(), self.message.clone())
+        } else {
+            ("RuntimeError".to_owned(), self.to_string())
+        };
+        // Python's messages may hold NUL; C strings cannot.
+        let c = |s: String| std::ffi::CString::new(s.replace('\0', "\\0")).unwrap_or_default();
+        let (type_name, message) = (c(type_name), c(message));
+        // SAFETY: both strings live for the call, which copies them.
+        unsafe { sys::pyodide_error_new(type_name.as_ptr(), message.as_ptr()) }
+    }
+
     /// A usage error raised by this crate (wrong value type, bad argument).
     pub(crate) fn usage(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Usage, message)

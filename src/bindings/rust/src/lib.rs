@@ -20,6 +20,8 @@
 //! - [`Value`]: a value crossing the boundary. Arguments take any
 //!   [`ToValue`] (`Value`, `&Proxy`, `&str`, integers, slices, maps...).
 //! - [`Buffer`]: a Python buffer in place, as typed slices.
+//! - [`HostModule`] and [`HostObject`]: Rust functions and objects Python
+//!   uses (Pyodide's `registerJsModule`, the other side of its `JsProxy`).
 //! - [`Error`]: `kind` ([`ErrorKind`]), `type_name`, `message`.
 //!
 //! Linking: `build.rs` links `libpyodide.so` from `$PYODIDE_LIB_DIR`, else
@@ -43,6 +45,10 @@
 
 mod buffer;
 mod error;
+mod future;
+mod host;
+mod host_object;
+mod packages;
 mod proxy;
 mod runtime;
 pub mod sys;
@@ -50,6 +56,9 @@ mod value;
 
 pub use buffer::{Buffer, Element};
 pub use error::{Error, ErrorKind, Result};
+pub use future::FutureResolver;
+pub use host::{HostModule, MAX_MODULE_FUNCTIONS};
+pub use host_object::{HostObject, HostRef, Slot};
 pub use proxy::{Next, Proxy, PyIter};
 pub use runtime::{Runtime, RuntimeBuilder, Stats};
 pub use value::{ToValue, Value};

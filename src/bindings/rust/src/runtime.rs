@@ -4,10 +4,11 @@ use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::ptr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use crate::error::{check, Error, Result};
+use crate::host_object::HostRegistry;
 use crate::proxy::Proxy;
 use crate::sys;
 use crate::value::{take_raw, with_raw, ToValue, Value};
@@ -83,23 +84,15 @@ pub struct RuntimeBuilder {
     stdin_isatty: bool,
 }
 
-fn c_string(what: &str, bytes: Vec<u8>) -> Result<CString> {
+pub(crate) fn c_string(what: &str, bytes: Vec<u8>) -> Result<CString> {
     CString::new(bytes).map_err(|_| Error::usage(format!("the {what} contains a NUL character")))
 }
 
 /// Calls `f` with a C array of the strings (NUL-terminated copies) and its length.
-fn with_c_strings<T>(what: &str, items: &[&str], f: impl FnOnce(*const *const c_char, usize) -> T) -> Result<T> {
+pub(crate) fn with_c_strings<T>(what: &str, items: &[&str], f: impl FnOnce(*const *const c_char, usize) -> T) -> Result<T> {
     let owned = items.iter().map(|s| c_string(what, s.as_bytes().to_vec())).collect::<Result<Vec<_>>>()?;
     let pointers: Vec<*const c_char> = owned.iter().map(|s| s.as_ptr()).collect();
     Ok(f(pointers.as_ptr(), pointers.len()))
-}
-
-/// `pyodide_message_fn` for a `FnMut(&str)` passed as `env`; a panic is caught
-/// (the message is lost, the call goes on).
-unsafe extern "C" fn deliver_message<F: FnMut(&str)>(env: *mut c_void, message: *const c_char, len: usize) {
-    let f = &mut *(env as *mut F);
-    let text = String::from_utf8_lossy(std::slice::from_raw_parts(message.cast::<u8>(), len));
-    let _ = catch_unwind(AssertUnwindSafe(|| f(&text)));
 }
 
 fn path_bytes(path: &Path) -> Result<Vec<u8>> {
@@ -252,7 +245,7 @@ impl RuntimeBuilder {
         // SAFETY: the config and everything it points to outlive the call
         // (the library copies the strings); io_env outlives the runtime.
         unsafe { check(sys::pyodide_load(&config, &mut raw))? };
-        Ok(Runtime { raw, _io: io })
+        Ok(Runtime { raw, _io: io, shared: Arc::default(), owned: true })
     }
 }
 
@@ -264,6 +257,64 @@ impl RuntimeBuilder {
 pub struct Runtime {
     raw: *mut sys::pyodide_t,
     _io: Option<Box<Io>>,
+    shared: Arc<Shared>,
+    /// false for the views handed to callbacks and for the process default:
+    /// dropping those destroys nothing.
+    owned: bool,
+}
+
+/// What a runtime shares with the views callbacks receive and the handles
+/// that may outlive it.
+///
+/// `state` is where the interpreter is in its life, for those handles
+/// ([`FutureResolver`](crate::FutureResolver)): they hold the read lock while
+/// calling the library, and Drop takes the write lock to change the state, so
+/// no such call overlaps `pyodide_destroy`. `hosts` are the runtime's live
+/// host objects.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: RwLock<Life>,
+    pub(crate) hosts: Mutex<HostRegistry>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Life {
+    Alive,
+    /// Inside `pyodide_destroy`, whose finalizers may drop resolvers: they
+    /// must not call the library then (the lock is not held meanwhile).
+    Destroying,
+    Destroyed,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared { state: RwLock::new(Life::Alive), hosts: Mutex::default() }
+    }
+}
+
+impl Shared {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Life> {
+        self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set(&self, life: Life) {
+        *self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = life;
+    }
+
+    /// Runs `f` while the runtime exists and cannot be destroyed; None once
+    /// its destruction has begun.
+    pub(crate) fn while_alive<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
+        let life = self.read();
+        (*life == Life::Alive).then(f)
+    }
+
+    /// Runs `f` (which frees a handle) unless the runtime is being
+    /// destroyed right now; a handle of a destroyed runtime may still be
+    /// freed. Whether it ran.
+    pub(crate) fn unless_destroying(&self, f: impl FnOnce()) -> bool {
+        let life = self.read();
+        (*life != Life::Destroying).then(f).is_some()
+    }
 }
 
 // SAFETY: the C ABI lets a runtime be used from any thread, one call at a
@@ -297,6 +348,35 @@ impl Runtime {
     /// The raw handle (still owned by this `Runtime`).
     pub fn as_ptr(&self) -> *mut sys::pyodide_t {
         self.raw
+    }
+
+    /// A `Runtime` for the same interpreter that destroys nothing when
+    /// dropped: what callbacks receive, kept in their state, which the
+    /// library frees before (or while) the interpreter is destroyed.
+    pub(crate) fn view(&self) -> Runtime {
+        Runtime { raw: self.raw, _io: None, shared: Arc::clone(&self.shared), owned: false }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Deprecated, as in Pyodide 0.17 (prefer [`Runtime::new`] and owning
+    /// the runtime): the process-wide default runtime (`pyodide_default`),
+    /// loaded by the first call with the default configuration (so
+    /// `PYODIDE_ASSET_DIR` and `PYODIDE_INDEX_URL` apply) and the same one
+    /// for every later call. It lives until the process exits. A failed
+    /// load is never retried: every call returns the same error.
+    #[deprecated(note = "as in Pyodide 0.17: prefer Runtime::new and owning the runtime")]
+    pub fn process_default() -> Result<&'static Runtime> {
+        static DEFAULT: OnceLock<Runtime> = OnceLock::new();
+        if let Some(rt) = DEFAULT.get() {
+            return Ok(rt);
+        }
+        let mut raw = ptr::null_mut();
+        // SAFETY: a plain out-parameter; the runtime belongs to the library.
+        unsafe { check(sys::pyodide_default(&mut raw))? };
+        Ok(DEFAULT.get_or_init(|| Runtime { raw, _io: None, shared: Arc::default(), owned: false }))
     }
 
     fn run_raw(&self, code: &str, globals: *mut sys::pyproxy_t, keep: bool) -> Result<Value<'_>> {
@@ -351,6 +431,32 @@ impl Runtime {
         })
     }
 
+    /// Deprecated, as in Pyodide 0.17 (use [`globals`](Self::globals) and
+    /// [`Proxy::get`]): the value of the global `name` of `__main__`
+    /// (`pyodide_pyimport`); a missing name is a Python `KeyError`.
+    #[deprecated(note = "as in Pyodide 0.17: use globals() and Proxy::get")]
+    pub fn pyimport(&self, name: &str) -> Result<Value<'_>> {
+        let name = c_string("global's name", name.as_bytes().to_vec())?;
+        let mut out = sys::pyodide_value_t::none();
+        // SAFETY: name lives for the call; out receives an owned value.
+        unsafe {
+            check(sys::pyodide_pyimport(self.raw, name.as_ptr(), &mut out))?;
+            Ok(take_raw(self, &mut out))
+        }
+    }
+
+    /// A proxy of the guest's `pyodide` package (`pyodide_pyodide_py`,
+    /// Pyodide 0.17's `pyodide.pyodide_py`): `eval_code`, `eval_code_async`,
+    /// `find_imports`, `HostError`.
+    pub fn pyodide_py(&self) -> Result<Proxy<'_>> {
+        let mut out = ptr::null_mut();
+        // SAFETY: out receives an owned proxy.
+        unsafe {
+            check(sys::pyodide_pyodide_py(self.raw, &mut out))?;
+            Ok(Proxy::from_raw(self, out))
+        }
+    }
+
     /// Sets the deadline of every later call (None = no deadline).
     pub fn set_timeout(&self, timeout: Option<Duration>) -> Result<()> {
         let secs = timeout.map_or(0.0, |t| t.as_secs_f64());
@@ -369,31 +475,6 @@ impl Runtime {
         unsafe { check(sys::pyodide_interrupt(self.raw)) }
     }
 
-    /// Sets the package indexes the guest's `micropip` may use, in order
-    /// (`pyodide_set_index_urls`): PEP 691/503 simple indexes or plain
-    /// directories of wheels, as http(s)/file URLs or local paths. Python may
-    /// choose among them and URLs under them, never others.
-    pub fn set_index_urls(&self, urls: &[&str]) -> Result<()> {
-        // SAFETY: the strings live for the call.
-        with_c_strings("index URL", urls, |ptr, n| unsafe { check(sys::pyodide_set_index_urls(self.raw, ptr, n)) })?
-    }
-
-    /// Installs packages as Python's `await micropip.install(requirements)`
-    /// (`pyodide_install`): resolves the PEP 508 requirements and their
-    /// dependencies against the lock-file index and the micropip indexes, then
-    /// downloads, checks and installs the pure-Python wheels chosen.
-    /// `on_message` receives each step. A requirement that cannot be met is a
-    /// Python `ValueError` naming the conflict; a file that cannot be fetched
-    /// or checked an `OSError`.
-    pub fn install<F: FnMut(&str)>(&self, requirements: &[&str], mut on_message: F) -> Result<()> {
-        let env = &mut on_message as *mut _ as *mut c_void;
-        with_c_strings("requirement", requirements, |ptr, n| {
-            // SAFETY: the strings and the closure live for the call, which invokes
-            // the callback only on this thread before returning.
-            unsafe { check(sys::pyodide_install(self.raw, ptr, n, Some(deliver_message::<F>), env)) }
-        })?
-    }
-
     /// Counters for leak checks and monitoring.
     pub fn stats(&self) -> Result<Stats> {
         let mut s = sys::pyodide_stats_t { size: std::mem::size_of::<sys::pyodide_stats_t>(), ..Default::default() };
@@ -410,8 +491,14 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
+        // Waits for resolvers inside a call, and turns later ones away.
+        self.shared.set(Life::Destroying);
         // SAFETY: nothing borrows the runtime any more (see the Send impl).
         unsafe { sys::pyodide_destroy(self.raw) };
+        self.shared.set(Life::Destroyed);
     }
 }
 

@@ -44,6 +44,7 @@ pub const PYODIDE_BYTES: pyodide_kind_t = 5;
 pub const PYODIDE_LIST: pyodide_kind_t = 6;
 pub const PYODIDE_DICT: pyodide_kind_t = 7;
 pub const PYODIDE_PROXY: pyodide_kind_t = 8;
+pub const PYODIDE_HOST: pyodide_kind_t = 9;
 
 /// `of.str` (STR and BYTES).
 #[repr(C)]
@@ -70,6 +71,14 @@ pub struct pyodide_value_dict {
     pub len: usize,
 }
 
+/// `of.host` (HOST): the class and object the host gave.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pyodide_value_host {
+    pub cls: *const pyodide_host_class_t,
+    pub obj: *mut c_void,
+}
+
 /// The anonymous union `of` of `pyodide_value_t`.
 #[repr(C)]
 #[derive(Copy, Clone)]
@@ -81,6 +90,7 @@ pub union pyodide_value_of {
     pub list: pyodide_value_list,
     pub dict: pyodide_value_dict,
     pub proxy: *mut pyproxy_t,
+    pub host: pyodide_value_host,
 }
 
 /// `pyodide_value_t`: 32 bytes, the union at offset 8.
@@ -197,6 +207,30 @@ pub struct pyodide_host_member_t {
     pub value: *const pyodide_value_t,
 }
 
+// ---- host objects ---------------------------------------------------------------
+/// `pyodide_host_class_t`: 120 bytes (the first layout, through `finalize`, 64).
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pyodide_host_class_t {
+    pub size: usize,
+    pub name: *const c_char,
+    pub get_attr: Option<unsafe extern "C" fn(obj: *mut c_void, name: *const c_char, len: usize, out: *mut pyodide_value_t) -> *mut pyodide_error_t>,
+    pub set_attr: Option<unsafe extern "C" fn(obj: *mut c_void, name: *const c_char, len: usize, value: *const pyodide_value_t) -> *mut pyodide_error_t>,
+    pub call: Option<unsafe extern "C" fn(obj: *mut c_void, args: *const pyodide_value_t, nargs: usize, out: *mut pyodide_value_t) -> *mut pyodide_error_t>,
+    pub get_item: Option<unsafe extern "C" fn(obj: *mut c_void, key: *const pyodide_value_t, out: *mut pyodide_value_t) -> *mut pyodide_error_t>,
+    pub length: Option<unsafe extern "C" fn(obj: *mut c_void, out: *mut usize) -> *mut pyodide_error_t>,
+    pub finalize: Option<unsafe extern "C" fn(obj: *mut c_void)>,
+    pub dir: Option<unsafe extern "C" fn(obj: *mut c_void, out: *mut pyodide_value_t) -> *mut pyodide_error_t>,
+    pub set_item: Option<unsafe extern "C" fn(obj: *mut c_void, key: *const pyodide_value_t, value: *const pyodide_value_t) -> *mut pyodide_error_t>,
+    pub iter: Option<unsafe extern "C" fn(obj: *mut c_void, out: *mut pyodide_value_t) -> *mut pyodide_error_t>,
+    pub next: Option<unsafe extern "C" fn(obj: *mut c_void, out: *mut pyodide_value_t, done: *mut bool) -> *mut pyodide_error_t>,
+    pub methods: *const *const c_char,
+    pub nmethods: usize,
+    pub call_method: Option<
+        unsafe extern "C" fn(obj: *mut c_void, method: usize, args: *const pyodide_value_t, nargs: usize, out: *mut pyodide_value_t) -> *mut pyodide_error_t,
+    >,
+}
+
 // ---- packages -------------------------------------------------------------------
 /// `pyodide_message_fn`.
 pub type pyodide_message_fn = Option<unsafe extern "C" fn(env: *mut c_void, message: *const c_char, len: usize)>;
@@ -305,6 +339,14 @@ extern "C" {
     ) -> *mut pyodide_error_t;
     pub fn pyodide_unregister_module(runtime: *mut pyodide_t, name: *const c_char) -> *mut pyodide_error_t;
     pub fn pyodide_error_new(type_: *const c_char, message: *const c_char) -> *mut pyodide_error_t;
+
+    // host objects
+    pub fn pyodide_host_object_new(
+        runtime: *mut pyodide_t,
+        cls: *const pyodide_host_class_t,
+        obj: *mut c_void,
+        out: *mut *mut pyproxy_t,
+    ) -> *mut pyodide_error_t;
 
     // async
     pub fn pyodide_run_python_async(

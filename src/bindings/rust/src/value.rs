@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
+use crate::host_object::{HostObject, HostRef};
 use crate::proxy::Proxy;
 use crate::runtime::Runtime;
 use crate::sys;
@@ -11,8 +14,8 @@ use crate::sys;
 /// A value crossing the boundary (`pyodide_value_t`).
 ///
 /// Python → Rust: None, bool, int (within i64), float, str and bytes arrive
-/// by value; anything else arrives as [`Value::Proxy`] (so do ints outside
-/// i64 and strs with lone surrogates). [`Proxy::to_value`] converts
+/// by value; a host object as [`Value::Host`]; anything else as
+/// [`Value::Proxy`] (so do ints outside i64 and strs with lone surrogates). [`Proxy::to_value`] converts
 /// containers deeply (list/tuple/set → `List`, dict → `Dict`).
 /// Rust → Python: every variant becomes the matching Python object (`List` a
 /// list, `Dict` a dict, `Proxy` the object itself).
@@ -30,10 +33,12 @@ pub enum Value<'rt> {
     /// Key/value pairs in the dict's order (keys may be of any kind).
     Dict(Vec<(Value<'rt>, Value<'rt>)>),
     Proxy(Proxy<'rt>),
+    /// A host object ([`HostObject`], or one made through the C ABI).
+    Host(HostRef<'rt>),
 }
 
 impl<'rt> Value<'rt> {
-    /// "None", "bool", "int", "float", "str", "bytes", "list", "dict" or "proxy".
+    /// "None", "bool", "int", "float", "str", "bytes", "list", "dict", "proxy" or "host".
     pub fn kind_name(&self) -> &'static str {
         match self {
             Value::None => "None",
@@ -45,6 +50,7 @@ impl<'rt> Value<'rt> {
             Value::List(_) => "list",
             Value::Dict(_) => "dict",
             Value::Proxy(_) => "proxy",
+            Value::Host(_) => "host",
         }
     }
 
@@ -101,6 +107,16 @@ impl<'rt> Value<'rt> {
             _ => None,
         }
     }
+    pub fn as_host(&self) -> Option<&HostRef<'rt>> {
+        match self {
+            Value::Host(h) => Some(h),
+            _ => None,
+        }
+    }
+    /// The host object, if this is one of this runtime's `T`s.
+    pub fn host<T: HostObject>(&self) -> Option<Arc<T>> {
+        self.as_host()?.downcast()
+    }
     /// The proxy, or a Usage error naming the value's kind.
     pub fn into_proxy(self) -> Result<Proxy<'rt>> {
         self.try_into()
@@ -133,6 +149,7 @@ impl<'rt> Value<'rt> {
                     })
             }
             (Value::Proxy(a), Value::Proxy(b)) => a.as_ptr() == b.as_ptr(),
+            (Value::Host(a), Value::Host(b)) => a.class_ptr() == b.class_ptr() && a.object_ptr() == b.object_ptr(),
             _ => false,
         }
     }
@@ -169,6 +186,26 @@ unsafe fn raw_slice_mut<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
 }
 
 unsafe fn convert<'rt>(rt: &'rt Runtime, raw: &mut sys::pyodide_value_t) -> Value<'rt> {
+    if raw.kind == sys::PYODIDE_PROXY {
+        // Take the handle over: the node becomes NONE, so the release of
+        // the whole tree (which walks it) leaves this proxy alone.
+        let handle = raw.of.proxy;
+        *raw = sys::pyodide_value_t::none();
+        return Value::Proxy(Proxy::from_raw(rt, handle));
+    }
+    if raw.kind == sys::PYODIDE_HOST {
+        return Value::Host(HostRef::from_raw(rt, raw));
+    }
+    let mut take_proxy = |item: &mut sys::pyodide_value_t| convert(rt, item);
+    convert_with(raw, &mut take_proxy)
+}
+
+/// The conversion of one node; containers recurse through `item`, which
+/// decides what happens to proxies.
+unsafe fn convert_with<'rt>(
+    raw: &mut sys::pyodide_value_t,
+    item: &mut dyn FnMut(&mut sys::pyodide_value_t) -> Value<'rt>,
+) -> Value<'rt> {
     match raw.kind {
         sys::PYODIDE_NONE => Value::None,
         sys::PYODIDE_BOOL => Value::Bool(raw.of.b),
@@ -183,22 +220,128 @@ unsafe fn convert<'rt>(rt: &'rt Runtime, raw: &mut sys::pyodide_value_t) -> Valu
         sys::PYODIDE_BYTES => Value::Bytes(raw_slice(raw.of.str.ptr as *const u8, raw.of.str.len).to_vec()),
         sys::PYODIDE_LIST => {
             let items = raw_slice_mut(raw.of.list.items, raw.of.list.len);
-            Value::List(items.iter_mut().map(|item| convert(rt, item)).collect())
+            Value::List(items.iter_mut().map(item).collect())
         }
         sys::PYODIDE_DICT => {
             let d = raw.of.dict;
             let keys = raw_slice_mut(d.keys, d.len);
             let values = raw_slice_mut(d.values, d.len);
-            Value::Dict(keys.iter_mut().zip(values.iter_mut()).map(|(k, v)| (convert(rt, k), convert(rt, v))).collect())
+            Value::Dict(keys.iter_mut().zip(values.iter_mut()).map(|(k, v)| (item(k), item(v))).collect())
         }
-        sys::PYODIDE_PROXY => {
-            // Take the handle over: the node becomes NONE, so the release of
-            // the whole tree (which walks it) leaves this proxy alone.
-            let handle = raw.of.proxy;
-            *raw = sys::pyodide_value_t::none();
-            Value::Proxy(Proxy::from_raw(rt, handle))
-        }
+        // PYODIDE_PROXY and PYODIDE_HOST are the caller's (see convert and
+        // BorrowedValues::new).
         _ => Value::None,
+    }
+}
+
+/// Values the library lends a callback (a host function's arguments, a
+/// `then` callback's argument): proxies wrap the library's own handles,
+/// which it releases after the callback returns, so on drop (also after a
+/// panic) they are forgotten rather than destroyed. The callback sees them
+/// as `&[Value]` and cannot move them out; `Proxy::try_clone` keeps one.
+pub(crate) struct BorrowedValues<'rt>(std::mem::ManuallyDrop<Vec<Value<'rt>>>);
+
+impl<'rt> BorrowedValues<'rt> {
+    /// # Safety
+    /// `raw` holds `len` values filled by the library, valid while the
+    /// result is alive; their proxies belong to `rt`.
+    pub(crate) unsafe fn new(rt: &'rt Runtime, raw: *const sys::pyodide_value_t, len: usize) -> BorrowedValues<'rt> {
+        unsafe fn lend<'rt>(rt: &'rt Runtime, raw: &sys::pyodide_value_t) -> Value<'rt> {
+            if raw.kind == sys::PYODIDE_PROXY {
+                return Value::Proxy(Proxy::from_raw(rt, raw.of.proxy));
+            }
+            if raw.kind == sys::PYODIDE_HOST {
+                return Value::Host(HostRef::from_raw(rt, raw));
+            }
+            // convert_with only reads the node (no PROXY reaches it here).
+            let mut copy = *raw;
+            let mut item = |i: &mut sys::pyodide_value_t| lend(rt, i);
+            convert_with(&mut copy, &mut item)
+        }
+        let values = raw_slice(raw, len).iter().map(|v| lend(rt, v)).collect();
+        BorrowedValues(std::mem::ManuallyDrop::new(values))
+    }
+}
+
+impl<'rt> std::ops::Deref for BorrowedValues<'rt> {
+    type Target = [Value<'rt>];
+    fn deref(&self) -> &[Value<'rt>] {
+        &self.0
+    }
+}
+
+impl Drop for BorrowedValues<'_> {
+    fn drop(&mut self) {
+        fn forget_proxies(value: Value<'_>) {
+            match value {
+                Value::Proxy(p) => {
+                    p.into_raw();
+                }
+                Value::List(items) => items.into_iter().for_each(forget_proxies),
+                Value::Dict(pairs) => pairs.into_iter().for_each(|(k, v)| {
+                    forget_proxies(k);
+                    forget_proxies(v)
+                }),
+                _ => {}
+            }
+        }
+        // SAFETY: taken once, here.
+        let values = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        values.into_iter().for_each(forget_proxies);
+    }
+}
+
+/// A callback's result in C form, for the library to read after the
+/// callback returned: it owns the strings and arrays (kept until the next
+/// result replaces them), while its proxies pass to the library.
+#[derive(Default)]
+pub(crate) struct Detached {
+    arrays: Vec<Box<[sys::pyodide_value_t]>>,
+    bytes: Vec<Box<[u8]>>,
+}
+
+// SAFETY: the raw pointers in `arrays` point into `bytes` and `arrays`
+// themselves, or are proxy handles (tokens of a Sync runtime).
+unsafe impl Send for Detached {}
+
+impl Detached {
+    pub(crate) fn value(&mut self, value: Value<'_>) -> sys::pyodide_value_t {
+        match value {
+            Value::Str(s) => self.bytes_value(sys::PYODIDE_STR, s.into_bytes()),
+            Value::Bytes(b) => self.bytes_value(sys::PYODIDE_BYTES, b),
+            Value::List(items) => {
+                let raw: Box<[_]> = items.into_iter().map(|item| self.value(item)).collect();
+                let len = raw.len();
+                let items = self.keep(raw);
+                sys::pyodide_value_t { kind: sys::PYODIDE_LIST, of: sys::pyodide_value_of { list: sys::pyodide_value_list { items, len } } }
+            }
+            Value::Dict(pairs) => {
+                let (keys, values): (Vec<_>, Vec<_>) = pairs.into_iter().map(|(k, v)| (self.value(k), self.value(v))).unzip();
+                let len = keys.len();
+                let keys = self.keep(keys.into_boxed_slice());
+                let values = self.keep(values.into_boxed_slice());
+                sys::pyodide_value_t {
+                    kind: sys::PYODIDE_DICT,
+                    of: sys::pyodide_value_of { dict: sys::pyodide_value_dict { keys, values, len } },
+                }
+            }
+            Value::Proxy(p) => sys::pyodide_value_t { kind: sys::PYODIDE_PROXY, of: sys::pyodide_value_of { proxy: p.into_raw() } },
+            Value::Host(h) => h.into_raw(),
+            scalar => scalar.to_raw(&mut Marshal::default()),
+        }
+    }
+
+    fn bytes_value(&mut self, kind: sys::pyodide_kind_t, bytes: Vec<u8>) -> sys::pyodide_value_t {
+        let bytes = bytes.into_boxed_slice();
+        let raw = raw_str(kind, &bytes);
+        self.bytes.push(bytes); // moving the Box does not move its contents
+        raw
+    }
+
+    fn keep(&mut self, mut array: Box<[sys::pyodide_value_t]>) -> *mut sys::pyodide_value_t {
+        let ptr = array.as_mut_ptr();
+        self.arrays.push(array);
+        ptr
     }
 }
 
@@ -322,6 +465,7 @@ impl ToValue for Value<'_> {
             Value::List(items) => m.list(items.iter()),
             Value::Dict(pairs) => m.dict(pairs.iter().map(|(k, v)| (k, v))),
             Value::Proxy(p) => p.to_raw(m),
+            Value::Host(h) => h.to_raw(),
         }
     }
 }

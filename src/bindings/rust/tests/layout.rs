@@ -18,6 +18,7 @@ fn struct_sizes_and_offsets() {
     assert_eq!(size_of::<pyodide_config_t>(), 104);
     assert_eq!(size_of::<pyodide_mount_t>(), 24);
     assert_eq!(size_of::<pyodide_stats_t>(), 40);
+    assert_eq!(size_of::<pyodide_host_class_t>(), 120);
     assert_eq!(offset_of!(pybuffer_t, readonly), 80);
     assert_eq!(offset_of!(pybuffer_t, reserved), 88);
     assert_eq!(offset_of!(pyodide_config_t, io_env), 72);
@@ -30,12 +31,13 @@ fn layouts_match_the_c_compiler() {
     let src = dir.join("layout.c");
     let exe = dir.join("layout");
     let fields: &[(&str, &[&str])] = &[
-        ("pyodide_value_t", &["kind", "of", "of.b", "of.i", "of.f", "of.str.ptr", "of.str.len", "of.list.items", "of.list.len", "of.dict.keys", "of.dict.values", "of.dict.len", "of.proxy"]),
+        ("pyodide_value_t", &["kind", "of", "of.b", "of.i", "of.f", "of.str.ptr", "of.str.len", "of.list.items", "of.list.len", "of.dict.keys", "of.dict.values", "of.dict.len", "of.proxy", "of.host.cls", "of.host.obj"]),
         ("pyodide_mount_t", &["host_path", "guest_path", "read_only"]),
         ("pyodide_config_t", &["size", "asset_dir", "index_url", "memory_limit", "timeout_s", "mounts", "nmounts", "stdout_fn", "stderr_fn", "io_env", "unguarded", "stdin_fn", "stdin_isatty"]),
         ("pybuffer_t", &["data", "offset", "first", "nbytes", "itemsize", "ndim", "shape", "strides", "byte_strides", "format", "readonly", "c_contiguous", "f_contiguous", "reserved"]),
         ("pyodide_stats_t", &["size", "memory_bytes", "guest_objects", "process_proxies", "process_buffers"]),
         ("pyodide_host_member_t", &["name", "fn", "value"]),
+        ("pyodide_host_class_t", &["size", "name", "get_attr", "set_attr", "call", "get_item", "length", "finalize", "dir", "set_item", "iter", "next", "methods", "nmethods", "call_method"]),
     ];
     let mut c = String::from("#include <stdio.h>\n#include <stddef.h>\n#include \"pyodide.h\"\nint main(void) {\n");
     for (ty, fs) in fields {
@@ -73,6 +75,8 @@ fn layouts_match_the_c_compiler() {
         ("pyodide_value_t", "of.dict.values", offset_of!(pyodide_value_t, of) + offset_of!(pyodide_value_dict, values)),
         ("pyodide_value_t", "of.dict.len", offset_of!(pyodide_value_t, of) + offset_of!(pyodide_value_dict, len)),
         ("pyodide_value_t", "of.proxy", offset_of!(pyodide_value_t, of.proxy)),
+        ("pyodide_value_t", "of.host.cls", offset_of!(pyodide_value_t, of) + offset_of!(pyodide_value_host, cls)),
+        ("pyodide_value_t", "of.host.obj", offset_of!(pyodide_value_t, of) + offset_of!(pyodide_value_host, obj)),
         ("pyodide_mount_t", "size", size_of::<pyodide_mount_t>()),
         ("pyodide_mount_t", "host_path", offset_of!(pyodide_mount_t, host_path)),
         ("pyodide_mount_t", "guest_path", offset_of!(pyodide_mount_t, guest_path)),
@@ -116,6 +120,22 @@ fn layouts_match_the_c_compiler() {
         ("pyodide_host_member_t", "name", offset_of!(pyodide_host_member_t, name)),
         ("pyodide_host_member_t", "fn", offset_of!(pyodide_host_member_t, fn_)),
         ("pyodide_host_member_t", "value", offset_of!(pyodide_host_member_t, value)),
+        ("pyodide_host_class_t", "size", size_of::<pyodide_host_class_t>()),
+        ("pyodide_host_class_t", "size", offset_of!(pyodide_host_class_t, size)),
+        ("pyodide_host_class_t", "name", offset_of!(pyodide_host_class_t, name)),
+        ("pyodide_host_class_t", "get_attr", offset_of!(pyodide_host_class_t, get_attr)),
+        ("pyodide_host_class_t", "set_attr", offset_of!(pyodide_host_class_t, set_attr)),
+        ("pyodide_host_class_t", "call", offset_of!(pyodide_host_class_t, call)),
+        ("pyodide_host_class_t", "get_item", offset_of!(pyodide_host_class_t, get_item)),
+        ("pyodide_host_class_t", "length", offset_of!(pyodide_host_class_t, length)),
+        ("pyodide_host_class_t", "finalize", offset_of!(pyodide_host_class_t, finalize)),
+        ("pyodide_host_class_t", "dir", offset_of!(pyodide_host_class_t, dir)),
+        ("pyodide_host_class_t", "set_item", offset_of!(pyodide_host_class_t, set_item)),
+        ("pyodide_host_class_t", "iter", offset_of!(pyodide_host_class_t, iter)),
+        ("pyodide_host_class_t", "next", offset_of!(pyodide_host_class_t, next)),
+        ("pyodide_host_class_t", "methods", offset_of!(pyodide_host_class_t, methods)),
+        ("pyodide_host_class_t", "nmethods", offset_of!(pyodide_host_class_t, nmethods)),
+        ("pyodide_host_class_t", "call_method", offset_of!(pyodide_host_class_t, call_method)),
         ("enum", "size", size_of::<pyodide_kind_t>()),
     ];
     let mut c_lines: Vec<&str> = out.lines().collect();
@@ -168,8 +188,8 @@ fn enum_values_match() {
     // The header lists the kinds in this order starting at 0, and the error
     // kinds from 1.
     assert_eq!(
-        [PYODIDE_NONE, PYODIDE_BOOL, PYODIDE_INT, PYODIDE_FLOAT, PYODIDE_STR, PYODIDE_BYTES, PYODIDE_LIST, PYODIDE_DICT, PYODIDE_PROXY],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8]
+        [PYODIDE_NONE, PYODIDE_BOOL, PYODIDE_INT, PYODIDE_FLOAT, PYODIDE_STR, PYODIDE_BYTES, PYODIDE_LIST, PYODIDE_DICT, PYODIDE_PROXY, PYODIDE_HOST],
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     );
     assert_eq!(
         [PYODIDE_ERROR_PYTHON, PYODIDE_ERROR_USAGE, PYODIDE_ERROR_LIMIT, PYODIDE_ERROR_IO, PYODIDE_ERROR_FATAL],
