@@ -73,7 +73,7 @@ internal static class HostSandbox
     }
 
     /// <summary>The public instance members of <paramref name="type"/>'s chain Python may see.</summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2075",
+    [UnconditionalSuppressMessage("Trimming", "IL2070",
         Justification = "Members the trimmer removed are simply not visible to Python.")]
     public static (PropertyInfo[] Properties, FieldInfo[] Fields, MethodInfo[] Methods) Members(Type type)
     {
