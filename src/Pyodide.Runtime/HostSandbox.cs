@@ -59,6 +59,8 @@ internal static class HostSandbox
     public static bool IsVisible(Type type, MemberInfo member)
     {
         if (IsRuntimeBase(member.DeclaringType)) return false;
+        // Compiler-made members (a record's <Clone>$) and dunder names are not the object's.
+        if (!HostModuleRegistry.IsIdentifier(member.Name) || member.Name.StartsWith("__", StringComparison.Ordinal)) return false;
         if (member.IsDefined(typeof(PyodideHiddenAttribute), true)) return false;
         if (type.IsDefined(typeof(PyodideVisibleAttribute), true) && !member.IsDefined(typeof(PyodideVisibleAttribute), true))
             return false;

@@ -109,7 +109,7 @@ internal sealed unsafe class HostTypeAccessor
             case HostObjectOp.Length when target is ICollection c:
                 return GuestOps.Answer(answer, runtime, new TypedArg<long>(c.Count));
             case HostObjectOp.Dir:
-                return Answer(answer, runtime, _members.Keys.ToList<object?>());
+                return GuestOps.Answer(answer, runtime, new ManagedArgs(_members.Keys.ToList<object?>())); // a copy
             case HostObjectOp.Iter when target is IEnumerable e:
                 return Answer(answer, runtime, new HostEnumerator(target is IDictionary m ? m.Keys.GetEnumerator() : e.GetEnumerator()));
             case HostObjectOp.Next when target is HostEnumerator e:
