@@ -42,7 +42,7 @@ build_dotnet() {
 
 check sources_under_60_lines under_60_lines
 check build_c_and_cpp build_native
-for name in run_code buffer_2d host_function; do
+for name in run_code buffer_2d host_function host_object; do
   check "c_$name" run_and_compare "$HERE/c/$name.expected" "$WORK/cmake/$name"
 done
 check cpp_main run_and_compare "$HERE/cpp/main.expected" "$WORK/cmake/cpp_example"

@@ -449,6 +449,22 @@ TEST(host_object_bad_input) {
   ASSERT_EQ_INT(p.finalized, 1);
 }
 
+TEST(host_object_in_a_trapped_runtime_is_fatal_and_never_finalized) {
+  pyodide_t* rt = LOAD();
+  point_t live = {1, 2, 0, NULL}, late = {0, 0, 0, NULL};
+  set_global(rt, "p", &point_class, &live);
+  ASSERT_ERROR(pyodide_run_python(rt, "import os\nos.abort()", PYODIDE_STRLEN, NULL, NULL), PYODIDE_ERROR_FATAL, NULL);
+  pyproxy_t* out = NULL;
+  ASSERT_ERROR(pyodide_host_object_new(rt, &point_class, &late, &out), PYODIDE_ERROR_FATAL, NULL);
+  ASSERT(out == NULL);
+  pyodide_value_t value = host_value(&point_class, &late);
+  ASSERT_ERROR(pyodide_to_py(rt, &value, -1, &out), PYODIDE_ERROR_FATAL, NULL);
+  ASSERT_EQ_INT(live.finalized, 0);
+  pyodide_destroy(rt);
+  ASSERT_EQ_INT(live.finalized, 1); /* Python held it when the runtime died */
+  ASSERT_EQ_INT(late.finalized, 0); /* never made */
+}
+
 TEST(host_object_leaves_no_handles) {
   pyodide_t* rt = LOAD();
   pyodide_stats_t before;

@@ -20,6 +20,11 @@ py.RegisterModule("host", new Dictionary<string, PyodideHostFunction>
 });
 Console.WriteLine(py.RunPython("import host\nhost.twice(21)"));               // 42
 
+// Any other .NET object is a host object: Python uses its public members, sandboxed.
+var orc = new Monster();
+py.Globals["orc"] = orc;
+Console.WriteLine(py.RunPython("orc.Hit(3)\nf'{type(orc).__name__}: {orc.Hp} hp'"));  // Monster: 7 hp
+
 // A buffer seen in place: the span is Python's memory, no copy either way.
 using (var data = (PyProxy)py.RunPython("import array\ndata = array.array('d', [1.5, 2.5, 3.5])\ndata")!)
 using (var buffer = data.GetBuffer())
@@ -40,4 +45,10 @@ try
 catch (PythonException e)
 {
     Console.WriteLine($"caught {e.PythonType}");                              // caught ZeroDivisionError
+}
+
+public class Monster
+{
+    public int Hp { get; set; } = 10;
+    public int Hit(int damage) => Hp -= damage;
 }

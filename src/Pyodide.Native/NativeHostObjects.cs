@@ -108,16 +108,13 @@ internal sealed unsafe class NativeHostClass : HostClass
         for (int i = 0; i < methods.Length; i++)
         {
             string method = NativeStrings.InputString(slots.Methods[i], $"{what}->methods[{i}]");
-            if (!IsIdentifier(method) || method.StartsWith("__"))
+            if (!HostModuleRegistry.IsIdentifier(method) || method.StartsWith("__"))
                 throw new ArgumentException($"{what}->methods[{i}] ('{method}') is not an identifier (or is a dunder name)");
             if (!seen.Add(method)) throw new ArgumentException($"{what}->methods[{i}] ('{method}') is listed twice");
             methods[i] = method;
         }
         return (NativeHostClass)registry.AddClass(runtime, key, new NativeHostClass(cls, slots, name, methods));
     }
-
-    private static bool IsIdentifier(string s) =>
-        s.Length > 0 && (char.IsLetter(s[0]) || s[0] == '_') && s.All(c => char.IsLetterOrDigit(c) || c == '_');
 
     private static uint FlagsOf(in NativeHostClassLayout s)
     {

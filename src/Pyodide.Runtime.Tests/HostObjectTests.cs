@@ -272,6 +272,22 @@ public sealed class HostObjectTests(RuntimeFixture fixture) : IClassFixture<Runt
         Assert.True(perCall == 0, $"{perCall} bytes allocated per call");
     }
 
+    public record Point(int X, int Y)
+    {
+        public int Sum() => X + Y;
+    }
+
+    [Fact]
+    public void RecordsAndStructsToo()
+    {
+        Set("p", new Point(2, 3));
+        Expect.Long(5, _py.RunPython("p.Sum() if p.X == 2 else 0"));
+        Assert.Equal(true, _py.RunPython("'<Clone>$' not in dir(p) and 'Sum' in dir(p) and not hasattr(p, 'Deconstruct')"));  // out parameters: hidden
+        Set("when", new DateTime(2026, 12, 4, 10, 0, 0, DateTimeKind.Utc));
+        Expect.Long(2026, _py.RunPython("when.Year"));
+        Expect.Long(11, _py.RunPython("when.AddHours(1).Hour"));
+    }
+
     [Fact]
     public void TasksAreAwaitable()
     {

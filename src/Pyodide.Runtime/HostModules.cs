@@ -186,7 +186,8 @@ internal sealed class HostModuleRegistry : IHostCallHandler
             throw new ArgumentException($"'{name}' is not a valid module name");
     }
 
-    private static bool IsIdentifier(string part) =>
+    /// <summary>Whether <paramref name="part"/> is an identifier: a letter or '_', then letters, digits or '_'.</summary>
+    internal static bool IsIdentifier(string part) =>
         part.Length > 0 && (char.IsLetter(part[0]) || part[0] == '_') && part.All(c => char.IsLetterOrDigit(c) || c == '_');
 }
 

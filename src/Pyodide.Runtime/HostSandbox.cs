@@ -59,6 +59,8 @@ internal static class HostSandbox
     public static bool IsVisible(Type type, MemberInfo member)
     {
         if (IsRuntimeBase(member.DeclaringType)) return false;
+        // Compiler-made members (a record's <Clone>$) and dunder names are not the object's.
+        if (!HostModuleRegistry.IsIdentifier(member.Name) || member.Name.StartsWith("__", StringComparison.Ordinal)) return false;
         if (member.IsDefined(typeof(PyodideHiddenAttribute), true)) return false;
         if (type.IsDefined(typeof(PyodideVisibleAttribute), true) && !member.IsDefined(typeof(PyodideVisibleAttribute), true))
             return false;
@@ -73,7 +75,7 @@ internal static class HostSandbox
     }
 
     /// <summary>The public instance members of <paramref name="type"/>'s chain Python may see.</summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2075",
+    [UnconditionalSuppressMessage("Trimming", "IL2070",
         Justification = "Members the trimmer removed are simply not visible to Python.")]
     public static (PropertyInfo[] Properties, FieldInfo[] Fields, MethodInfo[] Methods) Members(Type type)
     {

@@ -18,6 +18,11 @@ internal sealed unsafe class HostTypeAccessor
 {
     private static readonly ConcurrentDictionary<Type, HostTypeAccessor> Cache = new();
 
+    /// <summary>What of a type the accessor reads (for trimming annotations).</summary>
+    public const DynamicallyAccessedMemberTypes Members = DynamicallyAccessedMemberTypes.PublicProperties |
+        DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.PublicMethods |
+        DynamicallyAccessedMemberTypes.Interfaces;
+
     public readonly Type Type;
     public readonly string Name;
     public readonly uint Flags;
@@ -35,7 +40,7 @@ internal sealed unsafe class HostTypeAccessor
         return Cache.GetOrAdd(type, t => new HostTypeAccessor(t));
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Members the trimmer removed are simply not visible to Python.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Interfaces the trimmer removed are simply not used.")]
     private HostTypeAccessor(Type type)
     {
         Type = type;
@@ -104,7 +109,7 @@ internal sealed unsafe class HostTypeAccessor
             case HostObjectOp.Length when target is ICollection c:
                 return GuestOps.Answer(answer, runtime, new TypedArg<long>(c.Count));
             case HostObjectOp.Dir:
-                return Answer(answer, runtime, _members.Keys.ToList<object?>());
+                return GuestOps.Answer(answer, runtime, new ManagedArgs(_members.Keys.ToList<object?>())); // a copy
             case HostObjectOp.Iter when target is IEnumerable e:
                 return Answer(answer, runtime, new HostEnumerator(target is IDictionary m ? m.Keys.GetEnumerator() : e.GetEnumerator()));
             case HostObjectOp.Next when target is HostEnumerator e:

@@ -12,8 +12,10 @@ public sealed partial class PyodideRuntime
     /// it would otherwise be converted: a list or dictionary then stays the program's, and
     /// Python's <c>x[i] = v</c>, <c>del x[k]</c> and <c>x.Add(v)</c> change it. (Any object
     /// that is not a plain value, a list or a dictionary is a host object anyway; a
-    /// collection a host object's member returns is one too.)</summary>
-    public static object ByReference(object value)
+    /// collection a host object's member returns is one too.) In a trimmed or NativeAOT
+    /// program, giving an object this way also keeps the public members of
+    /// <typeparamref name="T"/> that Python may use.</summary>
+    public static object ByReference<[DynamicallyAccessedMembers(HostTypeAccessor.Members)] T>(T value) where T : notnull
     {
         ArgumentNullException.ThrowIfNull(value);
         return new ByReference(value);

@@ -36,6 +36,7 @@ typedef struct {
 static HostObject** live;      /* live[id]: the object of id, borrowed; NULL if none */
 static uint32_t live_capacity;
 static PyTypeObject** classes; /* classes[class id]: the type; index 0 unused */
+static uint32_t* class_flags;  /* class_flags[class id]: the operations it provides */
 static uint32_t class_count;   /* ids handed out, including the unused 0 */
 static uint32_t class_capacity;
 
@@ -70,11 +71,10 @@ static PyObject* host_object_dir(PyObject* self, PyObject* unused) {
   (void)unused;
   PyObject* names = PyObject_CallMethod((PyObject*)&PyBaseObject_Type, "__dir__", "O", self);
   if (!names) return NULL;
-  PyObject* flags = PyObject_GetAttrString((PyObject*)Py_TYPE(self), "_host_flags");
-  long f = flags ? PyLong_AsLong(flags) : -1;
-  Py_XDECREF(flags);
-  if (f == -1 && PyErr_Occurred()) return Py_DECREF(names), NULL;
-  if (HAS(f, OP_DIR)) {
+  uint32_t flags = 0;
+  for (uint32_t c = 1; c < class_count; c++)
+    if (classes[c] == Py_TYPE(self)) flags = class_flags[c];
+  if (HAS(flags, OP_DIR)) {
     PyObject* more = invoke(self, OP_DIR, NULL, 0);
     PyObject* rc = more ? _PyList_Extend((PyListObject*)names, more) : NULL;
     Py_XDECREF(more);
@@ -250,6 +250,9 @@ PYN_EXPORT(pyn_host_class) uint32_t pyn_host_class(const char* name, uint32_t le
     PyTypeObject** grown = PyMem_RawRealloc(classes, capacity * sizeof *grown);
     if (!grown) return PyErr_NoMemory(), error_store(), 0;
     classes = grown;
+    uint32_t* grown_flags = PyMem_RawRealloc(class_flags, capacity * sizeof *grown_flags);
+    if (!grown_flags) return PyErr_NoMemory(), error_store(), 0;
+    class_flags = grown_flags;
     class_capacity = capacity;
     if (class_count == 0) class_count = 1; /* 0 means "no class" */
   }
@@ -279,15 +282,14 @@ PYN_EXPORT(pyn_host_class) uint32_t pyn_host_class(const char* name, uint32_t le
   };
   PyTypeObject* type = (PyTypeObject*)PyType_FromSpecWithBases(&spec, (PyObject*)&HostObjectType);
   if (!type) return PyMem_RawFree(full), error_store(), 0;
-  PyObject* f = PyLong_FromUnsignedLong(flags);
-  int rc = f ? PyDict_SetItemString(type->tp_dict, "_host_flags", f) : -1;
-  Py_XDECREF(f);
+  int rc = 0;
   for (uint32_t i = 0; rc == 0 && i < nmethods; i++) rc = add_method(type, &methods[i], i);
   if (rc < 0) return Py_DECREF(type), error_store(), 0;
   /* Python code may not patch a host class. */
   type->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
   PyType_Modified(type);
   classes[class_count] = type; /* the table keeps the reference */
+  class_flags[class_count] = flags;
   return class_count++;
 }
 
