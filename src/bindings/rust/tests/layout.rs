@@ -91,6 +91,7 @@ fn layouts_match_the_c_compiler() {
         ("pyodide_config_t", "unguarded", offset_of!(pyodide_config_t, unguarded)),
         ("pyodide_config_t", "stdin_fn", offset_of!(pyodide_config_t, stdin_fn)),
         ("pyodide_config_t", "stdin_isatty", offset_of!(pyodide_config_t, stdin_isatty)),
+        ("pyodide_config_t", "snapshot", offset_of!(pyodide_config_t, snapshot)),
         ("pybuffer_t", "size", size_of::<pybuffer_t>()),
         ("pybuffer_t", "data", offset_of!(pybuffer_t, data)),
         ("pybuffer_t", "offset", offset_of!(pybuffer_t, offset)),
