@@ -181,7 +181,7 @@ internal sealed unsafe class GuestSnapshot
             foreach (var (first, count) in _runs)
             {
                 long size = (long)count * PageSize;
-                SnapshotFile.MapFixed(memory + (long)first * PageSize, size, _file, offset);
+                SnapshotFile.MapInto(memory + (long)first * PageSize, size, _file, offset);
                 offset += size;
             }
             return;

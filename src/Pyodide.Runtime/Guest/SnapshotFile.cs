@@ -297,13 +297,17 @@ internal static unsafe class SnapshotFile
     /// <summary>Whether the host can map file pages straight into linear memory.</summary>
     internal static bool CanMap => (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Environment.SystemPageSize == PageSize;
 
-    private const int ProtRead = 1, ProtWrite = 2, MapPrivateFlag = 2, MapFixedFlag = 0x10;
+    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapFixed = 0x10, MapPopulateLinux = 0x8000;
 
     /// <summary>Maps <paramref name="length"/> bytes of the file at <paramref name="offset"/>
-    /// over <paramref name="address"/>, private and copy-on-write.</summary>
-    internal static void MapFixed(byte* address, long length, SafeFileHandle handle, long offset)
+    /// over <paramref name="address"/>, private and copy-on-write. On Linux the pages are
+    /// mapped at once (MAP_POPULATE, from the page cache, shared): the restore writes to
+    /// most of them, and a fault per page cost twice the CPU time of copying the snapshot
+    /// (measured: 6-7.5 ms against 11-14 ms for load and first call).</summary>
+    internal static void MapInto(byte* address, long length, SafeFileHandle handle, long offset)
     {
-        void* result = mmap(address, (nuint)length, ProtRead | ProtWrite, MapPrivateFlag | MapFixedFlag, (int)handle.DangerousGetHandle(), offset);
+        int flags = MapPrivate | MapFixed | (OperatingSystem.IsLinux() ? MapPopulateLinux : 0);
+        void* result = mmap(address, (nuint)length, ProtRead | ProtWrite, flags, (int)handle.DangerousGetHandle(), offset);
         if (result != address)
             throw new PyodideException(PyodideErrorKind.IO, $"cannot map the snapshot into memory (errno {Marshal.GetLastPInvokeError()})");
     }
