@@ -324,6 +324,10 @@ def main():
           lambda v, r: le(v, 3 * MS))
     b_row(".NET: `PyodideRuntime.Load()`+`Dispose`, another runtime alive", "LoadBenchmarks.LoadDispose",
           '`Process.Start("/bin/true")`+wait', "LoadBenchmarks.StartProcess", "≤ 5 ms", lambda v, r: le(v, 5 * MS))
+    b_row(".NET: a runtime with `json, decimal, sqlite3, asyncio, email` imported, from a saved snapshot "
+          "(`Load`, one call, `Dispose`)", "SnapshotBenchmarks.LoadFromSnapshot",
+          "`Load()` and importing them", "SnapshotBenchmarks.LoadAndImport", "≥ 10× faster (ratio ≤ 0.1)",
+          lambda v, r: le(r, 0.1))
     v = bv("PackageLoadBenchmarks.LoadSix")
     rows.append(('.NET: `LoadPackage("six")` from a local index into a fresh runtime', bm("PackageLoadBenchmarks.LoadSix"),
                  "—", "—", f"≤ 20 ms ({PYODIDE}: 200–480 ms)", met(le(v, 20 * MS))))
