@@ -125,25 +125,34 @@ static double cpu_ns(void) {
 #endif
 }
 
-/* The process's resident memory in bytes (VmRSS), or -1 where unknown. */
 #define RSS_RUNTIMES 8
 #define RSS_RUNTIMES_TEXT "8"
 
-static double rss_bytes(void) {
+/* Bytes of the "KEY %lf kB" line of a /proc file (`format`), or -1 where unknown. */
+static double proc_kib_field(const char* path, const char* format) {
 #ifdef _WIN32
+  (void)path;
+  (void)format;
   return -1;
 #else
-  FILE* f = fopen("/proc/self/status", "r");
+  FILE* f = fopen(path, "r");
   if (!f) return -1;
   char line[256];
   double kib = -1;
   while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
+    if (sscanf(line, format, &kib) == 1) break;
   }
   fclose(f);
   return kib < 0 ? -1 : kib * 1024;
 #endif
 }
+
+/* The process's resident memory in bytes (VmRSS), or -1 where unknown. */
+static double rss_bytes(void) { return proc_kib_field("/proc/self/status", "VmRSS: %lf kB"); }
+
+/* The proportional set size in bytes (Pss of smaps_rollup: a page mapped N times
+ * counts 1/N each time, so shared pages count once), or -1 where unknown. */
+static double pss_bytes(void) { return proc_kib_field("/proc/self/smaps_rollup", "Pss: %lf kB"); }
 
 static void die(const char* what, pyodide_error_t* err) {
   fprintf(stderr, "bench_abi: %s failed", what);
@@ -627,24 +636,6 @@ static stats_t first_load(char* self, int reps, stats_t* run) {
 /* ---- snapshots ------------------------------------------------------------------ */
 
 static const char LIBS[] = "import json, decimal, sqlite3, asyncio, email";
-
-/* The proportional set size in bytes (Pss of /proc/self/smaps_rollup: a page
- * mapped N times counts 1/N each time, so shared pages count once), or -1. */
-static double pss_bytes(void) {
-#ifdef _WIN32
-  return -1;
-#else
-  FILE* f = fopen("/proc/self/smaps_rollup", "r");
-  if (!f) return -1;
-  char line[256];
-  double kib = -1;
-  while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "Pss: %lf kB", &kib) == 1) break;
-  }
-  fclose(f);
-  return kib < 0 ? -1 : kib * 1024;
-#endif
-}
 
 #define SNAPSHOT_RUNTIMES 100
 
