@@ -258,6 +258,32 @@ function Step-Native {
   }
 }
 
+# The built-in snapshot, lib/pyodide/python.snapshot (as build.sh's step_snapshot):
+# a runtime that has just started, saved by the library; baked again only when
+# python.wasm, the library or lib/ changed.
+function Step-Snapshot {
+  $assets = Join-Path $Out $Products.Assets
+  $snapshot = Join-Path $assets "python.snapshot"
+  $keyFile = Join-Path $Build "python.snapshot.key"
+  $library = Join-Path $Out $Products.Library
+  # The snapshot holds modules imported from lib/ (the helper package): their files are inputs too.
+  $lib = Join-Path $assets "lib"
+  $listing = Get-ChildItem -Recurse -File $lib | Sort-Object { $_.FullName.Substring($lib.Length).Replace('\', '/') } -Culture "" |
+    ForEach-Object { $_.FullName.Substring($lib.Length).Replace('\', '/') + " " + (Get-FileHash -Algorithm SHA256 $_.FullName).Hash }
+  $bytes = [IO.File]::ReadAllBytes((Join-Path $assets "python.wasm.sha256")) + [IO.File]::ReadAllBytes($library) +
+    [Text.Encoding]::UTF8.GetBytes(($listing -join "`n"))
+  $key = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant()
+  if ((Test-Path $snapshot) -and (Test-Path $keyFile) -and ((Get-Content -Raw $keyFile).Trim() -eq $key)) {
+    Say "built-in snapshot: up to date"
+    return
+  }
+  Remove-Item -Force -ErrorAction SilentlyContinue $keyFile
+  $tool = Join-Path $Build "cmake/pyodide-run/pyodide-bake-snapshot$ExeSuffix"
+  if (-not (Test-Path $tool)) { $tool = Join-Path $Build "cmake/pyodide-run/$Config/pyodide-bake-snapshot$ExeSuffix" }
+  Logged "bake-snapshot" "bake $snapshot" { & $tool $snapshot }
+  Set-Content -NoNewline -Encoding ascii $keyFile $key
+}
+
 # The pyodide_/pyproxy_/pybuffer_ functions include/pyodide.h declares
 # (the same parsing as build.sh's header check).
 function Get-DeclaredFunctions {
@@ -365,6 +391,7 @@ function Invoke-Build {
   Step-Solution
   Step-Managed
   Step-Native
+  Step-Snapshot
   Step-CheckHeader
   Step-PackageFiles
   Say ("build done in {0} s" -f [int]$sw.Elapsed.TotalSeconds)

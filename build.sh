@@ -140,6 +140,28 @@ step_native() {
   fi
 }
 
+# The built-in snapshot, out/lib/pyodide/python.snapshot: a runtime that has just
+# started, saved by the library (src/pyodide-run/bake_snapshot.c), so that even a
+# process's first runtime starts from it. Baked again only when python.wasm,
+# libpyodide.so or lib/ changed (build/python.snapshot.key); the bytes differ from bake to
+# bake (the interpreter's hash secret), which native-tests/build-ps1-test.sh allows.
+step_snapshot() {
+  local snapshot="$OUT/lib/pyodide/python.snapshot" keyfile="$BUILD/python.snapshot.key" key
+  # The snapshot holds modules imported from lib/ (the helper package): their files are inputs too.
+  key=$( {
+    cat "$OUT/lib/pyodide/python.wasm.sha256" "$OUT/lib/libpyodide.so"
+    (cd "$OUT/lib/pyodide/lib" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -d' ' -f1)
+  if [[ -f "$snapshot" && -f "$keyfile" && "$(cat "$keyfile")" == "$key" ]]; then
+    say "built-in snapshot: up to date"
+    return
+  fi
+  rm -f "$keyfile"
+  logged bake-snapshot "bake out/lib/pyodide/python.snapshot" \
+    "$BUILD/cmake/pyodide-run/pyodide-bake-snapshot" "$snapshot"
+  printf '%s\n' "$key" >"$keyfile"
+}
+
 # include/pyodide.h must declare exactly the pyodide_/pyproxy_/pybuffer_
 # functions that libpyodide.so exports.
 step_check_header() {
@@ -207,6 +229,7 @@ do_build() {
   step_solution
   step_managed
   step_native
+  step_snapshot
   step_check_header
   step_package_files
   say "build done in $((SECONDS - t0)) s"

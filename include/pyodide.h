@@ -206,6 +206,10 @@ typedef struct pyodide_config {
      NULL and false. */
   pyodide_read_fn stdin_fn;
   bool        stdin_isatty;
+  /* A snapshot file to start from (UTF-8 path; see pyodide_snapshot_save); NULL = the
+     built-in one, of an interpreter that has just started. Appended to the third
+     layout: a caller passing an older size gets NULL. */
+  const char* snapshot;
 } pyodide_config_t;
 
 /**
@@ -246,6 +250,29 @@ PYODIDE_API pyodide_error_t* pyodide_load(const pyodide_config_t* config, pyodid
  * thread is inside a call on the same runtime.
  */
 PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
+
+/**
+ * Writes the runtime's whole Python state to a snapshot file at `path` (UTF-8;
+ * replaced whole if it exists), for pyodide_config_t.snapshot: imported modules,
+ * loaded packages, __main__'s globals and the files of its home directory.
+ *
+ * A runtime loaded from the file has all of that, with a hash secret of its own
+ * (every dict, set and str hash redone), `random` reseeded and fresh os.urandom,
+ * plus the mounts and host of its own config: proxies and buffers held by this
+ * host are released in it, and host modules must be registered again under the
+ * same names before use (this host's functions raise RuntimeError there).
+ *
+ * `runtime` and `path` are borrowed. Errors: USAGE for a NULL or destroyed
+ * runtime, a NULL, empty or invalid UTF-8 path, a runtime with mounts (mount in
+ * the loading config instead), a home directory holding a symbolic link, or a
+ * call from inside one of the runtime's own callbacks; PYTHON for state a copy
+ * could not carry (files open beyond the preopened directories, asyncio tasks
+ * still running, a set iteration in progress), the message naming it; IO when
+ * the file cannot be written. A load from a truncated, damaged, foreign or
+ * other-version file fails with IO; one whose memory exceeds the config's
+ * memory_limit with LIMIT.
+ */
+PYODIDE_API pyodide_error_t* pyodide_snapshot_save(pyodide_t* runtime, const char* path);
 
 /** The library's version, e.g. "0.1.0" (PYODIDE_VERSION of the header it was
  * built with). A static string. */

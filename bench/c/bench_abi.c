@@ -32,7 +32,14 @@
  *   to_js              pyproxy_to_js of list(range(100000)) (release not timed)
  *   to_js_release      pyodide_value_release of that result
  *   load_first         the process's first pyodide_load (cold .NET, warm module cache)
+ *   load_first_run     the same, to the first pyodide_run_python's result
  *   load_destroy       pyodide_load + pyodide_destroy of another runtime, one alive
+ *   load_run_destroy   the same with a pyodide_run_python("1") in between
+ *   import_libs        load + `import json, decimal, sqlite3, asyncio, email` + destroy (baseline)
+ *   snapshot_libs      load from a snapshot saved after those imports + a call using them + destroy
+ *   snapshot_bytes     that snapshot file's size
+ *   pss_snapshot_100   proportional set size (shared pages counted once) of 100 runtimes
+ *                      restored from it, alive at once, one run each (Linux)
  *   rss_before         the process's resident memory before its first pyodide_load (Linux)
  *   rss_first          what the first runtime added to it (loaded, one run)
  *   rss_further        what each further runtime adds (RSS_RUNTIMES alive at once, one run each)
@@ -120,25 +127,34 @@ static double cpu_ns(void) {
 #endif
 }
 
-/* The process's resident memory in bytes (VmRSS), or -1 where unknown. */
 #define RSS_RUNTIMES 8
 #define RSS_RUNTIMES_TEXT "8"
 
-static double rss_bytes(void) {
+/* Bytes of the "KEY %lf kB" line of a /proc file (`format`), or -1 where unknown. */
+static double proc_kib_field(const char* path, const char* format) {
 #ifdef _WIN32
+  (void)path;
+  (void)format;
   return -1;
 #else
-  FILE* f = fopen("/proc/self/status", "r");
+  FILE* f = fopen(path, "r");
   if (!f) return -1;
   char line[256];
   double kib = -1;
   while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
+    if (sscanf(line, format, &kib) == 1) break;
   }
   fclose(f);
   return kib < 0 ? -1 : kib * 1024;
 #endif
 }
+
+/* The process's resident memory in bytes (VmRSS), or -1 where unknown. */
+static double rss_bytes(void) { return proc_kib_field("/proc/self/status", "VmRSS: %lf kB"); }
+
+/* The proportional set size in bytes (Pss of smaps_rollup: a page mapped N times
+ * counts 1/N each time, so shared pages count once), or -1 where unknown. */
+static double pss_bytes(void) { return proc_kib_field("/proc/self/smaps_rollup", "Pss: %lf kB"); }
 
 static void die(const char* what, pyodide_error_t* err) {
   fprintf(stderr, "bench_abi: %s failed", what);
@@ -598,38 +614,105 @@ static stats_t interrupt_latency(pyodide_t* py) {
 
 /* ---- the first load, in fresh processes ------------------------------------------ */
 
-/* --first-load FILE: the process's first pyodide_load (it also starts .NET), its
- * wall and CPU ns written to FILE. */
+/* --first-load FILE: the process's first pyodide_load (it also starts .NET) and
+ * its first pyodide_run_python after it: wall and CPU ns to the loaded runtime,
+ * then to the first result, written to FILE. */
 static int first_load_child(const char* path) {
   pyodide_t* py;
   double c0 = cpu_ns(), t0 = now_ns();
   CHECK("pyodide_load", pyodide_load(NULL, &py));
   double wall = now_ns() - t0, cpu = cpu_ns() - c0;
+  CHECK("run_python", pyodide_run_python(py, "1", PYODIDE_STRLEN, NULL, NULL));
+  double wall_run = now_ns() - t0, cpu_run = cpu_ns() - c0;
   pyodide_destroy(py);
   FILE* f = fopen(path, "w");
-  if (!f || fprintf(f, "%.0f %.0f\n", wall, cpu) < 0 || fclose(f) != 0) die("write the first-load figures", NULL);
+  if (!f || fprintf(f, "%.0f %.0f %.0f %.0f\n", wall, cpu, wall_run, cpu_run) < 0 || fclose(f) != 0)
+    die("write the first-load figures", NULL);
   return 0;
 }
 
-/* The median first load over `reps` processes of this program, one after another. */
-static stats_t first_load(char* self, int reps) {
+/* The median first load (and first result, in *run) over `reps` processes of
+ * this program, one after another. */
+static stats_t first_load(char* self, int reps, stats_t* run) {
   char path[4096];
   snprintf(path, sizeof path, "%s.first-load", self);
   char* argv[] = {self, "--first-load", path, NULL};
-  double* wall = calloc((size_t)reps, sizeof(double));
-  double* cpu = calloc((size_t)reps, sizeof(double));
+  double* v = calloc((size_t)reps * 4, sizeof(double));
   for (int r = 0; r < reps; r++) {
     double ignored;
     spawn_ns(argv, &ignored);
     FILE* f = fopen(path, "r");
-    if (!f || fscanf(f, "%lf %lf", &wall[r], &cpu[r]) != 2) die("read the first-load figures", NULL);
+    if (!f || fscanf(f, "%lf %lf %lf %lf", &v[r], &v[reps + r], &v[2 * reps + r], &v[3 * reps + r]) != 4)
+      die("read the first-load figures", NULL);
     fclose(f);
   }
   remove(path);
-  stats_t s = summarize(wall, cpu, reps, 1);
-  free(wall);
-  free(cpu);
+  stats_t s = summarize(v, v + reps, reps, 1);
+  *run = summarize(v + 2 * reps, v + 3 * reps, reps, 1);
+  free(v);
   return s;
+}
+
+/* ---- snapshots ------------------------------------------------------------------ */
+
+static const char LIBS[] = "import json, decimal, sqlite3, asyncio, email";
+
+#define SNAPSHOT_RUNTIMES 100
+
+/* A runtime with the libraries imported, from a snapshot file (snapshot_libs) or
+ * started plain and importing them (import_libs); each loaded, used and destroyed. */
+static void bench_snapshots(const char* dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/bench-libs.snapshot", dir);
+  pyodide_t* py;
+  CHECK("pyodide_load", pyodide_load(NULL, &py));
+  CHECK("import", pyodide_run_python(py, LIBS, PYODIDE_STRLEN, NULL, NULL));
+  CHECK("pyodide_snapshot_save", pyodide_snapshot_save(py, path));
+  pyodide_destroy(py);
+  pyodide_config_t from_file;
+  pyodide_config_init(&from_file);
+  from_file.snapshot = path;
+
+  double* t = calloc((size_t)REPS * 4, sizeof(double));
+  for (int r = -1; r < REPS; r++) { /* r = -1: warm-up */
+    double c0 = cpu_ns(), t0 = now_ns();
+    CHECK("pyodide_load", pyodide_load(NULL, &py));
+    CHECK("import", pyodide_run_python(py, LIBS, PYODIDE_STRLEN, NULL, NULL));
+    pyodide_destroy(py);
+    double c1 = cpu_ns(), t1 = now_ns();
+    CHECK("pyodide_load (snapshot)", pyodide_load(&from_file, &py));
+    CHECK("use", pyodide_run_python(py, "json.dumps(str(decimal.Decimal(1)))", PYODIDE_STRLEN, NULL, NULL));
+    pyodide_destroy(py);
+    double c2 = cpu_ns(), t2 = now_ns();
+    if (r < 0) continue;
+    t[r] = t1 - t0;
+    t[REPS + r] = c1 - c0;
+    t[2 * REPS + r] = t2 - t1;
+    t[3 * REPS + r] = c2 - c1;
+  }
+  record("import_libs", "load + import json, decimal, sqlite3, asyncio, email + destroy",
+         summarize(t, t + REPS, REPS, 1), "ms");
+  record("snapshot_libs", "load from a snapshot with them imported + a call using them + destroy",
+         summarize(t + 2 * REPS, t + 3 * REPS, REPS, 1), "ms");
+  free(t);
+
+  FILE* f = fopen(path, "rb");
+  if (f && fseek(f, 0, SEEK_END) == 0) record_bytes("snapshot_bytes", "the size of that snapshot file", (double)ftell(f));
+  if (f) fclose(f);
+
+  pyodide_t** many = calloc(SNAPSHOT_RUNTIMES, sizeof *many);
+  double before = pss_bytes();
+  for (int i = 0; i < SNAPSHOT_RUNTIMES; i++) {
+    CHECK("pyodide_load (snapshot)", pyodide_load(&from_file, &many[i]));
+    CHECK("run", pyodide_run_python(many[i], "json.dumps([1])", PYODIDE_STRLEN, NULL, NULL));
+  }
+  double after = pss_bytes();
+  for (int i = 0; i < SNAPSHOT_RUNTIMES; i++) pyodide_destroy(many[i]);
+  free(many);
+  if (before >= 0 && after >= 0)
+    record_bytes("pss_snapshot_100", "memory of 100 runtimes restored from it, alive, one run each "
+                 "(proportional set size: shared pages once)", after - before);
+  remove(path);
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -645,6 +728,9 @@ int main(int argc, char** argv) {
   const char* json_path = NULL;
   const char* pyodide_run = NULL;
   const char* python3 = NULL;
+  const char* snapshot_dir = getenv("TMPDIR");
+  if (!snapshot_dir) snapshot_dir = getenv("TEMP");
+  if (!snapshot_dir) snapshot_dir = "/tmp";
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
     else if (!strcmp(argv[i], "--pyodide-run") && i + 1 < argc) pyodide_run = argv[++i];
@@ -671,7 +757,8 @@ int main(int argc, char** argv) {
 
   /* The process's first load also starts the .NET runtime: measured in fresh
    * processes (the median of several), before this one loads anything. */
-  stats_t first = first_load(argv[0], REPS < 10 ? REPS : 10);
+  stats_t first_run;
+  stats_t first = first_load(argv[0], REPS < 10 ? REPS : 10, &first_run);
   pyodide_t* py;
   double rss_before = rss_bytes();
   CHECK("pyodide_load", pyodide_load(NULL, &py));
@@ -808,6 +895,8 @@ int main(int argc, char** argv) {
   {
     record("load_first", "a process's first pyodide_load (starts .NET; warm module cache), fresh processes", first,
            "ms");
+    record("load_first_run", "a process's first pyodide_load to its first run_python result, fresh processes",
+           first_run, "ms");
     double* t = calloc((size_t)REPS * 2, sizeof(double));
     pyodide_t* extra;
     CHECK("pyodide_load (warm-up)", pyodide_load(NULL, &extra));
@@ -821,6 +910,16 @@ int main(int argc, char** argv) {
     }
     record("load_destroy", "pyodide_load+pyodide_destroy, another runtime alive", summarize(t, t + REPS, REPS, 1),
            "ms");
+    for (int r = 0; r < REPS; r++) {
+      double cs = cpu_ns(), s = now_ns();
+      CHECK("pyodide_load", pyodide_load(NULL, &extra));
+      CHECK("run", pyodide_run_python(extra, "1", PYODIDE_STRLEN, NULL, NULL));
+      pyodide_destroy(extra);
+      t[r] = now_ns() - s;
+      t[REPS + r] = cpu_ns() - cs;
+    }
+    record("load_run_destroy", "pyodide_load+run_python(\"1\")+pyodide_destroy, another runtime alive",
+           summarize(t, t + REPS, REPS, 1), "ms");
     free(t);
 
     /* Resident memory: the process before anything loaded, what the first runtime
@@ -841,6 +940,8 @@ int main(int argc, char** argv) {
     }
   }
   pyodide_destroy(py);
+
+  bench_snapshots(snapshot_dir);
 
   /* Process start to first result. */
   {

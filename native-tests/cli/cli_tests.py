@@ -353,6 +353,53 @@ def case_sandbox_sigterm():
         check(os.listdir(homes) == [], f"left behind: {os.listdir(homes)}")
 
 
+def case_sandbox_snapshot():
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        snap = os.path.join(tmp, "app.snapshot")
+        r = sandbox_run(["--save-snapshot", snap, "-c",
+                         "import json, sys\nconfig = {'a': [1, 2]}\nprint('saved')"], tmp)
+        check(r.status == 0 and r.out == "saved\n" and r.err == "", f"save: {r}")
+        check(os.path.getsize(snap) > 0, "no snapshot written")
+        # The saved globals and modules, sys.argv and sys.path[0] of this run,
+        # as python3 has them for -c.
+        code = "print(json.dumps(config), sys.argv, sys.path.count(''), sys.path[0] == '')"
+        r = sandbox_run(["--snapshot", snap, "-c", code, "x"], tmp)
+        check(r.status == 0 and r.out == '{"a": [1, 2]} [\'-c\', \'x\'] 1 True\n', f"restore: {r}")
+        # Each run from it has its own hash secret.
+        h1 = sandbox_run(["--snapshot", snap, "-c", "print(hash('abc'))"], tmp).out
+        h2 = sandbox_run(["--snapshot", snap, "-c", "print(hash('abc'))"], tmp).out
+        check(h1.strip() and h1 != h2, f"the same hash twice: {h1!r} {h2!r}")
+        # A program on stdin may set up the snapshot too.
+        snap2 = os.path.join(tmp, "stdin.snapshot")
+        r = sandbox_run(["--save-snapshot", snap2], tmp, stdin=b"answer = 42\n")
+        check(r.status == 0, f"save from stdin: {r}")
+        r = sandbox_run(["--snapshot", snap2, "-c", "print(answer)"], tmp)
+        check(r.out == "42\n", f"restore from stdin's: {r}")
+        # A failing program saves nothing; unsaveable state is reported.
+        bad = os.path.join(tmp, "bad.snapshot")
+        r = sandbox_run(["--save-snapshot", bad, "-c", "raise ValueError('no')"], tmp)
+        check(r.status == 1 and "ValueError: no" in r.err and not os.path.exists(bad), f"failing setup: {r}")
+        r = sandbox_run(["--save-snapshot", bad, "-c", "f = open('/home/pyodide/x', 'w')"], tmp)
+        check(r.status == 1 and "cannot save the snapshot" in r.err and "open" in r.err
+              and not os.path.exists(bad), f"open file: {r}")
+        # What cannot be saved or loaded: usage errors naming the file or option.
+        script = os.path.join(tmp, "s.py")
+        with open(script, "w") as f:
+            f.write("pass\n")
+        r = sandbox_run(["--save-snapshot", bad, script], tmp)
+        check(r.status == 2 and "--save-snapshot" in r.err, f"save with a script: {r}")
+        r = sandbox_run(["--save-snapshot", bad, "--mount", f"{tmp}:/t", "-c", "pass"], tmp)
+        check(r.status == 2 and "--save-snapshot" in r.err, f"save with a mount: {r}")
+        r = sandbox_run(["--snapshot", os.path.join(tmp, "missing.snapshot"), "-c", "pass"], tmp)
+        check(r.status == 2 and "missing.snapshot" in r.err, f"missing snapshot: {r}")
+        with open(bad, "wb") as f:
+            f.write(open(snap, "rb").read()[:5000])
+        r = sandbox_run(["--snapshot", bad, "-c", "pass"], tmp)
+        check(r.status == 2 and "truncated" in r.err, f"truncated snapshot: {r}")
+        r = sandbox_run(["--snapshot"], tmp)
+        check(r.status == 2 and "--snapshot" in r.err, f"no argument: {r}")
+
+
 def main():
     name = "case_" + CASE.replace(".", "_")
     fn = globals().get(name)

@@ -42,7 +42,7 @@ class Terminal:
             raise RuntimeError(f"tmux {' '.join(args)}: {r.stderr.strip()}")
         return r.stdout
 
-    def start(self):
+    def start(self, *args):
         # A server (socket) per session: a new session on the socket of one just
         # killed can reach the old server while it shuts down ("server exited
         # unexpectedly").
@@ -54,7 +54,7 @@ class Terminal:
         # As from an interactive shell: job control (set -m) runs pyodide-run
         # in a process group of its own, the terminal's foreground one, so
         # that Ctrl-C reaches it alone; the shell then reports its status.
-        command = (f"set -m; env HOME={self.home} XDG_CACHE_HOME={cache} TERM=xterm {RUN}; "
+        command = (f"set -m; env HOME={self.home} XDG_CACHE_HOME={cache} TERM=xterm {RUN} {' '.join(args)}; "
                    "echo \"exit=$?\"; sleep 600")
         self.tmux("new-session", "-d", "-x", "100", "-y", "50", "bash", "--norc", "-c", command)
 
@@ -153,6 +153,21 @@ def session_two(t):
     t.stop()
 
 
+def session_three(t):
+    """The prompt of a runtime started from a snapshot has the saved globals."""
+    snap = os.path.join(t.tmp, "prompt.snapshot")
+    r = subprocess.run([RUN, "--save-snapshot", snap, "-c", "greeting = 'hello from the snapshot'"],
+                       capture_output=True, timeout=120)
+    check(r.returncode == 0, f"--save-snapshot failed: {r.stderr!r}")
+    t.start("--snapshot", snap)
+    t.next_prompt()
+    out = t.next_prompt("greeting", "Enter")
+    t.expect(out == "'hello from the snapshot'", f"the saved global printed {out!r}")
+    t.keys("C-d")
+    t.ended("Ctrl-D")
+    t.stop()
+
+
 def main():
     if shutil.which("tmux") is None:
         print("tmux is not installed (build.sh installs it)", file=sys.stderr)
@@ -163,6 +178,8 @@ def main():
         session_one(t)
         if not failures:
             session_two(t)
+        if not failures:
+            session_three(t)
     except RuntimeError as e:  # a step timed out, or tmux failed
         failures.append(str(e))
     finally:

@@ -43,6 +43,7 @@ TEST(destroyed_runtime_proxies_and_buffers) {
   ASSERT_USAGE(pyodide_globals(rt, &p));
   ASSERT_USAGE(pyodide_to_py(rt, &one, -1, &p));
   ASSERT_USAGE(pyodide_set_timeout(rt, 1));
+  ASSERT_USAGE(pyodide_snapshot_save(rt, "/tmp/never-written.snapshot"));
   ASSERT_USAGE(pyodide_interrupt(rt));
   pyodide_stats_t st;
   memset(&st, 0, sizeof st);

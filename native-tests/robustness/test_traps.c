@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "rb_util.h"
 
@@ -62,6 +63,8 @@ static void dead_but_others_fine(pyodide_t* rt, pyodide_t* other) {
   RB_DEAD(rt);
   pyproxy_t* g = NULL;
   ASSERT_ERROR(pyodide_globals(rt, &g), PYODIDE_ERROR_FATAL, "FatalError");
+  ASSERT_ERROR(pyodide_snapshot_save(rt, "/tmp/pyodide-dead-runtime.snapshot"), PYODIDE_ERROR_FATAL, "FatalError");
+  ASSERT(access("/tmp/pyodide-dead-runtime.snapshot", F_OK) != 0);
   char* s = RUN_STR(other, "marker");
   ASSERT_STREQ(s, "other");
   free(s);

@@ -14,9 +14,10 @@ internal static unsafe class RuntimeExports
     private static readonly nuint ConfigSize = (nuint)sizeof(NativeConfig);
 
     /// <summary>The earlier pyodide_config_t layouts, which older callers pass: the first,
-    /// up to io_env, and the second, with unguarded.</summary>
+    /// up to io_env; the second, with unguarded; the third, with stdin_fn and stdin_isatty.</summary>
     private static readonly nuint ConfigSizeV1 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Unguarded));
     private static readonly nuint ConfigSizeV2 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdinFn));
+    private static readonly nuint ConfigSizeV3 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Snapshot));
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
@@ -66,11 +67,12 @@ internal static unsafe class RuntimeExports
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         // An earlier layout, the current one, or a larger, newer one.
-        if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size < ConfigSize)
+        if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size != ConfigSizeV3 && config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         bool unguarded = config->Size >= ConfigSizeV2 && config->Unguarded != 0;
-        var stdinFn = config->Size >= ConfigSize ? config->StdinFn : null;
-        bool stdinIsatty = config->Size >= ConfigSize && config->StdinIsatty != 0;
+        var stdinFn = config->Size >= ConfigSizeV3 ? config->StdinFn : null;
+        bool stdinIsatty = config->Size >= ConfigSizeV3 && config->StdinIsatty != 0;
+        byte* snapshot = config->Size >= ConfigSize ? config->Snapshot : null;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -100,6 +102,7 @@ internal static unsafe class RuntimeExports
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
             Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
             Stdin = stdinFn == null ? null : new PyodideInput(buffer => ReadFrom(stdinFn, env, buffer)) { IsTerminal = stdinIsatty },
+            Snapshot = snapshot != null ? NativeStrings.InputString(snapshot, "config->snapshot") : null,
         };
     }
 
@@ -194,6 +197,22 @@ internal static unsafe class RuntimeExports
         catch (Exception e)
         {
             return NativeErrors.From(e, SetTimeoutName);
+        }
+    }
+
+    private const string SnapshotSaveName = "pyodide_snapshot_save";
+    [UnmanagedCallersOnly(EntryPoint = SnapshotSaveName)]
+    public static nint SnapshotSave(nint token, byte* path)
+    {
+        try
+        {
+            var runtime = Runtime(token);
+            runtime.SaveSnapshot(NativeStrings.InputString(path, "path"));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, SnapshotSaveName);
         }
     }
 

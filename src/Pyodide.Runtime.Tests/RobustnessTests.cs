@@ -74,6 +74,9 @@ public sealed class RobustnessTests
         Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => proxy.Length).Kind);
         Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => proxy[0]).Kind);
         Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => py.Globals).Kind);
+        string snapshot = Path.Combine(Path.GetTempPath(), $"pyodide-dead-{Guid.NewGuid():N}.snapshot");
+        Assert.Equal(PyodideErrorKind.Fatal, Assert.ThrowsAny<PyodideException>(() => py.SaveSnapshot(snapshot)).Kind);
+        Assert.False(File.Exists(snapshot));
         proxy.Dispose(); // harmless
         py.Dispose();
         Assert.True(py.IsDisposed);

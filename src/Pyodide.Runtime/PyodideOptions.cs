@@ -86,6 +86,14 @@ public sealed class PyodideOptions
     /// lock file has. See <see cref="PyodideRuntime.SetIndexUrls"/>.</summary>
     public IReadOnlyList<string> MicropipIndexUrls { get; init; } = [];
 
+    /// <summary>A snapshot file (<see cref="PyodideRuntime.SaveSnapshot"/>) to start from:
+    /// the runtime has everything the saving runtime had in Python, with a hash secret,
+    /// <c>random</c> state and home directory of its own, and this runtime's mounts and
+    /// host. Null = the built-in snapshot of an interpreter that has just started. A file
+    /// that is damaged, truncated, or from another library or python.wasm is an
+    /// <see cref="PyodideErrorKind.IO"/> error.</summary>
+    public string? Snapshot { get; init; }
+
     /// <summary>How long one request of micropip's (an index page or a wheel) may take.</summary>
     public TimeSpan MicropipTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

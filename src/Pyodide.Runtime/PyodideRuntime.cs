@@ -37,13 +37,17 @@ public sealed partial class PyodideRuntime : IDisposable
 
     private readonly HostModuleRegistry _hostModules;
 
-    private PyodideRuntime(GuestInstance guest, string home, double timeoutSeconds, HostModuleRegistry hostModules)
+    private PyodideRuntime(GuestInstance guest, string home, double timeoutSeconds, HostModuleRegistry hostModules,
+                           byte[] wasmSha256, int mountCount)
     {
         _guest = guest;
         _home = home;
         _timeoutSeconds = timeoutSeconds;
         _hostModules = hostModules;
+        _wasmSha256 = wasmSha256;
+        _mountCount = mountCount;
         StartedFromSnapshot = guest.Restored;
+        StartedFromSnapshotFile = guest.RestoredFromFile;
     }
 
     /// <summary>Whether the interpreter was restored from a snapshot rather than started
@@ -126,20 +130,29 @@ public sealed partial class PyodideRuntime : IDisposable
                 throw new ArgumentException($"mount host path '{mount.HostPath}' is not an existing absolute directory");
             if (!mount.GuestPath.StartsWith('/') || mount.GuestPath.TrimEnd('/') is "" or "/lib" or "/home/pyodide")
                 throw new ArgumentException($"mount guest path '{mount.GuestPath}' must be absolute and not /, /lib or /home/pyodide");
-            wasi.WithPreopenedDirectory(mount.HostPath, mount.GuestPath, !mount.ReadOnly);
         }
+        if (options.Snapshot is { Length: 0 }) throw new ArgumentException("the snapshot path is empty");
 
         bool guarded = !options.Unguarded;
         Module module = GuestModule.Get(wasm, guarded);
+        byte[] wasmSha256 = GuestModule.Sha256(wasm);
+        var saved = options.Snapshot != null ? SnapshotFile.OpenCached(options.Snapshot, wasmSha256) : null;
         string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
         try
         {
+            // The preopens every snapshot knows come first (GuestSnapshot.PreopenCount),
+            // then this runtime's mounts.
             wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
+            foreach (var mount in options.Mounts)
+                wasi.WithPreopenedDirectory(mount.HostPath, mount.GuestPath, !mount.ReadOnly);
+            var savedPackages = saved != null ? SnapshotState.Read(saved.Extra, home, options.Snapshot!) : null;
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
-            var guest = StartGuest(module, guarded, wasi, options, stdout, stderr, hostModules);
-            var runtime = new PyodideRuntime(guest, home, timeout, hostModules);
+            var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
+                                   wasmSha256, stdout, stderr, hostModules);
+            var runtime = new PyodideRuntime(guest, home, timeout, hostModules, wasmSha256, options.Mounts.Count);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
+            if (savedPackages != null) runtime._packages.RestoreLoaded(savedPackages);
             hostModules.Runtime = runtime;
             runtime.StartMicropip(options);
             return runtime;
@@ -151,27 +164,39 @@ public sealed partial class PyodideRuntime : IDisposable
         }
     }
 
-    /// <summary>Starts the interpreter: from the module's snapshot when there is one and
-    /// the runtime can use it (no mounts, since a snapshot's preopened directories are
-    /// fixed; a memory limit it fits in). The first runtime that could use one records it
-    /// while starting in full, so every later runtime skips <c>Py_Initialize</c>.</summary>
+    /// <summary>Starts the interpreter: from <paramref name="saved"/> (a snapshot file the
+    /// options name) if given; else from the built-in snapshot baked beside python.wasm
+    /// (<paramref name="builtIn"/>) or, if that is missing or stale, from one this process
+    /// captures from its first runtime; in full when snapshots are off or the memory limit
+    /// is smaller than the snapshot.</summary>
     private static GuestInstance StartGuest(Module module, bool guarded, WasiConfiguration wasi, PyodideOptions options,
+                                            GuestSnapshot? saved, string builtIn, byte[] wasmSha256,
                                             PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules)
     {
         ulong limit = options.MemoryLimit;
         GuestInstance Start(GuestInstance.Start how = default) =>
             new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, how);
-        if (options.Mounts.Count > 0 || !UseSnapshots) return Start();
+        bool Fits(GuestSnapshot snapshot) => limit == 0 || (ulong)snapshot.MemoryLength <= limit;
+        if (saved != null)
+        {
+            if (!Fits(saved))
+                throw new PyodideException(PyodideErrorKind.Limit,
+                    $"the snapshot {options.Snapshot} needs {saved.MemoryLength} bytes of memory, more than the memory limit of {limit} bytes");
+            return Start(new(RestoreFrom: saved));
+        }
+        if (!UseSnapshots) return Start();
+        if (BuiltInSnapshot(builtIn, wasmSha256) is { } baked)
+            return Fits(baked) ? Start(new(RestoreFrom: baked)) : Start();
 
-        var snapshot = GuestSnapshot.For(module, out bool record);
-        if (snapshot != null && (limit == 0 || (ulong)snapshot.MemoryLength <= limit))
+        var snapshot = GuestSnapshot.For(module, mayRecord: options.Mounts.Count == 0, out bool record);
+        if (snapshot != null && Fits(snapshot))
             return Start(new(RestoreFrom: snapshot));
         if (!record) return Start();
 
         GuestInstance guest;
         try
         {
-            guest = Start(new(Record: true));
+            guest = Start(new(Capture: true));
         }
         catch
         {

@@ -50,6 +50,12 @@ static const char help_text[] =
     "                           SECONDS, even if it ignores KeyboardInterrupt\n"
     "  --index-url URL          the package index micropip installs from: a PEP 503/691\n"
     "                           simple index or a directory of wheels (a path or URL)\n"
+    "  --snapshot FILE          start from a snapshot --save-snapshot wrote, with its\n"
+    "                           modules and globals (a new hash secret and random state)\n"
+    "  --save-snapshot FILE     after the program ran without an error, save the\n"
+    "                           interpreter to FILE (cannot be combined with --mount,\n"
+    "                           a script file or the prompt): pyodide-run --save-snapshot\n"
+    "                           app.snap -c 'import json'; pyodide-run --snapshot app.snap\n"
     "\n"
     "Ctrl-C raises KeyboardInterrupt in the running code; a second Ctrl-C before it\n"
     "ends stops the program hard. SIGTERM stops it quietly and cleans up.\n"
@@ -161,7 +167,8 @@ static int add_mount(cli_options_t* opts, const char* spec) {
 /* Our long options: NAME VALUE or NAME=VALUE. Returns -1 when done, else a
    status; *i moves past what was used. */
 static int long_option(cli_options_t* opts, int argc, char** argv, int* i) {
-  static const char* const names[] = {"--mount", "--memory-limit", "--timeout", "--index-url"};
+  static const char* const names[] = {"--mount",    "--memory-limit", "--timeout",
+                                      "--index-url", "--snapshot",    "--save-snapshot"};
   const char* arg = argv[*i];
   for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
     size_t n = strlen(names[k]);
@@ -185,7 +192,9 @@ static int long_option(cli_options_t* opts, int argc, char** argv, int* i) {
         if (parse_seconds(value, &opts->timeout_s)) return -1;
         cli_error(opts, "--timeout %s: expected a number of seconds above 0", value);
         return EXIT_USAGE;
-      default: opts->index_url = value; return -1;
+      case 3: opts->index_url = value; return -1;
+      case 4: opts->snapshot = value; return -1;
+      default: opts->save_snapshot = value; return -1;
     }
   }
   if (strcmp(arg, "--help") == 0) {

@@ -89,6 +89,14 @@ int main(int argc, char** argv) {
     opts.mode = MODE_STDIN;
     opts.target = "";
   }
+  if (opts.save_snapshot != NULL &&
+      (opts.nmounts > 0 || opts.mode == MODE_FILE || opts.mode == MODE_INTERACTIVE || opts.inspect)) {
+    /* A saved runtime has no mounts (the script's directory is one), and the
+       prompt has no point at which to save. */
+    cli_error(&opts, "--save-snapshot needs -c, -m or a program on stdin, without --mount or -i");
+    cli_options_free(&opts);
+    return EXIT_USAGE;
+  }
 
   char* source = NULL;
   size_t len = 0;
@@ -107,6 +115,7 @@ int main(int argc, char** argv) {
     status = EXIT_OK;
     if (opts.show_version || opts.mode != MODE_INTERACTIVE)
       status = session_run_program(s, source, len);
+    if (opts.save_snapshot != NULL && status == EXIT_OK) status = session_save_snapshot(s);
     if (!opts.show_version && (opts.mode == MODE_INTERACTIVE || opts.inspect))
       status = repl_run(s, &opts);
     session_end(s);

@@ -71,6 +71,11 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
     sys.argv = [a.decode("utf-8", "surrogateescape") for a in argv]
     if cwd is not None:
         os.chdir(cwd)
+    # In a runtime restored from a snapshot pyodide-run saved, the saving
+    # run's sys.path[0] is replaced rather than kept beside this one's.
+    if getattr(sys, "_pyodide_run_path0", None) is not None and sys.path[:1] == [sys._pyodide_run_path0]:
+        del sys.path[0]
+    sys._pyodide_run_path0 = path0
     if path0 is not None:
         sys.path.insert(0, path0)
     _inspect = inspect

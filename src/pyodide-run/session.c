@@ -357,9 +357,8 @@ session_t* session_start(const cli_options_t* opts) {
      that ignores it is stopped by the second Ctrl-C, which ends the
      process). A deadline needs the checks to stop such code. */
   config.unguarded = opts->timeout_s == 0;
-  /* One runtime per process: the snapshot the library would record for later
-     runtimes (~6 ms) would never be used. A user's own setting wins. */
-  setenv("PYODIDE_NO_SNAPSHOT", "1", 0);
+  /* --snapshot, or the library's built-in snapshot. */
+  config.snapshot = opts->snapshot;
   pyodide_error_t* err = pyodide_load(&config, &s->runtime);
   if (err != NULL) {
     cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
@@ -394,6 +393,17 @@ void session_end(session_t* s) {
   free(s->script_dir);
   free(s->main_file);
   free(s);
+}
+
+int session_save_snapshot(session_t* s) {
+  pyodide_error_t* err = pyodide_snapshot_save(s->runtime, s->opts->save_snapshot);
+  if (err == NULL) return EXIT_OK;
+  const char* msg = pyodide_error_message(err);
+  size_t n = strlen(msg);
+  cli_error(s->opts, "cannot save the snapshot %s: %.*s", s->opts->save_snapshot,
+            (int)(n && msg[n - 1] == '\n' ? n - 1 : n), msg);
+  pyodide_error_delete(err);
+  return EXIT_EXCEPTION;
 }
 
 /* ---- the program ---- */

@@ -9,7 +9,7 @@ internal sealed class GuestExports
 {
     public readonly Action Initialize;
     public readonly Func<int, int> Init;
-    public readonly Func<int> SnapshotRestore;
+    public readonly Func<int, int> SnapshotRestore;
     public readonly Func<int, int> SnapshotSeal;
     public readonly Action SnapshotForget;
     public readonly Func<int, int> Alloc;
@@ -49,7 +49,7 @@ internal sealed class GuestExports
     {
         Initialize = instance.GetAction("_initialize") ?? throw Missing("_initialize");
         Init = F(instance.GetFunction<int, int>, "pyn_init");
-        SnapshotRestore = F(instance.GetFunction<int>, "pyn_snapshot_restore");
+        SnapshotRestore = F(instance.GetFunction<int, int>, "pyn_snapshot_restore");
         SnapshotSeal = F(instance.GetFunction<int, int>, "pyn_snapshot_seal");
         SnapshotForget = instance.GetAction("pyn_snapshot_forget") ?? throw Missing("pyn_snapshot_forget");
         Alloc = F(instance.GetFunction<int, int>, "pyn_alloc");

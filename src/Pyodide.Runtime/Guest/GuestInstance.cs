@@ -42,21 +42,26 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     public bool IsDead => DeathReason != null;
 
     /// <summary>How the interpreter starts: in full (<c>Py_Initialize</c>), in full and
-    /// then sealed and copied into <see cref="Captured"/>, or from a snapshot.</summary>
-    internal readonly record struct Start(GuestSnapshot? RestoreFrom = null, bool Record = false);
+    /// then sealed and copied into <see cref="Captured"/>, or from a snapshot. Either way
+    /// it records (bridge/snapshot.c) for its whole life, so it can be saved at any time.</summary>
+    internal readonly record struct Start(GuestSnapshot? RestoreFrom = null, bool Capture = false);
 
-    /// <summary>With <see cref="Start.Record"/>: the snapshot taken right after start-up,
+    /// <summary>With <see cref="Start.Capture"/>: the snapshot taken right after start-up,
     /// or null if the guest refused one.</summary>
     internal GuestSnapshot? Captured { get; }
 
-    /// <summary>Whether the interpreter was restored from a snapshot.</summary>
+    /// <summary>Whether the interpreter was restored from a snapshot, and from a file.</summary>
     internal bool Restored { get; }
+    internal bool RestoredFromFile { get; }
+
+    private readonly Module _module;
 
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
                          PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
                          IHostCallHandler host, Start start = default)
     {
         _guarded = guarded;
+        _module = module;
         var engine = GuestModule.EngineFor(guarded);
         _store = new Store(engine);
         _linker = new Linker(engine);
@@ -76,18 +81,19 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             if (start.RestoreFrom is { } snapshot)
             {
                 RestoreMemory(snapshot);
-                if (_exports.SnapshotRestore() != 0)
+                if (_exports.SnapshotRestore(GuestSnapshot.FirstMountFd) != 0)
                 {
                     var (type, message) = ReadError();
                     throw new PyodideException(PyodideErrorKind.IO, $"Python could not be restored from its snapshot ({type}): {message}");
                 }
                 Restored = true;
+                RestoredFromFile = snapshot.FromFile;
             }
             else
             {
                 _exports.Initialize();
                 EnsureScratch(MinimumScratch);
-                if (_exports.Init(start.Record ? 1 : 0) != 0)
+                if (_exports.Init(1) != 0)
                 {
                     var (type, message) = ReadError();
                     // Under a memory limit a failed start is the limit's doing (CPython
@@ -96,7 +102,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
                         throw new PyodideException(PyodideErrorKind.Limit, $"Python could not start within the memory limit of {memoryLimit} bytes ({type}): {message}");
                     throw new PyodideException(PyodideErrorKind.IO, $"Python failed to start ({type}): {message}");
                 }
-                if (start.Record) Captured = TakeSnapshot(module);
+                if (start.Capture) Captured = TakeSnapshot();
             }
             if (_exports.InterruptSlots((int)AuxAddress) != 0) throw GuestExports.Missing("pyn_interrupt_slots");
             uint* slots = (uint*)Checked(AuxAddress, 16);
@@ -136,8 +142,8 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         }
     }
 
-    /// <summary>Grows this fresh instance's memory to the snapshot's and writes its pages;
-    /// the host's input buffers are the snapshot's.</summary>
+    /// <summary>Grows this fresh instance's memory to the snapshot's and puts its pages
+    /// there; the host's input buffers are the snapshot's.</summary>
     private void RestoreMemory(GuestSnapshot snapshot)
     {
         long missing = snapshot.MemoryLength - _memory.GetLength();
@@ -145,23 +151,41 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         if (_memory.GetLength() != snapshot.MemoryLength)
             throw new PyodideException(PyodideErrorKind.IO, "the snapshot does not fit this instance's memory");
         _length = _memory.GetLength();
-        snapshot.CopyInto(_base);
+        snapshot.RestoreInto(_base);
         _buffers.AddRange(snapshot.Buffers);
     }
 
-    /// <summary>Seals the interpreter that just started recording and copies its memory;
-    /// null if the guest refuses (its reason is of no use to the caller, which then
-    /// starts every interpreter in full).</summary>
-    private GuestSnapshot? TakeSnapshot(Module module)
+    /// <summary>Seals the interpreter that just started and copies its memory; null if the
+    /// guest refuses (its reason is of no use to the caller, which then starts every
+    /// interpreter in full).</summary>
+    private GuestSnapshot? TakeSnapshot()
     {
         if (_exports.SnapshotSeal(GuestSnapshot.PreopenCount) != 0) return null;
         try
         {
-            return GuestSnapshot.Capture(module, _guarded, _base, _memory.GetLength(), _buffers);
+            return GuestSnapshot.Capture(_module, _guarded, _base, _memory.GetLength(), _buffers);
         }
         finally
         {
             _exports.SnapshotForget();
+        }
+    }
+
+    /// <summary>Inside the outermost call: seals the interpreter and copies its memory,
+    /// for a snapshot file. A <see cref="PythonException"/> if the guest refuses (its
+    /// message names what a copy could not carry).</summary>
+    public GuestSnapshot Save()
+    {
+        if (CallDepth != 1) throw new InvalidOperationException("a runtime cannot be saved from inside one of its own calls");
+        Check(Enter(_exports.SnapshotSeal, GuestSnapshot.PreopenCount));
+        try
+        {
+            // This call's input buffer is the copy's too, as it is ours.
+            return GuestSnapshot.Capture(_module, _guarded, _base, _memory.GetLength(), _buffers);
+        }
+        finally
+        {
+            try { _exports.SnapshotForget(); } catch (WasmtimeException e) { throw Die(e); }
         }
     }
 

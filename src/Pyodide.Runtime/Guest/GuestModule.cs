@@ -156,6 +156,37 @@ internal static class GuestModule
         }
     }
 
+    private static readonly Dictionary<string, byte[]> Hashes = new();
+
+    /// <summary>The sha256 of <paramref name="wasmPath"/>: the one the build recorded when it
+    /// still matches the file's size, else computed; once per process and path.</summary>
+    internal static byte[] Sha256(string wasmPath)
+    {
+        lock (LoadedGate)
+        {
+            if (Hashes.TryGetValue(wasmPath, out var known)) return known;
+        }
+        byte[] hash;
+        if (RecordedHash(wasmPath) is { } recorded)
+        {
+            hash = Convert.FromHexString(recorded);
+        }
+        else
+        {
+            try
+            {
+                using var file = File.OpenRead(wasmPath);
+                hash = SHA256.HashData(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new PyodideException(PyodideErrorKind.IO, $"cannot read {wasmPath}: {e.Message}", e);
+            }
+        }
+        lock (LoadedGate) Hashes[wasmPath] = hash;
+        return hash;
+    }
+
     /// <summary>The hash <c>build-guest.sh</c> wrote to <c>python.wasm.sha256</c>
     /// ("hash size"), if that file exists and the size still matches.</summary>
     private static string? RecordedHash(string wasmPath)

@@ -1,42 +1,67 @@
+using Microsoft.Win32.SafeHandles;
 using Wasmtime;
 
 namespace Pyodide.Guest;
 
-/// <summary>The linear memory of an interpreter that started and was sealed
-/// (src/guest/README.md, "Snapshots"), kept as the 4 KiB pages that differ from the
-/// module's initial memory: a new instance of the same module becomes that
-/// interpreter by receiving those pages, without running <c>_initialize</c> or
-/// <c>Py_Initialize</c>. Immutable once captured, so runtimes on any thread may
-/// restore from it at once.</summary>
+/// <summary>The linear memory of an interpreter that was sealed (src/guest/README.md,
+/// "Snapshots"), kept as runs of the 4 KiB pages that differ from the module's initial
+/// memory: a new instance of the same module becomes that interpreter by receiving
+/// those pages, without running <c>_initialize</c> or <c>Py_Initialize</c>. The pages
+/// live in memory (a snapshot captured in this process) or in a snapshot file
+/// (<see cref="SnapshotFile"/>), whose pages are mapped copy-on-write into each new
+/// instance where the host allows it. Immutable once made, so runtimes on any thread
+/// may restore from it at once.</summary>
 internal sealed unsafe class GuestSnapshot
 {
-    private const int PageSize = 4096;
+    internal const int PageSize = 4096;
 
-    /// <summary>Files a snapshot's interpreter has open beyond stdio: the two
-    /// preopened directories (<c>/lib</c>, <c>/home/pyodide</c>) of a runtime without
-    /// mounts. A runtime with mounts has other preopens and always starts in full.</summary>
+    /// <summary>Runs of unchanged pages at most this long between two changed ones are
+    /// kept too, so a file snapshot maps in fewer, longer pieces.</summary>
+    private const int MergeGap = 16;
+
+    /// <summary>Files a sealed interpreter may have open beyond stdio: the two preopened
+    /// directories every runtime has first (<c>/lib</c> = fd 3, <c>/home/pyodide</c> = fd
+    /// 4). A copy's own mounts follow them and are registered when it is restored.</summary>
     internal const int PreopenCount = 2;
 
-    private readonly int[] _pages;
-    // On the pinned-object heap: in the large-object heap, a 2 MB array made an
-    // allocation-heavy host's full collections dearer (a 100k List<object> took
-    // 1.9 ms instead of 1.1), and native memory would be a leak to LeakSanitizer,
-    // which cannot see references held by managed objects.
-    private readonly byte[] _data;
+    /// <summary>The first file descriptor of a runtime's mounts.</summary>
+    internal const int FirstMountFd = 3 + PreopenCount;
+
+    private readonly (uint First, uint Count)[] _runs;
+    // In memory: on the pinned-object heap (in the large-object heap, a 2 MB array made
+    // an allocation-heavy host's full collections dearer, and native memory would be a
+    // leak to LeakSanitizer, which cannot see references held by managed objects).
+    private readonly byte[]? _data;
+    // In a file: the open file and where the runs' pages start in it.
+    private readonly SafeFileHandle? _file;
+    private readonly long _fileOffset;
 
     /// <summary>Bytes of linear memory the interpreter had.</summary>
     public long MemoryLength { get; }
 
-    /// <summary>The host's per-depth input buffers (guest allocations made while the
-    /// interpreter started), which a restored instance takes over as they are.</summary>
+    /// <summary>The host's per-depth input buffers (guest allocations the interpreter
+    /// had), which a restored instance takes over as they are.</summary>
     public IReadOnlyList<(uint Address, uint Capacity)> Buffers { get; }
 
-    private GuestSnapshot(long memoryLength, int[] pages, byte[] data, (uint, uint)[] buffers)
+    /// <summary>The page runs, in address order.</summary>
+    public IReadOnlyList<(uint First, uint Count)> Runs => _runs;
+
+    /// <summary>Bytes of page data.</summary>
+    public long DataLength { get; }
+
+    /// <summary>Whether the snapshot was read from a file.</summary>
+    public bool FromFile { get; private init; }
+
+    private GuestSnapshot(long memoryLength, (uint, uint)[] runs, byte[]? data, SafeFileHandle? file, long fileOffset,
+                          (uint, uint)[] buffers)
     {
         MemoryLength = memoryLength;
-        _pages = pages;
+        _runs = runs;
         _data = data;
+        _file = file;
+        _fileOffset = fileOffset;
         Buffers = buffers;
+        foreach (var (_, count) in runs) DataLength += (long)count * PageSize;
     }
 
     // Per module (a python.wasm compiled for one engine): absent = none yet, so the
@@ -44,15 +69,16 @@ internal sealed unsafe class GuestSnapshot
     private static readonly Dictionary<Module, GuestSnapshot?> ByModule = new();
     private static readonly Lock ByModuleGate = new();
 
-    /// <summary>The snapshot of <paramref name="module"/>, if one exists. If none does and
-    /// none is being recorded, <paramref name="record"/> is true: the caller starts its
-    /// interpreter recording and must then call <see cref="Publish"/>.</summary>
-    internal static GuestSnapshot? For(Module module, out bool record)
+    /// <summary>The in-process snapshot of <paramref name="module"/>, if one exists. If none
+    /// does, none is being recorded and the caller <paramref name="mayRecord"/> (its
+    /// interpreter could be sealed: it has no mounts), <paramref name="record"/> is true: the
+    /// caller seals its interpreter after start-up and must then call <see cref="Publish"/>.</summary>
+    internal static GuestSnapshot? For(Module module, bool mayRecord, out bool record)
     {
         lock (ByModuleGate)
         {
-            record = ByModule.TryAdd(module, null);
-            return record ? null : ByModule[module];
+            record = mayRecord && ByModule.TryAdd(module, null);
+            return record ? null : ByModule.GetValueOrDefault(module);
         }
     }
 
@@ -84,29 +110,91 @@ internal sealed unsafe class GuestSnapshot
         byte* fresh = (byte*)initial.GetPointer();
         long freshLength = initial.GetLength();
 
-        var pages = new List<int>();
-        for (long offset = 0; offset < length; offset += PageSize)
+        var runs = new List<(uint First, uint Count)>();
+        long pages = length / PageSize;
+        for (long page = 0; page < pages; page++)
         {
-            var page = new ReadOnlySpan<byte>(memory + offset, PageSize);
+            long offset = page * PageSize;
+            var bytes = new ReadOnlySpan<byte>(memory + offset, PageSize);
             bool same = offset + PageSize <= freshLength
-                ? page.SequenceEqual(new ReadOnlySpan<byte>(fresh + offset, PageSize))
-                : !page.ContainsAnyExcept((byte)0); // memory the module grew starts zeroed
-            if (!same) pages.Add((int)(offset / PageSize));
+                ? bytes.SequenceEqual(new ReadOnlySpan<byte>(fresh + offset, PageSize))
+                : !bytes.ContainsAnyExcept((byte)0); // memory the module grew starts zeroed
+            if (same) continue;
+            if (runs.Count > 0 && runs[^1].First + runs[^1].Count + MergeGap >= page)
+                runs[^1] = (runs[^1].First, (uint)(page + 1 - runs[^1].First));
+            else
+                runs.Add(((uint)page, 1));
         }
-        var data = GC.AllocateUninitializedArray<byte>(pages.Count * PageSize, pinned: true);
-        for (int i = 0; i < pages.Count; i++)
-            new ReadOnlySpan<byte>(memory + (long)pages[i] * PageSize, PageSize).CopyTo(data.AsSpan(i * PageSize, PageSize));
-        return new GuestSnapshot(length, [.. pages], data, [.. buffers]);
+        var data = GC.AllocateUninitializedArray<byte>(checked((int)runs.Sum(r => (long)r.Count * PageSize)), pinned: true);
+        long at = 0;
+        foreach (var (first, count) in runs)
+        {
+            long size = (long)count * PageSize;
+            new ReadOnlySpan<byte>(memory + (long)first * PageSize, (int)size).CopyTo(data.AsSpan((int)at));
+            at += size;
+        }
+        return new GuestSnapshot(length, [.. runs], data, null, 0, [.. buffers]);
     }
 
-    /// <summary>Writes the snapshot's pages into <paramref name="memory"/>, the memory of
-    /// a new instance of the same module, already grown to <see cref="MemoryLength"/>.</summary>
-    internal void CopyInto(byte* memory)
+    /// <summary>The snapshot whose pages are <paramref name="dataLength"/> bytes of
+    /// <paramref name="file"/> at <paramref name="dataOffset"/> (checked against
+    /// <paramref name="checksum"/> here, once). Where pages cannot be mapped, they are read
+    /// into memory. Takes ownership of <paramref name="file"/>.</summary>
+    internal static GuestSnapshot Read(string path, SafeFileHandle file, long dataOffset, long dataLength, uint checksum,
+                                           long memoryLength, (uint, uint)[] runs, (uint, uint)[] buffers)
     {
+        byte[]? data = null;
+        uint actual = 0;
+        SnapshotFile.WithView(file, dataOffset, dataLength, (view, length) =>
+        {
+            var pages = new ReadOnlySpan<byte>((void*)view, checked((int)length));
+            actual = SnapshotChecksum.Compute(pages);
+            if (!SnapshotFile.CanMap)
+            {
+                data = GC.AllocateUninitializedArray<byte>(pages.Length, pinned: true);
+                pages.CopyTo(data);
+            }
+        });
+        if (actual != checksum) throw SnapshotFile.Bad(path, "has damaged memory pages (checksum mismatch)");
+        if (data != null)
+        {
+            file.Dispose();
+            return new GuestSnapshot(memoryLength, runs, data, null, 0, buffers) { FromFile = true };
+        }
+        return new GuestSnapshot(memoryLength, runs, null, file, dataOffset, buffers) { FromFile = true };
+    }
+
+    /// <summary>The checksum of the page data, as <see cref="SnapshotFile"/> records it.</summary>
+    internal uint DataChecksum() => _data != null ? SnapshotChecksum.Compute(_data) : throw new InvalidOperationException("a file snapshot is not written again");
+
+    /// <summary>Writes the page data to <paramref name="stream"/>.</summary>
+    internal void WriteData(Stream stream) => stream.Write(_data ?? throw new InvalidOperationException("a file snapshot is not written again"));
+
+    /// <summary>Puts the snapshot's pages into <paramref name="memory"/>, the memory of a new
+    /// instance of the same module, already grown to <see cref="MemoryLength"/>: mapped from
+    /// the file (copy-on-write) or copied.</summary>
+    internal void RestoreInto(byte* memory)
+    {
+        if (_file != null)
+        {
+            long offset = _fileOffset;
+            foreach (var (first, count) in _runs)
+            {
+                long size = (long)count * PageSize;
+                SnapshotFile.MapInto(memory + (long)first * PageSize, size, _file, offset);
+                offset += size;
+            }
+            return;
+        }
         fixed (byte* data = _data) // pinned already: this only takes the address
         {
-            for (int i = 0; i < _pages.Length; i++)
-                Buffer.MemoryCopy(data + (long)i * PageSize, memory + (long)_pages[i] * PageSize, PageSize, PageSize);
+            long at = 0;
+            foreach (var (first, count) in _runs)
+            {
+                long size = (long)count * PageSize;
+                Buffer.MemoryCopy(data + at, memory + (long)first * PageSize, size, size);
+                at += size;
+            }
         }
     }
 }

@@ -63,6 +63,20 @@ internal sealed class PackageManager
         }
     }
 
+    /// <summary>In a runtime started from a saved snapshot: the packages the saving runtime
+    /// had loaded (their files came with the snapshot's home directory).</summary>
+    public void RestoreLoaded(IEnumerable<(string Name, string Source, string Sha256)> packages)
+    {
+        lock (_loadedGate)
+        {
+            foreach (var (name, source, sha256) in packages)
+            {
+                _loaded[name] = source;
+                _loadedSha256[name] = sha256;
+            }
+        }
+    }
+
     /// <summary>Forgets that a package is loaded (micropip.uninstall removed its files).</summary>
     public void Forget(string name)
     {

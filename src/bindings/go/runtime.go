@@ -74,6 +74,11 @@ type Options struct {
 	Stdin io.Reader
 	// StdinIsatty is what sys.stdin.isatty() says (with a Stdin).
 	StdinIsatty bool
+	// Snapshot is a snapshot file to start from (see SaveSnapshot; "" = the
+	// built-in one): everything the saving runtime had in Python, with a hash
+	// secret and random state of its own, and these Options' mounts. A
+	// damaged, truncated or foreign file is a KindIO error.
+	Snapshot string
 }
 
 type ioSinks struct {
@@ -171,6 +176,9 @@ func Load(opts *Options) (*Runtime, error) {
 	}
 	if opts.IndexURL != "" {
 		cfg.index_url = cstr(opts.IndexURL)
+	}
+	if opts.Snapshot != "" {
+		cfg.snapshot = cstr(opts.Snapshot)
 	}
 	cfg.memory_limit = C.uint64_t(opts.MemoryLimit)
 	cfg.timeout_s = C.double(opts.Timeout.Seconds())
@@ -381,6 +389,22 @@ func (r *Runtime) ToPyDepth(v any, depth int) (*Proxy, error) {
 		return nil, err
 	}
 	return r.newProxy(out), nil
+}
+
+// SaveSnapshot writes the runtime's whole Python state to a snapshot file at
+// path, for Options.Snapshot: imported modules, loaded packages, __main__'s
+// globals and the home directory's files. Proxies and buffers held here are
+// released in a runtime loaded from it, and host modules must be registered
+// there again. State a copy could not carry (an open file, a running asyncio
+// task) is a KindPython error naming it; a runtime with mounts is KindUsage.
+func (r *Runtime) SaveSnapshot(path string) error {
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.mu.RUnlock()
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	return takeError(C.pyodide_snapshot_save(r.c, cpath))
 }
 
 // SetTimeout sets the deadline of every later call (0 = none).

@@ -36,6 +36,8 @@ PyObject* handle_get(uint32_t handle);
 /* Drops a handle; -1 with ValueError set if it was not live. */
 int handle_release(uint32_t handle);
 uint32_t handle_count(void);
+/* Releases every handle (a snapshot's copy drops the saving host's). */
+void handle_release_all(void);
 
 /* --- convert.c: slots ↔ Python objects ---------------------------------- */
 
@@ -95,5 +97,13 @@ int interrupt_raise_pending(void);
 
 /* Starts recording for a snapshot (before Python starts); -1 with the error stored. */
 int snapshot_start_recording(void);
+/* _pyodide_core.snapshot_rehash(obj), for pyodide._bridge.snapshot_restored. */
+PyObject* snapshot_rehash(PyObject* self, PyObject* obj);
+
+/* --- host.c --------------------------------------------------------------- */
+
+/* In a snapshot's copy: the host functions made so far were the saving
+ * host's; calling them fails and freeing them tells this host nothing. */
+void host_functions_orphan(void);
 
 #endif

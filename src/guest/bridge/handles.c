@@ -60,3 +60,8 @@ int handle_release(uint32_t handle) {
 }
 
 uint32_t handle_count(void) { return live; }
+
+void handle_release_all(void) {
+  for (uint32_t h = 1; h < capacity; h++)
+    if (objects[h]) handle_release(h);
+}

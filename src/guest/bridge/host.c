@@ -19,9 +19,16 @@ typedef struct {
   uint32_t block;
 } answer_t;
 
+/* Which host the functions made now belong to: a snapshot's copy starts a
+ * new generation, so functions of the saving host are told apart. */
+static uint32_t host_generation;
+
+void host_functions_orphan(void) { host_generation++; }
+
 typedef struct {
   PyObject_HEAD
   uint32_t id;
+  uint32_t generation;
   int closed; /* close() told the host; calls now fail and dealloc stays quiet */
   PyObject* name;
   vectorcallfunc vectorcall;
@@ -95,6 +102,13 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
     PyErr_Format(PyExc_RuntimeError, "host function %U was closed", f->name);
     return NULL;
   }
+  if (f->generation != host_generation) {
+    PyErr_Format(PyExc_RuntimeError,
+                 "host function %U belongs to the program that saved this snapshot; "
+                 "this runtime's host must register its module again",
+                 f->name);
+    return NULL;
+  }
   if (kwnames && PyTuple_GET_SIZE(kwnames)) {
     PyErr_Format(PyExc_TypeError, "host function %U takes no keyword arguments", f->name);
     return NULL;
@@ -103,8 +117,9 @@ static PyObject* host_function_call(PyObject* self, PyObject* const* args, size_
 }
 
 static void host_function_dealloc(PyObject* self) {
-  if (!((HostFunction*)self)->closed) host_drop(((HostFunction*)self)->id);
-  Py_XDECREF(((HostFunction*)self)->name);
+  HostFunction* f = (HostFunction*)self;
+  if (!f->closed && f->generation == host_generation) host_drop(f->id);
+  Py_XDECREF(f->name);
   Py_TYPE(self)->tp_free(self);
 }
 
@@ -120,7 +135,7 @@ static PyObject* host_function_close(PyObject* self, PyObject* unused) {
   HostFunction* f = (HostFunction*)self;
   if (!f->closed) {
     f->closed = 1;
-    host_drop(f->id);
+    if (f->generation == host_generation) host_drop(f->id);
   }
   Py_RETURN_NONE;
 }
@@ -150,6 +165,7 @@ PYN_EXPORT(pyn_host_function) uint32_t pyn_host_function(const char* name, uint3
   HostFunction* f = PyObject_New(HostFunction, &HostFunctionType);
   if (!f) return error_store(), 0;
   f->id = id;
+  f->generation = host_generation;
   f->closed = 0;
   f->vectorcall = host_function_call;
   f->name = PyUnicode_DecodeUTF8(name, len, "strict");

@@ -66,6 +66,8 @@ static PyObject* core_stdin_isatty(PyObject* self, PyObject* unused) {
 }
 
 static PyMethodDef core_methods[] = {
+  {"snapshot_rehash", snapshot_rehash, METH_O,
+   "snapshot_rehash(obj): in a snapshot's copy, rehash an lru_cache wrapper or an OrderedDict."},
   {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
    "stdin_isatty(): whether the host's stdin is a terminal."},
   {"readinto", core_readinto, METH_O,
@@ -97,8 +99,8 @@ static int status_error(PyStatus status) {
   return error_store_c("FatalError", status.err_msg ? status.err_msg : "Python failed to start");
 }
 
-/* Starts Python. With `for_snapshot`, recording (snapshot.c) starts first,
- * and the host must call pyn_snapshot_seal or pyn_snapshot_forget next. */
+/* Starts Python. With `for_snapshot`, recording (snapshot.c) starts first and
+ * lasts the interpreter's life, so it may be sealed and copied at any time. */
 PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (main_dict) return error_store_c("RuntimeError", "the interpreter is already initialized");
   if (for_snapshot && snapshot_start_recording() < 0) return -1;

@@ -1,21 +1,24 @@
-/* Snapshots: the host may copy an initialised interpreter's linear memory and
- * start further interpreters from copies of it instead of starting Python
- * again (Guest/GuestSnapshot.cs). Each copy gets a hash secret of its own:
- * while the original starts, CPython registers every dict keys table, set and
- * hashed str (cpython-patches/snapshot-rehash.patch), so a copy can install a
- * new secret and rehash them. */
+/* Snapshots: the host may copy an interpreter's linear memory (right after it
+ * starts, or when a user saves it) and start further interpreters from copies
+ * of it instead of starting Python again (Guest/GuestSnapshot.cs). Each copy
+ * gets a hash secret of its own: from before Py_Initialize on, CPython
+ * registers every dict keys table, set and hashed str
+ * (cpython-patches/snapshot-rehash.patch), so a copy can install a new secret
+ * and rehash them. */
 #define Py_BUILD_CORE 1
 #include "bridge.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 #include <wasi/api.h>
+#include <wasi/libc.h>
 
 #include "internal/pycore_pyn_snapshot.h"
 
-/* The most file descriptors seal looks at. */
-#define SEAL_FD_LIMIT 64
+/* The most file descriptors seal and restore look at. */
+#define FD_LIMIT 64
 
-/* Called by pyn_init before Python starts, when the host asked for a snapshot. */
+/* Called by pyn_init before Python starts, when the host asked for snapshots. */
 int snapshot_start_recording(void) {
   return _PyPyn_StartRecording() < 0 ? error_store_c("MemoryError", "cannot record for a snapshot") : 0;
 }
@@ -30,46 +33,83 @@ static int call_bridge(const char* name) {
   return 0;
 }
 
-/* Ends recording: the interpreter's memory may now be copied. Fails (and the
- * host then takes no snapshot; the registry is dropped) if state a copy could
- * not carry exists: open files other than the host's `open_fds` preopened
- * directories (a copy gets only those), caches holding old hashes the rehash
- * cannot reach, or a registry that could not take everything. */
+/* Readies the interpreter for its memory to be copied. Fails (and the host
+ * takes no snapshot) if state a copy could not carry exists: open files other
+ * than the host's `open_fds` preopened directories (a copy gets only its own
+ * host's), what pyodide._bridge.snapshot_seal refuses (naming the object's
+ * type), or a registry that could not take everything. On success the host
+ * copies the memory, then calls pyn_snapshot_forget; recording goes on. */
 PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
   keep_clear();
   int open = 0;
-  for (int fd = 3; fd < SEAL_FD_LIMIT; fd++) {
+  for (int fd = 3; fd < FD_LIMIT; fd++) {
     __wasi_fdstat_t stat;
     if (__wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == 0) open++;
   }
-  int status;
   if (open != open_fds) {
-    PyErr_Format(PyExc_RuntimeError, "%d files are open beyond stdio, not the %d preopened directories: a copy would lack them", open, (int)open_fds);
-    status = error_store();
-  } else if (call_bridge("snapshot_seal") < 0) {
-    status = -1;
-  } else if (_PyPyn_StopRecording() < 0) {
-    status = error_store_c("MemoryError", "the snapshot's table registry is incomplete");
-  } else {
-    return 0;
+    PyErr_Format(PyExc_RuntimeError,
+                 "%d file(s) are open beyond stdio and the %d preopened directories: close them before saving",
+                 open - (int)open_fds, (int)open_fds);
+    return error_store();
   }
-  _PyPyn_Forget();
-  return status;
+  if (_PyPyn_Complete() < 0)
+    return error_store_c("MemoryError", "the interpreter's hash registry is incomplete (it ran out of memory)");
+  if (call_bridge("snapshot_seal") < 0) {
+    call_bridge("snapshot_saved");
+    return -1;
+  }
+  return 0;
 }
 
-/* In the interpreter that was sealed, after its memory was copied (or when
- * no copy is wanted): drops the registry. */
-PYN_EXPORT(pyn_snapshot_forget) void pyn_snapshot_forget(void) { _PyPyn_Forget(); }
+/* In the interpreter that was sealed, after its memory was copied: drops
+ * what sealing kept. */
+PYN_EXPORT(pyn_snapshot_forget) void pyn_snapshot_forget(void) {
+  keep_clear();
+  if (call_bridge("snapshot_saved") < 0) PyErr_Clear();
+}
+
+/* Makes this copy's preopened directories from `first_fd` on (its host's
+ * mounts, which the saving interpreter did not have) known to wasi-libc. */
+static int register_mounts(int32_t first_fd) {
+  for (int fd = first_fd; fd < FD_LIMIT; fd++) {
+    __wasi_prestat_t prestat;
+    if (__wasi_fd_prestat_get((__wasi_fd_t)fd, &prestat) != 0) break;
+    if (prestat.tag != __WASI_PREOPENTYPE_DIR) continue;
+    size_t len = prestat.u.dir.pr_name_len;
+    char* name = malloc(len + 1);
+    if (!name) return error_store_c("MemoryError", "no memory for a mount's name");
+    int failed = __wasi_fd_prestat_dir_name((__wasi_fd_t)fd, (uint8_t*)name, len) != 0;
+    name[len] = '\0';
+    if (!failed) failed = __wasilibc_register_preopened_fd(fd, name) != 0;
+    free(name);
+    if (failed) return error_store_c("OSError", "cannot register a mounted directory");
+  }
+  return 0;
+}
 
 /* In a copy, first thing: a new hash secret, every registered table rehashed
- * under it, and the runtime's own state (pyodide._bridge.snapshot_restored).
- * On failure the copy is unusable. */
-PYN_EXPORT(pyn_snapshot_restore) int32_t pyn_snapshot_restore(void) {
+ * under it, the saving host's handles released and its host functions
+ * orphaned, this host's mounts from `first_mount_fd` on registered, and the
+ * runtime's own state (pyodide._bridge.snapshot_restored). On failure the
+ * copy is unusable. */
+PYN_EXPORT(pyn_snapshot_restore) int32_t pyn_snapshot_restore(int32_t first_mount_fd) {
   keep_clear();
-  if (getentropy(&_Py_HashSecret, sizeof(_Py_HashSecret)) != 0) {
-    _PyPyn_Forget();
+  if (getentropy(&_Py_HashSecret, sizeof(_Py_HashSecret)) != 0)
     return error_store_c("OSError", "no entropy for a new hash secret");
-  }
   if (_PyPyn_Rehash() < 0) return error_store();
+  handle_release_all();
+  host_functions_orphan();
+  if (register_mounts(first_mount_fd) < 0) return -1;
   return call_bridge("snapshot_restored");
+}
+
+/* _pyodide_core.snapshot_rehash(obj): the hashes an lru_cache wrapper or an
+ * OrderedDict keeps outside its dict, recomputed. */
+PyObject* snapshot_rehash(PyObject* self, PyObject* obj) {
+  (void)self;
+  int done = _PyPyn_RehashLruCache(obj);
+  if (done == 0) done = _PyPyn_RehashODict(obj);
+  if (done < 0) return NULL;
+  if (done == 0) return PyErr_Format(PyExc_TypeError, "cannot rehash a %.200s", Py_TYPE(obj)->tp_name);
+  Py_RETURN_NONE;
 }

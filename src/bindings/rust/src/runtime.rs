@@ -82,6 +82,7 @@ pub struct RuntimeBuilder {
     stderr: Option<WriteFn>,
     stdin: Option<Box<dyn Read + Send>>,
     stdin_isatty: bool,
+    snapshot: Option<PathBuf>,
 }
 
 pub(crate) fn c_string(what: &str, bytes: Vec<u8>) -> Result<CString> {
@@ -121,6 +122,7 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("stderr", &self.stderr.is_some())
             .field("stdin", &self.stdin.is_some())
             .field("stdin_isatty", &self.stdin_isatty)
+            .field("snapshot", &self.snapshot)
             .finish()
     }
 }
@@ -189,9 +191,20 @@ impl RuntimeBuilder {
         self
     }
 
+    /// A snapshot file to start from ([`Runtime::save_snapshot`]; default: the
+    /// built-in one): everything the saving runtime had in Python, with a hash
+    /// secret and `random` state of its own, and this builder's mounts. A
+    /// damaged, truncated or foreign file fails [`load`](Self::load) with
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io).
+    pub fn snapshot(mut self, path: impl Into<PathBuf>) -> Self {
+        self.snapshot = Some(path.into());
+        self
+    }
+
     /// Starts the interpreter (`pyodide_load`).
     pub fn load(self) -> Result<Runtime> {
         let asset_dir = self.asset_dir.as_deref().map(|p| c_string("asset directory", path_bytes(p)?)).transpose()?;
+        let snapshot = self.snapshot.as_deref().map(|p| c_string("snapshot path", path_bytes(p)?)).transpose()?;
         let index_url = self.index_url.map(|u| c_string("index URL", u.into_bytes())).transpose()?;
         let mut mount_strings = Vec::with_capacity(self.mounts.len());
         for m in &self.mounts {
@@ -214,6 +227,7 @@ impl RuntimeBuilder {
         };
         config.asset_dir = asset_dir.as_ref().map_or(ptr::null(), |s| s.as_ptr());
         config.index_url = index_url.as_ref().map_or(ptr::null(), |s| s.as_ptr());
+        config.snapshot = snapshot.as_ref().map_or(ptr::null(), |s| s.as_ptr());
         config.memory_limit = self.memory_limit;
         config.timeout_s = self.timeout.map_or(0.0, |t| t.as_secs_f64());
         if !mounts.is_empty() {
@@ -455,6 +469,20 @@ impl Runtime {
             check(sys::pyodide_pyodide_py(self.raw, &mut out))?;
             Ok(Proxy::from_raw(self, out))
         }
+    }
+
+    /// Writes the runtime's whole Python state to a snapshot file at `path`
+    /// (`pyodide_snapshot_save`), for [`RuntimeBuilder::snapshot`]: imported
+    /// modules, loaded packages, `__main__`'s globals and the home directory's
+    /// files. Proxies and buffers held here are released in a runtime loaded from
+    /// it, and host modules must be registered there again. Fails with
+    /// [`ErrorKind::Python`](crate::ErrorKind::Python) naming state a copy could
+    /// not carry (an open file, a running asyncio task), with
+    /// [`ErrorKind::Usage`](crate::ErrorKind::Usage) for a runtime with mounts.
+    pub fn save_snapshot(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = c_string("snapshot path", path_bytes(path.as_ref())?)?;
+        // SAFETY: a live runtime and a NUL-terminated path the call borrows.
+        unsafe { check(sys::pyodide_snapshot_save(self.raw, path.as_ptr())) }
     }
 
     /// Sets the deadline of every later call (None = no deadline).

@@ -124,8 +124,8 @@ pub struct pyodide_mount_t {
 /// `pyodide_read_fn`.
 pub type pyodide_read_fn = Option<unsafe extern "C" fn(env: *mut c_void, buf: *mut c_char, len: usize) -> isize>;
 
-/// `pyodide_config_t`: 104 bytes on 64-bit hosts (the first version, up to
-/// `io_env`, was 80, and the library still accepts that `size`).
+/// `pyodide_config_t`: 112 bytes on 64-bit hosts (earlier versions were 80, 88
+/// and 104 bytes, and the library still accepts those `size`s).
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct pyodide_config_t {
@@ -142,6 +142,7 @@ pub struct pyodide_config_t {
     pub unguarded: bool,
     pub stdin_fn: pyodide_read_fn,
     pub stdin_isatty: bool,
+    pub snapshot: *const c_char,
 }
 
 // ---- buffers --------------------------------------------------------------------
@@ -272,6 +273,7 @@ extern "C" {
     ) -> *mut pyodide_error_t;
     pub fn pyodide_interrupt(runtime: *mut pyodide_t) -> *mut pyodide_error_t;
     pub fn pyodide_set_timeout(runtime: *mut pyodide_t, timeout_s: f64) -> *mut pyodide_error_t;
+    pub fn pyodide_snapshot_save(runtime: *mut pyodide_t, path: *const c_char) -> *mut pyodide_error_t;
     pub fn pyodide_globals(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;
     pub fn pyodide_pyimport(runtime: *mut pyodide_t, name: *const c_char, out: *mut pyodide_value_t) -> *mut pyodide_error_t;
     pub fn pyodide_pyodide_py(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;

@@ -95,32 +95,98 @@ def setup():
         sys.path.append(SITE_PACKAGES)
 
 
+# Objects snapshot_seal found that keep hashes outside dicts and sets, for
+# the copy to rehash (bridge/snapshot.c); empty outside a seal.
+_REHASH = []
+
+
 def snapshot_seal():
-    """Before the host copies this interpreter (bridge/snapshot.c): the copies
-    get new hash secrets, and caches that remember hashes outside dicts and
-    sets would be left with old ones. lru_cache entries are dropped (only a
-    cache); a non-empty OrderedDict, which keeps a hash per node, refuses.
-    Only built-in modules are imported: importing functools and collections
-    here would add ~8 ms to the first runtime's start."""
+    """Before the host copies this interpreter (bridge/snapshot.c): copies get
+    new hash secrets, so whatever keeps hashes outside the registered dicts,
+    sets and strs is listed for the copy to rehash (lru_cache links,
+    OrderedDict nodes) or dropped if it is only a cache (pathlib's); what a
+    copy could not carry raises, naming its type. Only built-in modules are
+    imported: importing functools and collections here would add ~8 ms to
+    the first runtime's start."""
     import _collections
     import _functools
     import gc
 
+    pathlib = sys.modules.get("pathlib")
+    pure_path = pathlib.PurePath if pathlib else ()
+    set_iterator = type(iter(set()))
+    rehash = []
+    refused = False
     for obj in gc.get_objects():
-        if isinstance(obj, _functools._lru_cache_wrapper):
-            obj.cache_clear()
-        elif isinstance(obj, _collections.OrderedDict) and obj:
-            raise RuntimeError("an OrderedDict would keep its old hashes")
+        if isinstance(obj, (_functools._lru_cache_wrapper, _collections.OrderedDict)):
+            rehash.append(obj)
+        elif isinstance(obj, set_iterator):
+            refused = True
+            break
+        elif pure_path and isinstance(obj, pure_path):
+            try:
+                del obj._hash
+            except AttributeError:
+                pass
+    # The error's traceback keeps this frame: it must not keep the object.
+    obj = None
+    if refused:
+        raise RuntimeError(
+            "a set_iterator is in progress (a generator or loop suspended inside a "
+            "set?): a copy rebuilds every set under a new hash secret, so it could not resume"
+        )
+    _check_event_loop()
+    _REHASH[:] = rehash
+
+
+def _check_event_loop():
+    """Asyncio work in progress belongs to the host that drives the loop: a
+    copy's host would never see it finish."""
+    if "asyncio" not in sys.modules or "pyodide._loop" not in sys.modules:
+        return
+    loop = sys.modules["asyncio"].get_event_loop_policy()._local._loop
+    if loop is None or loop.is_closed():
+        return
+    pending = [t for t in sys.modules["asyncio"].all_tasks(loop) if not t.done()]
+    if pending:
+        message = (f"{len(pending)} asyncio task(s) are still running (the first: {pending[0]!r}); "
+                   "finish or cancel them before saving")
+        pending = None  # the error's traceback keeps this frame, not the tasks
+        raise RuntimeError(message)
+    if loop._ready or loop._scheduled:
+        message = (f"the event loop has {len(loop._ready) + len(loop._scheduled)} callback(s) "
+                   f"scheduled (the first: {(list(loop._ready) or loop._scheduled)[0]!r}); run them before saving")
+        loop = None
+        raise RuntimeError(message)
+
+
+def snapshot_saved():
+    """In the interpreter that was sealed, once copied (or not): what sealing
+    listed is dropped."""
+    _REHASH.clear()
 
 
 def snapshot_restored():
-    """First thing in a copy of a sealed interpreter: what setup() did outside
-    the interpreter's memory (the runtime's own home) and a random state of
-    its own."""
+    """First thing in a copy of a sealed interpreter, after the strs, dicts and
+    sets were rehashed: the objects sealing listed, what setup() did outside
+    the interpreter's memory (the runtime's own home), host modules (the
+    copy's host registers its own), standard input (the saving host's
+    unread input is not this one's) and a random state of its own."""
+    for obj in _REHASH:
+        _pyodide_core.snapshot_rehash(obj)
+    _REHASH.clear()
     if os.path.isdir(HOME):
         os.makedirs(SITE_PACKAGES, exist_ok=True)
+    if "pyodide._host" in sys.modules:
+        sys.modules["pyodide._host"].snapshot_restored()
+    if isinstance(sys.stdin, io.TextIOWrapper) and isinstance(getattr(sys.stdin, "buffer", None), io.BufferedReader):
+        if isinstance(sys.stdin.buffer.raw, HostInput):
+            sys.stdin = _host_stdin()
     if "random" in sys.modules:
         sys.modules["random"].seed()
+    tempfile = sys.modules.get("tempfile")
+    if tempfile is not None:
+        tempfile._name_sequence = None
 
 
 def _make_sleep_interruptible():

@@ -10,6 +10,9 @@ import sys
 
 _modules = {}
 _error_classes = {}
+# In a copy of a saved runtime: the saving host's modules, which the copy's
+# host registers again under the same names (their old functions are dead).
+_saved = {}
 
 
 class HostError(Exception):
@@ -45,6 +48,14 @@ def register(name):
         raise ValueError(f"{name!r} is not a valid module name")
     if name in _modules:
         raise ValueError(f"a host module named {name!r} is already registered")
+    module = _saved.pop(name, None)
+    if module is not None:
+        # The same module object, so code that imported it sees the new
+        # functions; the saving host's functions are gone.
+        for attr in [a for a in vars(module) if not (a.startswith("__") and a.endswith("__"))]:
+            delattr(module, attr)
+        _modules[name] = module
+        return module
     import types
 
     module = types.ModuleType(name, "A module of the host program.")
@@ -59,6 +70,13 @@ def register(name):
 def unregister(name):
     if _modules.pop(name, None) is None:
         raise ValueError(f"no host module named {name!r} is registered")
+
+
+def snapshot_restored():
+    """In a copy of a saved runtime: nothing is registered until the copy's
+    host registers it (bridge/snapshot.c)."""
+    _saved.update(_modules)
+    _modules.clear()
 
 
 def error_class(name):

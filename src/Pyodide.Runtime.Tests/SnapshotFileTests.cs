@@ -1,0 +1,327 @@
+using System.Buffers.Binary;
+using Pyodide.Guest;
+
+namespace Pyodide.Tests;
+
+/// <summary>Snapshot files: <see cref="PyodideRuntime.SaveSnapshot"/> and
+/// <see cref="PyodideOptions.Snapshot"/> (PyodideRuntime.Snapshots.cs, Guest/SnapshotFile.cs).</summary>
+public sealed class SnapshotFileTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("pyodide-snapshot-test-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private string NewPath(string name = "state") => Path.Combine(_dir.FullName, $"{name}-{Guid.NewGuid():N}.snapshot");
+
+    private static PyodideRuntime LoadFrom(string path, ulong memoryLimit = 0, IReadOnlyList<PyodideMount>? mounts = null) =>
+        Runtimes.Load(new PyodideOptions
+        {
+            Stdout = _ => { }, Stderr = _ => { }, Snapshot = path, MemoryLimit = memoryLimit, Mounts = mounts ?? [],
+        });
+
+    /// <summary>A snapshot of a runtime that ran <paramref name="setup"/>.</summary>
+    private string Save(string setup)
+    {
+        string path = NewPath();
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython(setup);
+        py.SaveSnapshot(path);
+        return path;
+    }
+
+    private const string LibrariesAndBigDict = """
+        import json, decimal, sqlite3, asyncio, email, email.message
+        big = {f"key{i}": i for i in range(100_000)}
+        db = sqlite3.connect(":memory:")
+        db.execute("create table t (x)")
+        db.execute("insert into t values (42)")
+        """;
+
+    [Fact]
+    public void ARestoredRuntimeHasEverythingTheSavedOneHad()
+    {
+        string path = Save(LibrariesAndBigDict);
+        using var py = LoadFrom(path);
+        Assert.True(py.StartedFromSnapshotFile);
+        Assert.True(py.RunPython<bool>("""
+            import sys
+            all(m in sys.modules for m in ["json", "decimal", "sqlite3", "asyncio", "email"])
+            """));
+        Assert.Equal(100_000, py.RunPython<long>("len(big)"));
+        // Keys made now find the entries of the dict made before the save.
+        Assert.Equal(99_999, py.RunPython<long>("big['key' + str(99_999)]"));
+        Assert.True(py.RunPython<bool>("all(big[f'key{i}'] == i for i in range(0, 100_000, 997))"));
+        Assert.Equal(42, py.RunPython<long>("db.execute('select x from t').fetchone()[0]"));
+        Assert.Equal("\"1.10\"", py.RunPython<string>("json.dumps(str(decimal.Decimal('1.1') + decimal.Decimal('0.00')))"));
+        Assert.Equal("ok", py.RunPython<string>("asyncio.run(asyncio.sleep(0, 'ok'))"));
+        Assert.Equal("x@y", py.RunPython<string>("m = email.message.EmailMessage(); m['To'] = 'x@y'; m['To']"));
+    }
+
+    [Fact]
+    public void TwoRestoredRuntimesHaveTheirOwnHashesAndRandomState()
+    {
+        string path = Save("import random\nseen = hash('abc'), random.random()");
+        using var a = LoadFrom(path);
+        using var b = LoadFrom(path);
+        long savedHash = a.RunPython<long>("seen[0]");
+        // Each equality below holds by chance with a probability of at most 2^-32.
+        Assert.NotEqual(a.RunPython<long>("hash('abc')"), b.RunPython<long>("hash('abc')"));
+        Assert.NotEqual(savedHash, a.RunPython<long>("hash('abc')"));
+        Assert.NotEqual(a.RunPython<double>("random.random()"), b.RunPython<double>("random.random()"));
+        Assert.NotEqual(a.RunPython<long>("import os; int.from_bytes(os.urandom(7), 'little')"),
+                        b.RunPython<long>("import os; int.from_bytes(os.urandom(7), 'little')"));
+    }
+
+    [Fact]
+    public void UserStateThatKeepsHashesIsRehashed()
+    {
+        string path = Save("""
+            import collections, datetime, functools, pathlib
+            class Sub(dict): pass
+            class Key:
+                def __init__(self, name): self.name = name
+                def __hash__(self): return hash(self.name)
+                def __eq__(self, other): return isinstance(other, Key) and other.name == self.name
+            od = collections.OrderedDict((f"k{i}", i) for i in range(50))
+            sub = Sub({f"s{i}": i for i in range(50)})
+            tuples = {("a", i) for i in range(50)}
+            frozen = {frozenset({"x", str(i)}) for i in range(50)}
+            nested = {frozenset({frozenset({"deep"})}): 1}
+            objects = {Key(f"o{i}"): i for i in range(50)}
+            dates = {datetime.date(2020, 1, 1 + i): i for i in range(20)}
+            paths = {pathlib.PurePosixPath(f"/p/{i}"): i for i in range(20)}
+            for p in paths: hash(p)
+            @functools.lru_cache(maxsize=4)
+            def square(s): return s * 2
+            for w in ["a", "b", "c", "d"]: square(w)
+            typed = functools.lru_cache(maxsize=None)(lambda s: s.upper())
+            typed("q")
+            """);
+        using var py = LoadFrom(path);
+        Assert.True(py.RunPython<bool>("""
+            checks = [
+                od["k" + "49"] == 49 and list(od)[:2] == ["k0", "k1"],
+                sub["s" + "7"] == 7 and type(sub) is Sub,
+                ("a", 7) in tuples and frozenset({"x", "7"}) in frozen,
+                nested[frozenset({frozenset({"de" + "ep"})})] == 1,
+                objects[Key("o" + "3")] == 3,
+                dates[datetime.date(2020, 1, 5)] == 4,
+                paths[pathlib.PurePosixPath("/p/" + "3")] == 3,
+            ]
+            # The OrderedDict resizes (its nodes' hashes are used then) and still works.
+            for i in range(50, 500): od[f"k{i}"] = i
+            od.move_to_end("k0")
+            checks.append(list(od)[-1] == "k0" and od["k" + "250"] == 250 and len(od) == 500)
+            # lru_cache evicts by its links' hashes: a fifth key evicts the oldest entry.
+            square("e")
+            checks.append(square.cache_info().currsize == 4)
+            for w in "fghijk": square(w)
+            checks.append(square.cache_info().currsize == 4 and typed("q") == "Q")
+            all(checks)
+            """));
+    }
+
+    [Fact]
+    public void HomeFilesAndPackagesComeAlong()
+    {
+        string path = Save("""
+            import os, sys
+            open("/home/pyodide/notes.txt", "w").write("kept")
+            os.makedirs("/home/pyodide/site-packages/mypkg", exist_ok=True)
+            open("/home/pyodide/site-packages/mypkg/__init__.py", "w").write("VALUE = 7\n")
+            import mypkg
+            """);
+        using var py = LoadFrom(path);
+        Assert.Equal("kept", py.RunPython<string>("open('/home/pyodide/notes.txt').read()"));
+        Assert.Equal(7, py.RunPython<long>("mypkg.VALUE"));
+        Assert.Equal(7, py.RunPython<long>("import importlib, sys; del sys.modules['mypkg']; importlib.import_module('mypkg').VALUE"));
+    }
+
+    [Fact]
+    public void TheLoadingConfigsMountsApply()
+    {
+        string path = Save("import os\nx = 1");
+        var dir = _dir.CreateSubdirectory("mount");
+        File.WriteAllText(Path.Combine(dir.FullName, "in.txt"), "from the host");
+        using var py = LoadFrom(path, mounts: [new PyodideMount(dir.FullName, "/data", ReadOnly: false)]);
+        Assert.Equal("from the host", py.RunPython<string>("open('/data/in.txt').read()"));
+        py.RunPython("open('/data/out.txt', 'w').write('from python')");
+        Assert.Equal("from python", File.ReadAllText(Path.Combine(dir.FullName, "out.txt")));
+    }
+
+    [Fact]
+    public void ARestoredRuntimeCanBeSavedAgain()
+    {
+        string first = Save("generation = 1");
+        string second = NewPath();
+        using (var py = LoadFrom(first))
+        {
+            py.RunPython("generation += 1\nlate = {'k' + str(i): i for i in range(1000)}");
+            py.SaveSnapshot(second);
+        }
+        using var again = LoadFrom(second);
+        Assert.Equal(2, again.RunPython<long>("generation"));
+        Assert.Equal(999, again.RunPython<long>("late['k999']"));
+    }
+
+    [Fact]
+    public void RestoreWithAMemoryLimit()
+    {
+        string path = Save("blob = bytearray(8 << 20)");
+        using (var py = LoadFrom(path, memoryLimit: 256UL << 20))
+        {
+            Assert.Equal(8 << 20, py.RunPython<long>("len(blob)"));
+            var error = Assert.Throws<PythonException>(() => py.RunPython("b'x' * (300 << 20)"));
+            Assert.Equal("MemoryError", error.PythonType);
+        }
+        var tooSmall = Assert.Throws<PyodideException>(() => LoadFrom(path, memoryLimit: 4UL << 20));
+        Assert.Equal(PyodideErrorKind.Limit, tooSmall.Kind);
+    }
+
+    [Fact]
+    public void HostStateIsTheNewHosts()
+    {
+        string path = NewPath();
+        using (var py = Runtimes.LoadQuiet())
+        {
+            py.RegisterModule("hostmod", new Dictionary<string, Func<long, long>> { ["f"] = x => x + 1 });
+            py.RunPython("import hostmod\nf = hostmod.f");
+            using var held = (PyProxy)py.RunPython("[1, 2, 3]")!;
+            py.SaveSnapshot(path);
+        }
+        using var restored = LoadFrom(path);
+        Assert.Equal(0u, restored.HostHeldObjects);
+        var stale = Assert.Throws<PythonException>(() => restored.RunPython("f(1)"));
+        Assert.Contains("register", stale.Message);
+        restored.RegisterModule("hostmod", new Dictionary<string, Func<long, long>> { ["f"] = x => x * 10 });
+        Assert.Equal(20, restored.RunPython<long>("hostmod.f(2)"));
+    }
+
+    [Theory]
+    [InlineData("held = open('/home/pyodide/f.txt', 'w')", "open")]
+    [InlineData("import asyncio\nasync def forever(): await asyncio.sleep(3600)\ntask = asyncio.get_event_loop().create_task(forever())", "asyncio task")]
+    [InlineData("s = {1, 2, 3}\ndef gen():\n    for x in s: yield x\ng = gen(); next(g)", "set_iterator")]
+    public void StateACopyCannotCarryFailsTheSave(string setup, string named)
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython(setup);
+        string path = NewPath();
+        var error = Assert.Throws<PythonException>(() => py.SaveSnapshot(path));
+        Assert.Contains(named, error.Message);
+        Assert.False(File.Exists(path));
+        // The runtime goes on, and saves once the state is gone.
+        py.RunPython("for name in ['held', 'task', 'g']:\n    obj = globals().pop(name, None)\n    getattr(obj, 'close', getattr(obj, 'cancel', lambda: None))()\nimport gc; gc.collect()");
+        if (named == "asyncio task") py.RunPython("import asyncio\nasyncio.get_event_loop().run_until_complete(asyncio.sleep(0))");
+        py.SaveSnapshot(path);
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
+    public void MisuseIsReported()
+    {
+        using var py = Runtimes.LoadQuiet();
+        Assert.Throws<ArgumentNullException>(() => py.SaveSnapshot(null!));
+        Assert.Throws<ArgumentException>(() => py.SaveSnapshot(""));
+        var mountDir = _dir.CreateSubdirectory("m");
+        using var mounted = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Mounts = [new PyodideMount(mountDir.FullName, "/m")] });
+        Assert.Throws<InvalidOperationException>(() => mounted.SaveSnapshot(NewPath()));
+        var io = Assert.Throws<PyodideException>(() => py.SaveSnapshot(Path.Combine(_dir.FullName, "no", "such", "dir", "x.snapshot")));
+        Assert.Equal(PyodideErrorKind.IO, io.Kind);
+        var missing = Assert.Throws<PyodideException>(() => LoadFrom(NewPath("missing")));
+        Assert.Equal(PyodideErrorKind.IO, missing.Kind);
+        py.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => py.SaveSnapshot(NewPath()));
+    }
+
+    // ---- the loader: every damaged file is a clear IO error ----------------------
+
+    private static byte[]? s_saved;
+
+    private static byte[] SavedBytes()
+    {
+        if (s_saved != null) return s_saved;
+        string path = Path.Combine(Path.GetTempPath(), $"pyodide-fuzz-{Guid.NewGuid():N}.snapshot");
+        using (var py = Runtimes.LoadQuiet())
+        {
+            py.RunPython("import json\nd = {str(i): i for i in range(100)}\nopen('/home/pyodide/x', 'w').write('x')");
+            py.SaveSnapshot(path);
+        }
+        s_saved = File.ReadAllBytes(path);
+        File.Delete(path);
+        return s_saved;
+    }
+
+    private void AssertRefused(byte[] bytes, string? expected = null)
+    {
+        string path = NewPath("bad");
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<PyodideException>(() => LoadFrom(path));
+        Assert.Equal(PyodideErrorKind.IO, error.Kind);
+        Assert.Contains(path, error.Message);
+        if (expected != null) Assert.Contains(expected, error.Message);
+        File.Delete(path);
+    }
+
+    [Fact]
+    public void TruncatedFilesAreRefused()
+    {
+        byte[] good = SavedBytes();
+        var random = new Random(1601);
+        int[] lengths = [0, 1, 7, 8, 64, 119, 120, 121, 4095, 4096, 4097, good.Length / 2, good.Length - 4097, good.Length - 1];
+        foreach (int length in lengths.Concat(Enumerable.Range(0, 16).Select(_ => random.Next(good.Length))))
+            AssertRefused(good[..Math.Max(0, length)]);
+        AssertRefused([.. good, 0], "extended");
+    }
+
+    [Fact]
+    public void BitFlippedFilesAreRefused()
+    {
+        byte[] good = SavedBytes();
+        var random = new Random(16);
+        // Every header byte, then bits anywhere (the data, the extra state, the table).
+        var offsets = Enumerable.Range(0, 120).Concat(Enumerable.Range(0, 60).Select(_ => random.Next(good.Length)));
+        foreach (int offset in offsets)
+        {
+            byte[] bad = (byte[])good.Clone();
+            bad[offset] ^= (byte)(1 << random.Next(8));
+            AssertRefused(bad);
+        }
+    }
+
+    [Fact]
+    public void ForeignAndOtherVersionFilesAreRefused()
+    {
+        byte[] good = SavedBytes();
+        AssertRefused(new byte[good.Length], "not a Pyodide.Native snapshot");
+        byte[] text = "#!/bin/sh\necho not a snapshot\n"u8.ToArray();
+        AssertRefused(text);
+        byte[] format = (byte[])good.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(format.AsSpan(8), SnapshotFile.FormatVersion + 1);
+        AssertRefused(format, "format");
+        AssertRefused(Resealed(good, h => BinaryPrimitives.WriteUInt32LittleEndian(h[12..], HeaderVersion.Number + 1)), "library version");
+        AssertRefused(Resealed(good, h => h[16] ^= 0xff), "another python.wasm");
+    }
+
+    /// <summary>A copy of the file with its header changed by <paramref name="edit"/> and
+    /// its header checksum recomputed: what another version of the library would write.</summary>
+    private static byte[] Resealed(byte[] file, SpanAction edit)
+    {
+        byte[] copy = (byte[])file.Clone();
+        edit(copy.AsSpan(0, 120));
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(116), SnapshotChecksum.Compute(copy.AsSpan(0, 116)));
+        return copy;
+    }
+
+    private delegate void SpanAction(Span<byte> header);
+
+    [Fact]
+    public void AGoodCopyOfTheBytesLoads()
+    {
+        // The fuzzing above refuses damaged files, not every file: the same bytes load.
+        string path = NewPath("good");
+        File.WriteAllBytes(path, SavedBytes());
+        using var py = LoadFrom(path);
+        Assert.Equal(99, py.RunPython<long>("d['99']"));
+        Assert.Equal("x", py.RunPython<string>("open('/home/pyodide/x').read()"));
+    }
+}
