@@ -908,7 +908,9 @@ function Invoke-Bench {
   if ($LASTEXITCODE -ne 0) { $failed = $true }
 
   Say "interpreter: bench/workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
-  & $py (Join-Path $Root "bench/run_workloads.py") --pyodide-run $run --python3 $py `
+  # As build.sh, minus the Pyodide-in-Node column (build.sh bench fetches its npm package).
+  & $py (Join-Path $Root "bench/run_workloads.py") --python3 $py --run "pyodide-run=$run" `
+    --run "pyodide-run guarded=$run --timeout 3600" `
     --out (Join-Path $benchDir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads.log")
   if ($LASTEXITCODE -ne 0) { $failed = $true }
 

@@ -595,6 +595,46 @@ do_run() {
 # The interpreter baseline is Debian's CPython of the same version, never
 # whatever python3 is first on PATH (here a pyenv shim of another build).
 BENCH_PYTHON=/usr/bin/python3.11
+# The second interpreter baseline: Pyodide in Node, from npm's pyodide package,
+# pinned by version and by the sha256 of its tarball. `npm pack` fetches the
+# tarball once into the cache (offline afterwards); it is checked at every use
+# and unpacked into build/pyodide-npm. pyodide.js needs none of the package's
+# dependencies when loaded as CommonJS (bench/pyodide_node.cjs).
+PYODIDE_NPM_VERSION=314.0.7
+PYODIDE_NPM_SHA256=66b7949e5a0cba2250b586d7e368bf12fb482800748d182c4618254b685ffaa0
+NODE_MIN=18 # the package's "engines"
+PYODIDE_NPM_DIR="$BUILD/pyodide-npm"
+step_pyodide_npm() {
+  local cache="${PYODIDE_CACHE:-$HOME/.cache/pyodide-native}/npm" tgz sha tmp major
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    "$ROOT/src/guest/ensure-packages.sh" nodejs npm
+  fi
+  major=$(node -p 'process.versions.node.split(".")[0]') || fail "node does not run"
+  ((major >= NODE_MIN)) || fail "Node $(node --version) is too old for pyodide $PYODIDE_NPM_VERSION (needs $NODE_MIN or newer)"
+  tgz="$cache/pyodide-$PYODIDE_NPM_VERSION.tgz"
+  if [[ ! -f "$tgz" ]]; then
+    mkdir -p "$cache"
+    tmp=$(mktemp -d "$cache/tmp.XXXXXX")
+    logged pyodide-npm "npm pack pyodide@$PYODIDE_NPM_VERSION" \
+      npm pack "pyodide@$PYODIDE_NPM_VERSION" --pack-destination "$tmp"
+    sha=$(sha256sum "$tmp/pyodide-$PYODIDE_NPM_VERSION.tgz" | cut -d' ' -f1)
+    if [[ "$sha" != "$PYODIDE_NPM_SHA256" ]]; then
+      rm -rf "$tmp"
+      fail "npm's pyodide-$PYODIDE_NPM_VERSION.tgz has sha256 $sha, expected $PYODIDE_NPM_SHA256"
+    fi
+    mv "$tmp/pyodide-$PYODIDE_NPM_VERSION.tgz" "$tgz"
+    rm -rf "$tmp"
+  fi
+  sha=$(sha256sum "$tgz" | cut -d' ' -f1)
+  [[ "$sha" == "$PYODIDE_NPM_SHA256" ]] ||
+    fail "$tgz has sha256 $sha, expected $PYODIDE_NPM_SHA256 (delete it to fetch it again)"
+  if [[ "$(cat "$PYODIDE_NPM_DIR/.sha256" 2>/dev/null)" != "$sha" ]]; then
+    rm -rf "$PYODIDE_NPM_DIR" && mkdir -p "$PYODIDE_NPM_DIR"
+    tar -xzf "$tgz" -C "$PYODIDE_NPM_DIR" --strip-components=1
+    printf '%s\n' "$sha" >"$PYODIDE_NPM_DIR/.sha256"
+  fi
+  say "Pyodide $PYODIDE_NPM_VERSION (npm, sha256 checked) in $PYODIDE_NPM_DIR, Node $(node --version)"
+}
 do_bench() {
   local t0=$SECONDS rc=0 load run runs="${PYODIDE_BENCH_RUNS:-3}" bench="$BUILD/bench"
   local bdn_proj="$ROOT/bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj" report_runs=()
@@ -605,6 +645,7 @@ do_bench() {
     say "load average ${load%% *} on $(nproc) cores: absolute figures will be inflated (ratios less so)"
   fi
   do_build
+  step_pyodide_npm
   logged bench-dotnet-build "dotnet build bench/Pyodide.Benchmarks" \
     dotnet build "$bdn_proj" -c "$CONFIG" --nologo
   rm -rf "$bench"
@@ -623,8 +664,13 @@ do_bench() {
     "$BUILD/cmake/bench/bench_abi" --json "$dir/abi.json" --pyodide-run "$OUT/bin/pyodide-run" \
       --python3 "$BENCH_PYTHON" </dev/null 2>&1 | tee "$LOGS/bench-abi-$run.log" || rc=1
 
-    say "run $run of $runs: interpreter: bench/workloads under pyodide-run and $BENCH_PYTHON (log: $LOGS/bench-workloads-$run.log)"
-    python3 "$ROOT/bench/run_workloads.py" --pyodide-run "$OUT/bin/pyodide-run" --python3 "$BENCH_PYTHON" \
+    say "run $run of $runs: interpreter: bench/workloads under $BENCH_PYTHON, pyodide-run (unguarded and guarded) and Pyodide in Node (log: $LOGS/bench-workloads-$run.log)"
+    # pyodide-run runs unguarded unless given a deadline; library users get the
+    # guarded engine by default, so both are measured.
+    python3 "$ROOT/bench/run_workloads.py" --python3 "$BENCH_PYTHON" \
+      --run "pyodide-run=$OUT/bin/pyodide-run" \
+      --run "pyodide-run guarded=$OUT/bin/pyodide-run --timeout 3600" \
+      --run "Pyodide in Node=node $ROOT/bench/pyodide_node.cjs $PYODIDE_NPM_DIR" \
       --out "$dir/workloads.json" </dev/null 2>&1 | tee "$LOGS/bench-workloads-$run.log" || rc=1
 
     printf '[build] run %d of %d: BenchmarkDotNet: bench/Pyodide.Benchmarks (log: %s) ... ' "$run" "$runs" \
@@ -643,6 +689,7 @@ do_bench() {
   done
 
   python3 "$ROOT/bench/report.py" "${report_runs[@]}" --out "$ROOT/bench/results/latest.md" \
+    --pyodide-node "Pyodide $PYODIDE_NPM_VERSION (npm) in Node $(node --version)" \
     --command "./build.sh bench" --load-before "$load" --elapsed "$((SECONDS - t0)) s including the build"
   cat "$ROOT/bench/results/latest.md"
   ((rc == 0)) || fail "a benchmark failed: see the logs above"
