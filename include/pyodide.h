@@ -264,7 +264,8 @@ PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
  *
  * `runtime` and `path` are borrowed. Errors: USAGE for a NULL or destroyed
  * runtime, a NULL, empty or invalid UTF-8 path, a runtime with mounts (mount in
- * the loading config instead), a home directory holding a symbolic link, or a
+ * the loading config instead), host objects Python still holds (they stand for
+ * this process's objects), a home directory holding a symbolic link, or a
  * call from inside one of the runtime's own callbacks; PYTHON for state a copy
  * could not carry (files open beyond the preopened directories, asyncio tasks
  * still running, a set iteration in progress), the message naming it; IO when

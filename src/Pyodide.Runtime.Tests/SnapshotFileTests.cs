@@ -233,6 +233,19 @@ public sealed class SnapshotFileTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => py.SaveSnapshot(NewPath()));
     }
 
+    [Fact]
+    public void HostObjectsMustBeDroppedBeforeSaving()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.Globals["entity"] = new HostObjectTests.Entity();
+        var e = Assert.Throws<InvalidOperationException>(() => py.SaveSnapshot(NewPath()));
+        Assert.Contains("host object", e.Message);
+        py.RunPython("del entity");
+        string path = NewPath();
+        py.SaveSnapshot(path);
+        Assert.True(File.Exists(path));
+    }
+
     // ---- the loader: every damaged file is a clear IO error ----------------------
 
     private static byte[]? s_saved;

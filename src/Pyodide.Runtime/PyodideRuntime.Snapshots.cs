@@ -23,7 +23,7 @@ public sealed partial class PyodideRuntime
     /// names before they are used (functions of this host's raise RuntimeError there).</summary>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="InvalidOperationException">The runtime has mounts (mount them in the
-    /// runtime that loads the snapshot instead), its home holds a symbolic link, or it is
+    /// runtime that loads the snapshot instead), Python holds host objects, its home holds a symbolic link, or it is
     /// called from inside one of the runtime's own calls.</exception>
     /// <exception cref="PythonException">Python state a copy could not carry: files open
     /// beyond the preopened directories, asyncio tasks still running, a set iteration in
@@ -36,6 +36,11 @@ public sealed partial class PyodideRuntime
         if (_mountCount > 0)
             throw new InvalidOperationException("a runtime with mounts cannot be saved: mount the directories in the runtime that loads the snapshot");
         using var call = Enter();
+        // A host object stands for something of this process: the loading one has no such
+        // object behind the id the guest's object carries.
+        int hostObjects = HostObjects.Count;
+        if (hostObjects > 0)
+            throw new InvalidOperationException($"Python holds {hostObjects} host object(s), which a snapshot cannot carry: drop them first (del, gc.collect())");
         var memory = call.Guest.Save();
         byte[] state = SnapshotState.Write(_packages.LoadedWithHashes, _home);
         SnapshotFile.Write(path, memory, _wasmSha256, state);

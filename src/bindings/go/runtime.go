@@ -401,7 +401,7 @@ func (r *Runtime) SaveSnapshot(path string) error {
 	if err := r.enter(); err != nil {
 		return err
 	}
-	defer r.mu.RUnlock()
+	defer r.leave()
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	return takeError(C.pyodide_snapshot_save(r.c, cpath))
