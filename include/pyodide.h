@@ -22,6 +22,9 @@
  *    not pointers the library dereferences.
  *  - A runtime may be used from any thread, one call at a time: calls on one
  *    runtime are serialized internally; different runtimes run in parallel.
+ *    Python runs on the calling thread's stack and may use up to 1.25 MiB of
+ *    it (deep recursion then raises RecursionError): call from a thread with
+ *    at least 1.5 MiB of stack (glibc's default is 8 MiB).
  */
 #ifndef PYODIDE_H
 #define PYODIDE_H

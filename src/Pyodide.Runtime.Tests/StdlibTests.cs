@@ -35,6 +35,22 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
         Expect.Str(expected, _py.RunPython(code));
     }
 
+    [Theory]
+    // sum()'s int fast path keeps its total in a 64-bit long long (cpython-patches/sum-long-long.patch):
+    // past 2**31 it stays exact, and past 2**63 either way it falls back to Python ints.
+    [InlineData("sum(range(10**6))", "499999500000")]
+    [InlineData("sum(range(-10**6, 0))", "-500000500000")]
+    [InlineData("sum([2**31 - 1, 1, True, False])", "2147483649")]
+    [InlineData("sum([2**62, 2**62, 2**62, -2**62])", "9223372036854775808")]
+    [InlineData("sum([-2**62, -2**62, -1])", "-9223372036854775809")]
+    [InlineData("sum([2**63 - 1, 1], -2**63)", "0")]
+    [InlineData("sum([2**40, 2**40, 0.5])", "2199023255552.5")]
+    [InlineData("sum([1, 2**100, -2**100], 10)", "11")]
+    public void SumOfIntsPastA32BitLong(string expression, string expected)
+    {
+        Expect.Str(expected, _py.RunPython($"repr({expression})"));
+    }
+
     [Fact]
     public void SqliteStoresNonAsciiAndBlobs()
     {

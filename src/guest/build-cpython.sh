@@ -149,7 +149,7 @@ build_cpython() {
     --with-build-python="$BUILD_PYTHON" --prefix=/
     --with-pymalloc --disable-test-modules --without-ensurepip
     "CFLAGS=-Wno-error=int-conversion"
-    "OPT=-DNDEBUG -fwrapv -O3 -Wall"
+    "OPT=-DNDEBUG -fwrapv -O3 -flto=thin -Wall"
     "ZLIB_CFLAGS=-I$deps/include" "ZLIB_LIBS=-L$deps/lib -lz"
     "LIBSQLITE3_CFLAGS=-I$deps/include" "LIBSQLITE3_LIBS=-L$deps/lib -lsqlite3"
     "LIBLZMA_CFLAGS=-I$deps/include" "LIBLZMA_LIBS=-L$deps/lib -llzma"

@@ -61,7 +61,7 @@ APT_PACKAGES=(
 )
 
 LINK_FLAGS=(
-  -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
+  -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
@@ -280,7 +280,7 @@ link_reactor() {
   mkdir -p "$BUILD_DIR/obj"
   # The checkout's path must not reach python.wasm (__FILE__ in CPython's macros):
   # every checkout then builds the same module and shares its compiled form.
-  local cflags=(-O2 -Wall -ffile-prefix-map="$GUEST_DIR/"=src/guest/
+  local cflags=(-O2 -flto=thin -Wall -ffile-prefix-map="$GUEST_DIR/"=src/guest/
     -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BRIDGE_DIR")
   local objs=()
   for f in "${srcs[@]}" "${extra[@]}"; do objs+=("$BUILD_DIR/obj/$(basename "$f" .c).o"); done

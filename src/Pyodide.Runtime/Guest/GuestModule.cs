@@ -22,17 +22,19 @@ internal static class GuestModule
     internal const ulong MemoryReservation = 4UL << 30;
 
     /// <summary>Native stack wasm frames may use. Each C-level Python recursion (through
-    /// map, repr, sorted keys...) costs ~1.3 KiB of it: 1 MiB lets the guest's default
-    /// recursion limit (600) end in RecursionError rather than a trap, with margin
-    /// (measured: C-level recursion traps only past a limit of ~800). It must also fit in
-    /// the calling thread's stack (.NET's secondary threads have 1.5 MiB), because wasm
-    /// runs on the caller's thread.</summary>
-    internal const int WasmStackSize = 1 << 20;
+    /// map, repr, sorted keys...) costs ~1.8 KiB of it in the guarded engine's code and
+    /// ~1.5 KiB in the unguarded one's (python.wasm built with LTO, whose inlining makes
+    /// frames bigger): 1.25 MiB lets the guest's default recursion limit (600) end in
+    /// RecursionError rather than a trap, with margin (measured: C-level recursion
+    /// traps only past a limit of ~710 guarded, ~860 unguarded). It must also fit in the
+    /// calling thread's stack with room for the host's own frames (.NET's secondary
+    /// threads have 1.5 MiB, Rust's 2 MiB), because wasm runs on the caller's thread.</summary>
+    internal const int WasmStackSize = 1280 << 10;
 
     // Part of the cache key: a compiled module is only valid for the engine
     // configuration it was compiled with.
     private static string EngineSignature(bool guarded) =>
-        guarded ? "reserve4g-nomove-stack1m-epoch-v1" : "reserve4g-nomove-stack1m-unguarded-v1";
+        guarded ? "reserve4g-nomove-stack1280k-epoch-v1" : "reserve4g-nomove-stack1280k-unguarded-v1";
 
     /// <summary>The engine with epoch checks (deadlines, interrupts, hard stops).</summary>
     internal static Engine Guarded => GuardedEngine.Value;
