@@ -10,6 +10,22 @@ namespace Pyodide.Tests;
 public sealed class AsyncTests
 {
     [Fact]
+    public async Task FinishedTasksLeaveAsyncioTaskSet()
+    {
+        // asyncio keeps its tasks in a WeakSet, which finds a dead task's entry by the
+        // weakref's cached hash: each finished call's task must leave it, silently.
+        var errors = new List<string>();
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdout = _ => { },
+            Stderr = utf8 => { lock (errors) errors.Add(System.Text.Encoding.UTF8.GetString(utf8)); },
+        });
+        for (int i = 0; i < 50; i++) Expect.Long(i, await py.RunPythonAsync($"import asyncio\nawait asyncio.sleep(0)\n{i}"));
+        Assert.True(py.RunPython<long>("import gc; gc.collect(); len(asyncio.tasks._all_tasks)") <= 1);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task RunPythonAsyncReturnsFinalValue()
     {
         using var py = Runtimes.LoadQuiet();

@@ -96,6 +96,14 @@ public sealed class SnapshotFileTests : IDisposable
             for w in ["a", "b", "c", "d"]: square(w)
             typed = functools.lru_cache(maxsize=None)(lambda s: s.upper())
             typed("q")
+            import weakref
+            keep = [Key(f"w{i}") for i in range(50)]
+            weak_keys = weakref.WeakKeyDictionary((k, i) for i, k in enumerate(keep))
+            weak_set = weakref.WeakSet(keep)
+            gone = Key("gone")
+            dead_ref = weakref.ref(gone)
+            dead_refs = {dead_ref}
+            del gone
             """);
         using var py = LoadFrom(path);
         Assert.True(py.RunPython<bool>("""
@@ -117,6 +125,15 @@ public sealed class SnapshotFileTests : IDisposable
             checks.append(square.cache_info().currsize == 4)
             for w in "fghijk": square(w)
             checks.append(square.cache_info().currsize == 4 and typed("q") == "Q")
+            # Live weakrefs hash as their referents now do; a dead one keeps the hash its set has.
+            checks.append(weak_keys[Key("w" + "3")] == 3 and Key("w" + "4") in weak_set)
+            checks.append(dead_ref in dead_refs)
+            import sys
+            errors = []
+            sys.unraisablehook = lambda u: errors.append(u.exc_value)
+            del keep[:10]
+            sys.unraisablehook = sys.__unraisablehook__
+            checks.append(len(weak_keys) == 40 and len(weak_set) == 40 and not errors)
             all(checks)
             """));
     }

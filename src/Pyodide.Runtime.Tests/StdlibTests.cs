@@ -52,6 +52,27 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void WeakContainersLoseDeadReferents()
+    {
+        // A weakref caches its referent's hash, so a WeakSet or WeakKeyDictionary can
+        // remove the entry of a referent that has died (CPython's own behaviour).
+        Expect.Str("(1, 1, True, [])", _py.RunPython("""
+            import sys, weakref
+            errors = []
+            sys.unraisablehook = lambda u: errors.append(repr(u.exc_value))
+            class A: pass
+            a, b = A(), A()
+            s = weakref.WeakSet([a, b])
+            d = weakref.WeakKeyDictionary({a: 1, b: 2})
+            r = weakref.ref(a)
+            h = hash(r)
+            del a
+            sys.unraisablehook = sys.__unraisablehook__
+            repr((len(s), len(d), hash(r) == h, errors))
+            """));
+    }
+
+    [Fact]
     public void SqliteStoresNonAsciiAndBlobs()
     {
         Expect.Str("ünï🐍|b'\\x00\\x01'", _py.RunPython("""
