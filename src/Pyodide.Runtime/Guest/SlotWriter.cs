@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Pyodide.Guest;
 
 /// <summary>Lays out host values in guest memory: slots first, then the bytes they
@@ -39,6 +41,7 @@ internal unsafe ref struct SlotWriter
     }
 
     /// <summary>The next <paramref name="count"/> slots, contiguous.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Slot* ReserveSlots(int count, out uint guestAddress)
     {
         if (!_firstTaken && count == 1)
@@ -73,6 +76,7 @@ internal unsafe ref struct SlotWriter
     public ref Slot SlotAt(uint guestAddress) => ref *HostSlot(guestAddress);
 
     /// <summary>Room for <paramref name="count"/> payload bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> ReserveBytes(int count, out uint guestAddress)
     {
         if (_nextByte + count > _totalBytes) throw new InvalidOperationException("input was measured too small (bytes)");

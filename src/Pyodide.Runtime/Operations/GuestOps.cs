@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pyodide.Guest;
 
 namespace Pyodide.Operations;
@@ -18,6 +19,7 @@ internal static unsafe class GuestOps
         public readonly PyodideRuntime Runtime;
         public readonly uint Handle;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ProxyCall(PyProxy target)
         {
             Runtime = target.Runtime;
@@ -40,6 +42,7 @@ internal static unsafe class GuestOps
 
     /// <summary>Lays out <paramref name="input"/> and then <paramref name="text"/> in the
     /// current call's input buffer. Returns the first slot's guest address (0 for no input).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Input<TIn, TText>(GuestInstance guest, PyodideRuntime runtime, in TIn input, in TText text,
                                           out uint textAddress, int maxNesting = Limits.MaxNesting)
         where TIn : struct, IGuestInput where TText : struct, IGuestText
@@ -54,6 +57,7 @@ internal static unsafe class GuestOps
         return count == 0 ? 0 : first;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Input<TIn>(GuestInstance guest, PyodideRuntime runtime, in TIn input)
         where TIn : struct, IGuestInput =>
         Input(guest, runtime, input, default(NoText), out _);
