@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Wasmtime;
 
@@ -249,7 +250,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     public byte* MemoryBase => _base;
 
     /// <summary>Room for <paramref name="slotCount"/> slots and <paramref name="byteCount"/> bytes of input.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotWriter BeginInput(int slotCount, int byteCount)
     {
         long size = (long)slotCount * Slot.Size + byteCount;
