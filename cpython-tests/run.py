@@ -29,6 +29,11 @@ import time
 PASSING = ("pass", "xfail")
 FAILING = ("fail", "error", "upass", "timeout", "crash")
 ATTEMPT_WALL_S = 1800  # one interpreter's whole run, a last resort behind the per-test timeout
+# One module's time on one side, over all its attempts. Natively, some multiprocessing
+# tests hang until the per-test timeout, one after another, and would hold the run for
+# hours; a module stopped here is reported as not run to its end, and not counted.
+MODULE_WALL_S = 1200
+WALL_LIMIT = "stopped at the module wall limit"
 
 
 def all_modules(lib):
@@ -90,7 +95,13 @@ def run_module(mode, module, args):
         if os.path.exists(path):
             os.remove(path)
     start = 0
+    deadline = time.monotonic() + MODULE_WALL_S
     while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            with open(results, "a", encoding="utf-8") as f:
+                f.write(f"E\t{WALL_LIMIT} of {MODULE_WALL_S} s\n")
+            break
         result.attempts += 1
         if mode == "native":
             cmd = [args.native, "-I", os.path.join(args.runner, "cpytest.py"), args.lib, module, results,
@@ -109,7 +120,7 @@ def run_module(mode, module, args):
         with open(log, "a") as out:
             try:
                 rc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                    timeout=ATTEMPT_WALL_S).returncode
+                                    timeout=min(ATTEMPT_WALL_S, remaining)).returncode
             except subprocess.TimeoutExpired:
                 rc = "wall-clock limit"
         tests, fixtures, errors, done, open_index = parse(results)
@@ -137,14 +148,14 @@ def run_module(mode, module, args):
 
 def finished(results):
     """Whether a results file is that of a module run to its end (or one that
-    could not be loaded): what --resume keeps."""
+    could not be loaded, or stopped at the module wall limit): what --resume keeps."""
     _, _, errors, done, open_index = parse(results)
     return done or (bool(errors) and open_index is None)
 
 
 def collect(results, result):
     tests, fixtures, errors, done, open_index = parse(results)
-    result.complete = done or (bool(errors) and open_index is None)
+    result.complete = (done or (bool(errors) and open_index is None)) and not any(WALL_LIMIT in e for e in errors)
     result.status = {test_id: status or "crash" for test_id, status in tests.values()}
     result.fixtures = fixtures
     result.errors = [e for e in errors if "KeyboardInterrupt" not in e]
@@ -269,8 +280,12 @@ def write_report(path, modules, results, lost_by_module, elapsed):
         cells = [f"`{m}`{note}"] + row(n) + row(s) + [len(lost_by_module[m])]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     if unfinished:
+        def why(m):
+            said = [f"{mode}: {e}" for mode in ("native", "sandbox") for e in results[(mode, m)].errors
+                    if WALL_LIMIT in e]
+            return f"`{m}`" + (f" ({'; '.join(said)})" if said else "")
         lines += ["", "Not run to their end (their results are not counted above): "
-                  + ", ".join(f"`{m}`" for m in unfinished) + "."]
+                  + ", ".join(why(m) for m in unfinished) + "."]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     return ratio
