@@ -321,3 +321,46 @@ internal static class Fixtures
         return output;
     }
 }
+
+/// <summary>What package tests share: runtimes loaded against a test index with a
+/// private download cache, all disposed (and the temporary directory deleted) after
+/// each test.</summary>
+public abstract class PackageTestBase : IDisposable
+{
+    private protected string Temp { get; } = Directory.CreateTempSubdirectory("pyodide-package-tests-").FullName;
+    private readonly List<PyodideRuntime> _runtimes = [];
+
+    public void Dispose()
+    {
+        foreach (var runtime in _runtimes) runtime.Dispose();
+        try { Directory.Delete(Temp, recursive: true); } catch (IOException) { }
+    }
+
+    private protected string CacheDir => Path.Combine(Temp, "cache");
+
+    private protected PyodideRuntime Load(string? indexUrl, string? cacheDir = null)
+    {
+        var runtime = Runtimes.Load(new PyodideOptions
+        {
+            IndexUrl = indexUrl,
+            PackageCacheDir = cacheDir ?? CacheDir,
+            Stdout = _ => { },
+            Stderr = _ => { },
+        });
+        _runtimes.Add(runtime);
+        return runtime;
+    }
+
+    private protected TestIndex NewIndex(string name = "index") => new(Path.Combine(Temp, name));
+
+    private protected static PyodideException ExpectIO(Action action)
+    {
+        var e = Assert.ThrowsAny<PyodideException>(action);
+        Assert.Equal(PyodideErrorKind.IO, e.Kind);
+        return e;
+    }
+
+    /// <summary>Nothing but site-packages in the home (no staging directory left behind).</summary>
+    private protected static void AssertNoStaging(PyodideRuntime py) =>
+        Assert.DoesNotContain(Directory.EnumerateDirectories(py.HomeDirectory), d => Path.GetFileName(d).StartsWith(".pyodide-unpack"));
+}

@@ -5,49 +5,12 @@ using Xunit.Abstractions;
 namespace Pyodide.Tests;
 
 /// <summary>loadPackage, loadPackagesFromImports and loadedPackages: local and HTTP
-/// indexes, dependencies, the download cache, checksums, unsafe and compiled
-/// wheels, and a real third-party library (Debian's six, repacked as a wheel).</summary>
-public sealed class PackageTests : IDisposable
+/// indexes, dependencies, the download cache, checksums, and a real third-party
+/// library (Debian's six, repacked as a wheel). Unsafe and compiled wheels are
+/// <see cref="WheelSafetyTests"/>.</summary>
+public sealed class PackageTests(ITestOutputHelper output) : PackageTestBase
 {
-    private readonly ITestOutputHelper _output;
-    private readonly string _temp = Directory.CreateTempSubdirectory("pyodide-package-tests-").FullName;
-    private readonly List<PyodideRuntime> _runtimes = [];
-
-    public PackageTests(ITestOutputHelper output) => _output = output;
-
-    public void Dispose()
-    {
-        foreach (var runtime in _runtimes) runtime.Dispose();
-        try { Directory.Delete(_temp, recursive: true); } catch (IOException) { }
-    }
-
-    private string CacheDir => Path.Combine(_temp, "cache");
-
-    private PyodideRuntime Load(string? indexUrl, string? cacheDir = null)
-    {
-        var runtime = Runtimes.Load(new PyodideOptions
-        {
-            IndexUrl = indexUrl,
-            PackageCacheDir = cacheDir ?? CacheDir,
-            Stdout = _ => { },
-            Stderr = _ => { },
-        });
-        _runtimes.Add(runtime);
-        return runtime;
-    }
-
-    private TestIndex NewIndex(string name = "index") => new(Path.Combine(_temp, name));
-
-    private static PyodideException ExpectIO(Action action)
-    {
-        var e = Assert.ThrowsAny<PyodideException>(action);
-        Assert.Equal(PyodideErrorKind.IO, e.Kind);
-        return e;
-    }
-
-    /// <summary>Nothing but site-packages in the home (no staging directory left behind).</summary>
-    private static void AssertNoStaging(PyodideRuntime py) =>
-        Assert.DoesNotContain(Directory.EnumerateDirectories(py.HomeDirectory), d => Path.GetFileName(d).StartsWith(".pyodide-unpack"));
+    private readonly ITestOutputHelper _output = output;
 
     [Fact]
     public void LocalIndexLoadsAndPythonImportsIt()
@@ -288,7 +251,7 @@ public sealed class PackageTests : IDisposable
     [InlineData("{\"packages\": {\"x\": {\"file_name\": \"x-1-py3-none-any.whl\", \"sha256\": \"" + "0000000000000000000000000000000000000000000000000000000000000000" + "\", \"depends\": \"y\"}}}", "depends is not a list")]
     public void MalformedLockFileIsAnIOError(string json, string problem)
     {
-        string dir = Path.Combine(_temp, "malformed");
+        string dir = Path.Combine(Temp, "malformed");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "pyodide-lock.json"), json);
         using var py = Load(dir);
@@ -307,119 +270,17 @@ public sealed class PackageTests : IDisposable
     [Fact]
     public void MissingLockFileIsAnIOError()
     {
-        string dir = Path.Combine(_temp, "empty-index");
+        string dir = Path.Combine(Temp, "empty-index");
         Directory.CreateDirectory(dir);
         using var py = Load(dir);
         var e = ExpectIO(() => py.LoadPackage("x"));
         Assert.Contains("pyodide-lock.json", e.Message);
     }
 
-    [Theory]
-    [InlineData("../evil.py")]
-    [InlineData("pn_trav/../../evil.py")]
-    [InlineData("/tmp/pyodide-evil-absolute.py")]
-    [InlineData("..\\evil.py")]
-    public void PathTraversalWheelWritesNothing(string evilEntry)
-    {
-        var index = NewIndex();
-        string fileName = "pn_trav-1.0-py3-none-any.whl";
-        // The good entries come first: a naive extractor would already have written them.
-        string sha = Wheels.Write(Path.Combine(index.Directory, fileName),
-        [
-            new("pn_trav/__init__.py", "X = 1\n"),
-            new("pn_trav-1.0.dist-info/METADATA", "Name: pn_trav\n"),
-            new(evilEntry, "print('escaped')\n"),
-        ]);
-        index.AddEntry("pn-trav", fileName, sha);
-        using var py = Load(index.Directory);
-        var e = ExpectIO(() => py.LoadPackage("pn-trav"));
-        Assert.Contains("pn-trav", e.Message);
-        Assert.Contains(evilEntry, e.Message);
-
-        Assert.False(File.Exists(Path.Combine(py.HomeDirectory, "evil.py")));
-        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(py.HomeDirectory)!, "evil.py")));
-        Assert.False(File.Exists("/tmp/pyodide-evil-absolute.py"));
-        Assert.Empty(Site.Files(py));
-        AssertNoStaging(py);
-        Assert.Empty(py.LoadedPackages);
-        Assert.Equal(false, py.RunPython("import importlib.util\nimportlib.util.find_spec('pn_trav') is not None"));
-    }
-
-    [Fact]
-    public void SymlinkEntryIsRefused()
-    {
-        var index = NewIndex();
-        string fileName = "pn_link-1.0-py3-none-any.whl";
-        string sha = Wheels.Write(Path.Combine(index.Directory, fileName),
-        [
-            new("pn_link/__init__.py", ""),
-            new("pn_link/escape", SymlinkTo: "../../../.."),
-        ]);
-        index.AddEntry("pn-link", fileName, sha);
-        using var py = Load(index.Directory);
-        var e = ExpectIO(() => py.LoadPackage("pn-link"));
-        Assert.Contains("symbolic link", e.Message);
-        Assert.Empty(Site.Files(py));
-        AssertNoStaging(py);
-    }
-
-    [Fact]
-    public void SymlinkMadeByPythonInSitePackagesIsNotFollowed()
-    {
-        var index = NewIndex();
-        index.Add("pn-alpha", "pn_alpha", "");
-        string fileName = "pn_pkg-1.0-py3-none-any.whl";
-        string sha = Wheels.Write(Path.Combine(index.Directory, fileName), [new("pn_pkg/__init__.py", "X = 1\n")]);
-        index.AddEntry("pn-pkg", fileName, sha);
-        using var py = Load(index.Directory);
-        // Python may make relative symbolic links in its home that point out of it;
-        // the host must not write through them.
-        py.RunPython("import os\nos.symlink('../..', '/home/pyodide/site-packages/pn_pkg')");
-        string outside = Path.GetFullPath(Path.Combine(py.HomeDirectory, ".."));
-        var e = ExpectIO(() => py.LoadPackage("pn-pkg"));
-        Assert.Contains("symbolic link", e.Message);
-        Assert.False(File.Exists(Path.Combine(outside, "__init__.py")));
-
-        // site-packages itself replaced by a link.
-        py.RunPython("os.remove('/home/pyodide/site-packages/pn_pkg')\nos.rmdir('/home/pyodide/site-packages')\nos.symlink('..', '/home/pyodide/site-packages')");
-        var e2 = ExpectIO(() => py.LoadPackage("pn-alpha"));
-        Assert.Contains("symbolic link", e2.Message);
-        Assert.False(File.Exists(Path.Combine(outside, "pn_alpha.py")));
-        Assert.False(File.Exists(Path.Combine(py.HomeDirectory, "pn_alpha.py")));
-    }
-
-    [Fact]
-    public void CompiledExtensionWheelIsRefused()
-    {
-        var index = NewIndex();
-        // A platform tag in the name.
-        string platform = "pn_native-1.0-cp311-cp311-linux_x86_64.whl";
-        string sha1 = Wheels.WritePure(Path.Combine(index.Directory, platform), "pn_native", "");
-        index.AddEntry("pn-native", platform, sha1);
-        // A pure-looking name with a .so inside.
-        string hidden = "pn_hidden-1.0-py3-none-any.whl";
-        string sha2 = Wheels.WritePure(Path.Combine(index.Directory, hidden), "pn_hidden", "",
-            new Wheels.Entry("pn_hidden_ext.cpython-311-x86_64-linux-gnu.so", "ELF"));
-        index.AddEntry("pn-hidden", hidden, sha2);
-        index.Add("pn-user", "pn_user", "", depends: ["pn-hidden"]);
-        using var py = Load(index.Directory);
-
-        var e1 = ExpectIO(() => py.LoadPackage("pn-native"));
-        Assert.Contains("pure-Python wheels only", e1.Message);
-        Assert.Contains("linux_x86_64", e1.Message);
-        var e2 = ExpectIO(() => py.LoadPackage("pn-user"));
-        Assert.Contains("pure-Python wheels only", e2.Message);
-        Assert.Contains(".so", e2.Message);
-        Assert.Empty(Site.Files(py));
-        Assert.Empty(py.LoadedPackages);
-        var e3 = ExpectIO(() => py.LoadPackage(Path.Combine(index.Directory, platform)));
-        Assert.Contains("pure-Python wheels only", e3.Message);
-    }
-
     [Fact]
     public void DirectWheelPath()
     {
-        string dir = Path.Combine(_temp, "wheels");
+        string dir = Path.Combine(Temp, "wheels");
         string path = Path.Combine(dir, "pn_direct-2.0-py3-none-any.whl");
         string sha = Wheels.WritePure(path, "pn_direct", "HELLO = 'direct'\n");
         using var py = Load(null); // no index needed
@@ -432,7 +293,7 @@ public sealed class PackageTests : IDisposable
         messages.Clear();
         py.LoadPackage([path], messages.Add);
         Assert.Contains($"pn-direct already loaded from {path}", messages);
-        string other = Path.Combine(_temp, "other", "pn_direct-2.0-py3-none-any.whl");
+        string other = Path.Combine(Temp, "other", "pn_direct-2.0-py3-none-any.whl");
         Wheels.WritePure(other, "pn_direct", "");
         Assert.Contains("already loaded", ExpectIO(() => py.LoadPackage(other)).Message);
 
@@ -456,7 +317,7 @@ public sealed class PackageTests : IDisposable
         var index = NewIndex();
         index.Add("pn-dep", "pn_dep", "FROM = 'index'\n");
         index.Add("pn-top", "pn_top", "import pn_dep\n", depends: ["pn-dep"]);
-        string custom = Path.Combine(_temp, "custom");
+        string custom = Path.Combine(Temp, "custom");
         Wheels.WritePure(Path.Combine(custom, "pn_dep-9.0-py3-none-any.whl"), "pn_dep", "FROM = 'custom'\n");
         using var server = new TinyHttpServer(custom);
         using var py = Load(index.Directory);
