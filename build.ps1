@@ -866,10 +866,16 @@ function Invoke-Run {
 
 # --- bench ---------------------------------------------------------------------------
 # As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
-# BenchmarkDotNet suite, then bench/report.py turns their results (build/bench/)
-# into one table in bench/results/latest.md. A native Python 3 is needed: it is
-# the interpreter baseline and writes the report.
+# BenchmarkDotNet suite, PYODIDE_BENCH_RUNS times (3), then bench/report.py turns
+# the runs (build/bench/run-N/) into one table in bench/results/latest.md. A native
+# Python 3 is needed: it is the interpreter baseline and writes the report. On Linux
+# that is Debian's /usr/bin/python3.11 (as build.sh: the same CPython as the guest,
+# built with PGO and LTO), never whatever python3 comes first on PATH.
 function Get-NativePython {
+  if ($IsLinux) {
+    if (Test-Path /usr/bin/python3.11) { return "/usr/bin/python3.11" }
+    Fail "/usr/bin/python3.11 (Debian's python3.11) is needed as the native baseline"
+  }
   foreach ($candidate in @(@("python3"), @("python"), @("py", "-3"))) {
     if (-not (Get-Command $candidate[0] -ErrorAction SilentlyContinue)) { continue }
     $rest = @($candidate | Select-Object -Skip 1)
@@ -886,6 +892,8 @@ function Invoke-Bench {
   $proj = Join-Path $Root "bench/Pyodide.Benchmarks/Pyodide.Benchmarks.csproj"
   Logged "bench-dotnet-build" "dotnet build bench/Pyodide.Benchmarks" { dotnet build $proj -c $Config --nologo }
   $py = Get-NativePython
+  $runs = if ($env:PYODIDE_BENCH_RUNS) { $env:PYODIDE_BENCH_RUNS } else { "3" }
+  if ($runs -notmatch '^[1-9][0-9]*$') { Fail "PYODIDE_BENCH_RUNS must be a positive number, not '$runs'" }
   $benchDir = Join-Path $Build "bench"
   if (Test-Path $benchDir) { Remove-Item -Recurse -Force $benchDir }
   New-Item -ItemType Directory -Force -Path $benchDir, $Logs | Out-Null
@@ -902,39 +910,46 @@ function Invoke-Bench {
   if ($LASTEXITCODE -ne 0) { $failed = $true }
   & $run -c pass
   if ($LASTEXITCODE -ne 0) { $failed = $true }
-  Say "C ABI: $($exe.FullName) (log: $(Join-Path $Logs 'bench-abi.log'))"
-  & $exe.FullName --json (Join-Path $benchDir "abi.json") --pyodide-run $run --python3 $py |
-    Tee-Object -FilePath (Join-Path $Logs "bench-abi.log")
-  if ($LASTEXITCODE -ne 0) { $failed = $true }
+  $reportRuns = @()
+  for ($n = 1; $n -le [int]$runs; $n++) {
+    $dir = Join-Path $benchDir "run-$n"
+    New-Item -ItemType Directory -Force -Path $dir | Out-Null
+    $reportRuns += @("--run", $dir)
+    $abiLog = Join-Path $Logs "bench-abi-$n.log"
+    Say "run $n of ${runs}: C ABI: $($exe.FullName) (log: $abiLog)"
+    & $exe.FullName --json (Join-Path $dir "abi.json") --pyodide-run $run --python3 $py |
+      Tee-Object -FilePath $abiLog
+    if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-  Say "interpreter: bench/workloads under pyodide-run and $py (log: $(Join-Path $Logs 'bench-workloads.log'))"
-  # As build.sh, minus the Pyodide-in-Node column (build.sh bench fetches its npm package).
-  & $py (Join-Path $Root "bench/run_workloads.py") --python3 $py --run "pyodide-run=$run" `
-    --run "pyodide-run guarded=$run --timeout 3600" `
-    --out (Join-Path $benchDir "workloads.json") | Tee-Object -FilePath (Join-Path $Logs "bench-workloads.log")
-  if ($LASTEXITCODE -ne 0) { $failed = $true }
+    $workLog = Join-Path $Logs "bench-workloads-$n.log"
+    Say "run $n of ${runs}: interpreter: bench/workloads under $py and pyodide-run, unguarded and guarded (log: $workLog)"
+    # As build.sh, minus the Pyodide-in-Node column (build.sh bench fetches its npm package).
+    & $py (Join-Path $Root "bench/run_workloads.py") --python3 $py --run "pyodide-run=$run" `
+      --run "pyodide-run guarded=$run --timeout 3600" `
+      --out (Join-Path $dir "workloads.json") | Tee-Object -FilePath $workLog
+    if ($LASTEXITCODE -ne 0) { $failed = $true }
 
-  $log = Join-Path $Logs "bench-dotnet.log"
-  Write-Host -NoNewline "[build] BenchmarkDotNet: bench/Pyodide.Benchmarks (log: $log) ... "
-  $bdnSw = [Diagnostics.Stopwatch]::StartNew()
-  Push-Location $benchDir
-  try {
-    & dotnet (Join-Path $Root "bench/Pyodide.Benchmarks/bin/$Config/net10.0/Pyodide.Benchmarks.dll") `
-      --filter "*" --artifacts (Join-Path $benchDir "bdn") *> $log
-    $rc = $LASTEXITCODE
-  } finally { Pop-Location }
-  if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
-  else {
-    Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
-    Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
-    $failed = $true
+    $log = Join-Path $Logs "bench-dotnet-$n.log"
+    Write-Host -NoNewline "[build] run $n of ${runs}: BenchmarkDotNet: bench/Pyodide.Benchmarks (log: $log) ... "
+    $bdnSw = [Diagnostics.Stopwatch]::StartNew()
+    Push-Location $dir
+    try {
+      & dotnet (Join-Path $Root "bench/Pyodide.Benchmarks/bin/$Config/net10.0/Pyodide.Benchmarks.dll") `
+        --filter "*" --artifacts (Join-Path $dir "bdn") *> $log
+      $rc = $LASTEXITCODE
+    } finally { Pop-Location }
+    if ($rc -eq 0) { Write-Host ("{0} s" -f [int]$bdnSw.Elapsed.TotalSeconds) }
+    else {
+      Write-Host ("failed ({0} s)" -f [int]$bdnSw.Elapsed.TotalSeconds)
+      Select-String -Path $log -Pattern "Exception|error|failed" | Select-Object -First 20 | ForEach-Object { $_.Line } | Write-Host
+      $failed = $true
+    }
+    # BenchmarkDotNet's own summary tables.
+    Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
   }
-  # BenchmarkDotNet's own summary tables.
-  Get-Content $log | Where-Object { $_ -match "^\|" } | Write-Host
 
   $latest = Join-Path $Root "bench/results/latest.md"
-  & $py (Join-Path $Root "bench/report.py") --c (Join-Path $benchDir "abi.json") `
-    --bdn (Join-Path $benchDir "bdn/results") --workloads (Join-Path $benchDir "workloads.json") `
+  & $py (Join-Path $Root "bench/report.py") @reportRuns `
     --out $latest --command "./build.ps1 bench" --load-before $load `
     --elapsed ("{0} s including the build" -f [int]$sw.Elapsed.TotalSeconds)
   Get-Content $latest | Write-Host
