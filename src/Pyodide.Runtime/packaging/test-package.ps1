@@ -11,7 +11,7 @@
   that clears the machine's sources and names two: the feed, the only one the
   package under test may come from (package source mapping), and nuget.org for
   Wasmtime, then builds and runs the app, and publishes (-c Release) and runs the published app: each
-  must print 45 (sum(range(10))) and find its assets in pyodide\ beside itself.
+  must print 45 (sum(range(10))) and 3 (a host object) and find its assets in pyodide\ beside itself.
 
   Prints "ok - CHECK" or "not ok - CHECK" per check and ends with
   "N passed, N failed"; exits 1 if any check failed.
@@ -181,7 +181,17 @@ using Pyodide;
 
 using var py = PyodideRuntime.Load();
 Console.WriteLine(py.RunPython("sum(range(10))"));
+// A host object. ByReference also keeps Counter's members in a trimmed
+// (NativeAOT) program, where nothing in .NET calls them.
+py.Globals["counter"] = PyodideRuntime.ByReference(new Counter());
+Console.WriteLine(py.RunPython("counter.Add(2)\ncounter.Add(1)\ncounter.Total"));
 Console.WriteLine($"Pyodide.Runtime {PyodideRuntime.Version}");
+
+public class Counter
+{
+    public int Total { get; private set; }
+    public int Add(int n) => Total += n;
+}
 '@ | Set-Content -Encoding utf8 (Join-Path $App "Program.cs")
 
 if (-not (Run (Join-Path $Work "add-package.log") "dotnet" @("add", (Join-Path $App "PyodideConsumer.csproj"), "package", $Id, "--version", $Version))) {
@@ -204,12 +214,12 @@ function TreeProblems([string]$Dir) {
     })
 }
 # The command (run from the temp root, so only the app's own folder counts)
-# must print 45, then the package's version.
+# must print 45, 3 (a host object's property), then the package's version.
 function CheckRun([string]$Check, [string]$Exe, [string[]]$Arguments) {
   Push-Location ([IO.Path]::GetPathRoot($Work))
   try { $out = (& $Exe @Arguments 2>&1 | Out-String).Trim() -replace "`r", "" } finally { Pop-Location }
   $rc = $LASTEXITCODE
-  if ($rc -eq 0 -and $out -ceq "45`nPyodide.Runtime $Version") { Ok $Check }
+  if ($rc -eq 0 -and $out -ceq "45`n3`nPyodide.Runtime $Version") { Ok $Check }
   else { NotOk $Check (@("exit $rc, output:") + @($out -split "`n" | Select-Object -First 20)) }
 }
 $exe = if ($IsWindows) { "PyodideConsumer.exe" } else { "PyodideConsumer" }

@@ -9,8 +9,10 @@
 # clears the machine's sources and names two: the feed, the only one the package
 # under test may come from (package source mapping), and nuget.org for Wasmtime
 # (the same on every machine, whatever its own NuGet sources), then builds and runs
-# the app, and publishes (-c Release) and runs the published app: each must
-# print 45 (sum(range(10))) and find its assets in pyodide/ beside itself.
+# the app, publishes (-c Release) and runs the published app, and publishes it
+# with NativeAOT (Linux) and runs that: each must print 45 (sum(range(10))) and 3
+# (a host object's property: under NativeAOT only if the trimmer kept its
+# members) and find its assets in pyodide/ beside itself.
 #
 # Prints "ok - CHECK" or "not ok - CHECK" per check and ends with
 # "N passed, N failed"; exits 1 if any check failed. ./build.sh test runs it.
@@ -19,7 +21,7 @@
 # include/pyodide.h). Restore uses a private global-packages folder
 # (build/package-test/packages, or $PYODIDE_PACKAGE_TEST_PACKAGES) so the
 # package under test is never a stale copy from ~/.nuget/packages; Wasmtime
-# is seeded there from ~/.nuget/packages when present. The temp directory is
+# and the NativeAOT compiler are seeded there from ~/.nuget/packages when present. The temp directory is
 # removed on success and kept on failure (or always with
 # PYODIDE_PACKAGE_TEST_KEEP=1).
 set -uo pipefail
@@ -99,7 +101,8 @@ fi
 
 # --- the package's identity, from the project --------------------------------------
 ALL_CHECKS=("pack" "package contents" "restore from the local feed" "dotnet build of a consumer"
-  "the built consumer runs Python" "dotnet publish of a consumer" "the published consumer runs Python")
+  "the built consumer runs Python" "dotnet publish of a consumer" "the published consumer runs Python"
+  "NativeAOT publish of a consumer" "the NativeAOT consumer runs Python")
 if ! run "$WORK/properties.log" dotnet msbuild "$PROJ" -getProperty:PackageId -getProperty:PackageVersion -getItem:PackageReference ||
   ! read -r ID VERSION WASMTIME < <(python3 - "$WORK/properties.log" <<'EOF'
 import json, sys
@@ -144,12 +147,22 @@ if ((${#problems[@]})); then not_ok "package contents" "${problems[@]}"; else ok
 # --- a fresh consumer --------------------------------------------------------------
 # Seed the private packages folder with Wasmtime from the user's cache (hard
 # links when possible), and drop any earlier copy of the package under test.
-if [[ ! -d "$PACKAGES/wasmtime/$WASMTIME" && -f "$HOME/.nuget/packages/wasmtime/$WASMTIME/.nupkg.metadata" ]]; then
-  mkdir -p "$PACKAGES/wasmtime"
-  cp -al "$HOME/.nuget/packages/wasmtime/$WASMTIME" "$PACKAGES/wasmtime/" 2>/dev/null ||
-    cp -a "$HOME/.nuget/packages/wasmtime/$WASMTIME" "$PACKAGES/wasmtime/" 2>/dev/null ||
-    rm -rf "$PACKAGES/wasmtime/$WASMTIME"
-fi
+# seed PACKAGE: every version of it in the user's cache (the SDK picks the
+# NativeAOT compiler's version), or nuget.org fetches it.
+seed() {
+  local version
+  for version in "$HOME/.nuget/packages/$1"/*/; do
+    version=$(basename "$version")
+    [[ -f "$HOME/.nuget/packages/$1/$version/.nupkg.metadata" && ! -d "$PACKAGES/$1/$version" ]] || continue
+    mkdir -p "$PACKAGES/$1"
+    cp -al "$HOME/.nuget/packages/$1/$version" "$PACKAGES/$1/" 2>/dev/null ||
+      cp -a "$HOME/.nuget/packages/$1/$version" "$PACKAGES/$1/" 2>/dev/null ||
+      rm -rf "${PACKAGES:?}/$1/$version"
+  done
+}
+seed wasmtime
+seed microsoft.dotnet.ilcompiler
+seed runtime.linux-x64.microsoft.dotnet.ilcompiler
 rm -rf "${PACKAGES:?}/$ID_LOWER"
 
 cat >"$WORK/NuGet.config" <<EOF
@@ -185,7 +198,17 @@ using Pyodide;
 
 using var py = PyodideRuntime.Load();
 Console.WriteLine(py.RunPython("sum(range(10))"));
+// A host object. ByReference also keeps Counter's members in a trimmed
+// (NativeAOT) program, where nothing in .NET calls them.
+py.Globals["counter"] = PyodideRuntime.ByReference(new Counter());
+Console.WriteLine(py.RunPython("counter.Add(2)\ncounter.Add(1)\ncounter.Total"));
 Console.WriteLine($"Pyodide.Runtime {PyodideRuntime.Version}");
+
+public class Counter
+{
+    public int Total { get; private set; }
+    public int Add(int n) => Total += n;
+}
 EOF
 
 if ! run "$WORK/add-package.log" dotnet add "$APP/PyodideConsumer.csproj" package "$ID" --version "$VERSION"; then
@@ -211,12 +234,12 @@ check_tree() {
   TREE_PROBLEMS=()
 }
 # check_run NAME CMD...: CMD (run from / so only the app's own folder counts)
-# must print 45, then the package's version.
+# must print 45, 3 (a host object's property), then the package's version.
 check_run() {
   local name="$1" out rc=0
   shift
   out=$(cd / && timeout 120 "$@" 2>&1) || rc=$?
-  if ((rc == 0)) && [[ "$out" == $'45\nPyodide.Runtime '"$VERSION" ]]; then
+  if ((rc == 0)) && [[ "$out" == $'45\n3\nPyodide.Runtime '"$VERSION" ]]; then
     ok "$name"
   else
     local lines
@@ -255,6 +278,22 @@ if run "$WORK/publish.log" dotnet publish "$APP" -c Release -o "$pub" --nologo; 
 else
   not_ok "dotnet publish of a consumer" "${RUN_TAIL[@]}"
   not_ok "the published consumer runs Python" "not run: the publish failed"
+fi
+
+# --- NativeAOT publish and run (trimmed: host objects need their members kept) -----
+aot="$WORK/aot"
+lap
+if run "$WORK/aot.log" dotnet publish "$APP" -c Release -r linux-x64 -p:PublishAot=true -o "$aot" --nologo; then
+  lap
+  if check_tree aot "$aot" && [[ -x "$aot/PyodideConsumer" ]]; then
+    ok "NativeAOT publish of a consumer ($LAP s)"
+  else
+    not_ok "NativeAOT publish of a consumer" "${TREE_PROBLEMS[@]}" "(or no native $aot/PyodideConsumer)"
+  fi
+  check_run "the NativeAOT consumer runs Python" "$aot/PyodideConsumer"
+else
+  not_ok "NativeAOT publish of a consumer" "${RUN_TAIL[@]}"
+  not_ok "the NativeAOT consumer runs Python" "not run: the publish failed"
 fi
 
 finish
