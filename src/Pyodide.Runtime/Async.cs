@@ -28,7 +28,7 @@ public sealed partial class PyodideRuntime
     private int _awaitInterrupted;
     private readonly SemaphoreSlim _awaitWake = new(0);
 
-    /// <summary>Wakes a host-side wait in <see cref="Await"/>, which then fails with
+    /// <summary>Wakes a host-side wait in <see cref="Await(PyProxy, TimeSpan?)"/>, which then fails with
     /// KeyboardInterrupt (a running call is interrupted by the guest instead).</summary>
     private void InterruptWait()
     {
@@ -121,7 +121,7 @@ public sealed partial class PyodideRuntime
         return Result(future);
     }
 
-    /// <summary>Like <see cref="Await"/>, without blocking a thread while waiting.</summary>
+    /// <summary>Like <see cref="Await(PyProxy, TimeSpan?)"/>, without blocking a thread while waiting.</summary>
     public async Task<object?> AwaitAsync(PyProxy awaitable, TimeSpan? timeout = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(awaitable);

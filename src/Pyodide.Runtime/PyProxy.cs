@@ -204,7 +204,7 @@ public sealed class PyProxy : IDisposable, IEnumerable<object?>
 
     /// <summary>Pyodide's <c>then</c>: a proxy of a future settled with
     /// <paramref name="onFulfilled"/>'s result, called with this awaitable's result once the
-    /// event loop runs (<see cref="PyodideRuntime.RunPending"/>, <see cref="PyodideRuntime.Await"/>).</summary>
+    /// event loop runs (<see cref="PyodideRuntime.RunPending"/>, <see cref="PyodideRuntime.Await(PyProxy, TimeSpan?)"/>).</summary>
     public PyProxy Then(Func<object?, object?> onFulfilled)
     {
         ArgumentNullException.ThrowIfNull(onFulfilled);
