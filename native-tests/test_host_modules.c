@@ -722,13 +722,16 @@ TEST(host_module_registration_errors) {
   ASSERT_USAGE(pyodide_register_module(rt, "unnamed", unnamed, 1, NULL, fin0));
   pyodide_host_member_t empty_name[] = {{"", h_add, NULL}};
   ASSERT_USAGE(pyodide_register_module(rt, "emptyname", empty_name, 1, NULL, fin0));
+  pyodide_value_t one = v_int(1);
+  pyodide_host_member_t empty_const[] = {fn_member("add", h_add), value_member("", &one)};
+  ASSERT_USAGE(pyodide_register_module(rt, "emptyconst", empty_const, 2, NULL, fin0));
   /* A constant that cannot be converted (invalid UTF-8): nothing stays registered. */
   pyodide_value_t bad_str = v_strn("\xff\xfe", 2);
   pyodide_host_member_t bad_const[] = {fn_member("add", h_add), value_member("C", &bad_str)};
   ASSERT_USAGE(pyodide_register_module(rt, "badconst", bad_const, 2, NULL, fin0));
   ASSERT_EQ_INT(fin_counts[0], 0); /* no failed registration called its finalizer */
   /* None of the failed names became importable... */
-  const char* failed[] = {"nullmembers", "neither", "unnamed", "emptyname", "badconst"};
+  const char* failed[] = {"nullmembers", "neither", "unnamed", "emptyname", "emptyconst", "badconst"};
   for (size_t i = 0; i < sizeof failed / sizeof failed[0]; i++) {
     char code[64];
     snprintf(code, sizeof code, "import %s", failed[i]);

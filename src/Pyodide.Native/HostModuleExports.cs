@@ -40,6 +40,7 @@ internal static unsafe class HostModuleExports
             {
                 NativeHostMember* m = &members[i];
                 string memberName = NativeStrings.InputString(m->Name, $"members[{i}].name");
+                if (memberName.Length == 0) throw new ArgumentException($"members[{i}].name is empty");
                 if (m->Fn != null) functions.Add((memberName, new NativeHostFunction(m->Fn, env)));
                 else if (m->Value != null) constants.Add((memberName, (nint)m->Value));
                 else throw new ArgumentException($"members[{i}] ('{memberName}') has neither fn nor value");

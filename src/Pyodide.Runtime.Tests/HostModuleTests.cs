@@ -328,8 +328,10 @@ public sealed class HostModuleTests
         Assert.ThrowsAny<ArgumentException>(() => py.RegisterModule("emptyfn", Functions(("", Add)), finalizer: () => fin++));
         Assert.ThrowsAny<ArgumentException>(() => py.RegisterModule("badconst", Functions(("add", Add)),
             new Dictionary<string, object?> { ["C"] = typeof(string) }, finalizer: () => fin++));
+        Assert.ThrowsAny<ArgumentException>(() => py.RegisterModule("emptyconst", Functions(("add", Add)),
+            new Dictionary<string, object?> { [""] = 1L }, finalizer: () => fin++));
         Assert.Equal(0, fin);
-        foreach (var name in new[] { "nofunctions", "emptyfn", "badconst" })
+        foreach (var name in new[] { "nofunctions", "emptyfn", "badconst", "emptyconst" })
             Assert.Equal("ModuleNotFoundError", Assert.Throws<PythonException>(() => py.RunPython($"import {name}")).PythonType);
         py.RegisterModule("badconst", Functions(("add", Add)), finalizer: () => fin++);
         Expect.Long(4, py.RunPython("import dup, badconst\ndup.add(2, 2)"));

@@ -253,6 +253,8 @@ public sealed partial class PyodideRuntime
                                IReadOnlyDictionary<string, object?>? constants = null, Action? finalizer = null)
     {
         ArgumentNullException.ThrowIfNull(functions);
+        if (constants != null && constants.Keys.Any(string.IsNullOrEmpty))
+            throw new ArgumentException("a host module constant has no name", nameof(constants));
         var list = functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
         RegisterModule(name, list, constants == null ? null : (guest, module) =>
         {
