@@ -53,6 +53,7 @@ class ModuleResult:
         self.errors = []  # module-level errors (import, crash outside a test)
         self.attempts = 0
         self.complete = False  # ran to its end (or could not be loaded)
+        self.limited = False  # stopped at MODULE_WALL_S: its results go as far as it got
 
     def count(self, statuses):
         return sum(1 for s in self.status.values() if s in statuses)
@@ -155,7 +156,8 @@ def finished(results):
 
 def collect(results, result):
     tests, fixtures, errors, done, open_index = parse(results)
-    result.complete = (done or (bool(errors) and open_index is None)) and not any(WALL_LIMIT in e for e in errors)
+    result.limited = any(WALL_LIMIT in e for e in errors)
+    result.complete = (done or (bool(errors) and open_index is None)) and not result.limited
     result.status = {test_id: status or "crash" for test_id, status in tests.values()}
     result.fixtures = fixtures
     result.errors = [e for e in errors if "KeyboardInterrupt" not in e]
@@ -219,7 +221,14 @@ def row(r):
 
 
 def write_report(path, modules, results, lost_by_module, elapsed):
-    unfinished = [m for m in modules if not (results[("native", m)].complete and results[("sandbox", m)].complete)]
+    # A module counts when the sandbox ran it to its end. Natively, one stopped at the
+    # wall limit counts as far as it got: the tests it reached passed or not; those it
+    # did not reach are in neither figure.
+    def counted(m):
+        n, s = results[("native", m)], results[("sandbox", m)]
+        return s.complete and (n.complete or n.limited)
+    unfinished = [m for m in modules if not counted(m)]
+    partial = [m for m in modules if counted(m) and results[("native", m)].limited]
     modules = [m for m in modules if m not in unfinished]
     native_pass = sum(results[("native", m)].count(PASSING) for m in modules)
     lost = sum(len(lost_by_module[m]) for m in modules)
@@ -241,7 +250,8 @@ def write_report(path, modules, results, lost_by_module, elapsed):
         f"sandbox: {ratio:.2f} %.** The {lost} others are listed, with their reasons, in",
         "`cpython-tests/expectations.txt`.",
         "",
-        f"Modules: {len(modules)} run to their end on both sides"
+        f"Modules: {len(modules) - len(partial)} run to their end on both sides"
+        + (f", {len(partial)} natively in part (listed at the end)" if partial else "")
         + (f"; {len(unfinished)} not (listed at the end)" if unfinished else "") + ". Wall time of the run: "
         + (f"{elapsed / 60:.0f} min (2 cores shared with other work)." if elapsed is not None else "not recorded."),
         "",
@@ -279,6 +289,9 @@ def write_report(path, modules, results, lost_by_module, elapsed):
             note = " (sandbox: " + s.errors[0][:80].replace("|", "/") + ")"
         cells = [f"`{m}`{note}"] + row(n) + row(s) + [len(lost_by_module[m])]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    if partial:
+        lines += ["", f"Run natively only in part, stopped at the module wall limit of {MODULE_WALL_S} s (hanging"
+                  " tests; the tests reached are counted): " + ", ".join(f"`{m}`" for m in partial) + "."]
     if unfinished:
         def why(m):
             said = [f"{mode}: {e}" for mode in ("native", "sandbox") for e in results[(mode, m)].errors
