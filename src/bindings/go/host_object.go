@@ -105,7 +105,8 @@ type MethodCaller interface {
 
 // HostFinalizer is told when Python lets go of the object (its last
 // reference is gone, or the runtime is closed), once per Python object
-// made. It must not call into the runtime.
+// made. It should not need the runtime: while Close runs, every call is
+// refused with a usage error.
 type HostFinalizer interface {
 	FinalizeHost()
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // entity implements every host object interface.
@@ -440,4 +441,38 @@ func TestHostRefOfAForeignClass(t *testing.T) {
 	if v := must(same.Call(ref)); v != true {
 		t.Fatalf("got %#v", v)
 	}
+}
+
+// callsBack's finalizer calls the runtime; while Close runs, that is refused.
+type callsBack struct {
+	py  *Runtime
+	err error
+}
+
+func (c *callsBack) PythonClass() string { return "CallsBack" }
+
+func (c *callsBack) FinalizeHost() { _, c.err = c.py.RunPython("1") }
+
+// A finalizer that calls the runtime during Close gets a usage error, and
+// Close finishes (it used to wait for itself).
+func TestFinalizerCallingTheRuntimeDuringClose(t *testing.T) {
+	py, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &callsBack{py: py}
+	p := must(py.NewHostObject(obj))
+	setGlobal(t, py, "obj", p)
+	p.Close() // Python holds it now, until Close
+	closed := make(chan error)
+	go func() { closed <- py.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not finish: deadlock")
+	}
+	expectKind(t, obj.err, KindUsage)
 }

@@ -139,6 +139,10 @@ type Runtime struct {
 	idle    sync.Cond // signalled when calls drops to 0 and when c becomes nil
 	calls   int
 	closing bool         // Close has begun: new calls are refused
+	// pyodide_destroy is running, without mu: the finalizers it calls may
+	// call back (refused, as closing) or release handles (the library
+	// serialises those with the destroy).
+	destroying bool
 	c       *C.pyodide_t // nil once destroyed
 	io      cgo.Handle
 	hasIO   bool
@@ -245,9 +249,14 @@ func (r *Runtime) Close() error {
 	for r.calls > 0 {
 		r.idle.Wait()
 	}
-	// Finalizers run inside pyodide_destroy only release cgo handles; they
-	// never need r.mu.
-	C.pyodide_destroy(r.c)
+	// Not under r.mu: a host object's finalizer may use the runtime, and
+	// gets a usage error rather than a deadlock.
+	c := r.c
+	r.destroying = true
+	r.mu.Unlock()
+	C.pyodide_destroy(c)
+	r.mu.Lock()
+	r.destroying = false
 	r.c = nil
 	r.idle.Broadcast()
 	if r.hasIO {
@@ -293,6 +302,11 @@ func (r *Runtime) release(free func()) {
 	r.mu.Lock()
 	if r.c == nil {
 		defer r.mu.Unlock()
+		free()
+		return
+	}
+	if r.destroying {
+		r.mu.Unlock()
 		free()
 		return
 	}
