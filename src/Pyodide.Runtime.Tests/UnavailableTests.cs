@@ -31,6 +31,10 @@ public sealed class UnavailableTests(RuntimeFixture fixture) : IClassFixture<Run
     [InlineData("import threading\nthreading.Thread(target=print).start()", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import _thread\n_thread.start_new_thread(print, ())", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import concurrent.futures as f\nf.ThreadPoolExecutor().submit(print)", "RuntimeError: can't start new thread: the sandbox runs one thread")]
+    [InlineData("import socket\nsocket.socket()", "OSError: [Errno 58] Not supported: the sandbox has no sockets")]
+    [InlineData("import socket\nsocket.create_connection(('127.0.0.1', 80))", "gaierror: [Errno 58] name lookups need the network: the sandbox has no sockets")]
+    [InlineData("import urllib.request\nurllib.request.urlopen('http://example.com')", "URLError: <urlopen error [Errno 58] name lookups need the network: the sandbox has no sockets")]
+    [InlineData("import _socket\n_socket.socket()", "OSError: [Errno 58] Not supported: the sandbox has no sockets")]
     public void FailsNamingTheReason(string code, string expectedStart)
     {
         Assert.StartsWith(expectedStart, Outcome(code));

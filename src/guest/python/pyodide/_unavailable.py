@@ -5,7 +5,10 @@ A finder at the end of ``sys.meta_path`` answers only for the modules below,
 and only after everything else (the stdlib, site-packages, host modules) has
 found nothing, raising ModuleNotFoundError (an ImportError, so code that falls
 back on ``except ImportError`` keeps working). Starting a thread raises
-RuntimeError, as CPython does without threads, naming why.
+RuntimeError, as CPython does without threads, naming why; making a socket
+raises WASI's OSError (ENOTSUP), naming why, and so do the name lookups WASI
+lacks (getaddrinfo & co., as socket.gaierror), which would otherwise be
+AttributeErrors from socket.create_connection or urllib.
 """
 import sys
 
@@ -23,6 +26,7 @@ REASONS = {
     "mmap": "WASI has no memory-mapped files",
 }
 NO_THREADS = "the sandbox runs one thread (WebAssembly without threads)"
+NO_SOCKETS = "the sandbox has no sockets (WASI cannot create, bind or connect them)"
 
 
 class _Finder:
@@ -50,6 +54,39 @@ def _explain_thread_errors():
     _thread.start_new_thread = _thread.start_new = start_new_thread
 
 
+def _explain_socket_errors():
+    import _socket
+    import errno
+
+    base = _socket.socket
+
+    class socket(base):
+        __slots__ = ()
+        __doc__ = base.__doc__
+
+        def __init__(self, *args, **kwargs):
+            try:
+                super().__init__(*args, **kwargs)
+            except OSError as e:
+                if e.errno != errno.ENOTSUP:
+                    raise
+                raise OSError(e.errno, f"{e.strerror}: {NO_SOCKETS}") from None
+
+    socket.__module__ = base.__module__
+    socket.__qualname__ = base.__qualname__
+    # socket.socket subclasses (and calls the __init__ of) whatever _socket.socket
+    # is when the socket module is first imported.
+    _socket.socket = _socket.SocketType = socket
+
+    def lookup(*args, **kwargs):
+        raise _socket.gaierror(errno.ENOTSUP, f"name lookups need the network: {NO_SOCKETS}")
+
+    for name in ("getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
+        if not hasattr(_socket, name):
+            setattr(_socket, name, lookup)
+
+
 def install():
     sys.meta_path.append(_Finder)
     _explain_thread_errors()
+    _explain_socket_errors()
