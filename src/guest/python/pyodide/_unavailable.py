@@ -4,7 +4,9 @@
 A finder at the end of ``sys.meta_path`` answers only for the modules below,
 and only after everything else (the stdlib, site-packages, host modules) has
 found nothing, raising ModuleNotFoundError (an ImportError, so code that falls
-back on ``except ImportError`` keeps working). Starting a thread raises
+back on ``except ImportError`` keeps working). multiprocessing's ways to start a
+process exist in the stdlib but fail on WASI with an AttributeError (os.WNOHANG);
+a finder at the front refuses them in the same way. Starting a thread raises
 RuntimeError, as CPython does without threads, naming why; making a socket
 raises WASI's OSError (ENOTSUP), naming why, and so do the name lookups WASI
 lacks (getaddrinfo & co., as socket.gaierror), which would otherwise be
@@ -25,17 +27,29 @@ REASONS = {
     "_multiprocessing": _NO_PROCESSES,
     "mmap": "WASI has no memory-mapped files",
 }
+# Stdlib modules that import but cannot work: refused before the stdlib finds them.
+REFUSED = {
+    "multiprocessing.popen_fork": _NO_PROCESSES,
+    "multiprocessing.popen_forkserver": _NO_PROCESSES,
+    "multiprocessing.popen_spawn_posix": _NO_PROCESSES,
+}
 NO_THREADS = "the sandbox runs one thread (WebAssembly without threads)"
 NO_SOCKETS = "the sandbox has no sockets (WASI cannot create, bind or connect them)"
 
 
 class _Finder:
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        reason = REASONS.get(name)
+    reasons = REASONS
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        reason = cls.reasons.get(name)
         if reason is None or name in _host._modules:  # a host module may stand in
             return None
         raise ModuleNotFoundError(f"No module named {name!r}: {reason}", name=name)
+
+
+class _Refuser(_Finder):
+    reasons = REFUSED
 
 
 def _explain_thread_errors():
@@ -88,5 +102,6 @@ def _explain_socket_errors():
 
 def install():
     sys.meta_path.append(_Finder)
+    sys.meta_path.insert(0, _Refuser)
     _explain_thread_errors()
     _explain_socket_errors()
