@@ -104,6 +104,11 @@ public sealed class SnapshotFileTests : IDisposable
             dead_ref = weakref.ref(gone)
             dead_refs = {dead_ref}
             del gone
+            views = {memoryview(f"m{i}".encode()): i for i in range(20)}
+            released = memoryview(b"released")
+            released_hash = hash(released)
+            released_set = {released}
+            released.release()
             """);
         using var py = LoadFrom(path);
         Assert.True(py.RunPython<bool>("""
@@ -128,6 +133,9 @@ public sealed class SnapshotFileTests : IDisposable
             # Live weakrefs hash as their referents now do; a dead one keeps the hash its set has.
             checks.append(weak_keys[Key("w" + "3")] == 3 and Key("w" + "4") in weak_set)
             checks.append(dead_ref in dead_refs)
+            # Memoryviews hash as their bytes now do; a released one keeps its hash.
+            checks.append(views[memoryview(b"m" + b"7")] == 7 and hash(memoryview(b"m3")) == hash(b"m3"))
+            checks.append(hash(released) == released_hash and released in released_set)
             import sys
             errors = []
             sys.unraisablehook = lambda u: errors.append(u.exc_value)

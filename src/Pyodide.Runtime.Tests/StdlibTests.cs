@@ -73,6 +73,18 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void AReleasedMemoryviewKeepsItsHash()
+    {
+        // CPython caches a read-only memoryview's hash, so it survives release().
+        Assert.Equal(true, _py.RunPython("""
+            m = memoryview(b"abcdef")
+            h = hash(m)
+            m.release()
+            h == hash(m) == hash(b"abcdef")
+            """));
+    }
+
+    [Fact]
     public void SqliteStoresNonAsciiAndBlobs()
     {
         Expect.Str("ünï🐍|b'\\x00\\x01'", _py.RunPython("""
