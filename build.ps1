@@ -957,7 +957,7 @@ function Invoke-Bench {
   Say ("bench done in {0} s" -f [int]$sw.Elapsed.TotalSeconds)
 }
 
-# CPython's whole Lib/test natively and in the sandbox (cpython-tests/run.sh, ~1 h):
+# CPython's whole Lib/test natively and in the sandbox (cpython-tests/run.sh, ~50 min):
 # writes docs/cpython-tests.md. Linux only: the test build of the guest and the
 # native baseline are Debian's.
 function Invoke-CPythonTests {

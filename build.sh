@@ -8,7 +8,7 @@
 #   ./build.sh bench    build, then the benchmarks (bench/), PYODIDE_BENCH_RUNS times (3):
 #                       writes bench/results/latest.md
 #   ./build.sh cpython-tests   build, then CPython's whole Lib/test natively and in the
-#                       sandbox (cpython-tests/run.sh, ~1 h): writes docs/cpython-tests.md
+#                       sandbox (cpython-tests/run.sh, ~50 min): writes docs/cpython-tests.md
 #   ./build.sh clean    remove out/ and build/ (the guest cache in ~/.cache stays)
 #   ./build.sh install PREFIX   build, then install the library, header, assets,
 #                       pkg-config and CMake files into PREFIX (out/ has the same layout)
