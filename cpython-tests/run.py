@@ -31,7 +31,8 @@ FAILING = ("fail", "error", "upass", "timeout", "crash")
 ATTEMPT_WALL_S = 1800  # one interpreter's whole run, a last resort behind the per-test timeout
 # One module's time on one side, over all its attempts. Natively, some multiprocessing
 # tests hang until the per-test timeout, one after another, and would hold the run for
-# hours; a module stopped here is reported as not run to its end, and not counted.
+# hours. A module stopped here natively counts as far as it got (write_report); one
+# stopped in the sandbox is listed as not run to its end, and not counted.
 MODULE_WALL_S = 1200
 WALL_LIMIT = "stopped at the module wall limit"
 

@@ -296,16 +296,12 @@ func (r *Runtime) isClosed() bool {
 
 // release runs free (which frees a handle of this runtime) without
 // overlapping pyodide_destroy: as a call while the interpreter exists, even
-// while Close waits, or after it is destroyed (the library then only frees
-// its record of the handle).
+// while Close waits; during the destroy or after it, straight away (the
+// library serialises it with the destroy, and afterwards only frees its
+// record of the handle).
 func (r *Runtime) release(free func()) {
 	r.mu.Lock()
-	if r.c == nil {
-		defer r.mu.Unlock()
-		free()
-		return
-	}
-	if r.destroying {
+	if r.c == nil || r.destroying {
 		r.mu.Unlock()
 		free()
 		return
