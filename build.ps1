@@ -387,10 +387,11 @@ function Step-PackageFiles {
 function Invoke-Build {
   $sw = [Diagnostics.Stopwatch]::StartNew()
   Step-Deps
-  Step-Guest
   Step-Solution
   Step-Managed
   Step-Native
+  # After the host: the guest's profile-guided build trains with the built pyodide-run.
+  Step-Guest
   Step-Snapshot
   Step-CheckHeader
   Step-PackageFiles

@@ -224,11 +224,12 @@ step_package_files() {
 do_build() {
   local t0=$SECONDS
   step_deps
-  step_guest
   step_fixtures
   step_solution
   step_managed
   step_native
+  # After the host: the guest's profile-guided build trains with out/bin/pyodide-run.
+  step_guest
   step_snapshot
   step_check_header
   step_package_files

@@ -11,11 +11,13 @@
 #   OUTP/stdlib/os.py          the prefix landmark
 #   OUTP/builtin-modules.txt   sys.builtin_module_names of the build
 #   OUTP/build-info.txt        versions, flags and each module's configure state
+#   OUTP/lib/profile_runtime.o the instrumented build's counting runtime (only it)
 #
 # This file's text is part of the cache key (build-guest.sh hashes it), so any
 # change here rebuilds. Uses from build-guest.sh: SDK, BUILD_PYTHON, JOBS,
-# TAR_PYTHON, TAR_ZLIB, TAR_SQLITE, TAR_XZ, TAR_BZIP2, GUEST_DIR, CACHE_ROOT and the helpers
-# say/run_logged/fail.
+# TAR_PYTHON, TAR_ZLIB, TAR_SQLITE, TAR_XZ, TAR_BZIP2, GUEST_DIR, CACHE_ROOT,
+# PGO_PHASE (empty, generate or use), PGO_GENERATE_CFLAGS, PGO_USE_CFLAGS,
+# PGO_PROFILE and the helpers say/run_logged/fail.
 
 # Flags for SQLite's amalgamation on WASI: no threads, no mmap, no shared
 # memory (so no WAL), no extension loading, temp files in memory (the sandbox
@@ -189,8 +191,19 @@ build_cpython() {
   mkdir -p "$CACHE_ROOT/config-cache"
   grep -v '^ac_cv_env_' "$bdir/config.cache" > "$seed.tmp.$$" && mv -f "$seed.tmp.$$" "$seed"
 
-  run_logged python-make "make CPython (make -j$JOBS)" env -C "$bdir" \
-    WASI_SDK_PATH="$SDK" ../../Tools/wasm/wasi-env make -j"$JOBS"
+  # Profile-guided optimisation (build-guest.sh, "profile-guided optimisation"):
+  # the flags reach only the compiler (EXTRA_CFLAGS), never configure's tests.
+  # The instrumented build links its counting runtime into CPython's own
+  # python.wasm program (LDFLAGS_NODIST), which is built but not used.
+  local make_args=()
+  case "$PGO_PHASE" in
+    generate)
+      "$SDK/bin/clang" -O2 -Wall -c "$GUEST_DIR/pgo/profile_runtime.c" -o "$outp/lib/profile_runtime.o"
+      make_args=("EXTRA_CFLAGS=${PGO_GENERATE_CFLAGS[*]}" "LDFLAGS_NODIST=$outp/lib/profile_runtime.o") ;;
+    use) make_args=("EXTRA_CFLAGS=-fprofile-use=$PGO_PROFILE ${PGO_USE_CFLAGS[*]}") ;;
+  esac
+  run_logged python-make "make CPython (make -j$JOBS${PGO_PHASE:+, profile: $PGO_PHASE})" env -C "$bdir" \
+    WASI_SDK_PATH="$SDK" ../../Tools/wasm/wasi-env make -j"$JOBS" "${make_args[@]}"
 
   # --- what configure decided, and what got built in --------------------------
   local states builtins
@@ -235,6 +248,11 @@ build_cpython() {
     echo "sdk:     $(cat "$SDK/VERSION")"
     echo "build python: $("$BUILD_PYTHON" -c 'import sys; print(sys.version.split()[0])') ($BUILD_PYTHON)"
     echo "configure: ${configure_args[*]}" | sed "s|$work|WORK|g"
+    case "$PGO_PHASE" in
+      generate) echo "profile: instrumented (${PGO_GENERATE_CFLAGS[*]})" ;;
+      use) echo "profile: optimised with $(basename "$PGO_PROFILE") (${PGO_USE_CFLAGS[*]})" ;;
+      *) echo "profile: none" ;;
+    esac
     echo "sqlite CFLAGS: ${SQLITE_WASI_CFLAGS[*]}"
     echo "sysconfigdata: $(basename "$sysconfigdata" .py)"
     echo

@@ -23,6 +23,13 @@
 # link with the bridge is redone whenever the bridge, the cached build or this
 # script changes. Verbose output goes to build/guest/logs/.
 #
+# CPython is compiled with profile-guided optimisation, as CPython's own
+# --enable-optimizations builds are (see "profile-guided optimisation" below):
+# the first build on a machine also builds an instrumented CPython and trains
+# it with pyodide-run (so build.sh builds the host library first), then keeps
+# the profile in the cache. Without a pyodide-run to train with and no cached
+# profile, CPython is built without one, and the build says so.
+#
 # --test-modules: the test build, used only to run CPython's tests
 # (cpython-tests/): python.wasm also holds CPython's test extension modules
 # (_testcapi, _testinternalcapi, _testbuffer, _testmultiphase,
@@ -31,6 +38,8 @@
 # PYODIDE_OUT says otherwise. The normal assets never contain them.
 #
 # Environment: PYODIDE_CACHE (cache root), PYODIDE_JOBS (make -j, default 2),
+# PYODIDE_PGO_RUNNER (the pyodide-run that trains the profile, default
+# $PYODIDE_OUT/bin/pyodide-run), PYODIDE_PGO=0 (no profile: to compare),
 # PYODIDE_BUILD_PYTHON (native Python 3.11, default /usr/bin/python3.11),
 # PYODIDE_BRIDGE_DIR (bridge sources, default src/guest/bridge),
 # PYODIDE_OUT (output root, default out/), PYODIDE_BUILD (the root of the
@@ -66,6 +75,29 @@ LINK_FLAGS=(
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
 )
+
+# Profile-guided optimisation. Value profiling is off: it needs more of LLVM's
+# runtime than pgo/profile_runtime.c gives, for little on this code.
+PGO_GENERATE_CFLAGS=(-fprofile-generate -mllvm -disable-vp=true)
+# Hot call sites are inlined as any other (LLVM's default lets them grow 12×
+# larger): inlined into the functions that C-level recursion passes through,
+# they made each level's frames so much bigger that recursion through map()
+# or __getattr__ exhausted the wasm stack before the recursion limit (600)
+# raised RecursionError. The cap applies at the link too (PGO_LINK_FLAGS),
+# where ThinLTO does most of the inlining; with it, every such path reaches a
+# deeper limit than without a profile (bench/README.md, "Profile-guided
+# optimisation").
+PGO_USE_CFLAGS=(-mllvm -hot-callsite-threshold=250
+  -Wno-profile-instr-unprofiled -Wno-profile-instr-out-of-date -Wno-backend-plugin)
+PGO_LINK_FLAGS=(-Wl,-mllvm,-hot-callsite-threshold=250 -Wl,-mllvm,-import-hot-multiplier=1)
+# Left out of the profile, so compiled as without one: the interpreter's dispatch
+# loop (ceval.c). With its counts, LLVM reshaped the loop in ways Cranelift then
+# compiled slower (fib, nbody: 10-20 % slower); without them every workload but
+# one gained (bench/README.md, "Profile-guided optimisation").
+PGO_EXCLUDED='^(_PyEval_EvalFrameDefault|\.\./\.\./Python/ceval\.c;.*)$'
+PGO_RUNNER="${PYODIDE_PGO_RUNNER:-${PYODIDE_OUT:-$ROOT/out}/bin/pyodide-run}"
+PGO_PHASE=""
+PGO_PROFILE=""
 
 T0=$SECONDS
 
@@ -112,7 +144,7 @@ write_if_changed() { # DST CONTENT
 ensure_tools() {
   "$GUEST_DIR/ensure-packages.sh" "${APT_PACKAGES[@]}"
   local t
-  for t in "clang-$LLVM" "wasm-ld-$LLVM" "llvm-ar-$LLVM" "llvm-ranlib-$LLVM" tclsh gcc make; do
+  for t in "clang-$LLVM" "wasm-ld-$LLVM" "llvm-ar-$LLVM" "llvm-ranlib-$LLVM" "llvm-profdata-$LLVM" tclsh gcc make; do
     command -v "$t" >/dev/null 2>&1 || fail "$t not found after installing packages"
   done
   [[ -f /usr/include/wasm32-wasi/stdio.h && -f /usr/lib/wasm32-wasi/libc.a ]] ||
@@ -196,6 +228,11 @@ source "$GUEST_DIR/build-cpython.sh"
 cache_key() {
   {
     echo "layout 1"
+    echo "profile ${PGO_PHASE:-none}"
+    case "$PGO_PHASE" in
+      generate) printf '%s\n' "${PGO_GENERATE_CFLAGS[@]}"; (cd "$GUEST_DIR" && sha256sum pgo/profile_runtime.c) ;;
+      use) printf '%s\n' "${PGO_USE_CFLAGS[@]}"; sha "$PGO_PROFILE" ;;
+    esac
     (cd "$GUEST_DIR" && sha256sum build-cpython.sh make-stdlib-zip.py sqlite-wasi/* xz-wasi/* cpython-patches/*.patch)
     sha256sum "$TAR_PYTHON" "$TAR_ZLIB" "$TAR_SQLITE" "$TAR_XZ" "$TAR_BZIP2" | sed 's|  .*/|  |'
     cat "$SDK/VERSION"
@@ -210,7 +247,7 @@ ensure_cpython() {
   CPYTHON="$CACHE_ROOT/cpython-$key"
   if [[ -d "$CPYTHON" ]]; then
     touch "$CPYTHON"
-    say "CPython build cached: $CPYTHON"
+    say "CPython build${PGO_PHASE:+ (profile: $PGO_PHASE)} cached: $CPYTHON"
     return 0
   fi
   # Leftovers of interrupted builds (their process is gone).
@@ -220,7 +257,7 @@ ensure_cpython() {
     pid=${d##*.}
     kill -0 "$pid" 2>/dev/null || rm -rf "$d"
   done
-  say "building CPython for wasm32-wasi (cache key $key; logs in $LOG_DIR)"
+  say "building CPython for wasm32-wasi${PGO_PHASE:+ (profile: $PGO_PHASE)} (cache key $key; logs in $LOG_DIR)"
   local work="$CACHE_ROOT/tmp.cpython-$key.$$"
   rm -rf "$work"
   mkdir -p "$work"
@@ -230,8 +267,9 @@ ensure_cpython() {
   mv -T "$work/out" "$CPYTHON"
   rm -rf "$work"
   trap - EXIT
-  # Keep the three most recently used builds and configure caches.
-  ls -1dt "$CACHE_ROOT"/cpython-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
+  # Keep the four most recently used builds (an instrumented and an optimised
+  # one per profile) and configure caches.
+  ls -1dt "$CACHE_ROOT"/cpython-* 2>/dev/null | tail -n +5 | xargs -r rm -rf
   ls -1t "$CACHE_ROOT"/config-cache/*.cache 2>/dev/null | tail -n +6 | xargs -r rm -f
 }
 
@@ -258,16 +296,22 @@ test_module_sources() {
   ls "$GUEST_DIR"/test-modules/*.c
 }
 
+# link_reactor [--instrumented]: python.wasm in BUILD_DIR. The instrumented one
+# (for the profile's training) also has pgo/pgo_module.c and the counting runtime.
 link_reactor() {
-  local srcs=() extra=() f stamp
+  local srcs=() extra=() rt=() f stamp
   shopt -s nullglob
   srcs=("$BRIDGE_DIR"/*.c)
   shopt -u nullglob
   ((${#srcs[@]})) || fail "no bridge sources in $BRIDGE_DIR"
   if ((TEST_MODULES)); then mapfile -t extra < <(test_module_sources); fi
+  if [[ "${1:-}" == --instrumented ]]; then
+    extra+=("$GUEST_DIR/pgo/pgo_module.c")
+    rt=("$CPYTHON/lib/profile_runtime.o")
+  fi
   stamp=$( {
       cat "$CPYTHON/cache-key.txt"
-      ((TEST_MODULES == 0)) || sha256sum "${extra[@]}"
+      ((${#extra[@]} == 0)) || sha256sum "${extra[@]}"
       sha256sum "$GUEST_DIR/build-guest.sh" "$GUEST_DIR/wasm-check.py" "$GUEST_DIR/README.md" 2>/dev/null || true
       find "$BRIDGE_DIR" -maxdepth 1 -type f -print0 | sort -z | xargs -0 sha256sum
     } | sha)
@@ -289,8 +333,9 @@ link_reactor() {
   run_logged bridge-compile "compile ${#srcs[@]} bridge sources" \
     _guest_compile_bridge "$BUILD_DIR/obj" "${cflags[@]}" -- "${srcs[@]}"
   if ((${#extra[@]})); then
-    # As CPython's Makefile compiles its built-in modules.
-    run_logged test-modules-compile "compile ${#extra[@]} test-module sources" \
+    # As CPython's Makefile compiles its built-in modules (for the instrumented
+    # build: _pyn_pgo, without LTO, like the runtime it calls).
+    run_logged extra-modules-compile "compile ${#extra[@]} more built-in module sources" \
       _guest_compile_bridge "$BUILD_DIR/obj" -O2 -Wno-error=int-conversion -DPy_BUILD_CORE_BUILTIN \
       -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BUILD_DIR/Modules" -- "${extra[@]}"
   fi
@@ -301,13 +346,81 @@ link_reactor() {
   local libs=("$CPYTHON"/lib/libpython3.11.a "$CPYTHON"/lib/libmpdec.a "$CPYTHON"/lib/libexpat.a
     "$CPYTHON"/lib/libsqlite3.a "$CPYTHON"/lib/liblzma.a "$CPYTHON"/lib/libbz2.a "$CPYTHON"/lib/libz.a)
   run_logged link "link python.wasm" \
-    "$SDK/bin/clang" "${LINK_FLAGS[@]}" -o "$BUILD_DIR/python.wasm.tmp" "${objs[@]}" "${libs[@]}" "${LINK_LIBS[@]}"
+    "$SDK/bin/clang" "${LINK_FLAGS[@]}" "${PGO_LINK_FLAGS[@]}" -o "$BUILD_DIR/python.wasm.tmp" "${objs[@]}" "${rt[@]}" "${libs[@]}" "${LINK_LIBS[@]}"
   local readme=()
   [[ -f "$GUEST_DIR/README.md" ]] && readme=(--readme "$GUEST_DIR/README.md")
   run_logged wasm-check "check imports and exports" \
     "$BUILD_PYTHON" "$GUEST_DIR/wasm-check.py" "$BUILD_DIR/python.wasm.tmp" --list "${readme[@]}"
   mv -f "$BUILD_DIR/python.wasm.tmp" "$BUILD_DIR/python.wasm"
   printf '%s\n' "$stamp" >"$BUILD_DIR/link.stamp"
+}
+
+# --- profile-guided optimisation ------------------------------------------------------------
+# The profile comes from the instrumented CPython (PGO_GENERATE_CFLAGS) linked
+# with the bridge, pgo/pgo_module.c and pgo/profile_runtime.c, running
+# pgo/train.py in pyodide-run: the tests CPython's own PGO builds train on
+# (Lib/test from the verified tarball). llvm-profdata merges the counts, less
+# the functions PGO_EXCLUDED names, into
+# $CACHE_ROOT/profiles/python-KEY.profdata, KEY hashing the instrumented build's
+# key, the training files and the exclusion. The bridge is neither instrumented
+# nor optimised with the profile (its hot paths are the host's calls, which the
+# training does not make), so editing it never retrains. A profile is not
+# reproducible bit for bit (hash randomisation moves counts a little), so it is
+# kept: the optimised build's key hashes the profile itself.
+profile_key() { # the instrumented build's cache key
+  { echo "$1"; (cd "$GUEST_DIR" && sha256sum pgo/*); echo "$PGO_EXCLUDED"; "llvm-profdata-$LLVM" merge --version | head -n1; } | sha | cut -c1-20
+}
+
+# ensure_profile: sets PGO_PROFILE to the cached profile, training one first if
+# needed; leaves it empty if none can be had.
+ensure_profile() {
+  PGO_PROFILE=""
+  if [[ "${PYODIDE_PGO:-1}" == 0 ]]; then
+    say "profile-guided optimisation off (PYODIDE_PGO=0)"
+    return 0
+  fi
+  PGO_PHASE=generate
+  local key
+  key=$(profile_key "$(cache_key)")
+  local profile="$CACHE_ROOT/profiles/python-$key.profdata"
+  if [[ -f "$profile" ]]; then
+    touch "$profile"
+    say "profile cached: $profile"
+    PGO_PROFILE="$profile"
+    return 0
+  fi
+  if ((TEST_MODULES)) || [[ ! -x "$PGO_RUNNER" ]]; then
+    say "WARNING: no profile for this CPython and no pyodide-run to train one with ($PGO_RUNNER):"
+    say "  python.wasm is built without profile-guided optimisation (~9 % slower; ./build.sh trains it)"
+    PGO_PHASE=""
+    return 0
+  fi
+  ensure_cpython
+  local dir="$BUILD_DIR/pgo"
+  rm -rf "$dir" && mkdir -p "$dir/profile"
+  BUILD_DIR="$dir" LOG_DIR="$dir/logs" link_reactor --instrumented
+  cp -a "$BUILD_DIR/zoneinfo" "$dir/zoneinfo"
+  BUILD_DIR="$dir" OUT_DIR="$dir/assets" LOG_DIR="$dir/logs" install_guest
+  run_logged pgo-extract-tests "extract CPython's Lib/test for the training" \
+    tar -xzf "$TAR_PYTHON" -C "$dir" --strip-components=1 --wildcards 'Python-*/Lib/test/*'
+  # Started in full (no snapshot of the instrumented interpreter exists), with a
+  # private compiled-module cache: the instrumented module is compiled once, here.
+  run_logged pgo-train "train the profile: CPython's PGO tests in the instrumented interpreter" \
+    env PYODIDE_ASSET_DIR="$dir/assets" PYODIDE_NO_SNAPSHOT=1 PYODIDE_MODULE_CACHE="$dir/module-cache" \
+    timeout 1800 "$PGO_RUNNER" --mount "$dir/Lib:/train:ro" --mount "$dir/profile:/profile" \
+    "$GUEST_DIR/pgo/train.py" /train /profile/python.profraw
+  mkdir -p "$CACHE_ROOT/profiles"
+  run_logged pgo-merge "merge the profile" \
+    "llvm-profdata-$LLVM" merge --no-function="$PGO_EXCLUDED" -o "$profile.tmp.$$" "$dir/profile/python.profraw"
+  # A profile that counts next to nothing means the counting runtime broke: refuse it.
+  local functions
+  functions=$("llvm-profdata-$LLVM" show "$profile.tmp.$$" | sed -n 's/^Total functions: //p')
+  ((functions > 5000)) || fail "the trained profile has only ${functions:-no} functions (logs: $dir/logs)"
+  mv -f "$profile.tmp.$$" "$profile"
+  ls -1t "$CACHE_ROOT"/profiles/python-*.profdata 2>/dev/null | tail -n +4 | xargs -r rm -f
+  say "profile: $functions functions, $profile"
+  rm -rf "$dir"
+  PGO_PROFILE="$profile"
 }
 
 # --- the time-zone database ---------------------------------------------------------------
@@ -393,8 +506,10 @@ main() {
   flock 9
   make_sdk
   fetch_sources
-  ensure_cpython
   build_tzdata
+  ensure_profile
+  PGO_PHASE=${PGO_PROFILE:+use}
+  ensure_cpython
   link_reactor
   install_guest
   say "out/lib/pyodide: python.wasm $(size_mb "$OUT_DIR/python.wasm"), lib/python311.zip $(size_mb "$OUT_DIR/lib/python311.zip"), lib/zoneinfo $(du -sb "$OUT_DIR/lib/zoneinfo" | awk '{ printf "%.1f MB", $1 / 1048576 }') ($((SECONDS - T0)) s)"
