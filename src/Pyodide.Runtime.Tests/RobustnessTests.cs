@@ -27,6 +27,22 @@ public sealed class RobustnessTests
     }
 
     [Fact]
+    public void RecursionThroughGetattrRaisesRecursionError()
+    {
+        // Each level passes through __getattr__'s slot and the getattr builtin: the
+        // C path whose frames grew most when profile-guided inlining was unbounded.
+        using var py = Runtimes.LoadQuiet();
+        var e = Assert.Throws<PythonException>(() => py.RunPython("""
+            class Deep:
+                def __getattr__(self, name):
+                    return getattr(Deep(), name)
+            Deep().anything
+            """));
+        Assert.Equal("RecursionError", e.PythonType);
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
+    [Fact]
     public void RecursionThroughReprRaisesRecursionError()
     {
         using var py = Runtimes.LoadQuiet();
