@@ -6,7 +6,8 @@
   (`./build.sh test` runs `build.ps1 build` on Linux and compares its products with build.sh's).
 
 .DESCRIPTION
-  ./build.ps1 [build]  deps -> guest -> managed -> native -> header check
+  ./build.ps1 [build]  deps -> managed -> native -> guest (its profile is trained with the
+                       native pyodide-run) -> snapshot -> header check
   ./build.ps1 run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
   ./build.ps1 test     build, then every test suite (time-limited); the last line is
                        "N passed, N failed[, N skipped][, N suites broken]"
@@ -37,6 +38,9 @@
   on Windows in WSL (a Debian 12 distribution), through `wsl bash`. Its output
   is platform-independent, so instead a guest built elsewhere can be put in
   out/lib/pyodide and the step skipped with $env:PYODIDE_SKIP_GUEST = "1".
+  In WSL the Windows pyodide-run cannot train the guest's profile, so there
+  python.wasm is built without profile-guided optimisation unless the WSL
+  cache already holds a profile (a Linux build there trains one).
 
   On Windows, run from a "Developer PowerShell for VS": NativeAOT links with
   MSVC, and lib.exe makes the import library.

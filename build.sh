@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh — builds Pyodide.Native and runs its tests (Linux, x64).
 #
-#   ./build.sh [build]  deps → guest → fixtures → managed → native → header check
+#   ./build.sh [build]  deps → fixtures → managed → native → guest (its profile is trained
+#                       with the native pyodide-run) → snapshot → header check
 #   ./build.sh run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
 #   ./build.sh test     build, then every test suite (time-limited); the last line is
 #                       "N passed, N failed[, N skipped][, N suites broken]"
