@@ -379,8 +379,8 @@ ensure_profile() {
     say "profile-guided optimisation off (PYODIDE_PGO=0)"
     return 0
   fi
-  PGO_PHASE=generate
-  local key
+  # The instrumented build's phase, for what this calls; main sets the final one.
+  local PGO_PHASE=generate key
   key=$(profile_key "$(cache_key)")
   local profile="$CACHE_ROOT/profiles/python-$key.profdata"
   if [[ -f "$profile" ]]; then
@@ -391,8 +391,7 @@ ensure_profile() {
   fi
   if ((TEST_MODULES)) || [[ ! -x "$PGO_RUNNER" ]]; then
     say "WARNING: no profile for this CPython and no pyodide-run to train one with ($PGO_RUNNER):"
-    say "  python.wasm is built without profile-guided optimisation (~9 % slower; ./build.sh trains it)"
-    PGO_PHASE=""
+    say "  python.wasm is built without profile-guided optimisation (~8 % slower; ./build.sh trains it)"
     return 0
   fi
   ensure_cpython
@@ -409,14 +408,15 @@ ensure_profile() {
     env PYODIDE_ASSET_DIR="$dir/assets" PYODIDE_NO_SNAPSHOT=1 PYODIDE_MODULE_CACHE="$dir/module-cache" \
     timeout 1800 "$PGO_RUNNER" --mount "$dir/Lib:/train:ro" --mount "$dir/profile:/profile" \
     "$GUEST_DIR/pgo/train.py" /train /profile/python.profraw
-  mkdir -p "$CACHE_ROOT/profiles"
   run_logged pgo-merge "merge the profile" \
-    "llvm-profdata-$LLVM" merge --no-function="$PGO_EXCLUDED" -o "$profile.tmp.$$" "$dir/profile/python.profraw"
+    "llvm-profdata-$LLVM" merge --no-function="$PGO_EXCLUDED" -o "$dir/python.profdata" "$dir/profile/python.profraw"
   # A profile that counts next to nothing means the counting runtime broke: refuse it.
   local functions
-  functions=$("llvm-profdata-$LLVM" show "$profile.tmp.$$" | sed -n 's/^Total functions: //p')
+  functions=$("llvm-profdata-$LLVM" show "$dir/python.profdata" | sed -n 's/^Total functions: //p')
   ((functions > 5000)) || fail "the trained profile has only ${functions:-no} functions (logs: $dir/logs)"
-  mv -f "$profile.tmp.$$" "$profile"
+  # Copied beside its final name and renamed into place: the cache never holds half a profile.
+  mkdir -p "$CACHE_ROOT/profiles"
+  cp "$dir/python.profdata" "$profile.tmp.$$" && mv -f "$profile.tmp.$$" "$profile"
   ls -1t "$CACHE_ROOT"/profiles/python-*.profdata 2>/dev/null | tail -n +4 | xargs -r rm -f
   say "profile: $functions functions, $profile"
   rm -rf "$dir"

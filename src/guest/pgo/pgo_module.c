@@ -4,7 +4,6 @@
 #include <Python.h>
 
 int pyn_profile_write(const char* path);
-void pyn_profile_reset(void);
 
 static PyObject* pgo_write(PyObject* module, PyObject* arg)
 {
@@ -14,15 +13,8 @@ static PyObject* pgo_write(PyObject* module, PyObject* arg)
   Py_RETURN_NONE;
 }
 
-static PyObject* pgo_reset(PyObject* module, PyObject* unused)
-{
-  pyn_profile_reset();
-  Py_RETURN_NONE;
-}
-
 static PyMethodDef pgo_methods[] = {
   {"write", pgo_write, METH_O, "write(path): the counts so far, as an LLVM raw profile"},
-  {"reset", pgo_reset, METH_NOARGS, "reset(): set every counter to zero"},
   {NULL, NULL, 0, NULL},
 };
 

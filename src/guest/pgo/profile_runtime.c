@@ -17,10 +17,10 @@
  *
  * Only the instrumented build links this file; python.wasm never does.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 /* Once plainly, for the format's constants (magic numbers, version bits). */
 #include <profile/InstrProfData.inc>
@@ -89,10 +89,14 @@ static size_t padding_to_8(size_t size)
 }
 
 /* Writes the counts so far to `path` as an LLVM raw profile. Returns 0, or -1
- * (errno set) if nothing was registered or the file could not be written. */
+ * with errno set: EINVAL if nothing was registered (the build is not
+ * instrumented), else why the file could not be written. */
 int pyn_profile_write(const char* path)
 {
-  if (!records_first || !names_first) return -1;
+  if (!records_first || !names_first) {
+    errno = EINVAL;
+    return -1;
+  }
   uint64_t record_count = (uint64_t)(records_end - records_first) / sizeof(pyn_profile_record);
   uint64_t counter_count = (uint64_t)(counters_end - counters_first) / sizeof(uint64_t);
   uint64_t names_size = (uint64_t)(names_end - names_first);
@@ -129,10 +133,4 @@ int pyn_profile_write(const char* path)
   rc |= write_zeros(out, padding_to_8(names_size));
   rc |= fclose(out);
   return rc ? -1 : 0;
-}
-
-/* Sets every counter back to zero, so a profile counts only what follows. */
-void pyn_profile_reset(void)
-{
-  if (counters_first) memset((void*)counters_first, 0, (size_t)(counters_end - counters_first));
 }
