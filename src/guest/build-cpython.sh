@@ -36,6 +36,11 @@ SQLITE_WASI_CFLAGS=(
 CONFIG_SITE_EXTRA='
 # Pyodide.Native: modules that would need libraries the reactor does not link.
 py_cv_module__crypt=n/a
+# WebAssembly allows unaligned loads and stores; configure cannot run its test
+# when cross-compiling and assumes they fault, which makes pyhash.h pick FNV.
+# With the truth, str hashing is SipHash-1-3 as in the python3.11 Debian ships (PEP 456
+# retired FNV because its randomised key can be recovered from hash values).
+ac_cv_aligned_required=no
 '
 
 # Modules that must end up built in (the build fails otherwise).
