@@ -52,6 +52,42 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void HashingIsSipHash13AsInNativeCPython()
+    {
+        // configure cannot test unaligned access when cross-compiling and assumed it
+        // faults, which made CPython hash with FNV (build-cpython.sh, CONFIG_SITE_EXTRA).
+        // The views below start at every offset of a word, so SipHash reads unaligned data.
+        Expect.Str("siphash13 128 True", _py.RunPython("""
+            import sys
+            data = bytes(range(65, 91)) * 3
+            view = memoryview(data).toreadonly()
+            views_match = all(hash(view[i:i + n]) == hash(data[i:i + n])
+                              for i in range(8) for n in (0, 1, 7, 8, 9, 31))
+            f"{sys.hash_info.algorithm} {sys.hash_info.seed_bits} {views_match}"
+            """));
+    }
+
+    [Fact]
+    public void TracemallocSeesAllocationsAndFrees()
+    {
+        // pymalloc is called directly while it is the allocator
+        // (cpython-patches/direct-allocator-calls.patch); tracemalloc replaces it, and
+        // then every allocation and free must still reach tracemalloc's hooks.
+        Expect.Str("True True <exec> 0", _py.RunPython("""
+            import tracemalloc
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            x = [str(i) * 3 for i in range(10000)]
+            after = tracemalloc.get_traced_memory()[0]
+            where = tracemalloc.take_snapshot().statistics('lineno')[0].traceback[0].filename
+            del x
+            freed = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            f"{after - before > 400_000} {freed < after - 300_000} {where} {tracemalloc.get_traced_memory()[0]}"
+            """));
+    }
+
+    [Fact]
     public void WeakContainersLoseDeadReferents()
     {
         // A weakref caches its referent's hash, so a WeakSet or WeakKeyDictionary can
