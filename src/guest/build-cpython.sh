@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # The expensive, cached part of the guest build, sourced by build-guest.sh.
 #
-# build_cpython WORK OUTP builds zlib, SQLite, liblzma (xz-utils), libbz2 and
-# CPython 3.11.2 for wasm32-wasi in WORK and puts what the link and the
-# guest's file system need in OUTP:
+# build_deps SRC DEPS builds zlib, SQLite, liblzma (xz-utils) and libbz2 for
+# wasm32-wasi into DEPS (build-guest.sh caches it per deps_key); build_cpython
+# WORK OUTP DEPS builds CPython 3.11.2 against them in WORK and puts what the
+# link and the guest's file system need in OUTP:
 #   OUTP/include/              CPython's Include/ plus the build's pyconfig.h
 #   OUTP/lib/*.a               libpython3.11.a libmpdec.a libexpat.a libz.a
 #                              libsqlite3.a liblzma.a libbz2.a
@@ -105,20 +106,21 @@ _guest_build_sqlite() { # AMALGAMATION_DIR DEPS CFLAGS...
   cp sqlite3.h sqlite3ext.h "$deps/include/"
 }
 
-build_cpython() {
-  local work="$1" outp="$2"
-  local src="$work/src" deps="$work/deps"
+# The C libraries CPython links: Debian's zlib, liblzma, libbz2 and SQLite,
+# static, into DEPS/{include,lib}. They do not depend on CPython's flags or
+# profile, so build-guest.sh builds them once per deps_key and the instrumented
+# and the optimised CPython builds share them.
+build_deps() { # SRC_DIR DEPS
+  local src="$1" deps="$2"
   export SDK JOBS GUEST_DIR
   export -f _guest_build_zlib _guest_build_xz _guest_build_bzip2 _guest_sqlite_amalgamation _guest_build_sqlite
-  mkdir -p "$src" "$deps/include" "$deps/lib" "$outp/lib" "$outp/stdlib"
+  mkdir -p "$src" "$deps/include" "$deps/lib"
 
-  # --- zlib (Debian's source, static) ---------------------------------------
   run_logged zlib-extract "extract zlib" tar -xf "$TAR_ZLIB" -C "$src"
   local zdir
   zdir=$(_guest_only_dir "$src" 'zlib-*')
   run_logged zlib-build "build zlib" _guest_build_zlib "$zdir" "$deps"
 
-  # --- liblzma and libbz2 (Debian's xz-utils and bzip2, static) --------------
   run_logged xz-extract "extract xz-utils" tar -xf "$TAR_XZ" -C "$src"
   local xdir bzdir
   xdir=$(_guest_only_dir "$src" 'xz-*')
@@ -127,13 +129,34 @@ build_cpython() {
   bzdir=$(_guest_only_dir "$src" 'bzip2-*')
   run_logged bzip2-build "build libbz2" _guest_build_bzip2 "$bzdir" "$deps"
 
-  # --- SQLite (Debian's source: the amalgamation is generated natively, with
-  # tclsh, then compiled for WASI) ----------------------------------------------
+  # SQLite: the amalgamation is generated natively, then compiled for WASI.
   run_logged sqlite-extract "extract sqlite" tar -xf "$TAR_SQLITE" -C "$src"
   local sdir
   sdir=$(_guest_only_dir "$src" 'sqlite3-*')
   run_logged sqlite-amalgamation "generate sqlite3.c" _guest_sqlite_amalgamation "$sdir"
   run_logged sqlite-build "build sqlite" _guest_build_sqlite "$sdir/host" "$deps" "${SQLITE_WASI_CFLAGS[@]}"
+}
+
+# What build_deps's products depend on: its steps, their flags and patches,
+# the sources and the toolchain.
+deps_key() {
+  {
+    echo "deps 1"
+    declare -f build_deps _guest_build_zlib _guest_build_xz _guest_build_bzip2 \
+      _guest_sqlite_amalgamation _guest_build_sqlite
+    printf '%s\n' "${SQLITE_WASI_CFLAGS[@]}"
+    (cd "$GUEST_DIR" && sha256sum sqlite-wasi/* xz-wasi/*)
+    sha256sum "$TAR_ZLIB" "$TAR_SQLITE" "$TAR_XZ" "$TAR_BZIP2" | sed 's|  .*/|  |'
+    cat "$SDK/VERSION"
+  } | sha256sum | cut -c1-20
+}
+
+# build_cpython WORK OUT DEPS: CPython, linked against the libraries in DEPS.
+build_cpython() {
+  local work="$1" outp="$2" deps="$3"
+  local src="$work/src"
+  export SDK JOBS GUEST_DIR
+  mkdir -p "$src" "$outp/lib" "$outp/stdlib"
 
   # --- CPython ---------------------------------------------------------------
   run_logged python-extract "extract CPython" tar -xf "$TAR_PYTHON" -C "$src"

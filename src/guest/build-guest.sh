@@ -241,6 +241,28 @@ cache_key() {
   sha "$BUILD_DIR/cache-key.txt" | cut -c1-20
 }
 
+# DEPS: the C libraries CPython links (build-cpython.sh, build_deps), built
+# once per deps_key; CPython builds differing only in flags or profile share them.
+ensure_deps() {
+  local key
+  key=$(deps_key)
+  DEPS="$CACHE_ROOT/deps-$key"
+  if [[ -d "$DEPS" ]]; then
+    touch "$DEPS"
+    return 0
+  fi
+  say "building zlib, liblzma, libbz2 and SQLite for wasm32-wasi (cache key $key)"
+  local work="$CACHE_ROOT/tmp.deps-$key.$$"
+  rm -rf "$work"
+  mkdir -p "$work"
+  trap "rm -rf '$work'" EXIT
+  (build_deps "$work/src" "$work/out") || { rm -rf "$work"; exit 1; }
+  mv -T "$work/out" "$DEPS"
+  rm -rf "$work"
+  trap - EXIT
+  ls -1dt "$CACHE_ROOT"/deps-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
+}
+
 ensure_cpython() {
   local key
   key=$(cache_key)
@@ -252,17 +274,18 @@ ensure_cpython() {
   fi
   # Leftovers of interrupted builds (their process is gone).
   local d pid
-  for d in "$CACHE_ROOT"/tmp.cpython-*; do
+  for d in "$CACHE_ROOT"/tmp.cpython-* "$CACHE_ROOT"/tmp.deps-*; do
     [[ -d "$d" ]] || continue
     pid=${d##*.}
     kill -0 "$pid" 2>/dev/null || rm -rf "$d"
   done
+  ensure_deps
   say "building CPython for wasm32-wasi${PGO_PHASE:+ (profile: $PGO_PHASE)} (cache key $key; logs in $LOG_DIR)"
   local work="$CACHE_ROOT/tmp.cpython-$key.$$"
   rm -rf "$work"
   mkdir -p "$work"
   trap "rm -rf '$work'" EXIT
-  (build_cpython "$work" "$work/out") || { rm -rf "$work"; exit 1; }
+  (build_cpython "$work" "$work/out" "$DEPS") || { rm -rf "$work"; exit 1; }
   cp "$BUILD_DIR/cache-key.txt" "$work/out/cache-key.txt"
   mv -T "$work/out" "$CPYTHON"
   rm -rf "$work"
