@@ -241,6 +241,26 @@ cache_key() {
   sha "$BUILD_DIR/cache-key.txt" | cut -c1-20
 }
 
+# build_cache_entry DEST NAME STEP: runs `STEP WORK` in a fresh WORK
+# ($CACHE_ROOT/NAME.PID, removed if the build stops; ensure_cpython removes
+# those of processes that died), then moves WORK/out to DEST in one rename, so
+# a cache entry is complete or absent.
+build_cache_entry() {
+  local dest="$1" work="$CACHE_ROOT/$2.$$" step="$3"
+  rm -rf "$work"
+  mkdir -p "$work"
+  trap "rm -rf '$work'" EXIT
+  ("$step" "$work") || { rm -rf "$work"; exit 1; }
+  mv -T "$work/out" "$dest"
+  rm -rf "$work"
+  trap - EXIT
+}
+_deps_into() { build_deps "$1/src" "$1/out"; }
+_cpython_into() {
+  build_cpython "$1" "$1/out" "$DEPS" &&
+  cp "$BUILD_DIR/cache-key.txt" "$1/out/cache-key.txt"
+}
+
 # DEPS: the C libraries CPython links (build-cpython.sh, build_deps), built
 # once per deps_key; CPython builds differing only in flags or profile share them.
 ensure_deps() {
@@ -252,14 +272,7 @@ ensure_deps() {
     return 0
   fi
   say "building zlib, liblzma, libbz2 and SQLite for wasm32-wasi (cache key $key)"
-  local work="$CACHE_ROOT/tmp.deps-$key.$$"
-  rm -rf "$work"
-  mkdir -p "$work"
-  trap "rm -rf '$work'" EXIT
-  (build_deps "$work/src" "$work/out") || { rm -rf "$work"; exit 1; }
-  mv -T "$work/out" "$DEPS"
-  rm -rf "$work"
-  trap - EXIT
+  build_cache_entry "$DEPS" "tmp.deps-$key" _deps_into
   ls -1dt "$CACHE_ROOT"/deps-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
 }
 
@@ -281,15 +294,7 @@ ensure_cpython() {
   done
   ensure_deps
   say "building CPython for wasm32-wasi${PGO_PHASE:+ (profile: $PGO_PHASE)} (cache key $key; logs in $LOG_DIR)"
-  local work="$CACHE_ROOT/tmp.cpython-$key.$$"
-  rm -rf "$work"
-  mkdir -p "$work"
-  trap "rm -rf '$work'" EXIT
-  (build_cpython "$work" "$work/out" "$DEPS") || { rm -rf "$work"; exit 1; }
-  cp "$BUILD_DIR/cache-key.txt" "$work/out/cache-key.txt"
-  mv -T "$work/out" "$CPYTHON"
-  rm -rf "$work"
-  trap - EXIT
+  build_cache_entry "$CPYTHON" "tmp.cpython-$key" _cpython_into
   # Keep the four most recently used builds (an instrumented and an optimised
   # one per profile) and configure caches.
   ls -1dt "$CACHE_ROOT"/cpython-* 2>/dev/null | tail -n +5 | xargs -r rm -rf
@@ -345,9 +350,11 @@ link_reactor() {
   rm -f "$BUILD_DIR/link.stamp"
   rm -rf "$BUILD_DIR/obj"
   mkdir -p "$BUILD_DIR/obj"
-  # The checkout's path must not reach python.wasm (__FILE__ in CPython's macros):
-  # every checkout then builds the same module and shares its compiled form.
+  # Neither the checkout's path nor the cache's may reach python.wasm (__FILE__ in
+  # CPython's header macros): every checkout and cache then builds the same module
+  # and shares its compiled form.
   local cflags=(-O2 -flto=thin -Wall -ffile-prefix-map="$GUEST_DIR/"=src/guest/
+    -ffile-prefix-map="$CPYTHON/"=cpython/
     -I"$CPYTHON/include" -I"$CPYTHON/include/internal" -I"$BRIDGE_DIR")
   local objs=()
   for f in "${srcs[@]}" "${extra[@]}"; do objs+=("$BUILD_DIR/obj/$(basename "$f" .c).o"); done
