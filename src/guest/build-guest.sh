@@ -241,12 +241,24 @@ cache_key() {
   sha "$BUILD_DIR/cache-key.txt" | cut -c1-20
 }
 
+# keep_newest N PATH...: of these cache entries (files or directories), keeps
+# the N most recently used (each use touches its entry) and removes the rest.
+keep_newest() {
+  local n="$1"
+  shift
+  ls -1dt "$@" 2>/dev/null | tail -n +$((n + 1)) | xargs -r rm -rf
+}
+
 # build_cache_entry DEST NAME STEP: runs `STEP WORK` in a fresh WORK
-# ($CACHE_ROOT/NAME.PID, removed if the build stops; ensure_cpython removes
-# those of processes that died), then moves WORK/out to DEST in one rename, so
-# a cache entry is complete or absent.
+# ($CACHE_ROOT/NAME.PID, removed if the build stops, and by a later build if
+# its process died), then moves WORK/out to DEST in one rename, so a cache
+# entry is complete or absent.
 build_cache_entry() {
-  local dest="$1" work="$CACHE_ROOT/$2.$$" step="$3"
+  local dest="$1" work="$CACHE_ROOT/$2.$$" step="$3" d
+  for d in "$CACHE_ROOT/${2%-*}"-*.*; do
+    [[ -d "$d" ]] || continue
+    kill -0 "${d##*.}" 2>/dev/null || rm -rf "$d"
+  done
   rm -rf "$work"
   mkdir -p "$work"
   trap "rm -rf '$work'" EXIT
@@ -273,7 +285,7 @@ ensure_deps() {
   fi
   say "building zlib, liblzma, libbz2 and SQLite for wasm32-wasi (cache key $key)"
   build_cache_entry "$DEPS" "tmp.deps-$key" _deps_into
-  ls -1dt "$CACHE_ROOT"/deps-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
+  keep_newest 2 "$CACHE_ROOT"/deps-*
 }
 
 ensure_cpython() {
@@ -285,20 +297,13 @@ ensure_cpython() {
     say "CPython build${PGO_PHASE:+ (profile: $PGO_PHASE)} cached: $CPYTHON"
     return 0
   fi
-  # Leftovers of interrupted builds (their process is gone).
-  local d pid
-  for d in "$CACHE_ROOT"/tmp.cpython-* "$CACHE_ROOT"/tmp.deps-*; do
-    [[ -d "$d" ]] || continue
-    pid=${d##*.}
-    kill -0 "$pid" 2>/dev/null || rm -rf "$d"
-  done
   ensure_deps
   say "building CPython for wasm32-wasi${PGO_PHASE:+ (profile: $PGO_PHASE)} (cache key $key; logs in $LOG_DIR)"
   build_cache_entry "$CPYTHON" "tmp.cpython-$key" _cpython_into
   # Keep the four most recently used builds (an instrumented and an optimised
   # one per profile) and configure caches.
-  ls -1dt "$CACHE_ROOT"/cpython-* 2>/dev/null | tail -n +5 | xargs -r rm -rf
-  ls -1t "$CACHE_ROOT"/config-cache/*.cache 2>/dev/null | tail -n +6 | xargs -r rm -f
+  keep_newest 4 "$CACHE_ROOT"/cpython-*
+  keep_newest 5 "$CACHE_ROOT"/config-cache/*.cache
 }
 
 # --- the reactor ------------------------------------------------------------------------
@@ -447,7 +452,7 @@ ensure_profile() {
   # Copied beside its final name and renamed into place: the cache never holds half a profile.
   mkdir -p "$CACHE_ROOT/profiles"
   cp "$dir/python.profdata" "$profile.tmp.$$" && mv -f "$profile.tmp.$$" "$profile"
-  ls -1t "$CACHE_ROOT"/profiles/python-*.profdata 2>/dev/null | tail -n +4 | xargs -r rm -f
+  keep_newest 3 "$CACHE_ROOT"/profiles/python-*.profdata
   say "profile: $functions functions, $profile"
   rm -rf "$dir"
   PGO_PROFILE="$profile"
