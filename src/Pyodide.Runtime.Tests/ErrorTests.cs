@@ -56,6 +56,20 @@ public sealed class ErrorTests(RuntimeFixture fixture) : IClassFixture<RuntimeFi
         Assert.DoesNotContain(InternalFrames, e.Traceback);
     }
 
+    [Theory]
+    [InlineData("x = 1\nreturn x\nx", "'return' outside function")]
+    [InlineData("x = 1\nawait x", "'await' outside function")]
+    public void CompileErrorOnTheSecondLineHasNoTraceback(string code, string message)
+    {
+        // The statements and the final expression are compiled apart: an
+        // error in either keeps its line and is reported as a script's.
+        var e = Assert.Throws<PythonException>(() => _py.RunPython(code));
+        Assert.Equal("SyntaxError", e.PythonType);
+        Assert.DoesNotContain("Traceback", e.Traceback);
+        Assert.Contains("File \"<exec>\", line 2", e.Traceback);
+        Assert.Contains(message, e.Traceback);
+    }
+
     [Fact]
     public void IndentationErrorIsASyntaxErrorSubclass()
     {

@@ -81,6 +81,25 @@ public sealed class RunPythonTests(RuntimeFixture fixture) : IClassFixture<Runti
     }
 
     [Fact]
+    public void FutureImportAppliesToTheStatements()
+    {
+        const string code = """
+            from __future__ import annotations
+            def annotated(a: undefined_name_xyz): pass
+            annotated.__annotations__["a"]
+            """;
+        Expect.Str("undefined_name_xyz", _py.RunPython(code));
+    }
+
+    [Fact]
+    public void NulCharacterIsAValueError()
+    {
+        var e = Assert.Throws<PythonException>(() => _py.RunPython("x = 1\0"));
+        Assert.Equal("ValueError", e.PythonType);
+        Assert.Contains("null bytes", e.Message);
+    }
+
+    [Fact]
     public void NullCodeIsRejected() => Assert.Throws<ArgumentNullException>(() => _py.RunPython(null!));
 
     [Fact]

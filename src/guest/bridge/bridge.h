@@ -97,6 +97,8 @@ int interrupt_raise_pending(void);
 
 /* Starts recording for a snapshot (before Python starts); -1 with the error stored. */
 int snapshot_start_recording(void);
+/* _pyodide_core.compile(source, filename, flags, split_last), for pyodide._base (compile.c). */
+PyObject* core_compile(PyObject* self, PyObject* const* args, Py_ssize_t nargs);
 /* _pyodide_core.snapshot_rehash(obj), for pyodide._bridge.snapshot_restored. */
 PyObject* snapshot_rehash(PyObject* self, PyObject* obj);
 

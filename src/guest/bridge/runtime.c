@@ -66,6 +66,8 @@ static PyObject* core_stdin_isatty(PyObject* self, PyObject* unused) {
 }
 
 static PyMethodDef core_methods[] = {
+  {"compile", (PyCFunction)(void (*)(void))core_compile, METH_FASTCALL,
+   "compile(source, filename, flags, split_last): (statements, final expression or None)."},
   {"snapshot_rehash", snapshot_rehash, METH_O,
    "snapshot_rehash(obj): in a snapshot's copy, rehash an lru_cache wrapper or an OrderedDict."},
   {"stdin_isatty", core_stdin_isatty, METH_NOARGS,

@@ -1,7 +1,9 @@
 """Running source code the way Pyodide's ``runPython`` does."""
-# The C-level _ast rather than ast: importing ast (and with it enum,
-# contextlib, ...) would add milliseconds to every runtime's start-up.
-import _ast
+# For its side effect: importing _ast creates the ~120 node types once, before
+# the built-in snapshot is taken. compile() needs them (it first checks whether
+# its argument is a tree), and would build them in every runtime otherwise.
+import _ast  # noqa: F401
+import _pyodide_core
 
 # Recently run sources and their compiled code. Hosts tend to run the same
 # snippets repeatedly; parsing and compiling dominate the cost of small ones.
@@ -16,15 +18,10 @@ def _compile(source, filename, flags=0):
     if hit is not None:
         return hit
     try:
-        module = compile(source, filename, "exec", _ast.PyCF_ONLY_AST | flags)
-        last = None
         # A final expression is the result, unless a trailing semicolon
         # silences it (as in Pyodide and IPython).
-        if (module.body and isinstance(module.body[-1], _ast.Expr)
-                and not source.rstrip().endswith(";")):
-            last = _ast.Expression(module.body.pop().value)
-        statements = compile(module, filename, "exec", flags)
-        expression = compile(last, filename, "eval", flags) if last is not None else None
+        split_last = not source.rstrip().endswith(";")
+        statements, expression = _pyodide_core.compile(source, filename, flags, split_last)
     except (SyntaxError, ValueError) as error:
         # The parser's frames are ours, not the user's: report the error as
         # Python reports a syntax error in a script, with no traceback.
