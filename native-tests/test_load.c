@@ -6,11 +6,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pty.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -47,6 +49,17 @@ TEST(error_double_delete_and_deleted_handle) {
   ASSERT(pyodide_error_type(e) != NULL);
   ASSERT(pyodide_error_message(e) != NULL);
   pyodide_error_delete(e);
+}
+
+/* ---- loading the library ---- */
+
+TEST(loading_registers_the_process_for_membarrier) {
+  /* CTest runs this case alone, in a process that has made no call into the
+     library yet: the registration is native/membarrier.c's constructor's, made
+     while the process had one thread (a later one, by .NET's start with a
+     second thread running, waits for an RCU grace period). An unregistered
+     process gets EPERM. */
+  ASSERT_EQ_INT((int)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0), 0);
 }
 
 /* ---- version ---- */
