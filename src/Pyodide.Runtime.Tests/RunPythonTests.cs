@@ -100,6 +100,23 @@ public sealed class RunPythonTests(RuntimeFixture fixture) : IClassFixture<Runti
     }
 
     [Fact]
+    public void TheCompilerEntryRefusesWhatItIsNotFor()
+    {
+        // pyodide._base's compile step is reachable from Python: wrong
+        // arguments are Python errors, never a crash of the runtime.
+        Expect.Str("ValueError TypeError TypeError", _py.RunPython("""
+            import _pyodide_core
+            def error(*args):
+                try:
+                    _pyodide_core.compile(*args)
+                except Exception as e:
+                    return type(e).__name__
+            " ".join([error("1", "<x>", 0x400, True), error(b"1", "<x>", 0, True), error("1", None, 0, True)])
+            """));
+        Expect.Long(3, _py.RunPython("1 + 2"));
+    }
+
+    [Fact]
     public void NullCodeIsRejected() => Assert.Throws<ArgumentNullException>(() => _py.RunPython(null!));
 
     [Fact]

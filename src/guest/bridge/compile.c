@@ -30,7 +30,7 @@ static mod_ty module_without_last(mod_ty module, PyArena* arena) {
  * flags) for the statements; with `split_last` true and a final expression
  * statement, that expression is left out of them and compiled in "eval" mode
  * as the second item. Errors as compile()'s: SyntaxError, ValueError for NUL
- * characters. New references. */
+ * characters or other flags. New references. */
 PyObject* core_compile(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   (void)self;
   if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1]) || !PyLong_Check(args[2])) {
@@ -40,6 +40,12 @@ PyObject* core_compile(PyObject* self, PyObject* const* args, Py_ssize_t nargs) 
   int split_last = PyObject_IsTrue(args[3]);
   long flags = PyLong_AsLong(args[2]);
   if (split_last < 0 || (flags == -1 && PyErr_Occurred())) return NULL;
+  /* Future features and top-level await, as compile() takes them; not the
+   * flags that change what compile() returns (PyCF_ONLY_AST). */
+  if (flags & ~(long)(PyCF_MASK | PyCF_ALLOW_TOP_LEVEL_AWAIT)) {
+    PyErr_SetString(PyExc_ValueError, "compile(): unrecognised flags");
+    return NULL;
+  }
   Py_ssize_t size;
   const char* source = PyUnicode_AsUTF8AndSize(args[0], &size);
   if (!source) return NULL;
