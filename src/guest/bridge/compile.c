@@ -8,8 +8,6 @@
 #define Py_BUILD_CORE 1
 #include "bridge.h"
 
-#include <string.h>
-
 #include "internal/pycore_ast.h"
 #include "internal/pycore_compile.h"
 #include "internal/pycore_parser.h"
@@ -46,17 +44,16 @@ PyObject* core_compile(PyObject* self, PyObject* const* args, Py_ssize_t nargs) 
     PyErr_SetString(PyExc_ValueError, "compile(): unrecognised flags");
     return NULL;
   }
-  Py_ssize_t size;
-  const char* source = PyUnicode_AsUTF8AndSize(args[0], &size);
-  if (!source) return NULL;
-  if (strlen(source) != (size_t)size) {
-    PyErr_SetString(PyExc_ValueError, "source code string cannot contain null bytes");
-    return NULL;
-  }
   /* What compile() passes for a str source; the caller's future imports are
-   * not inherited (pyodide._base has none). */
+   * not inherited (pyodide._base has none). compile()'s own reading of the
+   * source: UTF-8, no coding cookie, the ValueError for NUL characters (a str
+   * needs no copy). */
   PyCompilerFlags cf = _PyCompilerFlags_INIT;
-  cf.cf_flags = (int)flags | PyCF_SOURCE_IS_UTF8 | PyCF_IGNORE_COOKIE;
+  cf.cf_flags = (int)flags | PyCF_SOURCE_IS_UTF8;
+  PyObject* no_copy;
+  const char* source = _Py_SourceAsString(args[0], "compile", "string", &cf, &no_copy);
+  if (!source) return NULL;
+  assert(no_copy == NULL);
 
   PyArena* arena = _PyArena_New();
   if (!arena) return NULL;
