@@ -58,12 +58,18 @@ PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
     call_bridge("snapshot_saved");
     return -1;
   }
+  /* Last: nothing may register or free a hashed object after it. */
+  if (_PyPyn_Seal() < 0) {
+    call_bridge("snapshot_saved");
+    return error_store_c("MemoryError", "no memory to seal the interpreter's hash registry");
+  }
   return 0;
 }
 
 /* In the interpreter that was sealed, after its memory was copied: drops
  * what sealing kept. */
 PYN_EXPORT(pyn_snapshot_forget) void pyn_snapshot_forget(void) {
+  _PyPyn_Unseal();
   keep_clear();
   if (call_bridge("snapshot_saved") < 0) PyErr_Clear();
 }
