@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Wasmtime;
-using AssemblyInformationalVersionAttribute = System.Reflection.AssemblyInformationalVersionAttribute;
 
 namespace Pyodide.Guest;
 
@@ -207,13 +206,8 @@ internal static class GuestModule
         }
     }
 
-    private static string CacheKey(string hash, bool guarded)
-    {
-        string wasmtime = typeof(Engine).Assembly
-            .GetCustomAttributes(typeof(AssemblyInformationalVersionAttribute), false).OfType<AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
-        wasmtime = wasmtime.Split('+')[0];
-        return $"python-{hash[..32]}-wasmtime{wasmtime}-{EngineSignature(guarded)}";
-    }
+    private static string CacheKey(string hash, bool guarded) =>
+        $"python-{hash[..32]}-wasmtime{WasmtimePackage.Version}-{EngineSignature(guarded)}";
 
     /// <summary><c>$PYODIDE_MODULE_CACHE</c>, else <c>$XDG_CACHE_HOME/pyodide-native/modules</c>,
     /// else <c>~/.cache/pyodide-native/modules</c>.</summary>
