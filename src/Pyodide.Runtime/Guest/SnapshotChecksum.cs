@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Pyodide.Guest;
 
@@ -16,17 +19,41 @@ internal static class SnapshotChecksum
     public static uint Compute(ReadOnlySpan<byte> data)
     {
         uint a = 0, b = 0, c = 0, d = 0;
-        int i = 0;
-        for (; i + Stride <= data.Length; i += Stride)
+        int blocks = data.Length / Stride;
+        ref byte block = ref MemoryMarshal.GetReference(data);
+        if (Sse42.X64.IsSupported)
         {
-            a = BitOperations.Crc32C(a, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
-            b = BitOperations.Crc32C(b, BinaryPrimitives.ReadUInt64LittleEndian(data[(i + 8)..]));
-            c = BitOperations.Crc32C(c, BinaryPrimitives.ReadUInt64LittleEndian(data[(i + 16)..]));
-            d = BitOperations.Crc32C(d, BinaryPrimitives.ReadUInt64LittleEndian(data[(i + 24)..]));
+            // The same as the loop below, with the processor's instruction named: NativeAOT
+            // compiles for processors without it, so BitOperations.Crc32C checks for it at
+            // each call, and the loop below ran at a third of this one's speed.
+            for (int k = 0; k < blocks; k++, block = ref Unsafe.Add(ref block, Stride))
+            {
+                a = (uint)Sse42.X64.Crc32(a, Word(ref block, 0));
+                b = (uint)Sse42.X64.Crc32(b, Word(ref block, 8));
+                c = (uint)Sse42.X64.Crc32(c, Word(ref block, 16));
+                d = (uint)Sse42.X64.Crc32(d, Word(ref block, 24));
+            }
         }
-        for (; i < data.Length; i++) a = BitOperations.Crc32C(a, data[i]);
+        else
+        {
+            for (int k = 0; k < blocks; k++, block = ref Unsafe.Add(ref block, Stride))
+            {
+                a = BitOperations.Crc32C(a, Word(ref block, 0));
+                b = BitOperations.Crc32C(b, Word(ref block, 8));
+                c = BitOperations.Crc32C(c, Word(ref block, 16));
+                d = BitOperations.Crc32C(d, Word(ref block, 24));
+            }
+        }
+        for (int i = blocks * Stride; i < data.Length; i++) a = BitOperations.Crc32C(a, data[i]);
         uint sum = BitOperations.Crc32C(0u, (ulong)data.Length);
         sum = BitOperations.Crc32C(sum, ((ulong)b << 32) | a);
         return BitOperations.Crc32C(sum, ((ulong)d << 32) | c);
+    }
+
+    /// <summary>The little-endian 8-byte word at <paramref name="offset"/> from <paramref name="at"/>.</summary>
+    private static ulong Word(ref byte at, int offset)
+    {
+        ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, offset));
+        return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
     }
 }
