@@ -180,6 +180,30 @@ public sealed class SnapshotFileTests : IDisposable
     }
 
     [Fact]
+    public void ARestoreThatNeverEndsIsStoppedAtTheStartDeadline()
+    {
+        // A copy's rehash runs the __hash__ of a set's elements: this one, once the flag is
+        // set, never returns, so the start runs past its deadline (CallWatchdog.StartTimeout).
+        string path = Save("""
+            hang = False
+            class Forever:
+                def __hash__(self):
+                    while hang: pass
+                    return 1
+            forever = {Forever()}
+            hang = True
+            """);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<PyodideException>(() => LoadFrom(path));
+        Assert.InRange(watch.Elapsed, CallWatchdog.StartTimeout, CallWatchdog.StartTimeout * 3);
+        Assert.Equal(PyodideErrorKind.IO, error.Kind); // as any start that never ends
+        Assert.Contains("was still starting", error.Message);
+        // The process goes on: the next runtime starts.
+        using var py = Runtimes.LoadQuiet();
+        Assert.Equal(2, py.RunPython<long>("1 + 1"));
+    }
+
+    [Fact]
     public void HomeFilesAndPackagesComeAlong()
     {
         string path = Save("""

@@ -29,7 +29,6 @@ internal sealed unsafe class CallWatchdog
     private readonly bool _guarded;   // epoch checks compiled in: hard stops possible
     private readonly byte* _base;
     private long _startDeadline;      // Stopwatch timestamp while starting; 0 afterwards
-    private Timer? _startTimer;       // advances the epoch once, at the start deadline
 
     // Where an interrupt is written (bridge/interrupt.c): the thread state's
     // async_exc, the value to store there, the pending flag, the eval breaker.
@@ -64,19 +63,19 @@ internal sealed unsafe class CallWatchdog
         // advances while wasm runs, and costs nothing otherwise.
         store.SetEpochDeadlineCallback(OnEpoch);
         store.SetEpochDeadline(1);
-        // One epoch step at the start deadline reaches OnEpoch; the ticker is not
-        // needed (and running it during start-up slowed every later call by ~20 ns,
-        // measured with bench_abi).
+        // One epoch step at the start deadline reaches OnEpoch (StartWatch); the
+        // ticker is not needed (and running it during start-up slowed every later
+        // call by ~20 ns, measured with bench_abi).
         _startDeadline = Stopwatch.GetTimestamp() + (long)(StartTimeout.TotalSeconds * Stopwatch.Frequency);
-        _startTimer = new Timer(_ => engine.IncrementEpoch(), null, StartTimeout, Timeout.InfiniteTimeSpan);
+        StartWatch.Begin(this, engine, _startDeadline);
     }
 
     /// <summary>Start-up is over (or failed): no start deadline any more.</summary>
     public void EndStart()
     {
+        if (_startDeadline == 0) return;
         _startDeadline = 0;
-        _startTimer?.Dispose();
-        _startTimer = null;
+        StartWatch.End(this);
     }
 
     /// <summary>Where to write an interrupt, as <c>pyn_interrupt_slots</c> reported them
