@@ -15,6 +15,7 @@
  * freed, and LeakSanitizer cannot see the managed heap that still holds it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <libgen.h>
 #include <limits.h>
@@ -259,4 +260,47 @@ TEST(env_index_url_read_by_load_and_default) {
   ASSERT_CONTAINS(pyodide_error_message(e), "/nonexistent/package-index");
   pyodide_error_delete(e);
   pyodide_destroy(other);
+}
+
+/* The entries of `dir` other than . and .. (-1 if it cannot be read). */
+static int count_entries(const char* dir) {
+  DIR* d = opendir(dir);
+  if (d == NULL) return -1;
+  int n = 0;
+  for (struct dirent* e; (e = readdir(d)) != NULL;)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+  closedir(d);
+  return n;
+}
+
+/* A runtime's home is a temporary directory: removed when it is destroyed, and when the
+ * process exits normally for those still alive (pyodide_default's, and one the host never
+ * destroyed). The child runs with TMPDIR set to a directory of the parent's, which the
+ * parent then finds empty. */
+TEST(runtime_homes_removed_at_exit) {
+  if (getenv(DEFAULTS_CHILD) == NULL) {
+    char dir[] = "/tmp/pyodide-homes-test-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    const char* previous = getenv("TMPDIR");
+    char* saved = previous != NULL ? strdup(previous) : NULL;
+    setenv("TMPDIR", dir, 1);
+    in_own_process("runtime_homes_removed_at_exit", true);
+    if (saved != NULL) setenv("TMPDIR", saved, 1);
+    else unsetenv("TMPDIR");
+    free(saved);
+    int left = count_entries(dir);
+    char command[sizeof dir + 16];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir); /* what a failure left too */
+    ASSERT_EQ_INT(system(command), 0);
+    ASSERT_EQ_INT(left, 0);
+    return;
+  }
+  const char* dir = getenv("TMPDIR");
+  pyodide_t *kept = LOAD(), *destroyed = LOAD(), *by_default = NULL;
+  ASSERT_OK(pyodide_default(&by_default));
+  ASSERT(RUN_BOOL(kept, "open('/home/pyodide/notes.txt', 'w').write('x') == 1"));
+  ASSERT_EQ_INT(count_entries(dir), 3);
+  pyodide_destroy(destroyed);
+  ASSERT_EQ_INT(count_entries(dir), 2);
+  /* Returning ends the process normally with two runtimes alive, one home not empty. */
 }

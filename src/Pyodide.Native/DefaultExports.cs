@@ -12,7 +12,6 @@ internal static unsafe class DefaultExports
     private static bool s_settled;
     private static nint s_token;
     private static Exception? s_failure;
-    private static PyodideRuntime? s_runtime;
 
     private const string DefaultName = "pyodide_default";
     [UnmanagedCallersOnly(EntryPoint = DefaultName)]
@@ -30,11 +29,10 @@ internal static unsafe class DefaultExports
                 {
                     try
                     {
+                        // The runtime is never destroyed; its home directory goes at exit.
+                        ExitHandler.Register();
                         var runtime = PyodideRuntime.AsProcessDefault(PyodideRuntime.Load(RuntimeExports.Options(null)));
                         s_token = RuntimeExports.Runtimes.Add(runtime);
-                        s_runtime = runtime;
-                        // The runtime is never destroyed; its home directory goes at exit.
-                        RemoveHomeAtExit();
                     }
                     catch (Exception e)
                     {
@@ -52,33 +50,4 @@ internal static unsafe class DefaultExports
             return NativeErrors.From(e, DefaultName);
         }
     }
-
-    private static void RemoveHomeAtExit()
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        try
-        {
-            __cxa_atexit(&AtExit, null, null); // glibc's atexit(), which libc.so.6 does not export
-        }
-        catch (Exception)
-        {
-            // Not glibc: the directory stays behind, as after a crash.
-        }
-    }
-
-    [UnmanagedCallersOnly]
-    private static void AtExit(void* unused)
-    {
-        try
-        {
-            s_runtime?.DeleteHomeAtExit();
-        }
-        catch (Exception)
-        {
-            // Exiting anyway: a temporary directory left behind is the worst outcome.
-        }
-    }
-
-    [DllImport("libc.so.6")]
-    private static extern int __cxa_atexit(delegate* unmanaged<void*, void> function, void* argument, void* dso);
 }

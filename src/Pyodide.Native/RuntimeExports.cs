@@ -53,6 +53,7 @@ internal static unsafe class RuntimeExports
         try
         {
             Require.NotNull(result);
+            ExitHandler.Register(); // a runtime never destroyed leaves no directory behind
             var runtime = PyodideRuntime.Load(Options(config));
             *result = Runtimes.Add(runtime);
             return 0;

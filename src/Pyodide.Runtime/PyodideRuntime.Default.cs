@@ -24,15 +24,10 @@ public sealed partial class PyodideRuntime
     internal bool IsProcessDefault { get; private set; }
 
     /// <summary>Makes <paramref name="runtime"/> a process-wide default: never disposed; its
-    /// home directory is removed when the process exits normally.</summary>
+    /// home directory is removed when the process exits normally (<see cref="RuntimeHomes"/>).</summary>
     internal static PyodideRuntime AsProcessDefault(PyodideRuntime runtime)
     {
         runtime.IsProcessDefault = true;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => runtime.DeleteHomeAtExit();
         return runtime;
     }
-
-    /// <summary>Removes the home directory of a process-wide default at process exit (the
-    /// C ABI calls it from an atexit handler: ProcessExit does not run in a native host).</summary>
-    internal void DeleteHomeAtExit() => TryDeleteHome(_home);
 }

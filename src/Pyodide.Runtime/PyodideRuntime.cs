@@ -137,7 +137,7 @@ public sealed partial class PyodideRuntime : IDisposable
         Module module = GuestModule.Get(wasm, guarded);
         byte[] wasmSha256 = GuestModule.Sha256(wasm);
         var saved = options.Snapshot != null ? SnapshotFile.OpenCached(options.Snapshot, wasmSha256) : null;
-        string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
+        string home = RuntimeHomes.Create();
         try
         {
             // The preopens every snapshot knows come first (GuestSnapshot.PreopenCount),
@@ -159,7 +159,7 @@ public sealed partial class PyodideRuntime : IDisposable
         }
         catch
         {
-            TryDeleteHome(home);
+            RuntimeHomes.Remove(home);
             throw;
         }
     }
@@ -383,11 +383,6 @@ public sealed partial class PyodideRuntime : IDisposable
             guest.Dispose();
             _hostModules.FinalizeAll();
         }
-        TryDeleteHome(_home);
-    }
-
-    private static void TryDeleteHome(string home)
-    {
-        try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        RuntimeHomes.Remove(_home);
     }
 }
