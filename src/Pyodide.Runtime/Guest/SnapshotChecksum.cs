@@ -24,8 +24,8 @@ internal static class SnapshotChecksum
         if (Sse42.X64.IsSupported)
         {
             // The same as the loop below, with the processor's instruction named: NativeAOT
-            // compiles for processors without it, so BitOperations.Crc32C checks for it at
-            // each call, and the loop below ran at a third of this one's speed.
+            // compiles for processors without it, so BitOperations.Crc32C tests for it at
+            // each call (with the span's bounds checks, ~0.15 ms of a first load).
             for (int k = 0; k < blocks; k++, block = ref Unsafe.Add(ref block, Stride))
             {
                 a = (uint)Sse42.X64.Crc32(a, Word(ref block, 0));
