@@ -22,10 +22,12 @@ internal static partial class RuntimeHomes
         lock (Gate) s_exitHooked = true;
     }
 
-    /// <summary>A new, empty home directory.</summary>
+    /// <summary>A new home directory, holding an empty site-packages (made here: through
+    /// WASI, in each restored runtime, it cost ~2.5 % of a further runtime's start).</summary>
     public static string Create()
     {
         string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
+        Directory.CreateDirectory(Path.Combine(home, "site-packages"));
         lock (Gate)
         {
             Live.Add(home);

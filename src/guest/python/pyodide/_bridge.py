@@ -89,9 +89,8 @@ def setup():
     sys.stdin = _host_stdin()
     sys.stdout = HostStream(1, "<stdout>")
     sys.stderr = HostStream(2, "<stderr>")
-    if os.path.isdir(HOME):
+    if os.path.isdir(HOME):  # the host made it, and site-packages in it (RuntimeHomes.cs)
         os.chdir(HOME)
-        os.makedirs(SITE_PACKAGES, exist_ok=True)
         sys.path.append(SITE_PACKAGES)
 
 
@@ -168,15 +167,12 @@ def snapshot_saved():
 
 def snapshot_restored():
     """First thing in a copy of a sealed interpreter, after the strs, dicts and
-    sets were rehashed: the objects sealing listed, what setup() did outside
-    the interpreter's memory (the runtime's own home), host modules (the
+    sets were rehashed: the objects sealing listed, host modules (the
     copy's host registers its own), standard input (the saving host's
     unread input is not this one's) and a random state of its own."""
     for obj in _REHASH:
         _pyodide_core.snapshot_rehash(obj)
     _REHASH.clear()
-    if os.path.isdir(HOME):
-        os.makedirs(SITE_PACKAGES, exist_ok=True)
     if "pyodide._host" in sys.modules:
         sys.modules["pyodide._host"].snapshot_restored()
     if isinstance(sys.stdin, io.TextIOWrapper) and isinstance(getattr(sys.stdin, "buffer", None), io.BufferedReader):
