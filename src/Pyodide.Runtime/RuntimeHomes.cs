@@ -22,12 +22,15 @@ internal static partial class RuntimeHomes
         lock (Gate) s_exitHooked = true;
     }
 
+    /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
+    public static string SitePackages(string home) => Path.Combine(home, "site-packages");
+
     /// <summary>A new home directory, holding an empty site-packages (made here: through
     /// WASI, in each restored runtime, it cost ~2.5 % of a further runtime's start).</summary>
     public static string Create()
     {
         string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
-        Directory.CreateDirectory(Path.Combine(home, "site-packages"));
+        Directory.CreateDirectory(SitePackages(home));
         lock (Gate)
         {
             Live.Add(home);
@@ -48,7 +51,7 @@ internal static partial class RuntimeHomes
     {
         lock (Gate) Live.Remove(home);
         if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-            && rmdir(Path.Combine(home, "site-packages")) == 0 && rmdir(home) == 0)
+            && rmdir(SitePackages(home)) == 0 && rmdir(home) == 0)
             return;
         try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

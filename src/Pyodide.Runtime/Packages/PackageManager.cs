@@ -44,7 +44,7 @@ internal sealed class PackageManager
     public PackageCache Cache => _cache;
 
     /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
-    public string SitePackages => Path.Combine(_home, "site-packages");
+    public string SitePackages => RuntimeHomes.SitePackages(_home);
 
     public IReadOnlyDictionary<string, string> Loaded
     {
