@@ -247,6 +247,54 @@ public sealed class SnapshotFileTests : IDisposable
     }
 
     [Fact]
+    public void RuntimesShareTheSnapshotPagesTheyOnlyRead()
+    {
+        // Guest/RestoreWrites.cs: the first restore copies every page, the second learns
+        // which pages a restore writes, the later ones copy those and share the rest.
+        string path = Save(LibrariesAndBigDict);
+        using var first = LoadFrom(path);
+        var (firstSize, firstCopied) = SnapshotPagesMapped(path);
+        Assert.True(firstSize > 0, "the snapshot's pages are mapped from the file");
+        Assert.Equal(firstSize, firstCopied);
+        using var learning = LoadFrom(path);
+        var (size, copied) = SnapshotPagesMapped(path);
+        long learned = copied - firstCopied;
+        Assert.Equal(2 * firstSize, size);
+        Assert.True(learned < firstSize * 3 / 4, $"the learning restore wrote {learned} of {firstSize} KiB");
+        using var third = LoadFrom(path);
+        using var fourth = LoadFrom(path);
+        (size, copied) = SnapshotPagesMapped(path);
+        long later = copied - firstCopied - learned;
+        // Each copied what the learning restore wrote (it writes the same pages, with its
+        // own hash secret), and shares the rest.
+        Assert.InRange(later, learned, 2 * learned + 64);
+        foreach (var py in new[] { first, learning, third, fourth })
+            Assert.True(py.RunPython<bool>("len(big) == 100_000 and all(big[f'key{i}'] == i for i in range(0, 100_000, 499))"));
+        Assert.NotEqual(third.RunPython<long>("hash('abc')"), fourth.RunPython<long>("hash('abc')"));
+    }
+
+    /// <summary>Over this process's mappings of <paramref name="path"/>: their size and how
+    /// much of it has been copied into the process (smaps' "Anonymous"), in KiB.</summary>
+    private static (long Size, long Copied) SnapshotPagesMapped(string path)
+    {
+        long size = 0, copied = 0;
+        bool inFile = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            // A mapping's first line starts with its address range; its fields, with "Name:".
+            if (!line.Split(' ', 2)[0].EndsWith(':'))
+                inFile = line.EndsWith(path, StringComparison.Ordinal);
+            else if (inFile && line.StartsWith("Size:", StringComparison.Ordinal))
+                size += KiB(line);
+            else if (inFile && line.StartsWith("Anonymous:", StringComparison.Ordinal))
+                copied += KiB(line);
+        }
+        return (size, copied);
+
+        static long KiB(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+
+    [Fact]
     public void RestoreWithAMemoryLimit()
     {
         string path = Save("blob = bytearray(8 << 20)");

@@ -81,11 +81,20 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             CallDepth = 1; // start-up runs as a call of its own
             if (start.RestoreFrom is { } snapshot)
             {
-                RestoreMemory(snapshot);
-                if (_exports.SnapshotRestore(GuestSnapshot.FirstMountFd) != 0)
+                bool learn = RestoreMemory(snapshot);
+                bool restored = false;
+                try
                 {
-                    var (type, message) = ReadError();
-                    throw new PyodideException(PyodideErrorKind.IO, $"Python could not be restored from its snapshot ({type}): {message}");
+                    if (_exports.SnapshotRestore(GuestSnapshot.FirstMountFd) != 0)
+                    {
+                        var (type, message) = ReadError();
+                        throw new PyodideException(PyodideErrorKind.IO, $"Python could not be restored from its snapshot ({type}): {message}");
+                    }
+                    restored = true;
+                }
+                finally
+                {
+                    if (learn) snapshot.EndRestore(_base, restored);
                 }
                 Restored = true;
                 RestoredFromFile = snapshot.FromFile;
@@ -144,16 +153,18 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     }
 
     /// <summary>Grows this fresh instance's memory to the snapshot's and puts its pages
-    /// there; the host's input buffers are the snapshot's.</summary>
-    private void RestoreMemory(GuestSnapshot snapshot)
+    /// there; the host's input buffers are the snapshot's. Returns
+    /// <see cref="GuestSnapshot.RestoreInto"/>'s answer.</summary>
+    private bool RestoreMemory(GuestSnapshot snapshot)
     {
         long missing = snapshot.MemoryLength - _memory.GetLength();
         if (missing > 0) _memory.Grow((missing + Memory.PageSize - 1) / Memory.PageSize);
         if (_memory.GetLength() != snapshot.MemoryLength)
             throw new PyodideException(PyodideErrorKind.IO, "the snapshot does not fit this instance's memory");
         _length = _memory.GetLength();
-        snapshot.RestoreInto(_base);
+        bool learn = snapshot.RestoreInto(_base);
         _buffers.AddRange(snapshot.Buffers);
+        return learn;
     }
 
     /// <summary>Seals the interpreter that just started and copies its memory; null if the

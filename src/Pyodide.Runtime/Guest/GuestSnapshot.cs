@@ -35,6 +35,7 @@ internal sealed unsafe class GuestSnapshot
     // In a file: the open file and where the runs' pages start in it.
     private readonly SafeFileHandle? _file;
     private readonly long _fileOffset;
+    private readonly RestoreWrites? _writes;
 
     /// <summary>Bytes of linear memory the interpreter had.</summary>
     public long MemoryLength { get; }
@@ -60,6 +61,7 @@ internal sealed unsafe class GuestSnapshot
         _data = data;
         _file = file;
         _fileOffset = fileOffset;
+        if (file != null) _writes = new RestoreWrites(runs);
         Buffers = buffers;
         foreach (var (_, count) in runs) DataLength += (long)count * PageSize;
     }
@@ -172,19 +174,31 @@ internal sealed unsafe class GuestSnapshot
 
     /// <summary>Puts the snapshot's pages into <paramref name="memory"/>, the memory of a new
     /// instance of the same module, already grown to <see cref="MemoryLength"/>: mapped from
-    /// the file (copy-on-write) or copied.</summary>
-    internal void RestoreInto(byte* memory)
+    /// the file (copy-on-write) or copied. True if this restore learns which pages a
+    /// restore writes: the caller then calls <see cref="EndRestore"/> once the guest's
+    /// part of the restore has ended.</summary>
+    internal bool RestoreInto(byte* memory)
     {
         if (_file != null)
         {
-            long offset = _fileOffset;
-            foreach (var (first, count) in _runs)
+            var plan = _writes!.Next();
+            try
             {
-                long size = (long)count * PageSize;
-                SnapshotFile.MapInto(memory + (long)first * PageSize, size, _file, offset);
-                offset += size;
+                long offset = _fileOffset;
+                foreach (var (first, count) in _runs)
+                {
+                    long size = (long)count * PageSize;
+                    SnapshotFile.MapInto(memory + (long)first * PageSize, size, _file, offset, plan == RestoreWrites.Plan.CopyAll);
+                    offset += size;
+                }
             }
-            return;
+            catch when (plan == RestoreWrites.Plan.Learn)
+            {
+                _writes.EndLearning(memory, restored: false);
+                throw;
+            }
+            if (plan == RestoreWrites.Plan.CopyLearned) _writes.CopyLearned(memory);
+            return plan == RestoreWrites.Plan.Learn;
         }
         fixed (byte* data = _data) // pinned already: this only takes the address
         {
@@ -196,5 +210,10 @@ internal sealed unsafe class GuestSnapshot
                 at += size;
             }
         }
+        return false;
     }
+
+    /// <summary>Ends a restore for which <see cref="RestoreInto"/> returned true;
+    /// <paramref name="restored"/> says whether the guest's part succeeded.</summary>
+    internal void EndRestore(byte* memory, bool restored) => _writes!.EndLearning(memory, restored);
 }

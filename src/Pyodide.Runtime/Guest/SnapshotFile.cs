@@ -300,13 +300,14 @@ internal static unsafe class SnapshotFile
     private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapFixed = 0x10, MapPopulateLinux = 0x8000;
 
     /// <summary>Maps <paramref name="length"/> bytes of the file at <paramref name="offset"/>
-    /// over <paramref name="address"/>, private and copy-on-write. On Linux the pages are
-    /// mapped at once (MAP_POPULATE, from the page cache, shared): the restore writes to
-    /// most of them, and a fault per page cost twice the CPU time of copying the snapshot
-    /// (measured: 6-7.5 ms against 11-14 ms for load and first call).</summary>
-    internal static void MapInto(byte* address, long length, SafeFileHandle handle, long offset)
+    /// over <paramref name="address"/>, private and copy-on-write. With
+    /// <paramref name="copyAll"/> (Linux) every page is copied at once (MAP_POPULATE on a
+    /// writable private mapping): when which pages a restore writes is not known
+    /// (<see cref="RestoreWrites"/>), a fault per written page cost more than copying them
+    /// all.</summary>
+    internal static void MapInto(byte* address, long length, SafeFileHandle handle, long offset, bool copyAll)
     {
-        int flags = MapPrivate | MapFixed | (OperatingSystem.IsLinux() ? MapPopulateLinux : 0);
+        int flags = MapPrivate | MapFixed | (copyAll && OperatingSystem.IsLinux() ? MapPopulateLinux : 0);
         void* result = mmap(address, (nuint)length, ProtRead | ProtWrite, flags, (int)handle.DangerousGetHandle(), offset);
         if (result != address)
             throw new PyodideException(PyodideErrorKind.IO, $"cannot map the snapshot into memory (errno {Marshal.GetLastPInvokeError()})");
