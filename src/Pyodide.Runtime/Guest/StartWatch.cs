@@ -14,6 +14,11 @@ internal static class StartWatch
     private static readonly object Gate = new(); // a Monitor: Run waits on it
     private static readonly Dictionary<CallWatchdog, (long Deadline, Engine Engine)> Starts = [];
     private static Thread? _thread;
+    // When Run wakes next at the latest (a Stopwatch timestamp). Asleep with no starts it
+    // wakes after CallWatchdog.StartTimeout, which no start's deadline comes before: a
+    // start need not wake it, and a host that starts runtimes one after another does not
+    // pay a thread switch for each.
+    private static long _wake;
 
     /// <summary>Watches the start of <paramref name="watchdog"/>'s instance until
     /// <see cref="End"/>; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp.</summary>
@@ -27,9 +32,9 @@ internal static class StartWatch
                 _thread = new Thread(Run) { IsBackground = true, Name = "pyodide start watch" };
                 _thread.Start();
             }
-            else
+            else if (deadline < _wake)
             {
-                Monitor.Pulse(Gate); // the new deadline may come first
+                Monitor.Pulse(Gate);
             }
         }
     }
@@ -45,16 +50,18 @@ internal static class StartWatch
         {
             while (true)
             {
+                long now = Stopwatch.GetTimestamp();
                 if (Starts.Count == 0)
                 {
-                    Monitor.Wait(Gate);
+                    _wake = now + (long)(CallWatchdog.StartTimeout.TotalSeconds * Stopwatch.Frequency);
+                    Monitor.Wait(Gate, CallWatchdog.StartTimeout);
                     continue;
                 }
                 var (first, (deadline, engine)) = Starts.MinBy(start => start.Value.Deadline);
-                long wait = deadline - Stopwatch.GetTimestamp();
-                if (wait > 0)
+                if (deadline > now)
                 {
-                    Monitor.Wait(Gate, TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency + 0.001));
+                    _wake = deadline;
+                    Monitor.Wait(Gate, TimeSpan.FromSeconds((double)(deadline - now) / Stopwatch.Frequency + 0.001));
                     continue;
                 }
                 Starts.Remove(first);
