@@ -43,6 +43,31 @@ public sealed class PackageTests(ITestOutputHelper output) : PackageTestBase
     }
 
     [Fact]
+    public void AnInstallFromPythonDuringALoadOnAnotherThreadFailsInsteadOfWaiting()
+    {
+        // The load holds the load lock and will take the runtime's; Python's install
+        // holds the runtime's lock (it runs inside a call) and asks for the load lock.
+        var index = NewIndex();
+        index.Add("pn-a", "pn_a", "A = 1\n");
+        index.Add("pn-b", "pn_b", "B = 2\n");
+        using var py = Load(index.Directory);
+        Exception? fromPython = null;
+        py.LoadPackage(["pn-a"], message =>
+        {
+            if (message != "Loading pn-a") return;
+            var install = Task.Run(() =>
+            {
+                try { py.Install(["pn-b"]); } catch (Exception e) { fromPython = e; }
+            });
+            Assert.True(install.Wait(TimeSpan.FromSeconds(30)), "micropip.install waited for the load");
+        });
+        Assert.NotNull(fromPython);
+        Assert.Contains("another thread is loading packages", fromPython.Message);
+        py.Install(["pn-b"]);
+        Expect.Long(3, py.RunPython("import pn_a, pn_b\npn_a.A + pn_b.B"));
+    }
+
+    [Fact]
     public void NamesAreNormalizedAndTheLockFileUrlMayBeGivenDirectly()
     {
         var index = NewIndex();

@@ -310,6 +310,10 @@ public sealed partial class PyodideRuntime : IDisposable
         }
     }
 
+    /// <summary>Whether the current thread is inside a call on this runtime (or holds its
+    /// lock for another reason).</summary>
+    internal bool IsLockedByCurrentThread => _gate.IsHeldByCurrentThread;
+
     /// <summary>Takes the runtime's lock for one call into the guest.</summary>
     /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
     /// <exception cref="InvalidOperationException">Called from inside a call on the same runtime (an output handler).</exception>

@@ -112,30 +112,40 @@ internal sealed class PackageManager
     internal void InstallResolved(IReadOnlyList<Planned> plan, Action<string> message, PackageHttp.Policy policy)
     {
         foreach (var wheel in plan) CheckTags(wheel);
-        lock (Enter()) Install(plan.ToList(), message, policy);
+        var gate = EnterLoad();
+        try
+        {
+            Install(plan.ToList(), message, policy);
+        }
+        finally
+        {
+            gate.Exit();
+        }
     }
 
     /// <summary>loadPackage: <paramref name="names"/> are package names or wheel paths/URLs.</summary>
     public void Load(IReadOnlyList<string> names, Action<string>? onMessage, Action<string>? onError)
     {
         Action<string> message = onMessage ?? (_ => { });
-        lock (Enter())
+        var gate = EnterLoad();
+        try
         {
-            try
+            var plan = Resolve(names, message);
+            if (plan.Count == 0)
             {
-                var plan = Resolve(names, message);
-                if (plan.Count == 0)
-                {
-                    message("No new packages to load");
-                    return;
-                }
-                Install(plan, message, PackageHttp.Default);
+                message("No new packages to load");
+                return;
             }
-            catch (PyodideException e) when (e.Kind == PyodideErrorKind.IO)
-            {
-                onError?.Invoke(e.Message);
-                throw;
-            }
+            Install(plan, message, PackageHttp.Default);
+        }
+        catch (PyodideException e) when (e.Kind == PyodideErrorKind.IO)
+        {
+            onError?.Invoke(e.Message);
+            throw;
+        }
+        finally
+        {
+            gate.Exit();
         }
     }
 
@@ -174,14 +184,23 @@ internal sealed class PackageManager
         return items.OfType<string>().ToList();
     }
 
-    /// <summary>The load lock, after refusing a load from a package-loading callback
-    /// and checking the runtime could be called now (not disposed, not dead, not
-    /// from a thread that may not call in), so it is not found out after installing.</summary>
-    private Lock Enter()
+    /// <summary>Takes the load lock (the caller exits it), after refusing a load from a
+    /// package-loading callback and checking the runtime could be called now (not
+    /// disposed, not dead, not from a thread that may not call in), so it is not found
+    /// out after installing. A load takes the runtime's lock after the load lock (to let
+    /// Python see what it installed), while a thread inside a call on the runtime
+    /// (micropip's install, run from Python) holds the runtime's lock already: such a
+    /// thread does not wait for a load on another thread, which would wait for it; it
+    /// fails instead.</summary>
+    private Lock EnterLoad()
     {
         if (_loadGate.IsHeldByCurrentThread)
             throw new InvalidOperationException("the runtime is busy: a package-loading callback may not load packages");
         using (_runtime.Enter()) { }
+        if (!_runtime.IsLockedByCurrentThread)
+            _loadGate.Enter();
+        else if (!_loadGate.TryEnter())
+            throw new InvalidOperationException("the runtime is busy: another thread is loading packages into it, and a call into the runtime cannot wait for that load");
         return _loadGate;
     }
 
