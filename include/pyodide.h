@@ -229,9 +229,11 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * environment variable PYODIDE_ASSET_DIR or PYODIDE_INDEX_URL when it is set
  * and not empty, read at each call (deprecated, see pyodide_default).
  * Python sees the bundled standard library (read-only), a private writable
- * home directory /home/pyodide (a temporary directory of the host's, deleted
- * by pyodide_destroy, or when the process exits normally if the runtime is
- * still alive then), the configured mounts and nothing else of the host; its environment is empty but for
+ * home directory /home/pyodide (a temporary directory of the host's, empty
+ * but for an empty site-packages when the runtime starts; pyodide_destroy
+ * deletes it with what it holds, or keeps it for the process's next runtime
+ * if nothing was left in it; those left are deleted when the process exits
+ * normally), the configured mounts and nothing else of the host; its environment is empty but for
  * HOME. Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
  * with `io_env`), or to the process's own streams when NULL. The callbacks
  * run while the call that produced the output runs: on its thread for

@@ -273,18 +273,19 @@ static int count_entries(const char* dir) {
   return n;
 }
 
-/* A runtime's home is a temporary directory: removed when it is destroyed, and when the
- * process exits normally for those still alive (pyodide_default's, and one the host never
- * destroyed). The child runs with TMPDIR set to a directory of the parent's, which the
- * parent then finds empty. */
-TEST(runtime_homes_removed_at_exit) {
+/* A runtime's home is a temporary directory. When its runtime is destroyed it is kept for
+ * the next runtime if it holds only its empty site-packages, else removed; at a normal
+ * exit every home left (those of runtimes still alive: pyodide_default's, and one the host
+ * never destroyed; and a kept one) is removed. The child runs with TMPDIR set to a
+ * directory of the parent's, which the parent then finds empty. */
+TEST(runtime_homes_reused_when_empty_removed_at_exit) {
   if (getenv(DEFAULTS_CHILD) == NULL) {
     char dir[] = "/tmp/pyodide-homes-test-XXXXXX";
     ASSERT(mkdtemp(dir) != NULL);
     const char* previous = getenv("TMPDIR");
     char* saved = previous != NULL ? strdup(previous) : NULL;
     setenv("TMPDIR", dir, 1);
-    in_own_process("runtime_homes_removed_at_exit", true);
+    in_own_process("runtime_homes_reused_when_empty_removed_at_exit", true);
     if (saved != NULL) setenv("TMPDIR", saved, 1);
     else unsetenv("TMPDIR");
     free(saved);
@@ -296,11 +297,33 @@ TEST(runtime_homes_removed_at_exit) {
     return;
   }
   const char* dir = getenv("TMPDIR");
+  const char* empty_home =
+      "import os\n"
+      "os.listdir('/home/pyodide') == ['site-packages'] and os.listdir('/home/pyodide/site-packages') == []";
   pyodide_t *kept = LOAD(), *destroyed = LOAD(), *by_default = NULL;
   ASSERT_OK(pyodide_default(&by_default));
   ASSERT(RUN_BOOL(kept, "open('/home/pyodide/notes.txt', 'w').write('x') == 1"));
   ASSERT_EQ_INT(count_entries(dir), 3);
+  /* Empty: kept, and the next runtime takes it. */
   pyodide_destroy(destroyed);
-  ASSERT_EQ_INT(count_entries(dir), 2);
-  /* Returning ends the process normally with two runtimes alive, one home not empty. */
+  ASSERT_EQ_INT(count_entries(dir), 3);
+  pyodide_t* next = LOAD();
+  ASSERT_EQ_INT(count_entries(dir), 3);
+  ASSERT(RUN_BOOL(next, empty_home));
+  /* Anything left in a home, even an empty directory, and it is removed. */
+  const char* leftovers[] = {
+      "open('/home/pyodide/site-packages/mod.py', 'w').write('x = 1') == 5",
+      "import os\nos.mkdir('/home/pyodide/site-packages/pkg')\nTrue",
+      "import os\nos.rmdir('/home/pyodide/site-packages')\nopen('/home/pyodide/site-packages', 'w').close()\nTrue",
+      "import os\nos.mkdir('/home/pyodide/.cache')\nTrue",
+  };
+  for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
+    ASSERT(RUN_BOOL(next, leftovers[i]));
+    pyodide_destroy(next);
+    ASSERT_EQ_INT(count_entries(dir), 2);
+    next = LOAD();
+    ASSERT_EQ_INT(count_entries(dir), 3);
+    ASSERT(RUN_BOOL(next, empty_home));
+  }
+  /* Returning ends the process normally with three runtimes alive, one home not empty. */
 }

@@ -137,7 +137,7 @@ public sealed partial class PyodideRuntime : IDisposable
         Module module = GuestModule.Get(wasm, guarded);
         byte[] wasmSha256 = GuestModule.Sha256(wasm);
         var saved = options.Snapshot != null ? SnapshotFile.OpenCached(options.Snapshot, wasmSha256) : null;
-        string home = RuntimeHomes.Create();
+        string home = RuntimeHomes.Take();
         try
         {
             // The preopens every snapshot knows come first (GuestSnapshot.PreopenCount),
@@ -159,7 +159,7 @@ public sealed partial class PyodideRuntime : IDisposable
         }
         catch
         {
-            RuntimeHomes.Remove(home);
+            RuntimeHomes.GiveBack(home);
             throw;
         }
     }
@@ -314,6 +314,21 @@ public sealed partial class PyodideRuntime : IDisposable
     /// lock for another reason).</summary>
     internal bool IsLockedByCurrentThread => _gate.IsHeldByCurrentThread;
 
+    /// <summary>Holds the runtime's lock while host code writes into its home (a package
+    /// install): a disposal, which may give the home to another runtime
+    /// (<see cref="RuntimeHomes"/>), waits for the writes, and none begins after it.</summary>
+    /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
+    internal Lock.Scope LockHome()
+    {
+        var scope = _gate.EnterScope();
+        if (_guest == null)
+        {
+            scope.Dispose();
+            throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
+        }
+        return scope;
+    }
+
     /// <summary>Takes the runtime's lock for one call into the guest.</summary>
     /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
     /// <exception cref="InvalidOperationException">Called from inside a call on the same runtime (an output handler).</exception>
@@ -387,6 +402,6 @@ public sealed partial class PyodideRuntime : IDisposable
             guest.Dispose();
             _hostModules.FinalizeAll();
         }
-        RuntimeHomes.Remove(_home);
+        RuntimeHomes.GiveBack(_home);
     }
 }

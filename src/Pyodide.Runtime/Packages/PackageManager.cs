@@ -187,8 +187,8 @@ internal sealed class PackageManager
     /// <summary>Takes the load lock (the caller exits it), after refusing a load from a
     /// package-loading callback and checking the runtime could be called now (not
     /// disposed, not dead, not from a thread that may not call in), so it is not found
-    /// out after installing. A load takes the runtime's lock after the load lock (to let
-    /// Python see what it installed), while a thread inside a call on the runtime
+    /// out after installing. A load takes the runtime's lock after the load lock (to write
+    /// into the home, <see cref="Install"/>), while a thread inside a call on the runtime
     /// (micropip's install, run from Python) holds the runtime's lock already: such a
     /// thread does not wait for a load on another thread, which would wait for it; it
     /// fails instead.</summary>
@@ -324,7 +324,17 @@ internal sealed class PackageManager
             message($"Loading {package.Name}");
             files.Add(_cache.Fetch(package.Name, package.Source, package.Sha256, url => message($"Downloading {package.Name} from {url}"), policy));
         }
+        // The rest writes into the runtime's home: under its lock, so a runtime disposed
+        // meanwhile is found out before anything is written, and a disposal (which may
+        // give the home to another runtime: RuntimeHomes) waits for the writes.
+        using (_runtime.LockHome()) Unpack(plan, files);
+        for (int i = 0; i < plan.Count; i++) message($"Loaded {plan[i].Name} from {plan[i].Source}");
+    }
 
+    /// <summary>Steps 2 to 4 of <see cref="Install"/>: <paramref name="files"/> are the
+    /// checked wheels of <paramref name="plan"/>.</summary>
+    private void Unpack(List<Planned> plan, List<string> files)
+    {
         string site = SitePackages;
         string staging = Path.Combine(_home, $".pyodide-unpack-{Guid.NewGuid():N}");
         var installed = new List<string>();
@@ -394,6 +404,5 @@ internal sealed class PackageManager
                 }
             }
         }
-        for (int i = 0; i < plan.Count; i++) message($"Loaded {plan[i].Name} from {plan[i].Source}");
     }
 }

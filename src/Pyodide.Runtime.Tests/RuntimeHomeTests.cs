@@ -1,0 +1,66 @@
+namespace Pyodide.Tests;
+
+/// <summary>Runtime homes (RuntimeHomes.cs): an empty one goes to the next runtime, any
+/// other is removed, and nothing a runtime's package load writes reaches another runtime.
+/// Alone (no other test's runtime takes a home given back here).</summary>
+[Collection(SerialCollection.Name)]
+public sealed class RuntimeHomeTests : PackageTestBase
+{
+    private const string HomeIsEmpty = """
+        import os
+        os.listdir('/home/pyodide') == ['site-packages'] and os.listdir('/home/pyodide/site-packages') == []
+        """;
+
+    [Fact]
+    public void AnEmptyHomeGoesToTheNextRuntime()
+    {
+        string home;
+        using (var first = Runtimes.LoadQuiet())
+        {
+            home = first.HomeDirectory;
+            Assert.True(first.RunPython<bool>(HomeIsEmpty));
+        }
+        Assert.True(Directory.Exists(home));
+        using var next = Runtimes.LoadQuiet();
+        Assert.Equal(home, next.HomeDirectory);
+        Assert.True(next.RunPython<bool>(HomeIsEmpty));
+    }
+
+    [Theory]
+    [InlineData("open('/home/pyodide/notes.txt', 'w').close()")]
+    [InlineData("open('/home/pyodide/site-packages/mod.py', 'w').close()")]
+    [InlineData("import os\nos.makedirs('/home/pyodide/site-packages/pkg/sub')")]
+    [InlineData("import os\nos.rmdir('/home/pyodide/site-packages')\nopen('/home/pyodide/site-packages', 'w').close()")]
+    [InlineData("import os\nos.symlink('site-packages', '/home/pyodide/link')")]
+    public void AHomeWithAnythingLeftInItIsRemoved(string leave)
+    {
+        string home;
+        using (var first = Runtimes.LoadQuiet())
+        {
+            home = first.HomeDirectory;
+            first.RunPython(leave);
+        }
+        Assert.False(Directory.Exists(home));
+        using var next = Runtimes.LoadQuiet();
+        Assert.True(next.RunPython<bool>(HomeIsEmpty));
+    }
+
+    [Fact]
+    public void ARuntimeDisposedDuringAPackageLoadLeavesNothingToTheNext()
+    {
+        var index = NewIndex();
+        index.Add("pn-late", "pn_late", "VALUE = 1\n");
+        var py = Load(index.Directory);
+        string home = py.HomeDirectory;
+        // Disposed on another thread once the load has begun (the callback runs before
+        // the wheel is fetched and unpacked): the load must not write into the home.
+        Assert.Throws<ObjectDisposedException>(() => py.LoadPackage(["pn-late"], message =>
+        {
+            if (message == "Loading pn-late")
+                Assert.True(Task.Run(py.Dispose).Wait(TimeSpan.FromSeconds(30)), "the disposal waited for the load");
+        }));
+        using var next = Runtimes.LoadQuiet();
+        Assert.Equal(home, next.HomeDirectory); // it was empty when given back
+        Assert.True(next.RunPython<bool>(HomeIsEmpty));
+    }
+}
