@@ -26,6 +26,20 @@ public sealed class RuntimeHomeTests : PackageTestBase
         Assert.True(next.RunPython<bool>(HomeIsEmpty));
     }
 
+    [Fact]
+    public void AHomeGivenBackTwiceGoesToOneRuntime()
+    {
+        // A runtime that fails while starting is disposed and its load gives its home back too.
+        string home = RuntimeHomes.Take();
+        RuntimeHomes.GiveBack(home);
+        RuntimeHomes.GiveBack(home);
+        string a = RuntimeHomes.Take(), b = RuntimeHomes.Take();
+        Assert.NotEqual(a, b);
+        Assert.Contains(home, new[] { a, b });
+        RuntimeHomes.GiveBack(a);
+        RuntimeHomes.GiveBack(b);
+    }
+
     [Theory]
     [InlineData("open('/home/pyodide/notes.txt', 'w').close()")]
     [InlineData("open('/home/pyodide/site-packages/mod.py', 'w').close()")]

@@ -4,18 +4,20 @@ namespace Pyodide;
 
 /// <summary>The runtimes' home directories: a temporary directory each, preopened as
 /// /home/pyodide. A runtime gives its home back when it is disposed (or fails to load):
-/// one that holds nothing but its empty site-packages is kept for the next runtime (on
-/// Linux), any other is removed. Homes still in use or kept when the process exits
-/// normally (a process-wide default, or any the host never disposed) are removed then, on
-/// .NET's ProcessExit in a .NET host and from the C ABI's atexit handler in a native one,
-/// where ProcessExit does not run. A process that is killed leaves them.</summary>
+/// on Linux, once the process has made a second runtime, one that holds nothing but its
+/// empty site-packages is kept for the next runtime; any other is removed. Homes still in
+/// use or kept when the process exits normally (a process-wide default, or any the host
+/// never disposed) are removed then, on .NET's ProcessExit in a .NET host and from the C
+/// ABI's atexit handler in a native one, where ProcessExit does not run. A process that is
+/// killed leaves them.</summary>
 internal static unsafe partial class RuntimeHomes
 {
     private static readonly Lock Gate = new();
-    // Every home made and not yet removed: in use or kept.
-    private static readonly HashSet<string> Live = [];
+    // Homes taken and not given back.
+    private static readonly HashSet<string> InUse = [];
     // Empty homes given back, for the next runtimes.
     private static readonly Stack<string> Kept = new();
+    private static int s_taken;
     private static bool s_exitHooked;
 
     /// <summary>The most empty homes kept at once (a host that ran many runtimes at once
@@ -40,13 +42,18 @@ internal static unsafe partial class RuntimeHomes
     {
         lock (Gate)
         {
-            if (Kept.TryPop(out var kept)) return kept;
+            s_taken++;
+            if (Kept.TryPop(out var kept))
+            {
+                InUse.Add(kept);
+                return kept;
+            }
         }
         string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
         Directory.CreateDirectory(SitePackages(home));
         lock (Gate)
         {
-            Live.Add(home);
+            InUse.Add(home);
             if (!s_exitHooked)
             {
                 s_exitHooked = true;
@@ -56,26 +63,32 @@ internal static unsafe partial class RuntimeHomes
         return home;
     }
 
-    /// <summary>Gives <paramref name="home"/> back once nothing writes to it any more: kept
-    /// for the next runtime if it holds only an empty site-packages, else removed with what
-    /// it holds, as far as it can.
-    /// Making and removing the two directories cost a further runtime ~0.23 ms on an ext4
-    /// mounted with <c>discard</c> (each rmdir waits for the disk); checking that they are
-    /// empty costs a few microseconds.</summary>
+    /// <summary>Gives <paramref name="home"/> back once nothing writes to it any more (a
+    /// second time does nothing): kept for the next runtime if it holds only an empty
+    /// site-packages and the process has made more than one runtime, else removed with
+    /// what it holds, as far as it can. Making and removing the two directories cost a
+    /// further runtime ~0.23 ms on an ext4 mounted with <c>discard</c> (each rmdir waits
+    /// for the disk); checking that they are empty costs a few microseconds. A process
+    /// that makes one runtime (<c>pyodide-run</c>) keeps none: one that ends by a signal
+    /// after destroying it (as <c>pyodide-run</c> does on SIGTERM) leaves nothing.</summary>
     public static void GiveBack(string home)
     {
-        if (CanCheck && HoldsOnly(home, "site-packages"u8) && HoldsOnly(SitePackages(home), default))
+        bool mayKeep;
+        lock (Gate)
         {
-            lock (Gate)
+            if (!InUse.Contains(home)) return;
+            mayKeep = s_taken > 1 && Kept.Count < MaxKept;
+        }
+        bool keep = mayKeep && CanCheck && HoldsOnly(home, "site-packages"u8) && HoldsOnly(SitePackages(home), default);
+        lock (Gate)
+        {
+            if (!InUse.Remove(home)) return;
+            if (keep && Kept.Count < MaxKept)
             {
-                if (Kept.Count < MaxKept)
-                {
-                    Kept.Push(home);
-                    return;
-                }
+                Kept.Push(home);
+                return;
             }
         }
-        lock (Gate) Live.Remove(home);
         Remove(home);
     }
 
@@ -85,8 +98,8 @@ internal static unsafe partial class RuntimeHomes
         string[] homes;
         lock (Gate)
         {
-            homes = [.. Live];
-            Live.Clear();
+            homes = [.. InUse, .. Kept];
+            InUse.Clear();
             Kept.Clear();
         }
         foreach (string home in homes) Remove(home);
