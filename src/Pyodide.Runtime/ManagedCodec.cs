@@ -323,7 +323,7 @@ internal static unsafe class ManagedCodec
             {
                 var items = (Slot*)guest.Checked(slot.Address, (ulong)slot.Length * Slot.Size);
                 var list = new List<object?>((int)slot.Length);
-                for (int i = 0; i < slot.Length; i++) list.Add(ReadTree(runtime, guest, items[i]));
+                for (int i = 0; i < slot.Length; i++) list.Add(ReadItem(runtime, guest, items[i]));
                 return list;
             }
             case SlotKind.Dict:
@@ -332,8 +332,8 @@ internal static unsafe class ManagedCodec
                 var dict = new Dictionary<object, object?>((int)slot.Length);
                 for (int i = 0; i < slot.Length; i++)
                 {
-                    object key = ReadTree(runtime, guest, pairs[2 * i])!; // CheckTree rejected None keys
-                    dict[key] = ReadTree(runtime, guest, pairs[2 * i + 1]);
+                    object key = ReadItem(runtime, guest, pairs[2 * i])!; // CheckTree rejected None keys
+                    dict[key] = ReadItem(runtime, guest, pairs[2 * i + 1]);
                 }
                 return dict;
             }
@@ -341,6 +341,20 @@ internal static unsafe class ManagedCodec
                 return Read(runtime, guest, slot);
         }
     }
+
+    private static readonly object BoxedTrue = true, BoxedFalse = false;
+
+    /// <summary>An item of a list or dict: ints and floats (most items) boxed here, inlined
+    /// into the loops above; the rest through <see cref="ReadTree"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static object? ReadItem(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch
+    {
+        SlotKind.Int => slot.Int,
+        SlotKind.Float => slot.Float,
+        SlotKind.Bool => slot.Raw != 0 ? BoxedTrue : BoxedFalse,
+        SlotKind.None => null,
+        _ => ReadTree(runtime, guest, slot),
+    };
 }
 
 /// <summary>One, two or an array of .NET values as adjacent argument slots.</summary>
