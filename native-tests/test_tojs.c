@@ -1,4 +1,5 @@
 /* Deep conversions and counters: pyproxy_to_js, pyodide_to_py, pyodide_stats. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -54,6 +55,35 @@ TEST(to_js_nested_containers) {
   ASSERT_STREQ(d->of.dict.values[1].of.str.ptr, "eight");
   pyodide_value_release(&v);
   EXPECT_KIND(&v, PYODIDE_NONE);
+  pyodide_value_release(&v);
+  pyproxy_destroy(p);
+  pyodide_destroy(rt);
+}
+
+/* Ints at the edges of one 30-bit digit (converted on a fast path) and beyond, bools
+ * and an int subclass: each with its exact value and kind. */
+TEST(to_js_ints_of_every_size) {
+  pyodide_t* rt = LOAD();
+  pyproxy_t* p = RUN_PROXY(rt,
+      "import enum\n"
+      "class Level(enum.IntEnum):\n"
+      "    HIGH = 3\n"
+      "[0, 1, -1, 2**30 - 1, -(2**30 - 1), 2**30, -2**30, 2**63 - 1, -2**63, True, False, Level.HIGH, 2**64]");
+  pyodide_value_t v = to_js(p, -1);
+  EXPECT_KIND(&v, PYODIDE_LIST);
+  ASSERT_EQ_INT(v.of.list.len, 13);
+  const int64_t ints[] = {0, 1, -1, (1 << 30) - 1, -((1 << 30) - 1), 1 << 30, -(1 << 30), INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+    EXPECT_KIND(&v.of.list.items[i], PYODIDE_INT);
+    ASSERT(v.of.list.items[i].of.i == ints[i]);
+  }
+  EXPECT_KIND(&v.of.list.items[9], PYODIDE_BOOL);
+  ASSERT(v.of.list.items[9].of.b);
+  EXPECT_KIND(&v.of.list.items[10], PYODIDE_BOOL);
+  ASSERT(!v.of.list.items[10].of.b);
+  EXPECT_KIND(&v.of.list.items[11], PYODIDE_INT); /* an int subclass: its int value */
+  ASSERT_EQ_INT(v.of.list.items[11].of.i, 3);
+  EXPECT_KIND(&v.of.list.items[12], PYODIDE_PROXY); /* no int64 form */
   pyodide_value_release(&v);
   pyproxy_destroy(p);
   pyodide_destroy(rt);

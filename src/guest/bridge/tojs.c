@@ -113,9 +113,17 @@ static int convert_bytes_copy(PyObject* obj, uint32_t at) {
 }
 
 static int convert(PyObject* obj, int32_t depth, uint32_t at) {
-  /* Most items are plain scalars: settle them before the subtype checks
-   * below, each of which walks the type's bases. */
   PyTypeObject* type = Py_TYPE(obj);
+  /* Ints of one digit (below 2**30 in magnitude) are the commonest items: read
+   * here, not through slot_from_object's checks and PyLong_AsLongLong (a third
+   * of converting a list of them). The slot's len is 0 already (reserve). */
+  if (type == &PyLong_Type && Py_SIZE(obj) >= -1 && Py_SIZE(obj) <= 1) {
+    arena[at].kind = SLOT_INT;
+    arena[at].u.i = (int64_t)Py_SIZE(obj) * (int64_t)((PyLongObject*)obj)->ob_digit[0];
+    return 0;
+  }
+  /* Other plain scalars: settled before the subtype checks below, each of
+   * which walks the type's bases. */
   if (type == &PyLong_Type || type == &PyFloat_Type || type == &PyUnicode_Type ||
       type == &PyBool_Type || obj == Py_None || type == &PyBytes_Type)
     return slot_from_object(obj, &arena[at]);
