@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Pyodide.Guest;
 using Pyodide.Operations;
 using Wasmtime;
@@ -314,19 +315,27 @@ public sealed partial class PyodideRuntime : IDisposable
     /// lock for another reason).</summary>
     internal bool IsLockedByCurrentThread => _gate.IsHeldByCurrentThread;
 
-    /// <summary>Holds the runtime's lock while host code writes into its home (a package
-    /// install): a disposal, which may give the home to another runtime
-    /// (<see cref="RuntimeHomes"/>), waits for the writes, and none begins after it.</summary>
+    /// <summary>Takes the runtime's lock while host code writes into its home (a package
+    /// install; the caller exits it): a disposal, which may give the home to another
+    /// runtime (<see cref="RuntimeHomes"/>), waits for the writes, and none begins after it.</summary>
     /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
-    internal Lock.Scope LockHome()
+    internal Lock LockHome()
     {
-        var scope = _gate.EnterScope();
-        if (_guest == null)
-        {
-            scope.Dispose();
-            throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
-        }
-        return scope;
+        EnterGate();
+        return _gate;
+    }
+
+    /// <summary>Takes the runtime's lock (re-entrant: host functions and output handlers
+    /// may call back in) and returns the live guest; if the runtime was disposed, lets the
+    /// lock go and throws.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private GuestInstance EnterGate()
+    {
+        _gate.Enter();
+        var guest = _guest;
+        if (guest != null) return guest;
+        _gate.Exit();
+        throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
     }
 
     /// <summary>Takes the runtime's lock for one call into the guest.</summary>
@@ -337,13 +346,7 @@ public sealed partial class PyodideRuntime : IDisposable
     {
         if (t_onEngineOutputThread)
             throw new InvalidOperationException("output written below sys.stdout (os.write, C code) is delivered on an engine thread, which may not call back into the runtime");
-        _gate.Enter(); // re-entrant: host functions and output handlers may call back in
-        var guest = _guest;
-        if (guest == null)
-        {
-            _gate.Exit();
-            throw new ObjectDisposedException(nameof(PyodideRuntime), "the runtime was destroyed");
-        }
+        var guest = EnterGate();
         try
         {
             guest.BeginCall(timeoutSeconds ?? Volatile.Read(ref _timeoutSeconds));

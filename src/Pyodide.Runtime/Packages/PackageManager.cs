@@ -327,7 +327,15 @@ internal sealed class PackageManager
         // The rest writes into the runtime's home: under its lock, so a runtime disposed
         // meanwhile is found out before anything is written, and a disposal (which may
         // give the home to another runtime: RuntimeHomes) waits for the writes.
-        using (_runtime.LockHome()) Unpack(plan, files);
+        var home = _runtime.LockHome();
+        try
+        {
+            Unpack(plan, files);
+        }
+        finally
+        {
+            home.Exit();
+        }
         for (int i = 0; i < plan.Count; i++) message($"Loaded {plan[i].Name} from {plan[i].Source}");
     }
 
