@@ -50,10 +50,15 @@ class HostInput(io.RawIOBase):
     """sys.stdin's raw bytes: whatever the host's stdin callback gives, read
     straight into the caller's buffer; end of input at once without one."""
 
+    # Whether anything asked for input: until then the buffers above hold
+    # nothing, and a restored copy keeps them (snapshot_restored).
+    asked = False
+
     def readable(self):
         return True
 
     def readinto(self, buffer):
+        self.asked = True
         return _pyodide_core.readinto(buffer)
 
     @property
@@ -166,17 +171,18 @@ def snapshot_saved():
 
 
 def snapshot_restored():
-    """First thing in a copy of a sealed interpreter, after the strs, dicts and
-    sets were rehashed: the objects sealing listed, host modules (the
-    copy's host registers its own), standard input (the saving host's
-    unread input is not this one's) and a random state of its own."""
+    """First thing in a copy of a sealed interpreter, under its new hash
+    secret (strs and str-keyed dicts rehash as they are used; sets and other
+    dicts were rehashed): the objects sealing listed, host modules (the
+    copy's host registers its own), standard input once read (the saving
+    host's unread input is not this one's) and a random state of its own."""
     for obj in _REHASH:
         _pyodide_core.snapshot_rehash(obj)
     _REHASH.clear()
     if "pyodide._host" in sys.modules:
         sys.modules["pyodide._host"].snapshot_restored()
     if isinstance(sys.stdin, io.TextIOWrapper) and isinstance(getattr(sys.stdin, "buffer", None), io.BufferedReader):
-        if isinstance(sys.stdin.buffer.raw, HostInput):
+        if isinstance(sys.stdin.buffer.raw, HostInput) and sys.stdin.buffer.raw.asked:
             sys.stdin = _host_stdin()
     if "random" in sys.modules:
         sys.modules["random"].seed()
