@@ -93,6 +93,12 @@ void errors_set_formatter(PyObject* format_exception);
  * KeyboardInterrupt set if one was pending, else 0. */
 int interrupt_raise_pending(void);
 
+/* --- runtime.c ------------------------------------------------------------ */
+
+/* The module pyodide._bridge, imported by pyn_init (a new reference kept for
+ * the interpreter's life, so in its copies too). */
+extern PyObject* bridge_module;
+
 /* --- snapshot.c ----------------------------------------------------------- */
 
 /* Starts recording for a snapshot (before Python starts); -1 with the error stored. */

@@ -12,6 +12,7 @@ extern int32_t host_read(char* data, uint32_t len);
 __attribute__((import_module("pyodide"), import_name("stdin_isatty")))
 extern int32_t host_stdin_isatty(void);
 
+PyObject* bridge_module;
 static PyObject* main_dict;  /* __main__.__dict__ */
 static PyObject* eval_code;  /* pyodide.eval_code */
 
@@ -131,15 +132,14 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) return status_error(status);
 
-  PyObject* bridge = PyImport_ImportModule("pyodide._bridge");
-  PyObject* setup = bridge ? PyObject_CallMethod(bridge, "setup", NULL) : NULL;
-  PyObject* format = bridge ? PyObject_GetAttrString(bridge, "format_exception") : NULL;
+  bridge_module = PyImport_ImportModule("pyodide._bridge");
+  PyObject* setup = bridge_module ? PyObject_CallMethod(bridge_module, "setup", NULL) : NULL;
+  PyObject* format = bridge_module ? PyObject_GetAttrString(bridge_module, "format_exception") : NULL;
   PyObject* pyodide = PyImport_ImportModule("pyodide");
   eval_code = pyodide ? PyObject_GetAttrString(pyodide, "eval_code") : NULL;
   PyObject* main = PyImport_AddModule("__main__"); /* borrowed */
   int ok = setup && format && eval_code && main;
   if (format) errors_set_formatter(format);
-  Py_XDECREF(bridge);
   Py_XDECREF(setup);
   Py_XDECREF(format);
   Py_XDECREF(pyodide);

@@ -23,11 +23,11 @@ int snapshot_start_recording(void) {
   return _PyPyn_StartRecording() < 0 ? error_store_c("MemoryError", "cannot record for a snapshot") : 0;
 }
 
-/* Calls pyodide._bridge.<name>() and drops the result; -1 with the error stored. */
+/* Calls pyodide._bridge.<name>() and drops the result; -1 with the error
+ * stored. The module is pyn_init's: an import here would cost a copy's
+ * restore more than the call. */
 static int call_bridge(const char* name) {
-  PyObject* bridge = PyImport_ImportModule("pyodide._bridge");
-  PyObject* result = bridge ? PyObject_CallMethod(bridge, name, NULL) : NULL;
-  Py_XDECREF(bridge);
+  PyObject* result = PyObject_CallMethod(bridge_module, name, NULL);
   if (!result) return error_store();
   Py_DECREF(result);
   return 0;
