@@ -200,18 +200,15 @@ internal static unsafe class ManagedCodec
 
     /// <summary>The .NET form of a result slot: null, bool, long, double, string,
     /// byte[], or a new <see cref="PyProxy"/> for a handle.</summary>
-    public static object? Read(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch
-    {
-        SlotKind.None => null,
-        SlotKind.Bool => slot.Raw != 0,
-        SlotKind.Int => slot.Int,
-        SlotKind.Float => slot.Float,
-        SlotKind.Str => guest.ReadString(slot),
-        SlotKind.Bytes => guest.Bytes(slot.Address, slot.Length).ToArray(),
-        SlotKind.Handle => new PyProxy(runtime, slot.Address),
-        SlotKind.Host => HostObject(runtime, slot),
-        _ => throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of unknown kind {slot.Kind}"),
-    };
+    public static object? Read(PyodideRuntime runtime, GuestInstance guest, in Slot slot) =>
+        TryReadScalar(slot, out object? scalar) ? scalar : slot.Kind switch
+        {
+            SlotKind.Str => guest.ReadString(slot),
+            SlotKind.Bytes => guest.Bytes(slot.Address, slot.Length).ToArray(),
+            SlotKind.Handle => new PyProxy(runtime, slot.Address),
+            SlotKind.Host => HostObject(runtime, slot),
+            _ => throw new PyodideException(PyodideErrorKind.Fatal, $"the guest returned a value of unknown kind {slot.Kind}"),
+        };
 
     /// <summary>A host object coming back: the .NET object itself, or a proxy for another
     /// API's (a C one).</summary>
@@ -344,17 +341,27 @@ internal static unsafe class ManagedCodec
 
     private static readonly object BoxedTrue = true, BoxedFalse = false;
 
-    /// <summary>An item of a list or dict: ints and floats (most items) boxed here, inlined
-    /// into the loops above; the rest through <see cref="ReadTree"/>.</summary>
+    /// <summary>A None, bool, int or float as a .NET value (bools share two boxes); false
+    /// for any other kind. Inlined into <see cref="Read"/> and into the loops over a list's
+    /// or dict's items, most of which are such scalars.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static object? ReadItem(PyodideRuntime runtime, GuestInstance guest, in Slot slot) => slot.Kind switch
+    private static bool TryReadScalar(in Slot slot, out object? value)
     {
-        SlotKind.Int => slot.Int,
-        SlotKind.Float => slot.Float,
-        SlotKind.Bool => slot.Raw != 0 ? BoxedTrue : BoxedFalse,
-        SlotKind.None => null,
-        _ => ReadTree(runtime, guest, slot),
-    };
+        switch (slot.Kind)
+        {
+            case SlotKind.Int: value = slot.Int; return true;
+            case SlotKind.Float: value = slot.Float; return true;
+            case SlotKind.Bool: value = slot.Raw != 0 ? BoxedTrue : BoxedFalse; return true;
+            case SlotKind.None: value = null; return true;
+            default: value = null; return false;
+        }
+    }
+
+    /// <summary>An item of a list or dict: a scalar read in the loop, the rest through
+    /// <see cref="ReadTree"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static object? ReadItem(PyodideRuntime runtime, GuestInstance guest, in Slot slot) =>
+        TryReadScalar(slot, out object? scalar) ? scalar : ReadTree(runtime, guest, slot);
 }
 
 /// <summary>One, two or an array of .NET values as adjacent argument slots.</summary>
