@@ -301,6 +301,28 @@ public sealed class SnapshotFileTests : IDisposable
         Assert.NotEqual(third.RunPython<long>("hash('abc')"), fourth.RunPython<long>("hash('abc')"));
     }
 
+    [Fact]
+    public void AFileInUseStaysOpenWhileOthersComeAndGo()
+    {
+        // The process keeps a few files open; the least recently used one leaves, so a
+        // file restored from again and again keeps its pages and what was learned of them.
+        string used = Save("x = 1");
+        byte[] wasm = GuestModule.Sha256(Path.Combine(Runtimes.AssetDir, "python.wasm"));
+        SnapshotFile.Contents OpenOther()
+        {
+            string other = NewPath();
+            File.Copy(used, other);
+            return SnapshotFile.OpenCached(other, wasm);
+        }
+        for (int i = 0; i < 10; i++) OpenOther(); // a full cache, which has let files go
+        var contents = SnapshotFile.OpenCached(used, wasm);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.NotSame(contents, OpenOther());
+            Assert.Same(contents, SnapshotFile.OpenCached(used, wasm));
+        }
+    }
+
     /// <summary>Over this process's mappings of <paramref name="path"/>: their size and how
     /// much of it has been copied into the process (smaps' "Anonymous"), in KiB.</summary>
     private static (long Size, long Copied) SnapshotPagesMapped(string path)

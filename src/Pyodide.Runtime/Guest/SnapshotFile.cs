@@ -116,9 +116,11 @@ internal static unsafe class SnapshotFile
     private static long Align(long n) => (n + PageSize - 1) / PageSize * PageSize;
 
     // Files already read and checked by this process, by full path, with the length and
-    // time of last write they had: runtimes restored from one file share its pages.
-    private static readonly Dictionary<string, (long Length, DateTime Written, Contents Contents)> Opened = new();
+    // time of last write they had and when they were last used (OpenedClock): runtimes
+    // restored from one file share its pages and what was learned of them (RestoreWrites).
+    private static readonly Dictionary<string, (long Length, DateTime Written, Contents Contents, long Used)> Opened = new();
     private static readonly Lock OpenedGate = new();
+    private static long s_openedClock;
     private const int OpenedLimit = 8;
 
     /// <summary><see cref="Open"/>, once per process for a file that has not changed since.</summary>
@@ -131,14 +133,19 @@ internal static unsafe class SnapshotFile
         {
             if (Opened.TryGetValue(full, out var known) && known.Length == info.Length && known.Written == info.LastWriteTimeUtc
                 && known.Contents.WasmSha256.AsSpan().SequenceEqual(wasmSha256))
+            {
+                Opened[full] = known with { Used = ++s_openedClock };
                 return known.Contents;
+            }
         }
         var contents = Open(full, wasmSha256);
         lock (OpenedGate)
         {
-            // A file dropped here stays open (and mapped) as long as runtimes use it.
-            if (Opened.Count >= OpenedLimit && !Opened.ContainsKey(full)) Opened.Remove(Opened.Keys.First());
-            Opened[full] = (info.Length, info.LastWriteTimeUtc, contents);
+            // The least recently used file leaves; it stays open (and mapped) as long as
+            // runtimes use it.
+            if (Opened.Count >= OpenedLimit && !Opened.ContainsKey(full))
+                Opened.Remove(Opened.MinBy(entry => entry.Value.Used).Key);
+            Opened[full] = (info.Length, info.LastWriteTimeUtc, contents, ++s_openedClock);
         }
         return contents;
     }
