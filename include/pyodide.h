@@ -236,11 +236,11 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * normally), the configured mounts and nothing else of the host; its environment is empty but for
  * HOME. Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
  * with `io_env`), or to the process's own streams when NULL. The callbacks
- * run while the call that produced the output runs: on its thread for
- * sys.stdout/sys.stderr, on a thread of the engine's (the caller waiting)
- * for bytes written below them (os.write, C code). The first kind may call
- * back into the runtime, like a host function; calls from the engine's
- * thread are refused with a USAGE error (they would deadlock).
+ * run on the thread of the call that produced the output, while it runs.
+ * For sys.stdout/sys.stderr they may call back into the runtime, like a
+ * host function; for bytes written below them (os.write, C code), which
+ * can come in the middle of the interpreter's own work, calls into the
+ * same runtime are refused with a USAGE error (other runtimes may be used).
  *
  * On success `*out` receives a runtime owned by the caller (free with
  * pyodide_destroy). Errors: USAGE for a NULL `out`, a bad `size` or

@@ -347,9 +347,8 @@ TEST(callback_may_reenter_runtime_from_sys_stdout) {
   pyodide_destroy(r.rt);
 }
 
-/* Bytes written below sys.stdout arrive on an engine thread while the calling
-   thread waits holding the runtime: a call from there is refused (USAGE)
-   rather than deadlocking. */
+/* Bytes written below sys.stdout can arrive in the middle of the interpreter's
+   own work: a call into the same runtime from their callback is refused (USAGE). */
 TEST(callback_from_fd_write_must_not_reenter_runtime) {
   reentry r;
   memset(&r, 0, sizeof r);

@@ -106,6 +106,70 @@ public sealed class OutputTests
     }
 
     [Fact]
+    public void BytesWrittenBelowSysStdoutArriveInOrderOnTheCallingThread()
+    {
+        var stdout = new OutputCapture();
+        var stderr = new OutputCapture();
+        var threads = new HashSet<int>();
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdout = text => { threads.Add(Environment.CurrentManagedThreadId); stdout.Write(text); },
+            Stderr = stderr.Write,
+        });
+        stdout.Clear();
+        stderr.Clear();
+        threads.Clear();
+        // os.write's bytes pass as they are (not UTF-8 here), between print's.
+        py.RunPython("import os\nprint('a')\nos.write(1, b'b\\xff\\n')\nprint('c')\nos.write(2, b'err\\n')");
+        Assert.Equal([.. "a\nb"u8, 0xff, .. "\nc\n"u8], stdout.Bytes);
+        Assert.Equal("err\n", stderr.Text);
+        Assert.Equal([Environment.CurrentManagedThreadId], threads);
+
+        // C code writing to fd 2: faulthandler's traceback.
+        stderr.Clear();
+        py.RunPython("import faulthandler\ndef where():\n    faulthandler.dump_traceback(2, all_threads=False)\nwhere()");
+        Assert.Contains("in where", stderr.Text);
+
+        // A closed fd 1 is closed: the next write fails as on any closed fd.
+        stdout.Clear();
+        Assert.Equal(true, py.RunPython("import errno\nos.close(1)\ntry:\n    os.write(1, b'lost')\nexcept OSError as e:\n    r = e.errno == errno.EBADF\nr"));
+        Assert.Empty(stdout.Bytes);
+        py.RunPython("print('sys.stdout is not fd 1')");
+        Assert.Equal("sys.stdout is not fd 1\n", stdout.Text);
+    }
+
+    [Fact]
+    public void HandlerOfBytesBelowSysStdoutMayNotCallItsRuntime()
+    {
+        PyodideRuntime? py = null;
+        using var other = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { } });
+        var seen = new List<Exception>();
+        var results = new List<object?>();
+        void Handler(ReadOnlySpan<byte> bytes)
+        {
+            if (py == null || bytes.IsEmpty) return;
+            try { results.Add(py.RunPython("40 + 2")); } catch (Exception e) { seen.Add(e); }
+            try { py.Dispose(); } catch (Exception e) { seen.Add(e); }
+            results.Add(other.RunPython("6 * 7"));
+        }
+        py = Runtimes.Load(new PyodideOptions { Stdout = Handler, Stderr = _ => { } });
+        try
+        {
+            Expect.Long(1, py.RunPython("import os\nos.write(1, b'x')"));
+            Assert.Equal(2, seen.Count);
+            Assert.Contains("may not call into its runtime", Assert.IsType<InvalidOperationException>(seen[0]).Message);
+            Assert.IsType<InvalidOperationException>(seen[1]);
+            Assert.Equal([42L], results);
+            Assert.False(py.IsDisposed);
+            Expect.Long(3, py.RunPython("1 + 2"));
+        }
+        finally
+        {
+            py.Dispose();
+        }
+    }
+
+    [Fact]
     public void ProxyDisposedInsideHandlerIsReleasedAfterwards()
     {
         PyProxy? toDispose = null;

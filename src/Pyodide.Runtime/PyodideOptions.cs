@@ -1,11 +1,11 @@
 namespace Pyodide;
 
 /// <summary>Receives UTF-8 text that Python wrote to stdout or stderr. The span is
-/// valid only during the call. The handler runs while the call that produced the output
-/// runs: on that call's thread for sys.stdout/sys.stderr (it may call back into the
-/// runtime, like a host function), and on a thread of Wasmtime's, the caller waiting, for
-/// bytes written below them (os.write, C code); calls into the runtime from there are
-/// refused with an <see cref="InvalidOperationException"/>, since they would deadlock.</summary>
+/// valid only during the call. The handler runs on the thread of the call that produced
+/// the output, while it runs. For sys.stdout/sys.stderr it may call back into the runtime,
+/// like a host function; for bytes written below them (os.write, C code), which can come
+/// in the middle of the interpreter's own work, calls into the same runtime are refused
+/// with an <see cref="InvalidOperationException"/> (other runtimes may be used).</summary>
 public delegate void PyodideOutputHandler(ReadOnlySpan<byte> utf8);
 
 /// <summary>A host directory visible to Python.</summary>

@@ -29,9 +29,6 @@ public sealed partial class PyodideRuntime : IDisposable
     private readonly ConcurrentQueue<uint> _orphans = new();
     private GuestInstance? _guest;
 
-    // Set on the thread of Wasmtime's own output callbacks (fd-level writes): a
-    // call from there would wait forever for the lock its caller holds.
-    [ThreadStatic] private static bool t_onEngineOutputThread;
     private PyProxy? _globals;
 
     private double _timeoutSeconds;
@@ -112,19 +109,13 @@ public sealed partial class PyodideRuntime : IDisposable
 
         var stdout = options.Stdout ?? (text => ProcessStdout.Write(text));
         var stderr = options.Stderr ?? (text => ProcessStderr.Write(text));
-        void OnEngineThread(PyodideOutputHandler handler, ReadOnlySpan<byte> text)
-        {
-            t_onEngineOutputThread = true;
-            try { handler(text); } finally { t_onEngineOutputThread = false; }
-        }
-        // sys.stdout/sys.stderr reach the handlers through the bridge's write
-        // import; what C code or os.write puts on fds 1 and 2 goes there too.
+        // No WASI stdout or stderr: sys.stdout/sys.stderr reach the handlers through
+        // the bridge's write import, and what C code or os.write puts on fds 1 and 2
+        // through its write_fd import (src/guest/bridge/stdio.c).
         var wasi = new WasiConfiguration()
             .WithArg("python")
             .WithEnvironmentVariable("HOME", "/home/pyodide")
-            .WithPreopenedDirectory(lib, "/lib", false)
-            .WithStandardOutputCallback(text => OnEngineThread(stdout, text))
-            .WithStandardErrorCallback(text => OnEngineThread(stderr, text));
+            .WithPreopenedDirectory(lib, "/lib", false);
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
@@ -344,11 +335,11 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <param name="timeoutSeconds">This call's deadline in seconds; null = the runtime's default.</param>
     internal CallScope Enter(double? timeoutSeconds = null)
     {
-        if (t_onEngineOutputThread)
-            throw new InvalidOperationException("output written below sys.stdout (os.write, C code) is delivered on an engine thread, which may not call back into the runtime");
         var guest = EnterGate();
         try
         {
+            if (guest.InLowLevelOutput)
+                throw new InvalidOperationException("a handler of output written below sys.stdout (os.write, C code) may not call into its runtime: that output can come in the middle of the interpreter's own work");
             guest.BeginCall(timeoutSeconds ?? Volatile.Read(ref _timeoutSeconds));
         }
         catch
@@ -394,8 +385,6 @@ public sealed partial class PyodideRuntime : IDisposable
     public void Dispose()
     {
         if (IsProcessDefault) return;
-        if (t_onEngineOutputThread)
-            throw new InvalidOperationException("cannot destroy a runtime from an output callback on an engine thread (its call is still running)");
         lock (_gate)
         {
             var guest = _guest;

@@ -37,6 +37,7 @@ internal sealed unsafe class GuestImports
     {
         linker.DefineWasi();
         linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
+        linker.DefineFunction("pyodide", "write_fd", (Action<int, int, int>)WriteFd);
         linker.DefineFunction("pyodide", "read", (Func<int, int, int>)Read);
         linker.DefineFunction("pyodide", "stdin_isatty", (Func<int>)StdinIsatty);
         linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
@@ -61,6 +62,29 @@ internal sealed unsafe class GuestImports
             // the text is dropped and Python carries on.
         }
         return 0;
+    }
+
+    /// <summary>The <c>pyodide.write_fd</c> import: bytes written below sys.stdout and
+    /// sys.stderr (os.write, C code) on fds 1 and 2, delivered on the thread making the
+    /// call; they may come in the middle of the interpreter's own work, so the handler
+    /// may not call back into this runtime (<see cref="GuestInstance.InLowLevelOutput"/>).</summary>
+    private void WriteFd(int fd, int address, int length)
+    {
+        if (_guest == null) return;
+        _guest.InLowLevelOutput = true;
+        try
+        {
+            var bytes = _guest.Bytes((uint)address, (uint)length);
+            (fd == 2 ? _stderr! : _stdout!)(bytes);
+        }
+        catch (Exception)
+        {
+            // As for Write: the bytes are dropped and the guest carries on.
+        }
+        finally
+        {
+            _guest.InLowLevelOutput = false;
+        }
     }
 
     /// <summary>The <c>pyodide.read</c> import: sys.stdin's bytes, read by the host's

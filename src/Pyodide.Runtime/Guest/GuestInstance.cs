@@ -37,6 +37,11 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     /// from host functions and output handlers calling back in. The only count of them.</summary>
     public int CallDepth { get; private set; }
 
+    /// <summary>Set while an output handler receives bytes written below sys.stdout
+    /// (os.write, C code): they can come in the middle of the interpreter's own work,
+    /// so no call may enter the runtime then (it holds the lock; read under it).</summary>
+    public bool InLowLevelOutput { get; set; }
+
     /// <summary>Why the instance died, once it has.</summary>
     public string? DeathReason { get; private set; }
 

@@ -267,8 +267,8 @@ internal static unsafe class GuestOps
     }
 
     /// <summary>Drops a handle the host held (a proxy, a buffer export). Nothing to do once
-    /// the runtime is gone; from inside one of its calls on an engine thread, it is
-    /// released when that call is over.</summary>
+    /// the runtime is gone; from a handler of output written below sys.stdout, which
+    /// may not call in, it is released when the call that wrote is over.</summary>
     public static void Release(PyodideRuntime runtime, uint handle)
     {
         if (runtime.IsDisposed) return;

@@ -161,7 +161,7 @@ impl RuntimeBuilder {
     }
 
     /// Receives Python's stdout (default: the process's own stdout). Called
-    /// while the call that printed runs, on its thread or on an engine thread;
+    /// while the call that printed runs, on its thread;
     /// it cannot reach the runtime (it must be `'static`). A panic in it is
     /// caught and the output dropped.
     pub fn stdout(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {

@@ -1,0 +1,54 @@
+/* What C code and os.write put on file descriptors 1 and 2, below sys.stdout
+ * and sys.stderr (which reach the host through the write import): it goes to
+ * the host through the write_fd import, on the calling thread. WASI's own
+ * stdout and stderr would carry it too, but Wasmtime serves custom WASI streams
+ * from its async runtime, whose worker thread woke twice for every runtime
+ * made and dropped; the host configures none, so WASI's fds 1 and 2 discard.
+ *
+ * python.wasm is linked with --wrap for the three WASI calls below, so every
+ * write of wasi-libc (write, writev, stdio) passes here. The descriptors stay
+ * the host's until closed or replaced by fd_renumber; after that they are
+ * WASI's like any other. */
+#include <wasi/api.h>
+
+#include "bridge.h"
+
+__attribute__((import_module("pyodide"), import_name("write_fd")))
+extern void host_write_fd(int32_t fd, const void* data, uint32_t len);
+
+__wasi_errno_t __real___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len,
+                                      __wasi_size_t* written);
+__wasi_errno_t __real___wasi_fd_close(__wasi_fd_t fd);
+__wasi_errno_t __real___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to);
+
+/* Whether fd 1 (index 1) and fd 2 (index 2) still go to the host. */
+static uint8_t to_host[3] = {0, 1, 1};
+
+static int goes_to_host(__wasi_fd_t fd) { return fd < 3 && to_host[fd]; }
+
+__wasi_errno_t __wrap___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len,
+                                      __wasi_size_t* written) {
+  if (!goes_to_host(fd)) return __real___wasi_fd_write(fd, iovs, iovs_len, written);
+  __wasi_size_t total = 0;
+  for (size_t i = 0; i < iovs_len; i++) {
+    if (iovs[i].buf_len) host_write_fd((int32_t)fd, iovs[i].buf, (uint32_t)iovs[i].buf_len);
+    total += (__wasi_size_t)iovs[i].buf_len;
+  }
+  *written = total;
+  return __WASI_ERRNO_SUCCESS;
+}
+
+__wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
+  __wasi_errno_t err = __real___wasi_fd_close(fd);
+  if (err == __WASI_ERRNO_SUCCESS && fd < 3) to_host[fd] = 0;
+  return err;
+}
+
+__wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
+  __wasi_errno_t err = __real___wasi_fd_renumber(fd, to);
+  if (err == __WASI_ERRNO_SUCCESS) {
+    if (fd < 3) to_host[fd] = 0;
+    if (to < 3) to_host[to] = 0;
+  }
+  return err;
+}
