@@ -24,7 +24,7 @@ public sealed partial class PyodideRuntime : IDisposable
         return new ProcessFdStream(fd);
     }
 
-    private readonly Lock _gate = new();
+    private readonly CallGate _gate = new();
     private readonly string _home;
     private readonly ConcurrentQueue<uint> _orphans = new();
     private GuestInstance? _guest;
@@ -310,7 +310,7 @@ public sealed partial class PyodideRuntime : IDisposable
     /// install; the caller exits it): a disposal, which may give the home to another
     /// runtime (<see cref="RuntimeHomes"/>), waits for the writes, and none begins after it.</summary>
     /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
-    internal Lock LockHome()
+    internal CallGate LockHome()
     {
         EnterGate();
         return _gate;
@@ -385,7 +385,8 @@ public sealed partial class PyodideRuntime : IDisposable
     public void Dispose()
     {
         if (IsProcessDefault) return;
-        lock (_gate)
+        _gate.Enter();
+        try
         {
             var guest = _guest;
             if (guest == null) return;
@@ -393,6 +394,10 @@ public sealed partial class PyodideRuntime : IDisposable
             Volatile.Write(ref _guest, null);
             guest.Dispose();
             _hostModules.FinalizeAll();
+        }
+        finally
+        {
+            _gate.Exit();
         }
         RuntimeHomes.GiveBack(_home);
     }
