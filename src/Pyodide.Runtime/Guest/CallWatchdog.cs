@@ -110,7 +110,10 @@ internal sealed unsafe class CallWatchdog
         if (!_guarded) SoftStops.Remove(this); // after this the ticker no longer writes to us
         _inCall = false;
         _deadline = 0;
-        if (Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
+        // Read first: the exchange, an atomic operation, is only needed when a deadline
+        // or an interrupt took the ticker (one taken after the read is let go at the
+        // end of the next call, as one taken after the exchange would be).
+        if (Volatile.Read(ref _tickerHeld) != 0 && Interlocked.Exchange(ref _tickerHeld, 0) != 0) EpochTicker.Release();
         bool stopped = _stopReason != StopReason.None;
         _stopReason = StopReason.None;
         return stopped;

@@ -29,6 +29,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     private readonly byte* _base;
     private long _length;
     private readonly List<(uint Address, uint Capacity)> _buffers = [];
+    // _buffers[CallDepth - 1] while a call runs (else 0): each call reads it several
+    // times, so it is kept in fields, loaded whenever the depth changes.
+    private uint _scratch, _scratchCapacity;
     private readonly GuestExports _exports;
     private readonly CallWatchdog _watchdog;
     private readonly bool _guarded;
@@ -125,7 +128,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             Checked(slots[2], 4);
             Checked(slots[3], 4);
             _watchdog.SetInterruptSlots(slots[0], slots[1], slots[2], slots[3]);
-            CallDepth = 0;
+            LoadScratch(CallDepth = 0);
             _watchdog.EndStart();
         }
         catch (WasmtimeException e) when (e.InnerException is HardStopException)
@@ -169,6 +172,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         _length = _memory.GetLength();
         bool learn = snapshot.RestoreInto(_base);
         _buffers.AddRange(snapshot.Buffers);
+        LoadScratch();
         return learn;
     }
 
@@ -212,6 +216,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     public void BeginCall(double timeoutSeconds)
     {
         if (++CallDepth == 1) _watchdog.BeginCall(timeoutSeconds);
+        LoadScratch();
         try
         {
             EnsureScratch(MinimumScratch);
@@ -226,7 +231,8 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     /// <summary>Ends a call; after the outermost one an interrupt that arrived too late is dropped.</summary>
     public void EndCall()
     {
-        if (--CallDepth > 0) return;
+        LoadScratch(--CallDepth);
+        if (CallDepth > 0) return;
         if (_watchdog.EndCall() && !IsDead)
         {
             try { _exports.InterruptClear(); } catch (WasmtimeException e) { Die(e); }
@@ -310,20 +316,26 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     /// <summary>Makes the current depth's input buffer at least <paramref name="size"/> bytes.</summary>
     private void EnsureScratch(uint size)
     {
+        if (size <= _scratchCapacity) return;
         if (CallDepth == 0) throw new InvalidOperationException("guest call outside BeginCall/EndCall");
         while (_buffers.Count < CallDepth) _buffers.Add((0, 0));
-        var (address, capacity) = _buffers[CallDepth - 1];
-        if (size <= capacity) return;
-        uint want = Math.Max(size, capacity * 2);
+        uint want = Math.Max(size, _scratchCapacity * 2);
         uint grown = Allocate(want);
-        if (address != 0)
+        if (_scratch != 0)
         {
-            try { _exports.Free((int)address); } catch (WasmtimeException e) { throw Die(e); }
+            try { _exports.Free((int)_scratch); } catch (WasmtimeException e) { throw Die(e); }
         }
         _buffers[CallDepth - 1] = (grown, want);
+        (_scratch, _scratchCapacity) = (grown, want);
     }
 
-    private uint Scratch => _buffers[CallDepth - 1].Address;
+    /// <summary>Loads the fields of the buffer of call depth <paramref name="depth"/>.</summary>
+    private void LoadScratch(int depth) =>
+        (_scratch, _scratchCapacity) = depth > 0 && _buffers.Count >= depth ? _buffers[depth - 1] : (0, 0);
+
+    private void LoadScratch() => LoadScratch(CallDepth);
+
+    private uint Scratch => _scratch;
     private Slot* OutSlot => (Slot*)(_base + Scratch + OutOffset);
     private uint OutAddress => Scratch + OutOffset;
     private uint AuxAddress => Scratch + AuxOffset;
@@ -341,7 +353,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     private (string Type, string Message) ReadError()
     {
-        uint aux = CallDepth > 0 && _buffers.Count >= CallDepth && Scratch != 0 ? AuxAddress : 0;
+        uint aux = CallDepth > 0 && Scratch != 0 ? AuxAddress : 0;
         if (aux == 0 || Enter(_exports.Error, (int)aux) != 0) return ("SystemError", "the interpreter reported an error it cannot describe");
         uint* info = (uint*)Checked(aux, 16);
         string type = Encoding.UTF8.GetString(Bytes(info[0], info[1]));
