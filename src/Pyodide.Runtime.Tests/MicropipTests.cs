@@ -54,6 +54,29 @@ public sealed class MicropipTests : IDisposable
     }
 
     [Fact]
+    public void TheHostModuleIsRegisteredAtItsFirstImport()
+    {
+        // Registering it at load was an eighth of a further runtime: now the first import
+        // asks the host (pyodide._host's finder), in the middle of the Python call.
+        var py = Load([Simple, "file:///nowhere/"]);
+        const string Registered = "'_pyodide_micropip' in __import__('sys').modules['pyodide._host']._modules";
+        Assert.Equal(false, py.RunPython(Registered));
+        Assert.Equal(Simple, py.RunPython("import _pyodide_micropip, json\njson.loads(_pyodide_micropip.index_urls())[0]"));
+        Assert.Equal(true, py.RunPython(Registered));
+        // It is the host's name all along, imported or not.
+        var other = Load();
+        Assert.Throws<ArgumentException>(() => other.RegisterModule("_pyodide_micropip", new Dictionary<string, PyodideHostFunction>()));
+        Assert.Throws<ArgumentException>(() => py.RegisterModule("_pyodide_micropip", new Dictionary<string, PyodideHostFunction>()));
+        // A name nobody registers is still not found, asked of the host or not.
+        Assert.Equal("ModuleNotFoundError",
+                     Assert.Throws<PythonException>(() => other.RunPython("import _pyodide_nothing_here")).PythonType);
+        // Unregistered before its first import: importing it fails.
+        other.UnregisterModule("_pyodide_micropip");
+        Assert.Equal("ModuleNotFoundError",
+                     Assert.Throws<PythonException>(() => other.RunPython("import _pyodide_micropip")).PythonType);
+    }
+
+    [Fact]
     public void RealDependencyChainFromAJsonIndex()
     {
         using var py = Load();

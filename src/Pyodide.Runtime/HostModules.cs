@@ -38,6 +38,8 @@ internal sealed class HostModuleRegistry : IHostCallHandler
 
     private readonly Dictionary<uint, (Module Module, IHostFunction Function)> _functions = new();
     private readonly Dictionary<string, Module> _modules = new();
+    // Modules registered at their first import (Defer), by name.
+    private readonly Dictionary<string, (IReadOnlyList<(string Name, IHostFunction Function)> Functions, Action? Finalizer)> _deferred = new();
     private uint _nextId = 1;
 
     public PyodideRuntime Runtime = null!;
@@ -106,7 +108,8 @@ internal sealed class HostModuleRegistry : IHostCallHandler
                          Action<uint>? setConstants, Action? finalizer)
     {
         ValidateName(name);
-        if (_modules.ContainsKey(name)) throw new ArgumentException($"a host module named '{name}' is already registered");
+        if (_modules.ContainsKey(name) || _deferred.ContainsKey(name))
+            throw new ArgumentException($"a host module named '{name}' is already registered");
         var module = new Module(name, finalizer);
         var moduleName = new ManagedText(name);
         uint moduleHandle = GuestOps.HostModule(guest, Runtime, moduleName);
@@ -145,10 +148,44 @@ internal sealed class HostModuleRegistry : IHostCallHandler
         _modules[name] = module;
     }
 
+    /// <summary>Makes <paramref name="name"/> a host module that is registered when Python
+    /// first imports it (<c>pyodide._host</c>'s finder asks the host for names it does not
+    /// know): nothing crosses into the guest until then. For the runtime's own modules,
+    /// which most runtimes never import.</summary>
+    public void Defer(string name, IReadOnlyList<(string Name, IHostFunction Function)> functions, Action? finalizer)
+    {
+        ValidateName(name);
+        if (_modules.ContainsKey(name) || _deferred.ContainsKey(name))
+            throw new ArgumentException($"a host module named '{name}' is already registered");
+        _deferred[name] = (functions, finalizer);
+    }
+
+    /// <summary>The <c>host_module_wanted</c> import: registers <paramref name="name"/> if it
+    /// was deferred (a call of its own into the guest) and says whether it did.</summary>
+    public bool RegisterDeferred(string name)
+    {
+        if (!_deferred.Remove(name, out var entry)) return false;
+        try
+        {
+            Runtime.RegisterModule(name, entry.Functions, null, entry.Finalizer);
+        }
+        catch
+        {
+            _deferred[name] = entry; // the next import tries again
+            throw;
+        }
+        return true;
+    }
+
     /// <summary>Later imports of <paramref name="name"/> fail and its functions refuse calls;
     /// the finalizer runs now, or when the last call into the module returns.</summary>
     public void Unregister(GuestInstance guest, string name)
     {
+        if (_deferred.Remove(name, out var deferred))
+        {
+            deferred.Finalizer?.Invoke();
+            return;
+        }
         if (!_modules.Remove(name, out var module)) throw new ArgumentException($"no host module named '{name}' is registered");
         foreach (uint id in module.Ids) _functions.Remove(id);
         module.Unregistered = true;
@@ -167,6 +204,8 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     {
         foreach (var module in _modules.Values) RunFinalizer(module);
         foreach (var (module, _) in _functions.Values.Where(f => f.Module.Callback).ToList()) RunFinalizer(module);
+        foreach (var (_, finalizer) in _deferred.Values) finalizer?.Invoke();
+        _deferred.Clear();
         _modules.Clear();
         _functions.Clear();
         Objects.FinalizeAll();

@@ -44,6 +44,7 @@ internal sealed unsafe class GuestImports
         linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
         linker.DefineFunction("pyodide", "host_object", (Func<int, int, int, int, int, int>)HostObject);
         linker.DefineFunction("pyodide", "drop_object", (Action<int>)DropObject);
+        linker.DefineFunction("pyodide", "host_module_wanted", (Func<int, int, int>)HostModuleWanted);
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr, delivered
@@ -84,6 +85,23 @@ internal sealed unsafe class GuestImports
         finally
         {
             _guest.InLowLevelOutput = false;
+        }
+    }
+
+    /// <summary>The <c>pyodide.host_module_wanted</c> import: 1 if the host registered the
+    /// module just now (it had deferred it), 0 if it has no such module, -1 if registering
+    /// it failed (Python raises ImportError).</summary>
+    private int HostModuleWanted(int address, int length)
+    {
+        var guest = _guest;
+        if (guest == null || _host == null) return 0;
+        try
+        {
+            return _host.RegisterDeferred(Encoding.UTF8.GetString(guest.Bytes((uint)address, (uint)length))) ? 1 : 0;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1;
         }
     }
 

@@ -20,4 +20,8 @@ internal interface IHostCallHandler
 
     /// <summary>Python freed host object <paramref name="id"/>.</summary>
     void DropObject(uint id);
+
+    /// <summary>Python imports <paramref name="name"/>, which no finder knows: registers it
+    /// now if the host deferred it, and says whether it did.</summary>
+    bool RegisterDeferred(string name);
 }

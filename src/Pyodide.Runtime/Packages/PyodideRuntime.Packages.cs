@@ -85,15 +85,24 @@ public sealed partial class PyodideRuntime
     public IReadOnlyDictionary<string, string> LoadedPackages => _packages.Loaded;
 
     /// <summary>Registers the host half of the guest's <c>micropip</c> (at load; the options
-    /// were checked by <see cref="PackageManager.CheckOptions"/>). On failure the runtime is
-    /// disposed; no memory for the module means the memory limit is too small to start.</summary>
+    /// were checked by <see cref="PackageManager.CheckOptions"/>): when Python first imports
+    /// it, as most runtimes never do (registering it at once was an eighth of a further
+    /// runtime's load); at once in a runtime restored from a saved snapshot, whose Python
+    /// may hold the module already. On failure the runtime is disposed; no memory for the
+    /// module means the memory limit is too small to start.</summary>
     private void StartMicropip(PyodideOptions options)
     {
         _micropip = new MicropipHost(_packages, options.MicropipTimeout);
         _micropip.SetIndexUrls(options.MicropipIndexUrls);
+        var functions = _micropip.Functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
+        if (options.Snapshot == null)
+        {
+            _hostModules.Defer(MicropipHost.ModuleName, functions, null);
+            return;
+        }
         try
         {
-            RegisterModule(MicropipHost.ModuleName, _micropip.Functions);
+            RegisterModule(MicropipHost.ModuleName, functions, null, null);
         }
         catch (Exception e)
         {

@@ -74,6 +74,8 @@ int host_object_to_slot(PyObject* obj, slot_t* out);
 PyObject* host_object_from_slot(const slot_t* slot);
 /* pyodide.HostObject (new reference), or NULL with an exception. */
 PyObject* host_object_type(void);
+/* _pyodide_core.host_module_wanted(name) (host.c). */
+PyObject* core_host_module_wanted(PyObject* self, PyObject* name);
 
 /* --- errors.c: the last exception, formatted for the host --------------- */
 

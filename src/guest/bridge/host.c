@@ -178,13 +178,36 @@ PYN_EXPORT(pyn_host_function) uint32_t pyn_host_function(const char* name, uint3
   return handle;
 }
 
+__attribute__((import_module("pyodide"), import_name("host_module_wanted")))
+extern int32_t host_module_wanted(const char* name, uint32_t len);
+
+/* _pyodide_core.host_module_wanted(name): asks the host to register `name` if it
+ * registers that module at its first import; True if it did (pyodide._host's finder). */
+PyObject* core_host_module_wanted(PyObject* self, PyObject* name) {
+  (void)self;
+  Py_ssize_t len;
+  const char* utf8 = PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &len) : NULL;
+  if (!utf8) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "host_module_wanted(name): name must be a str");
+    return NULL;
+  }
+  int32_t status = host_module_wanted(utf8, (uint32_t)len);
+  if (status < 0) return PyErr_Format(PyExc_ImportError, "the host could not register its module %R", name);
+  return PyBool_FromLong(status);
+}
+
+/* pyodide._host, imported at the first registration and kept: every runtime
+ * registers micropip's host module as it loads, and importing the module again
+ * each time (PyImport_Import of a module already imported) was 5 % of a further
+ * runtime. Snapshots carry it like any other state. */
+static PyObject* host_module;
+
 /* Calls pyodide._host.<function>(name); returns the result or NULL. */
 static PyObject* call_host_module(const char* function, const char* name, uint32_t len) {
+  if (!host_module && !(host_module = PyImport_ImportModule("pyodide._host"))) return NULL;
   PyObject* text = PyUnicode_DecodeUTF8(name, len, "strict");
   if (!text) return NULL;
-  PyObject* host = PyImport_ImportModule("pyodide._host");
-  PyObject* result = host ? PyObject_CallMethod(host, function, "O", text) : NULL;
-  Py_XDECREF(host);
+  PyObject* result = PyObject_CallMethod(host_module, function, "O", text);
   Py_DECREF(text);
   return result;
 }

@@ -75,6 +75,8 @@ static PyMethodDef core_methods[] = {
    "stdin_isatty(): whether the host's stdin is a terminal."},
   {"readinto", core_readinto, METH_O,
    "readinto(buffer): fill buffer from the host's stdin; the byte count, 0 at its end."},
+  {"host_module_wanted", core_host_module_wanted, METH_O,
+   "host_module_wanted(name): ask the host to register a module it registers at first import."},
   {"write", (PyCFunction)(void (*)(void))core_write, METH_FASTCALL,
    "write(fd, text): send text to the host's stdout (1) or stderr (2)."},
   {NULL, NULL, 0, NULL},

@@ -87,9 +87,10 @@ def setup():
     _make_sleep_interruptible()
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
-    from . import _unavailable
+    from . import _host, _unavailable
 
     _unavailable.install()
+    _host.install()
 
     sys.stdin = _host_stdin()
     sys.stdout = HostStream(1, "<stdout>")

@@ -8,6 +8,8 @@ already imported stays in ``sys.modules`` until the user deletes it.
 import builtins
 import sys
 
+import _pyodide_core
+
 _modules = {}
 _error_classes = {}
 # In a copy of a saved runtime: the saving host's modules, which the copy's
@@ -35,11 +37,21 @@ class _Finder:
     @staticmethod
     def find_spec(name, path=None, target=None):
         module = _modules.get(name)
+        if module is None and _pyodide_core.host_module_wanted(name):
+            # A module the host registers when first imported: registered now.
+            module = _modules.get(name)
         if module is None:
             return None
         from importlib.machinery import ModuleSpec
 
         return ModuleSpec(name, _Loader(module))
+
+
+def install():
+    """At start-up (the bridge's setup): the finder is there before anything is
+    registered, as the host registers some modules at their first import."""
+    if _Finder not in sys.meta_path:
+        sys.meta_path.append(_Finder)
 
 
 def register(name):
@@ -62,8 +74,7 @@ def register(name):
     # A package, so that host modules named "pkg.sub" import under "pkg".
     module.__path__ = []
     _modules[name] = module
-    if _Finder not in sys.meta_path:
-        sys.meta_path.append(_Finder)
+    install()
     return module
 
 
