@@ -107,9 +107,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     public void Register(GuestInstance guest, string name, IReadOnlyList<(string Name, IHostFunction Function)> functions,
                          Action<uint>? setConstants, Action? finalizer)
     {
-        ValidateName(name);
-        if (_modules.ContainsKey(name) || _deferred.ContainsKey(name))
-            throw new ArgumentException($"a host module named '{name}' is already registered");
+        CheckFree(name);
         var module = new Module(name, finalizer);
         var moduleName = new ManagedText(name);
         uint moduleHandle = GuestOps.HostModule(guest, Runtime, moduleName);
@@ -154,9 +152,7 @@ internal sealed class HostModuleRegistry : IHostCallHandler
     /// which most runtimes never import.</summary>
     public void Defer(string name, IReadOnlyList<(string Name, IHostFunction Function)> functions, Action? finalizer)
     {
-        ValidateName(name);
-        if (_modules.ContainsKey(name) || _deferred.ContainsKey(name))
-            throw new ArgumentException($"a host module named '{name}' is already registered");
+        CheckFree(name);
         _deferred[name] = (functions, finalizer);
     }
 
@@ -216,6 +212,15 @@ internal sealed class HostModuleRegistry : IHostCallHandler
         var finalizer = module.Finalizer;
         module.Finalizer = null; // exactly once
         finalizer?.Invoke();
+    }
+
+    /// <summary>Throws unless <paramref name="name"/> is a valid module name that no module,
+    /// registered or deferred, has.</summary>
+    private void CheckFree(string name)
+    {
+        ValidateName(name);
+        if (_modules.ContainsKey(name) || _deferred.ContainsKey(name))
+            throw new ArgumentException($"a host module named '{name}' is already registered");
     }
 
     private static void ValidateName(string name)
