@@ -302,6 +302,18 @@ public sealed class SnapshotFileTests : IDisposable
     }
 
     [Fact]
+    public void ACopysStandardFdsAreItsHosts()
+    {
+        // The saving runtime closed its fd 1; a copy's fds 1 and 2 are new, and its host's.
+        string path = Save("import os\nos.close(1)");
+        var stdout = new OutputCapture();
+        using var py = Runtimes.Load(new PyodideOptions { Snapshot = path, Stdout = stdout.Write, Stderr = _ => { } });
+        stdout.Clear();
+        Expect.Long(5, py.RunPython("os.write(1, b'again')"));
+        Assert.Equal("again", stdout.Text);
+    }
+
+    [Fact]
     public void AFileInUseStaysOpenWhileOthersComeAndGo()
     {
         // The process keeps a few files open; the least recently used one leaves, so a

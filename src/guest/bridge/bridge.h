@@ -74,8 +74,14 @@ int host_object_to_slot(PyObject* obj, slot_t* out);
 PyObject* host_object_from_slot(const slot_t* slot);
 /* pyodide.HostObject (new reference), or NULL with an exception. */
 PyObject* host_object_type(void);
+
 /* _pyodide_core.host_module_wanted(name) (host.c). */
 PyObject* core_host_module_wanted(PyObject* self, PyObject* name);
+
+/* --- stdio.c: fds 1 and 2 ---------------------------------------------- */
+
+/* A snapshot's copy: fds 1 and 2 are the new host's again. */
+void stdio_restored(void);
 
 /* --- errors.c: the last exception, formatted for the host --------------- */
 

@@ -7,8 +7,8 @@
  *
  * python.wasm is linked with --wrap for the three WASI calls below, so every
  * write of wasi-libc (write, writev, stdio) passes here. The descriptors stay
- * the host's until closed or replaced by fd_renumber; after that they are
- * WASI's like any other. */
+ * the host's until closed or replaced by fd_renumber (after that they are
+ * WASI's like any other), and are the host's again in a snapshot's copy. */
 #include <wasi/api.h>
 
 #include "bridge.h"
@@ -42,6 +42,14 @@ __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
   __wasi_errno_t err = __real___wasi_fd_close(fd);
   if (err == __WASI_ERRNO_SUCCESS && fd < 3) to_host[fd] = 0;
   return err;
+}
+
+/* In a copy of a saved runtime, whose WASI fds 1 and 2 are new: they are the new
+ * host's again, whatever the saving runtime did to its own. Writes only if needed,
+ * so a restore does not copy this page for nothing. */
+void stdio_restored(void) {
+  if (!to_host[1]) to_host[1] = 1;
+  if (!to_host[2]) to_host[2] = 1;
 }
 
 __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
