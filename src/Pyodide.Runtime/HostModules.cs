@@ -238,6 +238,10 @@ internal sealed class HostModuleRegistry : IHostCallHandler
 /// <summary>A <see cref="PyodideHostFunction"/> as a host module function.</summary>
 internal sealed unsafe class ManagedHostFunction(PyodideHostFunction function) : IHostFunction
 {
+    /// <summary>A module's functions by name, in the form the registry takes.</summary>
+    public static List<(string Name, IHostFunction Function)> ListOf(IReadOnlyDictionary<string, PyodideHostFunction> functions) =>
+        functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
+
     public uint Invoke(PyodideRuntime runtime, GuestInstance guest, uint args, uint count, GuestInstance.AnswerWriter answer)
     {
         var slots = (Slot*)guest.Checked(args, (ulong)count * Slot.Size);
@@ -299,7 +303,7 @@ public sealed partial class PyodideRuntime
         ArgumentNullException.ThrowIfNull(functions);
         if (constants != null && constants.Keys.Any(string.IsNullOrEmpty))
             throw new ArgumentException("a host module constant has no name", nameof(constants));
-        var list = functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
+        var list = ManagedHostFunction.ListOf(functions);
         RegisterModule(name, list, constants == null ? null : (guest, module) =>
         {
             foreach (var (key, value) in constants) GuestOps.SetAttr(guest, this, module, new ManagedText(key), new ManagedArgs(value));

@@ -94,7 +94,7 @@ public sealed partial class PyodideRuntime
     {
         _micropip = new MicropipHost(_packages, options.MicropipTimeout);
         _micropip.SetIndexUrls(options.MicropipIndexUrls);
-        var functions = _micropip.Functions.Select(f => (f.Key, (IHostFunction)new ManagedHostFunction(f.Value))).ToList();
+        var functions = ManagedHostFunction.ListOf(_micropip.Functions);
         if (options.Snapshot == null)
         {
             _hostModules.Defer(MicropipHost.ModuleName, functions, null);
