@@ -75,12 +75,7 @@ internal sealed unsafe class GuestImports
         _guest.InLowLevelOutput = true;
         try
         {
-            var bytes = _guest.Bytes((uint)address, (uint)length);
-            (fd == 2 ? _stderr! : _stdout!)(bytes);
-        }
-        catch (Exception)
-        {
-            // As for Write: the bytes are dropped and the guest carries on.
+            Write(fd, address, length);
         }
         finally
         {
