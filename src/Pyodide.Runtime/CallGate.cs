@@ -22,16 +22,15 @@ internal sealed class CallGate
     public void Enter()
     {
         int me = Environment.CurrentManagedThreadId;
-        int owner = Interlocked.CompareExchange(ref _owner, me, 0);
-        if (owner == 0) return;
-        if (owner == me) _reentries++;
-        else EnterContended(me);
+        if (!TryEnter(me)) EnterContended(me);
     }
 
     /// <summary>Takes the gate if no other thread holds it.</summary>
-    public bool TryEnter()
+    public bool TryEnter() => TryEnter(Environment.CurrentManagedThreadId);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool TryEnter(int me)
     {
-        int me = Environment.CurrentManagedThreadId;
         int owner = Interlocked.CompareExchange(ref _owner, me, 0);
         if (owner == 0) return true;
         if (owner != me) return false;
