@@ -1,92 +1,106 @@
+using System.Runtime.CompilerServices;
 using Wasmtime;
 
 namespace Pyodide.Guest;
 
-/// <summary>The functions python.wasm exports (src/guest/README.md, "Exports"), bound once
-/// per instance: the one table of their names and wasm signatures. Raw: no lock, no
-/// error handling; <see cref="GuestInstance"/> wraps each call.</summary>
-internal sealed class GuestExports
+/// <summary>One function python.wasm exports: all its parameters are i32s, and it returns
+/// one i32 or nothing.</summary>
+internal readonly struct GuestExport(WasmtimeDirect.Func func, int parameters, bool hasResult)
 {
-    public readonly Action Initialize;
-    public readonly Func<int, int> Init;
-    public readonly Func<int, int> SnapshotRestore;
-    public readonly Func<int, int> SnapshotSeal;
-    public readonly Action SnapshotForget;
-    public readonly Func<int, int> Alloc;
-    public readonly Action<int> Free;
-    public readonly Func<int, int, int, int, int> Run;
-    public readonly Func<int> Globals;
-    public readonly Func<int, int, int, int> GetItem;
-    public readonly Func<int, int, int, int> SetItem;
-    public readonly Func<int, int, int> DelItem;
-    public readonly Func<int, int, int> Contains;
-    public readonly Func<int, int, int> Length;
-    public readonly Func<int, int, int> TypeName;
-    public readonly Func<int, int, int, int, int> Call;
-    public readonly Func<int, int> Dup;
-    public readonly Func<int, int> Release;
-    public readonly Func<int> HandleCount;
-    public readonly Func<int, int> Error;
-    public readonly Func<int, int, int, int, int> GetAttr;
-    public readonly Func<int, int, int, int, int> SetAttr;
-    public readonly Func<int, int, int, int> HasAttr;
-    public readonly Func<int, int, int, int> DelAttr;
-    public readonly Func<int, int, int, int, int, int> CallKw;
-    public readonly Func<int, int> Iter;
-    public readonly Func<int, int, int, int> Next;
-    public readonly Func<int, int> ToPy;
-    public readonly Func<int, int, int, int> ToJs;
-    public readonly Func<int, int, int> GetBuffer;
-    public readonly Func<int, int, int, int> HostFunction;
-    public readonly Func<int, int, int> HostModule;
-    public readonly Func<int, int, int> HostUnregister;
-    public readonly Func<int, int, int, int, int, int> HostClass;
-    public readonly Func<int, int> InterruptSlots;
-    public readonly Func<int> InterruptClear;
+    public readonly WasmtimeDirect.Func Func = func;
+    /// <summary>How many values the call reads and writes: its parameters, or its result.</summary>
+    public readonly int Values = Math.Max(parameters, hasResult ? 1 : 0);
+}
 
-    /// <exception cref="PyodideException">An export is missing (<see cref="PyodideErrorKind.IO"/>).</exception>
-    public GuestExports(Instance instance)
+/// <summary>The functions python.wasm exports (src/guest/README.md, "Exports"), bound once
+/// per instance: the one table of their names and wasm signatures, and the one place
+/// they are called (<see cref="Invoke"/>, through Wasmtime's C API directly). Raw: no
+/// lock, no error handling; <see cref="GuestInstance"/> wraps each call.</summary>
+internal sealed unsafe class GuestExports
+{
+    /// <summary>The most parameters an export takes.</summary>
+    private const int MaxValues = 5;
+
+    private readonly Store _store;
+    private nint _context;
+
+    public readonly GuestExport Initialize, Init, SnapshotRestore, SnapshotSeal, SnapshotForget, Alloc, Free,
+        Run, Globals, GetItem, SetItem, DelItem, Contains, Length, TypeName, Call, Dup, Release, HandleCount,
+        Error, GetAttr, SetAttr, HasAttr, DelAttr, CallKw, Iter, Next, ToPy, ToJs, GetBuffer, HostFunction,
+        HostModule, HostUnregister, HostClass, InterruptSlots, InterruptClear;
+
+    /// <exception cref="PyodideException">An export is missing or has another signature
+    /// (<see cref="PyodideErrorKind.IO"/>).</exception>
+    public GuestExports(Store store, Instance instance)
     {
-        Initialize = instance.GetAction("_initialize") ?? throw Missing("_initialize");
-        Init = F(instance.GetFunction<int, int>, "pyn_init");
-        SnapshotRestore = F(instance.GetFunction<int, int>, "pyn_snapshot_restore");
-        SnapshotSeal = F(instance.GetFunction<int, int>, "pyn_snapshot_seal");
-        SnapshotForget = instance.GetAction("pyn_snapshot_forget") ?? throw Missing("pyn_snapshot_forget");
-        Alloc = F(instance.GetFunction<int, int>, "pyn_alloc");
-        Free = instance.GetAction<int>("pyn_free") ?? throw Missing("pyn_free");
-        Run = F(instance.GetFunction<int, int, int, int, int>, "pyn_run");
-        Globals = F(instance.GetFunction<int>, "pyn_globals");
-        GetItem = F(instance.GetFunction<int, int, int, int>, "pyn_getitem");
-        SetItem = F(instance.GetFunction<int, int, int, int>, "pyn_setitem");
-        DelItem = F(instance.GetFunction<int, int, int>, "pyn_delitem");
-        Contains = F(instance.GetFunction<int, int, int>, "pyn_contains");
-        Length = F(instance.GetFunction<int, int, int>, "pyn_length");
-        TypeName = F(instance.GetFunction<int, int, int>, "pyn_typename");
-        Call = F(instance.GetFunction<int, int, int, int, int>, "pyn_call");
-        Dup = F(instance.GetFunction<int, int>, "pyn_dup");
-        Release = F(instance.GetFunction<int, int>, "pyn_release");
-        HandleCount = F(instance.GetFunction<int>, "pyn_handle_count");
-        Error = F(instance.GetFunction<int, int>, "pyn_error");
-        GetAttr = F(instance.GetFunction<int, int, int, int, int>, "pyn_getattr");
-        SetAttr = F(instance.GetFunction<int, int, int, int, int>, "pyn_setattr");
-        HasAttr = F(instance.GetFunction<int, int, int, int>, "pyn_hasattr");
-        DelAttr = F(instance.GetFunction<int, int, int, int>, "pyn_delattr");
-        CallKw = F(instance.GetFunction<int, int, int, int, int, int>, "pyn_call_kw");
-        Iter = F(instance.GetFunction<int, int>, "pyn_iter");
-        Next = F(instance.GetFunction<int, int, int, int>, "pyn_next");
-        ToPy = F(instance.GetFunction<int, int>, "pyn_to_py");
-        ToJs = F(instance.GetFunction<int, int, int, int>, "pyn_to_js");
-        GetBuffer = F(instance.GetFunction<int, int, int>, "pyn_get_buffer");
-        HostFunction = F(instance.GetFunction<int, int, int, int>, "pyn_host_function");
-        HostModule = F(instance.GetFunction<int, int, int>, "pyn_host_module");
-        HostUnregister = F(instance.GetFunction<int, int, int>, "pyn_host_unregister");
-        HostClass = F(instance.GetFunction<int, int, int, int, int, int>, "pyn_host_class");
-        InterruptSlots = F(instance.GetFunction<int, int>, "pyn_interrupt_slots");
-        InterruptClear = F(instance.GetFunction<int>, "pyn_interrupt_clear");
+        _store = store;
+        _context = WasmtimeDirect.ContextOf(store);
+        var self = WasmtimeDirect.ReadInstance(instance);
+        Initialize = Bind(self, "_initialize", 0, 0);
+        Init = Bind(self, "pyn_init", 1, 1);
+        SnapshotRestore = Bind(self, "pyn_snapshot_restore", 1, 1);
+        SnapshotSeal = Bind(self, "pyn_snapshot_seal", 1, 1);
+        SnapshotForget = Bind(self, "pyn_snapshot_forget", 0, 0);
+        Alloc = Bind(self, "pyn_alloc", 1, 1);
+        Free = Bind(self, "pyn_free", 1, 0);
+        Run = Bind(self, "pyn_run", 4, 1);
+        Globals = Bind(self, "pyn_globals", 0, 1);
+        GetItem = Bind(self, "pyn_getitem", 3, 1);
+        SetItem = Bind(self, "pyn_setitem", 3, 1);
+        DelItem = Bind(self, "pyn_delitem", 2, 1);
+        Contains = Bind(self, "pyn_contains", 2, 1);
+        Length = Bind(self, "pyn_length", 2, 1);
+        TypeName = Bind(self, "pyn_typename", 2, 1);
+        Call = Bind(self, "pyn_call", 4, 1);
+        Dup = Bind(self, "pyn_dup", 1, 1);
+        Release = Bind(self, "pyn_release", 1, 1);
+        HandleCount = Bind(self, "pyn_handle_count", 0, 1);
+        Error = Bind(self, "pyn_error", 1, 1);
+        GetAttr = Bind(self, "pyn_getattr", 4, 1);
+        SetAttr = Bind(self, "pyn_setattr", 4, 1);
+        HasAttr = Bind(self, "pyn_hasattr", 3, 1);
+        DelAttr = Bind(self, "pyn_delattr", 3, 1);
+        CallKw = Bind(self, "pyn_call_kw", 5, 1);
+        Iter = Bind(self, "pyn_iter", 1, 1);
+        Next = Bind(self, "pyn_next", 3, 1);
+        ToPy = Bind(self, "pyn_to_py", 1, 1);
+        ToJs = Bind(self, "pyn_to_js", 3, 1);
+        GetBuffer = Bind(self, "pyn_get_buffer", 2, 1);
+        HostFunction = Bind(self, "pyn_host_function", 3, 1);
+        HostModule = Bind(self, "pyn_host_module", 2, 1);
+        HostUnregister = Bind(self, "pyn_host_unregister", 2, 1);
+        HostClass = Bind(self, "pyn_host_class", 5, 1);
+        InterruptSlots = Bind(self, "pyn_interrupt_slots", 1, 1);
+        InterruptClear = Bind(self, "pyn_interrupt_clear", 0, 1);
     }
 
-    /// <summary>Binds one export through Wasmtime's typed lookup for its signature.</summary>
-    private static T F<T>(Func<string, T?> lookup, string name) where T : class => lookup(name) ?? throw Missing(name);
+    private GuestExport Bind(WasmtimeDirect.InstanceRef instance, string name, int parameters, int results) =>
+        WasmtimeDirect.GetFunction(_context, instance, name, parameters, results) is { } func
+            ? new GuestExport(func, parameters, results == 1)
+            : throw Missing(name);
+
+    /// <summary>Calls <paramref name="export"/> with the first of <paramref name="a"/>..<paramref name="e"/>
+    /// it takes; returns its result (0 if it has none).</summary>
+    /// <exception cref="WasmtimeException">It trapped, or a host callback failed (see <see cref="WasmtimeDirect.Call"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The store was closed (<see cref="Close"/>).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Invoke(in GuestExport export, int a = 0, int b = 0, int c = 0, int d = 0, int e = 0)
+    {
+        if (_context == 0) throw new ObjectDisposedException(nameof(GuestExports), "the instance's store was closed");
+        var values = stackalloc WasmtimeDirect.RawValue[MaxValues];
+        values[0].I32 = a;
+        values[1].I32 = b;
+        values[2].I32 = c;
+        values[3].I32 = d;
+        values[4].I32 = e;
+        WasmtimeDirect.Call(_context, export.Func, values, export.Values);
+        GC.KeepAlive(_store);
+        return values[0].I32;
+    }
+
+    /// <summary>Forgets the store, which its owner is about to dispose: a later
+    /// <see cref="Invoke"/> throws rather than using it.</summary>
+    public void Close() => _context = 0;
 
     public static PyodideException Missing(string export) =>
         new(PyodideErrorKind.IO, $"python.wasm lacks the export '{export}' (a mismatched build?)");

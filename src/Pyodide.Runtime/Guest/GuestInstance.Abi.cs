@@ -120,41 +120,11 @@ internal sealed unsafe partial class GuestInstance
 
     private uint NewHandle(int handle) => handle == 0 ? throw PythonError() : (uint)handle;
 
-    // Each guest entry point goes through one of these, so a trap is turned
-    // into a dead runtime in exactly one place.
-    private int Enter(Func<int> f)
+    // Each guest entry point goes through this, so a trap is turned into a dead
+    // runtime in exactly one place.
+    private int Enter(in GuestExport export, int a = 0, int b = 0, int c = 0, int d = 0, int e = 0)
     {
         ThrowIfDead();
-        try { return f(); } catch (WasmtimeException e) { throw Die(e); }
-    }
-
-    private int Enter(Func<int, int> f, int a)
-    {
-        ThrowIfDead();
-        try { return f(a); } catch (WasmtimeException e) { throw Die(e); }
-    }
-
-    private int Enter(Func<int, int, int> f, int a, int b)
-    {
-        ThrowIfDead();
-        try { return f(a, b); } catch (WasmtimeException e) { throw Die(e); }
-    }
-
-    private int Enter(Func<int, int, int, int> f, int a, int b, int c)
-    {
-        ThrowIfDead();
-        try { return f(a, b, c); } catch (WasmtimeException e) { throw Die(e); }
-    }
-
-    private int Enter(Func<int, int, int, int, int> f, int a, int b, int c, int d)
-    {
-        ThrowIfDead();
-        try { return f(a, b, c, d); } catch (WasmtimeException e) { throw Die(e); }
-    }
-
-    private int Enter(Func<int, int, int, int, int, int> f, int a, int b, int c, int d, int e)
-    {
-        ThrowIfDead();
-        try { return f(a, b, c, d, e); } catch (WasmtimeException x) { throw Die(x); }
+        try { return _exports.Invoke(export, a, b, c, d, e); } catch (WasmtimeException x) { throw Die(x); }
     }
 }

@@ -83,7 +83,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             _memory = instance.GetMemory("memory") ?? throw GuestExports.Missing("memory");
             _base = (byte*)_memory.GetPointer();
             _length = _memory.GetLength();
-            _exports = new GuestExports(instance);
+            _exports = new GuestExports(_store, instance);
             _watchdog = new CallWatchdog(_store, engine, guarded, _base);
 
             CallDepth = 1; // start-up runs as a call of its own
@@ -93,7 +93,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
                 bool restored = false;
                 try
                 {
-                    if (_exports.SnapshotRestore(GuestSnapshot.FirstMountFd) != 0)
+                    if (_exports.Invoke(_exports.SnapshotRestore, GuestSnapshot.FirstMountFd) != 0)
                     {
                         var (type, message) = ReadError();
                         throw new PyodideException(PyodideErrorKind.IO, $"Python could not be restored from its snapshot ({type}): {message}");
@@ -109,9 +109,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             }
             else
             {
-                _exports.Initialize();
+                _exports.Invoke(_exports.Initialize);
                 EnsureScratch(MinimumScratch);
-                if (_exports.Init(1) != 0)
+                if (_exports.Invoke(_exports.Init, 1) != 0)
                 {
                     var (type, message) = ReadError();
                     // Under a memory limit a failed start is the limit's doing (CPython
@@ -122,7 +122,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
                 }
                 if (start.Capture) Captured = TakeSnapshot();
             }
-            if (_exports.InterruptSlots((int)AuxAddress) != 0) throw GuestExports.Missing("pyn_interrupt_slots");
+            if (_exports.Invoke(_exports.InterruptSlots, (int)AuxAddress) != 0) throw GuestExports.Missing("pyn_interrupt_slots");
             uint* slots = (uint*)Checked(AuxAddress, 16);
             Checked(slots[0], 4);
             Checked(slots[2], 4);
@@ -181,14 +181,14 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     /// interpreter in full).</summary>
     private GuestSnapshot? TakeSnapshot()
     {
-        if (_exports.SnapshotSeal(GuestSnapshot.PreopenCount) != 0) return null;
+        if (_exports.Invoke(_exports.SnapshotSeal, GuestSnapshot.PreopenCount) != 0) return null;
         try
         {
             return GuestSnapshot.Capture(_module, _guarded, _base, _memory.GetLength(), _buffers);
         }
         finally
         {
-            _exports.SnapshotForget();
+            _exports.Invoke(_exports.SnapshotForget);
         }
     }
 
@@ -206,7 +206,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         }
         finally
         {
-            try { _exports.SnapshotForget(); } catch (WasmtimeException e) { throw Die(e); }
+            try { _exports.Invoke(_exports.SnapshotForget); } catch (WasmtimeException e) { throw Die(e); }
         }
     }
 
@@ -235,7 +235,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         if (CallDepth > 0) return;
         if (_watchdog.EndCall() && !IsDead)
         {
-            try { _exports.InterruptClear(); } catch (WasmtimeException e) { Die(e); }
+            try { _exports.Invoke(_exports.InterruptClear); } catch (WasmtimeException e) { Die(e); }
         }
     }
 
@@ -302,7 +302,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         uint address;
         try
         {
-            address = (uint)_exports.Alloc((int)size);
+            address = (uint)_exports.Invoke(_exports.Alloc, (int)size);
         }
         catch (WasmtimeException e)
         {
@@ -323,7 +323,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         uint grown = Allocate(want);
         if (_scratch != 0)
         {
-            try { _exports.Free((int)_scratch); } catch (WasmtimeException e) { throw Die(e); }
+            try { _exports.Invoke(_exports.Free, (int)_scratch); } catch (WasmtimeException e) { throw Die(e); }
         }
         _buffers[CallDepth - 1] = (grown, want);
         (_scratch, _scratchCapacity) = (grown, want);
@@ -400,6 +400,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     public void Dispose()
     {
+        _exports?.Close();
         _store?.Dispose();
         _linker?.Dispose();
     }
