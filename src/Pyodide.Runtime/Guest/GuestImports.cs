@@ -5,7 +5,7 @@ namespace Pyodide.Guest;
 
 /// <summary>What python.wasm imports (src/guest/README.md, "Imports"): WASI and the
 /// <c>pyodide</c> module's functions, answered for one instance. To add an import, add
-/// its handler here and one line to <see cref="Define"/>. A handler never lets an
+/// its handler here, its line to <see cref="Table"/> and its case to <see cref="Dispatch"/>. A handler never lets an
 /// exception unwind through wasm frames, except to kill a dead runtime's call.</summary>
 internal sealed unsafe class GuestImports
 {
@@ -32,19 +32,52 @@ internal sealed unsafe class GuestImports
     /// initial memory): every handler refuses.</summary>
     public static readonly GuestImports Inert = new();
 
+    /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted }
+
+    private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
+    [
+        (Import.Write, "write", 3, 1),
+        (Import.WriteFd, "write_fd", 3, 0),
+        (Import.Read, "read", 2, 1),
+        (Import.StdinIsatty, "stdin_isatty", 0, 1),
+        (Import.CallHost, "call_host", 4, 1),
+        (Import.DropHost, "drop_host", 1, 0),
+        (Import.HostObject, "host_object", 5, 1),
+        (Import.DropObject, "drop_object", 1, 0),
+        (Import.HostModuleWanted, "host_module_wanted", 2, 1),
+    ];
+
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
     public void Define(Linker linker)
     {
         linker.DefineWasi();
-        linker.DefineFunction("pyodide", "write", (Func<int, int, int, int>)Write);
-        linker.DefineFunction("pyodide", "write_fd", (Action<int, int, int>)WriteFd);
-        linker.DefineFunction("pyodide", "read", (Func<int, int, int>)Read);
-        linker.DefineFunction("pyodide", "stdin_isatty", (Func<int>)StdinIsatty);
-        linker.DefineFunction("pyodide", "call_host", (Func<int, int, int, int, int>)CallHost);
-        linker.DefineFunction("pyodide", "drop_host", (Action<int>)DropHost);
-        linker.DefineFunction("pyodide", "host_object", (Func<int, int, int, int, int, int>)HostObject);
-        linker.DefineFunction("pyodide", "drop_object", (Action<int>)DropObject);
-        linker.DefineFunction("pyodide", "host_module_wanted", (Func<int, int, int>)HostModuleWanted);
+        foreach (var (import, name, parameters, results) in Table)
+            WasmtimeDirect.DefineFunction(linker, "pyodide", name, parameters, results, new Binding(this, import));
+    }
+
+    /// <summary>One import of this instance, as Wasmtime calls it.</summary>
+    private sealed class Binding(GuestImports imports, Import import) : WasmtimeDirect.IImport
+    {
+        public void Invoke(WasmtimeDirect.RawValue* v) => imports.Dispatch(import, v);
+    }
+
+    /// <summary>Carries out <paramref name="import"/> with its arguments in <paramref name="v"/>,
+    /// its result (if any) written to the first.</summary>
+    private void Dispatch(Import import, WasmtimeDirect.RawValue* v)
+    {
+        switch (import)
+        {
+            case Import.Write: v[0].I32 = Write(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.WriteFd: WriteFd(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.Read: v[0].I32 = Read(v[0].I32, v[1].I32); break;
+            case Import.StdinIsatty: v[0].I32 = StdinIsatty(); break;
+            case Import.CallHost: v[0].I32 = CallHost(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
+            case Import.DropHost: DropHost(v[0].I32); break;
+            case Import.HostObject: v[0].I32 = HostObject(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.DropObject: DropObject(v[0].I32); break;
+            case Import.HostModuleWanted: v[0].I32 = HostModuleWanted(v[0].I32, v[1].I32); break;
+        }
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr, delivered

@@ -6,12 +6,14 @@ using Wasmtime;
 namespace Pyodide.Guest;
 
 /// <summary>The few calls of Wasmtime's C API (wasmtime.h, of the Wasmtime package's
-/// version) made without wasmtime-dotnet's wrappers: calling a guest export. Its typed
-/// function wrappers spend ~15 % of a short call on a delegate, a store-context lookup
-/// and a converter per argument (perf of a C loop of pyproxy_call), and binding one
-/// creates a <see cref="Function"/> with its type per export per runtime. Errors are
-/// still turned into exceptions by wasmtime-dotnet, so a trap or a host callback's
-/// exception looks exactly as it does through <see cref="Function"/>.</summary>
+/// version) made without wasmtime-dotnet's wrappers: calling a guest export, and
+/// defining an import. Its typed function wrappers spend ~15 % of a short call on a
+/// delegate, a store-context lookup and a converter per argument (perf of a C loop of
+/// pyproxy_call), its callbacks a delegate thunk, a <see cref="Caller"/> and a store
+/// lookup per call; and binding an export creates a <see cref="Function"/> with its
+/// type per export per runtime. Errors are still turned into exceptions (and a
+/// callback's exception into a trap) by wasmtime-dotnet's own code, so they look
+/// exactly as they do through <see cref="Function"/>.</summary>
 internal static unsafe class WasmtimeDirect
 {
     private const string Library = "wasmtime"; // as wasmtime-dotnet names it
@@ -70,6 +72,14 @@ internal static unsafe class WasmtimeDirect
 
     [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "FromOwnedError")]
     private static extern WasmtimeException FromOwnedError(WasmtimeException? _, nint error);
+
+    [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "HandleCallbackException")]
+    private static extern nint HandleCallbackException(Function? _, Exception exception);
+
+    // wasmtime-dotnet keeps a linker's wasmtime_linker_t* in a SafeHandle of its own type.
+    private static readonly FieldInfo LinkerField =
+        typeof(Linker).GetField("handle", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new PlatformNotSupportedException("this Wasmtime package does not keep Linker.handle");
 
     // wasmtime-dotnet keeps an instance's wasmtime_instance_t in a field of a type of its
     // own; read once per instance.
@@ -136,6 +146,87 @@ internal static unsafe class WasmtimeDirect
         if (error != 0) throw FromOwnedError(null, error);
         if (trap != 0) throw FromOwnedTrap(null, trap, true);
     }
+
+    /// <summary>What an import does when the guest calls it.</summary>
+    public interface IImport
+    {
+        /// <summary>Reads the arguments from <paramref name="values"/> and writes the result
+        /// (if any) to the first. May throw: the exception traps the guest and comes out of
+        /// the call that entered it, inside a <see cref="WasmtimeException"/>.</summary>
+        void Invoke(RawValue* values);
+    }
+
+    /// <summary>Defines <paramref name="module"/>.<paramref name="name"/> in
+    /// <paramref name="linker"/> as a function of <paramref name="parameters"/> i32s
+    /// returning <paramref name="results"/> (0 or 1) i32s, answered by
+    /// <paramref name="import"/> (kept alive until Wasmtime drops the definition).</summary>
+    public static void DefineFunction(Linker linker, string module, string name, int parameters, int results, IImport import)
+    {
+        var handle = (SafeHandle)LinkerField.GetValue(linker)!;
+        nint type = NewFunctionType(parameters, results);
+        var env = GCHandle.Alloc(import);
+        nint error;
+        try
+        {
+            Span<byte> utf8 = stackalloc byte[(module.Length + name.Length) * 3];
+            int moduleLength = System.Text.Encoding.UTF8.GetBytes(module, utf8);
+            int nameLength = System.Text.Encoding.UTF8.GetBytes(name, utf8[moduleLength..]);
+            fixed (byte* bytes = utf8)
+                error = wasmtime_linker_define_func_unchecked(handle.DangerousGetHandle(), bytes, (nuint)moduleLength,
+                    bytes + moduleLength, (nuint)nameLength, type, &Dispatch, GCHandle.ToIntPtr(env), &Release);
+            GC.KeepAlive(handle);
+        }
+        finally
+        {
+            wasm_functype_delete(type);
+        }
+        if (error != 0)
+        {
+            env.Free();
+            throw FromOwnedError(null, error);
+        }
+    }
+
+    private static nint NewFunctionType(int parameters, int results)
+    {
+        ValTypeVec parameterTypes, resultTypes;
+        wasm_valtype_vec_new_uninitialized(&parameterTypes, (nuint)parameters);
+        for (int i = 0; i < parameters; i++) parameterTypes.Data[i] = wasm_valtype_new(ValKindI32);
+        wasm_valtype_vec_new_uninitialized(&resultTypes, (nuint)results);
+        for (int i = 0; i < results; i++) resultTypes.Data[i] = wasm_valtype_new(ValKindI32);
+        return wasm_functype_new(&parameterTypes, &resultTypes); // takes both vectors
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint Dispatch(nint env, nint caller, RawValue* values, nuint count)
+    {
+        try
+        {
+            ((IImport)GCHandle.FromIntPtr(env).Target!).Invoke(values);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return HandleCallbackException(null, e);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void Release(nint env) => GCHandle.FromIntPtr(env).Free();
+
+    [DllImport(Library)]
+    private static extern nint wasmtime_linker_define_func_unchecked(nint linker, byte* module, nuint moduleLength,
+        byte* name, nuint nameLength, nint type, delegate* unmanaged<nint, nint, RawValue*, nuint, nint> callback,
+        nint env, delegate* unmanaged<nint, void> finalizer);
+
+    [DllImport(Library)]
+    private static extern void wasm_valtype_vec_new_uninitialized(ValTypeVec* vector, nuint size);
+
+    [DllImport(Library)]
+    private static extern nint wasm_valtype_new(byte kind);
+
+    [DllImport(Library)]
+    private static extern nint wasm_functype_new(ValTypeVec* parameters, ValTypeVec* results);
 
     [DllImport(Library)]
     private static extern nint wasmtime_func_call_unchecked(nint context, Func* func, RawValue* argsAndResults, nuint count, nint* trap);
