@@ -72,6 +72,31 @@ public sealed class RobustnessTests
     }
 
     [Fact]
+    public void ARuntimeDyingInACallFromAHostFunctionSaysSoOnce()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RegisterModule("dies", new Dictionary<string, PyodideHostFunction>
+        {
+            ["inside"] = _ => py.RunPython("import os\nos.abort()"),
+        });
+        // The host function's exception may not be caught by Python: the runtime is dead.
+        var error = Assert.ThrowsAny<PyodideException>(() => py.RunPython("""
+            import dies
+            try:
+                dies.inside()
+            except BaseException:
+                pass
+            """));
+        Assert.Equal(PyodideErrorKind.Fatal, error.Kind);
+        Assert.Contains("in a call a host function made", error.Message);
+        Assert.Equal(1, CountOf(error.Message, "wasm trap"));
+        var again = Assert.ThrowsAny<PyodideException>(() => py.RunPython("1"));
+        Assert.Equal(PyodideErrorKind.Fatal, again.Kind);
+    }
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;
+
+    [Fact]
     public void StdinIsEmptyAndNeverBlocks()
     {
         using var py = Runtimes.LoadQuiet();

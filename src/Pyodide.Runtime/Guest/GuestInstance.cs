@@ -374,6 +374,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             return new PyodideException(PyodideErrorKind.Limit,
                 $"{_watchdog.HardStopWhat(stop)} and ignored the KeyboardInterrupt, so it was stopped hard; the runtime is now dead", e);
         }
+        // A host function called back in and that call trapped: the trap that unwinds
+        // this call carries the nested call's error again, so say what happened once.
+        if (IsDead) return new PyodideException(PyodideErrorKind.Fatal, $"the runtime died in a call a host function made: {DeathReason}", e);
         return Die(TrapReason(e), e);
     }
 
