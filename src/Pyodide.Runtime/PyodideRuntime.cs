@@ -27,6 +27,9 @@ public sealed partial class PyodideRuntime : IDisposable
     private readonly CallGate _gate = new();
     private readonly string _home;
     private readonly ConcurrentQueue<uint> _orphans = new();
+    // How many handles _orphans holds: read by every outermost call, which is cheaper
+    // than asking the queue (perf of a C call loop: ~1 % of a call).
+    private int _orphanCount;
     private GuestInstance? _guest;
 
     private PyProxy? _globals;
@@ -347,14 +350,17 @@ public sealed partial class PyodideRuntime : IDisposable
             _gate.Exit();
             throw;
         }
-        if (guest.CallDepth == 1)
-        {
-            while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
-            {
-                try { guest.Release(handle); } catch (PyodideException) { }
-            }
-        }
+        if (guest.CallDepth == 1 && Volatile.Read(ref _orphanCount) != 0) ReleaseOrphans(guest);
         return new CallScope(this, guest);
+    }
+
+    private void ReleaseOrphans(GuestInstance guest)
+    {
+        while (!guest.IsDead && _orphans.TryDequeue(out uint handle))
+        {
+            Interlocked.Decrement(ref _orphanCount);
+            try { guest.Release(handle); } catch (PyodideException) { }
+        }
     }
 
     internal ref struct CallScope
@@ -377,7 +383,11 @@ public sealed partial class PyodideRuntime : IDisposable
 
     /// <summary>A proxy was finalized without being disposed: its handle is released
     /// at the start of the next call, on a thread that holds the lock.</summary>
-    internal void Orphan(uint handle) => _orphans.Enqueue(handle);
+    internal void Orphan(uint handle)
+    {
+        _orphans.Enqueue(handle);
+        Interlocked.Increment(ref _orphanCount);
+    }
 
     /// <summary>Frees the interpreter and its home directory. Proxies of this runtime
     /// then throw <see cref="ObjectDisposedException"/>. Idempotent. Ignored on the
