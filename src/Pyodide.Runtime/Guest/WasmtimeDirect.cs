@@ -13,7 +13,11 @@ namespace Pyodide.Guest;
 /// lookup per call; and binding an export creates a <see cref="Function"/> with its
 /// type per export per runtime. Errors are still turned into exceptions (and a
 /// callback's exception into a trap) by wasmtime-dotnet's own code, so they look
-/// exactly as they do through <see cref="Function"/>.</summary>
+/// exactly as they do through <see cref="Function"/>. Tied to the pinned Wasmtime
+/// package (Pyodide.Runtime.csproj): the C structs' layouts are its wasmtime.h's, and
+/// the store's context, the instance and linker handles and those conversions are
+/// reached by name in wasmtime-dotnet, so a changed name fails loudly at its first use
+/// (a runtime's start; a trap; an import's exception), each of which the tests make.</summary>
 internal static unsafe class WasmtimeDirect
 {
     private const string Library = "wasmtime"; // as wasmtime-dotnet names it
