@@ -74,10 +74,14 @@ internal sealed unsafe class GuestExports
         InterruptClear = Bind(self, "pyn_interrupt_clear", 0, 1);
     }
 
-    private GuestExport Bind(WasmtimeDirect.InstanceRef instance, string name, int parameters, int results) =>
-        WasmtimeDirect.GetFunction(_context, instance, name, parameters, results) is { } func
+    private GuestExport Bind(WasmtimeDirect.InstanceRef instance, string name, int parameters, int results)
+    {
+        // Invoke's buffer has MaxValues slots: a longer signature would be read past it.
+        if (parameters > MaxValues) throw new InvalidOperationException($"{name} takes more than {MaxValues} parameters");
+        return WasmtimeDirect.GetFunction(_context, instance, name, parameters, results) is { } func
             ? new GuestExport(func, parameters, results == 1)
             : throw Missing(name);
+    }
 
     /// <summary>Calls <paramref name="export"/> with the first of <paramref name="a"/>..<paramref name="e"/>
     /// it takes; returns its result (0 if it has none).</summary>
