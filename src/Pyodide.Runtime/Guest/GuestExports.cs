@@ -84,7 +84,8 @@ internal sealed unsafe class GuestExports
     }
 
     /// <summary>Calls <paramref name="export"/> with the first of <paramref name="a"/>..<paramref name="e"/>
-    /// it takes; returns its result (0 if it has none).</summary>
+    /// it takes; returns its result (for an export without one, a value of no meaning:
+    /// the buffer's first slot is left as written).</summary>
     /// <exception cref="WasmtimeException">It trapped, or a host callback failed (see <see cref="WasmtimeDirect.Call"/>).</exception>
     /// <exception cref="ObjectDisposedException">The store was closed (<see cref="Close"/>).</exception>
     // SkipLocalsInit: zeroing the buffer, the JIT writes 256-bit AVX registers and
