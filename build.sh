@@ -115,17 +115,25 @@ step_managed() {
   copy_if_changed "$ROOT/include/pyodide.h" "$OUT/include/pyodide.h"
 }
 
-cmake_project() { # NAME SOURCE_DIR
+cmake_project() { # NAME SOURCE_DIR [CMAKE_ARG...]
   local name="$1" src="$2" bld="$BUILD/cmake/$1"
+  shift 2
   logged "cmake-$name" "cmake $name" bash -c '
     set -e
-    cmake -S "$1" -B "$2" -DPYODIDE_ROOT="$3" -DPYODIDE_INCLUDE="$4"
-    cmake --build "$2" -j 2' _ "$src" "$bld" "$OUT" "$ROOT/include"
+    src="$1" bld="$2" out="$3" include="$4"
+    shift 4
+    cmake -S "$src" -B "$bld" -DPYODIDE_ROOT="$out" -DPYODIDE_INCLUDE="$include" "$@"
+    cmake --build "$bld" -j 2' _ "$src" "$bld" "$OUT" "$ROOT/include" "$@"
 }
 
 step_native() {
   [[ -f "$ROOT/src/pyodide-run/CMakeLists.txt" ]] || fail "src/pyodide-run/CMakeLists.txt not found"
-  cmake_project pyodide-run "$ROOT/src/pyodide-run"
+  # pyodide-run links the library's own linker inputs into itself (see
+  # src/pyodide-run/CMakeLists.txt, PYODIDE_CLI_LINK): no libpyodide.so to
+  # load and relocate when it starts.
+  local cli_link="$BUILD/native-publish/pyodide-cli.link"
+  [[ -f "$cli_link" ]] || fail "the publish wrote no $cli_link"
+  cmake_project pyodide-run "$ROOT/src/pyodide-run" -DPYODIDE_CLI_LINK="$cli_link"
   logged install-pyodide-run "install out/bin/pyodide-run" \
     cmake --install "$BUILD/cmake/pyodide-run" --prefix "$OUT"
   [[ -x "$OUT/bin/pyodide-run" ]] || fail "out/bin/pyodide-run was not installed"

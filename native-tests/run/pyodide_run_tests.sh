@@ -270,6 +270,30 @@ $TMP/main.py"
     expect_status 4
     expect_not_contains "$TMP/out" "not reached"
     ;;
+  assets_from_its_own_path)
+    # build.sh links the library into pyodide-run (PYODIDE_CLI_LINK): no
+    # libpyodide.so to load, and the assets found at ../lib/pyodide from the
+    # executable's real path, wherever it is started from.
+    if env -u LD_LIBRARY_PATH ldd "$RUN" | grep -q 'libpyodide\.so'; then
+      fail "pyodide-run loads libpyodide.so: it was not linked with the library's inputs"
+    fi
+    lib=$(cd "$(dirname "$RUN")/../lib" && pwd)
+    mkdir -p "$TMP/prefix/bin" "$TMP/elsewhere"
+    cp "$RUN" "$TMP/prefix/bin/pyodide-run"
+    ln -s "$lib" "$TMP/prefix/lib"
+    ln -s "$TMP/prefix/bin/pyodide-run" "$TMP/elsewhere/python"
+    for exe in "$TMP/prefix/bin/pyodide-run" "$TMP/elsewhere/python"; do
+      env -u PYODIDE_ASSET_DIR -u LD_LIBRARY_PATH "$exe" -c "print(6*7)" </dev/null >"$TMP/out" 2>"$TMP/err"
+      status=$?
+      expect_status 0
+      expect_stdout "42"
+    done
+    # $PYODIDE_ASSET_DIR, when set, is still the one used.
+    PYODIDE_ASSET_DIR="$TMP/no-assets" "$RUN" -c "print(1)" </dev/null >"$TMP/out" 2>"$TMP/err"
+    status=$?
+    [ "$status" -ne 0 ] || fail "ran with PYODIDE_ASSET_DIR naming a missing folder"
+    expect_contains "$TMP/err" "$TMP/no-assets"
+    ;;
   *)
     echo "unknown case: $CASE" >&2
     exit 2

@@ -369,6 +369,26 @@ static pyodide_error_t* setup(session_t* s) {
   return err;
 }
 
+#ifdef PYODIDE_RUN_STATIC
+/* Linked into this executable (PYODIDE_CLI_LINK in CMakeLists.txt), the
+   library would look for its assets beside the executable; they are where
+   libpyodide.so's are, ../lib/pyodide from bin/. $PYODIDE_ASSET_DIR still
+   decides when set, as it does for the library. Returns an owned path, or NULL
+   to leave the choice to the library. */
+static char* installed_asset_dir(void) {
+  const char* from_environment = getenv("PYODIDE_ASSET_DIR");
+  if (from_environment != NULL && *from_environment != '\0') return NULL;
+  char* exe = realpath("/proc/self/exe", NULL);
+  if (exe == NULL) return NULL;
+  const char* bin = dirname(exe);
+  size_t size = strlen(bin) + sizeof "/../lib/pyodide";
+  char* assets = malloc(size);
+  if (assets != NULL) snprintf(assets, size, "%s/../lib/pyodide", bin);
+  free(exe);
+  return assets;
+}
+#endif
+
 session_t* session_start(const cli_options_t* opts) {
   session_t* s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
@@ -396,7 +416,14 @@ session_t* session_start(const cli_options_t* opts) {
   config.unguarded = opts->timeout_s == 0;
   /* --snapshot, or the library's built-in snapshot. */
   config.snapshot = opts->snapshot;
+#ifdef PYODIDE_RUN_STATIC
+  char* assets = installed_asset_dir();
+  config.asset_dir = assets;
   pyodide_error_t* err = pyodide_load(&config, &s->runtime);
+  free(assets);
+#else
+  pyodide_error_t* err = pyodide_load(&config, &s->runtime);
+#endif
   if (err != NULL) {
     cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
     pyodide_error_delete(err);
