@@ -38,6 +38,27 @@ public sealed class SnapshotFileTests : IDisposable
         """;
 
     [Fact]
+    public void SavingAfterImportsFromTheStdlibZipClosesItsKeptDescriptor()
+    {
+        // pyodide._zipreads keeps the zip open between imports; a copy may hold no
+        // descriptor but its host's preopened directories, so the seal closes it.
+        string path = NewPath();
+        using (var py = Runtimes.LoadQuiet())
+        {
+            py.RunPython("import keyword, pyodide._zipreads as z\nassert z._open");
+            py.SaveSnapshot(path);
+            Expect.Str("True True", py.RunPython("import colorsys\nf\"{colorsys.rgb_to_hsv(1, 0, 0) == (0, 1, 1)} {'/lib/python311.zip' in z._open}\""));
+        }
+        using var restored = LoadFrom(path);
+        // The copy opens the zip again for itself: whatever descriptor it keeps is the zip's.
+        Assert.True(restored.RunPython<bool>("""
+            import os, shlex
+            fd = z._open["/lib/python311.zip"][0]
+            keyword.iskeyword("if") and shlex.split('a "b c"') == ["a", "b c"] and os.fstat(fd).st_size == os.stat("/lib/python311.zip").st_size
+            """));
+    }
+
+    [Fact]
     public void ARestoredRuntimeHasEverythingTheSavedOneHad()
     {
         string path = Save(LibrariesAndBigDict);

@@ -149,4 +149,45 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
         Expect.Str("a", names[0]);
         Expect.Str("c", names[1]);
     }
+
+    [Fact]
+    public void ZipMembersAreReadThroughOneKeptDescriptor()
+    {
+        // pyodide._zipreads: the stdlib zip stays open and each module is one pread.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True True 1 True", py.RunPython("""
+            import sys, pyodide._zipreads as z
+            assert "keyword" not in sys.modules and "token" not in sys.modules
+            import keyword
+            first = z._open["/lib/python311.zip"]
+            import token
+            f"{keyword.iskeyword('def')} {token.tok_name[token.NAME] == 'NAME'} {len(z._open)} {z._open['/lib/python311.zip'] == first}"
+            """));
+    }
+
+    [Fact]
+    public void AZipDescriptorClosedOrReusedByUserCodeFallsBackToAFreshRead()
+    {
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True True True True", py.RunPython("""
+            import os, pyodide._zipreads as z
+            import keyword
+            # Closed by user code: the next read fails, falls back, and reopens.
+            os.close(z._open["/lib/python311.zip"][0])
+            import token
+            reopened = "/lib/python311.zip" in z._open
+            # Closed, and the number reused for another file: the check refuses what it
+            # reads, and the user's file is left open.
+            fd = z._open["/lib/python311.zip"][0]
+            os.close(fd)
+            with open("/home/pyodide/other.bin", "wb") as f:
+                f.write(b"PK" * 50_000)
+            other = os.open("/home/pyodide/other.bin", os.O_RDONLY)
+            assert other == fd, (other, fd)
+            import tokenize
+            still_open = os.fstat(other).st_size == 100_000
+            os.close(other)
+            f"{token.NAME == 1} {reopened} {callable(tokenize.generate_tokens)} {still_open}"
+            """));
+    }
 }

@@ -34,13 +34,19 @@ static int call_bridge(const char* name) {
 }
 
 /* Readies the interpreter for its memory to be copied. Fails (and the host
- * takes no snapshot) if state a copy could not carry exists: open files other
- * than the host's `open_fds` preopened directories (a copy gets only its own
- * host's), what pyodide._bridge.snapshot_seal refuses (naming the object's
- * type), or a registry that could not take everything. On success the host
- * copies the memory, then calls pyn_snapshot_forget; recording goes on. */
+ * takes no snapshot) if state a copy could not carry exists: what
+ * pyodide._bridge.snapshot_seal refuses (naming the object's type), open
+ * files other than the host's `open_fds` preopened directories (a copy gets
+ * only its own host's; counted after snapshot_seal, which closes the
+ * runtime's own), or a registry that could not take everything. On success
+ * the host copies the memory, then calls pyn_snapshot_forget; recording goes
+ * on. */
 PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
   keep_clear();
+  if (call_bridge("snapshot_seal") < 0) {
+    call_bridge("snapshot_saved");
+    return -1;
+  }
   int open = 0;
   for (int fd = 3; fd < FD_LIMIT; fd++) {
     __wasi_fdstat_t stat;
@@ -50,11 +56,12 @@ PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
     PyErr_Format(PyExc_RuntimeError,
                  "%d file(s) are open beyond stdio and the %d preopened directories: close them before saving",
                  open - (int)open_fds, (int)open_fds);
-    return error_store();
+    error_store();
+    call_bridge("snapshot_saved");
+    return -1;
   }
-  if (_PyPyn_Complete() < 0)
-    return error_store_c("MemoryError", "the interpreter's hash registry is incomplete (it ran out of memory)");
-  if (call_bridge("snapshot_seal") < 0) {
+  if (_PyPyn_Complete() < 0) {
+    error_store_c("MemoryError", "the interpreter's hash registry is incomplete (it ran out of memory)");
     call_bridge("snapshot_saved");
     return -1;
   }

@@ -87,10 +87,11 @@ def setup():
     _make_sleep_interruptible()
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
-    from . import _host, _unavailable
+    from . import _host, _unavailable, _zipreads
 
     _unavailable.install()
     _host.install()
+    _zipreads.install()
 
     sys.stdin = _host_stdin()
     sys.stdout = HostStream(1, "<stdout>")
@@ -112,11 +113,13 @@ def snapshot_seal():
     OrderedDict nodes) or dropped if it is only a cache (pathlib's); what a
     copy could not carry raises, naming its type. Only built-in modules are
     imported: importing functools and collections here would add ~8 ms to
-    the first runtime's start."""
+    the first runtime's start. First, the archives pyodide._zipreads keeps
+    open are closed: a copy may hold only its host's preopened directories."""
     import _collections
     import _functools
     import gc
 
+    sys.modules["pyodide._zipreads"].close_all()
     pathlib = sys.modules.get("pathlib")
     pure_path = pathlib.PurePath if pathlib else ()
     set_iterator = type(iter(set()))
