@@ -294,6 +294,17 @@ $TMP/main.py"
     [ "$status" -ne 0 ] || fail "ran with PYODIDE_ASSET_DIR naming a missing folder"
     expect_contains "$TMP/err" "$TMP/no-assets"
     ;;
+  libedit_only_for_the_prompt)
+    # repl.c loads libedit when the prompt starts on a terminal (cli.terminal
+    # edits with it); a program given by -c, a file or a pipe never loads it.
+    for args in "-c pass" "-"; do
+      # shellcheck disable=SC2086
+      echo 'print(1)' | LD_DEBUG=libs "$RUN" $args >"$TMP/out" 2>"$TMP/err"
+      status=$?
+      expect_status 0
+      if grep -q 'libedit' "$TMP/err"; then fail "pyodide-run $args loaded libedit"; fi
+    done
+    ;;
   *)
     echo "unknown case: $CASE" >&2
     exit 2

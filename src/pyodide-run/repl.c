@@ -5,8 +5,13 @@
  * ~/.pyodide_history, tab completion computed by rlcompleter inside the
  * runtime. Otherwise lines are read plainly, prompts on stderr, as python3
  * does. Compiling and running go through runner.py (repl_compile, repl_run).
+ *
+ * libedit is loaded when the prompt starts on a terminal, not linked: a
+ * program run with -c, a script or a pipe never loads it and the three
+ * libraries it needs (~0.2 ms of every start).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,27 +68,91 @@ static line_status_t read_line_plain(const char* prompt, char** out, int* sig) {
 
 /* ---- edited lines (a terminal) ---- */
 
+/* libedit's readline interface, as dlsym finds it: its functions, and the
+   addresses of its variables. Typed from editline/readline.h. */
+static struct {
+  __typeof__(rl_callback_handler_install)* callback_handler_install;
+  __typeof__(rl_callback_handler_remove)* callback_handler_remove;
+  __typeof__(rl_callback_read_char)* callback_read_char;
+  __typeof__(rl_replace_line)* replace_line;
+  __typeof__(rl_completion_matches)* completion_matches;
+  __typeof__(stifle_history)* stifle_history;
+  __typeof__(read_history)* read_history;
+  __typeof__(write_history)* write_history;
+  __typeof__(history_get)* history_get;
+  __typeof__(add_history)* add_history;
+  __typeof__(rl_attempted_completion_over)* attempted_completion_over;
+  __typeof__(rl_readline_name)* readline_name;
+  __typeof__(rl_catch_signals)* catch_signals;
+  __typeof__(rl_attempted_completion_function)* attempted_completion_function;
+  __typeof__(rl_basic_word_break_characters)* basic_word_break_characters;
+  __typeof__(rl_completion_append_character)* completion_append_character;
+  __typeof__(history_length)* history_length;
+  __typeof__(history_base)* history_base;
+} el;
+
+/* Loads libedit (PYODIDE_LIBEDIT, its soname) and binds `el`; false, with
+   the reason on stderr, if it or one of its names is missing. */
+static bool load_libedit(void) {
+  void* lib = dlopen(PYODIDE_LIBEDIT, RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL) {
+    fprintf(stderr, "pyodide-run: no line editing: %s\n", dlerror());
+    return false;
+  }
+  struct { void** slot; const char* name; } names[] = {
+#define NAME(field, symbol) {(void**)&el.field, #symbol}
+    NAME(callback_handler_install, rl_callback_handler_install),
+    NAME(callback_handler_remove, rl_callback_handler_remove),
+    NAME(callback_read_char, rl_callback_read_char),
+    NAME(replace_line, rl_replace_line),
+    NAME(completion_matches, rl_completion_matches),
+    NAME(stifle_history, stifle_history),
+    NAME(read_history, read_history),
+    NAME(write_history, write_history),
+    NAME(history_get, history_get),
+    NAME(add_history, add_history),
+    NAME(attempted_completion_over, rl_attempted_completion_over),
+    NAME(readline_name, rl_readline_name),
+    NAME(catch_signals, rl_catch_signals),
+    NAME(attempted_completion_function, rl_attempted_completion_function),
+    NAME(basic_word_break_characters, rl_basic_word_break_characters),
+    NAME(completion_append_character, rl_completion_append_character),
+    NAME(history_length, history_length),
+    NAME(history_base, history_base),
+#undef NAME
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    *names[i].slot = dlsym(lib, names[i].name);
+    if (*names[i].slot == NULL) {
+      fprintf(stderr, "pyodide-run: no line editing: %s lacks %s\n", PYODIDE_LIBEDIT, names[i].name);
+      dlclose(lib);
+      return false;
+    }
+  }
+  return true;
+}
+
 static char* edited_line;
 static bool line_done;
 
 static void on_line(char* line) {
   edited_line = line;
   line_done = true;
-  rl_callback_handler_remove();
+  el.callback_handler_remove();
 }
 
 static line_status_t read_line_edited(const char* prompt, char** out, int* sig) {
   line_done = false;
   edited_line = NULL;
-  rl_callback_handler_install(prompt, on_line);
+  el.callback_handler_install(prompt, on_line);
   while (!line_done) {
     if (!signals_wait_input(sig)) {
       /* Drop what was typed, as python3 does, and give the terminal back. */
-      rl_replace_line("", 0);
-      rl_callback_handler_remove();
+      el.replace_line("", 0);
+      el.callback_handler_remove();
       return LINE_SIGNAL;
     }
-    rl_callback_read_char();
+    el.callback_read_char();
   }
   if (edited_line == NULL) return LINE_EOF;
   *out = edited_line;
@@ -119,8 +188,8 @@ static char* complete_next(const char* text, int state) {
 static char** attempt_completion(const char* text, int start, int end) {
   (void)start;
   (void)end;
-  rl_attempted_completion_over = 1; /* never file names */
-  return rl_completion_matches(text, complete_next);
+  *el.attempted_completion_over = 1; /* never file names */
+  return el.completion_matches(text, complete_next);
 }
 
 static char* history_path(void) {
@@ -133,28 +202,28 @@ static char* history_path(void) {
 
 static void setup_editing(session_t* s) {
   completing = s;
-  rl_readline_name = "python";
-  rl_catch_signals = 0; /* signals are the signal thread's */
-  rl_attempted_completion_function = attempt_completion;
+  *el.readline_name = "python";
+  *el.catch_signals = 0; /* signals are the signal thread's */
+  *el.attempted_completion_function = attempt_completion;
   /* As python3's readline module: a dotted name is one word (os.pa<TAB>),
      and nothing is appended to a completion (rlcompleter adds "(" or " "). */
   static char breaks[] = " \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?";
-  rl_basic_word_break_characters = breaks; /* the one libedit reads */
-  rl_completion_append_character = '\0';
-  stifle_history(HISTORY_SIZE);
+  *el.basic_word_break_characters = breaks; /* the one libedit reads */
+  *el.completion_append_character = '\0';
+  el.stifle_history(HISTORY_SIZE);
   char* path = history_path();
-  if (path != NULL) read_history(path);
+  if (path != NULL) el.read_history(path);
   free(path);
 }
 
 static void remember(const char* line) {
   if (*line == '\0') return;
-  HIST_ENTRY* last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+  HIST_ENTRY* last = *el.history_length > 0 ? el.history_get(*el.history_base + *el.history_length - 1) : NULL;
   if (last != NULL && strcmp(last->line, line) == 0) return;
-  add_history(line);
+  el.add_history(line);
   /* Saved at once, so that no way of ending loses it. */
   char* path = history_path();
-  if (path != NULL) write_history(path);
+  if (path != NULL) el.write_history(path);
   free(path);
 }
 
@@ -177,7 +246,7 @@ static bool compile_input(session_t* s, const char* source, size_t len, pyodide_
 int repl_run(session_t* s, const cli_options_t* opts) {
   /* libedit edits only on a terminal that echoes (it declines otherwise). */
   struct termios t;
-  bool tty = isatty(1) && tcgetattr(0, &t) == 0 && (t.c_lflag & ECHO);
+  bool tty = isatty(1) && tcgetattr(0, &t) == 0 && (t.c_lflag & ECHO) && load_libedit();
   if (tty) {
     setup_editing(s);
     signals_save_terminal();
