@@ -69,10 +69,12 @@ APT_PACKAGES=(
   python3.11 tcl gcc libc6-dev make dpkg-dev xz-utils bzip2
 )
 
-# The --wrap flags send WASI's writes to fds 1 and 2 to the host (bridge/stdio.c).
+# The --wrap flags send WASI's writes to fds 1 and 2 to the host (bridge/stdio.c)
+# and answer a directory listing from one host call (bridge/readdir.c).
 LINK_FLAGS=(
   -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
   -Wl,--wrap=__wasi_fd_write -Wl,--wrap=__wasi_fd_close -Wl,--wrap=__wasi_fd_renumber
+  -Wl,--wrap=__wasi_fd_readdir
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

@@ -83,6 +83,11 @@ PyObject* core_host_module_wanted(PyObject* self, PyObject* name);
 /* A snapshot's copy: fds 1 and 2 are the new host's again. */
 void stdio_restored(void);
 
+/* --- readdir.c ------------------------------------------------------------ */
+
+/* Drops the directory listing kept for `fd` (closed or renumbered), if any. */
+void readdir_forget(uint32_t fd);
+
 /* --- errors.c: the last exception, formatted for the host --------------- */
 
 /* Takes the current exception, records it as sys.last_* and formats it.

@@ -40,7 +40,10 @@ __wasi_errno_t __wrap___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iov
 
 __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
   __wasi_errno_t err = __real___wasi_fd_close(fd);
-  if (err == __WASI_ERRNO_SUCCESS && fd < 3) to_host[fd] = 0;
+  if (err == __WASI_ERRNO_SUCCESS) {
+    if (fd < 3) to_host[fd] = 0;
+    readdir_forget(fd);
+  }
   return err;
 }
 
@@ -57,6 +60,8 @@ __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
   if (err == __WASI_ERRNO_SUCCESS) {
     if (fd < 3) to_host[fd] = 0;
     if (to < 3) to_host[to] = 0;
+    readdir_forget(fd);
+    readdir_forget(to);
   }
   return err;
 }
