@@ -274,7 +274,7 @@ def main():
     py_ver = next((x["wl"].get("python3_version") for x in runs if x["wl"].get("python3_version")), "")
     py_path = next((x["wl"].get("python3") for x in runs if x["wl"].get("python3")), "?")
     t = cv("spawn_true")
-    c_row(f"`out/bin/pyodide-run -c pass`, fork/exec to exit (median of {c_reps('spawn_pyodide_run')})",
+    c_row(f"`out/bin/pyodide-run -c pass`, posix_spawn to exit (median of {c_reps('spawn_pyodide_run')})",
           "spawn_pyodide_run", f"`{py_path}{(' ' + py_ver) if py_ver else ''} -c pass` (`/bin/true`: {fmt_time(t)})",
           "spawn_python3", "≤ 50 ms, and at most half of python3's (ratio ≤ 0.5)",
           lambda v, r: both(le(v, 50 * MS), le(r, 0.5)))

@@ -42,7 +42,11 @@ def _descriptor(archive):
     kept = _open.get(archive)
     if kept is None:
         fd = os.open(archive, os.O_RDONLY)
-        stat = os.fstat(fd)
+        try:
+            stat = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
         kept = _open[archive] = (fd, (stat.st_dev, stat.st_ino))
     return kept[0]
 
