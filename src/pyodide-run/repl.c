@@ -68,27 +68,34 @@ static line_status_t read_line_plain(const char* prompt, char** out, int* sig) {
 
 /* ---- edited lines (a terminal) ---- */
 
-/* libedit's readline interface, as dlsym finds it: its functions, and the
-   addresses of its variables. Typed from editline/readline.h. */
+/* libedit's readline interface, as dlsym finds it: each field of `el` and the
+   symbol it is bound to, written once here. */
+#define LIBEDIT_NAMES(X)                                            \
+  X(callback_handler_install, rl_callback_handler_install)          \
+  X(callback_handler_remove, rl_callback_handler_remove)            \
+  X(callback_read_char, rl_callback_read_char)                      \
+  X(replace_line, rl_replace_line)                                  \
+  X(completion_matches, rl_completion_matches)                      \
+  X(stifle_history, stifle_history)                                 \
+  X(read_history, read_history)                                     \
+  X(write_history, write_history)                                   \
+  X(history_get, history_get)                                       \
+  X(add_history, add_history)                                       \
+  X(attempted_completion_over, rl_attempted_completion_over)        \
+  X(readline_name, rl_readline_name)                                \
+  X(catch_signals, rl_catch_signals)                                \
+  X(attempted_completion_function, rl_attempted_completion_function) \
+  X(basic_word_break_characters, rl_basic_word_break_characters)    \
+  X(completion_append_character, rl_completion_append_character)    \
+  X(history_length, history_length)                                 \
+  X(history_base, history_base)
+
+/* Its functions, and the addresses of its variables, typed from
+   editline/readline.h. */
 static struct {
-  __typeof__(rl_callback_handler_install)* callback_handler_install;
-  __typeof__(rl_callback_handler_remove)* callback_handler_remove;
-  __typeof__(rl_callback_read_char)* callback_read_char;
-  __typeof__(rl_replace_line)* replace_line;
-  __typeof__(rl_completion_matches)* completion_matches;
-  __typeof__(stifle_history)* stifle_history;
-  __typeof__(read_history)* read_history;
-  __typeof__(write_history)* write_history;
-  __typeof__(history_get)* history_get;
-  __typeof__(add_history)* add_history;
-  __typeof__(rl_attempted_completion_over)* attempted_completion_over;
-  __typeof__(rl_readline_name)* readline_name;
-  __typeof__(rl_catch_signals)* catch_signals;
-  __typeof__(rl_attempted_completion_function)* attempted_completion_function;
-  __typeof__(rl_basic_word_break_characters)* basic_word_break_characters;
-  __typeof__(rl_completion_append_character)* completion_append_character;
-  __typeof__(history_length)* history_length;
-  __typeof__(history_base)* history_base;
+#define FIELD(field, symbol) __typeof__(symbol)* field;
+  LIBEDIT_NAMES(FIELD)
+#undef FIELD
 } el;
 
 /* Loads libedit (PYODIDE_LIBEDIT, its soname) and binds `el`; false, with
@@ -100,25 +107,8 @@ static bool load_libedit(void) {
     return false;
   }
   struct { void** slot; const char* name; } names[] = {
-#define NAME(field, symbol) {(void**)&el.field, #symbol}
-    NAME(callback_handler_install, rl_callback_handler_install),
-    NAME(callback_handler_remove, rl_callback_handler_remove),
-    NAME(callback_read_char, rl_callback_read_char),
-    NAME(replace_line, rl_replace_line),
-    NAME(completion_matches, rl_completion_matches),
-    NAME(stifle_history, stifle_history),
-    NAME(read_history, read_history),
-    NAME(write_history, write_history),
-    NAME(history_get, history_get),
-    NAME(add_history, add_history),
-    NAME(attempted_completion_over, rl_attempted_completion_over),
-    NAME(readline_name, rl_readline_name),
-    NAME(catch_signals, rl_catch_signals),
-    NAME(attempted_completion_function, rl_attempted_completion_function),
-    NAME(basic_word_break_characters, rl_basic_word_break_characters),
-    NAME(completion_append_character, rl_completion_append_character),
-    NAME(history_length, history_length),
-    NAME(history_base, history_base),
+#define NAME(field, symbol) {(void**)&el.field, #symbol},
+    LIBEDIT_NAMES(NAME)
 #undef NAME
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -369,13 +369,14 @@ static pyodide_error_t* setup(session_t* s) {
   return err;
 }
 
-#ifdef PYODIDE_RUN_STATIC
-/* Linked into this executable (PYODIDE_CLI_LINK in CMakeLists.txt), the
-   library would look for its assets beside the executable; they are where
-   libpyodide.so's are, ../lib/pyodide from bin/. $PYODIDE_ASSET_DIR still
-   decides when set, as it does for the library. Returns an owned path, or NULL
-   to leave the choice to the library. */
+/* Where the assets are when the library is linked into this executable
+   (PYODIDE_CLI_LINK in CMakeLists.txt): the library would look for them beside
+   the executable; they are where libpyodide.so's are, ../lib/pyodide from bin/.
+   $PYODIDE_ASSET_DIR still decides when set, as it does for the library.
+   Returns an owned path, or NULL to leave the choice to the library (always,
+   when pyodide-run links libpyodide.so). */
 static char* installed_asset_dir(void) {
+#ifdef PYODIDE_RUN_STATIC
   const char* from_environment = getenv("PYODIDE_ASSET_DIR");
   if (from_environment != NULL && *from_environment != '\0') return NULL;
   char* exe = realpath("/proc/self/exe", NULL);
@@ -386,8 +387,10 @@ static char* installed_asset_dir(void) {
   if (assets != NULL) snprintf(assets, size, "%s/../lib/pyodide", bin);
   free(exe);
   return assets;
-}
+#else
+  return NULL;
 #endif
+}
 
 session_t* session_start(const cli_options_t* opts) {
   session_t* s = calloc(1, sizeof *s);
@@ -416,14 +419,10 @@ session_t* session_start(const cli_options_t* opts) {
   config.unguarded = opts->timeout_s == 0;
   /* --snapshot, or the library's built-in snapshot. */
   config.snapshot = opts->snapshot;
-#ifdef PYODIDE_RUN_STATIC
   char* assets = installed_asset_dir();
   config.asset_dir = assets;
   pyodide_error_t* err = pyodide_load(&config, &s->runtime);
   free(assets);
-#else
-  pyodide_error_t* err = pyodide_load(&config, &s->runtime);
-#endif
   if (err != NULL) {
     cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
     pyodide_error_delete(err);

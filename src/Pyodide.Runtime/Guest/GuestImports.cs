@@ -52,8 +52,9 @@ internal sealed unsafe class GuestImports
     public void Define(Linker linker)
     {
         linker.DefineWasi();
+        var handle = WasmtimeDirect.HandleOf(linker);
         foreach (var (import, name, parameters, results) in Table)
-            WasmtimeDirect.DefineFunction(linker, "pyodide", name, parameters, results, new Binding(this, import));
+            WasmtimeDirect.DefineFunction(handle, "pyodide", name, parameters, results, new Binding(this, import));
     }
 
     /// <summary>One import of this instance, as Wasmtime calls it.</summary>

@@ -160,13 +160,17 @@ internal static unsafe class WasmtimeDirect
         void Invoke(RawValue* values);
     }
 
-    /// <summary>Defines <paramref name="module"/>.<paramref name="name"/> in
-    /// <paramref name="linker"/> as a function of <paramref name="parameters"/> i32s
-    /// returning <paramref name="results"/> (0 or 1) i32s, answered by
-    /// <paramref name="import"/> (kept alive until Wasmtime drops the definition).</summary>
-    public static void DefineFunction(Linker linker, string module, string name, int parameters, int results, IImport import)
+    /// <summary>The handle of <paramref name="linker"/>'s <c>wasmtime_linker_t</c>, for
+    /// <see cref="DefineFunction"/> (read by reflection: once per linker).</summary>
+    public static SafeHandle HandleOf(Linker linker) => (SafeHandle)LinkerField.GetValue(linker)!;
+
+    /// <summary>Defines <paramref name="module"/>.<paramref name="name"/> in the linker of
+    /// <paramref name="handle"/> (<see cref="HandleOf"/>) as a function of
+    /// <paramref name="parameters"/> i32s returning <paramref name="results"/> (0 or 1)
+    /// i32s, answered by <paramref name="import"/> (kept alive until Wasmtime drops the
+    /// definition).</summary>
+    public static void DefineFunction(SafeHandle handle, string module, string name, int parameters, int results, IImport import)
     {
-        var handle = (SafeHandle)LinkerField.GetValue(linker)!;
         nint type = NewFunctionType(parameters, results);
         var env = GCHandle.Alloc(import);
         nint error;

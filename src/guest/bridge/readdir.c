@@ -63,12 +63,14 @@ static __wasi_errno_t read_all(__wasi_fd_t fd, uint8_t** out, size_t* len) {
     if (data == NULL) return __WASI_ERRNO_NOMEM;
     __wasi_size_t used;
     __wasi_errno_t err = __real___wasi_fd_readdir(fd, data, (__wasi_size_t)size, 0, &used);
-    if (err != __WASI_ERRNO_SUCCESS || used < size) {
-      /* Not filled: the listing is complete. */
-      if (err != __WASI_ERRNO_SUCCESS) free(data);
-      *out = err == __WASI_ERRNO_SUCCESS ? data : NULL;
-      *len = used;
+    if (err != __WASI_ERRNO_SUCCESS) {
+      free(data);
       return err;
+    }
+    if (used < size) { /* not filled: the listing is complete */
+      *out = data;
+      *len = used;
+      return __WASI_ERRNO_SUCCESS;
     }
     free(data);
   }

@@ -33,6 +33,13 @@ static int call_bridge(const char* name) {
   return 0;
 }
 
+/* A seal that failed, its error stored already: drops what snapshot_seal kept.
+ * Returns -1. */
+static int seal_failed(void) {
+  call_bridge("snapshot_saved");
+  return -1;
+}
+
 /* Readies the interpreter for its memory to be copied. Fails (and the host
  * takes no snapshot) if state a copy could not carry exists: what
  * pyodide._bridge.snapshot_seal refuses (naming the object's type), open
@@ -43,10 +50,7 @@ static int call_bridge(const char* name) {
  * on. */
 PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
   keep_clear();
-  if (call_bridge("snapshot_seal") < 0) {
-    call_bridge("snapshot_saved");
-    return -1;
-  }
+  if (call_bridge("snapshot_seal") < 0) return seal_failed();
   int open = 0;
   for (int fd = 3; fd < FD_LIMIT; fd++) {
     __wasi_fdstat_t stat;
@@ -57,13 +61,11 @@ PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
                  "%d file(s) are open beyond stdio and the %d preopened directories: close them before saving",
                  open - (int)open_fds, (int)open_fds);
     error_store();
-    call_bridge("snapshot_saved");
-    return -1;
+    return seal_failed();
   }
   if (_PyPyn_Complete() < 0) {
     error_store_c("MemoryError", "the interpreter's hash registry is incomplete (it ran out of memory)");
-    call_bridge("snapshot_saved");
-    return -1;
+    return seal_failed();
   }
   /* Last: nothing may register or free a hashed object after it. */
   if (_PyPyn_Seal() < 0) {
