@@ -221,4 +221,47 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
              f"{len(pairs) == 4000 and all(x == y for x, y in pairs)} {sorted(after) == [n for n in want if n != gone]}")
             """));
     }
+
+    [Fact]
+    public void ReadingAWholeFileSeesItAsItIsNotAsItWasOpened()
+    {
+        // cpython-patches/fileio-open-stat.patch: a file opened read-only sizes
+        // readall()'s first buffer from the size its open saw, and open() answers
+        // isatty() from the open's fstat. The size is only a hint: a file that grew or
+        // shrank after the open is still read whole; one written through the same
+        // object (opened writable) as well; a regular file is never line-buffered.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True True True True True True True", py.RunPython("""
+            import os
+            p = "/home/pyodide/sized.bin"
+            with open(p, "wb") as f:
+                f.write(b"a" * 100)
+            grown = open(p, "rb")
+            with open(p, "ab") as f:
+                f.write(b"b" * 70000)
+            grew = grown.read() == b"a" * 100 + b"b" * 70000
+            grown.close()
+            shrunk = open(p, "rb")
+            os.truncate(p, 10)
+            shrank = shrunk.read() == b"a" * 10
+            shrunk.close()
+            rest = open(p, "rb")
+            rest.seek(4)
+            tail = rest.read() == b"a" * 6 and rest.read() == b""
+            rest.close()
+            with open(p, "w+b") as f:
+                f.write(b"c" * 50000)
+                f.seek(0)
+                written = f.read() == b"c" * 50000
+            with open(p, "w") as f:
+                f.write("line one\nline two\n")
+            text = open(p).read() == "line one\nline two\n"
+            with open(p) as f:
+                not_tty = not f.line_buffering and not f.isatty()
+            raw = open(p, "rb", buffering=0)
+            raw_whole = raw.readall() == b"line one\nline two\n"
+            raw.close()
+            f"{grew} {shrank} {tail} {written} {text} {not_tty} {raw_whole}"
+            """));
+    }
 }
