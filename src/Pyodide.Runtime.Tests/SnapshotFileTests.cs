@@ -541,6 +541,41 @@ public sealed class SnapshotFileTests : IDisposable
     private delegate void SpanAction(Span<byte> header);
 
     [Fact]
+    public void AFileCheckedOnceIsCheckedAgainWhenItChanges()
+    {
+        // A file whose pages were checked is not read through again while it is unchanged
+        // (SnapshotVerified keeps a stamp of its identity); damaged in place afterwards,
+        // same name, inode and length, it is checked again and refused.
+        string path = NewPath("checked");
+        File.WriteAllBytes(path, SavedBytes());
+        // A file changed moments ago earns no stamp (its change time may not move on the
+        // next write): let it settle first.
+        Thread.Sleep(SnapshotVerified.Settle + TimeSpan.FromMilliseconds(100));
+        using (var py = LoadFrom(path))
+            Assert.Equal(99, py.RunPython<long>("d['99']"));
+        using (var handle = File.OpenHandle(path))
+        {
+            uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
+            var stamp = SnapshotVerified.StampOf(handle, checksum);
+            Assert.True(!OperatingSystem.IsLinux() || SnapshotVerified.IsChecked(stamp));
+        }
+        byte[] header = new byte[120];
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.ReadExactly(header);
+            long dataOffset = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(72));
+            long dataLength = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(80));
+            file.Position = dataOffset + dataLength / 2;
+            int b = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b ^ 0x10));
+        }
+        var error = Assert.Throws<PyodideException>(() => LoadFrom(path));
+        Assert.Equal(PyodideErrorKind.IO, error.Kind);
+        Assert.Contains("damaged memory pages", error.Message);
+    }
+
+    [Fact]
     public void AGoodCopyOfTheBytesLoads()
     {
         // The fuzzing above refuses damaged files, not every file: the same bytes load.

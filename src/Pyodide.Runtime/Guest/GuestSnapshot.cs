@@ -140,24 +140,31 @@ internal sealed unsafe class GuestSnapshot
 
     /// <summary>The snapshot whose pages are <paramref name="dataLength"/> bytes of
     /// <paramref name="file"/> at <paramref name="dataOffset"/> (checked against
-    /// <paramref name="checksum"/> here, once). Where pages cannot be mapped, they are read
+    /// <paramref name="checksum"/> here, unless this user checked the same unchanged
+    /// file before: <see cref="SnapshotVerified"/>). Where pages cannot be mapped, they are read
     /// into memory. Takes ownership of <paramref name="file"/>.</summary>
     internal static GuestSnapshot Read(string path, SafeFileHandle file, long dataOffset, long dataLength, uint checksum,
                                            long memoryLength, (uint, uint)[] runs, (uint, uint)[] buffers)
     {
         byte[]? data = null;
-        uint actual = 0;
-        SnapshotFile.WithView(file, dataOffset, dataLength, (view, length) =>
+        var stamp = SnapshotVerified.StampOf(file, checksum);
+        bool check = !SnapshotVerified.IsChecked(stamp);
+        uint actual = checksum;
+        if (check || !SnapshotFile.CanMap)
         {
-            var pages = new ReadOnlySpan<byte>((void*)view, checked((int)length));
-            actual = SnapshotChecksum.Compute(pages);
-            if (!SnapshotFile.CanMap)
+            SnapshotFile.WithView(file, dataOffset, dataLength, (view, length) =>
             {
-                data = GC.AllocateUninitializedArray<byte>(pages.Length, pinned: true);
-                pages.CopyTo(data);
-            }
-        });
+                var pages = new ReadOnlySpan<byte>((void*)view, checked((int)length));
+                if (check) actual = SnapshotChecksum.Compute(pages);
+                if (!SnapshotFile.CanMap)
+                {
+                    data = GC.AllocateUninitializedArray<byte>(pages.Length, pinned: true);
+                    pages.CopyTo(data);
+                }
+            });
+        }
         if (actual != checksum) throw SnapshotFile.Bad(path, "has damaged memory pages (checksum mismatch)");
+        if (check) SnapshotVerified.Remember(stamp);
         if (data != null)
         {
             file.Dispose();
