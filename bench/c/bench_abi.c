@@ -744,6 +744,38 @@ static pyproxy_t* run_proxy(pyodide_t* py, const char* code) {
   return v.of.proxy;
 }
 
+/* One side of a loop pair: a Python loop `for i in range(n): BODY` in a function
+ * whose parameters PARAMS (with defaults) bind what BODY uses, after SETUP. */
+typedef struct {
+  const char* id;
+  const char* what;
+  const char* setup;
+  const char* params;
+  const char* body;
+} loop_side;
+
+static pyproxy_t* loop_function(pyodide_t* py, const loop_side* side) {
+  char code[1024];
+  int n = snprintf(code, sizeof code, "%s\ndef loop(n, %s):\n    for i in range(n + 1): %s\n    return n + 1\nloop",
+                   side->setup, side->params, side->body);
+  if (n < 0 || (size_t)n >= sizeof code) die("loop_function: code too long", NULL);
+  return run_proxy(py, code);
+}
+
+/* Times the two loops alternately, `iterations` a call (op_call passes i and checks
+ * the result is i + 1), and records both per iteration. */
+static void record_loop_pair(pyodide_t* py, int iterations, const char* unit, loop_side base, loop_side op) {
+  call_ctx b = {loop_function(py, &base), iterations - 1}, o = {loop_function(py, &op), iterations - 1};
+  stats_t sb, so;
+  measure_pair(op_call, &b, op_call, &o, &sb, &so);
+  per_iteration(&sb, iterations);
+  per_iteration(&so, iterations);
+  record(base.id, base.what, sb, unit);
+  record(op.id, op.what, so, unit);
+  pyproxy_destroy(b.fn);
+  pyproxy_destroy(o.fn);
+}
+
 int main(int argc, char** argv) {
   const char* json_path = NULL;
   const char* pyodide_run = NULL;
@@ -813,23 +845,11 @@ int main(int argc, char** argv) {
      * calling a Python function; both per iteration. */
     pyodide_host_member_t member = {"identity", host_identity, NULL};
     CHECK("pyodide_register_module", pyodide_register_module(py, "bench_host", &member, 1, NULL, NULL));
-    call_ctx host = {run_proxy(py, "import bench_host\n"
-                                   "def host_loop(n, f=bench_host.identity):\n"
-                                   "    for i in range(n + 1): f(i)\n"
-                                   "    return n + 1\n"
-                                   "host_loop"), LOOP_CALLS - 1};
-    call_ctx pyfn = {run_proxy(py, "def py_loop(n, f=lambda i: i):\n"
-                                   "    for i in range(n + 1): f(i)\n"
-                                   "    return n + 1\n"
-                                   "py_loop"), LOOP_CALLS - 1};
-    /* op_call passes i and checks the result is i + 1: i + 1 = LOOP_CALLS iterations. */
-    measure_pair(op_call, &pyfn, op_call, &host, &a, &b);
-    per_iteration(&a, LOOP_CALLS);
-    per_iteration(&b, LOOP_CALLS);
-    record("py_fn_loop", "a Python loop calling lambda i: i, per iteration", a, "ns");
-    record("host_fn_loop", "the same loop calling a C host function returning its INT argument", b, "ns");
-    pyproxy_destroy(host.fn);
-    pyproxy_destroy(pyfn.fn);
+    record_loop_pair(py, LOOP_CALLS, "ns",
+                     (loop_side){"py_fn_loop", "a Python loop calling lambda i: i, per iteration", "",
+                                 "f=lambda i: i", "f(i)"},
+                     (loop_side){"host_fn_loop", "the same loop calling a C host function returning its INT argument",
+                                 "import bench_host", "f=bench_host.identity", "f(i)"});
 
     /* Host object methods: the same loop calling `o.m(i)` on a C host object, against
      * calling a Python object's method; both per iteration. */
@@ -841,45 +861,23 @@ int main(int argc, char** argv) {
     CHECK("pyproxy_set", pyproxy_set(globals, &key, &value));
     pyproxy_destroy(object);
     pyproxy_destroy(globals);
-    call_ctx host_method = {run_proxy(py, "def host_method_loop(n, o=bench_object):\n"
-                                          "    for i in range(n + 1): o.m(i)\n"
-                                          "    return n + 1\n"
-                                          "host_method_loop"), LOOP_CALLS - 1};
-    call_ctx py_method = {run_proxy(py, "class PyObject:\n"
-                                        "    def m(self, i): return i\n"
-                                        "def py_method_loop(n, o=PyObject()):\n"
-                                        "    for i in range(n + 1): o.m(i)\n"
-                                        "    return n + 1\n"
-                                        "py_method_loop"), LOOP_CALLS - 1};
-    measure_pair(op_call, &py_method, op_call, &host_method, &a, &b);
-    per_iteration(&a, LOOP_CALLS);
-    per_iteration(&b, LOOP_CALLS);
-    record("py_method_loop", "a Python loop calling a Python object's method o.m(i), per iteration", a, "ns");
-    record("host_method_loop", "the same loop calling a C host object's method (call_method) returning i", b, "ns");
-    pyproxy_destroy(host_method.fn);
-    pyproxy_destroy(py_method.fn);
+    record_loop_pair(py, LOOP_CALLS, "ns",
+                     (loop_side){"py_method_loop", "a Python loop calling a Python object's method o.m(i), per iteration",
+                                 "class PyObject:\n    def m(self, i): return i", "o=PyObject()", "o.m(i)"},
+                     (loop_side){"host_method_loop",
+                                 "the same loop calling a C host object's method (call_method) returning i", "",
+                                 "o=bench_object", "o.m(i)"});
 
     /* A small file read whole from Python, against one os.stat of it: every WASI
      * file call leaves the sandbox (Wasmtime runs it on a thread of its own pool),
      * so the ratio says how many stats' worth of host calls one read takes. */
     CHECK("write the file", pyodide_run_python(py, "open('/home/pyodide/bench-small.txt', 'wb').write(b'hello world\\n')",
                                                PYODIDE_STRLEN, NULL, NULL));
-    call_ctx stat_loop = {run_proxy(py, "import os\n"
-                                        "def stat_loop(n, p='/home/pyodide/bench-small.txt'):\n"
-                                        "    for i in range(n + 1): os.stat(p)\n"
-                                        "    return n + 1\n"
-                                        "stat_loop"), FILE_OPS - 1};
-    call_ctx read_loop = {run_proxy(py, "def read_loop(n, p='/home/pyodide/bench-small.txt'):\n"
-                                        "    for i in range(n + 1): open(p, 'rb').read()\n"
-                                        "    return n + 1\n"
-                                        "read_loop"), FILE_OPS - 1};
-    measure_pair(op_call, &stat_loop, op_call, &read_loop, &a, &b);
-    per_iteration(&a, FILE_OPS);
-    per_iteration(&b, FILE_OPS);
-    record("file_stat", "os.stat of a file in the runtime's home, from a Python loop, per call", a, "us");
-    record("file_read", "open(p, 'rb').read() of the same 12-byte file, per call", b, "us");
-    pyproxy_destroy(stat_loop.fn);
-    pyproxy_destroy(read_loop.fn);
+    record_loop_pair(py, FILE_OPS, "us",
+                     (loop_side){"file_stat", "os.stat of a file in the runtime's home, from a Python loop, per call",
+                                 "import os", "p='/home/pyodide/bench-small.txt'", "os.stat(p)"},
+                     (loop_side){"file_read", "open(p, 'rb').read() of the same 12-byte file, per call", "",
+                                 "p='/home/pyodide/bench-small.txt'", "open(p, 'rb').read()"});
   }
 
 #ifndef _WIN32
