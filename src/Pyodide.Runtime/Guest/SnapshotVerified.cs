@@ -10,8 +10,8 @@ namespace Pyodide.Guest;
 /// file names its identity beside the compiled modules (<see cref="GuestModule.CacheDirectory"/>):
 /// device, inode, size, modification and change times to the nanosecond, and the pages'
 /// checksum its header records. Any write to the file changes its change time, which
-/// no one can set back, so a file damaged, truncated or replaced since is checked again
-/// and refused. The kernel takes that time from a clock that ticks every few
+/// no program can set (short of setting the system's clock back), so a file damaged,
+/// truncated or replaced since is checked again and refused. The kernel takes that time from a clock that ticks every few
 /// milliseconds (some file systems keep whole seconds), so two writes close together
 /// can leave the same one: a file changed less than <see cref="Settle"/> before its
 /// check gets no stamp, as git treats index entries written in the same second as
@@ -38,7 +38,14 @@ internal static unsafe partial class SnapshotVerified
     {
         if (!OperatingSystem.IsLinux()) return null;
         var buffer = stackalloc byte[StatxBufferSize];
-        if (statx((int)file.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, buffer) != 0) return null;
+        try
+        {
+            if (statx((int)file.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, buffer) != 0) return null;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null; // a C library older than statx (glibc 2.28, musl 1.2.5): check every load
+        }
         uint mask = *(uint*)buffer;
         const uint needed = StatxIno | StatxSizeField | StatxMtime | StatxCtime;
         if ((mask & needed) != needed) return null;
