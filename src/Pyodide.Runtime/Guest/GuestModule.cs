@@ -114,7 +114,7 @@ internal static class GuestModule
             Directory.CreateDirectory(cacheDir);
             File.WriteAllBytes(temp, module.Serialize());
             File.Move(temp, cached, overwrite: true);
-            EvictOldEntries(cacheDir, cached);
+            EvictOldEntries(cacheDir, "python-*.cwasm", CacheEntries, cached);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -127,15 +127,17 @@ internal static class GuestModule
     /// new build or Wasmtime version adds one.</summary>
     private const int CacheEntries = 4;
 
-    /// <summary>Deletes all but the newest <see cref="CacheEntries"/> compiled modules. A
-    /// process still using a deleted one keeps its mapping; on systems that refuse to
-    /// delete files in use the entry simply stays.</summary>
-    private static void EvictOldEntries(string cacheDir, string keep)
+    /// <summary>Deletes all but the newest <paramref name="count"/> files of
+    /// <paramref name="cacheDir"/> that match <paramref name="pattern"/>, never
+    /// <paramref name="keep"/> (the one just written). A process still using a deleted
+    /// compiled module keeps its mapping; on systems that refuse to delete files in use
+    /// the entry simply stays.</summary>
+    internal static void EvictOldEntries(string cacheDir, string pattern, int count, string keep)
     {
-        var stale = new DirectoryInfo(cacheDir).GetFiles("python-*.cwasm")
+        var stale = new DirectoryInfo(cacheDir).GetFiles(pattern)
             .Where(f => f.FullName != keep)
             .OrderByDescending(f => f.LastWriteTimeUtc)
-            .Skip(CacheEntries - 1);
+            .Skip(count - 1);
         foreach (var file in stale)
         {
             try { file.Delete(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }

@@ -72,12 +72,10 @@ internal static unsafe partial class SnapshotVerified
         try
         {
             string dir = GuestModule.CacheDirectory();
+            string path = Path.Combine(dir, known.Name);
             Directory.CreateDirectory(dir);
-            File.WriteAllBytes(Path.Combine(dir, known.Name), []);
-            var stale = new DirectoryInfo(dir).GetFiles(Prefix + "*" + Suffix)
-                .OrderByDescending(f => f.LastWriteTimeUtc)
-                .Skip(MaxStamps);
-            foreach (var old in stale) old.Delete();
+            File.WriteAllBytes(path, []);
+            GuestModule.EvictOldEntries(dir, Prefix + "*" + Suffix, MaxStamps, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
