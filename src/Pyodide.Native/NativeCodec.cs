@@ -218,20 +218,46 @@ internal static unsafe class NativeCodec
         *result = v;
     }
 
-    /// <summary>Fills a None, bool, int or float in place (<paramref name="v"/> zeroed);
-    /// false for any other kind. Inlined into the loops over a list's or dict's items,
-    /// most of which are such scalars: through <see cref="Read"/> each cost ~10 ns.</summary>
+    /// <summary>Writes a None, bool, int or float to <paramref name="v"/> (the whole
+    /// value); false for any other kind. Inlined into the loops over a list's or dict's
+    /// items, most of which are such scalars: through <see cref="Read"/> each cost ~10 ns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool FillScalar(in Slot slot, NativeValue* v)
     {
         switch (slot.Kind)
         {
-            case SlotKind.Int: v->Kind = NativeValue.Int; v->IntValue = slot.Int; return true;
-            case SlotKind.Float: v->Kind = NativeValue.Float; v->FloatValue = slot.Float; return true;
-            case SlotKind.None: v->Kind = NativeValue.None; return true;
-            case SlotKind.Bool: v->Kind = NativeValue.Bool; v->BoolValue = slot.Raw != 0 ? (byte)1 : (byte)0; return true;
+            case SlotKind.Int: WriteScalar(v, NativeValue.Int, slot.Int); return true;
+            case SlotKind.Float: WriteScalar(v, NativeValue.Float, BitConverter.DoubleToInt64Bits(slot.Float)); return true;
+            case SlotKind.None: WriteScalar(v, NativeValue.None, 0); return true;
+            case SlotKind.Bool: WriteScalar(v, NativeValue.Bool, slot.Raw != 0 ? 1 : 0); return true;
             default: return false;
         }
+    }
+
+    /// <summary>Writes a scalar <paramref name="v"/> word by word: the kind (and the padding
+    /// after it), the 8-byte payload (<c>of.b</c>, <c>of.i</c> or <c>of.f</c>), zeros for
+    /// the rest of the 32-byte value. An initialiser built the value on the stack and
+    /// copied it, whose 16-byte reads of the just-written fields could not be forwarded
+    /// from the stores: ~5 ns per item (<c>pyproxy_to_js</c> of 100k ints 0.48 → 1.0 ms).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteScalar(NativeValue* v, int kind, long payload)
+    {
+        var words = (long*)v;
+        words[0] = (uint)kind;
+        words[1] = payload;
+        words[2] = 0;
+        words[3] = 0;
+    }
+
+    /// <summary>Writes the item <paramref name="slot"/> to <paramref name="v"/>, an element
+    /// of a <see cref="NewArray"/>: NONE first if it is not a scalar, so that a failure
+    /// part-way leaves a value <see cref="Release"/> can free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillItem(PyodideRuntime runtime, GuestInstance guest, in Slot slot, NativeValue* v)
+    {
+        if (FillScalar(slot, v)) return;
+        *v = default;
+        FillTree(runtime, guest, slot, v);
     }
 
     private static void FillTree(PyodideRuntime runtime, GuestInstance guest, in Slot slot, NativeValue* v)
@@ -246,7 +272,7 @@ internal static unsafe class NativeCodec
                 for (uint i = 0; i < slot.Length; i++)
                 {
                     v->ListLen = i + 1; // released up to here if a later item fails
-                    if (!FillScalar(items[i], &v->ListItems[i])) FillTree(runtime, guest, items[i], &v->ListItems[i]);
+                    FillItem(runtime, guest, items[i], &v->ListItems[i]);
                 }
                 v->ListLen = slot.Length;
                 return;
@@ -259,9 +285,10 @@ internal static unsafe class NativeCodec
                 v->DictValues = NewArray(slot.Length);
                 for (uint i = 0; i < slot.Length; i++)
                 {
+                    v->DictValues[i] = default; // released with the key if the key fails
                     v->DictLen = i + 1;
-                    if (!FillScalar(pairs[2 * i], &v->DictKeys[i])) FillTree(runtime, guest, pairs[2 * i], &v->DictKeys[i]);
-                    if (!FillScalar(pairs[2 * i + 1], &v->DictValues[i])) FillTree(runtime, guest, pairs[2 * i + 1], &v->DictValues[i]);
+                    FillItem(runtime, guest, pairs[2 * i], &v->DictKeys[i]);
+                    FillItem(runtime, guest, pairs[2 * i + 1], &v->DictValues[i]);
                 }
                 v->DictLen = slot.Length;
                 return;
@@ -272,10 +299,12 @@ internal static unsafe class NativeCodec
         }
     }
 
-    /// <summary>A zeroed array of <paramref name="count"/> values (never NULL, even for 0),
-    /// freed by <see cref="Release"/>.</summary>
+    /// <summary>An array of <paramref name="count"/> values (never NULL, even for 0), freed
+    /// by <see cref="Release"/>, which reads only the first length of them: its elements
+    /// are not initialised, and the caller writes each whole before counting it (zeroing
+    /// them first wrote a 100k-item list's 3.2 MB twice).</summary>
     public static NativeValue* NewArray(nuint count) =>
-        (NativeValue*)NativeMemory.AllocZeroed(Math.Max(count, 1), (nuint)sizeof(NativeValue));
+        (NativeValue*)NativeMemory.Alloc(Math.Max(count, 1), (nuint)sizeof(NativeValue));
 
     /// <summary><c>pyodide_value_release</c>: frees what the library allocated, destroys
     /// proxies, and leaves the value NONE.</summary>

@@ -265,6 +265,51 @@ public sealed class ToManagedTests(RuntimeFixture fixture) : IClassFixture<Runti
         var d = Assert.IsType<Dictionary<object, object?>>(Convert("{i: [i] for i in range(100_000)}"));
         Assert.Equal(100_000, d.Count);
         Assert.Equal(new List<object?> { 77_777L }, d[77_777L]);
+
+        var floats = Assert.IsType<List<object?>>(Convert("[i / 4 - 1 for i in range(100_000)] + [-0.0, 1e308 * 10]"));
+        Assert.Equal(100_002, floats.Count);
+        for (int i = 0; i < 100_000; i += 97) Assert.Equal(i / 4.0 - 1, floats[i]);
+        Assert.True(double.IsNegative(Assert.IsType<double>(floats[100_000])));
+        Assert.Equal(double.PositiveInfinity, floats[100_001]);
+    }
+
+    [Theory]
+    [InlineData("[object(), 2.5, 7, deep_list, object()]")] // an item of a list
+    [InlineData("{1: object(), 2: deep_list, 3: object()}")] // a value of a dict
+    [InlineData("{1: object(), deep_tuple: 1, 3: object()}")] // a key of a dict
+    [InlineData("[[object(), 1.5], {'k': object(), 'v': [deep_list]}]")] // inside a converted container
+    public void AConversionThatFailsInTheGuestLeaksNoHandles(string expression)
+    {
+        // Items nested deeper than the recursion limit end the guest's conversion with
+        // RecursionError after it made handles for the objects before them and left the
+        // slots after them unfilled (tojs.c): every handle made is released, no other,
+        // and the next conversion is whole.
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython("""
+            deep_list = x = []
+            for _ in range(5000):
+                x.append([]); x = x[0]
+            deep_tuple = ()
+            for _ in range(5000):
+                deep_tuple = (deep_tuple,)
+            """);
+        using var value = Expect.Proxy(py.RunPython(expression));
+        // Converted before each failure, so that the slots the failure leaves unfilled
+        // held handles (since released) in the conversion before.
+        using var objects = Expect.Proxy(py.RunPython("[object() for _ in range(64)]"));
+        py.RunPython("None");
+        uint baseline = py.LiveHandles;
+        for (int i = 0; i < 20; i++)
+        {
+            foreach (var item in Assert.IsType<List<object?>>(objects.ToManaged())) Expect.Proxy(item).Dispose();
+            var error = Assert.Throws<PythonException>(() => value.ToManaged());
+            Assert.Equal("RecursionError", error.PythonType);
+            py.RunPython("None");
+            Assert.Equal(baseline, py.LiveHandles);
+        }
+        using var whole = Expect.Proxy(py.RunPython("[1, 2.5, 'three', [4], {5: None}]"));
+        Assert.Equal(new object?[] { 1L, 2.5, "three", new List<object?> { 4L }, new Dictionary<object, object?> { [5L] = null } },
+                     Assert.IsType<List<object?>>(whole.ToManaged()));
     }
 
     [Fact]

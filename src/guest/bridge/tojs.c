@@ -5,8 +5,14 @@
  * and containers already being converted higher up (cycles) stay handles.
  *
  * The tree is built in one arena reused across calls. Children are placed by
- * index because the arena may move while it grows; addresses are fixed up
- * once the tree is complete. */
+ * index because the arena may move while it grows; the containers' addresses
+ * are fixed up once the tree is complete.
+ *
+ * Reserved slots are not cleared: every slot is written whole by whatever
+ * fills it, and a conversion that fails marks the slots it reserved and did
+ * not fill as NONE, so the failure path can tell the handles it made apart.
+ * (Clearing them first wrote the arena twice: 1.6 MB more for a list of 10^5
+ * ints, a tenth of converting it; bench/README.md.) */
 #include "bridge.h"
 
 static slot_t* arena;
@@ -17,6 +23,13 @@ static uint32_t arena_capacity;
 static PyObject** path;
 static uint32_t path_len;
 static uint32_t path_capacity;
+
+/* The slots that are containers, whose index is fixed up to an address at the
+ * end (fewer than the slots: scanning every slot for them was 7 % of
+ * converting a list of ints). */
+static uint32_t* containers;
+static uint32_t containers_len;
+static uint32_t containers_capacity;
 
 /* Reserves `n` adjacent slots; returns the index of the first or -1. */
 static int64_t reserve(uint32_t n) {
@@ -36,10 +49,37 @@ static int64_t reserve(uint32_t n) {
     arena_capacity = capacity;
   }
   int64_t first = arena_used;
-  /* NONE until filled, so a failed conversion can tell made handles apart. */
-  memset(&arena[first], 0, (size_t)n * sizeof(slot_t));
   arena_used += n;
   return first;
+}
+
+/* Marks `n` reserved slots from `first` as NONE: those a failed conversion
+ * did not fill (or, for the one that failed, may have filled in part). */
+static void mark_unfilled(int64_t first, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    arena[first + i].kind = SLOT_NONE;
+    arena[first + i].len = 0;
+    arena[first + i].u.raw = 0;
+  }
+}
+
+/* Makes the slot `at` a container of `n` slots from index `first`. */
+static int set_container(uint32_t at, uint32_t kind, uint32_t n, int64_t first) {
+  if (containers_len == containers_capacity) {
+    uint32_t capacity = containers_capacity ? containers_capacity * 2 : 32;
+    uint32_t* grown = PyMem_RawRealloc(containers, capacity * sizeof *containers);
+    if (!grown) {
+      PyErr_NoMemory();
+      return -1;
+    }
+    containers = grown;
+    containers_capacity = capacity;
+  }
+  containers[containers_len++] = at;
+  arena[at].kind = kind;
+  arena[at].len = n;
+  arena[at].u.raw = (uint64_t)first; /* index; fixed up to an address at the end */
+  return 0;
 }
 
 static int on_path(PyObject* obj) {
@@ -63,18 +103,49 @@ static int push_path(PyObject* obj) {
   return 0;
 }
 
-static int convert(PyObject* obj, int32_t depth, uint32_t at);
+/* Out of line, so that the loops over items, which call it for anything but
+ * numbers, keep a small frame. */
+static __attribute__((noinline)) int convert(PyObject* obj, int32_t depth, uint32_t at);
+
+/* Ints of one digit (below 2**30 in magnitude) and floats, the commonest items,
+ * read here rather than through slot_from_object's checks and
+ * PyLong_AsLongLong (a third of converting a list of ints), and in the loops
+ * over items (convert_item) rather than through a call of convert(), whose
+ * frame (it holds every container's case) cost more than the item. Returns 1
+ * if `obj` was one. */
+static inline int convert_number(PyObject* obj, uint32_t at) {
+  PyTypeObject* type = Py_TYPE(obj);
+  if (type == &PyLong_Type && Py_SIZE(obj) >= -1 && Py_SIZE(obj) <= 1) {
+    arena[at].kind = SLOT_INT;
+    arena[at].len = 0;
+    arena[at].u.i = (int64_t)Py_SIZE(obj) * (int64_t)((PyLongObject*)obj)->ob_digit[0];
+    return 1;
+  }
+  if (type == &PyFloat_Type) {
+    arena[at].kind = SLOT_FLOAT;
+    arena[at].len = 0;
+    arena[at].u.f = PyFloat_AS_DOUBLE(obj);
+    return 1;
+  }
+  return 0;
+}
+
+/* Converts one object (the root, or an item of a container) into the slot `at`. */
+static inline int convert_item(PyObject* obj, int32_t depth, uint32_t at) {
+  return convert_number(obj, at) ? 0 : convert(obj, depth, at);
+}
 
 /* Converts `n` items (from a sequence's fast array) into new slots. */
 static int convert_items(PyObject** items, Py_ssize_t n, int32_t depth, uint32_t at) {
   int64_t first = reserve((uint32_t)n);
   if (first < 0) return -1;
-  for (Py_ssize_t i = 0; i < n; i++)
-    if (convert(items[i], depth, (uint32_t)(first + i)) < 0) return -1;
-  arena[at].kind = SLOT_LIST;
-  arena[at].len = (uint32_t)n;
-  arena[at].u.raw = (uint64_t)first; /* index; fixed up to an address later */
-  return 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    if (convert_item(items[i], depth, (uint32_t)(first + i)) < 0) {
+      mark_unfilled(first + i, (uint32_t)(n - i));
+      return -1;
+    }
+  }
+  return set_container(at, SLOT_LIST, (uint32_t)n, first);
 }
 
 static int convert_dict(PyObject* dict, int32_t depth, uint32_t at) {
@@ -91,17 +162,20 @@ static int convert_dict(PyObject* dict, int32_t depth, uint32_t at) {
     /* Borrowed references: hold them while converting, which may run code. */
     Py_INCREF(key);
     Py_INCREF(value);
-    int rc = convert(key, depth, (uint32_t)(first + 2 * i));
-    if (rc == 0) rc = convert(value, depth, (uint32_t)(first + 2 * i + 1));
+    int rc = convert_item(key, depth, (uint32_t)(first + 2 * i));
+    if (rc < 0) {
+      mark_unfilled(first + 2 * i, (uint32_t)(2 * (n - i)));
+    } else if ((rc = convert_item(value, depth, (uint32_t)(first + 2 * i + 1))) < 0) {
+      mark_unfilled(first + 2 * i + 1, (uint32_t)(2 * (n - i) - 1));
+    }
     Py_DECREF(key);
     Py_DECREF(value);
     if (rc < 0) return -1;
     i++;
   }
-  arena[at].kind = SLOT_DICT;
-  arena[at].len = (uint32_t)n;
-  arena[at].u.raw = (uint64_t)first;
-  return 0;
+  /* A dict that shrank while its items ran code: the missing pairs read as None. */
+  mark_unfilled(first + 2 * i, (uint32_t)(2 * (n - i)));
+  return set_container(at, SLOT_DICT, (uint32_t)n, first);
 }
 
 static int convert_bytes_copy(PyObject* obj, uint32_t at) {
@@ -112,19 +186,12 @@ static int convert_bytes_copy(PyObject* obj, uint32_t at) {
   return rc;
 }
 
+/* Converts anything convert_number() does not. */
 static int convert(PyObject* obj, int32_t depth, uint32_t at) {
   PyTypeObject* type = Py_TYPE(obj);
-  /* Ints of one digit (below 2**30 in magnitude) are the commonest items: read
-   * here, not through slot_from_object's checks and PyLong_AsLongLong (a third
-   * of converting a list of them). The slot's len is 0 already (reserve). */
-  if (type == &PyLong_Type && Py_SIZE(obj) >= -1 && Py_SIZE(obj) <= 1) {
-    arena[at].kind = SLOT_INT;
-    arena[at].u.i = (int64_t)Py_SIZE(obj) * (int64_t)((PyLongObject*)obj)->ob_digit[0];
-    return 0;
-  }
   /* Other plain scalars: settled before the subtype checks below, each of
    * which walks the type's bases. */
-  if (type == &PyLong_Type || type == &PyFloat_Type || type == &PyUnicode_Type ||
+  if (type == &PyLong_Type || type == &PyUnicode_Type ||
       type == &PyBool_Type || obj == Py_None || type == &PyBytes_Type)
     return slot_from_object(obj, &arena[at]);
   int is_sequence = PyList_Check(obj) || PyTuple_Check(obj);
@@ -162,15 +229,19 @@ PYN_EXPORT(pyn_to_js) int32_t pyn_to_js(uint32_t h, int32_t depth, slot_t* out) 
   }
   arena_used = 0;
   path_len = 0;
-  if (reserve(1) < 0 || convert(obj, depth, 0) < 0) {
+  containers_len = 0;
+  if (reserve(1) < 0) return error_store();
+  if (convert_item(obj, depth, 0) < 0) {
+    mark_unfilled(0, 1);
     /* Handles already made for the partial tree must not leak. */
     for (uint32_t i = 0; i < arena_used; i++)
       if (arena[i].kind == SLOT_HANDLE) handle_release(arena[i].u.handle);
     return error_store();
   }
-  for (uint32_t i = 0; i < arena_used; i++)
-    if (arena[i].kind == SLOT_LIST || arena[i].kind == SLOT_DICT)
-      arena[i].u.raw = (uint32_t)(uintptr_t)&arena[arena[i].u.raw];
+  for (uint32_t i = 0; i < containers_len; i++) {
+    slot_t* container = &arena[containers[i]];
+    container->u.raw = (uint32_t)(uintptr_t)&arena[container->u.raw];
+  }
   *out = arena[0];
   return 0;
 }
