@@ -63,18 +63,24 @@ static void mark_unfilled(int64_t first, uint32_t n) {
   }
 }
 
+/* Makes room for one more item in the array `*items` (of `len` items of
+ * `size` bytes, room for `*capacity`); -1 with MemoryError. */
+static int make_room(void** items, uint32_t len, uint32_t* capacity, size_t size) {
+  if (len < *capacity) return 0;
+  uint32_t more = *capacity ? *capacity * 2 : 32;
+  void* grown = PyMem_RawRealloc(*items, more * size);
+  if (!grown) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  *items = grown;
+  *capacity = more;
+  return 0;
+}
+
 /* Makes the slot `at` a container of `n` slots from index `first`. */
 static int set_container(uint32_t at, uint32_t kind, uint32_t n, int64_t first) {
-  if (containers_len == containers_capacity) {
-    uint32_t capacity = containers_capacity ? containers_capacity * 2 : 32;
-    uint32_t* grown = PyMem_RawRealloc(containers, capacity * sizeof *containers);
-    if (!grown) {
-      PyErr_NoMemory();
-      return -1;
-    }
-    containers = grown;
-    containers_capacity = capacity;
-  }
+  if (make_room((void**)&containers, containers_len, &containers_capacity, sizeof *containers) < 0) return -1;
   containers[containers_len++] = at;
   arena[at].kind = kind;
   arena[at].len = n;
@@ -89,16 +95,7 @@ static int on_path(PyObject* obj) {
 }
 
 static int push_path(PyObject* obj) {
-  if (path_len == path_capacity) {
-    uint32_t capacity = path_capacity ? path_capacity * 2 : 32;
-    PyObject** grown = PyMem_RawRealloc(path, capacity * sizeof *path);
-    if (!grown) {
-      PyErr_NoMemory();
-      return -1;
-    }
-    path = grown;
-    path_capacity = capacity;
-  }
+  if (make_room((void**)&path, path_len, &path_capacity, sizeof *path) < 0) return -1;
   path[path_len++] = obj;
   return 0;
 }
