@@ -273,6 +273,47 @@ public sealed class ToManagedTests(RuntimeFixture fixture) : IClassFixture<Runti
         Assert.Equal(double.PositiveInfinity, floats[100_001]);
     }
 
+    [Fact]
+    public void StrsKeptForAResultMayCallBackWhenReleased()
+    {
+        // The guest keeps the strs a converted tree points into alive until the next
+        // call (convert.c, keep_clear). Here they are the only references to strs
+        // made by a set subclass's __iter__, so their release at the next call runs
+        // their __del__, which calls a host function that converts more strs in a
+        // nested call of the same runtime: kept and released inside the outer release.
+        using var py = Runtimes.LoadQuiet();
+        int released = 0;
+        var nested = new List<object?>();
+        py.RegisterModule("keepcb", new Dictionary<string, Func<long, long>>
+        {
+            ["released"] = n =>
+            {
+                released++;
+                using var inner = Expect.Proxy(py.RunPython("['p' * 2, 'q' * 3]"));
+                nested.Add(inner.ToManaged());
+                return n;
+            },
+        });
+        py.RunPython("""
+            import keepcb
+            class S(str):
+                def __del__(self):
+                    keepcb.released(len(self))
+            class Fresh(set):
+                def __iter__(self):
+                    return iter([S('s%d' % i) for i in range(40)])
+            fresh = Fresh()
+            """);
+        using var fresh = Expect.Proxy(py.RunPython("fresh"));
+        var strs = Assert.IsType<List<object?>>(fresh.ToManaged());
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => (object?)$"s{i}"), strs);
+        Assert.Equal(0, released);
+        Expect.Long(2, py.RunPython("1 + 1")); // releases the 40 strs
+        Assert.Equal(40, released);
+        Assert.All(nested, l => Assert.Equal(new object?[] { "pp", "qqq" }, Assert.IsType<List<object?>>(l)));
+        Assert.Equal("abcabc", py.RunPython<string>("'abc' * 2"));
+    }
+
     [Theory]
     [InlineData("[object(), 2.5, 7, deep_list, object()]")] // an item of a list
     [InlineData("{1: object(), 2: deep_list, 3: object()}")] // a value of a dict

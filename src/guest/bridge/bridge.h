@@ -50,6 +50,9 @@ int slot_as_handle(PyObject* obj, slot_t* out);
 PyObject* slot_to_object(const slot_t* slot);
 /* Keeps `obj` alive until keep_clear(), because a result points into it. */
 int slot_keep(PyObject* obj);
+/* Makes room for one more item in the growable array `*items` (of `len`
+ * items of `size` bytes, with room for `*capacity`); -1 with MemoryError. */
+int make_room(void** items, uint32_t len, uint32_t* capacity, size_t size);
 /* Releases the handles in a slot tree the host handed over (a host
  * function's answer), keeping any exception already set. */
 void slot_release_handles(const slot_t* slot);

@@ -1,25 +1,45 @@
 /* Conversions between slots and Python objects (rules in ../README.md). */
 #include "bridge.h"
 
+int make_room(void** items, uint32_t len, uint32_t* capacity, size_t size) {
+  if (len < *capacity) return 0;
+  uint32_t more = *capacity ? *capacity * 2 : 32;
+  void* grown = PyMem_RawRealloc(*items, more * size);
+  if (!grown) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  *items = grown;
+  *capacity = more;
+  return 0;
+}
+
 /* Objects whose UTF-8 or bytes the last result points into. One slot covers
- * the common single-value result without touching a list. */
+ * the common single-value result; an array (not a list: appending to one was
+ * a tenth of converting a list of strs) the results that need several. */
 static PyObject* kept_one;
-static PyObject* kept_more; /* list, for results that need several */
+static PyObject** kept_more;
+static uint32_t kept_more_len;
+static uint32_t kept_more_capacity;
 
 int slot_keep(PyObject* obj) {
   if (!kept_one) {
-    Py_INCREF(obj);
-    kept_one = obj;
+    kept_one = Py_NewRef(obj);
     return 0;
   }
-  if (!kept_more && !(kept_more = PyList_New(0))) return -1;
-  return PyList_Append(kept_more, obj);
+  if (make_room((void**)&kept_more, kept_more_len, &kept_more_capacity, sizeof *kept_more) < 0) return -1;
+  kept_more[kept_more_len++] = Py_NewRef(obj);
+  return 0;
 }
 
 void keep_clear(void) {
   Py_CLEAR(kept_one);
-  if (kept_more && PyList_GET_SIZE(kept_more) > 0)
-    PyList_SetSlice(kept_more, 0, PyList_GET_SIZE(kept_more), NULL);
+  /* One at a time, the count first: a release can run code (__del__) that
+   * calls into the host and back, and so keeps and clears in turn. */
+  while (kept_more_len > 0) {
+    PyObject* obj = kept_more[--kept_more_len];
+    Py_DECREF(obj);
+  }
 }
 
 int slot_as_handle(PyObject* obj, slot_t* out) {

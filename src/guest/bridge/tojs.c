@@ -63,21 +63,6 @@ static void mark_unfilled(int64_t first, uint32_t n) {
   }
 }
 
-/* Makes room for one more item in the array `*items` (of `len` items of
- * `size` bytes, room for `*capacity`); -1 with MemoryError. */
-static int make_room(void** items, uint32_t len, uint32_t* capacity, size_t size) {
-  if (len < *capacity) return 0;
-  uint32_t more = *capacity ? *capacity * 2 : 32;
-  void* grown = PyMem_RawRealloc(*items, more * size);
-  if (!grown) {
-    PyErr_NoMemory();
-    return -1;
-  }
-  *items = grown;
-  *capacity = more;
-  return 0;
-}
-
 /* Makes the slot `at` a container of `n` slots from index `first`. */
 static int set_container(uint32_t at, uint32_t kind, uint32_t n, int64_t first) {
   if (make_room((void**)&containers, containers_len, &containers_capacity, sizeof *containers) < 0) return -1;
