@@ -323,6 +323,114 @@ public sealed class SnapshotFileTests : IDisposable
     }
 
     [Fact]
+    public void AProcesssFirstRestoreCopiesWhatAnEarlierProcessWrote()
+    {
+        // Guest/RestoreWrites.cs: a process's first restore of a checked file, with no set
+        // kept yet, copies nothing up front and, when its runtime ends, leaves the pages it
+        // wrote in the file's stamp; the next process's first restore (here: the file
+        // opened anew, once the process has let it go) copies those and shares the rest. A
+        // stamp whose bytes are not pages of the file is not trusted, and is learned again.
+        string path = NewPath("learned");
+        File.Copy(Save("import json\nbig = {f'key{i}': i for i in range(20_000)}"), path);
+        Thread.Sleep(SnapshotVerified.Settle + TimeSpan.FromMilliseconds(100));
+        long learningCopied;
+        using (var learning = LoadFrom(path))
+        {
+            var (size, copied) = SnapshotPagesMapped(path);
+            Assert.True(copied < size / 2, $"the learning restore copied {copied} of {size} KiB up front");
+            Assert.Equal(10, learning.RunPython<long>("big['key7'] + len(json.dumps([1]))"));
+            learningCopied = SnapshotPagesMapped(path).Copied;
+        }
+        var written = KeptWrites(path);
+        Assert.NotNull(written);
+        long writtenKiB = written!.Sum(r => (long)r.Count) * 4;
+        // What it had written by its last call, and what ending it wrote.
+        Assert.InRange(writtenKiB, learningCopied, learningCopied + 64);
+
+        LetGo(path);
+        using (var first = LoadFrom(path))
+        using (var second = LoadFrom(path))
+        {
+            var (size, copied) = SnapshotPagesMapped(path);
+            // The first copied the kept set and little more; the second, this process's
+            // learning restore, what its restore wrote.
+            Assert.True(copied >= writtenKiB && copied < size, $"{copied} KiB copied of {size}, {writtenKiB} kept");
+            foreach (var py in new[] { first, second })
+                Assert.True(py.RunPython<bool>("len(big) == 20_000 and all(big[f'key{i}'] == i for i in range(0, 20_000, 99))"));
+            Assert.NotEqual(first.RunPython<long>("hash('abc')"), second.RunPython<long>("hash('abc')"));
+        }
+
+        string stamp = StampPath(path);
+        var fileRuns = FileRuns(path);
+        uint end = fileRuns[^1].First + fileRuns[^1].Count;
+        foreach (byte[] bad in new[] { new byte[12], Runs((end, 1)), Runs((uint.MaxValue - 1, 1)), Runs((written[0].First, 0)),
+                                       Runs(written[^1], written[0]) })
+        {
+            File.WriteAllBytes(stamp, bad);
+            LetGo(path);
+            using (var py = LoadFrom(path))
+            {
+                Assert.True(SnapshotPagesMapped(path).Copied < SnapshotPagesMapped(path).Size / 2);
+                Assert.Equal(19_999, py.RunPython<long>("big['key19999']"));
+            }
+            Assert.NotNull(KeptWrites(path)); // learned again
+        }
+
+        static byte[] Runs(params (uint First, uint Count)[] runs)
+        {
+            var bytes = new byte[8 * runs.Length];
+            for (int i = 0; i < runs.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i), runs[i].First);
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i + 4), runs[i].Count);
+            }
+            return bytes;
+        }
+    }
+
+    /// <summary>The stamp file <see cref="SnapshotVerified"/> keeps for <paramref name="path"/>.</summary>
+    private static string StampPath(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
+        var stamp = SnapshotVerified.StampOf(handle, checksum) ?? throw new InvalidOperationException("no stamp");
+        return Path.Combine(GuestModule.CacheDirectory(), stamp.Name);
+    }
+
+    /// <summary>The pages kept in <paramref name="path"/>'s stamp, as the next process's
+    /// first restore would take them (null: none, or not pages of the file).</summary>
+    private static (uint First, uint Count)[]? KeptWrites(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
+        Assert.True(SnapshotVerified.IsChecked(SnapshotVerified.StampOf(handle, checksum), out var writes));
+        var runs = FileRuns(path);
+        bool pages = writes != null && writes.Length > 0
+            && writes.Zip(writes.Skip(1)).All(p => p.First.First + p.First.Count <= p.Second.First)
+            && writes.All(w => w.Count > 0 && runs.Any(r => w.First >= r.First && (ulong)w.First + w.Count <= (ulong)r.First + r.Count));
+        return pages ? writes : null;
+    }
+
+    private static (uint First, uint Count)[] FileRuns(string path) =>
+        [.. SnapshotFile.OpenCached(path, GuestModule.Sha256(Path.Combine(Runtimes.AssetDir, "python.wasm"))).Memory.Runs];
+
+    /// <summary>Makes this process forget <paramref name="path"/> (and what it learned of
+    /// it), as a new process would have: the files it keeps open are few, and the least
+    /// recently used one goes.</summary>
+    private void LetGo(string path)
+    {
+        byte[] wasm = GuestModule.Sha256(Path.Combine(Runtimes.AssetDir, "python.wasm"));
+        string other = NewPath("other");
+        File.Copy(path, other);
+        for (int i = 0; i < 10; i++)
+        {
+            string copy = NewPath("other");
+            File.Copy(other, copy);
+            SnapshotFile.OpenCached(copy, wasm);
+        }
+    }
+
+    [Fact]
     public void ACopysStandardFdsAreItsHosts()
     {
         // The saving runtime closed its fd 1; a copy's fds 1 and 2 are new, and its host's.
@@ -557,7 +665,7 @@ public sealed class SnapshotFileTests : IDisposable
         {
             uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
             var stamp = SnapshotVerified.StampOf(handle, checksum);
-            Assert.True(!OperatingSystem.IsLinux() || SnapshotVerified.IsChecked(stamp));
+            Assert.True(!OperatingSystem.IsLinux() || SnapshotVerified.IsChecked(stamp, out _));
         }
         byte[] header = new byte[120];
         using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))

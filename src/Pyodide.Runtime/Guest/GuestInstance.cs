@@ -65,6 +65,10 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     private readonly Module _module;
 
+    // The snapshot this runtime was the process's first restore of, when no earlier
+    // process left what such a runtime writes (RestoreWrites.Plan.LearnProcess).
+    private GuestSnapshot? _learnsForProcess;
+
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
                          PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
                          IHostCallHandler host, Start start = default)
@@ -89,7 +93,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             CallDepth = 1; // start-up runs as a call of its own
             if (start.RestoreFrom is { } snapshot)
             {
-                bool learn = RestoreMemory(snapshot);
+                var plan = RestoreMemory(snapshot);
                 bool restored = false;
                 try
                 {
@@ -102,8 +106,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
                 }
                 finally
                 {
-                    if (learn) snapshot.EndRestore(_base, restored);
+                    if (plan == RestoreWrites.Plan.Learn) snapshot.EndRestore(_base, restored);
                 }
+                if (plan == RestoreWrites.Plan.LearnProcess) _learnsForProcess = snapshot;
                 Restored = true;
                 RestoredFromFile = snapshot.FromFile;
             }
@@ -163,17 +168,17 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     /// <summary>Grows this fresh instance's memory to the snapshot's and puts its pages
     /// there; the host's input buffers are the snapshot's. Returns
     /// <see cref="GuestSnapshot.RestoreInto"/>'s answer.</summary>
-    private bool RestoreMemory(GuestSnapshot snapshot)
+    private RestoreWrites.Plan RestoreMemory(GuestSnapshot snapshot)
     {
         long missing = snapshot.MemoryLength - _memory.GetLength();
         if (missing > 0) _memory.Grow((missing + Memory.PageSize - 1) / Memory.PageSize);
         if (_memory.GetLength() != snapshot.MemoryLength)
             throw new PyodideException(PyodideErrorKind.IO, "the snapshot does not fit this instance's memory");
         _length = _memory.GetLength();
-        bool learn = snapshot.RestoreInto(_base);
+        var plan = snapshot.RestoreInto(_base);
         _buffers.AddRange(snapshot.Buffers);
         LoadScratch();
-        return learn;
+        return plan;
     }
 
     /// <summary>Seals the interpreter that just started and copies its memory; null if the
@@ -403,6 +408,10 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     public void Dispose()
     {
+        // What this runtime wrote, for the next process's first restore: read while the
+        // memory is still mapped; a runtime that trapped part-way teaches nothing.
+        if (_learnsForProcess != null && DeathReason == null) _learnsForProcess.EndProcess(_base);
+        _learnsForProcess = null;
         _exports?.Close();
         _store?.Dispose();
         _linker?.Dispose();

@@ -54,14 +54,14 @@ internal sealed unsafe class GuestSnapshot
     public bool FromFile { get; private init; }
 
     private GuestSnapshot(long memoryLength, (uint, uint)[] runs, byte[]? data, SafeFileHandle? file, long fileOffset,
-                          (uint, uint)[] buffers)
+                          (uint, uint)[] buffers, RestoreWrites? writes = null)
     {
         MemoryLength = memoryLength;
         _runs = runs;
         _data = data;
         _file = file;
         _fileOffset = fileOffset;
-        if (file != null) _writes = new RestoreWrites(runs);
+        if (file != null) _writes = writes ?? new RestoreWrites(runs);
         Buffers = buffers;
         foreach (var (_, count) in runs) DataLength += (long)count * PageSize;
     }
@@ -148,7 +148,7 @@ internal sealed unsafe class GuestSnapshot
     {
         byte[]? data = null;
         var stamp = SnapshotVerified.StampOf(file, checksum);
-        bool check = !SnapshotVerified.IsChecked(stamp);
+        bool check = !SnapshotVerified.IsChecked(stamp, out var processWrites);
         uint actual = checksum;
         if (check || !SnapshotFile.CanMap)
         {
@@ -164,13 +164,14 @@ internal sealed unsafe class GuestSnapshot
             });
         }
         if (actual != checksum) throw SnapshotFile.Bad(path, "has damaged memory pages (checksum mismatch)");
-        if (check) SnapshotVerified.Remember(stamp);
+        bool stamped = !check || SnapshotVerified.Remember(stamp);
         if (data != null)
         {
             file.Dispose();
             return new GuestSnapshot(memoryLength, runs, data, null, 0, buffers) { FromFile = true };
         }
-        return new GuestSnapshot(memoryLength, runs, null, file, dataOffset, buffers) { FromFile = true };
+        var writes = new RestoreWrites(runs, processWrites, stamped ? stamp : null);
+        return new GuestSnapshot(memoryLength, runs, null, file, dataOffset, buffers, writes) { FromFile = true };
     }
 
     /// <summary>The checksum of the page data, as <see cref="SnapshotFile"/> records it.</summary>
@@ -181,10 +182,12 @@ internal sealed unsafe class GuestSnapshot
 
     /// <summary>Puts the snapshot's pages into <paramref name="memory"/>, the memory of a new
     /// instance of the same module, already grown to <see cref="MemoryLength"/>: mapped from
-    /// the file (copy-on-write) or copied. True if this restore learns which pages a
-    /// restore writes: the caller then calls <see cref="EndRestore"/> once the guest's
-    /// part of the restore has ended.</summary>
-    internal bool RestoreInto(byte* memory)
+    /// the file (copy-on-write) or copied. Returns how: after
+    /// <see cref="RestoreWrites.Plan.Learn"/> the caller calls <see cref="EndRestore"/> once
+    /// the guest's part of the restore has ended, and after
+    /// <see cref="RestoreWrites.Plan.LearnProcess"/> it calls <see cref="EndProcess"/> when
+    /// the runtime ends.</summary>
+    internal RestoreWrites.Plan RestoreInto(byte* memory)
     {
         if (_file != null)
         {
@@ -204,8 +207,8 @@ internal sealed unsafe class GuestSnapshot
                 _writes.EndLearning(memory, restored: false);
                 throw;
             }
-            if (plan == RestoreWrites.Plan.CopyLearned) _writes.CopyLearned(memory);
-            return plan == RestoreWrites.Plan.Learn;
+            if (plan is RestoreWrites.Plan.CopyLearned or RestoreWrites.Plan.CopyProcessWrites) _writes.CopyLearned(memory, plan);
+            return plan;
         }
         fixed (byte* data = _data) // pinned already: this only takes the address
         {
@@ -217,10 +220,15 @@ internal sealed unsafe class GuestSnapshot
                 at += size;
             }
         }
-        return false;
+        return RestoreWrites.Plan.CopyAll;
     }
 
-    /// <summary>Ends a restore for which <see cref="RestoreInto"/> returned true;
-    /// <paramref name="restored"/> says whether the guest's part succeeded.</summary>
+    /// <summary>Ends a restore for which <see cref="RestoreInto"/> returned
+    /// <see cref="RestoreWrites.Plan.Learn"/>; <paramref name="restored"/> says whether the
+    /// guest's part succeeded.</summary>
     internal void EndRestore(byte* memory, bool restored) => _writes!.EndLearning(memory, restored);
+
+    /// <summary>Ends a runtime restored by <see cref="RestoreWrites.Plan.LearnProcess"/>,
+    /// while <paramref name="memory"/> is still mapped.</summary>
+    internal void EndProcess(byte* memory) => _writes!.EndProcess(memory);
 }

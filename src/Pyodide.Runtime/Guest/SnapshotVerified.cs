@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -6,7 +7,7 @@ namespace Pyodide.Guest;
 /// <summary>Which snapshot files this user has already checked whole, so that loading an
 /// unchanged one again need not read its pages through to check them (the built-in
 /// snapshot's 2.3 MB: ~4 % of <c>pyodide-run -c pass</c>, most of it reading memory
-/// the load would not otherwise touch). A file counts as checked when an empty stamp
+/// the load would not otherwise touch). A file counts as checked when a stamp
 /// file names its identity beside the compiled modules (<see cref="GuestModule.CacheDirectory"/>):
 /// device, inode, size, modification and change times to the nanosecond, and the pages'
 /// checksum its header records. Any write to the file changes its change time, which
@@ -16,7 +17,8 @@ namespace Pyodide.Guest;
 /// can leave the same one: a file changed less than <see cref="Settle"/> before its
 /// check gets no stamp, as git treats index entries written in the same second as
 /// their file. Linux only (the identity comes from <c>statx</c>); elsewhere every load
-/// checks.</summary>
+/// checks. A stamp also carries, once a process has learned it, which of the file's pages
+/// a process's first runtime wrote (<see cref="RestoreWrites"/>).</summary>
 internal static unsafe partial class SnapshotVerified
 {
     /// <summary>How many stamps the cache keeps (each new build's built-in snapshot and
@@ -58,17 +60,44 @@ internal static unsafe partial class SnapshotVerified
         return new Stamp(name, DateTimeOffset.FromUnixTimeSeconds(ctimeSeconds).AddTicks(ctimeNanos / 100));
     }
 
-    /// <summary>Whether <paramref name="stamp"/> was written by an earlier check.</summary>
-    public static bool IsChecked(Stamp? stamp) =>
-        stamp is { } known && File.Exists(Path.Combine(GuestModule.CacheDirectory(), known.Name));
+    /// <summary>Whether <paramref name="stamp"/> was written by an earlier check, and what
+    /// it holds: the pages an earlier process's first runtime wrote
+    /// (<see cref="RememberWrites"/>), or null if none are known or the stamp's bytes
+    /// cannot be pages.</summary>
+    public static bool IsChecked(Stamp? stamp, out (uint First, uint Count)[]? processWrites)
+    {
+        processWrites = null;
+        if (stamp is not { } known) return false;
+        var info = new FileInfo(Path.Combine(GuestModule.CacheDirectory(), known.Name));
+        if (!info.Exists) return false;
+        if (info.Length == 0 || info.Length % 8 != 0 || info.Length > MaxWriteRuns * 8) return true;
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(info.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone since: check again
+        }
+        if (bytes.Length > 0 && bytes.Length % 8 == 0 && bytes.Length <= MaxWriteRuns * 8)
+        {
+            var runs = new (uint, uint)[bytes.Length / 8];
+            for (int i = 0; i < runs.Length; i++)
+                runs[i] = (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8 * i)),
+                           BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8 * i + 4)));
+            processWrites = runs;
+        }
+        return true;
+    }
 
     /// <summary>Writes <paramref name="stamp"/> after a check passed, unless its file changed
     /// too recently (<see cref="Settle"/>), and removes all but the newest
-    /// <see cref="MaxStamps"/>. Best effort: a cache that cannot be written only means the
-    /// next load checks again.</summary>
-    public static void Remember(Stamp? stamp)
+    /// <see cref="MaxStamps"/>; says whether it did. Best effort: a cache that cannot be
+    /// written only means the next load checks again.</summary>
+    public static bool Remember(Stamp? stamp)
     {
-        if (stamp is not { } known || DateTimeOffset.UtcNow - known.Changed < Settle) return;
+        if (stamp is not { } known || DateTimeOffset.UtcNow - known.Changed < Settle) return false;
         try
         {
             string dir = GuestModule.CacheDirectory();
@@ -76,11 +105,43 @@ internal static unsafe partial class SnapshotVerified
             Directory.CreateDirectory(dir);
             File.WriteAllBytes(path, []);
             GuestModule.EvictOldEntries(dir, Prefix + "*" + Suffix, MaxStamps, path);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            return false;
         }
     }
+
+    /// <summary>Keeps <paramref name="writes"/> (page runs, in order) in
+    /// <paramref name="stamp"/>, if the stamp is still there: written beside it and renamed
+    /// over it, so a process reading it sees the old bytes or the new ones. Best effort, as
+    /// <see cref="Remember"/>.</summary>
+    public static void RememberWrites(Stamp stamp, (uint First, uint Count)[] writes)
+    {
+        if (writes.Length == 0 || writes.Length > MaxWriteRuns) return;
+        string path = Path.Combine(GuestModule.CacheDirectory(), stamp.Name);
+        string temp = $"{path}.{Environment.ProcessId}.tmp";
+        try
+        {
+            if (!File.Exists(path)) return;
+            var bytes = new byte[writes.Length * 8];
+            for (int i = 0; i < writes.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i), writes[i].First);
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i + 4), writes[i].Count);
+            }
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (Exception f) when (f is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>The most page runs a stamp keeps (a real set has tens).</summary>
+    private const int MaxWriteRuns = 1 << 16;
 
     // struct statx (linux/stat.h): the same layout on every architecture.
     private const int StatxBufferSize = 256;
