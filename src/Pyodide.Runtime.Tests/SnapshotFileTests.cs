@@ -388,22 +388,24 @@ public sealed class SnapshotFileTests : IDisposable
         }
     }
 
-    /// <summary>The stamp file <see cref="SnapshotVerified"/> keeps for <paramref name="path"/>.</summary>
-    private static string StampPath(string path)
+    /// <summary>The stamp <see cref="SnapshotVerified"/> gives the snapshot file at
+    /// <paramref name="path"/> as it is now (with the pages' checksum its header records).</summary>
+    private static SnapshotVerified.Stamp? StampOf(string path)
     {
         using var handle = File.OpenHandle(path);
         uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
-        var stamp = SnapshotVerified.StampOf(handle, checksum) ?? throw new InvalidOperationException("no stamp");
-        return Path.Combine(GuestModule.CacheDirectory(), stamp.Name);
+        return SnapshotVerified.StampOf(handle, checksum);
     }
+
+    /// <summary>The stamp file <see cref="SnapshotVerified"/> keeps for <paramref name="path"/>.</summary>
+    private static string StampPath(string path) =>
+        Path.Combine(GuestModule.CacheDirectory(), (StampOf(path) ?? throw new InvalidOperationException("no stamp")).Name);
 
     /// <summary>The pages kept in <paramref name="path"/>'s stamp, as the next process's
     /// first restore would take them (null: none, or not pages of the file).</summary>
     private static (uint First, uint Count)[]? KeptWrites(string path)
     {
-        using var handle = File.OpenHandle(path);
-        uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
-        Assert.True(SnapshotVerified.IsChecked(SnapshotVerified.StampOf(handle, checksum), out var writes));
+        Assert.True(SnapshotVerified.IsChecked(StampOf(path), out var writes));
         var runs = FileRuns(path);
         bool pages = writes != null && writes.Length > 0
             && writes.Zip(writes.Skip(1)).All(p => p.First.First + p.First.Count <= p.Second.First)
@@ -661,12 +663,7 @@ public sealed class SnapshotFileTests : IDisposable
         Thread.Sleep(SnapshotVerified.Settle + TimeSpan.FromMilliseconds(100));
         using (var py = LoadFrom(path))
             Assert.Equal(99, py.RunPython<long>("d['99']"));
-        using (var handle = File.OpenHandle(path))
-        {
-            uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(108));
-            var stamp = SnapshotVerified.StampOf(handle, checksum);
-            Assert.True(!OperatingSystem.IsLinux() || SnapshotVerified.IsChecked(stamp, out _));
-        }
+        Assert.True(!OperatingSystem.IsLinux() || SnapshotVerified.IsChecked(StampOf(path), out _));
         byte[] header = new byte[120];
         using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
         {
