@@ -101,11 +101,12 @@ internal sealed unsafe class RestoreWrites
 
     /// <summary>When the runtime restored by <see cref="Plan.LearnProcess"/> ends, its
     /// memory still mapped: leaves the pages it wrote with the file's stamp, for the
-    /// next process's first restore.</summary>
+    /// next process's first restore. Where the pagemap cannot be read it leaves every
+    /// page, so later processes copy them all up front, as without a set, rather than
+    /// each map them lazily to learn nothing.</summary>
     internal void EndProcess(byte* memory)
     {
-        var written = ReadWritten(memory);
-        if (written != null && _stamp is { } stamp) SnapshotVerified.RememberWrites(stamp, written);
+        if (_stamp is { } stamp) SnapshotVerified.RememberWrites(stamp, ReadWritten(memory) ?? _runs);
     }
 
     /// <summary>Whether <paramref name="pages"/> are in order, without overlaps, and each
