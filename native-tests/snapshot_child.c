@@ -1,13 +1,36 @@
 /* snapshot_child FILE [MEMORY_LIMIT]: test_snapshot.c's other process. Starts a
- * runtime from the snapshot FILE and prints one line, "HASH RANDOM OK": the
- * restored runtime's hash("abc") and random.random(), and 1 if everything the
- * saving runtime had (test_snapshot.c's SETUP) works, else 0. On a failed load
- * prints "KIND MESSAGE" and exits 3. */
+ * runtime from the snapshot FILE and prints one line, "HASH RANDOM OK COPIED": the
+ * restored runtime's hash("abc") and random.random(), 1 if everything the
+ * saving runtime had (test_snapshot.c's SETUP) works, else 0, and the KiB of
+ * FILE's mappings the load had copied into the process (smaps' "Anonymous",
+ * -1 where it cannot be read). On a failed load prints "KIND MESSAGE" and
+ * exits 3. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pyodide.h"
+
+/* KiB of the mappings of `path` that are private copies, from /proc/self/smaps. */
+static long copied_kib(const char* path) {
+  FILE* f = fopen("/proc/self/smaps", "r");
+  if (f == NULL) return -1;
+  char line[4096];
+  long total = 0, kib;
+  int in_file = 0;
+  size_t n = strlen(path);
+  while (fgets(line, sizeof line, f) != NULL) {
+    size_t len = strcspn(line, "\n");
+    char* first_space = strchr(line, ' ');
+    if (first_space != NULL && first_space > line && first_space[-1] != ':')
+      in_file = len >= n && strncmp(line + len - n, path, n) == 0; /* a mapping's first line */
+    else if (in_file && sscanf(line, "Anonymous: %ld kB", &kib) == 1)
+      total += kib;
+  }
+  fclose(f);
+  return total;
+}
 
 static const char checks[] =
     "import sys\n"
@@ -38,6 +61,7 @@ int main(int argc, char** argv) {
     pyodide_error_delete(err);
     return 3;
   }
+  long copied = copied_kib(argv[1]);
   pyodide_value_t line;
   err = pyodide_run_python(runtime, checks, PYODIDE_STRLEN, NULL, &line);
   if (err != NULL) {
@@ -46,7 +70,7 @@ int main(int argc, char** argv) {
     pyodide_destroy(runtime);
     return 1;
   }
-  printf("%.*s\n", (int)line.of.str.len, line.of.str.ptr);
+  printf("%.*s %ld\n", (int)line.of.str.len, line.of.str.ptr, copied);
   pyodide_value_release(&line);
   pyodide_destroy(runtime);
   return 0;
