@@ -378,12 +378,8 @@ public sealed class SnapshotFileTests : IDisposable
 
         static byte[] Runs(params (uint First, uint Count)[] runs)
         {
-            var bytes = new byte[8 * runs.Length];
-            for (int i = 0; i < runs.Length; i++)
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i), runs[i].First);
-                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i + 4), runs[i].Count);
-            }
+            var bytes = new byte[SnapshotFile.PairSize * runs.Length];
+            SnapshotFile.WritePairs(bytes, runs);
             return bytes;
         }
     }

@@ -57,19 +57,8 @@ internal static unsafe class SnapshotFile
 
         var header = new byte[dataOffset];
         var table = header.AsSpan(FixedHeader, tableLength - FixedHeader);
-        int at = 0;
-        foreach (var (first, count) in runs)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(table[at..], first);
-            BinaryPrimitives.WriteUInt32LittleEndian(table[(at + 4)..], count);
-            at += 8;
-        }
-        foreach (var (address, capacity) in buffers)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(table[at..], address);
-            BinaryPrimitives.WriteUInt32LittleEndian(table[(at + 4)..], capacity);
-            at += 8;
-        }
+        WritePairs(table, runs);
+        WritePairs(table[(PairSize * runs.Count)..], buffers);
         var h = header.AsSpan();
         Magic.CopyTo(h);
         BinaryPrimitives.WriteUInt32LittleEndian(h[8..], FormatVersion);
@@ -111,6 +100,31 @@ internal static unsafe class SnapshotFile
     private static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Bytes of one pair in <see cref="WritePairs"/>' encoding.</summary>
+    internal const int PairSize = 8;
+
+    /// <summary>Writes <paramref name="pairs"/> at the start of <paramref name="into"/> as
+    /// little-endian u32 pairs: the file's page runs and input buffers, and a stamp's page
+    /// runs (<see cref="SnapshotVerified"/>).</summary>
+    internal static void WritePairs(Span<byte> into, IReadOnlyList<(uint, uint)> pairs)
+    {
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(into[(PairSize * i)..], pairs[i].Item1);
+            BinaryPrimitives.WriteUInt32LittleEndian(into[(PairSize * i + 4)..], pairs[i].Item2);
+        }
+    }
+
+    /// <summary>The pairs <see cref="WritePairs"/> wrote, as many as <paramref name="from"/> holds whole.</summary>
+    internal static (uint, uint)[] ReadPairs(ReadOnlySpan<byte> from)
+    {
+        var pairs = new (uint, uint)[from.Length / PairSize];
+        for (int i = 0; i < pairs.Length; i++)
+            pairs[i] = (BinaryPrimitives.ReadUInt32LittleEndian(from[(PairSize * i)..]),
+                        BinaryPrimitives.ReadUInt32LittleEndian(from[(PairSize * i + 4)..]));
+        return pairs;
     }
 
     private static long Align(long n) => (n + PageSize - 1) / PageSize * PageSize;
@@ -220,29 +234,24 @@ internal static unsafe class SnapshotFile
         if (SnapshotChecksum.Compute(table) != BinaryPrimitives.ReadUInt32LittleEndian(h[104..])
             || tableAndPadding.AsSpan(table.Length).ContainsAnyExcept((byte)0))
             throw Bad(path, "has a damaged page table (checksum mismatch)");
-        var runs = new (uint, uint)[runCount];
+        var runs = ReadPairs(table[..(PairSize * runCount)]);
         long memoryPages = memoryLength / PageSize, nextFree = 0, pages = 0;
         for (int i = 0; i < runCount; i++)
         {
-            uint first = BinaryPrimitives.ReadUInt32LittleEndian(table[(8 * i)..]);
-            uint count = BinaryPrimitives.ReadUInt32LittleEndian(table[(8 * i + 4)..]);
+            var (first, count) = runs[i];
             if (count == 0 || first < nextFree || first + (long)count > memoryPages)
                 throw Bad(path, $"has an invalid page run {i} ({first}+{count} of {memoryPages} pages)");
             nextFree = first + (long)count;
             pages += count;
-            runs[i] = (first, count);
         }
         if (pages * PageSize != dataLength) throw Bad(path, "has page runs that do not match its data length");
-        var buffers = new (uint, uint)[bufferCount];
+        var buffers = ReadPairs(table[(PairSize * runCount)..]);
         for (int i = 0; i < bufferCount; i++)
         {
-            int at = 8 * (runCount + i);
-            uint address = BinaryPrimitives.ReadUInt32LittleEndian(table[at..]);
-            uint capacity = BinaryPrimitives.ReadUInt32LittleEndian(table[(at + 4)..]);
+            var (address, capacity) = buffers[i];
             // The first is the outermost call's, which every snapshot was taken in.
             if ((address == 0) != (capacity == 0) || (i == 0 && address == 0) || address + (long)capacity > memoryLength)
                 throw Bad(path, $"has an invalid input buffer {i}");
-            buffers[i] = (address, capacity);
         }
 
         var extra = new byte[extraLength];

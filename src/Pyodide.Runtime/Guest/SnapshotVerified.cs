@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -70,7 +69,7 @@ internal static unsafe partial class SnapshotVerified
         if (stamp is not { } known) return false;
         var info = new FileInfo(Path.Combine(GuestModule.CacheDirectory(), known.Name));
         if (!info.Exists) return false;
-        if (info.Length == 0 || info.Length % 8 != 0 || info.Length > MaxWriteRuns * 8) return true;
+        if (!CanHoldRuns(info.Length)) return true; // not read: an empty stamp, or not runs
         byte[] bytes;
         try
         {
@@ -80,16 +79,13 @@ internal static unsafe partial class SnapshotVerified
         {
             return false; // gone since: check again
         }
-        if (bytes.Length > 0 && bytes.Length % 8 == 0 && bytes.Length <= MaxWriteRuns * 8)
-        {
-            var runs = new (uint, uint)[bytes.Length / 8];
-            for (int i = 0; i < runs.Length; i++)
-                runs[i] = (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8 * i)),
-                           BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8 * i + 4)));
-            processWrites = runs;
-        }
+        if (CanHoldRuns(bytes.Length)) processWrites = SnapshotFile.ReadPairs(bytes); // it may have changed since
         return true;
     }
+
+    /// <summary>Whether a stamp of <paramref name="length"/> bytes can hold page runs.</summary>
+    private static bool CanHoldRuns(long length) =>
+        length > 0 && length % SnapshotFile.PairSize == 0 && length <= MaxWriteRuns * SnapshotFile.PairSize;
 
     /// <summary>Writes <paramref name="stamp"/> after a check passed, unless its file changed
     /// too recently (<see cref="Settle"/>), and removes all but the newest
@@ -125,12 +121,8 @@ internal static unsafe partial class SnapshotVerified
         try
         {
             if (!File.Exists(path)) return;
-            var bytes = new byte[writes.Length * 8];
-            for (int i = 0; i < writes.Length; i++)
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i), writes[i].First);
-                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8 * i + 4), writes[i].Count);
-            }
+            var bytes = new byte[writes.Length * SnapshotFile.PairSize];
+            SnapshotFile.WritePairs(bytes, writes);
             File.WriteAllBytes(temp, bytes);
             File.Move(temp, path, overwrite: true);
         }
