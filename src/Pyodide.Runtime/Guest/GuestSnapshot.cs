@@ -32,7 +32,8 @@ internal sealed unsafe class GuestSnapshot
     // an allocation-heavy host's full collections dearer, and native memory would be a
     // leak to LeakSanitizer, which cannot see references held by managed objects).
     private readonly byte[]? _data;
-    // In a file: the open file and where the runs' pages start in it.
+    // In a file: the open file, where the runs' pages start in it, and what is known of
+    // the pages restores write.
     private readonly SafeFileHandle? _file;
     private readonly long _fileOffset;
     private readonly RestoreWrites? _writes;
@@ -61,7 +62,7 @@ internal sealed unsafe class GuestSnapshot
         _data = data;
         _file = file;
         _fileOffset = fileOffset;
-        if (file != null) _writes = writes ?? new RestoreWrites(runs);
+        _writes = writes;
         Buffers = buffers;
         foreach (var (_, count) in runs) DataLength += (long)count * PageSize;
     }

@@ -43,8 +43,8 @@ internal sealed unsafe class RestoreWrites
     /// <summary>For a snapshot of <paramref name="runs"/>: <paramref name="processWrites"/>
     /// as read from the stamp of <paramref name="stamp"/> (null if none, or if it does
     /// not lie within the runs); <paramref name="stamp"/> null if the file has none.</summary>
-    public RestoreWrites((uint First, uint Count)[] runs, (uint First, uint Count)[]? processWrites = null,
-                         SnapshotVerified.Stamp? stamp = null)
+    public RestoreWrites((uint First, uint Count)[] runs, (uint First, uint Count)[]? processWrites,
+                         SnapshotVerified.Stamp? stamp)
     {
         _runs = runs;
         _processWrites = processWrites != null && WithinRuns(processWrites, runs) ? processWrites : null;
