@@ -166,6 +166,43 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void TheStdlibZipStoresItsMembersUncompressed()
+    {
+        // make-stdlib-zip.py stores the .pyc files: inflating them in the sandbox at each
+        // import was a fifth of a start that imports a few common modules.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("0 [0]", py.RunPython("""
+            import zipimport
+            zipimport.zipimporter("/lib/python311.zip")  # the archive's directory, read if not yet
+            toc = zipimport._zip_directory_cache["/lib/python311.zip"]
+            members = [entry for name, entry in toc.items() if name.endswith(".pyc")]
+            assert len(members) > 500, len(members)
+            f"{sum(entry[1] != 0 for entry in members)} {sorted({entry[1] for entry in members})}"
+            """));
+    }
+
+    [Fact]
+    public void ZipMembersLargerThanOneReadAreReadWholeWithoutTheFallback()
+    {
+        // A WASI read returns at most 64 KiB: _zipreads reads a larger member in parts
+        // (it gave up after two before, and zipimport's own reader, eight WASI calls, took
+        // over), and the parts are the member's bytes.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True True True", py.RunPython("""
+            import zipimport, pyodide._zipreads as z
+            zipimport.zipimporter("/lib/python311.zip")
+            toc = zipimport._zip_directory_cache["/lib/python311.zip"]
+            name, entry = max(toc.items(), key=lambda item: item[1][2])
+            assert entry[2] > 3 * 65536, (name, entry[2])
+            data = z._read("/lib/python311.zip", entry)
+            whole = data is not None and len(data) == entry[3]
+            same = data == z.read_member.zipimport_read("/lib/python311.zip", entry)
+            import pydoc_data.topics
+            f"{whole} {same} {len(pydoc_data.topics.topics) > 10}"
+            """));
+    }
+
+    [Fact]
     public void AZipDescriptorClosedOrReusedByUserCodeFallsBackToAFreshRead()
     {
         using var py = Runtimes.LoadQuiet();

@@ -5,8 +5,11 @@ Usage: make-stdlib-zip.py LIB_DIR OUT_ZIP [EXTRA_MODULE.py ...]
 Run with a native Python of the same minor version as the target (the .pyc
 magic number must match the target's Lib/importlib/_bootstrap_external.py).
 The zip holds sourceless .pyc files (unchecked-hash, so the output does not
-depend on file times), deflated, in sorted order with fixed timestamps: the
-same inputs give the same bytes. EXTRA_MODULE.py files (the build's
+depend on file times), stored uncompressed, in sorted order with fixed
+timestamps: the same inputs give the same bytes. Stored, not deflated: each
+import of a stdlib module in the sandbox reads its member, and inflating them in
+WebAssembly was a fifth of a start that imports ten common modules (stored,
+0.78x its time); the zip is 10.9 MB instead of 4.4 MB. EXTRA_MODULE.py files (the build's
 _sysconfigdata module) go to the top level of the zip.
 
 Tracebacks name the files as /lib/python3.11/<path>.py, the stdlib's
@@ -84,7 +87,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         cfile = os.path.join(tmp, "x.pyc")
         tmp_zip = out_zip + ".tmp"
-        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_STORED) as zf:
             dirs = set()
             for src, name in sources:
                 parent = name.rpartition("/")[0]
@@ -101,9 +104,9 @@ def main():
                 dfile = DFILE_PREFIX + arcname[:-1]  # .pyc -> .py
                 py_compile.compile(src, cfile=cfile, dfile=dfile, doraise=True, invalidation_mode=mode)
                 info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
+                info.compress_type = zipfile.ZIP_STORED
                 with open(cfile, "rb") as f:
-                    zf.writestr(info, f.read(), compresslevel=9)
+                    zf.writestr(info, f.read())
         os.replace(tmp_zip, out_zip)
     print(f"make-stdlib-zip: {len(sources)} modules -> {out_zip} ({os.path.getsize(out_zip)} bytes)")
 

@@ -65,7 +65,8 @@ def _forget(archive):
 
 
 def _read(archive, toc_entry):
-    """The member's data, decompressed; None where anything does not match."""
+    """The member's data (inflated, if it was deflated: the standard library's
+    members are stored); None where anything does not match."""
     datapath, method, size, full_size, offset, _, _, crc = toc_entry
     name = datapath[len(archive) + 1:].replace(os.sep, "/").encode("utf-8")
     if size < 0 or method not in (0, 8):
@@ -81,14 +82,29 @@ def _read(archive, toc_entry):
     start = 30 + name_size + extra_size
     data = first[start:start + size]
     if len(data) < size:
-        data += os.pread(fd, size - len(data), offset + start + len(data))
-        if len(data) != size:
+        data = _read_rest(fd, data, size, offset + start)
+        if data is None:
             return None
     if method == 8:
         data = zlib.decompress(data, -15)
     if len(data) != full_size or zlib.crc32(data) != crc:
         return None
     return data
+
+
+def _read_rest(fd, head, size, offset):
+    """``head``, the first bytes of a member that starts at ``offset``,
+    completed to ``size`` bytes; None if the file ends first. A WASI read
+    returns at most 64 KiB, so a larger member takes several."""
+    parts = [head]
+    got = len(head)
+    while got < size:
+        part = os.pread(fd, size - got, offset + got)
+        if not part:
+            return None
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
 
 
 def read_member(archive, toc_entry):
