@@ -281,6 +281,11 @@ def main():
           "spawn_pyodide_run", f"`{py_path}{(' ' + py_ver) if py_ver else ''} -c pass` (`/bin/true`: {fmt_time(t)})",
           "spawn_python3", "≤ 50 ms, and at most half of python3's (ratio ≤ 0.5)",
           lambda v, r: both(le(v, 50 * MS), le(r, 0.5)))
+    c_row(f"`out/bin/pyodide-run -c 'import argparse, collections, dataclasses, datetime, json, logging, pathlib, "
+          f"re, subprocess, typing'` (a small script's imports), posix_spawn to exit "
+          f"(median of {c_reps('spawn_pyodide_run_imports')})",
+          "spawn_pyodide_run_imports", f"`{py_path} -c` with the same imports", "spawn_python3_imports",
+          "(no goal)", lambda v, r: None)
 
     # ---- managed API ----------------------------------------------------------------
     def bm(key):

@@ -47,6 +47,8 @@
  *   spawn_true         spawn /bin/true
  *   spawn_python3      spawn python3 -c pass
  *   spawn_pyodide_run  spawn pyodide-run -c pass
+ *   spawn_python3_imports, spawn_pyodide_run_imports
+ *                      the same two with -c SPAWN_IMPORTS: a script's usual imports
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
@@ -548,6 +550,11 @@ static double spawn_ns(char* const argv[], double* cpu) {
 #endif
 }
 
+/* The imports of a typical small command-line script, for the start-up rows: the
+ * modules come from the standard library in the sandbox's /lib, from .pyc files
+ * (frozen or beside their sources) for python3. */
+#define SPAWN_IMPORTS "import argparse, collections, dataclasses, datetime, json, logging, pathlib, re, subprocess, typing"
+
 /* Spawns each command `reps` times, round-robin, after one warm-up run of each. */
 static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats_t* out) {
   double *t[8], *c[8], ignored;
@@ -992,13 +999,25 @@ int main(int argc, char** argv) {
     char* true_argv[] = TRUE_ARGV;
     char* py_argv[] = {(char*)python3, "-c", "pass", NULL};
     char* run_argv[] = {(char*)pyodide_run, "-c", "pass", NULL};
-    char* const* argvs[3] = {true_argv, NULL, NULL};
-    const char* ids[3] = {"spawn_true", NULL, NULL};
-    const char* whats[3] = {"spawn /bin/true", NULL, NULL};
+    char* py_imports_argv[] = {(char*)python3, "-c", SPAWN_IMPORTS, NULL};
+    char* run_imports_argv[] = {(char*)pyodide_run, "-c", SPAWN_IMPORTS, NULL};
+    char* const* argvs[5] = {true_argv};
+    const char* ids[5] = {"spawn_true"};
+    const char* whats[5] = {"spawn /bin/true"};
     int n = 1;
     if (python3) { argvs[n] = py_argv; ids[n] = "spawn_python3"; whats[n++] = "spawn python3 -c pass"; }
     if (pyodide_run) { argvs[n] = run_argv; ids[n] = "spawn_pyodide_run"; whats[n++] = "spawn pyodide-run -c pass"; }
-    stats_t s[3];
+    if (python3) {
+      argvs[n] = py_imports_argv;
+      ids[n] = "spawn_python3_imports";
+      whats[n++] = "spawn python3 -c '" SPAWN_IMPORTS "'";
+    }
+    if (pyodide_run) {
+      argvs[n] = run_imports_argv;
+      ids[n] = "spawn_pyodide_run_imports";
+      whats[n++] = "spawn pyodide-run -c '" SPAWN_IMPORTS "'";
+    }
+    stats_t s[5];
     int reps = REPS < 30 ? REPS : 30;
     spawn_round_robin(argvs, n, reps, s);
     for (int k = 0; k < n; k++) record(ids[k], whats[k], s[k], "ms");
