@@ -150,18 +150,56 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
         Expect.Str("c", names[1]);
     }
 
+    // An archive of the user's on sys.path (stored, as zipfile writes by default), with a
+    // module larger than three WASI reads (64 KiB each).
+    private const string UserArchive = """
+        import sys, zipfile
+        with zipfile.ZipFile("/home/pyodide/user.zip", "w") as archive:
+            archive.writestr("umod_a.py", "A = 1\n")
+            archive.writestr("umod_b.py", "B = 2\n")
+            archive.writestr("umod_c.py", "C = 3\n")
+            archive.writestr("umod_big.py", "BIG = " + repr("x" * 300_000) + "\n")
+        sys.path.insert(0, "/home/pyodide/user.zip")
+        """;
+
     [Fact]
-    public void ZipMembersAreReadThroughOneKeptDescriptor()
+    public void StdlibModulesAreReadByTheHostWithoutADescriptor()
     {
-        // pyodide._zipreads: the stdlib zip stays open and each module is one pread.
+        // pyodide._zipreads: each stdlib module is one host read (no WASI call, nothing
+        // kept open); one the host cannot read comes through zipimport's own reader.
         using var py = Runtimes.LoadQuiet();
-        Expect.Str("True True 1 True", py.RunPython("""
-            import sys, pyodide._zipreads as z
-            assert "keyword" not in sys.modules and "token" not in sys.modules
+        Expect.Str("True True False True", py.RunPython("""
+            import sys, _pyodide_core, pyodide._zipreads as z
+            assert "keyword" not in sys.modules and "token" not in sys.modules and "tabnanny" not in sys.modules
             import keyword
-            first = z._open["/lib/python311.zip"]
             import token
-            f"{keyword.iskeyword('def')} {token.tok_name[token.NAME] == 'NAME'} {len(z._open)} {z._open['/lib/python311.zip'] == first}"
+            read = _pyodide_core.read_stdlib
+            try:
+                _pyodide_core.read_stdlib = lambda offset, size: None
+                import tabnanny
+            finally:
+                _pyodide_core.read_stdlib = read
+            f"{keyword.iskeyword('def')} {token.tok_name[token.NAME] == 'NAME'} {z.STDLIB in z._open} {callable(tabnanny.check)}"
+            """));
+    }
+
+    [Fact]
+    public void TheHostsStdlibReadRefusesBadArguments()
+    {
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True 0 ValueError ValueError OverflowError TypeError TypeError", py.RunPython("""
+            import os, _pyodide_core
+            read = _pyodide_core.read_stdlib
+            size = os.stat("/lib/python311.zip").st_size
+            errors = []
+            for args in [(-1, 4), (0, -4), (2**80, 4), (0,), ("0", 4)]:
+                try:
+                    read(*args)
+                    errors.append("none")
+                except Exception as e:
+                    errors.append(type(e).__name__)
+            magic = read(0, 4) == b"PK\x03\x04"
+            f"{magic} {len(read(size + 100, 10))} {' '.join(errors)}"
             """));
     }
 
@@ -184,21 +222,37 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     [Fact]
     public void ZipMembersLargerThanOneReadAreReadWholeWithoutTheFallback()
     {
-        // A WASI read returns at most 64 KiB: _zipreads reads a larger member in parts
-        // (it gave up after two before, and zipimport's own reader, eight WASI calls, took
-        // over), and the parts are the member's bytes.
+        // A WASI read returns at most 64 KiB: _zipreads reads a larger member of a user's
+        // archive in parts (it gave up after two before, and zipimport's own reader, eight
+        // WASI calls, took over); the host reads the stdlib's in one.
         using var py = Runtimes.LoadQuiet();
-        Expect.Str("True True True", py.RunPython("""
+        py.RunPython(UserArchive);
+        Expect.Str("True True True True", py.RunPython("""
             import zipimport, pyodide._zipreads as z
-            zipimport.zipimporter("/lib/python311.zip")
-            toc = zipimport._zip_directory_cache["/lib/python311.zip"]
-            name, entry = max(toc.items(), key=lambda item: item[1][2])
-            assert entry[2] > 3 * 65536, (name, entry[2])
-            data = z._read("/lib/python311.zip", entry)
-            whole = data is not None and len(data) == entry[3]
-            same = data == z.read_member.zipimport_read("/lib/python311.zip", entry)
-            import pydoc_data.topics
-            f"{whole} {same} {len(pydoc_data.topics.topics) > 10}"
+
+            def whole(archive, name):
+                zipimport.zipimporter(archive)  # the archive's directory, read if not yet
+                entry = zipimport._zip_directory_cache[archive][name]
+                assert entry[2] > 3 * 65536, (name, entry[2])
+                data = z._read(archive, entry)
+                return data is not None and len(data) == entry[3] and data == z.read_member.zipimport_read(archive, entry)
+
+            import umod_big, pydoc_data.topics
+            f"{whole('/home/pyodide/user.zip', 'umod_big.py')} {whole(z.STDLIB, 'pydoc_data/topics.pyc')} {len(umod_big.BIG) == 300_000} {len(pydoc_data.topics.topics) > 10}"
+            """));
+    }
+
+    [Fact]
+    public void AUsersArchiveIsReadThroughOneKeptDescriptor()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython(UserArchive);
+        Expect.Str("1 2 1 True", py.RunPython("""
+            import pyodide._zipreads as z
+            import umod_a
+            first = z._open["/home/pyodide/user.zip"]
+            import umod_b
+            f"{umod_a.A} {umod_b.B} {len(z._open)} {z._open['/home/pyodide/user.zip'] == first}"
             """));
     }
 
@@ -206,25 +260,26 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     public void AZipDescriptorClosedOrReusedByUserCodeFallsBackToAFreshRead()
     {
         using var py = Runtimes.LoadQuiet();
+        py.RunPython(UserArchive);
         Expect.Str("True True True True", py.RunPython("""
             import os, pyodide._zipreads as z
-            import keyword
+            import umod_a
             # Closed by user code: the next read fails, falls back, and reopens.
-            os.close(z._open["/lib/python311.zip"][0])
-            import token
-            reopened = "/lib/python311.zip" in z._open
+            os.close(z._open["/home/pyodide/user.zip"][0])
+            import umod_b
+            reopened = "/home/pyodide/user.zip" in z._open
             # Closed, and the number reused for another file: the check refuses what it
             # reads, and the user's file is left open.
-            fd = z._open["/lib/python311.zip"][0]
+            fd = z._open["/home/pyodide/user.zip"][0]
             os.close(fd)
             with open("/home/pyodide/other.bin", "wb") as f:
                 f.write(b"PK" * 50_000)
             other = os.open("/home/pyodide/other.bin", os.O_RDONLY)
             assert other == fd, (other, fd)
-            import tokenize
+            import umod_c
             still_open = os.fstat(other).st_size == 100_000
             os.close(other)
-            f"{token.NAME == 1} {reopened} {callable(tokenize.generate_tokens)} {still_open}"
+            f"{umod_b.B == 2} {reopened} {umod_c.C == 3} {still_open}"
             """));
     }
 

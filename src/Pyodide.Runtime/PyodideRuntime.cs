@@ -144,7 +144,7 @@ public sealed partial class PyodideRuntime : IDisposable
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
-                                   wasmSha256, stdout, stderr, hostModules);
+                                   wasmSha256, stdout, stderr, hostModules, StdlibArchive.In(lib));
             var runtime = new PyodideRuntime(guest, home, timeout, hostModules, wasmSha256, options.Mounts.Count);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             if (savedPackages != null) runtime._packages.RestoreLoaded(savedPackages);
@@ -166,11 +166,12 @@ public sealed partial class PyodideRuntime : IDisposable
     /// is smaller than the snapshot.</summary>
     private static GuestInstance StartGuest(Module module, bool guarded, WasiConfiguration wasi, PyodideOptions options,
                                             GuestSnapshot? saved, string builtIn, byte[] wasmSha256,
-                                            PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules)
+                                            PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules,
+                                            StdlibArchive stdlib)
     {
         ulong limit = options.MemoryLimit;
         GuestInstance Start(GuestInstance.Start how = default) =>
-            new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, how);
+            new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, stdlib, how);
         bool Fits(GuestSnapshot snapshot) => limit == 0 || (ulong)snapshot.MemoryLength <= limit;
         if (saved != null)
         {

@@ -13,15 +13,17 @@ internal sealed unsafe class GuestImports
     private readonly PyodideOutputHandler? _stdout, _stderr;
     private readonly PyodideInput? _stdin;
     private readonly IHostCallHandler? _host;
+    private readonly StdlibArchive? _stdlib;
 
     public GuestImports(GuestInstance guest, PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
-                        IHostCallHandler host)
+                        IHostCallHandler host, StdlibArchive? stdlib)
     {
         _guest = guest;
         _stdout = stdout;
         _stderr = stderr;
         _stdin = stdin;
         _host = host;
+        _stdlib = stdlib;
     }
 
     private GuestImports()
@@ -33,7 +35,7 @@ internal sealed unsafe class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted }
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -46,6 +48,7 @@ internal sealed unsafe class GuestImports
         (Import.HostObject, "host_object", 5, 1),
         (Import.DropObject, "drop_object", 1, 0),
         (Import.HostModuleWanted, "host_module_wanted", 2, 1),
+        (Import.ReadStdlib, "read_stdlib", 3, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -78,6 +81,7 @@ internal sealed unsafe class GuestImports
             case Import.HostObject: v[0].I32 = HostObject(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.DropObject: DropObject(v[0].I32); break;
             case Import.HostModuleWanted: v[0].I32 = HostModuleWanted(v[0].I32, v[1].I32); break;
+            case Import.ReadStdlib: v[0].I32 = ReadStdlib((uint)v[0].I32, v[1].I32, v[2].I32); break;
         }
     }
 
@@ -152,6 +156,24 @@ internal sealed unsafe class GuestImports
         }
         _guest.AfterBlockingImport();
         return n;
+    }
+
+    /// <summary>The <c>pyodide.read_stdlib</c> import: up to <paramref name="length"/> bytes of
+    /// the standard library's archive from <paramref name="offset"/> on, written at
+    /// <paramref name="address"/>; how many (fewer at the end of the file), or -1 if the host
+    /// cannot read it (the guest then reads through WASI).</summary>
+    private int ReadStdlib(uint offset, int address, int length)
+    {
+        var guest = _guest;
+        if (guest == null || _stdlib == null || length < 0) return -1;
+        try
+        {
+            return _stdlib.Read(offset, new Span<byte>(guest.Checked((uint)address, (uint)length), length));
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
+        }
     }
 
     /// <summary>The <c>pyodide.stdin_isatty</c> import: whether sys.stdin is a terminal.</summary>

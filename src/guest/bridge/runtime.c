@@ -11,6 +11,8 @@ __attribute__((import_module("pyodide"), import_name("read")))
 extern int32_t host_read(char* data, uint32_t len);
 __attribute__((import_module("pyodide"), import_name("stdin_isatty")))
 extern int32_t host_stdin_isatty(void);
+__attribute__((import_module("pyodide"), import_name("read_stdlib")))
+extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
 
 PyObject* bridge_module;
 static PyObject* main_dict;  /* __main__.__dict__ */
@@ -59,6 +61,35 @@ static PyObject* core_readinto(PyObject* self, PyObject* arg) {
   return PyLong_FromLong(n);
 }
 
+/* _pyodide_core.read_stdlib(offset, size): up to size bytes of the standard
+ * library's archive (/lib/python311.zip) from offset on, fewer at its end, read
+ * by the host in one call: a WASI read goes through Wasmtime's blocking pool,
+ * tens of microseconds a call. None if the host cannot read it. */
+static PyObject* core_read_stdlib(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "read_stdlib(offset, size)");
+    return NULL;
+  }
+  Py_ssize_t offset = PyLong_AsSsize_t(args[0]);
+  if (offset == -1 && PyErr_Occurred()) return NULL;
+  Py_ssize_t size = PyLong_AsSsize_t(args[1]);
+  if (size == -1 && PyErr_Occurred()) return NULL;
+  if (offset < 0 || size < 0) {
+    PyErr_SetString(PyExc_ValueError, "read_stdlib: a negative offset or size");
+    return NULL;
+  }
+  PyObject* data = PyBytes_FromStringAndSize(NULL, size);
+  if (!data) return NULL;
+  int32_t n = size ? host_read_stdlib((uint32_t)offset, PyBytes_AS_STRING(data), (uint32_t)size) : 0;
+  if (n < 0 || n > size) {
+    Py_DECREF(data);
+    Py_RETURN_NONE;
+  }
+  if (n < size && _PyBytes_Resize(&data, n) < 0) return NULL;
+  return data;
+}
+
 /* _pyodide_core.stdin_isatty(): whether the host says its stdin is a terminal. */
 static PyObject* core_stdin_isatty(PyObject* self, PyObject* unused) {
   (void)self;
@@ -71,6 +102,8 @@ static PyMethodDef core_methods[] = {
    "compile(source, filename, flags, split_last): (statements, final expression or None)."},
   {"snapshot_rehash", snapshot_rehash, METH_O,
    "snapshot_rehash(obj): in a snapshot's copy, rehash an lru_cache wrapper or an OrderedDict."},
+  {"read_stdlib", (PyCFunction)(void (*)(void))core_read_stdlib, METH_FASTCALL,
+   "read_stdlib(offset, size): bytes of the stdlib's archive read by the host, or None."},
   {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
    "stdin_isatty(): whether the host's stdin is a terminal."},
   {"readinto", core_readinto, METH_O,

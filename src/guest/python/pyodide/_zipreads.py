@@ -1,14 +1,16 @@
-"""Module bytes from zip archives (the standard library's python311.zip) in
-one WASI call instead of about eight.
+"""Module bytes from zip archives in one call instead of about eight.
 
 zipimport reads a member by opening the archive, seeking to the member's
 local header, reading it, seeking to the data, reading it and closing the
 file; each of those is a WASI call, and Wasmtime runs each filesystem call on
-a thread of its own pool, ~100 us apiece here. This keeps each archive open
-and reads the header and the data with one ``os.pread``. What it reads is
-checked (the header's signature and name, the data's CRC-32): a descriptor
-that user code closed or that now names another file fails the check, and
-that read falls back to zipimport's own.
+a thread of its own pool, tens of microseconds apiece here. The standard
+library's archive (STDLIB) is read by the host itself, header and data in one
+call that stays on this thread (``_pyodide_core.read_stdlib``). Any other
+archive is kept open and read with one ``os.pread`` (more for a member over
+64 KiB, the most one WASI read returns). What either reads is checked (the
+header's signature and name, the data's CRC-32): a descriptor that user code
+closed or that now names another file fails the check, and that read falls
+back to zipimport's own.
 
 The descriptors are this interpreter's: ``close_all`` runs before a snapshot
 is taken (a copy gets only its host's preopened directories), and each
@@ -16,6 +18,11 @@ interpreter opens its own again at its next read."""
 import os
 import zipimport
 import zlib
+
+import _pyodide_core
+
+# The standard library's archive, which the host reads for the guest.
+STDLIB = "/lib/python311.zip"
 
 # Archive path -> (an open descriptor of it, the file's (st_dev, st_ino)).
 _open = {}
@@ -71,8 +78,15 @@ def _read(archive, toc_entry):
     name = datapath[len(archive) + 1:].replace(os.sep, "/").encode("utf-8")
     if size < 0 or method not in (0, 8):
         return None
-    fd = _descriptor(archive)
-    first = os.pread(fd, 30 + len(name) + _EXTRA_ALLOWANCE + size, offset)
+    want = 30 + len(name) + _EXTRA_ALLOWANCE + size
+    if archive == STDLIB:
+        fd = None
+        first = _pyodide_core.read_stdlib(offset, want)
+        if first is None:
+            return None
+    else:
+        fd = _descriptor(archive)
+        first = os.pread(fd, want, offset)
     if len(first) < 30 or first[:4] != b"PK\x03\x04":
         return None
     name_size = int.from_bytes(first[26:28], "little")
@@ -82,7 +96,8 @@ def _read(archive, toc_entry):
     start = 30 + name_size + extra_size
     data = first[start:start + size]
     if len(data) < size:
-        data = _read_rest(fd, data, size, offset + start)
+        # The host reads all that was asked for: a short read is the file's end.
+        data = None if fd is None else _read_rest(fd, data, size, offset + start)
         if data is None:
             return None
     if method == 8:
@@ -108,7 +123,8 @@ def _read_rest(fd, head, size, offset):
 
 
 def read_member(archive, toc_entry):
-    """zipimport's ``_get_data``, in one read of an archive kept open."""
+    """zipimport's ``_get_data``, in one read by the host (the standard
+    library's archive) or of an archive kept open."""
     try:
         data = _read(archive, toc_entry)
     except (OSError, zlib.error):
