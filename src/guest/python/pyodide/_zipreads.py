@@ -1,13 +1,13 @@
-"""Module bytes from zip archives in one call instead of about eight.
+"""Module bytes from zip archives in one or two calls instead of about eight.
 
 zipimport reads a member by opening the archive, seeking to the member's
 local header, reading it, seeking to the data, reading it and closing the
 file; each of those is a WASI call, and Wasmtime runs each filesystem call on
 a thread of its own pool, tens of microseconds apiece here. The standard
-library's archive (STDLIB) is read by the host itself, header and data in one
-call that stays on this thread (``_pyodide_core.read_stdlib``). Any other
-archive is kept open and read with one ``os.pread`` (more for a member over
-64 KiB, the most one WASI read returns). What either reads is checked (the
+library's archive (STDLIB) is read by the host itself, the header and then the
+data, in calls that stay on this thread (``_pyodide_core.read_stdlib``). Any
+other archive is kept open and read with one ``os.pread`` (more for a member
+over 64 KiB, the most one WASI read returns). What either reads is checked (the
 header's signature and name, the data's CRC-32): a descriptor that user code
 closed or that now names another file fails the check, and that read falls
 back to zipimport's own.
@@ -78,32 +78,54 @@ def _read(archive, toc_entry):
     name = datapath[len(archive) + 1:].replace(os.sep, "/").encode("utf-8")
     if size < 0 or method not in (0, 8):
         return None
-    want = 30 + len(name) + _EXTRA_ALLOWANCE + size
     if archive == STDLIB:
-        fd = None
-        first = _pyodide_core.read_stdlib(offset, want)
-        if first is None:
-            return None
+        data = _read_stdlib(name, size, offset)
     else:
-        fd = _descriptor(archive)
-        first = os.pread(fd, want, offset)
+        data = _read_kept(archive, name, size, offset)
+    if data is None:
+        return None
+    if method == 8:
+        data = zlib.decompress(data, -15)
+    if len(data) != full_size or zlib.crc32(data) != crc:
+        return None
+    return data
+
+
+def _data_start(first, name):
+    """Where the data of member ``name`` starts in ``first``, the bytes from
+    its local header on; None if that header is not the member's."""
     if len(first) < 30 or first[:4] != b"PK\x03\x04":
         return None
     name_size = int.from_bytes(first[26:28], "little")
     extra_size = int.from_bytes(first[28:30], "little")
     if first[30:30 + name_size] != name:
         return None
-    start = 30 + name_size + extra_size
+    return 30 + name_size + extra_size
+
+
+def _read_stdlib(name, size, offset):
+    """A member of the standard library's archive, read by the host: its
+    header, then its data straight into the bytes returned (slicing the data
+    out of one read copied every module once more in the sandbox)."""
+    head = _pyodide_core.read_stdlib(offset, 30 + len(name) + _EXTRA_ALLOWANCE)
+    start = None if head is None else _data_start(head, name)
+    if start is None:
+        return None
+    data = _pyodide_core.read_stdlib(offset + start, size)
+    return data if data is not None and len(data) == size else None
+
+
+def _read_kept(archive, name, size, offset):
+    """A member of another archive, through the descriptor kept for it: the
+    header and the data in one read where they fit."""
+    fd = _descriptor(archive)
+    first = os.pread(fd, 30 + len(name) + _EXTRA_ALLOWANCE + size, offset)
+    start = _data_start(first, name)
+    if start is None:
+        return None
     data = first[start:start + size]
     if len(data) < size:
-        # The host reads all that was asked for: a short read is the file's end.
-        data = None if fd is None else _read_rest(fd, data, size, offset + start)
-        if data is None:
-            return None
-    if method == 8:
-        data = zlib.decompress(data, -15)
-    if len(data) != full_size or zlib.crc32(data) != crc:
-        return None
+        data = _read_rest(fd, data, size, offset + start)
     return data
 
 
