@@ -204,6 +204,52 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void ImportlibsStatOfADirectoryTheHostKnowsIsTheHostsAndMatchesWasi()
+    {
+        // pyodide._dirstat: FileFinder's stat of the working directory (a preopened root)
+        // and of the stdlib's directories comes from the host in one call; any other path,
+        // or another spelling of one of those, from WASI.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True True True True True None None None None True", py.RunPython("""
+            import os, stat, _pyodide_core, _frozen_importlib_external as bootstrap
+            import pyodide._dirstat as dirstat
+            def same(path):
+                host, wasi = bootstrap._path_stat(path), os.stat(path)
+                return (stat.S_ISDIR(host.st_mode) and host.st_mode == wasi.st_mode
+                        and abs(host.st_mtime_ns - wasi.st_mtime_ns) < 100 and abs(host.st_mtime - wasi.st_mtime) < 1e-6)
+            known = all(_pyodide_core.stat_dir(p) is not None for p in ("/lib", "/lib/python3.11", "/lib/python3.11/lib-dynload"))
+            others = [_pyodide_core.stat_dir(p) for p in ("/home/pyodide/", "/home/pyodide/site-packages", "/home/pyodide/..", "/nowhere")]
+            via_wasi = bootstrap._path_stat("/home/pyodide/site-packages").st_mtime_ns == os.stat("/home/pyodide/site-packages").st_mtime_ns
+            (f"{bootstrap._path_stat is dirstat.path_stat} {same('/home/pyodide')} {same('/lib/python3.11')} {known} "
+             f"{_pyodide_core.stat_dir('/home/pyodide') is not None} {' '.join(map(str, others))} {via_wasi}")
+            """));
+    }
+
+    [Fact]
+    public void AModuleWrittenToTheWorkingDirectoryAfterAFailedImportIsFound()
+    {
+        // As with python3 -c, without importlib.invalidate_caches(): the working
+        // directory's new modification time (here set apart from the old one, whatever the
+        // clock's grain) makes FileFinder read it again.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("False 42", py.RunPython("""
+            import os, sys
+            sys.path.insert(0, "")  # the working directory, as python3 -c has it
+            try:
+                import late_module
+                found_early = True
+            except ImportError:
+                found_early = False
+            before = os.stat("/home/pyodide").st_mtime_ns
+            with open("/home/pyodide/late_module.py", "w") as f:
+                f.write("VALUE = 42\n")
+            os.utime("/home/pyodide", ns=(before + 5_000_000_000, before + 5_000_000_000))
+            import late_module
+            f"{found_early} {late_module.VALUE}"
+            """));
+    }
+
+    [Fact]
     public void TheStdlibZipStoresItsMembersUncompressed()
     {
         // make-stdlib-zip.py stores the .pyc files: inflating them in the sandbox at each

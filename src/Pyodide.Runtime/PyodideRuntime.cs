@@ -143,8 +143,12 @@ public sealed partial class PyodideRuntime : IDisposable
             var savedPackages = saved != null ? SnapshotState.Read(saved.Extra, home, options.Snapshot!) : null;
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
+            string stdlibDirectory = Path.Combine(lib, "python3.11");
+            var files = new GuestFiles(StdlibArchive.In(lib),
+                [("/lib", lib), ("/lib/python3.11", stdlibDirectory), ("/lib/python3.11/lib-dynload", Path.Combine(stdlibDirectory, "lib-dynload")),
+                 ("/home/pyodide", home), .. options.Mounts.Select(m => (m.GuestPath, m.HostPath))]);
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
-                                   wasmSha256, stdout, stderr, hostModules, StdlibArchive.In(lib));
+                                   wasmSha256, stdout, stderr, hostModules, files);
             var runtime = new PyodideRuntime(guest, home, timeout, hostModules, wasmSha256, options.Mounts.Count);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             if (savedPackages != null) runtime._packages.RestoreLoaded(savedPackages);
@@ -167,11 +171,11 @@ public sealed partial class PyodideRuntime : IDisposable
     private static GuestInstance StartGuest(Module module, bool guarded, WasiConfiguration wasi, PyodideOptions options,
                                             GuestSnapshot? saved, string builtIn, byte[] wasmSha256,
                                             PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules,
-                                            StdlibArchive stdlib)
+                                            GuestFiles files)
     {
         ulong limit = options.MemoryLimit;
         GuestInstance Start(GuestInstance.Start how = default) =>
-            new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, stdlib, how);
+            new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, files, how);
         bool Fits(GuestSnapshot snapshot) => limit == 0 || (ulong)snapshot.MemoryLength <= limit;
         if (saved != null)
         {

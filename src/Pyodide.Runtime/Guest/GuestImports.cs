@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Wasmtime;
 
@@ -13,17 +14,17 @@ internal sealed unsafe class GuestImports
     private readonly PyodideOutputHandler? _stdout, _stderr;
     private readonly PyodideInput? _stdin;
     private readonly IHostCallHandler? _host;
-    private readonly StdlibArchive? _stdlib;
+    private readonly GuestFiles? _files;
 
     public GuestImports(GuestInstance guest, PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
-                        IHostCallHandler host, StdlibArchive? stdlib)
+                        IHostCallHandler host, GuestFiles files)
     {
         _guest = guest;
         _stdout = stdout;
         _stderr = stderr;
         _stdin = stdin;
         _host = host;
-        _stdlib = stdlib;
+        _files = files;
     }
 
     private GuestImports()
@@ -35,7 +36,7 @@ internal sealed unsafe class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib }
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, StatDir }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -49,6 +50,7 @@ internal sealed unsafe class GuestImports
         (Import.DropObject, "drop_object", 1, 0),
         (Import.HostModuleWanted, "host_module_wanted", 2, 1),
         (Import.ReadStdlib, "read_stdlib", 3, 1),
+        (Import.StatDir, "stat_dir", 3, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -82,6 +84,7 @@ internal sealed unsafe class GuestImports
             case Import.DropObject: DropObject(v[0].I32); break;
             case Import.HostModuleWanted: v[0].I32 = HostModuleWanted(v[0].I32, v[1].I32); break;
             case Import.ReadStdlib: v[0].I32 = ReadStdlib((uint)v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.StatDir: v[0].I32 = StatDir(v[0].I32, v[1].I32, v[2].I32); break;
         }
     }
 
@@ -165,10 +168,33 @@ internal sealed unsafe class GuestImports
     private int ReadStdlib(uint offset, int address, int length)
     {
         var guest = _guest;
-        if (guest == null || _stdlib == null || length < 0) return -1;
+        if (guest == null || _files == null || length < 0) return -1;
         try
         {
-            return _stdlib.Read(offset, new Span<byte>(guest.Checked((uint)address, (uint)length), length));
+            return _files.Stdlib.Read(offset, new Span<byte>(guest.Checked((uint)address, (uint)length), length));
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
+        }
+    }
+
+    /// <summary>The <c>pyodide.stat_dir</c> import: if the UTF-8 path at <paramref name="path"/>
+    /// is exactly a directory the host knows (<see cref="GuestFiles.TryStatDirectory"/>), writes
+    /// its mode and modification time (nanoseconds since the epoch) as two i64 at
+    /// <paramref name="answer"/> and returns 0; else -1 (the guest then stats it through WASI).</summary>
+    private int StatDir(int path, int length, int answer)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || length < 0) return -1;
+        try
+        {
+            string guestPath = Encoding.UTF8.GetString(guest.Bytes((uint)path, (uint)length));
+            if (!_files.TryStatDirectory(guestPath, out long mode, out long modifiedNs)) return -1;
+            byte* at = guest.Checked((uint)answer, 16);
+            Unsafe.WriteUnaligned(at, mode);
+            Unsafe.WriteUnaligned(at + 8, modifiedNs);
+            return 0;
         }
         catch (Exception) when (!guest.IsDead)
         {

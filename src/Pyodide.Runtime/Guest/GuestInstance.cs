@@ -71,7 +71,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
                          PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
-                         IHostCallHandler host, StdlibArchive stdlib, Start start = default)
+                         IHostCallHandler host, GuestFiles files, Start start = default)
     {
         _guarded = guarded;
         _module = module;
@@ -82,7 +82,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         {
             _store.SetWasiConfiguration(wasi);
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
-            new GuestImports(this, stdout, stderr, stdin, host, stdlib).Define(_linker);
+            new GuestImports(this, stdout, stderr, stdin, host, files).Define(_linker);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw GuestExports.Missing("memory");
             _base = (byte*)_memory.GetPointer();

@@ -13,6 +13,8 @@ __attribute__((import_module("pyodide"), import_name("stdin_isatty")))
 extern int32_t host_stdin_isatty(void);
 __attribute__((import_module("pyodide"), import_name("read_stdlib")))
 extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
+__attribute__((import_module("pyodide"), import_name("stat_dir")))
+extern int32_t host_stat_dir(const char* path, uint32_t len, int64_t* answer);
 
 PyObject* bridge_module;
 static PyObject* main_dict;  /* __main__.__dict__ */
@@ -90,6 +92,28 @@ static PyObject* core_read_stdlib(PyObject* self, PyObject* const* args, Py_ssiz
   return data;
 }
 
+/* _pyodide_core.stat_dir(path): (mode, modification time in ns) of the
+ * directory the guest sees at exactly `path` if the host knows it (a preopened
+ * directory's root, the stdlib's directories in /lib), from the host's own stat
+ * in one call (a WASI stat goes through Wasmtime's blocking pool); None for any
+ * other path, including one that is not valid UTF-8. */
+static PyObject* core_stat_dir(PyObject* self, PyObject* arg) {
+  (void)self;
+  if (!PyUnicode_Check(arg)) {
+    PyErr_SetString(PyExc_TypeError, "stat_dir(path): path must be a str");
+    return NULL;
+  }
+  Py_ssize_t len;
+  const char* utf8 = PyUnicode_AsUTF8AndSize(arg, &len);
+  if (!utf8) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  int64_t answer[2];
+  if (host_stat_dir(utf8, (uint32_t)len, answer) != 0) Py_RETURN_NONE;
+  return Py_BuildValue("(LL)", (long long)answer[0], (long long)answer[1]);
+}
+
 /* _pyodide_core.stdin_isatty(): whether the host says its stdin is a terminal. */
 static PyObject* core_stdin_isatty(PyObject* self, PyObject* unused) {
   (void)self;
@@ -104,6 +128,8 @@ static PyMethodDef core_methods[] = {
    "snapshot_rehash(obj): in a snapshot's copy, rehash an lru_cache wrapper or an OrderedDict."},
   {"read_stdlib", (PyCFunction)(void (*)(void))core_read_stdlib, METH_FASTCALL,
    "read_stdlib(offset, size): bytes of the stdlib's archive read by the host, or None."},
+  {"stat_dir", core_stat_dir, METH_O,
+   "stat_dir(path): (mode, mtime_ns) of a directory the host knows at exactly path; else None."},
   {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
    "stdin_isatty(): whether the host's stdin is a terminal."},
   {"readinto", core_readinto, METH_O,
