@@ -146,7 +146,8 @@ public sealed partial class PyodideRuntime : IDisposable
             string stdlibDirectory = Path.Combine(lib, "python3.11");
             var files = new GuestFiles(StdlibArchive.In(lib),
                 [("/lib", lib), ("/lib/python3.11", stdlibDirectory), ("/lib/python3.11/lib-dynload", Path.Combine(stdlibDirectory, "lib-dynload")),
-                 ("/home/pyodide", home), .. options.Mounts.Select(m => (m.GuestPath, m.HostPath))]);
+                 ("/home/pyodide", home), ("/home/pyodide/site-packages", RuntimeHomes.SitePackages(home)),
+                 .. options.Mounts.Select(m => (m.GuestPath, m.HostPath))]);
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
                                    wasmSha256, stdout, stderr, hostModules, files);
             var runtime = new PyodideRuntime(guest, home, timeout, hostModules, wasmSha256, options.Mounts.Count);

@@ -6,8 +6,8 @@ namespace Pyodide.Guest;
 /// library's archive (<c>pyodide.read_stdlib</c>) and the metadata of the directories it
 /// knows (<c>pyodide.stat_dir</c>), which importlib stats before every top-level import
 /// when they are on sys.path: each preopened directory's root (sys.path[0] is one: the
-/// working directory for <c>-c</c>, a script's directory) and the standard library's
-/// directories in /lib.</summary>
+/// working directory for <c>-c</c>, a script's directory), the standard library's
+/// directories in /lib and the home's site-packages.</summary>
 internal sealed class GuestFiles
 {
     // Guest path of each directory known (no trailing slash) -> its host directory.
@@ -15,8 +15,10 @@ internal sealed class GuestFiles
 
     /// <param name="stdlib">The archive the guest sees at /lib/python311.zip.</param>
     /// <param name="directories">The directories to answer for, each a preopened directory's
-    /// root or a directory of the library's own read-only /lib: its guest path and its host
-    /// path. Never one the guest can replace (by a link to elsewhere on the host).</param>
+    /// root, a directory of the library's own read-only /lib or the home's site-packages: its
+    /// guest path and its host path. One that is a symbolic link is never answered for (the
+    /// guest may replace site-packages with a link to anywhere on the host; WASI resolves a
+    /// link inside the sandbox, this would not).</param>
     public GuestFiles(StdlibArchive stdlib, IEnumerable<(string GuestPath, string HostPath)> directories)
     {
         Stdlib = stdlib;
@@ -45,7 +47,7 @@ internal sealed class GuestFiles
         try
         {
             var info = new DirectoryInfo(hostPath);
-            if (!info.Exists) return false;
+            if (!info.Exists || info.LinkTarget != null) return false;
             mode = 0x4000; // S_IFDIR: WASI gives the type and no permission bits
             modifiedNs = (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
             return true;

@@ -94,9 +94,9 @@ static PyObject* core_read_stdlib(PyObject* self, PyObject* const* args, Py_ssiz
 
 /* _pyodide_core.stat_dir(path): (mode, modification time in ns) of the
  * directory the guest sees at exactly `path` if the host knows it (a preopened
- * directory's root, the stdlib's directories in /lib), from the host's own stat
- * in one call (a WASI stat goes through Wasmtime's blocking pool); None for any
- * other path, including one that is not valid UTF-8. */
+ * directory's root, the stdlib's directories in /lib, the home's site-packages),
+ * from the host's own stat in one call (a WASI stat goes through Wasmtime's
+ * blocking pool); None for any other path, including one that is not valid UTF-8. */
 static PyObject* core_stat_dir(PyObject* self, PyObject* arg) {
   (void)self;
   if (!PyUnicode_Check(arg)) {
