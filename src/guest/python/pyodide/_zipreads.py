@@ -148,8 +148,8 @@ def _read_rest(fd, head, size, offset):
 
 
 def read_member(archive, toc_entry):
-    """zipimport's ``_get_data``, in one read by the host (the standard
-    library's archive) or of an archive kept open."""
+    """zipimport's ``_get_data``: two host reads for the standard library's
+    archive (header, data), one read of a descriptor kept open for another."""
     try:
         data = _read(archive, toc_entry)
     except (OSError, zlib.error):
