@@ -47,7 +47,8 @@ internal sealed class GuestFiles
         try
         {
             var info = new DirectoryInfo(hostPath);
-            if (!info.Exists || info.LinkTarget != null) return false;
+            // The link test reads the status Exists fetched (LinkTarget would read the link again).
+            if (!info.Exists || info.Attributes.HasFlag(FileAttributes.ReparsePoint)) return false;
             mode = 0x4000; // S_IFDIR: WASI gives the type and no permission bits
             modifiedNs = (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
             return true;

@@ -61,13 +61,15 @@ internal sealed class StdlibArchive
 
     private SafeFileHandle? Handle()
     {
+        // Every import's read comes here: once open, no lock (the handle never changes).
+        if (Volatile.Read(ref _handle) is { } open) return open;
         lock (Gate)
         {
             if (_handle == null && !_unreadable)
             {
                 try
                 {
-                    _handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+                    Volatile.Write(ref _handle, File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
