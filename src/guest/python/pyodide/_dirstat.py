@@ -5,12 +5,12 @@ sys.path that it has a finder for, to see whether it changed (its modification
 time). The host knows most of them: sys.path[0] (the working directory for
 ``-c`` and the interactive prompt, a script's own directory otherwise) is the
 root of a directory it preopened, the standard library's directories are its
-own in /lib, and the home's site-packages it made. A WASI stat goes through Wasmtime's blocking pool, tens of
-microseconds a call and more when its thread wakes on another processor; the
-host answers for those from its own stat in one call
-(``_pyodide_core.stat_dir``), with what importlib reads: the type and the
-modification time (the other times are that one, the rest zero). Every other
-path is stat'ed through WASI as before."""
+own in /lib, and the home's site-packages it made. A WASI stat goes through
+Wasmtime's blocking pool, tens of microseconds a call and more when its thread
+wakes on another processor; the host answers for those from its own stat in
+one call (``_pyodide_core.stat_dir``), with what importlib reads: the type and
+the modification time (the other times are that one, the rest zero). Every
+other path is stat'ed through WASI as before."""
 import os
 
 import _frozen_importlib_external as _bootstrap_external
