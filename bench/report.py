@@ -286,6 +286,10 @@ def main():
           f"(median of {c_reps('spawn_pyodide_run_imports')})",
           "spawn_pyodide_run_imports", f"`{py_path} -c` with the same imports", "spawn_python3_imports",
           "(no goal)", lambda v, r: None)
+    c_row(f"`out/bin/pyodide-run SCRIPT`, where the script imports the 40 modules of a package in its own "
+          f"directory (their `.pyc` beside them), posix_spawn to exit (median of {c_reps('spawn_pyodide_run_package')})",
+          "spawn_pyodide_run_package", f"`{py_path} SCRIPT`", "spawn_python3_package",
+          "(no goal)", lambda v, r: None)
 
     # ---- managed API ----------------------------------------------------------------
     def bm(key):

@@ -49,6 +49,9 @@
  *   spawn_pyodide_run  spawn pyodide-run -c pass
  *   spawn_python3_imports, spawn_pyodide_run_imports
  *                      the same two with -c SPAWN_IMPORTS: a script's usual imports
+ *   spawn_python3_package, spawn_pyodide_run_package
+ *                      the same two running a script that imports a package of
+ *                      PACKAGE_MODULES modules from its own directory (Linux)
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
@@ -73,6 +76,7 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -555,6 +559,45 @@ static double spawn_ns(char* const argv[], double* cpu) {
  * (frozen or beside their sources) for python3. */
 #define SPAWN_IMPORTS "import argparse, collections, dataclasses, datetime, json, logging, pathlib, re, subprocess, typing"
 
+#ifndef _WIN32
+/* A script that imports a package of PACKAGE_MODULES small modules from its own
+ * directory, as a user's own modules or a vendored library are imported, written in
+ * dir/bench-package/ with python3's .pyc files beside them (3.11's cache tag, which
+ * the sandbox's CPython 3.11 reads too; pyodide-run mounts a script's directory
+ * read-only, so it could not write its own). Its path goes to `script`. */
+#define PACKAGE_MODULES 40
+static void write_package(const char* dir, const char* python3, char* script, size_t size) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/bench-package", dir);
+  char* rm_argv[] = {"/bin/rm", "-rf", path, NULL};
+  double ignored;
+  spawn_ns(rm_argv, &ignored);
+  if (mkdir(path, 0755) != 0) die("mkdir bench-package", NULL);
+  snprintf(path, sizeof path, "%s/bench-package/pkg", dir);
+  if (mkdir(path, 0755) != 0) die("mkdir bench-package/pkg", NULL);
+  for (int i = 0; i <= PACKAGE_MODULES; i++) {
+    char file[4200];
+    if (i == 0) snprintf(file, sizeof file, "%s/__init__.py", path);
+    else snprintf(file, sizeof file, "%s/m%d.py", path, i);
+    FILE* f = fopen(file, "w");
+    if (!f) die("write bench-package", NULL);
+    if (i > 0)
+      fprintf(f, "import os\nLIMIT = %d\n\ndef scale(values, factor=%d):\n    return [v * factor for v in values if v < LIMIT]\n\n"
+                 "class Item%d:\n    def __init__(self, name):\n        self.name = name\n\n    def __repr__(self):\n"
+                 "        return f'Item%d({self.name!r})'\n",
+              i, i, i, i);
+    if (fclose(f) != 0) die("write bench-package", NULL);
+  }
+  snprintf(script, size, "%s/bench-package/main.py", dir);
+  FILE* f = fopen(script, "w");
+  if (!f || fprintf(f, "for i in range(1, %d):\n    __import__(f'pkg.m{i}')\n", PACKAGE_MODULES + 1) < 0 || fclose(f) != 0)
+    die("write bench-package/main.py", NULL);
+  snprintf(path, sizeof path, "%s/bench-package", dir);
+  char* compile_argv[] = {(char*)python3, "-m", "compileall", "-q", path, NULL};
+  spawn_ns(compile_argv, &ignored);
+}
+#endif
+
 /* Spawns each command `reps` times, round-robin, after one warm-up run of each. */
 static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats_t* out) {
   double *t[8], *c[8], ignored;
@@ -1001,9 +1044,12 @@ int main(int argc, char** argv) {
     char* run_argv[] = {(char*)pyodide_run, "-c", "pass", NULL};
     char* py_imports_argv[] = {(char*)python3, "-c", SPAWN_IMPORTS, NULL};
     char* run_imports_argv[] = {(char*)pyodide_run, "-c", SPAWN_IMPORTS, NULL};
-    char* const* argvs[5] = {true_argv};
-    const char* ids[5] = {"spawn_true"};
-    const char* whats[5] = {"spawn /bin/true"};
+    char script[4200];
+    char* py_package_argv[] = {(char*)python3, script, NULL};
+    char* run_package_argv[] = {(char*)pyodide_run, script, NULL};
+    char* const* argvs[7] = {true_argv};
+    const char* ids[7] = {"spawn_true"};
+    const char* whats[7] = {"spawn /bin/true"};
     int n = 1;
     if (python3) { argvs[n] = py_argv; ids[n] = "spawn_python3"; whats[n++] = "spawn python3 -c pass"; }
     if (pyodide_run) { argvs[n] = run_argv; ids[n] = "spawn_pyodide_run"; whats[n++] = "spawn pyodide-run -c pass"; }
@@ -1017,7 +1063,18 @@ int main(int argc, char** argv) {
       ids[n] = "spawn_pyodide_run_imports";
       whats[n++] = "spawn pyodide-run -c '" SPAWN_IMPORTS "'";
     }
-    stats_t s[5];
+#ifndef _WIN32
+    if (python3 && pyodide_run) {
+      write_package(snapshot_dir, python3, script, sizeof script);
+      argvs[n] = py_package_argv;
+      ids[n] = "spawn_python3_package";
+      whats[n++] = "spawn python3 SCRIPT, importing a package of its directory's";
+      argvs[n] = run_package_argv;
+      ids[n] = "spawn_pyodide_run_package";
+      whats[n++] = "spawn pyodide-run SCRIPT, importing a package of its directory's";
+    }
+#endif
+    stats_t s[7];
     int reps = REPS < 30 ? REPS : 30;
     spawn_round_robin(argvs, n, reps, s);
     for (int k = 0; k < n; k++) record(ids[k], whats[k], s[k], "ms");

@@ -204,35 +204,6 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
-    public void ImportlibsStatOfADirectoryTheHostKnowsIsTheHostsAndMatchesWasi()
-    {
-        // pyodide._dirstat: FileFinder's stat of the working directory (a preopened root),
-        // the stdlib's directories and site-packages comes from the host in one call; any
-        // other path, another spelling of one of those, or site-packages replaced by a
-        // link (which the host would follow out of the sandbox) from WASI.
-        using var py = Runtimes.LoadQuiet();
-        Expect.Str("True True True True True None None None None True True", py.RunPython("""
-            import os, stat, _pyodide_core, _frozen_importlib_external as bootstrap
-            import pyodide._dirstat as dirstat
-            def same(path):
-                host, wasi = bootstrap._path_stat(path), os.stat(path)
-                return (stat.S_ISDIR(host.st_mode) and host.st_mode == wasi.st_mode
-                        and abs(host.st_mtime_ns - wasi.st_mtime_ns) < 100 and abs(host.st_mtime - wasi.st_mtime) < 1e-6)
-            known = all(_pyodide_core.stat_dir(p) is not None
-                        for p in ("/lib", "/lib/python3.11", "/lib/python3.11/lib-dynload", "/home/pyodide/site-packages"))
-            others = [_pyodide_core.stat_dir(p) for p in ("/home/pyodide/", "/home/pyodide/site-packages/", "/home/pyodide/..", "/nowhere")]
-            site_packages = same("/home/pyodide/site-packages")
-            os.rmdir("/home/pyodide/site-packages")
-            os.mkdir("/home/pyodide/elsewhere")
-            os.symlink("elsewhere", "/home/pyodide/site-packages")
-            linked = _pyodide_core.stat_dir("/home/pyodide/site-packages") is None
-            via_wasi = bootstrap._path_stat("/home/pyodide/site-packages").st_mtime_ns == os.stat("/home/pyodide/site-packages").st_mtime_ns
-            (f"{bootstrap._path_stat is dirstat.path_stat} {same('/home/pyodide')} {same('/lib/python3.11')} {known} "
-             f"{site_packages} {' '.join(map(str, others))} {linked} {via_wasi}")
-            """));
-    }
-
-    [Fact]
     public void AModuleWrittenToTheWorkingDirectoryAfterAFailedImportIsFound()
     {
         // As with python3 -c, without importlib.invalidate_caches(): the working

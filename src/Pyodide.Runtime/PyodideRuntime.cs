@@ -26,6 +26,7 @@ public sealed partial class PyodideRuntime : IDisposable
 
     private readonly CallGate _gate = new();
     private readonly string _home;
+    private readonly GuestFiles _files; // the host's side of importlib's stats and reads; owns fds
     private readonly ConcurrentQueue<uint> _orphans = new();
     // How many handles _orphans holds: read by every outermost call, which is cheaper
     // than asking the queue (perf of a C call loop: ~1 % of a call).
@@ -38,11 +39,12 @@ public sealed partial class PyodideRuntime : IDisposable
 
     private readonly HostModuleRegistry _hostModules;
 
-    private PyodideRuntime(GuestInstance guest, string home, double timeoutSeconds, HostModuleRegistry hostModules,
+    private PyodideRuntime(GuestInstance guest, string home, GuestFiles files, double timeoutSeconds, HostModuleRegistry hostModules,
                            byte[] wasmSha256, int mountCount)
     {
         _guest = guest;
         _home = home;
+        _files = files;
         _timeoutSeconds = timeoutSeconds;
         _hostModules = hostModules;
         _wasmSha256 = wasmSha256;
@@ -133,6 +135,7 @@ public sealed partial class PyodideRuntime : IDisposable
         byte[] wasmSha256 = GuestModule.Sha256(wasm);
         var saved = options.Snapshot != null ? SnapshotFile.OpenCached(options.Snapshot, wasmSha256) : null;
         string home = RuntimeHomes.Take();
+        GuestFiles? files = null;
         try
         {
             // The preopens every snapshot knows come first (GuestSnapshot.PreopenCount),
@@ -143,14 +146,11 @@ public sealed partial class PyodideRuntime : IDisposable
             var savedPackages = saved != null ? SnapshotState.Read(saved.Extra, home, options.Snapshot!) : null;
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
-            string stdlibDirectory = Path.Combine(lib, "python3.11");
-            var files = new GuestFiles(StdlibArchive.In(lib),
-                [("/lib", lib), ("/lib/python3.11", stdlibDirectory), ("/lib/python3.11/lib-dynload", Path.Combine(stdlibDirectory, "lib-dynload")),
-                 ("/home/pyodide", home), ("/home/pyodide/site-packages", RuntimeHomes.SitePackages(home)),
-                 .. options.Mounts.Select(m => (m.GuestPath, m.HostPath))]);
+            files = new GuestFiles(StdlibArchive.In(lib),
+                [("/lib", lib), ("/home/pyodide", home), .. options.Mounts.Select(m => (m.GuestPath, m.HostPath))]);
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
                                    wasmSha256, stdout, stderr, hostModules, files);
-            var runtime = new PyodideRuntime(guest, home, timeout, hostModules, wasmSha256, options.Mounts.Count);
+            var runtime = new PyodideRuntime(guest, home, files, timeout, hostModules, wasmSha256, options.Mounts.Count);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             if (savedPackages != null) runtime._packages.RestoreLoaded(savedPackages);
             hostModules.Runtime = runtime;
@@ -159,6 +159,7 @@ public sealed partial class PyodideRuntime : IDisposable
         }
         catch
         {
+            files?.Dispose();
             RuntimeHomes.GiveBack(home);
             throw;
         }
@@ -409,6 +410,7 @@ public sealed partial class PyodideRuntime : IDisposable
             if (guest.CallDepth > 0) throw new InvalidOperationException("cannot destroy a runtime from inside one of its calls");
             Volatile.Write(ref _guest, null);
             guest.Dispose();
+            _files.Dispose();
             _hostModules.FinalizeAll();
         }
         finally

@@ -1,61 +1,89 @@
 namespace Pyodide.Guest;
 
-/// <summary>What the host answers about a runtime's files itself, for the imports that skip
-/// WASI (each WASI filesystem call goes through Wasmtime's blocking pool: tens of
+/// <summary>What the host answers about a runtime's files itself, for importlib's calls
+/// that skip WASI (each WASI filesystem call goes through Wasmtime's blocking pool: tens of
 /// microseconds, more when the pool's thread wakes on another processor): the standard
-/// library's archive (<c>pyodide.read_stdlib</c>) and the metadata of the directories it
-/// knows (<c>pyodide.stat_dir</c>), which importlib stats before every top-level import
-/// when they are on sys.path: each preopened directory's root (sys.path[0] is one: the
-/// working directory for <c>-c</c>, a script's directory), the standard library's
-/// directories in /lib and the home's site-packages.</summary>
-internal sealed class GuestFiles
+/// library's archive (<c>pyodide.read_stdlib</c>), and the stats (<c>pyodide.stat_path</c>)
+/// and whole-file reads (<c>pyodide.read_file</c>) of paths beneath the directories the
+/// runtime preopens — /lib, the home and the mounts, so sys.path[0], the stdlib's
+/// directories, site-packages and every package and module in them.</summary>
+internal sealed class GuestFiles : IDisposable
 {
-    // Guest path of each directory known (no trailing slash) -> its host directory.
-    private readonly Dictionary<string, string> _directories;
+    private readonly SandboxDirectory[] _directories;
 
     /// <param name="stdlib">The archive the guest sees at /lib/python311.zip.</param>
-    /// <param name="directories">The directories to answer for, each a preopened directory's
-    /// root, a directory of the library's own read-only /lib or the home's site-packages: its
-    /// guest path and its host path. One that is a symbolic link is never answered for (the
-    /// guest may replace site-packages with a link to anywhere on the host; WASI resolves a
-    /// link inside the sandbox, this would not).</param>
-    public GuestFiles(StdlibArchive stdlib, IEnumerable<(string GuestPath, string HostPath)> directories)
+    /// <param name="preopens">Each directory the runtime preopens: its guest path and host
+    /// path.</param>
+    public GuestFiles(StdlibArchive stdlib, IEnumerable<(string GuestPath, string HostPath)> preopens)
     {
         Stdlib = stdlib;
-        _directories = new Dictionary<string, string>(StringComparer.Ordinal);
+        var byPath = new Dictionary<string, string>(StringComparer.Ordinal);
         var twice = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (guestPath, hostPath) in directories)
+        foreach (var (guestPath, hostPath) in preopens)
         {
             string path = guestPath.TrimEnd('/');
-            if (!_directories.TryAdd(path, hostPath)) twice.Add(path);
+            if (!byPath.TryAdd(path, hostPath)) twice.Add(path);
         }
         // Two directories at one guest path: WASI decides which the guest sees, not this.
-        foreach (string path in twice) _directories.Remove(path);
+        foreach (string path in twice) byPath.Remove(path);
+        // Longest first: a path belongs to the deepest directory it is in, as in WASI's
+        // libc, which picks the preopen with the longest matching prefix.
+        _directories = [.. byPath.OrderByDescending(p => p.Key.Length).Select(p => new SandboxDirectory(p.Key, p.Value))];
     }
 
     public StdlibArchive Stdlib { get; }
 
-    /// <summary>The metadata importlib reads of the known directory the guest sees at exactly
-    /// <paramref name="guestPath"/> (no other spelling: nothing is resolved): its mode (the
-    /// directory type, as WASI gives it) and modification time in nanoseconds since the epoch
-    /// (to 100 ns). False for any other path, or where the host cannot tell (the guest then
-    /// asks WASI).</summary>
-    public bool TryStatDirectory(string guestPath, out long mode, out long modifiedNs)
+    /// <summary>What the host knows of the guest path <paramref name="guestPath"/>: see
+    /// <see cref="SandboxDirectory.Stat"/>.</summary>
+    public int Stat(string guestPath, out SandboxDirectory.Entry entry)
     {
-        mode = modifiedNs = 0;
-        if (!_directories.TryGetValue(guestPath, out var hostPath)) return false;
-        try
+        entry = default;
+        return Find(guestPath, out var directory, out string relative) ? directory.Stat(relative, out entry) : SandboxDirectory.Unknown;
+    }
+
+    /// <summary>The regular file at <paramref name="guestPath"/> read whole into
+    /// <paramref name="into"/>: see <see cref="SandboxDirectory.ReadFile"/>.</summary>
+    public int ReadFile(string guestPath, Span<byte> into, out long size)
+    {
+        size = 0;
+        return Find(guestPath, out var directory, out string relative) ? directory.ReadFile(relative, into, out size) : SandboxDirectory.Unknown;
+    }
+
+    public void Dispose()
+    {
+        foreach (var directory in _directories) directory.Dispose();
+    }
+
+    /// <summary>The preopened directory <paramref name="guestPath"/> is in, and the path
+    /// relative to it. Only a plain absolute path is taken: no empty, "." or ".." component
+    /// and no trailing slash (the guest resolves any other spelling through WASI), so the
+    /// relative path never names its way out; the kernel's resolution keeps links in.</summary>
+    private bool Find(string guestPath, out SandboxDirectory directory, out string relative)
+    {
+        directory = null!;
+        relative = "";
+        if (!IsPlainAbsolute(guestPath)) return false;
+        foreach (var candidate in _directories)
         {
-            var info = new DirectoryInfo(hostPath);
-            // The link test reads the status Exists fetched (LinkTarget would read the link again).
-            if (!info.Exists || info.Attributes.HasFlag(FileAttributes.ReparsePoint)) return false;
-            mode = 0x4000; // S_IFDIR: WASI gives the type and no permission bits
-            modifiedNs = (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
+            string root = candidate.GuestPath;
+            if (!guestPath.StartsWith(root, StringComparison.Ordinal)) continue;
+            if (guestPath.Length == root.Length) relative = ".";
+            else if (guestPath[root.Length] == '/') relative = guestPath[(root.Length + 1)..];
+            else continue;
+            directory = candidate;
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        return false;
+    }
+
+    private static bool IsPlainAbsolute(string path)
+    {
+        if (path.Length < 2 || path[0] != '/' || path[^1] == '/' || path.Contains('\0')) return false;
+        foreach (var part in path.AsSpan(1).Split('/'))
         {
-            return false;
+            var name = path.AsSpan(1)[part];
+            if (name.IsEmpty || name is "." or "..") return false;
         }
+        return true;
     }
 }

@@ -36,7 +36,7 @@ internal sealed unsafe class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, StatDir }
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, StatPath, ReadFile }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -50,7 +50,8 @@ internal sealed unsafe class GuestImports
         (Import.DropObject, "drop_object", 1, 0),
         (Import.HostModuleWanted, "host_module_wanted", 2, 1),
         (Import.ReadStdlib, "read_stdlib", 3, 1),
-        (Import.StatDir, "stat_dir", 3, 1),
+        (Import.StatPath, "stat_path", 3, 1),
+        (Import.ReadFile, "read_file", 5, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -84,7 +85,8 @@ internal sealed unsafe class GuestImports
             case Import.DropObject: DropObject(v[0].I32); break;
             case Import.HostModuleWanted: v[0].I32 = HostModuleWanted(v[0].I32, v[1].I32); break;
             case Import.ReadStdlib: v[0].I32 = ReadStdlib((uint)v[0].I32, v[1].I32, v[2].I32); break;
-            case Import.StatDir: v[0].I32 = StatDir(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.StatPath: v[0].I32 = StatPath(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.ReadFile: v[0].I32 = ReadFile(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
         }
     }
 
@@ -179,21 +181,23 @@ internal sealed unsafe class GuestImports
         }
     }
 
-    /// <summary>The <c>pyodide.stat_dir</c> import: if the UTF-8 path at <paramref name="path"/>
-    /// is exactly a directory the host knows (<see cref="GuestFiles.TryStatDirectory"/>), writes
-    /// its mode and modification time (nanoseconds since the epoch) as two i64 at
-    /// <paramref name="answer"/> and returns 0; else -1 (the guest then stats it through WASI).</summary>
-    private int StatDir(int path, int length, int answer)
+    /// <summary>The <c>pyodide.stat_path</c> import: if the host answers for the UTF-8 guest
+    /// path at <paramref name="path"/> (<see cref="GuestFiles.Stat"/>), writes its mode (the
+    /// type), size and modification time (ns since the epoch) as three i64 at
+    /// <paramref name="answer"/> and returns 0; -3 if nothing is there; else -1 (the guest
+    /// then stats it through WASI).</summary>
+    private int StatPath(int path, int length, int answer)
     {
         var guest = _guest;
         if (guest == null || _files == null || length < 0) return -1;
         try
         {
-            string guestPath = Encoding.UTF8.GetString(guest.Bytes((uint)path, (uint)length));
-            if (!_files.TryStatDirectory(guestPath, out long mode, out long modifiedNs)) return -1;
-            byte* at = guest.Checked((uint)answer, 16);
-            Unsafe.WriteUnaligned(at, mode);
-            Unsafe.WriteUnaligned(at + 8, modifiedNs);
+            int found = _files.Stat(GuestPath(guest, path, length), out var entry);
+            if (found != 0) return found;
+            byte* at = guest.Checked((uint)answer, 24);
+            Unsafe.WriteUnaligned(at, entry.Mode);
+            Unsafe.WriteUnaligned(at + 8, entry.Size);
+            Unsafe.WriteUnaligned(at + 16, entry.ModifiedNs);
             return 0;
         }
         catch (Exception) when (!guest.IsDead)
@@ -201,6 +205,36 @@ internal sealed unsafe class GuestImports
             return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
         }
     }
+
+    /// <summary>The <c>pyodide.read_file</c> import: the regular file at the UTF-8 guest path at
+    /// <paramref name="path"/> read whole into the <paramref name="capacity"/> bytes at
+    /// <paramref name="address"/> (<see cref="GuestFiles.ReadFile"/>): the byte count; -2 if it
+    /// did not fit, its size written as an i64 at <paramref name="answer"/> for the guest to ask
+    /// again with room for it; -3 if nothing is there; -1 where the host does not answer (the
+    /// guest reads through WASI).</summary>
+    private int ReadFile(int path, int length, int address, int capacity, int answer)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || length < 0 || capacity < 0) return -1;
+        try
+        {
+            var into = new Span<byte>(guest.Checked((uint)address, (uint)capacity), capacity);
+            int n = _files.ReadFile(GuestPath(guest, path, length), into, out long size);
+            if (n == SandboxDirectory.TooLarge) Unsafe.WriteUnaligned(guest.Checked((uint)answer, 8), size);
+            return n;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    /// <summary>A guest path the guest passed as UTF-8 (one that is not valid UTF-8 throws: no
+    /// answer, rather than an answer for the path its replacement characters would spell).</summary>
+    private static string GuestPath(GuestInstance guest, int path, int length) =>
+        StrictUtf8.GetString(guest.Bytes((uint)path, (uint)length));
 
     /// <summary>The <c>pyodide.stdin_isatty</c> import: whether sys.stdin is a terminal.</summary>
     private int StdinIsatty() => _stdin?.IsTerminal == true ? 1 : 0;

@@ -4,6 +4,8 @@
  * error stored. */
 #include "bridge.h"
 
+#include <errno.h>
+
 __attribute__((import_module("pyodide"), import_name("write")))
 extern int32_t host_write(int32_t fd, const char* data, uint32_t len);
 
@@ -13,8 +15,10 @@ __attribute__((import_module("pyodide"), import_name("stdin_isatty")))
 extern int32_t host_stdin_isatty(void);
 __attribute__((import_module("pyodide"), import_name("read_stdlib")))
 extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
-__attribute__((import_module("pyodide"), import_name("stat_dir")))
-extern int32_t host_stat_dir(const char* path, uint32_t len, int64_t* answer);
+__attribute__((import_module("pyodide"), import_name("stat_path")))
+extern int32_t host_stat_path(const char* path, uint32_t len, int64_t* answer);
+__attribute__((import_module("pyodide"), import_name("read_file")))
+extern int32_t host_read_file(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
 
 PyObject* bridge_module;
 static PyObject* main_dict;  /* __main__.__dict__ */
@@ -92,26 +96,70 @@ static PyObject* core_read_stdlib(PyObject* self, PyObject* const* args, Py_ssiz
   return data;
 }
 
-/* _pyodide_core.stat_dir(path): (mode, modification time in ns) of the
- * directory the guest sees at exactly `path` if the host knows it (a preopened
- * directory's root, the stdlib's directories in /lib, the home's site-packages),
- * from the host's own stat in one call (a WASI stat goes through Wasmtime's
- * blocking pool); None for any other path, including one that is not valid UTF-8. */
-static PyObject* core_stat_dir(PyObject* self, PyObject* arg) {
-  (void)self;
+/* The UTF-8 of a str path for the host; NULL with no error set for a path the
+ * host is not asked about (not valid UTF-8, e.g. a lone surrogate). */
+static const char* host_path(PyObject* arg, const char* what, Py_ssize_t* len) {
   if (!PyUnicode_Check(arg)) {
-    PyErr_SetString(PyExc_TypeError, "stat_dir(path): path must be a str");
+    PyErr_Format(PyExc_TypeError, "%s(path): path must be a str", what);
     return NULL;
   }
+  const char* utf8 = PyUnicode_AsUTF8AndSize(arg, len);
+  if (!utf8) PyErr_Clear();
+  return utf8;
+}
+
+/* What the host's answer -3 means: nothing at that path. */
+#define HOST_MISSING (-3)
+
+/* _pyodide_core.stat_path(path): (mode, size, modification time in ns) of the
+ * regular file or directory the guest sees at `path`, a plain absolute path
+ * beneath a directory the runtime preopens, from the host's own stat in one
+ * call (a WASI stat goes through Wasmtime's blocking pool); the errno ENOENT if
+ * nothing is there; None where the host does not answer (the caller asks WASI). */
+static PyObject* core_stat_path(PyObject* self, PyObject* arg) {
+  (void)self;
   Py_ssize_t len;
-  const char* utf8 = PyUnicode_AsUTF8AndSize(arg, &len);
+  const char* utf8 = host_path(arg, "stat_path", &len);
   if (!utf8) {
-    PyErr_Clear();
+    if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
   }
-  int64_t answer[2];
-  if (host_stat_dir(utf8, (uint32_t)len, answer) != 0) Py_RETURN_NONE;
-  return Py_BuildValue("(LL)", (long long)answer[0], (long long)answer[1]);
+  int64_t answer[3];
+  int32_t found = host_stat_path(utf8, (uint32_t)len, answer);
+  if (found == HOST_MISSING) return PyLong_FromLong(ENOENT);
+  if (found != 0) Py_RETURN_NONE;
+  return Py_BuildValue("(LLL)", (long long)answer[0], (long long)answer[1], (long long)answer[2]);
+}
+
+/* _pyodide_core.read_file(path): the bytes of the regular file the guest sees at
+ * `path` (as for stat_path), read whole by the host in one call, or two when it
+ * is larger than a first guess; the errno ENOENT if nothing is there; None where
+ * the host does not answer. */
+static PyObject* core_read_file(PyObject* self, PyObject* arg) {
+  (void)self;
+  Py_ssize_t len;
+  const char* utf8 = host_path(arg, "read_file", &len);
+  if (!utf8) {
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+  }
+  Py_ssize_t cap = 16 * 1024; /* most modules' .pyc fit */
+  for (int attempt = 0; attempt < 4; attempt++) {
+    PyObject* data = PyBytes_FromStringAndSize(NULL, cap);
+    if (!data) return NULL;
+    int64_t size = 0;
+    int32_t n = host_read_file(utf8, (uint32_t)len, PyBytes_AS_STRING(data), (uint32_t)cap, &size);
+    if (n >= 0 && n < cap) {
+      if (_PyBytes_Resize(&data, n) < 0) return NULL;
+      return data;
+    }
+    Py_DECREF(data);
+    if (n == HOST_MISSING) return PyLong_FromLong(ENOENT);
+    /* -2: it did not fit; room for the size the host saw and some growth. */
+    if (n != -2 || size <= 0 || size > INT32_MAX - 4096) Py_RETURN_NONE;
+    cap = (Py_ssize_t)size + 4096;
+  }
+  Py_RETURN_NONE; /* a file that keeps growing: WASI reads it */
 }
 
 /* _pyodide_core.stdin_isatty(): whether the host says its stdin is a terminal. */
@@ -128,8 +176,10 @@ static PyMethodDef core_methods[] = {
    "snapshot_rehash(obj): in a snapshot's copy, rehash an lru_cache wrapper or an OrderedDict."},
   {"read_stdlib", (PyCFunction)(void (*)(void))core_read_stdlib, METH_FASTCALL,
    "read_stdlib(offset, size): bytes of the stdlib's archive read by the host, or None."},
-  {"stat_dir", core_stat_dir, METH_O,
-   "stat_dir(path): (mode, mtime_ns) of a directory the host knows at exactly path; else None."},
+  {"stat_path", core_stat_path, METH_O,
+   "stat_path(path): (mode, size, mtime_ns) of a file or directory beneath a preopened one, from the host; ENOENT if missing; else None."},
+  {"read_file", core_read_file, METH_O,
+   "read_file(path): the bytes of a regular file beneath a preopened directory, read by the host; ENOENT if missing; else None."},
   {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
    "stdin_isatty(): whether the host's stdin is a terminal."},
   {"readinto", core_readinto, METH_O,

@@ -87,12 +87,12 @@ def setup():
     _make_sleep_interruptible()
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
-    from . import _host, _dirstat, _unavailable, _zipreads
+    from . import _host, _hostfiles, _unavailable, _zipreads
 
     _unavailable.install()
     _host.install()
     _zipreads.install()
-    _dirstat.install()
+    _hostfiles.install()
 
     sys.stdin = _host_stdin()
     sys.stdout = HostStream(1, "<stdout>")

@@ -1,0 +1,215 @@
+namespace Pyodide.Tests;
+
+/// <summary>importlib's stats and reads of files beneath the preopened directories,
+/// answered by the host (pyodide._hostfiles, Guest/GuestFiles.cs): the same answers WASI
+/// gives, for the same paths, and nothing WASI could not reach.</summary>
+public sealed class HostFilesTests : IDisposable
+{
+    private readonly DirectoryInfo _outer = Directory.CreateTempSubdirectory("pyodide-hostfiles-outer-");
+    private readonly DirectoryInfo _inner = Directory.CreateTempSubdirectory("pyodide-hostfiles-inner-");
+    private readonly DirectoryInfo _outside = Directory.CreateTempSubdirectory("pyodide-hostfiles-outside-");
+
+    public void Dispose()
+    {
+        foreach (var dir in new[] { _outer, _inner, _outside }) dir.Delete(true);
+    }
+
+    /// <summary>A runtime with <c>_outer</c> at /data and <c>_inner</c> at /data/inner, over
+    /// a directory of that name in <c>_outer</c> that the guest must not see.</summary>
+    private PyodideRuntime Load()
+    {
+        Directory.CreateDirectory(Path.Combine(_outer.FullName, "inner"));
+        File.WriteAllText(Path.Combine(_outer.FullName, "inner", "which.txt"), "outer's, hidden by the mount");
+        File.WriteAllText(Path.Combine(_inner.FullName, "which.txt"), "inner's");
+        return Runtimes.Load(new PyodideOptions
+        {
+            Mounts = [new PyodideMount(_outer.FullName, "/data", ReadOnly: false), new PyodideMount(_inner.FullName, "/data/inner", ReadOnly: true)],
+            Stdout = _ => { }, Stderr = _ => { },
+        });
+    }
+
+    [Fact]
+    public void ImportlibsStatIsTheHostsBeneathEveryPreopenAndMatchesWasi()
+    {
+        using var py = Load();
+        Expect.Str("True True", py.RunPython("""
+            import os, _pyodide_core, _frozen_importlib_external as bootstrap
+            import pyodide._hostfiles as hostfiles
+            os.makedirs("/home/pyodide/site-packages/pkg", exist_ok=True)
+            with open("/home/pyodide/site-packages/pkg/mod.py", "w") as f:
+                f.write("x = 1\n" * 1000)
+            os.makedirs("/data/sub", exist_ok=True)
+            with open("/data/sub/empty", "w"):
+                pass
+            paths = ["/lib", "/lib/python3.11", "/lib/python311.zip", "/home/pyodide", "/home/pyodide/site-packages",
+                     "/home/pyodide/site-packages/pkg", "/home/pyodide/site-packages/pkg/mod.py",
+                     "/data", "/data/sub", "/data/sub/empty", "/data/inner", "/data/inner/which.txt"]
+            mismatched = []
+            for path in paths:
+                host, wasi = bootstrap._path_stat(path), os.stat(path)
+                assert _pyodide_core.stat_path(path) is not None, path
+                if (host.st_mode, host.st_size, host.st_mtime_ns, host.st_mtime) != (wasi.st_mode, wasi.st_size, wasi.st_mtime_ns, wasi.st_mtime):
+                    mismatched.append(path)
+            # The mount at /data/inner, not the directory of that name in /data's host directory.
+            inner = _pyodide_core.stat_path("/data/inner/which.txt")[1] == len("inner's")
+            f"{bootstrap._path_stat is hostfiles.path_stat and not mismatched or mismatched} {inner}"
+            """));
+    }
+
+    [Fact]
+    public void PathsTheHostDoesNotAnswerGoToWasi()
+    {
+        // Other spellings, paths outside every preopen, names that are not UTF-8, and what
+        // is neither a regular file nor a directory: no answer, and importlib's stat of them
+        // is WASI's (an answer or the same error). A missing path beneath a preopen is
+        // answered as missing, with the error WASI's stat and open raise.
+        using var py = Load();
+        Expect.Str("[] True [] True", py.RunPython("""
+            import errno, os, _pyodide_core, _frozen_importlib_external as bootstrap
+            os.makedirs("/home/pyodide/d", exist_ok=True)
+            unanswered = ["/home/pyodide/", "/home/pyodide//d", "/home/pyodide/./d", "/home/pyodide/d/..", "/home/pyodide/../pyodide",
+                          "home/pyodide", "", "/", "/home", "/nowhere", "/nowhere/x", "/home/pyodide/\udcff", "/home/pyodide/d\0x", "/dev/null"]
+            answered = [p for p in unanswered if _pyodide_core.stat_path(p) is not None or _pyodide_core.read_file(p) is not None]
+            def outcome(call, path):
+                try:
+                    result = call(path)
+                    return result.st_mode if isinstance(result, os.stat_result) else result
+                except (OSError, ValueError) as e:
+                    return (type(e).__name__, getattr(e, "errno", None), getattr(e, "strerror", None), getattr(e, "filename", None))
+            same = all(outcome(bootstrap._path_stat, p) == outcome(os.stat, p) for p in unanswered)
+            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such"]
+            not_missing = [p for p in missing if _pyodide_core.stat_path(p) != errno.ENOENT or _pyodide_core.read_file(p) != errno.ENOENT]
+            loader = bootstrap.SourceFileLoader("m", "/home/pyodide/missing.py")
+            read = lambda path: open(path, "rb").read()
+            same_errors = all(outcome(bootstrap._path_stat, p) == outcome(os.stat, p) and outcome(loader.get_data, p) == outcome(read, p)
+                              for p in missing)
+            f"{answered} {same} {not_missing} {same_errors}"
+            """));
+    }
+
+    [Fact]
+    public void LinksAreFollowedInsideThePreopenAndNeverOut()
+    {
+        // The kernel resolves beneath the preopen (RESOLVE_BENEATH): a link inside is
+        // followed as WASI follows it; one that leads out — absolute, through "..", or to
+        // the host's own path of a file outside — is not answered, and WASI refuses it too.
+        // The links are the host's (a mounted directory may hold any): WASI refuses to make
+        // one that points out.
+        string secret = Path.Combine(_outside.FullName, "secret.txt");
+        File.WriteAllText(secret, "the host's, outside every mount");
+        Directory.CreateDirectory(Path.Combine(_outer.FullName, "real"));
+        File.WriteAllText(Path.Combine(_outer.FullName, "real", "f.py"), "VALUE = 7\n");
+        foreach (var (name, target) in new[] { ("in", "real"), ("abs", "/etc"), ("up", "../../../../../../etc"), ("host", secret), ("hostdir", _outside.FullName) })
+            File.CreateSymbolicLink(Path.Combine(_outer.FullName, name), target);
+        using var py = Load();
+        Expect.Str("True True [] ['OSError', 'OSError', 'OSError', 'OSError']", py.RunPython("""
+            import os, _pyodide_core, _frozen_importlib_external as bootstrap
+            inside = _pyodide_core.read_file("/data/in/f.py") == b"VALUE = 7\n"
+            stat_inside = bootstrap._path_stat("/data/in/f.py").st_size == os.stat("/data/real/f.py").st_size
+            escapes = ["/data/abs/passwd", "/data/up/passwd", "/data/host", "/data/hostdir/secret.txt"]
+            answered = [p for p in escapes if _pyodide_core.stat_path(p) is not None or _pyodide_core.read_file(p) is not None]
+            def wasi_read(path):
+                try:
+                    return open(path, "rb").read()
+                except OSError as e:
+                    return "OSError"
+            f"{inside} {stat_inside} {answered} {[wasi_read(p) for p in escapes]}"
+            """));
+    }
+
+    [Fact]
+    public void WholeFileReadsOfEverySizeAreTheFilesBytes()
+    {
+        // The guest's first buffer holds 16 KiB: files at and around it, a large one and
+        // the stdlib's archive (10 MB) are read whole, as WASI reads them.
+        using var py = Load();
+        Expect.Str("[] True None None", py.RunPython("""
+            import os, _pyodide_core
+            wrong = []
+            for size in [0, 1, 16383, 16384, 16385, 20479, 20480, 1 << 20]:
+                path = f"/data/size-{size}"
+                data = os.urandom(size)
+                with open(path, "wb") as f:
+                    f.write(data)
+                if _pyodide_core.read_file(path) != data:
+                    wrong.append(size)
+            archive = _pyodide_core.read_file("/lib/python311.zip") == open("/lib/python311.zip", "rb").read()
+            f"{wrong} {archive} {_pyodide_core.read_file('/data')} {_pyodide_core.read_file('/data/inner')}"
+            """));
+        Expect.Str("TypeError TypeError", py.RunPython("""
+            import _pyodide_core
+            errors = []
+            for call in (lambda: _pyodide_core.stat_path(b"/data"), lambda: _pyodide_core.read_file(3)):
+                try:
+                    call()
+                except TypeError as e:
+                    errors.append(type(e).__name__)
+            " ".join(errors)
+            """));
+    }
+
+    [Fact]
+    public void ModulesBeneathAMountAreReadByTheHostWithTheSameAuditEvent()
+    {
+        // A package in a mount, imported once: the host answers that each module's .pyc is
+        // missing (it is written after the source is compiled) and reads its source in one
+        // call; an audit hook sees the "open" events io.open_code raises for both, as for
+        // WASI's reads (the fallback, forced for the second package).
+        using var py = Load();
+        Expect.Str("True True True 6 3 3 0", py.RunPython("""
+            import os, sys, _pyodide_core
+            for package in ("hostpkg", "wasipkg"):
+                os.makedirs(f"/data/{package}", exist_ok=True)
+                with open(f"/data/{package}/__init__.py", "w") as f:
+                    f.write("from . import a, b\n")
+                for name in ("a", "b"):
+                    with open(f"/data/{package}/{name}.py", "w") as f:
+                        f.write(f"NAME = {name!r}\n")
+            sys.path.insert(0, "/data")
+            events = []
+            # Reads only: writing a .pyc raises "open" too, with a temporary name.
+            sys.addaudithook(lambda event, args: events.append(args) if event == "open" and "pkg" in str(args[0]) and args[1] == "r" else None)
+            read = _pyodide_core.read_file
+            host_reads = []  # of the three modules' sources, and of their .pyc, missing
+            def counting(path):
+                data = read(path)
+                host_reads.append(type(data).__name__)
+                return data
+            _pyodide_core.read_file = counting
+            try:
+                import hostpkg
+                host_events, host_answers = list(events), list(host_reads)
+                events.clear(); host_reads.clear()
+                _pyodide_core.read_file = lambda path: None
+                import wasipkg
+            finally:
+                _pyodide_core.read_file = read
+            shape = lambda evs: sorted((os.path.basename(p).replace("hostpkg", "pkg").replace("wasipkg", "pkg"), m, flags) for p, m, flags in evs)
+            f"{hostpkg.a.NAME == 'a' and hostpkg.b.NAME == 'b'} {wasipkg.b.NAME == 'b'} {shape(host_events) == shape(events)} {len(host_events)} {host_answers.count('bytes')} {host_answers.count('int')} {len(host_reads)}"
+            """));
+    }
+
+    [Fact]
+    public void AModuleChangedInAMountIsReadAgain()
+    {
+        // The host's stat gives the source's size and time to the nanosecond: a module
+        // rewritten (here with another size and time) is compiled again, not taken from
+        // its stale .pyc.
+        using var py = Load();
+        Expect.Str("1 22", py.RunPython("""
+            import importlib, os, sys
+            sys.path.insert(0, "/data")
+            with open("/data/changing.py", "w") as f:
+                f.write("V = 1\n")
+            import changing
+            first = changing.V
+            before = os.stat("/data/changing.py").st_mtime_ns
+            with open("/data/changing.py", "w") as f:
+                f.write("V = 22\n")
+            os.utime("/data/changing.py", ns=(before + 2_000_000_000, before + 2_000_000_000))
+            importlib.invalidate_caches()
+            importlib.reload(changing)
+            f"{first} {changing.V}"
+            """));
+    }
+}

@@ -1,0 +1,180 @@
+using System.Runtime.InteropServices;
+
+namespace Pyodide.Guest;
+
+/// <summary>One directory a runtime preopens (its guest path and host directory), for the
+/// host to open files beneath it as WASI would: the kernel resolves each path relative to
+/// the directory with <c>openat2</c>'s <c>RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS</c>, the
+/// flags Wasmtime's WASI (cap-std) resolves with, so a symbolic link is followed exactly
+/// when WASI follows it and nothing outside the directory is reached. Linux only (5.6+):
+/// elsewhere, or where the kernel lacks <c>openat2</c>, every open is refused and the guest
+/// asks WASI. The directory is opened at its first use and kept until the runtime ends.</summary>
+internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath) : IDisposable
+{
+    private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, OCloexec = 0x80000, ODirectory = 0x10000;
+    private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxType = 0x1, StatxMtime = 0x40, StatxSize = 0x200;
+    private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11;
+    private const int SysOpenat2 = 437; // the same number on every Linux architecture since 5.6
+
+    private static bool s_noOpenat2;
+    private readonly Lock _gate = new();
+    private int _fd = -1; // -2: could not be opened
+    private bool _disposed;
+
+    /// <summary>Where the guest sees the directory (no trailing slash).</summary>
+    public string GuestPath { get; } = guestPath;
+
+    /// <summary>What the host knows of a file or directory: its type (S_IFREG or S_IFDIR,
+    /// the only types answered), its size and its modification time in ns since the epoch.</summary>
+    public readonly record struct Entry(long Mode, long Size, long ModifiedNs);
+
+    /// <summary>What <see cref="Stat"/> and <see cref="ReadFile"/> return besides an answer:
+    /// no answer (the guest then asks WASI, which answers or raises as it always did: a path
+    /// that leaves the directory, a type other than a regular file or a directory, any error
+    /// but a missing path); a missing path (nothing there, as WASI would find: the same
+    /// resolution); a file larger than the span given.</summary>
+    public const int Unknown = -1, TooLarge = -2, Missing = -3;
+
+    /// <summary>Stats <paramref name="relative"/> ("." for the directory itself), following
+    /// links as WASI does: 0 with <paramref name="entry"/>, <see cref="Missing"/> or
+    /// <see cref="Unknown"/>.</summary>
+    public int Stat(string relative, out Entry entry)
+    {
+        entry = default;
+        int fd = Open(relative, OPath);
+        if (fd < 0) return fd;
+        try
+        {
+            return TryStatOpen(fd, out entry) ? 0 : Unknown;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    /// <summary>Reads the whole regular file at <paramref name="relative"/> into
+    /// <paramref name="into"/> if it fits: the byte count (the end of the file was seen before
+    /// the span filled); <see cref="TooLarge"/> with the size the file has now in
+    /// <paramref name="size"/> if it did not fit; <see cref="Missing"/> or <see cref="Unknown"/>.</summary>
+    public int ReadFile(string relative, Span<byte> into, out long size)
+    {
+        size = 0;
+        // Non-blocking: a FIFO the guest made must not hang the host's thread (it is
+        // refused below, and WASI opens it as the guest asked).
+        int fd = Open(relative, ORdonly | ONonblock);
+        if (fd < 0) return fd;
+        try
+        {
+            if (!TryStatOpen(fd, out var entry) || entry.Mode != 0x8000) return Unknown;
+            int total = 0;
+            fixed (byte* start = into)
+            {
+                while (total < into.Length)
+                {
+                    nint n = read(fd, start + total, (nuint)(into.Length - total));
+                    if (n < 0 && Marshal.GetLastSystemError() == Eintr) continue;
+                    if (n < 0) return Unknown;
+                    if (n == 0) return total;
+                    total += (int)n;
+                }
+            }
+            // Full: the file is at least this long (it may have grown since the stat).
+            size = Math.Max(entry.Size, (long)into.Length + 1);
+            return TooLarge;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_fd >= 0) close(_fd);
+            _fd = -1;
+            _disposed = true;
+        }
+    }
+
+    private static bool TryStatOpen(int fd, out Entry entry)
+    {
+        entry = default;
+        Statx st;
+        if (statx(fd, "", AtEmptyPath, StatxType | StatxMtime | StatxSize, &st) != 0) return false;
+        long mode = st.Mode & 0xF000;
+        // WASI's preview 1 gives the type alone; times before 1970 it cannot give.
+        if ((mode != 0x8000 && mode != 0x4000) || st.MtimeSeconds < 0) return false;
+        entry = new Entry(mode, (long)st.Size, st.MtimeSeconds * 1_000_000_000 + st.MtimeNanoseconds);
+        return true;
+    }
+
+    /// <summary>An fd of <paramref name="relative"/> opened beneath the directory, or
+    /// <see cref="Missing"/> or <see cref="Unknown"/>.</summary>
+    private int Open(string relative, int flags)
+    {
+        int root = Root();
+        if (root < 0) return Unknown;
+        var how = new OpenHow { Flags = (ulong)(flags | OCloexec), Resolve = ResolveBeneath | ResolveNoMagiclinks };
+        while (true)
+        {
+            long fd = syscall(SysOpenat2, root, relative, &how, (nuint)sizeof(OpenHow));
+            if (fd >= 0) return (int)fd;
+            int error = Marshal.GetLastSystemError();
+            if (error == Enoent) return Missing;
+            if (error == Enosys) Volatile.Write(ref s_noOpenat2, true);
+            // EAGAIN: a rename raced the resolution (the kernel asks to retry).
+            if (error != Eintr && error != Eagain) return Unknown;
+        }
+    }
+
+    private int Root()
+    {
+        if (Volatile.Read(ref _fd) is var fd and not -1) return fd;
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref s_noOpenat2)) return -1;
+        lock (_gate)
+        {
+            if (_fd == -1 && !_disposed)
+            {
+                int opened = open(hostPath, OPath | ODirectory | OCloexec);
+                _fd = opened >= 0 ? opened : -2;
+            }
+            return _fd;
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenHow
+    {
+        public ulong Flags, Mode, Resolve;
+    }
+
+    /// <summary>Linux's <c>struct statx</c> (the same layout on every architecture).</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    private struct Statx
+    {
+        [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(40)] public ulong Size;
+        [FieldOffset(112)] public long MtimeSeconds;
+        [FieldOffset(120)] public uint MtimeNanoseconds;
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscall(long number, int dirfd, string path, OpenHow* how, nuint size);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int dirfd, string path, int flags, uint mask, Statx* buffer);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
+}

@@ -1,0 +1,71 @@
+"""importlib's stats and reads of files in the sandbox, answered by the host.
+
+Each WASI filesystem call goes through Wasmtime's blocking pool: tens of
+microseconds a call, more when its thread wakes on another processor. An
+import from a directory makes several: FileFinder stats the directory before
+each import in it, the source loader stats the module's ``.py`` and reads its
+``.pyc`` (an open, a stat, two reads and a close). The host answers the same
+questions in one call each (``_pyodide_core.stat_path`` and ``read_file``)
+for any plain absolute path beneath a directory the runtime preopens — /lib,
+the home and its site-packages, the mounts, so sys.path[0] too — resolving it
+in the kernel with the flags WASI's own resolution uses, so it follows a link
+exactly when WASI would and reaches nothing WASI could not. Anything it does not
+answer (another spelling, a path that leaves the sandbox, a FIFO) goes to WASI
+as before, which answers or raises as it always did; for a path where nothing
+is, the host's answer raises the error WASI's would.
+
+Only importlib's own calls are routed: its stat reads the type, size and
+modification time (the other fields are zero, as no importlib code reads
+them), and a source loader's read raises the same ``open`` audit event
+``io.open_code`` raises."""
+import os
+import sys
+
+import _frozen_importlib_external as _bootstrap_external
+import _pyodide_core
+
+# What io.open_code's FileIO passes to the "open" audit event for a read.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+def install():
+    """Routes importlib's ``_path_stat`` and its source loaders' ``get_data``
+    through the host."""
+    if _bootstrap_external._path_stat is not path_stat:
+        path_stat.wasi_stat = _bootstrap_external._path_stat
+        _bootstrap_external._path_stat = path_stat
+    loader = _bootstrap_external.FileLoader
+    if loader.get_data is not get_data:
+        get_data.wasi_get_data = loader.get_data
+        loader.get_data = get_data
+
+
+def path_stat(path):
+    """importlib's ``_path_stat``: the host's answer where it gives one,
+    WASI's otherwise."""
+    known = _pyodide_core.stat_path(path) if type(path) is str else None
+    if known is None:
+        return path_stat.wasi_stat(path)
+    if type(known) is int:  # nothing there: os.stat's error
+        raise FileNotFoundError(known, os.strerror(known), path)
+    mode, size, mtime_ns = known
+    seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
+    mtime = seconds + nanoseconds * 1e-9  # as os.stat makes it
+    return os.stat_result(
+        (mode, 0, 0, 1, 0, 0, size, seconds, seconds, seconds),
+        {"st_atime": mtime, "st_mtime": mtime, "st_ctime": mtime,
+         "st_atime_ns": mtime_ns, "st_mtime_ns": mtime_ns, "st_ctime_ns": mtime_ns},
+    )
+
+
+def get_data(self, path):
+    """``FileLoader.get_data``: a source loader's read of a module's source or
+    ``.pyc`` from the host where it answers, else as importlib reads it."""
+    if type(path) is str and isinstance(self, _bootstrap_external.SourceLoader):
+        data = _pyodide_core.read_file(path)
+        if data is not None:
+            sys.audit("open", path, "r", _READ_FLAGS)  # before the error, as FileIO raises it
+            if type(data) is int:  # nothing there: open's error
+                raise FileNotFoundError(data, os.strerror(data), path)
+            return data
+    return get_data.wasi_get_data(self, path)
