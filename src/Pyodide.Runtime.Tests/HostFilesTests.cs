@@ -11,7 +11,9 @@ public sealed class HostFilesTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var dir in new[] { _outer, _inner, _outside }) dir.Delete(true);
+        // rm, not Directory.Delete: .NET cannot name the file whose name is not UTF-8.
+        using var rm = System.Diagnostics.Process.Start("/bin/rm", ["-rf", _outer.FullName, _inner.FullName, _outside.FullName]);
+        rm.WaitForExit();
     }
 
     /// <summary>A runtime with <c>_outer</c> at /data and <c>_inner</c> at /data/inner, over
@@ -114,6 +116,51 @@ public sealed class HostFilesTests : IDisposable
                 except OSError as e:
                     return "OSError"
             f"{inside} {stat_inside} {answered} {[wasi_read(p) for p in escapes]}"
+            """));
+    }
+
+    [Fact]
+    public void ImportlibsListingsAreTheHostsAndMatchWasi()
+    {
+        // FileFinder's listing (importlib's own _os.listdir; os.listdir is untouched): the
+        // same names as WASI's listing, for a directory whose names fill more than the
+        // guest's first buffer, non-ASCII names, an empty directory and the mount over a
+        // directory of /data's; the "os.listdir" audit event raised once per listing; a
+        // missing directory's error as WASI's; a file, a link out of the sandbox and a
+        // directory holding a name that is not UTF-8 left to WASI.
+        Directory.CreateDirectory(Path.Combine(_outer.FullName, "odd"));
+        using var touch = System.Diagnostics.Process.Start("/bin/sh", ["-c", "touch \"$1/$(printf 'not-utf8-\\377')\"", "sh", Path.Combine(_outer.FullName, "odd")]);
+        touch.WaitForExit();
+        Assert.Equal(0, touch.ExitCode);
+        File.CreateSymbolicLink(Path.Combine(_outer.FullName, "out"), _outside.FullName);
+        using var py = Load();
+        Expect.Str("[] True True True [] True True", py.RunPython("""
+            import errno, os, posix, sys, _pyodide_core, _frozen_importlib_external as bootstrap
+            os.makedirs("/data/many", exist_ok=True)
+            for i in range(4000):
+                open(f"/data/many/entry-{i:05d}-{'x' * (i % 40)}", "w").close()
+            os.makedirs("/data/empty", exist_ok=True)
+            for name in ("grüße.py", "日本.txt"):
+                open(f"/data/{name}", "w").close()
+            listed = ["/lib/python3.11", "/home/pyodide", "/data", "/data/many", "/data/empty", "/data/inner"]
+            host_listdir = bootstrap._os.listdir
+            different = [p for p in listed if _pyodide_core.list_dir(p) is None or sorted(host_listdir(p)) != sorted(os.listdir(p))]
+            untouched = os.listdir is posix.listdir and bootstrap._os.stat is posix.stat and host_listdir is not posix.listdir
+            events = []
+            sys.addaudithook(lambda event, args: events.append(args) if event == "os.listdir" else None)
+            host_listdir("/data/empty")
+            audited = events == [("/data/empty",)]
+            def outcome(call, path):
+                try:
+                    return sorted(call(path))
+                except (OSError, ValueError) as e:
+                    return (type(e).__name__, e.errno, e.strerror, e.filename)
+            left = ["/data/grüße.py", "/data/out", "/data/odd"]
+            answered = [p for p in left if _pyodide_core.list_dir(p) is not None]
+            same_left = all(outcome(host_listdir, p) == outcome(os.listdir, p) for p in left)
+            missing = _pyodide_core.list_dir("/data/missing") == errno.ENOENT
+            same_missing = outcome(host_listdir, "/data/missing") == outcome(os.listdir, "/data/missing")
+            f"{different} {untouched} {audited} {missing} {answered} {same_left} {same_missing}"
             """));
     }
 

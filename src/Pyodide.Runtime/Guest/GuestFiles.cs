@@ -3,10 +3,11 @@ namespace Pyodide.Guest;
 /// <summary>What the host answers about a runtime's files itself, for importlib's calls
 /// that skip WASI (each WASI filesystem call goes through Wasmtime's blocking pool: tens of
 /// microseconds, more when the pool's thread wakes on another processor): the standard
-/// library's archive (<c>pyodide.read_stdlib</c>), and the stats (<c>pyodide.stat_path</c>)
-/// and whole-file reads (<c>pyodide.read_file</c>) of paths beneath the directories the
-/// runtime preopens — /lib, the home and the mounts, so sys.path[0], the stdlib's
-/// directories, site-packages and every package and module in them.</summary>
+/// library's archive (<c>pyodide.read_stdlib</c>), and the stats (<c>pyodide.stat_path</c>),
+/// whole-file reads (<c>pyodide.read_file</c>) and listings (<c>pyodide.list_dir</c>) of paths
+/// beneath the directories the runtime preopens — /lib, the home and the mounts, so
+/// sys.path[0], the stdlib's directories, site-packages and every package and module in
+/// them.</summary>
 internal sealed class GuestFiles : IDisposable
 {
     private readonly SandboxDirectory[] _directories;
@@ -47,6 +48,14 @@ internal sealed class GuestFiles : IDisposable
     {
         size = 0;
         return Find(guestPath, out var directory, out string relative) ? directory.ReadFile(relative, into, out size) : SandboxDirectory.Unknown;
+    }
+
+    /// <summary>The names in the directory at <paramref name="guestPath"/>: see
+    /// <see cref="SandboxDirectory.List"/>.</summary>
+    public int List(string guestPath, Span<byte> into, out long size)
+    {
+        size = 0;
+        return Find(guestPath, out var directory, out string relative) ? directory.List(relative, into, out size) : SandboxDirectory.Unknown;
     }
 
     public void Dispose()

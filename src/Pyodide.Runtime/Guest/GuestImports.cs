@@ -36,7 +36,7 @@ internal sealed unsafe class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, StatPath, ReadFile }
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, StatPath, ReadFile, ListDir }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -52,6 +52,7 @@ internal sealed unsafe class GuestImports
         (Import.ReadStdlib, "read_stdlib", 3, 1),
         (Import.StatPath, "stat_path", 3, 1),
         (Import.ReadFile, "read_file", 5, 1),
+        (Import.ListDir, "list_dir", 5, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -86,7 +87,8 @@ internal sealed unsafe class GuestImports
             case Import.HostModuleWanted: v[0].I32 = HostModuleWanted(v[0].I32, v[1].I32); break;
             case Import.ReadStdlib: v[0].I32 = ReadStdlib((uint)v[0].I32, v[1].I32, v[2].I32); break;
             case Import.StatPath: v[0].I32 = StatPath(v[0].I32, v[1].I32, v[2].I32); break;
-            case Import.ReadFile: v[0].I32 = ReadFile(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.ReadFile: v[0].I32 = Fetch(listing: false, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.ListDir: v[0].I32 = Fetch(listing: true, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
         }
     }
 
@@ -206,20 +208,23 @@ internal sealed unsafe class GuestImports
         }
     }
 
-    /// <summary>The <c>pyodide.read_file</c> import: the regular file at the UTF-8 guest path at
-    /// <paramref name="path"/> read whole into the <paramref name="capacity"/> bytes at
-    /// <paramref name="address"/> (<see cref="GuestFiles.ReadFile"/>): the byte count; -2 if it
-    /// did not fit, its size written as an i64 at <paramref name="answer"/> for the guest to ask
-    /// again with room for it; -3 if nothing is there; -1 where the host does not answer (the
-    /// guest reads through WASI).</summary>
-    private int ReadFile(int path, int length, int address, int capacity, int answer)
+    /// <summary>The <c>pyodide.read_file</c> and <c>pyodide.list_dir</c> imports: for the UTF-8
+    /// guest path at <paramref name="path"/>, the regular file's bytes (<see cref="GuestFiles.ReadFile"/>)
+    /// or, <paramref name="listing"/>, the directory's names, each followed by a NUL
+    /// (<see cref="GuestFiles.List"/>), written into the <paramref name="capacity"/> bytes at
+    /// <paramref name="address"/>: the byte count; -2 if they did not fit, the size needed
+    /// written as an i64 at <paramref name="answer"/> for the guest to ask again with room for
+    /// it; -3 if nothing is there; -1 where the host does not answer (the guest asks WASI).</summary>
+    private int Fetch(bool listing, int path, int length, int address, int capacity, int answer)
     {
         var guest = _guest;
         if (guest == null || _files == null || length < 0 || capacity < 0) return -1;
         try
         {
             var into = new Span<byte>(guest.Checked((uint)address, (uint)capacity), capacity);
-            int n = _files.ReadFile(GuestPath(guest, path, length), into, out long size);
+            string guestPath = GuestPath(guest, path, length);
+            long size;
+            int n = listing ? _files.List(guestPath, into, out size) : _files.ReadFile(guestPath, into, out size);
             if (n == SandboxDirectory.TooLarge) Unsafe.WriteUnaligned(guest.Checked((uint)answer, 8), size);
             return n;
         }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text.Unicode;
 
 namespace Pyodide.Guest;
 
@@ -30,7 +31,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     /// the only types answered), its size and its modification time in ns since the epoch.</summary>
     public readonly record struct Entry(long Mode, long Size, long ModifiedNs);
 
-    /// <summary>What <see cref="Stat"/> and <see cref="ReadFile"/> return besides an answer:
+    /// <summary>What <see cref="Stat"/>, <see cref="ReadFile"/> and <see cref="List"/> return besides an answer:
     /// no answer (the guest then asks WASI, which answers or raises as it always did: a path
     /// that leaves the directory, a type other than a regular file or a directory, any error
     /// but a missing path); a missing path (nothing there, as WASI would find: the same
@@ -75,7 +76,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
                 while (total < into.Length)
                 {
                     nint n = read(fd, start + total, (nuint)(into.Length - total));
-                    if (n < 0 && Marshal.GetLastSystemError() == Eintr) continue;
+                    if (n < 0 && Marshal.GetLastPInvokeError() == Eintr) continue;
                     if (n < 0) return Unknown;
                     if (n == 0) return total;
                     total += (int)n;
@@ -88,6 +89,58 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         finally
         {
             close(fd);
+        }
+    }
+
+    /// <summary>The names in the directory at <paramref name="relative"/> (no "." or ".."), each
+    /// as UTF-8 followed by a NUL, in the order the file system gives them, written to
+    /// <paramref name="into"/>: the byte count; <see cref="TooLarge"/> with the bytes needed in
+    /// <paramref name="size"/> if they did not fit; <see cref="Missing"/>; <see cref="Unknown"/>
+    /// as for <see cref="Stat"/>, and for a directory with a name that is not UTF-8 (WASI
+    /// decides what such a name gives).</summary>
+    public int List(string relative, Span<byte> into, out long size)
+    {
+        size = 0;
+        if (IntPtr.Size != 8) return Unknown; // the struct dirent read below is 64-bit Linux's
+        int fd = Open(relative, ORdonly | ODirectory | ONonblock);
+        if (fd < 0) return fd;
+        nint dir = fdopendir(fd);
+        if (dir == 0)
+        {
+            close(fd);
+            return Unknown;
+        }
+        try
+        {
+            int used = 0;
+            long needed = 0;
+            while (true)
+            {
+                byte* entry = readdir(dir);
+                if (entry == null)
+                {
+                    if (Marshal.GetLastPInvokeError() != 0) return Unknown;
+                    break;
+                }
+                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
+                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)) continue;
+                if (!Utf8.IsValid(name)) return Unknown;
+                needed += name.Length + 1;
+                if (needed > into.Length) continue; // counted, for the size asked again with
+                name.CopyTo(into[used..]);
+                into[used + name.Length] = 0;
+                used += name.Length + 1;
+            }
+            if (needed > into.Length)
+            {
+                size = needed;
+                return TooLarge;
+            }
+            return used;
+        }
+        finally
+        {
+            closedir(dir); // closes fd
         }
     }
 
@@ -124,7 +177,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         {
             long fd = syscall(SysOpenat2, root, relative, &how, (nuint)sizeof(OpenHow));
             if (fd >= 0) return (int)fd;
-            int error = Marshal.GetLastSystemError();
+            int error = Marshal.GetLastPInvokeError();
             if (error == Enoent) return Missing;
             if (error == Enosys) Volatile.Write(ref s_noOpenat2, true);
             // EAGAIN: a rename raced the resolution (the kernel asks to retry).
@@ -177,4 +230,16 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc")]
     private static partial int close(int fd);
+
+    // struct dirent of 64-bit Linux (glibc and musl): d_ino, d_off, d_reclen, d_type, d_name.
+    private const int DirentName = 19;
+
+    [LibraryImport("libc")]
+    private static partial nint fdopendir(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial byte* readdir(nint dir);
+
+    [LibraryImport("libc")]
+    private static partial int closedir(nint dir);
 }

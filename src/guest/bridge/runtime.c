@@ -19,6 +19,8 @@ __attribute__((import_module("pyodide"), import_name("stat_path")))
 extern int32_t host_stat_path(const char* path, uint32_t len, int64_t* answer);
 __attribute__((import_module("pyodide"), import_name("read_file")))
 extern int32_t host_read_file(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
+__attribute__((import_module("pyodide"), import_name("list_dir")))
+extern int32_t host_list_dir(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
 
 PyObject* bridge_module;
 static PyObject* main_dict;  /* __main__.__dict__ */
@@ -131,35 +133,49 @@ static PyObject* core_stat_path(PyObject* self, PyObject* arg) {
   return Py_BuildValue("(LLL)", (long long)answer[0], (long long)answer[1], (long long)answer[2]);
 }
 
-/* _pyodide_core.read_file(path): the bytes of the regular file the guest sees at
- * `path` (as for stat_path), read whole by the host in one call, or two when it
- * is larger than a first guess; the errno ENOENT if nothing is there; None where
- * the host does not answer. */
-static PyObject* core_read_file(PyObject* self, PyObject* arg) {
-  (void)self;
+/* The bytes the host's `fetch` (read_file or list_dir) gives for a str path:
+ * the bytes (one call, or two when they are more than a first guess), the errno
+ * ENOENT if nothing is there, None where the host does not answer. */
+static PyObject* host_fetch(int32_t (*fetch)(const char*, uint32_t, char*, uint32_t, int64_t*),
+                            PyObject* arg, const char* what) {
   Py_ssize_t len;
-  const char* utf8 = host_path(arg, "read_file", &len);
+  const char* utf8 = host_path(arg, what, &len);
   if (!utf8) {
     if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
   }
-  Py_ssize_t cap = 16 * 1024; /* most modules' .pyc fit */
+  Py_ssize_t cap = 16 * 1024; /* most modules' .pyc and most directories' names fit */
   for (int attempt = 0; attempt < 4; attempt++) {
     PyObject* data = PyBytes_FromStringAndSize(NULL, cap);
     if (!data) return NULL;
     int64_t size = 0;
-    int32_t n = host_read_file(utf8, (uint32_t)len, PyBytes_AS_STRING(data), (uint32_t)cap, &size);
-    if (n >= 0 && n < cap) {
-      if (_PyBytes_Resize(&data, n) < 0) return NULL;
+    int32_t n = fetch(utf8, (uint32_t)len, PyBytes_AS_STRING(data), (uint32_t)cap, &size);
+    if (n >= 0 && n <= cap) {
+      if (n < cap && _PyBytes_Resize(&data, n) < 0) return NULL;
       return data;
     }
     Py_DECREF(data);
     if (n == HOST_MISSING) return PyLong_FromLong(ENOENT);
-    /* -2: it did not fit; room for the size the host saw and some growth. */
+    /* -2: they did not fit; room for the size the host saw and some growth. */
     if (n != -2 || size <= 0 || size > INT32_MAX - 4096) Py_RETURN_NONE;
     cap = (Py_ssize_t)size + 4096;
   }
-  Py_RETURN_NONE; /* a file that keeps growing: WASI reads it */
+  Py_RETURN_NONE; /* a file or directory that keeps growing: WASI reads it */
+}
+
+/* _pyodide_core.read_file(path): the bytes of the regular file the guest sees at
+ * `path` (as for stat_path), read whole by the host; ENOENT; None (host_fetch). */
+static PyObject* core_read_file(PyObject* self, PyObject* arg) {
+  (void)self;
+  return host_fetch(host_read_file, arg, "read_file");
+}
+
+/* _pyodide_core.list_dir(path): the names in the directory the guest sees at
+ * `path` (as for stat_path), no "." or "..", each UTF-8 and followed by a NUL, in
+ * the file system's order, listed by the host; ENOENT; None (host_fetch). */
+static PyObject* core_list_dir(PyObject* self, PyObject* arg) {
+  (void)self;
+  return host_fetch(host_list_dir, arg, "list_dir");
 }
 
 /* _pyodide_core.stdin_isatty(): whether the host says its stdin is a terminal. */
@@ -180,6 +196,8 @@ static PyMethodDef core_methods[] = {
    "stat_path(path): (mode, size, mtime_ns) of a file or directory beneath a preopened one, from the host; ENOENT if missing; else None."},
   {"read_file", core_read_file, METH_O,
    "read_file(path): the bytes of a regular file beneath a preopened directory, read by the host; ENOENT if missing; else None."},
+  {"list_dir", core_list_dir, METH_O,
+   "list_dir(path): the NUL-terminated names in a directory beneath a preopened one, listed by the host; ENOENT if missing; else None."},
   {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
    "stdin_isatty(): whether the host's stdin is a terminal."},
   {"readinto", core_readinto, METH_O,

@@ -1,24 +1,28 @@
-"""importlib's stats and reads of files in the sandbox, answered by the host.
+"""importlib's stats, reads and listings in the sandbox, answered by the host.
 
 Each WASI filesystem call goes through Wasmtime's blocking pool: tens of
 microseconds a call, more when its thread wakes on another processor. An
-import from a directory makes several: FileFinder stats the directory before
-each import in it, the source loader stats the module's ``.py`` and reads its
-``.pyc`` (an open, a stat, two reads and a close). The host answers the same
-questions in one call each (``_pyodide_core.stat_path`` and ``read_file``)
+import from a directory makes several: FileFinder lists the directory once
+(Wasmtime stats every entry of a listing) and stats it before each import in
+it, the source loader stats the module's ``.py`` and reads its ``.pyc`` (an
+open, a stat, two reads and a close). The host answers the same questions in
+one call each (``_pyodide_core.stat_path``, ``read_file`` and ``list_dir``)
 for any plain absolute path beneath a directory the runtime preopens — /lib,
 the home and its site-packages, the mounts, so sys.path[0] too — resolving it
 in the kernel with the flags WASI's own resolution uses, so it follows a link
 exactly when WASI would and reaches nothing WASI could not. Anything it does not
-answer (another spelling, a path that leaves the sandbox, a FIFO) goes to WASI
-as before, which answers or raises as it always did; for a path where nothing
-is, the host's answer raises the error WASI's would.
+answer (another spelling, a path that leaves the sandbox, a FIFO, a name that
+is not UTF-8) goes to WASI as before, which answers or raises as it always
+did; for a path where nothing is, the host's answer raises the error WASI's
+would.
 
 Only importlib's own calls are routed: its stat reads the type, size and
 modification time (the other fields are zero, as no importlib code reads
-them), and a source loader's read raises the same ``open`` audit event
-``io.open_code`` raises."""
+them), its listing the names, and each raises the audit event of the call it
+replaces (``open`` for a source loader's read, as ``io.open_code`` does;
+``os.listdir``)."""
 import os
+import posix
 import sys
 
 import _frozen_importlib_external as _bootstrap_external
@@ -29,11 +33,17 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 
 def install():
-    """Routes importlib's ``_path_stat`` and its source loaders' ``get_data``
-    through the host."""
+    """Routes importlib's ``_path_stat``, its ``_os.listdir`` and its source
+    loaders' ``get_data`` through the host."""
     if _bootstrap_external._path_stat is not path_stat:
         path_stat.wasi_stat = _bootstrap_external._path_stat
         _bootstrap_external._path_stat = path_stat
+    if _bootstrap_external._os is posix:
+        # importlib's own view of posix, with the host's listing: os.listdir is untouched.
+        importlib_os = type(posix)(posix.__name__, posix.__doc__)
+        vars(importlib_os).update({k: v for k, v in vars(posix).items() if not k.startswith("__")})
+        importlib_os.listdir = listdir
+        _bootstrap_external._os = importlib_os
     loader = _bootstrap_external.FileLoader
     if loader.get_data is not get_data:
         get_data.wasi_get_data = loader.get_data
@@ -56,6 +66,20 @@ def path_stat(path):
         {"st_atime": mtime, "st_mtime": mtime, "st_ctime": mtime,
          "st_atime_ns": mtime_ns, "st_mtime_ns": mtime_ns, "st_ctime_ns": mtime_ns},
     )
+
+
+def listdir(path):
+    """importlib's ``_os.listdir`` (FileFinder's listing of a directory): the
+    host's names where it answers, posix.listdir's otherwise."""
+    if type(path) is not str:
+        return posix.listdir(path)
+    names = _pyodide_core.list_dir(path)
+    if names is None:
+        return posix.listdir(path)
+    sys.audit("os.listdir", path)
+    if type(names) is int:  # nothing there: listdir's error
+        raise FileNotFoundError(names, os.strerror(names), path)
+    return names.decode().split("\0")[:-1]
 
 
 def get_data(self, path):
