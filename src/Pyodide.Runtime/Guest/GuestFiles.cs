@@ -28,8 +28,16 @@ internal sealed class GuestFiles : IDisposable
         // Two directories at one guest path: WASI decides which the guest sees, not this.
         foreach (string path in twice) byPath.Remove(path);
         // Longest first: a path belongs to the deepest directory it is in, as in WASI's
-        // libc, which picks the preopen with the longest matching prefix.
-        _directories = [.. byPath.OrderByDescending(p => p.Key.Length).Select(p => new SandboxDirectory(p.Key, p.Value))];
+        // libc, which picks the preopen with the longest matching prefix. (A loop, not LINQ:
+        // this runs in every pyodide_load, the first of a process included.)
+        _directories = new SandboxDirectory[byPath.Count];
+        int count = 0;
+        foreach (var (path, hostPath) in byPath)
+        {
+            int at = count++;
+            for (; at > 0 && _directories[at - 1].GuestPath.Length < path.Length; at--) _directories[at] = _directories[at - 1];
+            _directories[at] = new SandboxDirectory(path, hostPath);
+        }
     }
 
     public StdlibArchive Stdlib { get; }

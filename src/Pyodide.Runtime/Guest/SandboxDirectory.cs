@@ -12,7 +12,9 @@ namespace Pyodide.Guest;
 /// asks WASI. The directory is opened at its first use and kept until the runtime ends.</summary>
 internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath) : IDisposable
 {
-    private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, OCloexec = 0x80000, ODirectory = 0x10000;
+    private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, OCloexec = 0x80000;
+    // The one flag used here whose value differs between Linux's architectures.
+    private static readonly int ODirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
     private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxType = 0x1, StatxMtime = 0x40, StatxSize = 0x200;
