@@ -1,8 +1,8 @@
 namespace Pyodide.Tests;
 
-/// <summary>importlib's stats and reads of files beneath the preopened directories,
-/// answered by the host (pyodide._hostfiles, Guest/GuestFiles.cs): the same answers WASI
-/// gives, for the same paths, and nothing WASI could not reach.</summary>
+/// <summary>Stats, and importlib's reads and listings, of files beneath the preopened
+/// directories, answered by the host (bridge/stat.c, pyodide._hostfiles, Guest/GuestFiles.cs):
+/// the same answers WASI gives, for the same paths, and nothing WASI could not reach.</summary>
 public sealed class HostFilesTests : IDisposable
 {
     private readonly DirectoryInfo _outer = Directory.CreateTempSubdirectory("pyodide-hostfiles-outer-");
@@ -31,60 +31,33 @@ public sealed class HostFilesTests : IDisposable
     }
 
     [Fact]
-    public void ImportlibsStatIsTheHostsBeneathEveryPreopenAndMatchesWasi()
-    {
-        using var py = Load();
-        Expect.Str("True True", py.RunPython("""
-            import os, _pyodide_core, _frozen_importlib_external as bootstrap
-            import pyodide._hostfiles as hostfiles
-            os.makedirs("/home/pyodide/site-packages/pkg", exist_ok=True)
-            with open("/home/pyodide/site-packages/pkg/mod.py", "w") as f:
-                f.write("x = 1\n" * 1000)
-            os.makedirs("/data/sub", exist_ok=True)
-            with open("/data/sub/empty", "w"):
-                pass
-            paths = ["/lib", "/lib/python3.11", "/lib/python311.zip", "/home/pyodide", "/home/pyodide/site-packages",
-                     "/home/pyodide/site-packages/pkg", "/home/pyodide/site-packages/pkg/mod.py",
-                     "/data", "/data/sub", "/data/sub/empty", "/data/inner", "/data/inner/which.txt"]
-            mismatched = []
-            for path in paths:
-                host, wasi = bootstrap._path_stat(path), os.stat(path)
-                assert _pyodide_core.stat_path(path) is not None, path
-                if (host.st_mode, host.st_size, host.st_mtime_ns, host.st_mtime) != (wasi.st_mode, wasi.st_size, wasi.st_mtime_ns, wasi.st_mtime):
-                    mismatched.append(path)
-            # The mount at /data/inner, not the directory of that name in /data's host directory.
-            inner = _pyodide_core.stat_path("/data/inner/which.txt")[1] == len("inner's")
-            f"{bootstrap._path_stat is hostfiles.path_stat and not mismatched or mismatched} {inner}"
-            """));
-    }
-
-    [Fact]
     public void PathsTheHostDoesNotAnswerGoToWasi()
     {
         // Other spellings, paths outside every preopen, names that are not UTF-8, and what
-        // is neither a regular file nor a directory: no answer, and importlib's stat of them
-        // is WASI's (an answer or the same error). A missing path beneath a preopen is
-        // answered as missing, with the error WASI's stat and open raise.
+        // is not a regular file: no read or listing from the host, and a source loader's read
+        // of them is WASI's (the same bytes or the same error). A missing path beneath a
+        // preopen is answered as missing, with the error WASI's open raises.
         using var py = Load();
         Expect.Str("[] True [] True", py.RunPython("""
             import errno, os, _pyodide_core, _frozen_importlib_external as bootstrap
             os.makedirs("/home/pyodide/d", exist_ok=True)
-            unanswered = ["/home/pyodide/", "/home/pyodide//d", "/home/pyodide/./d", "/home/pyodide/d/..", "/home/pyodide/../pyodide",
-                          "home/pyodide", "", "/", "/home", "/nowhere", "/nowhere/x", "/home/pyodide/\udcff", "/home/pyodide/d\0x", "/dev/null"]
-            answered = [p for p in unanswered if _pyodide_core.stat_path(p) is not None or _pyodide_core.read_file(p) is not None]
+            with open("/home/pyodide/d/m.py", "w") as f:
+                f.write("X = 1\n")
+            unanswered = ["/home/pyodide/", "/home/pyodide//d/m.py", "/home/pyodide/./d/m.py", "/home/pyodide/d/../d/m.py",
+                          "/home/pyodide/../pyodide/d/m.py", "home/pyodide/d/m.py", "", "/", "/home", "/nowhere", "/nowhere/x",
+                          "/home/pyodide/\udcff", "/home/pyodide/d\0x", "/dev/null"]
+            answered = [p for p in unanswered if _pyodide_core.read_file(p) is not None or _pyodide_core.list_dir(p) is not None]
             def outcome(call, path):
                 try:
-                    result = call(path)
-                    return result.st_mode if isinstance(result, os.stat_result) else result
+                    return call(path)
                 except (OSError, ValueError) as e:
                     return (type(e).__name__, getattr(e, "errno", None), getattr(e, "strerror", None), getattr(e, "filename", None))
-            same = all(outcome(bootstrap._path_stat, p) == outcome(os.stat, p) for p in unanswered)
-            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such"]
-            not_missing = [p for p in missing if _pyodide_core.stat_path(p) != errno.ENOENT or _pyodide_core.read_file(p) != errno.ENOENT]
-            loader = bootstrap.SourceFileLoader("m", "/home/pyodide/missing.py")
+            loader = bootstrap.SourceFileLoader("m", "/home/pyodide/d/m.py")
             read = lambda path: open(path, "rb").read()
-            same_errors = all(outcome(bootstrap._path_stat, p) == outcome(os.stat, p) and outcome(loader.get_data, p) == outcome(read, p)
-                              for p in missing)
+            same = all(outcome(loader.get_data, p) == outcome(read, p) for p in unanswered)
+            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such"]
+            not_missing = [p for p in missing if _pyodide_core.read_file(p) != errno.ENOENT or _pyodide_core.list_dir(p) != errno.ENOENT]
+            same_errors = all(outcome(loader.get_data, p) == outcome(read, p) for p in missing)
             f"{answered} {same} {not_missing} {same_errors}"
             """));
     }
@@ -104,18 +77,23 @@ public sealed class HostFilesTests : IDisposable
         foreach (var (name, target) in new[] { ("in", "real"), ("abs", "/etc"), ("up", "../../../../../../etc"), ("host", secret), ("hostdir", _outside.FullName) })
             File.CreateSymbolicLink(Path.Combine(_outer.FullName, name), target);
         using var py = Load();
-        Expect.Str("True True [] ['OSError', 'OSError', 'OSError', 'OSError']", py.RunPython("""
-            import os, _pyodide_core, _frozen_importlib_external as bootstrap
+        Expect.Str("True True [] ['OSError', 'OSError', 'OSError', 'OSError'] ['OSError', 'OSError', 'OSError', 'OSError']", py.RunPython("""
+            import os, _pyodide_core
             inside = _pyodide_core.read_file("/data/in/f.py") == b"VALUE = 7\n"
-            stat_inside = bootstrap._path_stat("/data/in/f.py").st_size == os.stat("/data/real/f.py").st_size
+            stat_inside = os.stat("/data/in/f.py").st_ino == os.stat("/data/real/f.py").st_ino
             escapes = ["/data/abs/passwd", "/data/up/passwd", "/data/host", "/data/hostdir/secret.txt"]
-            answered = [p for p in escapes if _pyodide_core.stat_path(p) is not None or _pyodide_core.read_file(p) is not None]
+            answered = [p for p in escapes if _pyodide_core.read_file(p) is not None or _pyodide_core.list_dir(p) is not None]
+            def wasi_stat(path):
+                try:
+                    return os.stat(path)
+                except OSError as e:
+                    return "OSError"
             def wasi_read(path):
                 try:
                     return open(path, "rb").read()
                 except OSError as e:
                     return "OSError"
-            f"{inside} {stat_inside} {answered} {[wasi_read(p) for p in escapes]}"
+            f"{inside} {stat_inside} {answered} {[wasi_read(p) for p in escapes]} {[wasi_stat(p) for p in escapes]}"
             """));
     }
 
@@ -165,6 +143,69 @@ public sealed class HostFilesTests : IDisposable
     }
 
     [Fact]
+    public void EveryStatBeneathAPreopenIsTheHostsAndWasisFieldByField()
+    {
+        // bridge/stat.c: os.stat and os.lstat of a path beneath a preopen come from the host
+        // (Guest/WasiFilestat.cs), and must be exactly what WASI gives: compared with WASI's
+        // own answer for the same file, reached through a directory fd that is not a preopen
+        // (or fstat of an fd), every field. What the host does not answer — a FIFO, a link out,
+        // other spellings — and a missing file give WASI's error; a preopen's fd once closed
+        // is WASI's too (EBADF), not the host's answer for the directory it was.
+        File.WriteAllText(Path.Combine(_outer.FullName, "f.txt"), "twelve bytes");
+        Directory.CreateDirectory(Path.Combine(_outer.FullName, "d"));
+        File.CreateSymbolicLink(Path.Combine(_outer.FullName, "ln"), "f.txt");
+        File.CreateSymbolicLink(Path.Combine(_outer.FullName, "dang"), "nope");
+        File.CreateSymbolicLink(Path.Combine(_outer.FullName, "abs"), "/etc");
+        using (var mkfifo = System.Diagnostics.Process.Start("/usr/bin/mkfifo", [Path.Combine(_outer.FullName, "fifo")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        using var py = Load();
+        Expect.Str("[] [] [] True True", py.RunPython("""
+            import os
+            fields = ("st_mode", "st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_size",
+                      "st_atime_ns", "st_mtime_ns", "st_ctime_ns", "st_atime", "st_mtime", "st_ctime")
+            def as_tuple(result):
+                return tuple(getattr(result, f) for f in fields)
+            def outcome(call):
+                try:
+                    return as_tuple(call())
+                except OSError as e:
+                    return (type(e).__name__, e.errno)
+            def wasi(path, follow=True):
+                parent, name = os.path.split(path)
+                fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)  # not a preopen: WASI answers
+                try:
+                    return outcome(lambda: os.stat(name, dir_fd=fd, follow_symlinks=follow))
+                finally:
+                    os.close(fd)
+            answered = ["/data/f.txt", "/data/d", "/data/ln", "/data/inner/which.txt", "/lib/python311.zip",
+                        "/lib/python3.11", "/home/pyodide/site-packages"]
+            differ = [p for p in answered if outcome(lambda: os.stat(p)) != wasi(p)]
+            differ += [("lstat", p) for p in answered + ["/data/dang", "/data/abs"] if outcome(lambda: os.lstat(p)) != wasi(p, follow=False)]
+            roots = ["/data", "/data/inner", "/lib", "/home/pyodide"]
+            def fstat_of(path):
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    return as_tuple(os.fstat(fd))
+                finally:
+                    os.close(fd)
+            differ_roots = [p for p in roots if as_tuple(os.stat(p)) != fstat_of(p)]
+            others = ["/data/fifo", "/data/abs", "/data/dang", "/data/missing", "/data/d/../f.txt", "/data/./f.txt"]
+            differ_others = [p for p in others if outcome(lambda: os.stat(p)) != wasi(os.path.normpath(p))]
+            # The mount at /data/inner, not the directory of that name in /data's host directory.
+            inner = os.stat("/data/inner/which.txt").st_size == len("inner's")
+            # The preopens from fd 3 in the host's order: /lib, the home, /data, /data/inner.
+            inner_fd = 6
+            numbered = os.fstat(inner_fd).st_ino == os.stat("/data/inner").st_ino
+            os.close(inner_fd)
+            after_close = outcome(lambda: os.stat("/data/inner/which.txt"))
+            f"{differ} {differ_roots} {differ_others} {numbered and inner} {after_close[0] == 'OSError' or after_close}"
+            """));
+    }
+
+    [Fact]
     public void WholeFileReadsOfEverySizeAreTheFilesBytes()
     {
         // The guest's first buffer holds 16 KiB: files at and around it, a large one and
@@ -186,7 +227,7 @@ public sealed class HostFilesTests : IDisposable
         Expect.Str("TypeError TypeError", py.RunPython("""
             import _pyodide_core
             errors = []
-            for call in (lambda: _pyodide_core.stat_path(b"/data"), lambda: _pyodide_core.read_file(3)):
+            for call in (lambda: _pyodide_core.list_dir(b"/data"), lambda: _pyodide_core.read_file(3)):
                 try:
                     call()
                 except TypeError as e:

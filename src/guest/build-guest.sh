@@ -74,7 +74,7 @@ APT_PACKAGES=(
 LINK_FLAGS=(
   -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
   -Wl,--wrap=__wasi_fd_write -Wl,--wrap=__wasi_fd_close -Wl,--wrap=__wasi_fd_renumber
-  -Wl,--wrap=__wasi_fd_readdir
+  -Wl,--wrap=__wasi_fd_readdir -Wl,--wrap=__wasi_path_filestat_get
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

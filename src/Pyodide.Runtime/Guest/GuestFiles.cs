@@ -3,52 +3,46 @@ namespace Pyodide.Guest;
 /// <summary>What the host answers about a runtime's files itself, for importlib's calls
 /// that skip WASI (each WASI filesystem call goes through Wasmtime's blocking pool: tens of
 /// microseconds, more when the pool's thread wakes on another processor): the standard
-/// library's archive (<c>pyodide.read_stdlib</c>), and the stats (<c>pyodide.stat_path</c>),
-/// whole-file reads (<c>pyodide.read_file</c>) and listings (<c>pyodide.list_dir</c>) of paths
-/// beneath the directories the runtime preopens — /lib, the home and the mounts, so
-/// sys.path[0], the stdlib's directories, site-packages and every package and module in
-/// them.</summary>
+/// library's archive (<c>pyodide.read_stdlib</c>); every stat of a path beneath the
+/// directories the runtime preopens — /lib, the home and the mounts, so sys.path[0], the
+/// stdlib's directories, site-packages and every package and module in them —
+/// (<c>pyodide.stat_at</c>, as WASI would answer it), and importlib's whole-file reads
+/// (<c>pyodide.read_file</c>) and listings (<c>pyodide.list_dir</c>) there.</summary>
 internal sealed class GuestFiles : IDisposable
 {
-    private readonly SandboxDirectory[] _directories;
+    private readonly SandboxDirectory[] _preopens;    // in the order WASI numbers them, from fd 3
+    private readonly SandboxDirectory[] _directories; // those with a guest path of their own, deepest first
 
     /// <param name="stdlib">The archive the guest sees at /lib/python311.zip.</param>
-    /// <param name="preopens">Each directory the runtime preopens: its guest path and host
-    /// path.</param>
-    public GuestFiles(StdlibArchive stdlib, IEnumerable<(string GuestPath, string HostPath)> preopens)
+    /// <param name="preopens">Each directory the runtime preopens, in the order given to WASI
+    /// (which numbers them from fd 3): its guest path and host path.</param>
+    public GuestFiles(StdlibArchive stdlib, IReadOnlyList<(string GuestPath, string HostPath)> preopens)
     {
         Stdlib = stdlib;
-        var byPath = new Dictionary<string, string>(StringComparer.Ordinal);
-        var twice = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (guestPath, hostPath) in preopens)
+        _preopens = new SandboxDirectory[preopens.Count];
+        var count = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < preopens.Count; i++)
         {
-            string path = guestPath.TrimEnd('/');
-            if (!byPath.TryAdd(path, hostPath)) twice.Add(path);
+            _preopens[i] = new SandboxDirectory(preopens[i].GuestPath.TrimEnd('/'), preopens[i].HostPath);
+            count[_preopens[i].GuestPath] = count.GetValueOrDefault(_preopens[i].GuestPath) + 1;
         }
-        // Two directories at one guest path: WASI decides which the guest sees, not this.
-        foreach (string path in twice) byPath.Remove(path);
-        // Longest first: a path belongs to the deepest directory it is in, as in WASI's
-        // libc, which picks the preopen with the longest matching prefix. (A loop, not LINQ:
-        // this runs in every pyodide_load, the first of a process included.)
-        _directories = new SandboxDirectory[byPath.Count];
-        int count = 0;
-        foreach (var (path, hostPath) in byPath)
+        // By path: not two directories at one guest path (WASI's libc decides which the guest
+        // sees, not this); longest first, as a path belongs to the deepest directory it is in
+        // (WASI's libc picks the preopen with the longest matching prefix). A loop, not LINQ:
+        // this runs in every pyodide_load, the first of a process included.
+        _directories = new SandboxDirectory[_preopens.Length];
+        int n = 0;
+        foreach (var directory in _preopens)
         {
-            int at = count++;
-            for (; at > 0 && _directories[at - 1].GuestPath.Length < path.Length; at--) _directories[at] = _directories[at - 1];
-            _directories[at] = new SandboxDirectory(path, hostPath);
+            if (count[directory.GuestPath] > 1) continue;
+            int at = n++;
+            for (; at > 0 && _directories[at - 1].GuestPath.Length < directory.GuestPath.Length; at--) _directories[at] = _directories[at - 1];
+            _directories[at] = directory;
         }
+        Array.Resize(ref _directories, n);
     }
 
     public StdlibArchive Stdlib { get; }
-
-    /// <summary>What the host knows of the guest path <paramref name="guestPath"/>: see
-    /// <see cref="SandboxDirectory.Stat"/>.</summary>
-    public int Stat(string guestPath, out SandboxDirectory.Entry entry)
-    {
-        entry = default;
-        return Find(guestPath, out var directory, out string relative) ? directory.Stat(relative, out entry) : SandboxDirectory.Unknown;
-    }
 
     /// <summary>The regular file at <paramref name="guestPath"/> read whole into
     /// <paramref name="into"/>: see <see cref="SandboxDirectory.ReadFile"/>.</summary>
@@ -66,9 +60,21 @@ internal sealed class GuestFiles : IDisposable
         return Find(guestPath, out var directory, out string relative) ? directory.List(relative, into, out size) : SandboxDirectory.Unknown;
     }
 
+    /// <summary>WASI's answer to <c>path_filestat_get</c> on the preopened directory WASI
+    /// numbers <c>3 + <paramref name="preopen"/></c> (the guest asks only while that fd is still
+    /// the preopen) for <paramref name="relative"/>, a plain relative path ("." for the directory
+    /// itself; nothing else with "." or "..", no empty component): see
+    /// <see cref="SandboxDirectory.StatWasi"/>.</summary>
+    public int StatWasi(int preopen, string relative, bool follow, out WasiFilestat filestat)
+    {
+        filestat = default;
+        if ((uint)preopen >= (uint)_preopens.Length || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
+        return _preopens[preopen].StatWasi(relative, follow, out filestat);
+    }
+
     public void Dispose()
     {
-        foreach (var directory in _directories) directory.Dispose();
+        foreach (var directory in _preopens) directory.Dispose();
     }
 
     /// <summary>The preopened directory <paramref name="guestPath"/> is in, and the path
@@ -93,14 +99,18 @@ internal sealed class GuestFiles : IDisposable
         return false;
     }
 
-    private static bool IsPlainAbsolute(string path)
+    private static bool IsPlainRelative(string path)
     {
-        if (path.Length < 2 || path[0] != '/' || path[^1] == '/' || path.Contains('\0')) return false;
-        foreach (var part in path.AsSpan(1).Split('/'))
+        if (path == ".") return true;
+        if (path.Length == 0 || path[0] == '/' || path[^1] == '/' || path.Contains('\0')) return false;
+        foreach (var part in path.AsSpan().Split('/'))
         {
-            var name = path.AsSpan(1)[part];
+            var name = path.AsSpan()[part];
             if (name.IsEmpty || name is "." or "..") return false;
         }
         return true;
     }
+
+    private static bool IsPlainAbsolute(string path) =>
+        path.Length >= 2 && path[0] == '/' && path != "/." && IsPlainRelative(path[1..]);
 }

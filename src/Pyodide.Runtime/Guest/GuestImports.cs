@@ -36,7 +36,7 @@ internal sealed unsafe class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, StatPath, ReadFile, ListDir }
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -50,9 +50,9 @@ internal sealed unsafe class GuestImports
         (Import.DropObject, "drop_object", 1, 0),
         (Import.HostModuleWanted, "host_module_wanted", 2, 1),
         (Import.ReadStdlib, "read_stdlib", 3, 1),
-        (Import.StatPath, "stat_path", 3, 1),
         (Import.ReadFile, "read_file", 5, 1),
         (Import.ListDir, "list_dir", 5, 1),
+        (Import.StatAt, "stat_at", 5, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -86,9 +86,9 @@ internal sealed unsafe class GuestImports
             case Import.DropObject: DropObject(v[0].I32); break;
             case Import.HostModuleWanted: v[0].I32 = HostModuleWanted(v[0].I32, v[1].I32); break;
             case Import.ReadStdlib: v[0].I32 = ReadStdlib((uint)v[0].I32, v[1].I32, v[2].I32); break;
-            case Import.StatPath: v[0].I32 = StatPath(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.ReadFile: v[0].I32 = Fetch(listing: false, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.ListDir: v[0].I32 = Fetch(listing: true, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.StatAt: v[0].I32 = StatAt(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
         }
     }
 
@@ -183,31 +183,6 @@ internal sealed unsafe class GuestImports
         }
     }
 
-    /// <summary>The <c>pyodide.stat_path</c> import: if the host answers for the UTF-8 guest
-    /// path at <paramref name="path"/> (<see cref="GuestFiles.Stat"/>), writes its mode (the
-    /// type), size and modification time (ns since the epoch) as three i64 at
-    /// <paramref name="answer"/> and returns 0; -3 if nothing is there; else -1 (the guest
-    /// then stats it through WASI).</summary>
-    private int StatPath(int path, int length, int answer)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null || length < 0) return -1;
-        try
-        {
-            int found = _files.Stat(GuestPath(guest, path, length), out var entry);
-            if (found != 0) return found;
-            byte* at = guest.Checked((uint)answer, 24);
-            Unsafe.WriteUnaligned(at, entry.Mode);
-            Unsafe.WriteUnaligned(at + 8, entry.Size);
-            Unsafe.WriteUnaligned(at + 16, entry.ModifiedNs);
-            return 0;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
-        }
-    }
-
     /// <summary>The <c>pyodide.read_file</c> and <c>pyodide.list_dir</c> imports: for the UTF-8
     /// guest path at <paramref name="path"/>, the regular file's bytes (<see cref="GuestFiles.ReadFile"/>)
     /// or, <paramref name="listing"/>, the directory's names, each followed by a NUL
@@ -227,6 +202,29 @@ internal sealed unsafe class GuestImports
             int n = listing ? _files.List(guestPath, into, out size) : _files.ReadFile(guestPath, into, out size);
             if (n == SandboxDirectory.TooLarge) Unsafe.WriteUnaligned(guest.Checked((uint)answer, 8), size);
             return n;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
+        }
+    }
+
+    /// <summary>The <c>pyodide.stat_at</c> import: WASI's <c>path_filestat_get</c> answered by the
+    /// host for the UTF-8 path at <paramref name="path"/> relative to the preopened directory
+    /// WASI numbers <c>3 + <paramref name="preopen"/></c>, following a final link if
+    /// <paramref name="follow"/> (<see cref="GuestFiles.StatWasi"/>): 0 with WASI's 64-byte
+    /// filestat written at <paramref name="answer"/>; -3 if nothing is there; -1 where the host
+    /// does not answer (the guest asks WASI).</summary>
+    private int StatAt(int preopen, int follow, int path, int length, int answer)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || length < 0) return -1;
+        try
+        {
+            int found = _files.StatWasi(preopen, GuestPath(guest, path, length), follow != 0, out var filestat);
+            if (found != 0) return found;
+            Unsafe.WriteUnaligned(guest.Checked((uint)answer, (ulong)sizeof(WasiFilestat)), filestat);
+            return 0;
         }
         catch (Exception) when (!guest.IsDead)
         {

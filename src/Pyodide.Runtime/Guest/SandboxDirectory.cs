@@ -13,11 +13,12 @@ namespace Pyodide.Guest;
 internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath) : IDisposable
 {
     private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, OCloexec = 0x80000;
-    // The one flag used here whose value differs between Linux's architectures.
-    private static readonly int ODirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+    // The two flags used here whose values differ between Linux's architectures.
+    private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
+    private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
     private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
     private const int AtEmptyPath = 0x1000;
-    private const uint StatxType = 0x1, StatxMtime = 0x40, StatxSize = 0x200;
+    private const uint StatxType = 0x1, StatxNlink = 0x4, StatxAtime = 0x20, StatxMtime = 0x40, StatxIno = 0x100, StatxSize = 0x200, StatxBtime = 0x800;
     private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11;
     private const int SysOpenat2 = 437; // the same number on every Linux architecture since 5.6
 
@@ -29,34 +30,12 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     /// <summary>Where the guest sees the directory (no trailing slash).</summary>
     public string GuestPath { get; } = guestPath;
 
-    /// <summary>What the host knows of a file or directory: its type (S_IFREG or S_IFDIR,
-    /// the only types answered), its size and its modification time in ns since the epoch.</summary>
-    public readonly record struct Entry(long Mode, long Size, long ModifiedNs);
-
-    /// <summary>What <see cref="Stat"/>, <see cref="ReadFile"/> and <see cref="List"/> return besides an answer:
+    /// <summary>What <see cref="StatWasi"/>, <see cref="ReadFile"/> and <see cref="List"/> return besides an answer:
     /// no answer (the guest then asks WASI, which answers or raises as it always did: a path
     /// that leaves the directory, a type other than a regular file or a directory, any error
     /// but a missing path); a missing path (nothing there, as WASI would find: the same
     /// resolution); a file larger than the span given.</summary>
     public const int Unknown = -1, TooLarge = -2, Missing = -3;
-
-    /// <summary>Stats <paramref name="relative"/> ("." for the directory itself), following
-    /// links as WASI does: 0 with <paramref name="entry"/>, <see cref="Missing"/> or
-    /// <see cref="Unknown"/>.</summary>
-    public int Stat(string relative, out Entry entry)
-    {
-        entry = default;
-        int fd = Open(relative, OPath);
-        if (fd < 0) return fd;
-        try
-        {
-            return TryStatOpen(fd, out entry) ? 0 : Unknown;
-        }
-        finally
-        {
-            close(fd);
-        }
-    }
 
     /// <summary>Reads the whole regular file at <paramref name="relative"/> into
     /// <paramref name="into"/> if it fits: the byte count (the end of the file was seen before
@@ -71,7 +50,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         if (fd < 0) return fd;
         try
         {
-            if (!TryStatOpen(fd, out var entry) || entry.Mode != 0x8000) return Unknown;
+            if (!IsRegularFile(fd, out ulong fileSize)) return Unknown;
             int total = 0;
             fixed (byte* start = into)
             {
@@ -85,7 +64,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
                 }
             }
             // Full: the file is at least this long (it may have grown since the stat).
-            size = Math.Max(entry.Size, (long)into.Length + 1);
+            size = Math.Max((long)fileSize, (long)into.Length + 1);
             return TooLarge;
         }
         finally
@@ -98,7 +77,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     /// as UTF-8 followed by a NUL, in the order the file system gives them, written to
     /// <paramref name="into"/>: the byte count; <see cref="TooLarge"/> with the bytes needed in
     /// <paramref name="size"/> if they did not fit; <see cref="Missing"/>; <see cref="Unknown"/>
-    /// as for <see cref="Stat"/>, and for a directory with a name that is not UTF-8 (WASI
+    /// as for <see cref="StatWasi"/>, and for a directory with a name that is not UTF-8 (WASI
     /// decides what such a name gives).</summary>
     public int List(string relative, Span<byte> into, out long size)
     {
@@ -146,6 +125,40 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         }
     }
 
+    /// <summary>WASI's own answer to <c>path_filestat_get</c> for <paramref name="relative"/>,
+    /// following a final link if <paramref name="follow"/> (<see cref="WasiFilestat"/>): 0,
+    /// <see cref="Missing"/>, or <see cref="Unknown"/> also for types other than a regular
+    /// file, a directory or (not following) a link, and where the file system keeps no birth
+    /// time (what WASI gives then is not reproduced).</summary>
+    public int StatWasi(string relative, bool follow, out WasiFilestat filestat)
+    {
+        filestat = default;
+        int fd = Open(relative, OPath | (follow ? 0 : ONofollow));
+        if (fd < 0) return fd;
+        try
+        {
+            Statx st;
+            const uint wanted = StatxType | StatxNlink | StatxAtime | StatxMtime | StatxIno | StatxSize | StatxBtime;
+            if (statx(fd, "", AtEmptyPath, wanted, &st) != 0 || (st.Mask & wanted) != wanted) return Unknown;
+            byte type = (st.Mode & 0xF000) switch { 0x8000 => WasiFilestat.RegularFile, 0x4000 => WasiFilestat.Directory, 0xA000 => WasiFilestat.SymbolicLink, _ => 0 };
+            if (type == 0 || st.AtimeSeconds < 0 || st.MtimeSeconds < 0 || st.BtimeSeconds < 0) return Unknown;
+            filestat = WasiFilestat.Of(Makedev(st.DevMajor, st.DevMinor), st.Ino, type, st.Nlink, st.Size,
+                                       Nanoseconds(st.AtimeSeconds, st.AtimeNanoseconds), Nanoseconds(st.MtimeSeconds, st.MtimeNanoseconds),
+                                       Nanoseconds(st.BtimeSeconds, st.BtimeNanoseconds));
+            return 0;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    private static ulong Nanoseconds(long seconds, uint nanoseconds) => (ulong)seconds * 1_000_000_000 + nanoseconds;
+
+    /// <summary>glibc's <c>makedev</c>: the <c>st_dev</c> a host stat gives.</summary>
+    private static ulong Makedev(uint major, uint minor) =>
+        ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+
     public void Dispose()
     {
         lock (_gate)
@@ -156,15 +169,12 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         }
     }
 
-    private static bool TryStatOpen(int fd, out Entry entry)
+    private static bool IsRegularFile(int fd, out ulong size)
     {
-        entry = default;
         Statx st;
-        if (statx(fd, "", AtEmptyPath, StatxType | StatxMtime | StatxSize, &st) != 0) return false;
-        long mode = st.Mode & 0xF000;
-        // WASI's preview 1 gives the type alone; times before 1970 it cannot give.
-        if ((mode != 0x8000 && mode != 0x4000) || st.MtimeSeconds < 0) return false;
-        entry = new Entry(mode, (long)st.Size, st.MtimeSeconds * 1_000_000_000 + st.MtimeNanoseconds);
+        size = 0;
+        if (statx(fd, "", AtEmptyPath, StatxType | StatxSize, &st) != 0 || (st.Mode & 0xF000) != 0x8000) return false;
+        size = st.Size;
         return true;
     }
 
@@ -212,10 +222,19 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct Statx
     {
+        [FieldOffset(0)] public uint Mask;
+        [FieldOffset(16)] public uint Nlink;
         [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Ino;
         [FieldOffset(40)] public ulong Size;
+        [FieldOffset(64)] public long AtimeSeconds;
+        [FieldOffset(72)] public uint AtimeNanoseconds;
+        [FieldOffset(80)] public long BtimeSeconds;
+        [FieldOffset(88)] public uint BtimeNanoseconds;
         [FieldOffset(112)] public long MtimeSeconds;
         [FieldOffset(120)] public uint MtimeNanoseconds;
+        [FieldOffset(136)] public uint DevMajor;
+        [FieldOffset(140)] public uint DevMinor;
     }
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -91,6 +91,19 @@ void stdio_restored(void);
 /* Drops the directory listing kept for `fd` (closed or renumbered), if any. */
 void readdir_forget(uint32_t fd);
 
+/* --- stat.c ---------------------------------------------------------------- */
+
+/* `fd` was closed or renumbered over: if it was a preopened directory's, the
+ * stats of paths beneath it go to WASI from now on. */
+void stat_forget(uint32_t fd);
+
+/* A snapshot's copy: every preopen's fd is what its host gave again, whatever the
+ * saving runtime closed (the stdlib zip's kept descriptor, when it was there). */
+void stat_restored(void);
+
+/* What the host's file imports answer for a path where nothing is. */
+#define HOST_MISSING (-3)
+
 /* --- errors.c: the last exception, formatted for the host --------------- */
 
 /* Takes the current exception, records it as sys.last_* and formats it.

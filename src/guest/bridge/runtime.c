@@ -15,8 +15,6 @@ __attribute__((import_module("pyodide"), import_name("stdin_isatty")))
 extern int32_t host_stdin_isatty(void);
 __attribute__((import_module("pyodide"), import_name("read_stdlib")))
 extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
-__attribute__((import_module("pyodide"), import_name("stat_path")))
-extern int32_t host_stat_path(const char* path, uint32_t len, int64_t* answer);
 __attribute__((import_module("pyodide"), import_name("read_file")))
 extern int32_t host_read_file(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
 __attribute__((import_module("pyodide"), import_name("list_dir")))
@@ -110,29 +108,6 @@ static const char* host_path(PyObject* arg, const char* what, Py_ssize_t* len) {
   return utf8;
 }
 
-/* What the host's answer -3 means: nothing at that path. */
-#define HOST_MISSING (-3)
-
-/* _pyodide_core.stat_path(path): (mode, size, modification time in ns) of the
- * regular file or directory the guest sees at `path`, a plain absolute path
- * beneath a directory the runtime preopens, from the host's own stat in one
- * call (a WASI stat goes through Wasmtime's blocking pool); the errno ENOENT if
- * nothing is there; None where the host does not answer (the caller asks WASI). */
-static PyObject* core_stat_path(PyObject* self, PyObject* arg) {
-  (void)self;
-  Py_ssize_t len;
-  const char* utf8 = host_path(arg, "stat_path", &len);
-  if (!utf8) {
-    if (PyErr_Occurred()) return NULL;
-    Py_RETURN_NONE;
-  }
-  int64_t answer[3];
-  int32_t found = host_stat_path(utf8, (uint32_t)len, answer);
-  if (found == HOST_MISSING) return PyLong_FromLong(ENOENT);
-  if (found != 0) Py_RETURN_NONE;
-  return Py_BuildValue("(LLL)", (long long)answer[0], (long long)answer[1], (long long)answer[2]);
-}
-
 /* The bytes the host's `fetch` (read_file or list_dir) gives for a str path:
  * the bytes (one call, or two when they are more than a first guess), the errno
  * ENOENT if nothing is there, None where the host does not answer. */
@@ -164,14 +139,15 @@ static PyObject* host_fetch(int32_t (*fetch)(const char*, uint32_t, char*, uint3
 }
 
 /* _pyodide_core.read_file(path): the bytes of the regular file the guest sees at
- * `path` (as for stat_path), read whole by the host; ENOENT; None (host_fetch). */
+ * `path`, a plain absolute path beneath a directory the runtime preopens,
+ * read whole by the host; ENOENT; None (host_fetch). */
 static PyObject* core_read_file(PyObject* self, PyObject* arg) {
   (void)self;
   return host_fetch(host_read_file, arg, "read_file");
 }
 
 /* _pyodide_core.list_dir(path): the names in the directory the guest sees at
- * `path` (as for stat_path), no "." or "..", each UTF-8 and followed by a NUL, in
+ * `path` (as for read_file), no "." or "..", each UTF-8 and followed by a NUL, in
  * the file system's order, listed by the host; ENOENT; None (host_fetch). */
 static PyObject* core_list_dir(PyObject* self, PyObject* arg) {
   (void)self;
@@ -192,8 +168,6 @@ static PyMethodDef core_methods[] = {
    "snapshot_rehash(obj): in a snapshot's copy, rehash an lru_cache wrapper or an OrderedDict."},
   {"read_stdlib", (PyCFunction)(void (*)(void))core_read_stdlib, METH_FASTCALL,
    "read_stdlib(offset, size): bytes of the stdlib's archive read by the host, or None."},
-  {"stat_path", core_stat_path, METH_O,
-   "stat_path(path): (mode, size, mtime_ns) of a file or directory beneath a preopened one, from the host; ENOENT if missing; else None."},
   {"read_file", core_read_file, METH_O,
    "read_file(path): the bytes of a regular file beneath a preopened directory, read by the host; ENOENT if missing; else None."},
   {"list_dir", core_list_dir, METH_O,

@@ -43,6 +43,7 @@ __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
   if (err == __WASI_ERRNO_SUCCESS) {
     if (fd < 3) to_host[fd] = 0;
     readdir_forget(fd);
+    stat_forget(fd);
   }
   return err;
 }
@@ -62,6 +63,8 @@ __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
     if (to < 3) to_host[to] = 0;
     readdir_forget(fd);
     readdir_forget(to);
+    stat_forget(fd);
+    stat_forget(to);
   }
   return err;
 }

@@ -1,26 +1,23 @@
-"""importlib's stats, reads and listings in the sandbox, answered by the host.
+"""importlib's reads and listings in the sandbox, answered by the host.
 
 Each WASI filesystem call goes through Wasmtime's blocking pool: tens of
-microseconds a call, more when its thread wakes on another processor. An
-import from a directory makes several: FileFinder lists the directory once
-(Wasmtime stats every entry of a listing) and stats it before each import in
-it, the source loader stats the module's ``.py`` and reads its ``.pyc`` (an
-open, a stat, two reads and a close). The host answers the same questions in
-one call each (``_pyodide_core.stat_path``, ``read_file`` and ``list_dir``)
-for any plain absolute path beneath a directory the runtime preopens — /lib,
-the home and its site-packages, the mounts, so sys.path[0] too — resolving it
-in the kernel with the flags WASI's own resolution uses, so it follows a link
-exactly when WASI would and reaches nothing WASI could not. Anything it does not
-answer (another spelling, a path that leaves the sandbox, a FIFO, a name that
-is not UTF-8) goes to WASI as before, which answers or raises as it always
-did; for a path where nothing is, the host's answer raises the error WASI's
-would.
+microseconds a call, more when its thread wakes on another processor. Every
+stat beneath a preopened directory is the host's already (``bridge/stat.c``);
+an import from a directory also lists it once (FileFinder; Wasmtime stats
+every entry of a listing) and reads the module's ``.pyc`` or source (an open,
+a stat, two reads and a close). The host answers those in one call each
+(``_pyodide_core.read_file`` and ``list_dir``) for any plain absolute path
+beneath a directory the runtime preopens — /lib, the home and its
+site-packages, the mounts, so sys.path[0] too — resolving it in the kernel
+with the flags WASI's own resolution uses, so it follows a link exactly when
+WASI would and reaches nothing WASI could not. Anything it does not answer
+(another spelling, a path that leaves the sandbox, a FIFO, a name that is not
+UTF-8) goes to WASI as before, which answers or raises as it always did; for a
+path where nothing is, the host's answer raises the error WASI's would.
 
-Only importlib's own calls are routed: its stat reads the type, size and
-modification time (the other fields are zero, as no importlib code reads
-them), its listing the names, and each raises the audit event of the call it
-replaces (``open`` for a source loader's read, as ``io.open_code`` does;
-``os.listdir``)."""
+Only importlib's own calls are routed: its listing gives the names, and each
+raises the audit event of the call it replaces (``open`` for a source
+loader's read, as ``io.open_code`` does; ``os.listdir``)."""
 import os
 import posix
 import sys
@@ -33,11 +30,8 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 
 def install():
-    """Routes importlib's ``_path_stat``, its ``_os.listdir`` and its source
-    loaders' ``get_data`` through the host."""
-    if _bootstrap_external._path_stat is not path_stat:
-        path_stat.wasi_stat = _bootstrap_external._path_stat
-        _bootstrap_external._path_stat = path_stat
+    """Routes importlib's ``_os.listdir`` and its source loaders' ``get_data``
+    through the host."""
     if _bootstrap_external._os is posix:
         # importlib's own view of posix, with the host's listing: os.listdir is untouched.
         importlib_os = type(posix)(posix.__name__, posix.__doc__)
@@ -48,24 +42,6 @@ def install():
     if loader.get_data is not get_data:
         get_data.wasi_get_data = loader.get_data
         loader.get_data = get_data
-
-
-def path_stat(path):
-    """importlib's ``_path_stat``: the host's answer where it gives one,
-    WASI's otherwise."""
-    known = _pyodide_core.stat_path(path) if type(path) is str else None
-    if known is None:
-        return path_stat.wasi_stat(path)
-    if type(known) is int:  # nothing there: os.stat's error
-        raise FileNotFoundError(known, os.strerror(known), path)
-    mode, size, mtime_ns = known
-    seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
-    mtime = seconds + nanoseconds * 1e-9  # as os.stat makes it
-    return os.stat_result(
-        (mode, 0, 0, 1, 0, 0, size, seconds, seconds, seconds),
-        {"st_atime": mtime, "st_mtime": mtime, "st_ctime": mtime,
-         "st_atime_ns": mtime_ns, "st_mtime_ns": mtime_ns, "st_ctime_ns": mtime_ns},
-    )
 
 
 def listdir(path):
