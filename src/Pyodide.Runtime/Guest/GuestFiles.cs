@@ -1,6 +1,6 @@
 namespace Pyodide.Guest;
 
-/// <summary>What the host answers about a runtime's files itself, for importlib's calls
+/// <summary>What the host answers about a runtime's files itself, for the guest's calls
 /// that skip WASI (each WASI filesystem call goes through Wasmtime's blocking pool: tens of
 /// microseconds, more when the pool's thread wakes on another processor): the standard
 /// library's archive (<c>pyodide.read_stdlib</c>); every stat of a path beneath the
