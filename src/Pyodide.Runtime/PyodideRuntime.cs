@@ -26,7 +26,7 @@ public sealed partial class PyodideRuntime : IDisposable
 
     private readonly CallGate _gate = new();
     private readonly string _home;
-    private readonly GuestFiles _files; // the host's side of importlib's stats and reads; owns fds
+    private readonly GuestFiles _files; // the host's answers to the guest's stats, reads and listings; owns fds
     private readonly ConcurrentQueue<uint> _orphans = new();
     // How many handles _orphans holds: read by every outermost call, which is cheaper
     // than asking the queue (perf of a C call loop: ~1 % of a call).
@@ -119,8 +119,7 @@ public sealed partial class PyodideRuntime : IDisposable
         // through its write_fd import (src/guest/bridge/stdio.c).
         var wasi = new WasiConfiguration()
             .WithArg("python")
-            .WithEnvironmentVariable("HOME", "/home/pyodide")
-            .WithPreopenedDirectory(lib, "/lib", false);
+            .WithEnvironmentVariable("HOME", "/home/pyodide");
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
@@ -139,15 +138,13 @@ public sealed partial class PyodideRuntime : IDisposable
         try
         {
             // The preopens every snapshot knows come first (GuestSnapshot.PreopenCount),
-            // then this runtime's mounts.
-            wasi.WithPreopenedDirectory(home, "/home/pyodide", true);
-            foreach (var mount in options.Mounts)
-                wasi.WithPreopenedDirectory(mount.HostPath, mount.GuestPath, !mount.ReadOnly);
+            // then this runtime's mounts; GuestFiles preopens them in WASI and keeps their
+            // numbering.
+            files = new GuestFiles(StdlibArchive.In(lib), wasi,
+                [("/lib", lib, false), ("/home/pyodide", home, true), .. options.Mounts.Select(m => (m.GuestPath, m.HostPath, !m.ReadOnly))]);
             var savedPackages = saved != null ? SnapshotState.Read(saved.Extra, home, options.Snapshot!) : null;
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
-            files = new GuestFiles(StdlibArchive.In(lib),
-                [("/lib", lib), ("/home/pyodide", home), .. options.Mounts.Select(m => (m.GuestPath, m.HostPath))]);
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
                                    wasmSha256, stdout, stderr, hostModules, files);
             var runtime = new PyodideRuntime(guest, home, files, timeout, hostModules, wasmSha256, options.Mounts.Count);

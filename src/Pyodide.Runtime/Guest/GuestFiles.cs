@@ -1,3 +1,5 @@
+using Wasmtime;
+
 namespace Pyodide.Guest;
 
 /// <summary>What the host answers about a runtime's files itself, for the guest's calls
@@ -14,16 +16,22 @@ internal sealed class GuestFiles : IDisposable
     private readonly SandboxDirectory[] _directories; // those with a guest path of their own, deepest first
 
     /// <param name="stdlib">The archive the guest sees at /lib/python311.zip.</param>
-    /// <param name="preopens">Each directory the runtime preopens, in the order given to WASI
-    /// (which numbers them from fd 3): its guest path and host path.</param>
-    public GuestFiles(StdlibArchive stdlib, IReadOnlyList<(string GuestPath, string HostPath)> preopens)
+    /// <param name="wasi">The runtime's WASI configuration: each directory is preopened in it
+    /// here, in the order given, so the numbering kept here (from fd 3) is WASI's by
+    /// construction.</param>
+    /// <param name="preopens">Each directory the runtime preopens: its guest path, host path
+    /// and whether the guest may write in it.</param>
+    public GuestFiles(StdlibArchive stdlib, WasiConfiguration wasi,
+                      IReadOnlyList<(string GuestPath, string HostPath, bool Writable)> preopens)
     {
         Stdlib = stdlib;
         _preopens = new SandboxDirectory[preopens.Count];
         var count = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < preopens.Count; i++)
         {
-            _preopens[i] = new SandboxDirectory(preopens[i].GuestPath.TrimEnd('/'), preopens[i].HostPath);
+            var (guestPath, hostPath, writable) = preopens[i];
+            wasi.WithPreopenedDirectory(hostPath, guestPath, writable);
+            _preopens[i] = new SandboxDirectory(guestPath.TrimEnd('/'), hostPath);
             count[_preopens[i].GuestPath] = count.GetValueOrDefault(_preopens[i].GuestPath) + 1;
         }
         // By path: not two directories at one guest path (WASI's libc decides which the guest
