@@ -69,12 +69,19 @@ APT_PACKAGES=(
   python3.11 tcl gcc libc6-dev make dpkg-dev xz-utils bzip2
 )
 
-# The --wrap flags send WASI's writes to fds 1 and 2 to the host (bridge/stdio.c)
-# and answer a directory listing from one host call (bridge/readdir.c).
+# The --wrap flags send WASI's writes to fds 1 and 2 to the host (bridge/stdio.c),
+# answer a directory listing from one host call (bridge/readdir.c), a stat beneath
+# a preopen from the host (bridge/stat.c), and files opened for reading there
+# from the host (bridge/files.c).
+WRAPPED_WASI_CALLS=(
+  fd_write fd_close fd_renumber fd_readdir path_filestat_get
+  path_open fd_read fd_pread fd_seek fd_tell fd_filestat_get fd_fdstat_get fd_fdstat_set_flags
+  fd_fdstat_set_rights fd_advise fd_allocate fd_datasync fd_sync fd_filestat_set_size
+  fd_filestat_set_times fd_prestat_dir_name poll_oneoff sock_accept sock_recv sock_send sock_shutdown
+)
 LINK_FLAGS=(
   -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
-  -Wl,--wrap=__wasi_fd_write -Wl,--wrap=__wasi_fd_close -Wl,--wrap=__wasi_fd_renumber
-  -Wl,--wrap=__wasi_fd_readdir -Wl,--wrap=__wasi_path_filestat_get
+  "${WRAPPED_WASI_CALLS[@]/#/-Wl,--wrap=__wasi_}"
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

@@ -8,11 +8,13 @@ namespace Pyodide.Guest;
 /// library's archive (<c>pyodide.read_stdlib</c>); every stat of a path beneath the
 /// directories the runtime preopens — /lib, the home and the mounts, so sys.path[0], the
 /// stdlib's directories, site-packages and every package and module in them —
-/// (<c>pyodide.stat_at</c>, as WASI would answer it), and importlib's whole-file reads
+/// (<c>pyodide.stat_at</c>, as WASI would answer it), the files the guest opens only to read
+/// there (<c>pyodide.file_*</c>, kept in <see cref="Open"/>), and importlib's whole-file reads
 /// (<c>pyodide.read_file</c>) and listings (<c>pyodide.list_dir</c>) there.</summary>
 internal sealed class GuestFiles : IDisposable
 {
     private readonly SandboxDirectory[] _preopens;    // in the order WASI numbers them, from fd 3
+    private readonly bool[] _writable;                 // by the same index
     private readonly SandboxDirectory[] _directories; // those with a guest path of their own, deepest first
 
     /// <param name="stdlib">The archive the guest sees at /lib/python311.zip.</param>
@@ -26,12 +28,14 @@ internal sealed class GuestFiles : IDisposable
     {
         Stdlib = stdlib;
         _preopens = new SandboxDirectory[preopens.Count];
+        _writable = new bool[preopens.Count];
         var count = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < preopens.Count; i++)
         {
             var (guestPath, hostPath, writable) = preopens[i];
             wasi.WithPreopenedDirectory(hostPath, guestPath, writable);
             _preopens[i] = new SandboxDirectory(guestPath.TrimEnd('/'), hostPath);
+            _writable[i] = writable;
             count[_preopens[i].GuestPath] = count.GetValueOrDefault(_preopens[i].GuestPath) + 1;
         }
         // By path: not two directories at one guest path (WASI's libc decides which the guest
@@ -51,6 +55,24 @@ internal sealed class GuestFiles : IDisposable
     }
 
     public StdlibArchive Stdlib { get; }
+
+    /// <summary>The files the guest opened through <see cref="OpenFile"/>.</summary>
+    public OpenFiles Open { get; } = new();
+
+    /// <summary>The regular file at <paramref name="relative"/> (a plain relative path, as
+    /// <see cref="StatWasi"/> takes) beneath the preopened directory WASI numbers
+    /// <c>3 + <paramref name="preopen"/></c>, opened for reading and kept in <see cref="Open"/>:
+    /// its number there, and whether the directory is writable (WASI then treats the file
+    /// otherwise: bridge/files.c); <see cref="SandboxDirectory.Missing"/>;
+    /// <see cref="SandboxDirectory.Unknown"/> (see <see cref="SandboxDirectory.OpenFile"/>).</summary>
+    public int OpenFile(int preopen, string relative, bool follow, out bool inWritable)
+    {
+        inWritable = false;
+        if ((uint)preopen >= (uint)_preopens.Length || relative == "." || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
+        inWritable = _writable[preopen];
+        int fd = _preopens[preopen].OpenFile(relative, follow);
+        return fd < 0 ? fd : Open.Add(fd);
+    }
 
     /// <summary>The regular file at <paramref name="guestPath"/> read whole into
     /// <paramref name="into"/>: see <see cref="SandboxDirectory.ReadFile"/>.</summary>
@@ -82,6 +104,7 @@ internal sealed class GuestFiles : IDisposable
 
     public void Dispose()
     {
+        Open.Dispose();
         foreach (var directory in _preopens) directory.Dispose();
     }
 

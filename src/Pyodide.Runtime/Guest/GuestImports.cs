@@ -36,7 +36,8 @@ internal sealed unsafe class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt }
+    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
+                         FileOpen, FileRead, FileSeek, FileStat, FileSync, FileSetTimes, FileClose }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -53,6 +54,13 @@ internal sealed unsafe class GuestImports
         (Import.ReadFile, "read_file", 5, 1),
         (Import.ListDir, "list_dir", 5, 1),
         (Import.StatAt, "stat_at", 5, 1),
+        (Import.FileOpen, "file_open", 5, 1),
+        (Import.FileRead, "file_read", 5, 1),
+        (Import.FileSeek, "file_seek", 3, 1),
+        (Import.FileStat, "file_stat", 2, 1),
+        (Import.FileSync, "file_sync", 2, 1),
+        (Import.FileSetTimes, "file_set_times", 3, 1),
+        (Import.FileClose, "file_close", 1, 0),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -89,6 +97,13 @@ internal sealed unsafe class GuestImports
             case Import.ReadFile: v[0].I32 = Fetch(listing: false, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.ListDir: v[0].I32 = Fetch(listing: true, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.StatAt: v[0].I32 = StatAt(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.FileOpen: v[0].I32 = FileOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.FileRead: v[0].I32 = FileRead(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.FileSeek: v[0].I32 = FileSeek(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.FileStat: v[0].I32 = FileStat(v[0].I32, v[1].I32); break;
+            case Import.FileSync: v[0].I32 = _files?.Open.Sync(v[0].I32, v[1].I32 != 0) ?? Badf; break;
+            case Import.FileSetTimes: v[0].I32 = FileSetTimes(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.FileClose: _files?.Open.Close(v[0].I32); break;
         }
     }
 
@@ -231,6 +246,112 @@ internal sealed unsafe class GuestImports
             return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
         }
     }
+
+    /// <summary>The <c>pyodide.file_open</c> import: the regular file at the UTF-8 path at
+    /// <paramref name="path"/> relative to the preopened directory WASI numbers
+    /// <c>3 + <paramref name="preopen"/></c>, opened for reading by the host
+    /// (<see cref="GuestFiles.OpenFile"/>): its number (0 on) for the other <c>file_*</c>
+    /// imports, with 1 written as an i32 at <paramref name="inWritable"/> if the directory is
+    /// writable (else 0); -3 if nothing is there; -1 where the host does not answer (the guest
+    /// asks WASI).</summary>
+    private int FileOpen(int preopen, int follow, int path, int length, int inWritable)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || length < 0) return -1;
+        try
+        {
+            var writableAt = guest.Checked((uint)inWritable, 4);
+            int file = _files.OpenFile(preopen, GuestPath(guest, path, length), follow != 0, out bool writable);
+            Unsafe.WriteUnaligned(writableAt, writable ? 1 : 0);
+            return file;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
+        }
+    }
+
+    /// <summary>The <c>pyodide.file_read</c> import: up to <paramref name="length"/> bytes of file
+    /// <paramref name="file"/> read into guest memory at <paramref name="address"/>, at its
+    /// offset, or at the u64 at <paramref name="offset"/> if that is not 0; the count written as
+    /// a u32 at <paramref name="read"/>. Returns 0 or a WASI errno.</summary>
+    private int FileRead(int file, int address, int length, int offset, int read)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            var into = new Span<byte>(guest.Checked((uint)address, (uint)length), (int)Math.Min((uint)length, int.MaxValue));
+            ulong? at = offset == 0 ? null : Unsafe.ReadUnaligned<ulong>(guest.Checked((uint)offset, 8));
+            int error = _files.Open.Read(file, into, at, out int count);
+            if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)read, 4), (uint)count);
+            return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.file_seek</c> import: file <paramref name="file"/>'s offset moved
+    /// by the i64 at <paramref name="offset"/> from <paramref name="whence"/> (WASI's), the new
+    /// offset written over it. Returns 0 or a WASI errno.</summary>
+    private int FileSeek(int file, int offset, int whence)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            var at = guest.Checked((uint)offset, 8);
+            long position = Unsafe.ReadUnaligned<long>(at);
+            int error = _files.Open.Seek(file, ref position, whence);
+            if (error == 0) Unsafe.WriteUnaligned(at, position);
+            return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.file_stat</c> import: WASI's 64-byte filestat of file
+    /// <paramref name="file"/> written at <paramref name="answer"/>. Returns 0 or a WASI errno.</summary>
+    private int FileStat(int file, int answer)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            int error = _files.Open.Stat(file, out var filestat);
+            if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)answer, (ulong)sizeof(WasiFilestat)), filestat);
+            return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.file_set_times</c> import: file <paramref name="file"/>'s access
+    /// and modification times set from the two u64 (ns) at <paramref name="times"/> as WASI's
+    /// <c>fstflags</c> <paramref name="flags"/> say. Returns 0 or a WASI errno.</summary>
+    private int FileSetTimes(int file, int times, int flags)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            var at = guest.Checked((uint)times, 16);
+            return _files.Open.SetTimes(file, Unsafe.ReadUnaligned<ulong>(at), Unsafe.ReadUnaligned<ulong>(at + 8), flags);
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    // WASI's errnos for a descriptor that is not open and an address outside the guest's memory.
+    private const int Badf = 8, Fault = 21;
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 

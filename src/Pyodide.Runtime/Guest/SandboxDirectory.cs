@@ -12,7 +12,7 @@ namespace Pyodide.Guest;
 /// asks WASI. The directory is opened at its first use and kept until the runtime ends.</summary>
 internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath) : IDisposable
 {
-    private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, OCloexec = 0x80000;
+    private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, ONoctty = 0x100, OCloexec = 0x80000;
     // The two flags used here whose values differ between Linux's architectures.
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
@@ -46,7 +46,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         size = 0;
         // Non-blocking: a FIFO the guest made must not hang the host's thread (it is
         // refused below, and WASI opens it as the guest asked).
-        int fd = Open(relative, ORdonly | ONonblock);
+        int fd = Open(relative, ORdonly | ONonblock | ONoctty);
         if (fd < 0) return fd;
         try
         {
@@ -137,20 +137,44 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         if (fd < 0) return fd;
         try
         {
-            Statx st;
-            const uint wanted = StatxType | StatxNlink | StatxAtime | StatxMtime | StatxIno | StatxSize | StatxBtime;
-            if (statx(fd, "", AtEmptyPath, wanted, &st) != 0 || (st.Mask & wanted) != wanted) return Unknown;
-            byte type = (st.Mode & 0xF000) switch { 0x8000 => WasiFilestat.RegularFile, 0x4000 => WasiFilestat.Directory, 0xA000 => WasiFilestat.SymbolicLink, _ => 0 };
-            if (type == 0 || st.AtimeSeconds < 0 || st.MtimeSeconds < 0 || st.BtimeSeconds < 0) return Unknown;
-            filestat = WasiFilestat.Of(Makedev(st.DevMajor, st.DevMinor), st.Ino, type, st.Nlink, st.Size,
-                                       Nanoseconds(st.AtimeSeconds, st.AtimeNanoseconds), Nanoseconds(st.MtimeSeconds, st.MtimeNanoseconds),
-                                       Nanoseconds(st.BtimeSeconds, st.BtimeNanoseconds));
-            return 0;
+            return Filestat(fd, out filestat) ? 0 : Unknown;
         }
         finally
         {
             close(fd);
         }
+    }
+
+    /// <summary>The regular file at <paramref name="relative"/> opened for reading, following a
+    /// final link if <paramref name="follow"/>, for the guest to read through the host
+    /// (<see cref="OpenFiles"/>): its fd (the caller's to close), <see cref="Missing"/>, or
+    /// <see cref="Unknown"/> also for any other type and where the file system keeps no birth
+    /// time (the guest's stats of it could not be WASI's).</summary>
+    public int OpenFile(string relative, bool follow)
+    {
+        // Non-blocking: opening a FIFO must not hang (it is refused below, and WASI opens it
+        // as the guest asked); no controlling terminal taken from a device.
+        int fd = Open(relative, ORdonly | ONonblock | ONoctty | (follow ? 0 : ONofollow));
+        if (fd < 0) return fd;
+        if (Filestat(fd, out var filestat) && filestat.Filetype == WasiFilestat.RegularFile) return fd;
+        close(fd);
+        return Unknown;
+    }
+
+    /// <summary>WASI's filestat of the file <paramref name="fd"/> is open on (see
+    /// <see cref="StatWasi"/>); false for other types and without a birth time.</summary>
+    internal static bool Filestat(int fd, out WasiFilestat filestat)
+    {
+        filestat = default;
+        Statx st;
+        const uint wanted = StatxType | StatxNlink | StatxAtime | StatxMtime | StatxIno | StatxSize | StatxBtime;
+        if (statx(fd, "", AtEmptyPath, wanted, &st) != 0 || (st.Mask & wanted) != wanted) return false;
+        byte type = (st.Mode & 0xF000) switch { 0x8000 => WasiFilestat.RegularFile, 0x4000 => WasiFilestat.Directory, 0xA000 => WasiFilestat.SymbolicLink, _ => 0 };
+        if (type == 0 || st.AtimeSeconds < 0 || st.MtimeSeconds < 0 || st.BtimeSeconds < 0) return false;
+        filestat = WasiFilestat.Of(Makedev(st.DevMajor, st.DevMinor), st.Ino, type, st.Nlink, st.Size,
+                                   Nanoseconds(st.AtimeSeconds, st.AtimeNanoseconds), Nanoseconds(st.MtimeSeconds, st.MtimeNanoseconds),
+                                   Nanoseconds(st.BtimeSeconds, st.BtimeNanoseconds));
+        return true;
     }
 
     private static ulong Nanoseconds(long seconds, uint nanoseconds) => (ulong)seconds * 1_000_000_000 + nanoseconds;
@@ -250,7 +274,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private static partial nint read(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc")]
-    private static partial int close(int fd);
+    internal static partial int close(int fd);
 
     // struct dirent of 64-bit Linux (glibc and musl): d_ino, d_off, d_reclen, d_type, d_name.
     private const int DirentName = 19;

@@ -101,6 +101,21 @@ void stat_forget(uint32_t fd);
  * saving runtime closed (the stdlib zip's kept descriptor, when it was there). */
 void stat_restored(void);
 
+/* The host's number (0 on) for the preopened directory WASI gave `fd`, or -1 if
+ * `fd` is not one or no longer is (closed or renumbered over). */
+int preopen_index(uint32_t fd);
+
+/* --- files.c: files opened for reading, served by the host ----------------- */
+
+/* Whether `fd` is a host-served file that is open. */
+int files_is_open(uint32_t fd);
+/* How many host-served files are open (a snapshot cannot carry them). */
+uint32_t files_count(void);
+/* fd_close of an open host-served file. */
+uint16_t files_close(uint32_t fd);
+/* fd_renumber where `fd` or `to` is an open host-served file. */
+uint16_t files_renumber(uint32_t fd, uint32_t to);
+
 /* What the host's file imports answer for a path where nothing is. */
 #define HOST_MISSING (-3)
 

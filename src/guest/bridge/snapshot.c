@@ -43,15 +43,15 @@ static int seal_failed(void) {
 /* Readies the interpreter for its memory to be copied. Fails (and the host
  * takes no snapshot) if state a copy could not carry exists: what
  * pyodide._bridge.snapshot_seal refuses (naming the object's type), open
- * files other than the host's `open_fds` preopened directories (a copy gets
- * only its own host's; counted after snapshot_seal, which closes the
- * runtime's own), or a registry that could not take everything. On success
+ * files other than the host's `open_fds` preopened directories, WASI's or
+ * host-served (a copy gets only its own host's; counted after snapshot_seal,
+ * which closes the runtime's own), or a registry that could not take everything. On success
  * the host copies the memory, then calls pyn_snapshot_forget; recording goes
  * on. */
 PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
   keep_clear();
   if (call_bridge("snapshot_seal") < 0) return seal_failed();
-  int open = 0;
+  int open = (int)files_count();
   for (int fd = 3; fd < FD_LIMIT; fd++) {
     __wasi_fdstat_t stat;
     if (__wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == 0) open++;

@@ -46,10 +46,17 @@ void stat_restored(void) {
   }
 }
 
+int preopen_index(uint32_t fd) {
+  return fd >= FIRST_PREOPEN && fd < FIRST_PREOPEN + PREOPENS && !forgotten[fd - FIRST_PREOPEN]
+           ? (int)(fd - FIRST_PREOPEN)
+           : -1;
+}
+
 __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags,
                                                const char* path, __wasi_filestat_t* answer) {
-  if (fd >= FIRST_PREOPEN && fd < FIRST_PREOPEN + PREOPENS && !forgotten[fd - FIRST_PREOPEN]) {
-    int32_t found = host_stat_at((int32_t)(fd - FIRST_PREOPEN), (flags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0,
+  int preopen = preopen_index(fd);
+  if (preopen >= 0) {
+    int32_t found = host_stat_at(preopen, (flags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0,
                                  path, (uint32_t)strlen(path), answer);
     if (found == 0) return __WASI_ERRNO_SUCCESS;
     if (found == HOST_MISSING) return __WASI_ERRNO_NOENT;

@@ -8,7 +8,8 @@
  * python.wasm is linked with --wrap for the three WASI calls below, so every
  * write of wasi-libc (write, writev, stdio) passes here. The descriptors stay
  * the host's until closed or replaced by fd_renumber (after that they are
- * WASI's like any other), and are the host's again in a snapshot's copy. */
+ * WASI's like any other), and are the host's again in a snapshot's copy.
+ * Closing or renumbering a host-served file (files.c) is files.c's. */
 #include <wasi/api.h>
 
 #include "bridge.h"
@@ -39,6 +40,7 @@ __wasi_errno_t __wrap___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iov
 }
 
 __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
+  if (files_is_open(fd)) return files_close(fd);
   __wasi_errno_t err = __real___wasi_fd_close(fd);
   if (err == __WASI_ERRNO_SUCCESS) {
     if (fd < 3) to_host[fd] = 0;
@@ -57,6 +59,7 @@ void stdio_restored(void) {
 }
 
 __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
+  if (files_is_open(fd) || files_is_open(to)) return files_renumber(fd, to);
   __wasi_errno_t err = __real___wasi_fd_renumber(fd, to);
   if (err == __WASI_ERRNO_SUCCESS) {
     if (fd < 3) to_host[fd] = 0;

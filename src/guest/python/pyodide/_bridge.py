@@ -269,6 +269,14 @@ def _slices(timeout):
             return
 
 
+# wasi-libc's FD_SETSIZE: select() refuses descriptors from it on.
+_FD_SETSIZE = 1024
+
+
+def _fileno(f):
+    return f if isinstance(f, int) else f.fileno()
+
+
 def _make_select_interruptible():
     """select.select and poll objects block inside WASI's poll_oneoff, as
     time.sleep does; wait in slices there too (selectors use them)."""
@@ -278,11 +286,30 @@ def _make_select_interruptible():
     native_poll = select.poll
 
     def select_(rlist, wlist, xlist, timeout=None):
+        wait_for = native_select
+        if not xlist and any(_fileno(f) >= _FD_SETSIZE for f in (*rlist, *wlist)):
+            # Files the host serves are numbered from 2**30 (bridge/files.c),
+            # past what select() takes; poll() takes any descriptor.
+            wait_for = _select_by_poll
         for wait in _slices(timeout):
-            ready = native_select(rlist, wlist, xlist, wait)
+            ready = wait_for(rlist, wlist, xlist, wait)
             if any(ready):
                 return ready
         return ([], [], [])
+
+    def _select_by_poll(rlist, wlist, xlist, wait):
+        poll = native_poll()
+        masks = {}
+        for objects, mask in ((rlist, select.POLLIN), (wlist, select.POLLOUT)):
+            for f in objects:
+                masks[_fileno(f)] = masks.get(_fileno(f), 0) | mask
+        for fd, mask in masks.items():
+            poll.register(fd, mask)
+        events = dict(poll.poll(int(wait * 1000)))
+        readable = select.POLLIN | select.POLLHUP | select.POLLERR
+        writable = select.POLLOUT | select.POLLHUP | select.POLLERR
+        return ([f for f in rlist if events.get(_fileno(f), 0) & readable],
+                [f for f in wlist if events.get(_fileno(f), 0) & writable], [])
 
     class _Poll:
         def __init__(self):

@@ -1,0 +1,227 @@
+namespace Pyodide.Tests;
+
+/// <summary>Files the guest opens only to read beneath a preopen, served by the host
+/// (bridge/files.c, Guest/OpenFiles.cs): every call on such a descriptor answers as WASI
+/// answers for the same file opened read-only through a directory fd that is not a preopen
+/// (which the host does not serve), and every other open is WASI's as before.</summary>
+public sealed class HostOpenFilesTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("pyodide-openfiles-");
+    private readonly DirectoryInfo _outside = Directory.CreateTempSubdirectory("pyodide-openfiles-outside-");
+
+    public void Dispose()
+    {
+        _dir.Delete(recursive: true);
+        _outside.Delete(recursive: true);
+    }
+
+    private PyodideRuntime Load(bool readOnly = false) => Runtimes.Load(new PyodideOptions
+    {
+        Mounts = [new PyodideMount(_dir.FullName, "/data", ReadOnly: readOnly)],
+        Stdout = _ => { }, Stderr = _ => { },
+    });
+
+    /// <summary>The Python that opens /data/f.txt both ways: <c>host()</c> (a plain path
+    /// beneath the mount) and <c>wasi()</c> (relative to a directory fd the guest opened).</summary>
+    private const string BothWays = """
+        import os, select
+        HOST_FIRST = 1 << 30
+        def host(name="f.txt", flags=os.O_RDONLY):
+            fd = os.open("/data/" + name, flags)
+            assert fd >= HOST_FIRST, fd
+            return fd
+        _dir = os.open("/data", os.O_RDONLY | os.O_DIRECTORY)
+        def wasi(name="f.txt", flags=os.O_RDONLY):
+            fd = os.open(name, flags, dir_fd=_dir)
+            assert fd < HOST_FIRST, fd
+            return fd
+        def outcome(call):
+            try:
+                result = call()
+                return tuple(result) if isinstance(result, os.stat_result) else result
+            except OSError as e:
+                return (type(e).__name__, e.errno)
+            except (TypeError, ValueError) as e:
+                return (type(e).__name__, str(e))
+        """;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // WASI treats a file opened read-only in a read-only directory otherwise
+    public void EveryCallOnAHostFileAnswersAsWasiDoes(bool readOnly)
+    {
+        // Two files alike, as the calls change their times: f.txt read through the host, g.txt
+        // through WASI; then one file through both, for what tells files apart (inode, birth).
+        var bytes = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+        File.WriteAllBytes(Path.Combine(_dir.FullName, "f.txt"), bytes);
+        File.WriteAllBytes(Path.Combine(_dir.FullName, "g.txt"), bytes);
+        foreach (var name in new[] { "f.txt", "g.txt" })
+        {
+            // Access after modification, in the future: reads leave it (relatime), in both files alike.
+            File.SetLastWriteTimeUtc(Path.Combine(_dir.FullName, name), new DateTime(2033, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            File.SetLastAccessTimeUtc(Path.Combine(_dir.FullName, name), new DateTime(2065, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        }
+        using var py = Load(readOnly);
+        Expect.Str("[]", py.RunPython(BothWays + """
+
+            def calls(fd):
+                buffers = [bytearray(3), bytearray(0), bytearray(5)]
+                seq = [
+                    ("read", lambda: os.read(fd, 10)),
+                    ("tell", lambda: os.lseek(fd, 0, os.SEEK_CUR)),
+                    ("readv", lambda: (os.readv(fd, buffers), [bytes(b) for b in buffers])),
+                    ("pread", lambda: os.pread(fd, 7, 99_990)),
+                    ("pread past end", lambda: os.pread(fd, 7, 200_000)),
+                    ("preadv", lambda: (os.preadv(fd, buffers, 5), [bytes(b) for b in buffers])),
+                    ("tell after pread", lambda: os.lseek(fd, 0, os.SEEK_CUR)),
+                    ("seek end", lambda: os.lseek(fd, -5, os.SEEK_END)),
+                    ("read to end", lambda: os.read(fd, 100)),
+                    ("read at end", lambda: os.read(fd, 100)),
+                    ("seek past end", lambda: os.lseek(fd, 10, os.SEEK_END)),
+                    ("read past end", lambda: os.read(fd, 100)),
+                    ("seek negative", lambda: os.lseek(fd, -1, os.SEEK_SET)),
+                    ("seek cur negative", lambda: os.lseek(fd, -10**9, os.SEEK_CUR)),
+                    ("seek whence 3", lambda: os.lseek(fd, 0, 3)),
+                    ("seek whence 9", lambda: os.lseek(fd, 0, 9)),
+                    ("seek start", lambda: os.lseek(fd, 0, os.SEEK_SET)),
+                    ("read all", lambda: len(os.read(fd, 200_000))),
+                    ("fstat", lambda: [getattr(os.fstat(fd), f) for f in
+                                       ("st_mode", "st_dev", "st_nlink", "st_size", "st_atime_ns", "st_mtime_ns")]),
+                    ("blocking", lambda: os.get_blocking(fd)),
+                    ("set nonblocking", lambda: (os.set_blocking(fd, False), os.get_blocking(fd))),
+                    ("set blocking", lambda: (os.set_blocking(fd, True), os.get_blocking(fd))),
+                    ("inheritable", lambda: os.get_inheritable(fd)),
+                    ("isatty", lambda: os.isatty(fd)),
+                    ("device encoding", lambda: os.device_encoding(fd)),
+                    ("name max", lambda: os.fpathconf(fd, "PC_NAME_MAX")),
+                    ("write", lambda: os.write(fd, b"x")),
+                    ("write nothing", lambda: os.write(fd, b"")),
+                    ("ftruncate", lambda: os.ftruncate(fd, 0)),
+                    ("fsync", lambda: os.fsync(fd)),
+                    ("fdatasync", lambda: os.fdatasync(fd)),
+                    ("fadvise", lambda: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)),
+                    ("fadvise unknown", lambda: os.posix_fadvise(fd, 0, 0, 77)),
+                    ("fallocate", lambda: os.posix_fallocate(fd, 0, 10)),
+                    ("utime", lambda: os.utime(fd)),
+                    ("utime ns", lambda: os.utime(fd, ns=(1, 2))),
+                    ("dup", lambda: os.dup(fd)),
+                    ("stat beneath", lambda: os.stat("x", dir_fd=fd)),
+                    ("open beneath", lambda: os.open("x", os.O_RDONLY, dir_fd=fd)),
+                    ("mkdir beneath", lambda: os.mkdir("x", dir_fd=fd)),
+                    ("unlink beneath", lambda: os.unlink("x", dir_fd=fd)),
+                    ("rename beneath", lambda: os.rename("x", "y", src_dir_fd=fd, dst_dir_fd=_dir)),
+                    ("readlink beneath", lambda: os.readlink("x", dir_fd=fd)),
+                    ("scandir", lambda: list(os.scandir(fd))),
+                    ("select", lambda: [len(r) for r in select.select([fd], [], [], 1)]),
+                    ("select for writing", lambda: [len(r) for r in select.select([], [fd], [], 1)]),
+                    ("poll", lambda: [e for _, e in poll(fd, select.POLLIN)]),
+                    ("poll at end", lambda: (os.lseek(fd, 0, os.SEEK_END), [e for _, e in poll(fd, select.POLLIN)])),
+                    ("poll for writing", lambda: [e for _, e in poll(fd, select.POLLOUT)]),
+                    ("io", lambda: (os.lseek(fd, 0, 0), open(fd, "rb", closefd=False).read(4), open(fd, "rb", closefd=False).seekable())),
+                    ("io text", lambda: len(open(fd, "r", encoding="latin-1", closefd=False).read())),
+                    ("close", lambda: os.close(fd)),
+                    ("read closed", lambda: os.read(fd, 1)),
+                    ("fstat closed", lambda: os.fstat(fd)),
+                    ("seek closed", lambda: os.lseek(fd, 0, 0)),
+                    ("close closed", lambda: os.close(fd)),
+                ]
+                return [(name, outcome(call)) for name, call in seq]
+
+            def poll(fd, mask):
+                p = select.poll()
+                p.register(fd, mask)
+                return p.poll(1000)
+
+            host_fd, wasi_fd = host(), wasi("g.txt")
+            differ = [(h, w) for h, w in zip(calls(host_fd), calls(wasi_fd)) if h != w]
+            host_fd, wasi_fd = host(), wasi()
+            if os.fstat(host_fd) != os.fstat(wasi_fd) or os.fstat(host_fd).st_ino != os.stat("/data/f.txt").st_ino:
+                differ.append(("same file", os.fstat(host_fd), os.fstat(wasi_fd)))
+            str(differ)
+            """));
+    }
+
+    [Fact]
+    public void OnlyReadsOfRegularFilesBeneathAPreopenAreTheHosts()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "f.txt"), "twelve bytes");
+        File.WriteAllText(Path.Combine(_outside.FullName, "secret.txt"), "outside");
+        Directory.CreateDirectory(Path.Combine(_dir.FullName, "d"));
+        File.CreateSymbolicLink(Path.Combine(_dir.FullName, "ln"), "f.txt");
+        File.CreateSymbolicLink(Path.Combine(_dir.FullName, "out"), Path.Combine(_outside.FullName, "secret.txt"));
+        File.CreateSymbolicLink(Path.Combine(_dir.FullName, "up"), "../" + _outside.Name + "/secret.txt");
+        using var py = Load();
+        // The host's: plain reads of regular files, through a link inside; WASI's: writing,
+        // creating, directories, a final link not followed, other spellings. Refused by both, with
+        // the same error: links out, a missing file.
+        Expect.Str("True True True True True True True True True True True", py.RunPython(BothWays + """
+
+            def where(path, flags=os.O_RDONLY):
+                try:
+                    fd = os.open(path, flags)
+                except OSError as e:
+                    return e.errno
+                os.close(fd)
+                return "host" if fd >= HOST_FIRST else "wasi"
+            checks = [
+                where("/data/f.txt") == "host",
+                where("/data/ln") == "host" and open("/data/ln").read() == "twelve bytes",
+                where("/data/f.txt", os.O_RDWR) == "wasi",
+                where("/data/f.txt", os.O_WRONLY) == "wasi",
+                where("/data/new.txt", os.O_RDONLY | os.O_CREAT) == "wasi",
+                where("/data/d") == "wasi" and where("/data/d", os.O_RDONLY | os.O_DIRECTORY) == "wasi",
+                where("/data/ln", os.O_RDONLY | os.O_NOFOLLOW) == outcome(lambda: os.open("ln", os.O_RDONLY | os.O_NOFOLLOW, dir_fd=_dir))[1],
+                where("/data/./f.txt") == "wasi" and where("/data/d/../f.txt") == "wasi",
+                where("/data/out") == outcome(lambda: os.open("out", os.O_RDONLY, dir_fd=_dir))[1] != "host",
+                where("/data/up") == outcome(lambda: os.open("up", os.O_RDONLY, dir_fd=_dir))[1] != "host",
+                where("/data/missing") == outcome(lambda: os.open("missing", os.O_RDONLY, dir_fd=_dir))[1] == 44,
+            ]
+            " ".join(str(c) for c in checks)
+            """));
+    }
+
+    [Fact]
+    public void ManyOpenFilesAreNumberedApartAndTheRestAreWasis()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "f.txt"), "twelve bytes");
+        using var py = Load();
+        // 256 host files at once, then WASI's; each reads its own offset; numbers freed are
+        // used again, lowest first; a host file cannot be renumbered onto a WASI fd or back.
+        Expect.Str("256 44 True True True", py.RunPython(BothWays + """
+
+            fds = [os.open("/data/f.txt", os.O_RDONLY) for _ in range(300)]
+            hosts = [fd for fd in fds if fd >= HOST_FIRST]
+            for i, fd in enumerate(fds):
+                os.lseek(fd, i % 12, 0)
+            offsets_kept = all(os.read(fd, 1) == b"twelve bytes"[i % 12:i % 12 + 1] for i, fd in enumerate(fds))
+            wasis = [fd for fd in fds if fd < HOST_FIRST]
+            for fd in fds:
+                os.close(fd)
+            again = os.open("/data/f.txt", os.O_RDONLY)
+            reused = again == HOST_FIRST
+            os.close(again)
+            f"{len(hosts)} {len(wasis)} {offsets_kept} {reused} {sorted(hosts) == list(range(HOST_FIRST, HOST_FIRST + 256))}"
+            """));
+    }
+
+    [Fact]
+    public void ASnapshotIsRefusedWhileAHostFileIsOpen()
+    {
+        string snapshot = Path.Combine(_outside.FullName, "s.snapshot");
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { } });
+        py.RunPython("""
+            import os
+            with open("/home/pyodide/f.txt", "w") as f:
+                f.write("twelve bytes")
+            held = open("/home/pyodide/f.txt", "rb")
+            assert held.fileno() >= 1 << 30
+            """);
+        var refused = Assert.ThrowsAny<PyodideException>(() => py.SaveSnapshot(snapshot));
+        Assert.Contains("1 file(s) are open", refused.Message);
+        py.RunPython("held.close()");
+        py.SaveSnapshot(snapshot);
+        using var restored = Runtimes.Load(new PyodideOptions { Snapshot = snapshot, Stdout = _ => { }, Stderr = _ => { } });
+        // The copy serves its own host files, from the first number on.
+        Expect.Str("1073741824 twelve bytes", restored.RunPython("f = open('/home/pyodide/f.txt'); f'{f.fileno()} {f.read()}'"));
+    }
+}

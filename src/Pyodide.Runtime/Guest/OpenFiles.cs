@@ -1,0 +1,139 @@
+using System.Runtime.InteropServices;
+
+namespace Pyodide.Guest;
+
+/// <summary>The regular files a runtime's guest opened for reading beneath its preopens that
+/// the host keeps open and reads for it (bridge/files.c: WASI's calls on them answered without
+/// Wasmtime's blocking pool), by the number the guest knows each by. Every call answers as
+/// Wasmtime's WASI answers for a file it opened read-only, with a WASI errno (0: success).
+/// Closed with the runtime.</summary>
+internal sealed unsafe partial class OpenFiles : IDisposable
+{
+    private readonly List<int> _fds = []; // the host's fd by number; -1: free
+
+    /// <summary>Keeps <paramref name="fd"/> (now this table's to close) and returns its number.</summary>
+    public int Add(int fd)
+    {
+        int number = _fds.IndexOf(-1);
+        if (number < 0)
+        {
+            _fds.Add(fd);
+            return _fds.Count - 1;
+        }
+        _fds[number] = fd;
+        return number;
+    }
+
+    /// <summary>Reads into <paramref name="into"/> at the file's offset (advancing it), or at
+    /// <paramref name="offset"/> if it is not null (leaving it).</summary>
+    public int Read(int file, Span<byte> into, ulong? offset, out int read)
+    {
+        read = 0;
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        if (offset > long.MaxValue) return Inval;
+        fixed (byte* start = into)
+        {
+            while (true)
+            {
+                nint n = offset is ulong at ? pread(fd, start, (nuint)into.Length, (long)at) : ReadOn(fd, start, (nuint)into.Length);
+                if (n >= 0)
+                {
+                    read = (int)n;
+                    return 0;
+                }
+                int error = Marshal.GetLastPInvokeError();
+                if (error != Eintr) return Wasi(error);
+            }
+        }
+    }
+
+    /// <summary>Moves the file's offset by <paramref name="offset"/> from <paramref name="whence"/>
+    /// (WASI's: 0 the start, 1 the offset, 2 the end) and writes the new one to it.</summary>
+    public int Seek(int file, ref long offset, int whence)
+    {
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        if ((uint)whence > 2) return Inval;
+        long at = lseek(fd, offset, whence); // SEEK_SET, SEEK_CUR, SEEK_END are WASI's numbers
+        if (at < 0) return Wasi(Marshal.GetLastPInvokeError());
+        offset = at;
+        return 0;
+    }
+
+    /// <summary>WASI's filestat of the file (<see cref="SandboxDirectory.Filestat"/>).</summary>
+    public int Stat(int file, out WasiFilestat filestat)
+    {
+        filestat = default;
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        return SandboxDirectory.Filestat(fd, out filestat) ? 0 : Io;
+    }
+
+    /// <summary><c>fsync</c>, or <c>fdatasync</c> if <paramref name="dataOnly"/>.</summary>
+    public int Sync(int file, bool dataOnly)
+    {
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        return (dataOnly ? fdatasync(fd) : fsync(fd)) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary><c>futimens</c>: each of the access and modification times set to the one
+    /// given (<paramref name="flags"/> ATIM 1, MTIM 4), to now (ATIM_NOW 2, MTIM_NOW 8) or left.</summary>
+    public int SetTimes(int file, ulong atim, ulong mtim, int flags)
+    {
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        const long Now = (1L << 30) - 1, Omit = (1L << 30) - 2; // UTIME_NOW, UTIME_OMIT
+        static (long, long) Time(ulong ns, bool set, bool now) =>
+            set ? ((long)(ns / 1_000_000_000), (long)(ns % 1_000_000_000)) : (0, now ? Now : Omit);
+        var (atimSeconds, atimNanoseconds) = Time(atim, (flags & 1) != 0, (flags & 2) != 0);
+        var (mtimSeconds, mtimNanoseconds) = Time(mtim, (flags & 4) != 0, (flags & 8) != 0);
+        long* times = stackalloc long[] { atimSeconds, atimNanoseconds, mtimSeconds, mtimNanoseconds };
+        return futimens(fd, times) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
+    }
+
+    public void Close(int file)
+    {
+        if (Fd(file) is not (>= 0 and var fd)) return;
+        SandboxDirectory.close(fd);
+        _fds[file] = -1;
+    }
+
+    public void Dispose()
+    {
+        for (int i = 0; i < _fds.Count; i++) Close(i);
+    }
+
+    private int Fd(int file) => (uint)file < (uint)_fds.Count ? _fds[file] : -1;
+
+    // WASI's errnos for what reading, seeking and syncing a regular file can fail with.
+    private const int Badf = 8, Inval = 28, Io = 29;
+    private const int Eintr = 4;
+
+    private static int Wasi(int linuxErrno) => linuxErrno switch
+    {
+        9 => Badf,      // EBADF
+        22 => Inval,    // EINVAL
+        75 => 61,       // EOVERFLOW
+        12 => 48,       // ENOMEM
+        28 => 51,       // ENOSPC
+        122 => 19,      // EDQUOT
+        13 => 2,        // EACCES
+        1 => 63,        // EPERM
+        _ => Io,        // EIO and anything else
+    };
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadOn(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint pread(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long lseek(int fd, long offset, int whence);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int futimens(int fd, long* times);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fdatasync(int fd);
+}
