@@ -3,7 +3,8 @@ namespace Pyodide.Tests;
 /// <summary>Files the guest opens only to read beneath a preopen, served by the host
 /// (bridge/files.c, Guest/OpenFiles.cs): every call on such a descriptor answers as WASI
 /// answers for the same file opened read-only through a directory fd that is not a preopen
-/// (which the host does not serve), and every other open is WASI's as before.</summary>
+/// (which the host does not serve), and every other open is WASI's as before. Directories
+/// opened there are listed by the host (bridge/readdir.c), as WASI lists them.</summary>
 public sealed class HostOpenFilesTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("pyodide-openfiles-");
@@ -223,5 +224,46 @@ public sealed class HostOpenFilesTests : IDisposable
         using var restored = Runtimes.Load(new PyodideOptions { Snapshot = snapshot, Stdout = _ => { }, Stderr = _ => { } });
         // The copy serves its own host files, from the first number on.
         Expect.Str("1073741824 twelve bytes", restored.RunPython("f = open('/home/pyodide/f.txt'); f'{f.fileno()} {f.read()}'"));
+    }
+
+    [Fact]
+    public void DirectoriesAreListedByTheHostAsWasiListsThem()
+    {
+        // The same directory listed by the host (a plain path) and by WASI (another spelling,
+        // which the host does not answer): names in the same order, WASI's inode numbers and
+        // types (a link not followed, a dangling one, a FIFO as WASI's unknown type), enough
+        // entries for several of wasi-libc's 4 KiB windows; and a whole walk.
+        var d = Directory.CreateDirectory(Path.Combine(_dir.FullName, "d"));
+        for (int i = 0; i < 700; i++) File.WriteAllText(Path.Combine(d.FullName, $"file-{i}-é.txt"), "x");
+        Directory.CreateDirectory(Path.Combine(d.FullName, "sub", "deeper"));
+        File.WriteAllText(Path.Combine(d.FullName, "sub", "deeper", "leaf.txt"), "leaf");
+        File.CreateSymbolicLink(Path.Combine(d.FullName, "ln"), "sub");
+        File.CreateSymbolicLink(Path.Combine(d.FullName, "dangling"), "nowhere");
+        Directory.CreateDirectory(Path.Combine(d.FullName, "empty"));
+        using (var mkfifo = System.Diagnostics.Process.Start("/usr/bin/mkfifo", [Path.Combine(d.FullName, "fifo")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        using var py = Load();
+        Expect.Str("True True True True 705 True", py.RunPython("""
+            import os
+            def entries(path):
+                with os.scandir(path) as it:
+                    return [(e.name, e.inode(), e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False),
+                             e.is_symlink(), e.is_dir(), e.stat(follow_symlinks=False).st_ino) for e in it]
+            def walk(top):
+                return [(os.path.relpath(root, top), sorted(dirs), sorted(files)) for root, dirs, files in os.walk(top)]
+            host, wasi = entries("/data/d"), entries("/data/./d")
+            checks = [
+                host == wasi,
+                os.listdir("/data/d") == os.listdir("/data/./d"),
+                os.listdir("/data/d/empty") == os.listdir("/data/./d/empty") == [],
+                walk("/data/d") == walk("/data/./d"),
+                len(host),
+                all(e[1] == e[6] for e in host),  # each entry's inode number is its stat's
+            ]
+            " ".join(str(c) for c in checks)
+            """));
     }
 }

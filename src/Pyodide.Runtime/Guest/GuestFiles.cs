@@ -102,6 +102,17 @@ internal sealed class GuestFiles : IDisposable
         return _preopens[preopen].StatWasi(relative, follow, out filestat);
     }
 
+    /// <summary>The directory at <paramref name="relative"/> beneath the preopened directory WASI
+    /// numbers <c>3 + <paramref name="preopen"/></c>, which WASI has just opened for the guest,
+    /// opened by the host too and kept in <see cref="Open"/> to list it: its number there, or
+    /// <see cref="SandboxDirectory.Unknown"/>.</summary>
+    public int OpenDirectory(int preopen, string relative, bool follow)
+    {
+        if ((uint)preopen >= (uint)_preopens.Length || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
+        int fd = _preopens[preopen].OpenDirectory(relative, follow);
+        return fd < 0 ? fd : Open.Add(fd);
+    }
+
     public void Dispose()
     {
         Open.Dispose();

@@ -37,7 +37,8 @@ internal sealed unsafe class GuestImports
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
-                         FileOpen, FileRead, FileSeek, FileStat, FileSync, FileSetTimes, FileClose }
+                         FileOpen, FileRead, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
+                         DirOpen, DirRead }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -61,6 +62,8 @@ internal sealed unsafe class GuestImports
         (Import.FileSync, "file_sync", 2, 1),
         (Import.FileSetTimes, "file_set_times", 3, 1),
         (Import.FileClose, "file_close", 1, 0),
+        (Import.DirOpen, "dir_open", 4, 1),
+        (Import.DirRead, "dir_read", 4, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -104,6 +107,8 @@ internal sealed unsafe class GuestImports
             case Import.FileSync: v[0].I32 = _files?.Open.Sync(v[0].I32, v[1].I32 != 0) ?? Badf; break;
             case Import.FileSetTimes: v[0].I32 = FileSetTimes(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.FileClose: _files?.Open.Close(v[0].I32); break;
+            case Import.DirOpen: v[0].I32 = DirOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
+            case Import.DirRead: v[0].I32 = DirRead(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
         }
     }
 
@@ -347,6 +352,47 @@ internal sealed unsafe class GuestImports
         catch (Exception) when (!guest.IsDead)
         {
             return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.dir_open</c> import: the directory at the UTF-8 path at
+    /// <paramref name="path"/> relative to the preopened directory WASI numbers
+    /// <c>3 + <paramref name="preopen"/></c>, which WASI has just opened for the guest, opened by
+    /// the host too (<see cref="GuestFiles.OpenDirectory"/>): its number for <c>dir_read</c> and
+    /// <c>file_close</c>, or -1 where the host does not answer.</summary>
+    private int DirOpen(int preopen, int follow, int path, int length)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || length < 0) return -1;
+        try
+        {
+            return _files.OpenDirectory(preopen, GuestPath(guest, path, length), follow != 0);
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
+        }
+    }
+
+    /// <summary>The <c>pyodide.dir_read</c> import: directory <paramref name="directory"/>'s whole
+    /// listing as WASI's <c>fd_readdir</c> writes it (<see cref="OpenFiles.ReadDirectory"/>) into the
+    /// <paramref name="capacity"/> bytes at <paramref name="address"/>: the byte count; -2 if it
+    /// did not fit, the size needed written as an i64 at <paramref name="answer"/>; -1 where the
+    /// host does not answer (the guest asks WASI).</summary>
+    private int DirRead(int directory, int address, int capacity, int answer)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || capacity < 0) return -1;
+        try
+        {
+            var into = new Span<byte>(guest.Checked((uint)address, (uint)capacity), capacity);
+            int n = _files.Open.ReadDirectory(directory, into, out long size);
+            if (n == SandboxDirectory.TooLarge) Unsafe.WriteUnaligned(guest.Checked((uint)answer, 8), size);
+            return n;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
         }
     }
 

@@ -4,9 +4,10 @@ namespace Pyodide.Guest;
 
 /// <summary>The regular files a runtime's guest opened for reading beneath its preopens that
 /// the host keeps open and reads for it (bridge/files.c: WASI's calls on them answered without
-/// Wasmtime's blocking pool), by the number the guest knows each by. Every call answers as
-/// Wasmtime's WASI answers for a file it opened read-only, with a WASI errno (0: success).
-/// Closed with the runtime.</summary>
+/// Wasmtime's blocking pool), and the directories WASI opened there that the host lists for it
+/// (bridge/readdir.c), by the number the guest knows each by. Every call answers as Wasmtime's
+/// WASI answers for a file it opened read-only, with a WASI errno (0: success). Closed with
+/// the runtime.</summary>
 internal sealed unsafe partial class OpenFiles : IDisposable
 {
     private readonly List<int> _fds = []; // the host's fd by number; -1: free
@@ -57,6 +58,13 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         if (at < 0) return Wasi(Marshal.GetLastPInvokeError());
         offset = at;
         return 0;
+    }
+
+    /// <summary>The directory's whole WASI listing (<see cref="SandboxDirectory.ListWasi"/>).</summary>
+    public int ReadDirectory(int directory, Span<byte> into, out long size)
+    {
+        size = 0;
+        return Fd(directory) is >= 0 and var fd ? SandboxDirectory.ListWasi(fd, into, out size) : SandboxDirectory.Unknown;
     }
 
     /// <summary>WASI's filestat of the file (<see cref="SandboxDirectory.Filestat"/>).</summary>

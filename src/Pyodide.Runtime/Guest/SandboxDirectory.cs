@@ -17,7 +17,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
     private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
-    private const int AtEmptyPath = 0x1000;
+    private const int AtEmptyPath = 0x1000, AtSymlinkNofollow = 0x100;
     private const uint StatxType = 0x1, StatxNlink = 0x4, StatxAtime = 0x20, StatxMtime = 0x40, StatxIno = 0x100, StatxSize = 0x200, StatxBtime = 0x800;
     private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11;
     private const int SysOpenat2 = 437; // the same number on every Linux architecture since 5.6
@@ -161,6 +161,99 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         return Unknown;
     }
 
+    /// <summary>The directory at <paramref name="relative"/> (following a final link if
+    /// <paramref name="follow"/>) opened for <see cref="ListWasi"/>: its fd (the caller's to
+    /// close), or <see cref="Unknown"/> (also for a missing path: the guest opened it through
+    /// WASI just before, so it is a race lost, not an answer).</summary>
+    public int OpenDirectory(string relative, bool follow)
+    {
+        int fd = Open(relative, ORdonly | ODirectory | ONonblock | (follow ? 0 : ONofollow));
+        return fd >= 0 ? fd : Unknown;
+    }
+
+    /// <summary>WASI's <c>fd_readdir</c> stream for the whole directory <paramref name="dirFd"/>
+    /// is open on, as Wasmtime (50) writes it: "." and ".." (cookies 1 and 2, both with the
+    /// directory's inode number), then each entry in the host's order (cookies from 3), with the
+    /// inode number of <see cref="WasiFilestat"/> and WASI's type of the entry itself (a link
+    /// not followed; a FIFO is WASI's unknown type). Each entry is a 24-byte dirent and the name.
+    /// Written to <paramref name="into"/>: the byte count; <see cref="TooLarge"/> with the bytes
+    /// needed in <paramref name="size"/>; <see cref="Unknown"/> where WASI's answer is not
+    /// reproduced (a name that is not UTF-8, a socket, an entry gone before its stat).</summary>
+    internal static int ListWasi(int dirFd, Span<byte> into, out long size)
+    {
+        size = 0;
+        if (IntPtr.Size != 8 || !Filestat(dirFd, out var self)) return Unknown;
+        // A description of its own: its offset is not the kept fd's.
+        int fd = openat(dirFd, ".", ORdonly | ODirectory | OCloexec);
+        if (fd < 0) return Unknown;
+        nint dir = fdopendir(fd);
+        if (dir == 0)
+        {
+            close(fd);
+            return Unknown;
+        }
+        try
+        {
+            long needed = 0;
+            void Add(Span<byte> into, ulong next, ulong ino, byte type, ReadOnlySpan<byte> name)
+            {
+                long at = needed;
+                needed += 24 + name.Length;
+                if (needed > into.Length) return;
+                var entry = into.Slice((int)at, 24);
+                entry.Clear();
+                MemoryMarshal.Write(entry, next);
+                MemoryMarshal.Write(entry[8..], ino);
+                MemoryMarshal.Write(entry[16..], (uint)name.Length);
+                entry[20] = type;
+                name.CopyTo(into[((int)at + 24)..]);
+            }
+            Add(into, 1, self.Ino, WasiFilestat.Directory, "."u8);
+            Add(into, 2, self.Ino, WasiFilestat.Directory, ".."u8);
+            ulong cookie = 3;
+            while (true)
+            {
+                byte* entry = readdir(dir);
+                if (entry == null)
+                {
+                    if (Marshal.GetLastPInvokeError() != 0) return Unknown;
+                    break;
+                }
+                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
+                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)) continue;
+                if (!Utf8.IsValid(name)) return Unknown;
+                Statx st;
+                fixed (byte* path = name)
+                {
+                    if (statxAt(fd, path, AtSymlinkNofollow, StatxType | StatxIno, &st) != 0 || (st.Mask & (StatxType | StatxIno)) != (StatxType | StatxIno))
+                        return Unknown;
+                }
+                byte type;
+                switch (st.Mode & 0xF000)
+                {
+                    case 0x8000: type = WasiFilestat.RegularFile; break;
+                    case 0x4000: type = WasiFilestat.Directory; break;
+                    case 0xA000: type = WasiFilestat.SymbolicLink; break;
+                    case 0x6000: type = WasiFilestat.BlockDevice; break;
+                    case 0x2000: type = WasiFilestat.CharacterDevice; break;
+                    case 0x1000: type = WasiFilestat.Unknown; break; // a FIFO: preview 1 has no type for it
+                    default: return Unknown; // a socket: Wasmtime does not list it
+                }
+                Add(into, cookie++, WasiFilestat.InodeOf(Makedev(st.DevMajor, st.DevMinor), st.Ino), type, name);
+            }
+            if (needed > into.Length)
+            {
+                size = needed;
+                return TooLarge;
+            }
+            return (int)needed;
+        }
+        finally
+        {
+            closedir(dir); // closes fd
+        }
+    }
+
     /// <summary>WASI's filestat of the file <paramref name="fd"/> is open on (see
     /// <see cref="StatWasi"/>); false for other types and without a birth time.</summary>
     internal static bool Filestat(int fd, out WasiFilestat filestat)
@@ -269,6 +362,12 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, Statx* buffer);
+
+    [LibraryImport("libc", EntryPoint = "statx")]
+    private static partial int statxAt(int dirfd, byte* path, int flags, uint mask, Statx* buffer);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int openat(int dirfd, string path, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint read(int fd, byte* buffer, nuint count);

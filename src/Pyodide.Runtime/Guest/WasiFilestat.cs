@@ -13,7 +13,7 @@ namespace Pyodide.Guest;
 [StructLayout(LayoutKind.Explicit, Size = 64)]
 internal struct WasiFilestat
 {
-    public const byte Directory = 3, RegularFile = 4, SymbolicLink = 7;
+    public const byte Unknown = 0, BlockDevice = 1, CharacterDevice = 2, Directory = 3, RegularFile = 4, SymbolicLink = 7;
 
     [FieldOffset(0)] public ulong Dev;
     [FieldOffset(8)] public ulong Ino;
@@ -28,9 +28,12 @@ internal struct WasiFilestat
                                   ulong atim, ulong mtim, ulong birth) =>
         new()
         {
-            Dev = 1, Ino = SipHash13(hostDev, hostIno), Filetype = filetype, Nlink = nlink, Size = size,
+            Dev = 1, Ino = InodeOf(hostDev, hostIno), Filetype = filetype, Nlink = nlink, Size = size,
             Atim = atim, Mtim = mtim, Ctim = birth,
         };
+
+    /// <summary>The inode number WASI gives a file with the host's device and inode numbers.</summary>
+    public static ulong InodeOf(ulong hostDev, ulong hostIno) => SipHash13(hostDev, hostIno);
 
     /// <summary>SipHash-1-3 (one compression round, three finalisation rounds), keys zero,
     /// of the 16 bytes <paramref name="a"/>, <paramref name="b"/> (little-endian).</summary>

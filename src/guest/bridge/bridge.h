@@ -88,8 +88,12 @@ void stdio_restored(void);
 
 /* --- readdir.c ------------------------------------------------------------ */
 
-/* Drops the directory listing kept for `fd` (closed or renumbered), if any. */
-void readdir_forget(uint32_t fd);
+/* `fd` was closed or renumbered: drops the listing kept for it and the host's
+ * copy of its directory, if any. */
+void readdir_closed(uint32_t fd);
+/* WASI opened `fd` on the directory at `path` beneath the preopen the host
+ * numbers `preopen`: the host opens it too, to list it (if it answers). */
+void readdir_opened(uint32_t fd, int preopen, int follow, const char* path);
 
 /* --- stat.c ---------------------------------------------------------------- */
 

@@ -9,7 +9,8 @@
  * (stat.c's numbering) asks the host, which resolves it as WASI does (openat2
  * beneath the directory) and keeps the regular file it finds open; anything
  * else (a directory, a FIFO, an error other than a missing path) goes to WASI
- * as before. The descriptor the guest gets is numbered from FIRST_FILE_FD,
+ * as before (a directory it opens beneath a preopen is listed by the host:
+ * readdir.c). The descriptor the guest gets is numbered from FIRST_FILE_FD,
  * where WASI's own never reach (it numbers from the lowest it freed, else past
  * its highest), and every WASI call on it is answered here as Wasmtime answers
  * for a file it opened read-only: the same data and offsets, the same filestat
@@ -163,7 +164,10 @@ __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirf
       return __WASI_ERRNO_SUCCESS;
     }
   }
-  return __real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, opened);
+  __wasi_errno_t err = __real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, opened);
+  if (err == __WASI_ERRNO_SUCCESS && preopen >= 0 && (oflags & __WASI_OFLAGS_DIRECTORY))
+    readdir_opened(*opened, preopen, (dirflags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path);
+  return err;
 }
 
 /* WASI reads into the first buffer that is not empty, and only that one. */

@@ -44,7 +44,7 @@ __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
   __wasi_errno_t err = __real___wasi_fd_close(fd);
   if (err == __WASI_ERRNO_SUCCESS) {
     if (fd < 3) to_host[fd] = 0;
-    readdir_forget(fd);
+    readdir_closed(fd);
     stat_forget(fd);
   }
   return err;
@@ -64,8 +64,8 @@ __wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t fd, __wasi_fd_t to) {
   if (err == __WASI_ERRNO_SUCCESS) {
     if (fd < 3) to_host[fd] = 0;
     if (to < 3) to_host[to] = 0;
-    readdir_forget(fd);
-    readdir_forget(to);
+    readdir_closed(fd);
+    readdir_closed(to);
     stat_forget(fd);
     stat_forget(to);
   }
