@@ -23,7 +23,8 @@ public sealed class HostOpenFilesTests : IDisposable
     });
 
     /// <summary>The Python that opens /data/f.txt both ways: <c>host()</c> (a plain path
-    /// beneath the mount) and <c>wasi()</c> (relative to a directory fd the guest opened).</summary>
+    /// beneath the mount) and <c>wasi()</c> (relative to a directory fd the guest opened) or
+    /// <c>wasi_spelled()</c> (another spelling of the path).</summary>
     private const string BothWays = """
         import os, select
         HOST_FIRST = 1 << 30
@@ -34,6 +35,12 @@ public sealed class HostOpenFilesTests : IDisposable
         _dir = os.open("/data", os.O_RDONLY | os.O_DIRECTORY)
         def wasi(name="f.txt", flags=os.O_RDONLY):
             fd = os.open(name, flags, dir_fd=_dir)
+            assert fd < HOST_FIRST, fd
+            return fd
+        def wasi_spelled(name="f.txt", flags=os.O_RDONLY):
+            # Another spelling of the path, which the host does not answer: WASI opens it with
+            # the preopen's rights (a directory fd opened to read passes on no right to write).
+            fd = os.open("/data/./" + name, flags)
             assert fd < HOST_FIRST, fd
             return fd
         def outcome(call):
@@ -143,7 +150,7 @@ public sealed class HostOpenFilesTests : IDisposable
     }
 
     [Fact]
-    public void OnlyReadsOfRegularFilesBeneathAPreopenAreTheHosts()
+    public void OnlyOpensOfRegularFilesBeneathAPreopenAreTheHosts()
     {
         File.WriteAllText(Path.Combine(_dir.FullName, "f.txt"), "twelve bytes");
         File.WriteAllText(Path.Combine(_outside.FullName, "secret.txt"), "outside");
@@ -152,9 +159,9 @@ public sealed class HostOpenFilesTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(_dir.FullName, "out"), Path.Combine(_outside.FullName, "secret.txt"));
         File.CreateSymbolicLink(Path.Combine(_dir.FullName, "up"), "../" + _outside.Name + "/secret.txt");
         using var py = Load();
-        // The host's: plain reads of regular files, through a link inside; WASI's: writing,
-        // creating, directories, a final link not followed, other spellings. Refused by both, with
-        // the same error: links out, a missing file.
+        // The host's: plain opens of regular files, through a link inside, to read or write;
+        // WASI's: truncating or creating without writing, directories, a final link not followed,
+        // other spellings. Refused by both, with the same error: links out, a missing file.
         Expect.Str("True True True True True True True True True True True", py.RunPython(BothWays + """
 
             def where(path, flags=os.O_RDONLY):
@@ -167,8 +174,8 @@ public sealed class HostOpenFilesTests : IDisposable
             checks = [
                 where("/data/f.txt") == "host",
                 where("/data/ln") == "host" and open("/data/ln").read() == "twelve bytes",
-                where("/data/f.txt", os.O_RDWR) == "wasi",
-                where("/data/f.txt", os.O_WRONLY) == "wasi",
+                where("/data/f.txt", os.O_RDWR) == "host" and where("/data/f.txt", os.O_WRONLY) == "host",
+                where("/data/f.txt", os.O_RDONLY | os.O_TRUNC) == "wasi",
                 where("/data/new.txt", os.O_RDONLY | os.O_CREAT) == "wasi",
                 where("/data/d") == "wasi" and where("/data/d", os.O_RDONLY | os.O_DIRECTORY) == "wasi",
                 where("/data/ln", os.O_RDONLY | os.O_NOFOLLOW) == outcome(lambda: os.open("ln", os.O_RDONLY | os.O_NOFOLLOW, dir_fd=_dir))[1],
@@ -265,5 +272,94 @@ public sealed class HostOpenFilesTests : IDisposable
             ]
             " ".join(str(c) for c in checks)
             """));
+    }
+
+    [Fact]
+    public void WritingThroughTheHostAnswersAsWasiDoes()
+    {
+        // Each way of opening for writing, through the host (a plain path) and through WASI (a
+        // directory fd), on two files alike: every call's result and the files' bytes after.
+        using var py = Load();
+        Expect.Str("[] [] True", py.RunPython(BothWays + """
+
+            def calls(fd):
+                seq = [
+                    ("write", lambda: os.write(fd, b"hello world")),
+                    ("writev", lambda: os.writev(fd, [b"", b"abc", b"defg"])),
+                    ("tell", lambda: os.lseek(fd, 0, os.SEEK_CUR)),
+                    ("pwrite", lambda: os.pwrite(fd, b"XY", 1) if hasattr(os, "pwrite") else None),
+                    ("seek start", lambda: os.lseek(fd, 0, os.SEEK_SET)),
+                    ("write at start", lambda: os.write(fd, b"H")),
+                    ("tell again", lambda: os.lseek(fd, 0, os.SEEK_CUR)),
+                    ("read", lambda: os.read(fd, 100)),
+                    ("pread", lambda: os.pread(fd, 5, 0)),
+                    ("seek past end", lambda: os.lseek(fd, 20, os.SEEK_END)),
+                    ("write past end", lambda: os.write(fd, b"!")),
+                    ("size", lambda: os.fstat(fd).st_size),
+                    ("write nothing", lambda: os.write(fd, b"")),
+                    ("grow", lambda: (os.ftruncate(fd, 64), os.fstat(fd).st_size)),
+                    ("shrink", lambda: (os.ftruncate(fd, 9), os.fstat(fd).st_size, os.lseek(fd, 0, os.SEEK_CUR))),
+                    ("append on", lambda: (os.set_blocking(fd, True), os.get_blocking(fd))),
+                    ("fsync", lambda: os.fsync(fd)),
+                    ("fdatasync", lambda: os.fdatasync(fd)),
+                    ("fallocate", lambda: os.posix_fallocate(fd, 0, 10)),
+                    ("utime", lambda: os.utime(fd, ns=(5 * 10**18, 4 * 10**18))),
+                    ("times", lambda: (os.fstat(fd).st_atime_ns, os.fstat(fd).st_mtime_ns)),
+                    # Each alone: waiting for both, WASI returns the write alone (it reports a
+                    # file readable once its pool's thread has read), the host both at once.
+                    ("select to read", lambda: [len(r) for r in select.select([fd], [], [], 1)]),
+                    ("select to write", lambda: [len(r) for r in select.select([], [fd], [], 1)]),
+                    ("poll to read", lambda: [e for _, e in poll(fd, select.POLLIN)]),
+                    ("poll to write", lambda: [e for _, e in poll(fd, select.POLLOUT)]),
+                    ("io", lambda: (os.lseek(fd, 0, 0), open(fd, "r+b", closefd=False, buffering=0).write(b"io"))),
+                    ("close", lambda: os.close(fd)),
+                    ("write closed", lambda: os.write(fd, b"x")),
+                ]
+                return [(name, outcome(call)) for name, call in seq]
+
+            def poll(fd, mask):
+                p = select.poll()
+                p.register(fd, mask)
+                return p.poll(1000)
+
+            def contents(name):
+                with open("/data/./" + name, "rb") as f:  # through WASI
+                    return f.read()
+
+            modes = {
+                "read-write": os.O_RDWR,
+                "write": os.O_WRONLY,
+                "create": os.O_WRONLY | os.O_CREAT,
+                "truncate": os.O_RDWR | os.O_TRUNC,
+                "create new": os.O_RDWR | os.O_CREAT | os.O_EXCL,
+                "append": os.O_WRONLY | os.O_APPEND,
+                "read-append": os.O_RDWR | os.O_APPEND | os.O_CREAT,
+            }
+            differ, refused = [], []
+            for mode, flags in modes.items():
+                for name in ("h.txt", "w.txt"):
+                    try:
+                        os.unlink("/data/" + name)
+                    except FileNotFoundError:
+                        pass
+                    if not flags & os.O_CREAT:
+                        with open("/data/./" + name, "wb") as f:
+                            f.write(b"0123456789" * 3)
+                host_calls, wasi_calls = calls(host("h.txt", flags)), calls(wasi_spelled("w.txt", flags))
+                differ += [(mode, h, w) for h, w in zip(host_calls, wasi_calls) if h != w]
+                if contents("h.txt") != contents("w.txt"):
+                    differ.append((mode, contents("h.txt"), contents("w.txt")))
+            # What both refuse alike: an exclusive create of a file that is there, writing a directory.
+            for name, flags in (("h.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL), ("d", os.O_WRONLY), ("d", os.O_RDWR | os.O_CREAT)):
+                os.makedirs("/data/d", exist_ok=True)
+                plain = outcome(lambda: os.open("/data/" + name, flags))
+                through_wasi = outcome(lambda: os.open("/data/./" + name, flags))
+                if plain != through_wasi or not isinstance(plain, tuple):
+                    refused.append((name, plain, through_wasi))
+            # Made with the same permissions, as WASI makes them.
+            same_mode = os.stat("/data/h.txt").st_mode == os.stat("/data/w.txt").st_mode
+            f"{differ} {refused} {same_mode}"
+            """));
+        Assert.Equal(File.GetUnixFileMode(Path.Combine(_dir.FullName, "w.txt")), File.GetUnixFileMode(Path.Combine(_dir.FullName, "h.txt")));
     }
 }

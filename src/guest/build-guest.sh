@@ -75,7 +75,7 @@ APT_PACKAGES=(
 # from the host (bridge/files.c).
 WRAPPED_WASI_CALLS=(
   fd_write fd_close fd_renumber fd_readdir path_filestat_get
-  path_open fd_read fd_pread fd_seek fd_tell fd_filestat_get fd_fdstat_get fd_fdstat_set_flags
+  path_open fd_read fd_pread fd_pwrite fd_seek fd_tell fd_filestat_get fd_fdstat_get fd_fdstat_set_flags
   fd_fdstat_set_rights fd_advise fd_allocate fd_datasync fd_sync fd_filestat_set_size
   fd_filestat_set_times fd_prestat_dir_name poll_oneoff sock_accept sock_recv sock_send sock_shutdown
 )

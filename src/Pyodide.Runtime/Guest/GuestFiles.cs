@@ -61,16 +61,19 @@ internal sealed class GuestFiles : IDisposable
 
     /// <summary>The regular file at <paramref name="relative"/> (a plain relative path, as
     /// <see cref="StatWasi"/> takes) beneath the preopened directory WASI numbers
-    /// <c>3 + <paramref name="preopen"/></c>, opened for reading and kept in <see cref="Open"/>:
+    /// <c>3 + <paramref name="preopen"/></c>, opened as <paramref name="how"/> says (writing
+    /// only in a writable directory) and kept in <see cref="Open"/>:
     /// its number there, and whether the directory is writable (WASI then treats the file
     /// otherwise: bridge/files.c); <see cref="SandboxDirectory.Missing"/>;
     /// <see cref="SandboxDirectory.Unknown"/> (see <see cref="SandboxDirectory.OpenFile"/>).</summary>
-    public int OpenFile(int preopen, string relative, bool follow, out bool inWritable)
+    public int OpenFile(int preopen, string relative, SandboxDirectory.How how, bool follow, out bool inWritable)
     {
         inWritable = false;
         if ((uint)preopen >= (uint)_preopens.Length || relative == "." || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
         inWritable = _writable[preopen];
-        int fd = _preopens[preopen].OpenFile(relative, follow);
+        // Writing in a read-only directory: WASI's refusal is WASI's to give.
+        if (how.HasFlag(SandboxDirectory.How.Write) && !inWritable) return SandboxDirectory.Unknown;
+        int fd = _preopens[preopen].OpenFile(relative, how, follow);
         return fd < 0 ? fd : Open.Add(fd);
     }
 

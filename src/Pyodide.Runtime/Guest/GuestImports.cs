@@ -37,7 +37,7 @@ internal sealed unsafe class GuestImports
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
-                         FileOpen, FileRead, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
+                         FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
                          DirOpen, DirRead }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
@@ -55,8 +55,10 @@ internal sealed unsafe class GuestImports
         (Import.ReadFile, "read_file", 5, 1),
         (Import.ListDir, "list_dir", 5, 1),
         (Import.StatAt, "stat_at", 5, 1),
-        (Import.FileOpen, "file_open", 5, 1),
+        (Import.FileOpen, "file_open", 6, 1),
         (Import.FileRead, "file_read", 5, 1),
+        (Import.FileWrite, "file_write", 6, 1),
+        (Import.FileSetSize, "file_set_size", 2, 1),
         (Import.FileSeek, "file_seek", 3, 1),
         (Import.FileStat, "file_stat", 2, 1),
         (Import.FileSync, "file_sync", 2, 1),
@@ -100,8 +102,10 @@ internal sealed unsafe class GuestImports
             case Import.ReadFile: v[0].I32 = Fetch(listing: false, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.ListDir: v[0].I32 = Fetch(listing: true, v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.StatAt: v[0].I32 = StatAt(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
-            case Import.FileOpen: v[0].I32 = FileOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.FileOpen: v[0].I32 = FileOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.FileRead: v[0].I32 = FileRead(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
+            case Import.FileWrite: v[0].I32 = FileWrite(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
+            case Import.FileSetSize: v[0].I32 = FileSetSize(v[0].I32, v[1].I32); break;
             case Import.FileSeek: v[0].I32 = FileSeek(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.FileStat: v[0].I32 = FileStat(v[0].I32, v[1].I32); break;
             case Import.FileSync: v[0].I32 = _files?.Open.Sync(v[0].I32, v[1].I32 != 0) ?? Badf; break;
@@ -254,19 +258,19 @@ internal sealed unsafe class GuestImports
 
     /// <summary>The <c>pyodide.file_open</c> import: the regular file at the UTF-8 path at
     /// <paramref name="path"/> relative to the preopened directory WASI numbers
-    /// <c>3 + <paramref name="preopen"/></c>, opened for reading by the host
+    /// <c>3 + <paramref name="preopen"/></c>, opened by the host as <paramref name="how"/> says
     /// (<see cref="GuestFiles.OpenFile"/>): its number (0 on) for the other <c>file_*</c>
     /// imports, with 1 written as an i32 at <paramref name="inWritable"/> if the directory is
     /// writable (else 0); -3 if nothing is there; -1 where the host does not answer (the guest
     /// asks WASI).</summary>
-    private int FileOpen(int preopen, int follow, int path, int length, int inWritable)
+    private int FileOpen(int preopen, int follow, int path, int length, int how, int inWritable)
     {
         var guest = _guest;
         if (guest == null || _files == null || length < 0) return -1;
         try
         {
             var writableAt = guest.Checked((uint)inWritable, 4);
-            int file = _files.OpenFile(preopen, GuestPath(guest, path, length), follow != 0, out bool writable);
+            int file = _files.OpenFile(preopen, GuestPath(guest, path, length), (SandboxDirectory.How)how, follow != 0, out bool writable);
             Unsafe.WriteUnaligned(writableAt, writable ? 1 : 0);
             return file;
         }
@@ -291,6 +295,45 @@ internal sealed unsafe class GuestImports
             int error = _files.Open.Read(file, into, at, out int count);
             if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)read, 4), (uint)count);
             return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.file_write</c> import: <paramref name="length"/> bytes at
+    /// <paramref name="address"/> written to file <paramref name="file"/> at its offset
+    /// (advancing it), or at the u64 at <paramref name="offset"/> if that is not 0, or at its end
+    /// if <paramref name="append"/> (<see cref="OpenFiles.Write"/>); the count written as a u32 at
+    /// <paramref name="written"/>. Returns 0 or a WASI errno.</summary>
+    private int FileWrite(int file, int address, int length, int offset, int append, int written)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            var from = new ReadOnlySpan<byte>(guest.Checked((uint)address, (uint)length), (int)Math.Min((uint)length, int.MaxValue));
+            ulong? at = offset == 0 ? null : Unsafe.ReadUnaligned<ulong>(guest.Checked((uint)offset, 8));
+            int error = _files.Open.Write(file, from, at, append != 0, out int count);
+            if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)written, 4), (uint)count);
+            return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.file_set_size</c> import: file <paramref name="file"/> truncated or
+    /// extended to the u64 at <paramref name="size"/>. Returns 0 or a WASI errno.</summary>
+    private int FileSetSize(int file, int size)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            return _files.Open.SetSize(file, Unsafe.ReadUnaligned<ulong>(guest.Checked((uint)size, 8)));
         }
         catch (Exception) when (!guest.IsDead)
         {

@@ -2,12 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace Pyodide.Guest;
 
-/// <summary>The regular files a runtime's guest opened for reading beneath its preopens that
-/// the host keeps open and reads for it (bridge/files.c: WASI's calls on them answered without
+/// <summary>The regular files a runtime's guest opened beneath its preopens that the host keeps
+/// open and reads and writes for it (bridge/files.c: WASI's calls on them answered without
 /// Wasmtime's blocking pool), and the directories WASI opened there that the host lists for it
 /// (bridge/readdir.c), by the number the guest knows each by. Every call answers as Wasmtime's
-/// WASI answers for a file it opened read-only, with a WASI errno (0: success). Closed with
-/// the runtime.</summary>
+/// WASI answers for a file it opened the same way, with a WASI errno (0: success). Closed
+/// with the runtime.</summary>
 internal sealed unsafe partial class OpenFiles : IDisposable
 {
     private readonly List<int> _fds = []; // the host's fd by number; -1: free
@@ -46,6 +46,53 @@ internal sealed unsafe partial class OpenFiles : IDisposable
                 if (error != Eintr) return Wasi(error);
             }
         }
+    }
+
+    /// <summary>Writes <paramref name="from"/> at the file's offset (advancing it), or at
+    /// <paramref name="offset"/> if it is not null (leaving it); if <paramref name="append"/>, at
+    /// the end whatever the offset (as Linux's <c>pwrite</c> on <c>O_APPEND</c>), a write at the
+    /// offset then leaving the offset at the end.</summary>
+    public int Write(int file, ReadOnlySpan<byte> from, ulong? offset, bool append, out int written)
+    {
+        written = 0;
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        if (offset > long.MaxValue) return Inval;
+        long keep = -1;
+        if (append)
+        {
+            if (offset != null && (keep = lseek(fd, 0, SeekCur)) < 0) return Wasi(Marshal.GetLastPInvokeError());
+            if (lseek(fd, 0, SeekEnd) < 0) return Wasi(Marshal.GetLastPInvokeError());
+            offset = null;
+        }
+        try
+        {
+            fixed (byte* start = from)
+            {
+                while (true)
+                {
+                    nint n = offset is ulong at ? pwrite(fd, start, (nuint)from.Length, (long)at) : WriteOn(fd, start, (nuint)from.Length);
+                    if (n >= 0)
+                    {
+                        written = (int)n;
+                        return 0;
+                    }
+                    int error = Marshal.GetLastPInvokeError();
+                    if (error != Eintr) return Wasi(error);
+                }
+            }
+        }
+        finally
+        {
+            if (keep >= 0) lseek(fd, keep, SeekSet);
+        }
+    }
+
+    /// <summary><c>ftruncate</c> to <paramref name="size"/>.</summary>
+    public int SetSize(int file, ulong size)
+    {
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        if (size > long.MaxValue) return Inval;
+        return ftruncate(fd, (long)size) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
     }
 
     /// <summary>Moves the file's offset by <paramref name="offset"/> from <paramref name="whence"/>
@@ -113,6 +160,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     // WASI's errnos for what reading, seeking and syncing a regular file can fail with.
     private const int Badf = 8, Inval = 28, Io = 29;
     private const int Eintr = 4;
+    private const int SeekSet = 0, SeekCur = 1, SeekEnd = 2;
 
     private static int Wasi(int linuxErrno) => linuxErrno switch
     {
@@ -122,6 +170,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         12 => 48,       // ENOMEM
         28 => 51,       // ENOSPC
         122 => 19,      // EDQUOT
+        27 => 22,       // EFBIG
         13 => 2,        // EACCES
         1 => 63,        // EPERM
         _ => Io,        // EIO and anything else
@@ -132,6 +181,15 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint pread(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint WriteOn(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint pwrite(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int ftruncate(int fd, long length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial long lseek(int fd, long offset, int whence);

@@ -12,7 +12,8 @@ namespace Pyodide.Guest;
 /// asks WASI. The directory is opened at its first use and kept until the runtime ends.</summary>
 internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath) : IDisposable
 {
-    private const int OPath = 0x200000, ORdonly = 0, ONonblock = 0x800, ONoctty = 0x100, OCloexec = 0x80000;
+    private const int OPath = 0x200000, ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, OExcl = 0x80, ONoctty = 0x100,
+                      OTrunc = 0x200, ONonblock = 0x800, OCloexec = 0x80000;
     // The two flags used here whose values differ between Linux's architectures.
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
@@ -145,20 +146,48 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         }
     }
 
-    /// <summary>The regular file at <paramref name="relative"/> opened for reading, following a
-    /// final link if <paramref name="follow"/>, for the guest to read through the host
+    /// <summary>How <see cref="OpenFile"/> opens a file (bridge/files.c's <c>how</c>).</summary>
+    [Flags]
+    public enum How { Read = 1, Write = 2, Create = 4, Exclusive = 8, Truncate = 16 }
+
+    /// <summary>The regular file at <paramref name="relative"/> opened as <paramref name="how"/>
+    /// says, following a final link if <paramref name="follow"/> (never when creating: WASI's
+    /// answer for a link there is WASI's to give), for the guest to use through the host
     /// (<see cref="OpenFiles"/>): its fd (the caller's to close), <see cref="Missing"/>, or
     /// <see cref="Unknown"/> also for any other type and where the file system keeps no birth
-    /// time (the guest's stats of it could not be WASI's).</summary>
-    public int OpenFile(string relative, bool follow)
+    /// time (the guest's stats of it could not be WASI's; an exclusive create is not tried
+    /// there, as it could not be handed to WASI after).</summary>
+    public int OpenFile(string relative, How how, bool follow)
     {
+        int access = (how & (How.Read | How.Write)) switch { How.Write => OWronly, How.Read | How.Write => ORdwr, _ => ORdonly };
+        int flags = access | (how.HasFlag(How.Create) ? OCreat : 0) | (how.HasFlag(How.Exclusive) ? OExcl : 0) |
+                    (how.HasFlag(How.Truncate) ? OTrunc : 0) | (follow && !how.HasFlag(How.Create) ? 0 : ONofollow);
+        if (how.HasFlag(How.Exclusive) && !KeepsBirthTimes(relative)) return Unknown;
         // Non-blocking: opening a FIFO must not hang (it is refused below, and WASI opens it
         // as the guest asked); no controlling terminal taken from a device.
-        int fd = Open(relative, ORdonly | ONonblock | ONoctty | (follow ? 0 : ONofollow));
+        // 0666 less the umask, as WASI creates (openat2 takes a mode only with O_CREAT).
+        int fd = Open(relative, flags | ONonblock | ONoctty, mode: how.HasFlag(How.Create) ? 0x1b6 : 0);
         if (fd < 0) return fd;
         if (Filestat(fd, out var filestat) && filestat.Filetype == WasiFilestat.RegularFile) return fd;
         close(fd);
         return Unknown;
+    }
+
+    /// <summary>Whether the directory that would hold <paramref name="relative"/> keeps birth
+    /// times (a file made there is on its file system).</summary>
+    private bool KeepsBirthTimes(string relative)
+    {
+        int slash = relative.LastIndexOf('/');
+        int fd = Open(slash < 0 ? "." : relative[..slash], OPath | ODirectory);
+        if (fd < 0) return false;
+        try
+        {
+            return Filestat(fd, out _);
+        }
+        finally
+        {
+            close(fd);
+        }
     }
 
     /// <summary>The directory at <paramref name="relative"/> (following a final link if
@@ -297,11 +326,11 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     /// <summary>An fd of <paramref name="relative"/> opened beneath the directory, or
     /// <see cref="Missing"/> or <see cref="Unknown"/>.</summary>
-    private int Open(string relative, int flags)
+    private int Open(string relative, int flags, int mode = 0)
     {
         int root = Root();
         if (root < 0) return Unknown;
-        var how = new OpenHow { Flags = (ulong)(flags | OCloexec), Resolve = ResolveBeneath | ResolveNoMagiclinks };
+        var how = new OpenHow { Flags = (ulong)(flags | OCloexec), Mode = (ulong)mode, Resolve = ResolveBeneath | ResolveNoMagiclinks };
         while (true)
         {
             long fd = syscall(SysOpenat2, root, relative, &how, (nuint)sizeof(OpenHow));

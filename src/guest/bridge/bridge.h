@@ -6,6 +6,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <wasi/api.h>
 
 #include "pyn_limits.h"
 
@@ -115,10 +116,13 @@ int preopen_index(uint32_t fd);
 int files_is_open(uint32_t fd);
 /* How many host-served files are open (a snapshot cannot carry them). */
 uint32_t files_count(void);
+/* fd_write (`offset` NULL) or fd_pwrite of an open host-served file. */
+__wasi_errno_t files_write(uint32_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len, const uint64_t* offset,
+                           __wasi_size_t* written);
 /* fd_close of an open host-served file. */
-uint16_t files_close(uint32_t fd);
+__wasi_errno_t files_close(uint32_t fd);
 /* fd_renumber where `fd` or `to` is an open host-served file. */
-uint16_t files_renumber(uint32_t fd, uint32_t to);
+__wasi_errno_t files_renumber(uint32_t fd, uint32_t to);
 
 /* What the host's file imports answer for a path where nothing is. */
 #define HOST_MISSING (-3)

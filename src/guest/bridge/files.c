@@ -1,23 +1,25 @@
 /*
- * Files opened for reading beneath a preopened directory, served by the host.
+ * Files opened beneath a preopened directory, served by the host.
  *
- * Wasmtime (50.0.1) runs WASI's path_open, fd_read and fd_filestat_get on a
- * thread of its blocking pool, so `open(p, 'rb').read()` of a small file cost
- * 200-300 us (four such calls) against ~7 us natively. Here a path_open that
- * only reads (no O_CREAT, O_TRUNC, O_EXCL or O_DIRECTORY, no write right, no
- * sync flag) of a plain relative path beneath a preopen that is still WASI's
- * (stat.c's numbering) asks the host, which resolves it as WASI does (openat2
- * beneath the directory) and keeps the regular file it finds open; anything
- * else (a directory, a FIFO, an error other than a missing path) goes to WASI
- * as before (a directory it opens beneath a preopen is listed by the host:
- * readdir.c). The descriptor the guest gets is numbered from FIRST_FILE_FD,
- * where WASI's own never reach (it numbers from the lowest it freed, else past
- * its highest), and every WASI call on it is answered here as Wasmtime answers
- * for a file it opened read-only: the same data and offsets, the same filestat
- * (Guest/WasiFilestat.cs), fdstat, flags and errors. Calls that WASI answers
- * the same for a descriptor it does not know (writes, listings, paths relative
- * to a file: EBADF) are left to it. fd_close and fd_renumber are stdio.c's
- * wrappers, which call files_close and files_renumber.
+ * Wasmtime (50.0.1) runs WASI's path_open, fd_read, fd_write and
+ * fd_filestat_get on a thread of its blocking pool, so `open(p, 'rb').read()`
+ * of a small file cost 200-300 us (four such calls) against ~7 us natively.
+ * Here a path_open of a plain relative path beneath a preopen that is still
+ * WASI's (stat.c's numbering) asks the host, when it only reads, or writes
+ * with at most O_CREAT, O_TRUNC or O_EXCL (how_to_open; no sync flag): the
+ * host resolves the path as WASI does (openat2 beneath the directory), opens
+ * the regular file it finds and keeps it. Anything else (a directory, a FIFO,
+ * writing in a read-only directory, an error other than a missing path) goes
+ * to WASI as before (a directory it opens beneath a preopen is listed by the
+ * host: readdir.c). The descriptor the guest gets is numbered from
+ * FIRST_FILE_FD, where WASI's own never reach (it numbers from the highest it
+ * freed, else past its highest), and every WASI call on it is answered here
+ * as Wasmtime answers for a file it opened so: the same data, offsets and
+ * appends, the same filestat (Guest/WasiFilestat.cs), fdstat, flags and
+ * errors. Calls that WASI answers the same for a descriptor it does not know
+ * (listings, paths relative to a file: EBADF) are left to it. fd_write,
+ * fd_close and fd_renumber are stdio.c's wrappers, which call files_write,
+ * files_close and files_renumber.
  */
 #include <string.h>
 #include <wasi/api.h>
@@ -25,9 +27,15 @@
 #include "bridge.h"
 
 __attribute__((import_module("pyodide"), import_name("file_open")))
-extern int32_t host_file_open(int32_t preopen, int32_t follow, const char* path, uint32_t len, int32_t* writable);
+extern int32_t host_file_open(int32_t preopen, int32_t follow, const char* path, uint32_t len, int32_t how,
+                              int32_t* writable);
 __attribute__((import_module("pyodide"), import_name("file_read")))
 extern int32_t host_file_read(int32_t file, uint8_t* buf, uint32_t len, const uint64_t* offset, __wasi_size_t* nread);
+__attribute__((import_module("pyodide"), import_name("file_write")))
+extern int32_t host_file_write(int32_t file, const uint8_t* buf, uint32_t len, const uint64_t* offset, int32_t append,
+                               __wasi_size_t* written);
+__attribute__((import_module("pyodide"), import_name("file_set_size")))
+extern int32_t host_file_set_size(int32_t file, const uint64_t* size);
 __attribute__((import_module("pyodide"), import_name("file_seek")))
 extern int32_t host_file_seek(int32_t file, int64_t* offset, int32_t whence);
 __attribute__((import_module("pyodide"), import_name("file_stat")))
@@ -43,6 +51,8 @@ __wasi_errno_t __real___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirf
                                        __wasi_oflags_t oflags, __wasi_rights_t base, __wasi_rights_t inheriting,
                                        __wasi_fdflags_t fdflags, __wasi_fd_t* opened);
 __wasi_errno_t __real___wasi_fd_read(__wasi_fd_t fd, const __wasi_iovec_t* iovs, size_t iovs_len, __wasi_size_t* nread);
+__wasi_errno_t __real___wasi_fd_pwrite(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len,
+                                       __wasi_filesize_t offset, __wasi_size_t* written);
 __wasi_errno_t __real___wasi_fd_pread(__wasi_fd_t fd, const __wasi_iovec_t* iovs, size_t iovs_len,
                                       __wasi_filesize_t offset, __wasi_size_t* nread);
 __wasi_errno_t __real___wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t offset, __wasi_whence_t whence,
@@ -81,13 +91,17 @@ typedef struct {
   /* Whether its directory is writable: WASI then lets a file opened read-only have
    * its times set, its size set tried (the host refuses) and waits for writing. */
   uint8_t in_writable;
+  uint8_t access; /* HOW_READ and HOW_WRITE: how it was opened */
 } open_file_t;
+
+/* How the host opens a file (file_open's `how`). */
+enum { HOW_READ = 1, HOW_WRITE = 2, HOW_CREATE = 4, HOW_EXCLUSIVE = 8, HOW_TRUNCATE = 16 };
 
 static open_file_t files[FILES];
 static uint32_t files_open;
 
-/* Every right but writing's, as Wasmtime reports for a file opened read-only. */
-#define READ_ONLY_RIGHTS ((((__wasi_rights_t)1 << 30) - 1) & ~__WASI_RIGHTS_FD_WRITE)
+/* Every right, as Wasmtime reports for a file before taking out what its access lacks. */
+#define ALL_RIGHTS (((__wasi_rights_t)1 << 30) - 1)
 #define SETTABLE_FDFLAGS (__WASI_FDFLAGS_APPEND | __WASI_FDFLAGS_NONBLOCK)
 #define SYNC_FDFLAGS (__WASI_FDFLAGS_DSYNC | __WASI_FDFLAGS_RSYNC | __WASI_FDFLAGS_SYNC)
 
@@ -103,7 +117,7 @@ uint32_t files_count(void) { return files_open; }
 __wasi_errno_t files_close(uint32_t fd) {
   open_file_t* f = file_of(fd);
   host_file_close(f->file - 1);
-  *f = (open_file_t){0, 0, 0};
+  *f = (open_file_t){0};
   files_open--;
   return __WASI_ERRNO_SUCCESS;
 }
@@ -114,7 +128,7 @@ __wasi_errno_t files_renumber(uint32_t fd, uint32_t to) {
     if (fd == to) return __WASI_ERRNO_SUCCESS;
     host_file_close(to_file->file - 1);
     *to_file = *from_file;
-    *from_file = (open_file_t){0, 0, 0};
+    *from_file = (open_file_t){0};
     files_open--;
     return __WASI_ERRNO_SUCCESS;
   }
@@ -144,21 +158,36 @@ static int utf8_valid(const unsigned char* s) {
   return 1;
 }
 
+/* How the host opens what path_open asks for, or 0 where it leaves the open to
+ * WASI: reading alone with no flags; writing (and reading) with O_CREAT,
+ * O_TRUNC or O_CREAT|O_EXCL (the host opens for writing only in a writable
+ * directory, and creates a file only where it is no link). The rest (a
+ * directory, O_TRUNC or O_CREAT without writing, O_EXCL alone) is WASI's. */
+static int how_to_open(__wasi_rights_t base, __wasi_oflags_t oflags) {
+  int reads = (base & __WASI_RIGHTS_FD_READ) != 0, writes = (base & __WASI_RIGHTS_FD_WRITE) != 0;
+  if (!writes) return reads && oflags == 0 ? HOW_READ : 0;
+  const __wasi_oflags_t known = __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL | __WASI_OFLAGS_TRUNC;
+  if ((oflags & ~known) || ((oflags & __WASI_OFLAGS_EXCL) && !(oflags & __WASI_OFLAGS_CREAT))) return 0;
+  return (reads ? HOW_READ : 0) | HOW_WRITE | (oflags & __WASI_OFLAGS_CREAT ? HOW_CREATE : 0) |
+         (oflags & __WASI_OFLAGS_EXCL ? HOW_EXCLUSIVE : 0) | (oflags & __WASI_OFLAGS_TRUNC ? HOW_TRUNCATE : 0);
+}
+
 __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirflags, const char* path,
                                        __wasi_oflags_t oflags, __wasi_rights_t base, __wasi_rights_t inheriting,
                                        __wasi_fdflags_t fdflags, __wasi_fd_t* opened) {
   if (file_of(fd) != NULL) return utf8_valid((const unsigned char*)path) ? __WASI_ERRNO_NOTDIR : __WASI_ERRNO_ILSEQ;
   int preopen = preopen_index(fd);
-  if (preopen >= 0 && oflags == 0 && (base & __WASI_RIGHTS_FD_READ) && !(base & __WASI_RIGHTS_FD_WRITE) &&
-      !(fdflags & SYNC_FDFLAGS) && files_open < FILES) {
+  int how = preopen >= 0 && !(fdflags & SYNC_FDFLAGS) && files_open < FILES ? how_to_open(base, oflags) : 0;
+  if (how != 0) {
     int32_t writable = 0;
     int32_t file = host_file_open(preopen, (dirflags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path,
-                                  (uint32_t)strlen(path), &writable);
+                                  (uint32_t)strlen(path), how, &writable);
     if (file == HOST_MISSING) return __WASI_ERRNO_NOENT;
     if (file >= 0) {
       uint32_t slot = 0;
       while (files[slot].file != 0) slot++; /* files_open < FILES: there is a free one */
-      files[slot] = (open_file_t){file + 1, fdflags & SETTABLE_FDFLAGS, writable != 0};
+      files[slot] = (open_file_t){file + 1, fdflags & SETTABLE_FDFLAGS, writable != 0,
+                                  (uint8_t)(how & (HOW_READ | HOW_WRITE))};
       files_open++;
       *opened = FIRST_FILE_FD + slot;
       return __WASI_ERRNO_SUCCESS;
@@ -199,6 +228,27 @@ __wasi_errno_t __wrap___wasi_fd_pread(__wasi_fd_t fd, const __wasi_iovec_t* iovs
   return read_file(f, iovs, iovs_len, &offset, nread);
 }
 
+/* WASI writes the first buffer that is not empty, and only that one: at the
+ * offset (advancing it), or at `offset`; with APPEND, at the end whatever the
+ * offset (Linux's pwrite on O_APPEND), the offset then the end after a write
+ * at it. */
+__wasi_errno_t files_write(uint32_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len, const uint64_t* offset,
+                           __wasi_size_t* written) {
+  open_file_t* f = file_of(fd);
+  const __wasi_ciovec_t* from = NULL;
+  for (size_t i = 0; i < iovs_len && from == NULL; i++)
+    if (iovs[i].buf_len != 0) from = &iovs[i];
+  static const uint8_t none;
+  return (__wasi_errno_t)host_file_write(f->file - 1, from ? from->buf : &none, from ? from->buf_len : 0, offset,
+                                         (f->flags & __WASI_FDFLAGS_APPEND) != 0, written);
+}
+
+__wasi_errno_t __wrap___wasi_fd_pwrite(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len,
+                                       __wasi_filesize_t offset, __wasi_size_t* written) {
+  if (file_of(fd) == NULL) return __real___wasi_fd_pwrite(fd, iovs, iovs_len, offset, written);
+  return files_write(fd, iovs, iovs_len, &offset, written);
+}
+
 __wasi_errno_t __wrap___wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t offset, __wasi_whence_t whence,
                                      __wasi_filesize_t* position) {
   /* Wasmtime (50.0.1) traps on a whence it does not know (os.lseek(fd, 0, 3) would
@@ -226,11 +276,14 @@ __wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t* 
 __wasi_errno_t __wrap___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t* answer) {
   open_file_t* f = file_of(fd);
   if (f == NULL) return __real___wasi_fd_fdstat_get(fd, answer);
+  __wasi_rights_t rights = ALL_RIGHTS;
+  if (!(f->access & HOW_READ)) rights &= ~(__wasi_rights_t)(__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_READDIR);
+  if (!(f->access & HOW_WRITE)) rights &= ~(__wasi_rights_t)__WASI_RIGHTS_FD_WRITE;
   *answer = (__wasi_fdstat_t){
     .fs_filetype = __WASI_FILETYPE_REGULAR_FILE,
     .fs_flags = f->flags,
-    .fs_rights_base = READ_ONLY_RIGHTS,
-    .fs_rights_inheriting = READ_ONLY_RIGHTS,
+    .fs_rights_base = rights,
+    .fs_rights_inheriting = rights,
   };
   return __WASI_ERRNO_SUCCESS;
 }
@@ -281,8 +334,9 @@ __wasi_errno_t __wrap___wasi_fd_filestat_set_size(__wasi_fd_t fd, __wasi_filesiz
   open_file_t* f = file_of(fd);
   if (f == NULL) return __real___wasi_fd_filestat_set_size(fd, size);
   /* In a read-only directory WASI refuses; in a writable one it asks the host's
-   * ftruncate, which refuses a descriptor not open for writing. */
-  return f->in_writable ? __WASI_ERRNO_INVAL : __WASI_ERRNO_PERM;
+   * ftruncate (which refuses a descriptor not open for writing). */
+  if (!f->in_writable) return __WASI_ERRNO_PERM;
+  return (__wasi_errno_t)host_file_set_size(f->file - 1, &size);
 }
 
 __wasi_errno_t __wrap___wasi_fd_filestat_set_times(__wasi_fd_t fd, __wasi_timestamp_t atim, __wasi_timestamp_t mtim,

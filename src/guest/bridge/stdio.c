@@ -29,6 +29,7 @@ static int goes_to_host(__wasi_fd_t fd) { return fd < 3 && to_host[fd]; }
 
 __wasi_errno_t __wrap___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len,
                                       __wasi_size_t* written) {
+  if (files_is_open(fd)) return files_write(fd, iovs, iovs_len, NULL, written);
   if (!goes_to_host(fd)) return __real___wasi_fd_write(fd, iovs, iovs_len, written);
   __wasi_size_t total = 0;
   for (size_t i = 0; i < iovs_len; i++) {
