@@ -362,4 +362,37 @@ public sealed class HostOpenFilesTests : IDisposable
             """));
         Assert.Equal(File.GetUnixFileMode(Path.Combine(_dir.FullName, "w.txt")), File.GetUnixFileMode(Path.Combine(_dir.FullName, "h.txt")));
     }
+
+    [Fact]
+    public void TheHostsDescriptorsCloseWithTheGuestsAndWithTheRuntime()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "f.txt"), "twelve bytes");
+        Directory.CreateDirectory(Path.Combine(_dir.FullName, "d"));
+        var ours = new[] { Path.Combine(_dir.FullName, "f.txt"), Path.Combine(_dir.FullName, "d"), Path.Combine(_dir.FullName, "new.txt") };
+        // Entries, not files: GetFiles leaves out those that lead to a directory.
+        int Held() => Directory.GetFileSystemEntries("/proc/self/fd").Count(link =>
+        {
+            try
+            {
+                return ours.Contains(new FileInfo(link).LinkTarget);
+            }
+            catch (IOException)
+            {
+                return false; // closed meanwhile
+            }
+        });
+        using (var py = Load())
+        {
+            py.RunPython("""
+                import os
+                kept = [open("/data/f.txt", "rb"), open("/data/new.txt", "w"), os.scandir("/data/d")]
+                """);
+            Assert.Equal(4, Held()); // the directory: WASI's descriptor and the host's
+            py.RunPython("for k in kept: k.close()");
+            Assert.Equal(0, Held());
+            py.RunPython("kept = [open('/data/f.txt', 'rb') for _ in range(5)]");
+            Assert.Equal(5, Held());
+        }
+        Assert.Equal(0, Held()); // left open by the guest, closed with the runtime
+    }
 }
