@@ -227,7 +227,7 @@ def main():
                  met(le(v, 10 * MS))))
     c_row("Python in the sandbox: `open(p, 'rb').read()` of a 12-byte file in the runtime's home, per call",
           "file_read", "`os.stat(p)` of it (answered by the host, as WASI would)", "file_stat",
-          "(no goal: the open, reads and stats are the host's, bridge/files.c)", lambda v, r: None)
+          "(no goal: the open, reads and stats are the host's: bridge/files.c)", lambda v, r: None)
     c_row("C: `pyproxy_get_buffer`+`pybuffer_release`, 64 MiB bytearray", "get_buffer_64m",
           "the same on 1 KiB", "get_buffer_1k",
           f"≤ 1 µs, size-independent (ratio ≤ 1.5) ({PYODIDE}: 8–15 µs)",
