@@ -290,6 +290,10 @@ def main():
           f"directory (their `.pyc` beside them), posix_spawn to exit (median of {c_reps('spawn_pyodide_run_package')})",
           "spawn_pyodide_run_package", f"`{py_path} SCRIPT`", "spawn_python3_package",
           "(no goal)", lambda v, r: None)
+    c_row(f"`out/bin/pyodide-run --mount DIR:/work SCRIPT /work`, where the script writes 200 files of 1 KiB, "
+          f"lists the directory and reads them back, posix_spawn to exit (median of {c_reps('spawn_pyodide_run_files')})",
+          "spawn_pyodide_run_files", f"`{py_path} SCRIPT DIR`", "spawn_python3_files",
+          "(no goal)", lambda v, r: None)
 
     # ---- managed API ----------------------------------------------------------------
     def bm(key):

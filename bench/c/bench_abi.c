@@ -52,6 +52,10 @@
  *   spawn_python3_package, spawn_pyodide_run_package
  *                      the same two running a script that imports a package of
  *                      PACKAGE_MODULES modules from its own directory (Linux)
+ *   spawn_python3_files, spawn_pyodide_run_files
+ *                      the same two running a script that writes FILES_WRITTEN files
+ *                      in a directory (mounted writable for pyodide-run), lists it and
+ *                      reads them back (Linux)
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
@@ -598,9 +602,34 @@ static void write_package(const char* dir, const char* python3, char* script, si
 }
 #endif
 
+#ifndef _WIN32
+/* A script that writes FILES_WRITTEN files of 1 KiB into the directory it is given,
+ * lists it and reads each back, as a script producing and reading its own output
+ * does: written to dir/bench-files.py (its path to `script`), with dir/bench-files/
+ * (its path to `data`) for the files, which it overwrites on every run. */
+#define FILES_WRITTEN 200
+static void write_files_script(const char* dir, char* script, size_t script_size, char* data, size_t data_size) {
+  snprintf(data, data_size, "%s/bench-files", dir);
+  if (mkdir(data, 0755) != 0 && errno != EEXIST) die("mkdir bench-files", NULL);
+  snprintf(script, script_size, "%s/bench-files.py", dir);
+  FILE* f = fopen(script, "w");
+  if (!f ||
+      fprintf(f, "import os, sys\nd = sys.argv[1]\nfor i in range(%d):\n"
+                 "    with open(os.path.join(d, f'f{i}.txt'), 'w') as f:\n        f.write('x' * 1024)\n"
+                 "total = sum(len(open(os.path.join(d, n)).read()) for n in sorted(os.listdir(d)))\n"
+                 "assert total == %d * 1024, total\n",
+              FILES_WRITTEN, FILES_WRITTEN) < 0 ||
+      fclose(f) != 0)
+    die("write bench-files.py", NULL);
+}
+#endif
+
+/* The most commands spawn_round_robin alternates. */
+#define SPAWN_COMMANDS 9
+
 /* Spawns each command `reps` times, round-robin, after one warm-up run of each. */
 static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats_t* out) {
-  double *t[8], *c[8], ignored;
+  double *t[SPAWN_COMMANDS], *c[SPAWN_COMMANDS], ignored;
   for (int k = 0; k < n; k++) {
     t[k] = calloc((size_t)reps, sizeof(double));
     c[k] = calloc((size_t)reps, sizeof(double));
@@ -1047,9 +1076,12 @@ int main(int argc, char** argv) {
     char script[4200];
     char* py_package_argv[] = {(char*)python3, script, NULL};
     char* run_package_argv[] = {(char*)pyodide_run, script, NULL};
-    char* const* argvs[7] = {true_argv};
-    const char* ids[7] = {"spawn_true"};
-    const char* whats[7] = {"spawn /bin/true"};
+    char files_script[4200], files_data[4200], files_mount[8500];
+    char* py_files_argv[] = {(char*)python3, files_script, files_data, NULL};
+    char* run_files_argv[] = {(char*)pyodide_run, "--mount", files_mount, files_script, "/work", NULL};
+    char* const* argvs[SPAWN_COMMANDS] = {true_argv};
+    const char* ids[SPAWN_COMMANDS] = {"spawn_true"};
+    const char* whats[SPAWN_COMMANDS] = {"spawn /bin/true"};
     int n = 1;
     if (python3) { argvs[n] = py_argv; ids[n] = "spawn_python3"; whats[n++] = "spawn python3 -c pass"; }
     if (pyodide_run) { argvs[n] = run_argv; ids[n] = "spawn_pyodide_run"; whats[n++] = "spawn pyodide-run -c pass"; }
@@ -1072,9 +1104,17 @@ int main(int argc, char** argv) {
       argvs[n] = run_package_argv;
       ids[n] = "spawn_pyodide_run_package";
       whats[n++] = "spawn pyodide-run SCRIPT, importing a package of its directory's";
+      write_files_script(snapshot_dir, files_script, sizeof files_script, files_data, sizeof files_data);
+      snprintf(files_mount, sizeof files_mount, "%s:/work", files_data);
+      argvs[n] = py_files_argv;
+      ids[n] = "spawn_python3_files";
+      whats[n++] = "spawn python3 SCRIPT DIR, writing, listing and reading files";
+      argvs[n] = run_files_argv;
+      ids[n] = "spawn_pyodide_run_files";
+      whats[n++] = "spawn pyodide-run --mount DIR:/work SCRIPT /work, writing, listing and reading files";
     }
 #endif
-    stats_t s[7];
+    stats_t s[SPAWN_COMMANDS];
     int reps = REPS < 30 ? REPS : 30;
     spawn_round_robin(argvs, n, reps, s);
     for (int k = 0; k < n; k++) record(ids[k], whats[k], s[k], "ms");
