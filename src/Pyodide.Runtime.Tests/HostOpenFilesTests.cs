@@ -395,4 +395,79 @@ public sealed class HostOpenFilesTests : IDisposable
         }
         Assert.Equal(0, Held()); // left open by the guest, closed with the runtime
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PathsAreMadeRemovedRenamedAndTouchedAsWasiDoes(bool readOnly)
+    {
+        // The same steps in two trees alike, one through plain paths (the host's, where the
+        // mount is writable), one through another spelling (WASI's): each step's result, then
+        // the trees' names, types and times. In a read-only mount everything is WASI's refusal.
+        foreach (var tree in new[] { "h", "w" })
+        {
+            Directory.CreateDirectory(Path.Combine(_dir.FullName, tree, "full", "inner"));
+            foreach (var (name, text) in new[] { ("file.txt", "text"), ("other.txt", "other") })
+            {
+                File.WriteAllText(Path.Combine(_dir.FullName, tree, name), text);
+                File.SetLastWriteTimeUtc(Path.Combine(_dir.FullName, tree, name), new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            }
+            File.CreateSymbolicLink(Path.Combine(_dir.FullName, tree, "link"), "file.txt");
+            File.CreateSymbolicLink(Path.Combine(_dir.FullName, tree, "out"), _outside.FullName);
+        }
+        using var py = Load(readOnly);
+        Expect.Str("[] True", py.RunPython("""
+            import os, stat
+            def outcome(call):
+                try:
+                    return call()
+                except OSError as e:
+                    return (type(e).__name__, e.errno)
+            def steps(top):
+                p = lambda name: top + "/" + name
+                return [
+                    ("mkdir", lambda: os.mkdir(p("new"))),
+                    ("mkdir again", lambda: os.mkdir(p("new"))),
+                    ("mkdir in missing", lambda: os.mkdir(p("missing/new"))),
+                    ("mkdir through a file", lambda: os.mkdir(p("file.txt/new"))),
+                    ("mkdir through a link out", lambda: os.mkdir(p("out/new"))),
+                    ("mkdir nested", lambda: os.makedirs(p("a/b/c"))),
+                    ("rmdir", lambda: os.rmdir(p("a/b/c"))),
+                    ("rmdir not empty", lambda: os.rmdir(p("full"))),
+                    ("rmdir a file", lambda: os.rmdir(p("file.txt"))),
+                    ("rmdir missing", lambda: os.rmdir(p("nothing"))),
+                    ("unlink a directory", lambda: os.unlink(p("new"))),
+                    ("unlink a link", lambda: os.unlink(p("link"))),
+                    ("unlink missing", lambda: os.unlink(p("nothing"))),
+                    ("rename", lambda: os.rename(p("other.txt"), p("renamed.txt"))),
+                    ("replace", lambda: os.replace(p("renamed.txt"), p("file.txt"))),
+                    ("rename into a directory", lambda: os.rename(p("file.txt"), p("new/file.txt"))),
+                    ("rename over a full directory", lambda: os.rename(p("new"), p("full"))),
+                    ("rename a directory", lambda: os.rename(p("new"), p("moved"))),
+                    ("rename missing", lambda: os.rename(p("nothing"), p("x"))),
+                    ("rename out", lambda: os.rename(p("moved"), p("out/moved"))),
+                    ("utime", lambda: os.utime(p("moved/file.txt"), ns=(5 * 10**18, 4 * 10**18))),
+                    ("utime now", lambda: os.utime(p("full/inner"))),
+                    ("utime a directory", lambda: os.utime(p("full"), ns=(3 * 10**18, 2 * 10**18))),
+                    ("utime a link itself", lambda: os.utime(p("out"), ns=(10**18, 10**18), follow_symlinks=False)),
+                    ("utime missing", lambda: os.utime(p("nothing"))),
+                    ("unlink", lambda: os.unlink(p("moved/file.txt"))),
+                ]
+            def tree(top):
+                found = []
+                for root, dirs, files in os.walk(top):
+                    for name in sorted(dirs + files):
+                        st = os.lstat(os.path.join(root, name))
+                        # A directory's times are those of the last change in it, and a link's those of its
+                        # making, at another moment in each tree: for a link, only whether the step set it.
+                        time = (None if stat.S_ISDIR(st.st_mode) else st.st_mtime_ns == 10**18 if stat.S_ISLNK(st.st_mode)
+                                else st.st_mtime_ns)
+                        found.append((os.path.relpath(os.path.join(root, name), top), st.st_mode, st.st_size, time))
+                return sorted(found)
+            host = [(name, outcome(call)) for name, call in steps("/data/h")]
+            wasi = [(name, outcome(call)) for name, call in steps("/data/./w")]
+            f"{[(h, w) for h, w in zip(host, wasi) if h != w]} {tree('/data/h') == tree('/data/./w')}"
+            """));
+        Assert.Empty(Directory.GetFileSystemEntries(_outside.FullName));
+    }
 }

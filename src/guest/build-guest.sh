@@ -71,13 +71,15 @@ APT_PACKAGES=(
 
 # The --wrap flags send WASI's writes to fds 1 and 2 to the host (bridge/stdio.c),
 # answer a directory listing from one host call (bridge/readdir.c), a stat beneath
-# a preopen from the host (bridge/stat.c), and files opened for reading there
-# from the host (bridge/files.c).
+# a preopen from the host (bridge/stat.c), files opened there from the host
+# (bridge/files.c) and paths made, removed, renamed and touched there by the
+# host (bridge/paths.c).
 WRAPPED_WASI_CALLS=(
   fd_write fd_close fd_renumber fd_readdir path_filestat_get
   path_open fd_read fd_pread fd_pwrite fd_seek fd_tell fd_filestat_get fd_fdstat_get fd_fdstat_set_flags
   fd_fdstat_set_rights fd_advise fd_allocate fd_datasync fd_sync fd_filestat_set_size
   fd_filestat_set_times fd_prestat_dir_name poll_oneoff sock_accept sock_recv sock_send sock_shutdown
+  path_create_directory path_remove_directory path_unlink_file path_rename path_filestat_set_times
 )
 LINK_FLAGS=(
   -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug

@@ -116,6 +116,15 @@ internal sealed class GuestFiles : IDisposable
         return fd < 0 ? fd : Open.Add(fd);
     }
 
+    /// <summary>Makes a directory, removes, renames or sets times (<paramref name="change"/>) of
+    /// <paramref name="relative"/> beneath the preopened directory WASI numbers
+    /// <c>3 + <paramref name="preopen"/></c>, if that is writable (<see cref="SandboxDirectory.MakeDirectory"/>
+    /// and the others): true if the host did it; false where it did not (an error included: the
+    /// guest then asks WASI, for which nothing has changed).</summary>
+    public bool Change(int preopen, string relative, Func<SandboxDirectory, string, bool> change) =>
+        (uint)preopen < (uint)_preopens.Length && _writable[preopen] && relative != "." && IsPlainRelative(relative) &&
+        change(_preopens[preopen], relative);
+
     public void Dispose()
     {
         Open.Dispose();

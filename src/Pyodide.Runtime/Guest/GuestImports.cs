@@ -8,7 +8,7 @@ namespace Pyodide.Guest;
 /// <c>pyodide</c> module's functions, answered for one instance. To add an import, add
 /// its handler here, its line to <see cref="Table"/> and its case to <see cref="Dispatch"/>. A handler never lets an
 /// exception unwind through wasm frames, except to kill a dead runtime's call.</summary>
-internal sealed unsafe class GuestImports
+internal sealed unsafe partial class GuestImports
 {
     private readonly GuestInstance? _guest;
     private readonly PyodideOutputHandler? _stdout, _stderr;
@@ -38,7 +38,7 @@ internal sealed unsafe class GuestImports
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
-                         DirOpen, DirRead }
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -66,6 +66,10 @@ internal sealed unsafe class GuestImports
         (Import.FileClose, "file_close", 1, 0),
         (Import.DirOpen, "dir_open", 4, 1),
         (Import.DirRead, "dir_read", 4, 1),
+        (Import.PathMakeDirectory, "path_make_directory", 3, 1),
+        (Import.PathRemove, "path_remove", 4, 1),
+        (Import.PathRename, "path_rename", 6, 1),
+        (Import.PathSetTimes, "path_set_times", 6, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -113,6 +117,14 @@ internal sealed unsafe class GuestImports
             case Import.FileClose: _files?.Open.Close(v[0].I32); break;
             case Import.DirOpen: v[0].I32 = DirOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
             case Import.DirRead: v[0].I32 = DirRead(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
+            case Import.PathMakeDirectory:
+                v[0].I32 = Change(v[0].I32, v[1].I32, v[2].I32, static (directory, path, _) => directory.MakeDirectory(path), 0);
+                break;
+            case Import.PathRemove:
+                v[0].I32 = Change(v[0].I32, v[1].I32, v[2].I32, static (directory, path, isDirectory) => directory.Remove(path, isDirectory != 0), v[3].I32);
+                break;
+            case Import.PathRename: v[0].I32 = PathRename(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
+            case Import.PathSetTimes: v[0].I32 = PathSetTimes(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
         }
     }
 
@@ -206,248 +218,6 @@ internal sealed unsafe class GuestImports
             return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
         }
     }
-
-    /// <summary>The <c>pyodide.read_file</c> and <c>pyodide.list_dir</c> imports: for the UTF-8
-    /// guest path at <paramref name="path"/>, the regular file's bytes (<see cref="GuestFiles.ReadFile"/>)
-    /// or, <paramref name="listing"/>, the directory's names, each followed by a NUL
-    /// (<see cref="GuestFiles.List"/>), written into the <paramref name="capacity"/> bytes at
-    /// <paramref name="address"/>: the byte count; -2 if they did not fit, the size needed
-    /// written as an i64 at <paramref name="answer"/> for the guest to ask again with room for
-    /// it; -3 if nothing is there; -1 where the host does not answer (the guest asks WASI).</summary>
-    private int Fetch(bool listing, int path, int length, int address, int capacity, int answer)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null || length < 0 || capacity < 0) return -1;
-        try
-        {
-            var into = new Span<byte>(guest.Checked((uint)address, (uint)capacity), capacity);
-            string guestPath = GuestPath(guest, path, length);
-            long size;
-            int n = listing ? _files.List(guestPath, into, out size) : _files.ReadFile(guestPath, into, out size);
-            if (n == SandboxDirectory.TooLarge) Unsafe.WriteUnaligned(guest.Checked((uint)answer, 8), size);
-            return n;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
-        }
-    }
-
-    /// <summary>The <c>pyodide.stat_at</c> import: WASI's <c>path_filestat_get</c> answered by the
-    /// host for the UTF-8 path at <paramref name="path"/> relative to the preopened directory
-    /// WASI numbers <c>3 + <paramref name="preopen"/></c>, following a final link if
-    /// <paramref name="follow"/> (<see cref="GuestFiles.StatWasi"/>): 0 with WASI's 64-byte
-    /// filestat written at <paramref name="answer"/>; -3 if nothing is there; -1 where the host
-    /// does not answer (the guest asks WASI).</summary>
-    private int StatAt(int preopen, int follow, int path, int length, int answer)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null || length < 0) return -1;
-        try
-        {
-            int found = _files.StatWasi(preopen, GuestPath(guest, path, length), follow != 0, out var filestat);
-            if (found != 0) return found;
-            Unsafe.WriteUnaligned(guest.Checked((uint)answer, (ulong)sizeof(WasiFilestat)), filestat);
-            return 0;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_open</c> import: the regular file at the UTF-8 path at
-    /// <paramref name="path"/> relative to the preopened directory WASI numbers
-    /// <c>3 + <paramref name="preopen"/></c>, opened by the host as <paramref name="how"/> says
-    /// (<see cref="GuestFiles.OpenFile"/>): its number (0 on) for the other <c>file_*</c>
-    /// imports, with 1 written as an i32 at <paramref name="inWritable"/> if the directory is
-    /// writable (else 0); -3 if nothing is there; -1 where the host does not answer (the guest
-    /// asks WASI).</summary>
-    private int FileOpen(int preopen, int follow, int path, int length, int how, int inWritable)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null || length < 0) return -1;
-        try
-        {
-            var writableAt = guest.Checked((uint)inWritable, 4);
-            int file = _files.OpenFile(preopen, GuestPath(guest, path, length), (SandboxDirectory.How)how, follow != 0, out bool writable);
-            Unsafe.WriteUnaligned(writableAt, writable ? 1 : 0);
-            return file;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_read</c> import: up to <paramref name="length"/> bytes of file
-    /// <paramref name="file"/> read into guest memory at <paramref name="address"/>, at its
-    /// offset, or at the u64 at <paramref name="offset"/> if that is not 0; the count written as
-    /// a u32 at <paramref name="read"/>. Returns 0 or a WASI errno.</summary>
-    private int FileRead(int file, int address, int length, int offset, int read)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
-        try
-        {
-            var into = new Span<byte>(guest.Checked((uint)address, (uint)length), (int)Math.Min((uint)length, int.MaxValue));
-            ulong? at = offset == 0 ? null : Unsafe.ReadUnaligned<ulong>(guest.Checked((uint)offset, 8));
-            int error = _files.Open.Read(file, into, at, out int count);
-            if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)read, 4), (uint)count);
-            return error;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_write</c> import: <paramref name="length"/> bytes at
-    /// <paramref name="address"/> written to file <paramref name="file"/> at its offset
-    /// (advancing it), or at the u64 at <paramref name="offset"/> if that is not 0, or at its end
-    /// if <paramref name="append"/> (<see cref="OpenFiles.Write"/>); the count written as a u32 at
-    /// <paramref name="written"/>. Returns 0 or a WASI errno.</summary>
-    private int FileWrite(int file, int address, int length, int offset, int append, int written)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
-        try
-        {
-            var from = new ReadOnlySpan<byte>(guest.Checked((uint)address, (uint)length), (int)Math.Min((uint)length, int.MaxValue));
-            ulong? at = offset == 0 ? null : Unsafe.ReadUnaligned<ulong>(guest.Checked((uint)offset, 8));
-            int error = _files.Open.Write(file, from, at, append != 0, out int count);
-            if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)written, 4), (uint)count);
-            return error;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_set_size</c> import: file <paramref name="file"/> truncated or
-    /// extended to the u64 at <paramref name="size"/>. Returns 0 or a WASI errno.</summary>
-    private int FileSetSize(int file, int size)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
-        try
-        {
-            return _files.Open.SetSize(file, Unsafe.ReadUnaligned<ulong>(guest.Checked((uint)size, 8)));
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_seek</c> import: file <paramref name="file"/>'s offset moved
-    /// by the i64 at <paramref name="offset"/> from <paramref name="whence"/> (WASI's), the new
-    /// offset written over it. Returns 0 or a WASI errno.</summary>
-    private int FileSeek(int file, int offset, int whence)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
-        try
-        {
-            var at = guest.Checked((uint)offset, 8);
-            long position = Unsafe.ReadUnaligned<long>(at);
-            int error = _files.Open.Seek(file, ref position, whence);
-            if (error == 0) Unsafe.WriteUnaligned(at, position);
-            return error;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_stat</c> import: WASI's 64-byte filestat of file
-    /// <paramref name="file"/> written at <paramref name="answer"/>. Returns 0 or a WASI errno.</summary>
-    private int FileStat(int file, int answer)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
-        try
-        {
-            int error = _files.Open.Stat(file, out var filestat);
-            if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)answer, (ulong)sizeof(WasiFilestat)), filestat);
-            return error;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
-    }
-
-    /// <summary>The <c>pyodide.file_set_times</c> import: file <paramref name="file"/>'s access
-    /// and modification times set from the two u64 (ns) at <paramref name="times"/> as WASI's
-    /// <c>fstflags</c> <paramref name="flags"/> say. Returns 0 or a WASI errno.</summary>
-    private int FileSetTimes(int file, int times, int flags)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
-        try
-        {
-            var at = guest.Checked((uint)times, 16);
-            return _files.Open.SetTimes(file, Unsafe.ReadUnaligned<ulong>(at), Unsafe.ReadUnaligned<ulong>(at + 8), flags);
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
-    }
-
-    /// <summary>The <c>pyodide.dir_open</c> import: the directory at the UTF-8 path at
-    /// <paramref name="path"/> relative to the preopened directory WASI numbers
-    /// <c>3 + <paramref name="preopen"/></c>, which WASI has just opened for the guest, opened by
-    /// the host too (<see cref="GuestFiles.OpenDirectory"/>): its number for <c>dir_read</c> and
-    /// <c>file_close</c>, or -1 where the host does not answer.</summary>
-    private int DirOpen(int preopen, int follow, int path, int length)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null || length < 0) return -1;
-        try
-        {
-            return _files.OpenDirectory(preopen, GuestPath(guest, path, length), follow != 0);
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
-        }
-    }
-
-    /// <summary>The <c>pyodide.dir_read</c> import: directory <paramref name="directory"/>'s whole
-    /// listing as WASI's <c>fd_readdir</c> writes it (<see cref="OpenFiles.ReadDirectory"/>) into the
-    /// <paramref name="capacity"/> bytes at <paramref name="address"/>: the byte count; -2 if it
-    /// did not fit, the size needed written as an i64 at <paramref name="answer"/>; -1 where the
-    /// host does not answer (the guest asks WASI).</summary>
-    private int DirRead(int directory, int address, int capacity, int answer)
-    {
-        var guest = _guest;
-        if (guest == null || _files == null || capacity < 0) return -1;
-        try
-        {
-            var into = new Span<byte>(guest.Checked((uint)address, (uint)capacity), capacity);
-            int n = _files.Open.ReadDirectory(directory, into, out long size);
-            if (n == SandboxDirectory.TooLarge) Unsafe.WriteUnaligned(guest.Checked((uint)answer, 8), size);
-            return n;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
-        }
-    }
-
-    // WASI's errnos for a descriptor that is not open and an address outside the guest's memory.
-    private const int Badf = 8, Fault = 21;
-
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-
-    /// <summary>A guest path the guest passed as UTF-8 (one that is not valid UTF-8 throws: no
-    /// answer, rather than an answer for the path its replacement characters would spell).</summary>
-    private static string GuestPath(GuestInstance guest, int path, int length) =>
-        StrictUtf8.GetString(guest.Bytes((uint)path, (uint)length));
 
     /// <summary>The <c>pyodide.stdin_isatty</c> import: whether sys.stdin is a terminal.</summary>
     private int StdinIsatty() => _stdin?.IsTerminal == true ? 1 : 0;

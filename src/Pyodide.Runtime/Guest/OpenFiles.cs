@@ -134,13 +134,21 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     public int SetTimes(int file, ulong atim, ulong mtim, int flags)
     {
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        var times = Timespecs(atim, mtim, flags);
+        fixed (long* at = times)
+            return futimens(fd, at) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>The two <c>struct timespec</c> of <c>futimens</c> and <c>utimensat</c> for WASI's
+    /// times and <c>fstflags</c>: each set (ATIM 1, MTIM 4), now (ATIM_NOW 2, MTIM_NOW 8) or left.</summary>
+    internal static long[] Timespecs(ulong atim, ulong mtim, int flags)
+    {
         const long Now = (1L << 30) - 1, Omit = (1L << 30) - 2; // UTIME_NOW, UTIME_OMIT
         static (long, long) Time(ulong ns, bool set, bool now) =>
             set ? ((long)(ns / 1_000_000_000), (long)(ns % 1_000_000_000)) : (0, now ? Now : Omit);
         var (atimSeconds, atimNanoseconds) = Time(atim, (flags & 1) != 0, (flags & 2) != 0);
         var (mtimSeconds, mtimNanoseconds) = Time(mtim, (flags & 4) != 0, (flags & 8) != 0);
-        long* times = stackalloc long[] { atimSeconds, atimNanoseconds, mtimSeconds, mtimNanoseconds };
-        return futimens(fd, times) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
+        return [atimSeconds, atimNanoseconds, mtimSeconds, mtimNanoseconds];
     }
 
     public void Close(int file)

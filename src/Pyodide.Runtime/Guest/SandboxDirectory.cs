@@ -18,7 +18,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
     private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
-    private const int AtEmptyPath = 0x1000, AtSymlinkNofollow = 0x100;
+    private const int AtEmptyPath = 0x1000, AtSymlinkNofollow = 0x100, AtRemovedir = 0x200;
     private const uint StatxType = 0x1, StatxNlink = 0x4, StatxAtime = 0x20, StatxMtime = 0x40, StatxIno = 0x100, StatxSize = 0x200, StatxBtime = 0x800;
     private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11;
     private const int SysOpenat2 = 437; // the same number on every Linux architecture since 5.6
@@ -143,6 +143,51 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         finally
         {
             close(fd);
+        }
+    }
+
+    /// <summary>Makes the directory <paramref name="relative"/> (mode 0777 less the umask, as
+    /// WASI makes it): true if it did (<see cref="InParent"/>).</summary>
+    public bool MakeDirectory(string relative) =>
+        InParent(relative, (parent, name) => mkdirat(parent, name, 0x1ff) == 0);
+
+    /// <summary>Removes <paramref name="relative"/>: a directory if <paramref name="directory"/>,
+    /// else anything but one (a link itself). True if it did.</summary>
+    public bool Remove(string relative, bool directory) =>
+        InParent(relative, (parent, name) => unlinkat(parent, name, directory ? AtRemovedir : 0) == 0);
+
+    /// <summary>Renames <paramref name="relative"/> to <paramref name="toRelative"/> beneath
+    /// <paramref name="to"/> (this directory or another). True if it did.</summary>
+    public bool Rename(string relative, SandboxDirectory to, string toRelative) =>
+        InParent(relative, (parent, name) => to.InParent(toRelative, (toParent, toName) => renameat(parent, name, toParent, toName) == 0));
+
+    /// <summary>Sets the access and modification times of <paramref name="relative"/> (of a
+    /// final link itself unless <paramref name="follow"/>) as <see cref="OpenFiles.SetTimes"/>
+    /// does. True if it did.</summary>
+    public bool SetTimes(string relative, bool follow, ulong atim, ulong mtim, int flags) =>
+        InParent(relative, (parent, name) =>
+        {
+            var times = OpenFiles.Timespecs(atim, mtim, flags);
+            fixed (long* at = times)
+                return utimensat(parent, name, at, follow ? 0 : AtSymlinkNofollow) == 0;
+        });
+
+    /// <summary>Calls <paramref name="act"/> with the parent directory of <paramref name="relative"/>
+    /// (a plain relative path, not "."), opened beneath this directory as WASI resolves it, and
+    /// the last name, which the system calls it makes do not follow as a link; false if the
+    /// parent cannot be opened.</summary>
+    private bool InParent(string relative, Func<int, string, bool> act)
+    {
+        int slash = relative.LastIndexOf('/');
+        int parent = Open(slash < 0 ? "." : relative[..slash], OPath | ODirectory);
+        if (parent < 0) return false;
+        try
+        {
+            return act(parent, relative[(slash + 1)..]);
+        }
+        finally
+        {
+            close(parent);
         }
     }
 
@@ -397,6 +442,18 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int openat(int dirfd, string path, int flags);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdirat(int dirfd, string path, int mode);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unlinkat(int dirfd, string path, int flags);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renameat(int dirfd, string path, int toDirfd, string toPath);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int utimensat(int dirfd, string path, long* times, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint read(int fd, byte* buffer, nuint count);

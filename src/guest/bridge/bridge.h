@@ -119,6 +119,8 @@ uint32_t files_count(void);
 /* fd_write (`offset` NULL) or fd_pwrite of an open host-served file. */
 __wasi_errno_t files_write(uint32_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len, const uint64_t* offset,
                            __wasi_size_t* written);
+/* Whether `flags` are fstflags WASI takes: known bits, no time both given and now. */
+int fstflags_valid(__wasi_fstflags_t flags);
 /* fd_close of an open host-served file. */
 __wasi_errno_t files_close(uint32_t fd);
 /* fd_renumber where `fd` or `to` is an open host-served file. */

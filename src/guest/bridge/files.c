@@ -339,16 +339,19 @@ __wasi_errno_t __wrap___wasi_fd_filestat_set_size(__wasi_fd_t fd, __wasi_filesiz
   return (__wasi_errno_t)host_file_set_size(f->file - 1, &size);
 }
 
-__wasi_errno_t __wrap___wasi_fd_filestat_set_times(__wasi_fd_t fd, __wasi_timestamp_t atim, __wasi_timestamp_t mtim,
-                                                   __wasi_fstflags_t flags) {
+int fstflags_valid(__wasi_fstflags_t flags) {
   const __wasi_fstflags_t known = __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_ATIM_NOW | __WASI_FSTFLAGS_MTIM |
                                   __WASI_FSTFLAGS_MTIM_NOW;
-  if (flags & ~known) return __WASI_ERRNO_INVAL; /* where Wasmtime would trap */
+  return !(flags & ~known) && !((flags & __WASI_FSTFLAGS_ATIM) && (flags & __WASI_FSTFLAGS_ATIM_NOW)) &&
+         !((flags & __WASI_FSTFLAGS_MTIM) && (flags & __WASI_FSTFLAGS_MTIM_NOW));
+}
+
+__wasi_errno_t __wrap___wasi_fd_filestat_set_times(__wasi_fd_t fd, __wasi_timestamp_t atim, __wasi_timestamp_t mtim,
+                                                   __wasi_fstflags_t flags) {
+  /* Wasmtime checks the flags before it looks at the fd (and traps on bits it does not know). */
+  if (!fstflags_valid(flags)) return __WASI_ERRNO_INVAL;
   open_file_t* f = file_of(fd);
   if (f == NULL) return __real___wasi_fd_filestat_set_times(fd, atim, mtim, flags);
-  if (((flags & __WASI_FSTFLAGS_ATIM) && (flags & __WASI_FSTFLAGS_ATIM_NOW)) ||
-      ((flags & __WASI_FSTFLAGS_MTIM) && (flags & __WASI_FSTFLAGS_MTIM_NOW)))
-    return __WASI_ERRNO_INVAL;
   if (!f->in_writable) return __WASI_ERRNO_PERM; /* WASI refuses in a read-only directory */
   const __wasi_timestamp_t times[2] = {atim, mtim};
   return (__wasi_errno_t)host_file_set_times(f->file - 1, times, flags);

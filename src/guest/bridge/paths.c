@@ -1,0 +1,81 @@
+/*
+ * Paths made, removed, renamed and touched beneath a writable preopened
+ * directory, by the host.
+ *
+ * os.mkdir, os.rmdir, os.unlink, os.rename/os.replace and os.utime of a path
+ * are each a WASI path_* call that Wasmtime (50.0.1) runs on a thread of its
+ * blocking pool (tens of microseconds a call, more when the thread wakes on
+ * another processor). For a plain relative path beneath a preopen that is
+ * still WASI's (stat.c's numbering), the host does it: it opens the parent
+ * directory beneath the preopen as WASI resolves (openat2), then acts on the
+ * last name there, which no system call follows as a link. The host answers
+ * only success, and only in a writable directory; whatever it does not do
+ * (an error, a read-only directory, another spelling, any other fd) goes to
+ * WASI, which does it or gives its own error: a failed call changed nothing,
+ * so WASI's attempt is the call as it always was.
+ */
+#include <string.h>
+#include <wasi/api.h>
+
+#include "bridge.h"
+
+__attribute__((import_module("pyodide"), import_name("path_make_directory")))
+extern int32_t host_path_make_directory(int32_t preopen, const char* path, uint32_t len);
+__attribute__((import_module("pyodide"), import_name("path_remove")))
+extern int32_t host_path_remove(int32_t preopen, const char* path, uint32_t len, int32_t directory);
+__attribute__((import_module("pyodide"), import_name("path_rename")))
+extern int32_t host_path_rename(int32_t preopen, const char* path, uint32_t len, int32_t to_preopen,
+                                const char* to_path, uint32_t to_len);
+__attribute__((import_module("pyodide"), import_name("path_set_times")))
+extern int32_t host_path_set_times(int32_t preopen, int32_t follow, const char* path, uint32_t len,
+                                   const __wasi_timestamp_t* times, int32_t flags);
+
+__wasi_errno_t __real___wasi_path_create_directory(__wasi_fd_t fd, const char* path);
+__wasi_errno_t __real___wasi_path_remove_directory(__wasi_fd_t fd, const char* path);
+__wasi_errno_t __real___wasi_path_unlink_file(__wasi_fd_t fd, const char* path);
+__wasi_errno_t __real___wasi_path_rename(__wasi_fd_t fd, const char* old_path, __wasi_fd_t new_fd,
+                                         const char* new_path);
+__wasi_errno_t __real___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char* path,
+                                                     __wasi_timestamp_t atim, __wasi_timestamp_t mtim,
+                                                     __wasi_fstflags_t fst_flags);
+
+__wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char* path) {
+  int preopen = preopen_index(fd);
+  if (preopen >= 0 && host_path_make_directory(preopen, path, (uint32_t)strlen(path)) == 0)
+    return __WASI_ERRNO_SUCCESS;
+  return __real___wasi_path_create_directory(fd, path);
+}
+
+__wasi_errno_t __wrap___wasi_path_remove_directory(__wasi_fd_t fd, const char* path) {
+  int preopen = preopen_index(fd);
+  if (preopen >= 0 && host_path_remove(preopen, path, (uint32_t)strlen(path), 1) == 0) return __WASI_ERRNO_SUCCESS;
+  return __real___wasi_path_remove_directory(fd, path);
+}
+
+__wasi_errno_t __wrap___wasi_path_unlink_file(__wasi_fd_t fd, const char* path) {
+  int preopen = preopen_index(fd);
+  if (preopen >= 0 && host_path_remove(preopen, path, (uint32_t)strlen(path), 0) == 0) return __WASI_ERRNO_SUCCESS;
+  return __real___wasi_path_unlink_file(fd, path);
+}
+
+__wasi_errno_t __wrap___wasi_path_rename(__wasi_fd_t fd, const char* old_path, __wasi_fd_t new_fd,
+                                         const char* new_path) {
+  int from = preopen_index(fd), to = preopen_index(new_fd);
+  if (from >= 0 && to >= 0 &&
+      host_path_rename(from, old_path, (uint32_t)strlen(old_path), to, new_path, (uint32_t)strlen(new_path)) == 0)
+    return __WASI_ERRNO_SUCCESS;
+  return __real___wasi_path_rename(fd, old_path, new_fd, new_path);
+}
+
+__wasi_errno_t __wrap___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char* path,
+                                                     __wasi_timestamp_t atim, __wasi_timestamp_t mtim,
+                                                     __wasi_fstflags_t fst_flags) {
+  /* Wasmtime checks the flags before it looks at the path. */
+  if (!fstflags_valid(fst_flags)) return __WASI_ERRNO_INVAL;
+  int preopen = preopen_index(fd);
+  const __wasi_timestamp_t times[2] = {atim, mtim};
+  if (preopen >= 0 && host_path_set_times(preopen, (flags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path,
+                                          (uint32_t)strlen(path), times, fst_flags) == 0)
+    return __WASI_ERRNO_SUCCESS;
+  return __real___wasi_path_filestat_set_times(fd, flags, path, atim, mtim, fst_flags);
+}
