@@ -96,23 +96,17 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         {
             int used = 0;
             long needed = 0;
-            while (true)
+            var names = new Names(dir);
+            while (names.MoveNext())
             {
-                byte* entry = readdir(dir);
-                if (entry == null)
-                {
-                    if (Marshal.GetLastPInvokeError() != 0) return Unknown;
-                    break;
-                }
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
-                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)) continue;
-                if (!Utf8.IsValid(name)) return Unknown;
+                var name = names.Current;
                 needed += name.Length + 1;
                 if (needed > into.Length) continue; // counted, for the size asked again with
                 name.CopyTo(into[used..]);
                 into[used + name.Length] = 0;
                 used += name.Length + 1;
             }
+            if (names.Failed) return Unknown;
             if (needed > into.Length)
             {
                 size = needed;
@@ -285,17 +279,10 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
             Add(into, 1, self.Ino, WasiFilestat.Directory, "."u8);
             Add(into, 2, self.Ino, WasiFilestat.Directory, ".."u8);
             ulong cookie = 3;
-            while (true)
+            var names = new Names(dir);
+            while (names.MoveNext())
             {
-                byte* entry = readdir(dir);
-                if (entry == null)
-                {
-                    if (Marshal.GetLastPInvokeError() != 0) return Unknown;
-                    break;
-                }
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
-                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)) continue;
-                if (!Utf8.IsValid(name)) return Unknown;
+                var name = names.Current;
                 Statx st;
                 fixed (byte* path = name)
                 {
@@ -315,6 +302,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
                 }
                 Add(into, cookie++, WasiFilestat.InodeOf(Makedev(st.DevMajor, st.DevMinor), st.Ino), type, name);
             }
+            if (names.Failed) return Unknown;
             if (needed > into.Length)
             {
                 size = needed;
@@ -460,6 +448,32 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc")]
     internal static partial int close(int fd);
+
+    /// <summary>The names in an open directory stream but "." and "..", each UTF-8: the
+    /// enumeration stops early, <see cref="Failed"/>, at a read error or a name that is not.</summary>
+    private ref struct Names(nint dir)
+    {
+        public ReadOnlySpan<byte> Current;
+        public bool Failed;
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                byte* entry = readdir(dir);
+                if (entry == null)
+                {
+                    Failed = Marshal.GetLastPInvokeError() != 0;
+                    return false;
+                }
+                Current = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
+                if (Current.SequenceEqual("."u8) || Current.SequenceEqual(".."u8)) continue;
+                if (Utf8.IsValid(Current)) return true;
+                Failed = true;
+                return false;
+            }
+        }
+    }
 
     // struct dirent of 64-bit Linux (glibc and musl): d_ino, d_off, d_reclen, d_type, d_name.
     private const int DirentName = 19;
