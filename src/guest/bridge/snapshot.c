@@ -45,9 +45,9 @@ static int seal_failed(void) {
  * pyodide._bridge.snapshot_seal refuses (naming the object's type), open
  * files other than the host's `open_fds` preopened directories, WASI's or
  * host-served (a copy gets only its own host's; counted after snapshot_seal,
- * which closes the runtime's own), or a registry that could not take everything. On success
- * the host copies the memory, then calls pyn_snapshot_forget; recording goes
- * on. */
+ * which closes the runtime's own), or a registry that could not take
+ * everything. On success the host copies the memory, then calls
+ * pyn_snapshot_forget; recording goes on. */
 PYN_EXPORT(pyn_snapshot_seal) int32_t pyn_snapshot_seal(int32_t open_fds) {
   keep_clear();
   if (call_bridge("snapshot_seal") < 0) return seal_failed();
