@@ -11,6 +11,7 @@ Prints what differs and exits 1 on failure.
 """
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,11 +62,13 @@ def normalise(text, tmp):
     return text.replace("Try `python -h'", "Try `PROG -h'")
 
 
-def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", cwd_rel=""):
+def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", cwd_rel="", writable=""):
     """Writes `files` into a temporary directory (script paths in args are
     relative to it), runs args under both interpreters from it (or from
     cwd_rel) and compares. mount_cwd: pyodide-run mounts the working
-    directory (read-only) so that it sees the same files."""
+    directory (read-only) so that it sees the same files. writable: a
+    directory beneath the working one that both may write in (made empty for
+    each run; pyodide-run mounts it writable at its own path)."""
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         for name, text in (files or {}).items():
             path = os.path.join(tmp, subdir, name)
@@ -75,7 +78,14 @@ def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", 
         cwd = os.path.join(tmp, cwd_rel)
         os.makedirs(cwd, exist_ok=True)
         extra = ["--mount", f"{cwd}:{cwd}:ro"] if mount_cwd else []
+        out = os.path.join(cwd, writable)
+        if writable:
+            extra += ["--mount", f"{out}:{out}"]
+            os.makedirs(out)
         native = run([PYTHON] + args, cwd, stdin, signals)
+        if writable:
+            shutil.rmtree(out)
+            os.makedirs(out)
         ours = run([RUN] + extra + args, cwd, stdin, signals)
         for field in ("status", "out", "err"):
             a, b = getattr(native, field), getattr(ours, field)
@@ -143,6 +153,66 @@ def case_parity_data_file():
     relative = dict(files, **{"rel.py": "print(open('data.txt', encoding='utf-8').read().strip())\n"})
     parity(["rel.py"], relative)  # the working directory is the script's
     parity(["proj/read.py"], files, subdir="proj")
+
+
+def case_parity_files_written():
+    # What a script does with its own files (bridge/files.c, readdir.c and paths.c serve
+    # them from the host): CSV, JSON, copies, a temporary file renamed into place, listings,
+    # a walk, zip, gzip, SQLite, appends, a read-write, removals, errors.
+    job = """import csv, json, os, sys, glob, shutil, tempfile, pathlib, hashlib, zipfile, gzip, sqlite3
+root = pathlib.Path(sys.argv[1])
+(root / "data").mkdir()
+for i in range(30):
+    with open(root / "data" / f"r{i}.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["k", "v"])
+        w.writerows([j, i * j] for j in range(20))
+total = 0
+for p in sorted(glob.glob(str(root / "data" / "*.csv"))):
+    with open(p, newline="") as f:
+        total += sum(int(r["v"]) for r in csv.DictReader(f))
+print(total)
+(root / "summary.json").write_text(json.dumps({"total": total}))
+print(json.loads((root / "summary.json").read_text()))
+shutil.copyfile(root / "summary.json", root / "copy.json")
+print(hashlib.sha256((root / "copy.json").read_bytes()).hexdigest())
+with tempfile.NamedTemporaryFile("w+", dir=root, delete=False) as t:
+    t.write("temp")
+    t.seek(0)
+    print(t.read())
+os.replace(t.name, root / "final.txt")
+print(sorted(p.name for p in root.iterdir()), sum(len(files) for _, _, files in os.walk(root)))
+with zipfile.ZipFile(root / "a.zip", "w") as z:
+    z.write(root / "final.txt", "final.txt")
+with zipfile.ZipFile(root / "a.zip") as z:
+    print(z.read("final.txt"))
+with gzip.open(root / "g.gz", "wt") as g:
+    g.write("gz" * 100)
+with gzip.open(root / "g.gz", "rt") as g:
+    print(len(g.read()))
+db = sqlite3.connect(root / "db.sqlite")
+db.execute("create table t(x)")
+db.executemany("insert into t values (?)", [(i,) for i in range(100)])
+db.commit()
+print(db.execute("select sum(x) from t").fetchone())
+db.close()
+with open(root / "final.txt", "a") as f:
+    f.write("+more")
+with open(root / "final.txt", "r+") as f:
+    f.seek(2)
+    f.write("MP")
+    f.seek(0)
+    print(f.read(), os.path.getsize(root / "final.txt"))
+for bad in (lambda: open(root / "missing.txt"), lambda: os.mkdir(root / "data"), lambda: os.rmdir(root / "data"),
+            lambda: open(root / "data", "w"), lambda: os.unlink(root / "data"), lambda: open(root / "final.txt", "x")):
+    try:
+        bad()
+    except OSError as e:
+        print(type(e).__name__, e.errno == getattr(__import__("errno"), __import__("errno").errorcode[e.errno]))
+shutil.rmtree(root / "data")
+print(sorted(os.listdir(root)))
+"""
+    parity(["job.py", "out"], {"job.py": job}, writable="out")
 
 
 def case_parity_non_ascii():
