@@ -470,4 +470,36 @@ public sealed class HostOpenFilesTests : IDisposable
             """));
         Assert.Empty(Directory.GetFileSystemEntries(_outside.FullName));
     }
+
+    [Fact]
+    public void TouchingSetsTheCurrentTime()
+    {
+        // os.utime(path) and pathlib's touch pass no times, meaning "now"; wasi-libc set the
+        // epoch instead (bridge/paths.c). Through the host, through WASI and by fd alike.
+        File.WriteAllText(Path.Combine(_dir.FullName, "f.txt"), "x");
+        using var py = Load();
+        Expect.Str("True True True True (5, 7)", py.RunPython("""
+            import os, time, pathlib
+            def fresh(p):
+                return abs(time.time() - os.stat(p).st_mtime) < 60 and abs(time.time() - os.stat(p).st_atime) < 60
+            results = []
+            for p in ("/data/f.txt", "/data/./f.txt"):
+                os.utime(p, ns=(5, 7))
+                os.utime(p)
+                results.append(fresh(p))
+            fd = os.open("/data/f.txt", os.O_RDONLY)
+            os.utime("/data/f.txt", ns=(5, 7))
+            os.utime(fd)
+            os.close(fd)
+            results.append(fresh("/data/f.txt"))
+            touched = pathlib.Path("/data/t.txt")
+            touched.touch()
+            os.utime(touched, ns=(5, 7))
+            touched.touch()
+            results.append(fresh(touched))
+            os.utime(touched, ns=(5, 7))
+            results.append((os.stat(touched).st_atime_ns, os.stat(touched).st_mtime_ns))
+            " ".join(str(r) for r in results)
+            """));
+    }
 }

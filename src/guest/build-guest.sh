@@ -84,6 +84,8 @@ WRAPPED_WASI_CALLS=(
 LINK_FLAGS=(
   -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug
   "${WRAPPED_WASI_CALLS[@]/#/-Wl,--wrap=__wasi_}"
+  # And two of wasi-libc's own: given no times, they set the epoch (bridge/paths.c).
+  -Wl,--wrap=utimensat -Wl,--wrap=futimens
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

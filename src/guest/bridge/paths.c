@@ -15,6 +15,8 @@
  * so WASI's attempt is the call as it always was.
  */
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <wasi/api.h>
 
 #include "bridge.h"
@@ -78,4 +80,28 @@ __wasi_errno_t __wrap___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_look
                                           (uint32_t)strlen(path), times, fst_flags) == 0)
     return __WASI_ERRNO_SUCCESS;
   return __real___wasi_path_filestat_set_times(fd, flags, path, atim, mtim, fst_flags);
+}
+
+/* utimensat and futimens with no times mean "now" for both (os.utime(path),
+ * pathlib's touch). This build's wasi-libc reads the times without looking
+ * for NULL, so it set them to whatever address 0 held: the epoch; and it
+ * refuses UTIME_NOW (EINVAL). Given NULL, these pass the current time. */
+int __real_utimensat(int fd, const char* path, const struct timespec times[2], int flags);
+int __real_futimens(int fd, const struct timespec times[2]);
+
+static const struct timespec* now_if_null(const struct timespec times[2], struct timespec now[2]) {
+  if (times != NULL) return times;
+  clock_gettime(CLOCK_REALTIME, &now[0]);
+  now[1] = now[0];
+  return now;
+}
+
+int __wrap_utimensat(int fd, const char* path, const struct timespec times[2], int flags) {
+  struct timespec now[2];
+  return __real_utimensat(fd, path, now_if_null(times, now), flags);
+}
+
+int __wrap_futimens(int fd, const struct timespec times[2]) {
+  struct timespec now[2];
+  return __real_futimens(fd, now_if_null(times, now));
 }
