@@ -14,7 +14,6 @@ namespace Pyodide.Guest;
 internal sealed class GuestFiles : IDisposable
 {
     private readonly SandboxDirectory[] _preopens;    // in the order WASI numbers them, from fd 3
-    private readonly bool[] _writable;                 // by the same index
     private readonly SandboxDirectory[] _directories; // those with a guest path of their own, deepest first
 
     /// <param name="stdlib">The archive the guest sees at /lib/python311.zip.</param>
@@ -28,14 +27,12 @@ internal sealed class GuestFiles : IDisposable
     {
         Stdlib = stdlib;
         _preopens = new SandboxDirectory[preopens.Count];
-        _writable = new bool[preopens.Count];
         var count = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < preopens.Count; i++)
         {
             var (guestPath, hostPath, writable) = preopens[i];
             wasi.WithPreopenedDirectory(hostPath, guestPath, writable);
-            _preopens[i] = new SandboxDirectory(guestPath.TrimEnd('/'), hostPath);
-            _writable[i] = writable;
+            _preopens[i] = new SandboxDirectory(guestPath.TrimEnd('/'), hostPath, writable);
             count[_preopens[i].GuestPath] = count.GetValueOrDefault(_preopens[i].GuestPath) + 1;
         }
         // By path: not two directories at one guest path (WASI's libc decides which the guest
@@ -69,11 +66,11 @@ internal sealed class GuestFiles : IDisposable
     public int OpenFile(int preopen, string relative, SandboxDirectory.How how, bool follow, out bool inWritable)
     {
         inWritable = false;
-        if ((uint)preopen >= (uint)_preopens.Length || relative == "." || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
-        inWritable = _writable[preopen];
+        if (relative == "." || !Beneath(preopen, relative, out var directory)) return SandboxDirectory.Unknown;
+        inWritable = directory.Writable;
         // Writing in a read-only directory: WASI's refusal is WASI's to give.
         if (how.HasFlag(SandboxDirectory.How.Write) && !inWritable) return SandboxDirectory.Unknown;
-        int fd = _preopens[preopen].OpenFile(relative, how, follow);
+        int fd = directory.OpenFile(relative, how, follow);
         return fd < 0 ? fd : Open.Add(fd);
     }
 
@@ -101,8 +98,7 @@ internal sealed class GuestFiles : IDisposable
     public int StatWasi(int preopen, string relative, bool follow, out WasiFilestat filestat)
     {
         filestat = default;
-        if ((uint)preopen >= (uint)_preopens.Length || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
-        return _preopens[preopen].StatWasi(relative, follow, out filestat);
+        return Beneath(preopen, relative, out var directory) ? directory.StatWasi(relative, follow, out filestat) : SandboxDirectory.Unknown;
     }
 
     /// <summary>The directory at <paramref name="relative"/> beneath the preopened directory WASI
@@ -111,8 +107,8 @@ internal sealed class GuestFiles : IDisposable
     /// <see cref="SandboxDirectory.Unknown"/>.</summary>
     public int OpenDirectory(int preopen, string relative, bool follow)
     {
-        if ((uint)preopen >= (uint)_preopens.Length || !IsPlainRelative(relative)) return SandboxDirectory.Unknown;
-        int fd = _preopens[preopen].OpenDirectory(relative, follow);
+        if (!Beneath(preopen, relative, out var directory)) return SandboxDirectory.Unknown;
+        int fd = directory.OpenDirectory(relative, follow);
         return fd < 0 ? fd : Open.Add(fd);
     }
 
@@ -122,8 +118,16 @@ internal sealed class GuestFiles : IDisposable
     /// and the others): true if the host did it; false where it did not (an error included: the
     /// guest then asks WASI, for which nothing has changed).</summary>
     public bool Change(int preopen, string relative, Func<SandboxDirectory, string, bool> change) =>
-        (uint)preopen < (uint)_preopens.Length && _writable[preopen] && relative != "." && IsPlainRelative(relative) &&
-        change(_preopens[preopen], relative);
+        relative != "." && Beneath(preopen, relative, out var directory) && directory.Writable && change(directory, relative);
+
+    /// <summary>The preopened directory WASI numbers <c>3 + <paramref name="preopen"/></c>, if
+    /// there is one and <paramref name="relative"/> is a plain relative path beneath it ("." for
+    /// the directory itself; nothing else with "." or "..", no empty component).</summary>
+    private bool Beneath(int preopen, string relative, out SandboxDirectory directory)
+    {
+        directory = (uint)preopen < (uint)_preopens.Length ? _preopens[preopen] : null!;
+        return directory != null && IsPlainRelative(relative);
+    }
 
     public void Dispose()
     {

@@ -165,7 +165,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     private int Fd(int file) => (uint)file < (uint)_fds.Count ? _fds[file] : -1;
 
-    // WASI's errnos for what reading, seeking and syncing a regular file can fail with.
+    // WASI's errnos for what reading, writing, seeking, truncating and syncing a regular file can fail with.
     private const int Badf = 8, Inval = 28, Io = 29;
     private const int Eintr = 4;
     private const int SeekSet = 0, SeekCur = 1, SeekEnd = 2;

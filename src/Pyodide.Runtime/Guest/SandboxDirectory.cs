@@ -10,7 +10,7 @@ namespace Pyodide.Guest;
 /// when WASI follows it and nothing outside the directory is reached. Linux only (5.6+):
 /// elsewhere, or where the kernel lacks <c>openat2</c>, every open is refused and the guest
 /// asks WASI. The directory is opened at its first use and kept until the runtime ends.</summary>
-internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath) : IDisposable
+internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath, bool writable) : IDisposable
 {
     private const int OPath = 0x200000, ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, OExcl = 0x80, ONoctty = 0x100,
                       OTrunc = 0x200, ONonblock = 0x800, OCloexec = 0x80000;
@@ -30,6 +30,9 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     /// <summary>Where the guest sees the directory (no trailing slash).</summary>
     public string GuestPath { get; } = guestPath;
+
+    /// <summary>Whether the guest may write in it (as WASI was told).</summary>
+    public bool Writable { get; } = writable;
 
     /// <summary>What <see cref="StatWasi"/>, <see cref="ReadFile"/> and <see cref="List"/> return besides an answer:
     /// no answer (the guest then asks WASI, which answers or raises as it always did: a path
@@ -86,12 +89,8 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         if (IntPtr.Size != 8) return Unknown; // the struct dirent read below is 64-bit Linux's
         int fd = Open(relative, ORdonly | ODirectory | ONonblock);
         if (fd < 0) return fd;
-        nint dir = fdopendir(fd);
-        if (dir == 0)
-        {
-            close(fd);
-            return Unknown;
-        }
+        nint dir = Stream(fd);
+        if (dir == 0) return Unknown;
         try
         {
             int used = 0;
@@ -201,7 +200,8 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         int access = (how & (How.Read | How.Write)) switch { How.Write => OWronly, How.Read | How.Write => ORdwr, _ => ORdonly };
         int flags = access | (how.HasFlag(How.Create) ? OCreat : 0) | (how.HasFlag(How.Exclusive) ? OExcl : 0) |
                     (how.HasFlag(How.Truncate) ? OTrunc : 0) | (follow && !how.HasFlag(How.Create) ? 0 : ONofollow);
-        if (how.HasFlag(How.Exclusive) && !KeepsBirthTimes(relative)) return Unknown;
+        // A file made there is on its parent's file system.
+        if (how.HasFlag(How.Exclusive) && !InParent(relative, (parent, name) => Filestat(parent, out _))) return Unknown;
         // Non-blocking: opening a FIFO must not hang (it is refused below, and WASI opens it
         // as the guest asked); no controlling terminal taken from a device.
         // 0666 less the umask, as WASI creates (openat2 takes a mode only with O_CREAT).
@@ -210,23 +210,6 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         if (Filestat(fd, out var filestat) && filestat.Filetype == WasiFilestat.RegularFile) return fd;
         close(fd);
         return Unknown;
-    }
-
-    /// <summary>Whether the directory that would hold <paramref name="relative"/> keeps birth
-    /// times (a file made there is on its file system).</summary>
-    private bool KeepsBirthTimes(string relative)
-    {
-        int slash = relative.LastIndexOf('/');
-        int fd = Open(slash < 0 ? "." : relative[..slash], OPath | ODirectory);
-        if (fd < 0) return false;
-        try
-        {
-            return Filestat(fd, out _);
-        }
-        finally
-        {
-            close(fd);
-        }
     }
 
     /// <summary>The directory at <paramref name="relative"/> (following a final link if
@@ -254,12 +237,8 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         // A description of its own: its offset is not the kept fd's.
         int fd = openat(dirFd, ".", ORdonly | ODirectory | OCloexec);
         if (fd < 0) return Unknown;
-        nint dir = fdopendir(fd);
-        if (dir == 0)
-        {
-            close(fd);
-            return Unknown;
-        }
+        nint dir = Stream(fd);
+        if (dir == 0) return Unknown;
         try
         {
             long needed = 0;
@@ -448,6 +427,15 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc")]
     internal static partial int close(int fd);
+
+    /// <summary>A directory stream over <paramref name="fd"/> (closed with it), or 0 with
+    /// <paramref name="fd"/> closed.</summary>
+    private static nint Stream(int fd)
+    {
+        nint dir = fdopendir(fd);
+        if (dir == 0) close(fd);
+        return dir;
+    }
 
     /// <summary>The names in an open directory stream but "." and "..", each UTF-8: the
     /// enumeration stops early, <see cref="Failed"/>, at a read error or a name that is not.</summary>
