@@ -6,12 +6,18 @@ parity.*   runs the same program under Debian's python3.11 (the running
            (temporary paths and program names normalised).
 sandbox.*  what python3 has no counterpart for: mounts, limits, the second
            Ctrl-C, SIGTERM.
+resident.* runs handed to a resident process (PYODIDE_RUN_RESIDENT): the
+           parity cases again through it, its signals, its life and what it
+           refuses.
 
 Prints what differs and exits 1 on failure.
 """
 import os
 import signal
 import shutil
+import socket
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -468,6 +474,222 @@ def case_sandbox_snapshot():
         check(r.status == 2 and "truncated" in r.err, f"truncated snapshot: {r}")
         r = sandbox_run(["--snapshot"], tmp)
         check(r.status == 2 and "--snapshot" in r.err, f"no argument: {r}")
+
+
+# ---- the resident process ----
+
+
+class Resident:
+    """Runs of this test go to resident processes (PYODIDE_RUN_RESIDENT) kept
+    in a private directory; with `required`, a run that cannot be handed over
+    fails instead of starting in full. The servers are ended on exit."""
+
+    def __init__(self, seconds=60, required=True):
+        self.seconds, self.required = seconds, required
+
+    def __enter__(self):
+        self.tmp = tempfile.mkdtemp(prefix="pyodide-resident-")
+        self.dir = os.path.join(self.tmp, "pyodide-run")
+        # The runtimes' homes (a server keeps one made for the next run): all
+        # gone once the servers have ended.
+        self.homes = os.path.join(self.tmp, "homes")
+        os.makedirs(self.homes)
+        self.saved = dict(os.environ)
+        os.environ.update(XDG_RUNTIME_DIR=self.tmp, TMPDIR=self.homes, PYODIDE_RUN_RESIDENT=str(self.seconds))
+        os.environ.pop("PYODIDE_RUN_RESIDENT_REQUIRED", None)
+        if self.required:
+            os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"] = "1"
+        return self
+
+    def sockets(self):
+        return sorted(os.listdir(self.dir)) if os.path.isdir(self.dir) else []
+
+    def servers(self):
+        """The process ids of the servers listening in the directory."""
+        pids = []
+        for name in self.sockets():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect(os.path.join(self.dir, name))
+                except OSError:
+                    continue
+                pid, _, _ = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                             struct.calcsize("3i")))
+                pids.append(pid)
+        return pids
+
+    def __exit__(self, *exc):
+        for pid in self.servers():
+            os.kill(pid, signal.SIGTERM)
+            check(wait_gone(pid), f"the server {pid} outlived SIGTERM")
+        check(self.sockets() == [], f"sockets left: {self.sockets()}")
+        check(os.listdir(self.homes) == [], f"homes left: {os.listdir(self.homes)}")
+        os.environ.clear()
+        os.environ.update(self.saved)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def alive(pid):
+    """Whether the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_gone(pid, seconds=10):
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not alive(pid)
+
+
+def process_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def case_resident_runs_as_python3():
+    with Resident() as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        first = sandbox_run(["-c", "print('first')"], tmp)
+        check(first.status == 0 and first.out == "first\n", f"first run: {first}")
+        servers = r.servers()
+        check(len(servers) == 1, f"servers after the first run: {servers}")
+        for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
+                     case_parity_command, case_parity_sibling_import, case_parity_data_file,
+                     case_parity_files_written, case_parity_non_ascii, case_parity_large_output,
+                     case_parity_stdin_script, case_parity_stdin_piped, case_parity_options,
+                     case_parity_bad_command_line):
+            case()
+        # One server served every run (none of them ended by a signal).
+        check(r.servers() == servers, f"servers at the end: {r.servers()}, at the start: {servers}")
+
+
+def case_resident_signals():
+    with Resident() as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        case_parity_sigint_caught()
+        servers = r.servers()
+        check(len(servers) == 1, f"servers: {servers}")
+        # A run that ends by SIGINT ends its server, as it would its own process.
+        case_parity_sigint_uncaught()
+        check(all(wait_gone(pid) for pid in servers), "the server outlived a run ended by SIGINT")
+        case_sandbox_second_interrupt()
+        case_sandbox_sigterm()  # its TMPDIR makes a server of its own; the home is removed
+        # Ctrl-Z stops the run with the client; it goes on when the client does.
+        script = os.path.join(tmp, "count.py")
+        with open(script, "w") as f:
+            f.write("import time\nprint('ready', flush=True)\n"
+                    "for i in range(40):\n    time.sleep(0.05)\nprint('done')\n")
+        proc = subprocess.Popen([RUN, script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(proc.stdout.readline() == b"ready\n", "no ready line")
+        served_by = [pid for pid in r.servers() if pid != proc.pid]
+        proc.send_signal(signal.SIGTSTP)
+        time.sleep(0.3)
+        check(process_state(proc.pid) == "T", f"the client runs on after SIGTSTP: {process_state(proc.pid)}")
+        check(served_by and all(process_state(pid) == "T" for pid in served_by),
+              f"the server runs on after SIGTSTP: {[process_state(p) for p in served_by]}")
+        time.sleep(3)  # the run's 2 s would have ended by now had it not stopped
+        check(proc.poll() is None, "the run ended while stopped")
+        proc.send_signal(signal.SIGCONT)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+        check(proc.returncode == 0 and out == b"done\n" and err == b"", f"after SIGCONT: {proc.returncode} {out!r} {err!r}")
+        # A client killed outright: its run and its server end, the home is removed.
+        homes = os.path.join(tmp, "homes")
+        os.makedirs(homes)
+        env = dict(os.environ, TMPDIR=homes)
+        with open(script, "w") as f:
+            f.write(LOOP_UNTIL_INTERRUPTED)
+        proc = subprocess.Popen([RUN, script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        check(proc.stdout.readline() == b"ready\n", "no ready line")
+        killed_servers = r.servers()
+        proc.kill()
+        proc.communicate(timeout=TIMEOUT_S)
+        for pid in killed_servers:
+            if os.path.exists(f"/proc/{pid}/environ") and alive(pid):
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if f"TMPDIR={homes}".encode() in f.read().split(b"\0"):
+                        check(wait_gone(pid), "the server outlived its killed client")
+        check(os.listdir(homes) == [], f"left behind: {os.listdir(homes)}")
+
+
+def case_resident_lifecycle():
+    with Resident(seconds=3, required=False) as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        check(r.sockets() == [], "a socket before the first run")
+        # The first run starts in full and leaves a server behind for the next.
+        first = sandbox_run(["-c", "print('first')"], tmp)
+        check(first.status == 0 and first.out == "first\n", f"first run: {first}")
+        deadline = time.monotonic() + TIMEOUT_S
+        while not r.servers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        servers = r.servers()
+        check(len(servers) == 1, f"no server after the first run: {servers}")
+        check(stat.S_IMODE(os.stat(r.dir).st_mode) == 0o700, "the socket directory is open to others")
+        os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"] = "1"
+        # The client's working directory and umask are the run's.
+        out = os.path.join(tmp, "out")
+        os.makedirs(out)
+        for mask, mode in ((0o077, 0o600), (0o022, 0o644)):
+            name = f"f{mask:o}"
+            proc = subprocess.run([RUN, "--mount", f"{out}:{out}", "-c",
+                                   f"import os; open('{name}', 'w').write('x'); print(os.getcwd())"],
+                                  cwd=out, umask=mask, capture_output=True, timeout=TIMEOUT_S)
+            check(proc.returncode == 0 and proc.stdout.decode() == out + "\n", f"umask {mask:o}: {proc}")
+            got = stat.S_IMODE(os.stat(os.path.join(out, name)).st_mode)
+            check(got == mode, f"umask {mask:o}: mode {got:o}")
+        check(r.servers() == servers, f"served by {r.servers()}, not {servers}")
+        # Another resource limit is another identity: a server of its own.
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        lower = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 512), hard))
+        proc = subprocess.run([RUN, "-c", "print('limited')"], preexec_fn=lower, capture_output=True,
+                              timeout=TIMEOUT_S)
+        check(proc.returncode == 0 and proc.stdout == b"limited\n", f"limited: {proc}")
+        check(len(r.servers()) == 2 and servers[0] in r.servers(), f"servers: {r.servers()}")
+        # A busy server: the next run starts in full instead of waiting.
+        del os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"]
+        slow = subprocess.Popen([RUN, "-c", "import time; print('slow', flush=True); time.sleep(4); print('end')"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(slow.stdout.readline() == b"slow\n", "the slow run did not start")
+        quick = sandbox_run(["-c", "print('quick')"], tmp)
+        check(quick.status == 0 and quick.out == "quick\n", f"quick: {quick}")
+        check(slow.poll() is None, "the quick run waited for the slow one")
+        out, err = slow.communicate(timeout=TIMEOUT_S)
+        check(slow.returncode == 0 and out == b"end\n", f"slow: {slow.returncode} {out!r} {err!r}")
+        # Idle for PYODIDE_RUN_RESIDENT seconds: the servers end and take their sockets.
+        pids = r.servers()
+        check(all(wait_gone(pid, 15) for pid in pids), f"servers outlived their idle time: {pids}")
+        check(r.sockets() == [], f"sockets left: {r.sockets()}")
+
+
+def case_resident_refusals():
+    with Resident() as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        # Help and usage errors are answered by the client itself, as in full.
+        res = sandbox_run(["--help"], tmp)
+        check(res.status == 0 and "--mount" in res.out, f"--help: {res}")
+        res = sandbox_run(["-z"], tmp)
+        check(res.status == 2 and "-z" in res.err, f"-z: {res}")
+        check(r.servers() == [], "a server started for --help or -z")
+        # A socket directory others may enter is not used.
+        os.makedirs(r.dir, mode=0o700)
+        os.chmod(r.dir, 0o777)
+        res = sandbox_run(["-c", "print(1)"], tmp)
+        check(res.status == 2 and "not the user's alone" in res.err, f"open directory: {res}")
+        del os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"]
+        res = sandbox_run(["-c", "print(1)"], tmp)
+        check(res.status == 0 and res.out == "1\n" and res.err == "", f"open directory, not required: {res}")
+        check(r.sockets() == [], f"a server in an open directory: {r.sockets()}")
+        os.chmod(r.dir, 0o700)
+        # A bad setting is reported, and the run goes on in full.
+        os.environ["PYODIDE_RUN_RESIDENT"] = "soon"
+        res = sandbox_run(["-c", "print(2)"], tmp)
+        check(res.status == 0 and res.out == "2\n" and "PYODIDE_RUN_RESIDENT=soon" in res.err, f"bad setting: {res}")
+        os.environ["PYODIDE_RUN_RESIDENT"] = "60"
+        os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"] = "1"
+        # A closed standard stream cannot be handed over.
+        proc = subprocess.run([RUN, "-c", "print(3)"], capture_output=True, timeout=TIMEOUT_S,
+                              preexec_fn=lambda: os.close(0))
+        check(proc.returncode == 2 and b"a standard stream is closed" in proc.stderr, f"closed stdin: {proc}")
 
 
 def main():

@@ -3,7 +3,8 @@
 Drives the REPL through tmux as a person types (send-keys) and reads the
 screen (capture-pane): history recall with Up, editing, tab completion,
 Ctrl-C while a statement runs and while a line is typed, Ctrl-D, and the
-history kept in ~/.pyodide_history for the next session. tmux runs on a
+history kept in ~/.pyodide_history for the next session; then runs handed to
+a resident process (input() at the terminal, Ctrl-C, a pipe) beside python3.11. tmux runs on a
 socket of its own in a temporary directory, with a temporary HOME.
 Prints what failed and exits 1 on failure.
 """
@@ -43,20 +44,25 @@ class Terminal:
         return r.stdout
 
     def start(self, *args):
+        self.new_socket()
+        # The module cache stays where it is (compiling it again takes seconds).
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        # As from an interactive shell: job control (set -m) runs pyodide-run
+        # in a process group of its own, the terminal's foreground one, so
+        # that Ctrl-C reaches it alone; the shell then reports its status.
+        self.start_shell(f"set -m; env HOME={self.home} XDG_CACHE_HOME={cache} TERM=xterm {RUN} {' '.join(args)}; "
+                         "echo \"exit=$?\"; sleep 600")
+
+    def start_shell(self, command):
+        self.tmux("new-session", "-d", "-x", "100", "-y", "50", "bash", "--norc", "-c", command)
+
+    def new_socket(self):
         # A server (socket) per session: a new session on the socket of one just
         # killed can reach the old server while it shuts down ("server exited
         # unexpectedly").
         self.sessions += 1
         self.sock = os.path.join(self.tmp, f"tmux-{self.sessions}.sock")
         self.prompts = 0
-        # The module cache stays where it is (compiling it again takes seconds).
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        # As from an interactive shell: job control (set -m) runs pyodide-run
-        # in a process group of its own, the terminal's foreground one, so
-        # that Ctrl-C reaches it alone; the shell then reports its status.
-        command = (f"set -m; env HOME={self.home} XDG_CACHE_HOME={cache} TERM=xterm {RUN} {' '.join(args)}; "
-                   "echo \"exit=$?\"; sleep 600")
-        self.tmux("new-session", "-d", "-x", "100", "-y", "50", "bash", "--norc", "-c", command)
 
     def exit_status(self):
         """pyodide-run's exit status once it has ended, else None."""
@@ -168,6 +174,52 @@ def session_three(t):
     t.stop()
 
 
+def session_four(t):
+    """Runs handed to a resident process (PYODIDE_RUN_RESIDENT) on the terminal,
+    beside python3.11 in the same terminal: input() typed at the terminal,
+    isatty, Ctrl-C in a loop, a pipe. The screens must match."""
+    with open(os.path.join(t.tmp, "greet.py"), "w") as f:
+        # (sys.stdin.isatty() only: the library tells Python nothing of
+        # whether stdout is a terminal, resident or not.)
+        f.write("import sys\nprint(sys.stdin.isatty())\nprint('hello', input('name? '))\n")
+    with open(os.path.join(t.tmp, "loop.py"), "w") as f:
+        f.write("print('looping', flush=True)\nwhile True: pass\n")
+    runtime_dir = os.path.join(t.tmp, "runtime")
+    os.makedirs(runtime_dir, mode=0o700)
+    screens = {}
+    for name, program in (("python3.11", "/usr/bin/python3.11"), ("pyodide-run", RUN)):
+        t.new_socket()
+        # Ctrl-C reaches the shell's process group; `trap : INT` keeps the
+        # shell going after a program it ran ended by it.
+        t.start_shell(f"cd {t.tmp}; trap : INT; export XDG_RUNTIME_DIR={runtime_dir} PYODIDE_RUN_RESIDENT=60 "
+                      f"PYODIDE_RUN_RESIDENT_REQUIRED=1; clear; "
+                      f"{program} greet.py; echo \"exit=$?\"; "
+                      f"{program} loop.py; echo \"exit=$?\"; "
+                      f"echo piped | {program} -c 'print(input().upper())' | cat; echo \"exit=$?\"; "
+                      "echo finished; sleep 600")
+        t.wait_for(lambda l: l and l[-1] == "name?", f"{name}: the input() prompt")
+        t.keys("Ada", "Enter")
+        t.wait_for(lambda l: l and l[-1] == "looping", f"{name}: the loop")
+        time.sleep(1)
+        t.keys("C-c")
+        t.wait_for(lambda l: l and l[-1] == "finished", f"{name}: the end")
+        screens[name] = [line.replace(program, "PROG") for line in t.screen()]
+        t.stop()
+    check(screens["pyodide-run"] == screens["python3.11"],
+          "resident pyodide-run's terminal differs from python3.11's:\n--- python3.11:\n"
+          + "\n".join(screens["python3.11"]) + "\n--- pyodide-run:\n" + "\n".join(screens["pyodide-run"]))
+    check("exit=130" in screens["pyodide-run"] and "hello Ada" in screens["pyodide-run"],
+          "the runs did not go as typed:\n" + "\n".join(screens["pyodide-run"]))
+    # The server the runs went to: ended here (the Ctrl-C's run ended it; the
+    # pipe's run started another).
+    for name in os.listdir(os.path.join(runtime_dir, "pyodide-run")):
+        import socket, struct, signal
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(os.path.join(runtime_dir, "pyodide-run", name))
+            pid = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+        os.kill(pid, signal.SIGTERM)
+
+
 def main():
     if shutil.which("tmux") is None:
         print("tmux is not installed (build.sh installs it)", file=sys.stderr)
@@ -180,6 +232,8 @@ def main():
             session_two(t)
         if not failures:
             session_three(t)
+        if not failures:
+            session_four(t)
     except RuntimeError as e:  # a step timed out, or tmux failed
         failures.append(str(e))
     finally:

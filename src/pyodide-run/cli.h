@@ -1,7 +1,8 @@
 /*
  * pyodide-run's parts and what they share: the command line (args.c), the
  * signal thread (signals.c), the runtime and the Python half (session.c,
- * runner.py), the interactive prompt (repl.c) and main.c, which joins them.
+ * runner.py), the interactive prompt (repl.c), the resident process
+ * (resident.c) and main.c, which joins them.
  * Everything goes through the public C ABI in pyodide.h.
  */
 #ifndef PYODIDE_RUN_CLI_H
@@ -69,6 +70,12 @@ void cli_options_free(cli_options_t* opts);
 void cli_error(const cli_options_t* opts, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* ---- main.c ---- */
+
+/* Runs one command line as pyodide-run does, once signals_start has run:
+   returns the exit status, or ends the process by a signal as python3 would. */
+int cli_run(int argc, char** argv);
+
 /* ---- signals.c ---- */
 
 /* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every
@@ -90,8 +97,12 @@ bool signals_wait_input(int* sig);
 void signals_save_terminal(void);
 /* The terminating signal received (SIGTERM, SIGHUP), or 0. */
 int signals_terminating(void);
-/* Ends the process by `sig` with its default action, as python3 ends. */
+/* Ends the process by `sig` with its default action, as python3 ends (a
+   resident server: the run's client, then the server; resident_end_by_signal). */
 _Noreturn void signals_exit(int sig);
+/* Forgets what the last run left (its runtime, a terminating signal, the
+   terminal): a resident server, between runs. */
+void signals_reset(void);
 
 /* ---- session.c ---- */
 
@@ -113,6 +124,8 @@ int session_fail(session_t* s, pyodide_error_t* e);
 /* Calls runner.<name>(args) under the signal rules; *out may be NULL. */
 pyodide_error_t* session_call(session_t* s, const char* name, const pyodide_value_t* args,
                               size_t nargs, pyodide_value_t* out);
+/* runner.py's namespace, loaded into a runtime just made. */
+pyodide_error_t* session_load_runner(pyodide_t* runtime, pyproxy_t** runner);
 /* A status the Python half returned for the end of the user's code, turned
    into ours (a KeyboardInterrupt ends the process). */
 int session_status(session_t* s, int64_t runner_status);
@@ -122,6 +135,35 @@ int session_status(session_t* s, int64_t runner_status);
 _Noreturn void session_end_terminated(session_t* s);
 /* At the prompt: says so when the last statement ran out of --timeout. */
 void session_note_timeout(const session_t* s);
+
+/* ---- resident.c ---- */
+
+/* Whether argv starts a resident server (a client's posix_spawn of us). */
+bool resident_is_server(int argc, char** argv);
+/* The server's life: a first run of its own, then clients' runs one at a
+   time until it has been idle for as long as it was told. Returns the
+   process's exit status. */
+int resident_serve(int argc, char** argv);
+/* With PYODIDE_RUN_RESIDENT set, hands this run to the resident process
+   (starting one if there is none) and ends as the run ends, never returning;
+   returns -1 when this process is to run it itself, or the status of a
+   command line answered here (--help, a usage error). */
+int resident_try(int argc, char** argv);
+/* Whether this process is a resident server. */
+bool resident_server(void);
+/* A resident server's end by `sig`: the client of the running run ends by
+   it too. */
+_Noreturn void resident_end_by_signal(int sig);
+/* In a resident server: a runtime made for `config` while the server waited
+   (the last run's config), with runner.py loaded, when `config` is the same;
+   false: the caller makes one. Remembers `config` for the next. */
+bool resident_take_runtime(const pyodide_config_t* config, pyodide_t** runtime, pyproxy_t** runner);
+/* In a resident server's run: keeps the run's runtime, to be destroyed once
+   the client has its status; false: destroy it now. */
+bool resident_retire_runtime(pyodide_t* runtime, pyproxy_t* runner);
+/* A write to the run's stdout or stderr found the pipe closed: in a resident
+   server, the run ends as its own process would have, by SIGPIPE. */
+void resident_broken_pipe(void);
 
 /* ---- repl.c ---- */
 

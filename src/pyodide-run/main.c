@@ -9,6 +9,7 @@
  *   session.c   the runtime: mounts, limits, and calls into runner.py
  *   runner.py   the Python half: __main__, sys.path, tracebacks as python3's
  *   repl.c      the interactive prompt (libedit)
+ *   resident.c  PYODIDE_RUN_RESIDENT: runs handed to a process already started
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -73,11 +74,7 @@ static int read_program(const cli_options_t* opts, char** source, size_t* len) {
   return EXIT_USAGE;
 }
 
-int main(int argc, char** argv) {
-  if (!signals_start()) {
-    perror("pyodide-run: cannot set up signal handling");
-    return EXIT_USAGE;
-  }
+int cli_run(int argc, char** argv) {
   cli_options_t opts;
   int status = cli_parse_args(argc, argv, &opts);
   if (status >= 0) {
@@ -125,4 +122,15 @@ int main(int argc, char** argv) {
   cli_options_free(&opts);
   fflush(stdout);
   return status;
+}
+
+int main(int argc, char** argv) {
+  if (resident_is_server(argc, argv)) return resident_serve(argc, argv);
+  int status = resident_try(argc, argv);
+  if (status >= 0) return status;
+  if (!signals_start()) {
+    perror("pyodide-run: cannot set up signal handling");
+    return EXIT_USAGE;
+  }
+  return cli_run(argc, argv);
 }

@@ -69,6 +69,7 @@ static void write_all(int fd, const char* data, size_t len) {
     ssize_t n = write(fd, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EPIPE) resident_broken_pipe();
       return;
     }
     data += n;
@@ -273,18 +274,18 @@ static const char RUN_COMPILED_RUNNER[] =
     "lambda ns, pyc: pyc[:4] == __import__('_frozen_importlib_external').MAGIC_NUMBER"
     " and exec(__import__('marshal').loads(memoryview(pyc)[4:]), ns) is None";
 
-static pyodide_error_t* run_compiled_runner(session_t* s, bool* loaded) {
+static pyodide_error_t* run_compiled_runner(pyodide_t* runtime, pyproxy_t* ns, bool* loaded) {
   *loaded = false;
   if (sizeof runner_pyc <= 4) return NULL; /* built without a Python 3.11 */
   pyodide_value_t fn;
-  pyodide_error_t* err = pyodide_run_python(s->runtime, RUN_COMPILED_RUNNER, sizeof RUN_COMPILED_RUNNER - 1,
+  pyodide_error_t* err = pyodide_run_python(runtime, RUN_COMPILED_RUNNER, sizeof RUN_COMPILED_RUNNER - 1,
                                             NULL, &fn);
   if (err != NULL) return err;
   if (fn.kind != PYODIDE_PROXY) {
     pyodide_value_release(&fn);
     return pyodide_error_new("TypeError", "the runner's loader is not a function");
   }
-  pyodide_value_t args[2] = {{.kind = PYODIDE_PROXY, .of.proxy = s->runner}, {.kind = PYODIDE_BYTES}};
+  pyodide_value_t args[2] = {{.kind = PYODIDE_PROXY, .of.proxy = ns}, {.kind = PYODIDE_BYTES}};
   args[1].of.str.ptr = (const char*)runner_pyc;
   args[1].of.str.len = sizeof runner_pyc;
   pyodide_value_t result;
@@ -298,19 +299,19 @@ static pyodide_error_t* run_compiled_runner(session_t* s, bool* loaded) {
 
 /* runner.py's namespace: its code compiled at build time (runner_pyc.h),
  * or its source compiled now, which took ~1.7 ms of a 14 ms start. */
-static pyodide_error_t* load_runner(session_t* s) {
+pyodide_error_t* session_load_runner(pyodide_t* runtime, pyproxy_t** runner) {
   pyodide_value_t ns;
-  pyodide_error_t* err = pyodide_run_python(s->runtime, "{}", 2, NULL, &ns);
+  pyodide_error_t* err = pyodide_run_python(runtime, "{}", 2, NULL, &ns);
   if (err != NULL) return err;
   if (ns.kind != PYODIDE_PROXY) {
     pyodide_value_release(&ns);
     return pyodide_error_new("TypeError", "{} is not a dict");
   }
-  s->runner = ns.of.proxy;
+  *runner = ns.of.proxy;
   bool loaded;
-  err = run_compiled_runner(s, &loaded);
+  err = run_compiled_runner(runtime, *runner, &loaded);
   if (err != NULL || loaded) return err;
-  return pyodide_run_python(s->runtime, runner_py, sizeof runner_py, s->runner, NULL);
+  return pyodide_run_python(runtime, runner_py, sizeof runner_py, *runner, NULL);
 }
 
 /* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect) */
@@ -421,7 +422,9 @@ session_t* session_start(const cli_options_t* opts) {
   config.snapshot = opts->snapshot;
   char* assets = installed_asset_dir();
   config.asset_dir = assets;
-  pyodide_error_t* err = pyodide_load(&config, &s->runtime);
+  /* A resident server may have made this runtime before the run came. */
+  bool prepared = resident_take_runtime(&config, &s->runtime, &s->runner);
+  pyodide_error_t* err = prepared ? NULL : pyodide_load(&config, &s->runtime);
   free(assets);
   if (err != NULL) {
     cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
@@ -438,7 +441,7 @@ session_t* session_start(const cli_options_t* opts) {
     session_end(s);
     return NULL;
   }
-  err = load_runner(s);
+  if (!prepared) err = session_load_runner(s->runtime, &s->runner);
   if (err == NULL && !opts->show_version) err = setup(s);
   if (err != NULL) {
     session_fail(s, err);
@@ -450,8 +453,10 @@ session_t* session_start(const cli_options_t* opts) {
 
 void session_end(session_t* s) {
   if (s == NULL) return;
-  pyproxy_destroy(s->runner);
-  pyodide_destroy(s->runtime);
+  if (s->runtime == NULL || !resident_retire_runtime(s->runtime, s->runner)) {
+    pyproxy_destroy(s->runner);
+    pyodide_destroy(s->runtime);
+  }
   free(s->mounts);
   free(s->script_dir);
   free(s->main_file);

@@ -54,6 +54,7 @@ static void say(const char* message) {
 
 _Noreturn void signals_exit(int sig) {
   if (terminal_saved) tcsetattr(0, TCSANOW, &terminal);
+  if (resident_server()) resident_end_by_signal(sig);
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -205,3 +206,14 @@ void signals_leave_input(void) {
 }
 
 int signals_terminating(void) { return terminating; }
+
+void signals_reset(void) {
+  pthread_mutex_lock(&lock);
+  drain_wakeups();
+  state = STATE_IDLE;
+  call_runtime = NULL;
+  call_interrupts = 0;
+  terminating = 0;
+  terminal_saved = false;
+  pthread_mutex_unlock(&lock);
+}
