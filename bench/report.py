@@ -294,6 +294,24 @@ def main():
           f"lists the directory and reads them back, posix_spawn to exit (median of {c_reps('spawn_pyodide_run_files')})",
           "spawn_pyodide_run_files", f"`{py_path} SCRIPT DIR`", "spawn_python3_files",
           "(no goal)", lambda v, r: None)
+    c_row(f"`out/bin/pyodide-run -c pass` with `PYODIDE_RUN_RESIDENT` (the run handed to a resident pyodide-run), "
+          f"posix_spawn to exit (median of {c_reps('spawn_pyodide_run_resident')}; each spawn, python3's too, "
+          f"followed by a 30 ms pause in which the server makes the next run's runtime)",
+          "spawn_pyodide_run_resident", f"`{py_path} -c pass`, spawned beside it", "spawn_python3_r",
+          "at most half of python3's (ratio ≤ 0.5)", lambda v, r: le(r, 0.5))
+    c_row(f"`out/bin/pyodide-run --mount DIR:/work SCRIPT /work` (the files script above) with "
+          f"`PYODIDE_RUN_RESIDENT`, posix_spawn to exit (median of {c_reps('spawn_pyodide_run_resident_files')})",
+          "spawn_pyodide_run_resident_files", f"`{py_path} SCRIPT DIR`, spawned beside it", "spawn_python3_files_r",
+          "(no goal)", lambda v, r: None)
+    client, server = cv("resident_client_cpu"), cv("resident_server_cpu")
+    py_cpu = median(c_of(r, "spawn_python3_r", "cpu_median_ns") for r in runs)
+    total = None if client is None or server is None else client + server
+    rows.append(("C: CPU a `-c pass` with `PYODIDE_RUN_RESIDENT` costs: the client's, plus the resident "
+                 "process's (its making of the next run's runtime included; a mean, from its clock ticks)",
+                 "n/a" if total is None else f"{fmt_time(total)} (client {fmt_time(client)}, "
+                 f"resident process {fmt_time(server)})",
+                 f"`{py_path} -c pass`'s CPU: {fmt_time(py_cpu)}", fmt_ratio(ratio(total, py_cpu)),
+                 "(no goal)", "n/a"))
 
     # ---- managed API ----------------------------------------------------------------
     def bm(key):

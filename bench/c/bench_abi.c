@@ -56,8 +56,17 @@
  *                      the same two running a script that writes FILES_WRITTEN files
  *                      in a directory (mounted writable for pyodide-run), lists it and
  *                      reads them back (Linux)
+ *   spawn_python3_r, spawn_pyodide_run_resident, spawn_python3_files_r,
+ *   spawn_pyodide_run_resident_files
+ *                      -c pass and the files script again, pyodide-run handing its
+ *                      runs to a resident process (PYODIDE_RUN_RESIDENT, in a private
+ *                      runtime directory), each spawn followed by a pause in which the
+ *                      server makes the next run's runtime (Linux)
+ *   resident_client_cpu, resident_server_cpu
+ *                      per resident `-c pass`: the client's CPU and the server's (its
+ *                      making of the next runtime included) (Linux)
  */
-#define _DEFAULT_SOURCE /* wait4 */
+#define _GNU_SOURCE /* wait4, struct ucred */
 #define _POSIX_C_SOURCE 200809L
 #include <pyodide.h>
 
@@ -80,7 +89,11 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -504,9 +517,10 @@ static void time_each_pair(op_fn base, op_fn op, tojs_ctx* ctx, stats_t* base_ou
 /* ---- processes ---------------------------------------------------------------- */
 
 /* Wall ns from spawn to exit; the child's CPU ns into *cpu (-1 when unknown). */
-static double spawn_ns(char* const argv[], double* cpu) {
+static double spawn_ns(char* const argv[], char* const envp[], double* cpu) {
   *cpu = -1;
 #ifdef _WIN32
+  (void)envp;
   /* _spawnv joins the arguments into one command line: quote those with spaces. */
   char* quoted[8];
   int n = 0;
@@ -537,7 +551,7 @@ static double spawn_ns(char* const argv[], double* cpu) {
   extern char** environ;
   double t0 = now_ns();
   pid_t pid;
-  int err = posix_spawn(&pid, argv[0], &io, NULL, argv, environ);
+  int err = posix_spawn(&pid, argv[0], &io, NULL, argv, envp != NULL ? envp : environ);
   posix_spawn_file_actions_destroy(&io);
   if (err != 0) {
     fprintf(stderr, "bench_abi: cannot start %s: %s\n", argv[0], strerror(err));
@@ -575,7 +589,7 @@ static void write_package(const char* dir, const char* python3, char* script, si
   snprintf(path, sizeof path, "%s/bench-package", dir);
   char* rm_argv[] = {"/bin/rm", "-rf", path, NULL};
   double ignored;
-  spawn_ns(rm_argv, &ignored);
+  spawn_ns(rm_argv, NULL, &ignored);
   if (mkdir(path, 0755) != 0) die("mkdir bench-package", NULL);
   snprintf(path, sizeof path, "%s/bench-package/pkg", dir);
   if (mkdir(path, 0755) != 0) die("mkdir bench-package/pkg", NULL);
@@ -598,7 +612,7 @@ static void write_package(const char* dir, const char* python3, char* script, si
     die("write bench-package/main.py", NULL);
   snprintf(path, sizeof path, "%s/bench-package", dir);
   char* compile_argv[] = {(char*)python3, "-m", "compileall", "-q", path, NULL};
-  spawn_ns(compile_argv, &ignored);
+  spawn_ns(compile_argv, NULL, &ignored);
 }
 #endif
 
@@ -627,22 +641,148 @@ static void write_files_script(const char* dir, char* script, size_t script_size
 /* The most commands spawn_round_robin alternates. */
 #define SPAWN_COMMANDS 9
 
-/* Spawns each command `reps` times, round-robin, after one warm-up run of each. */
-static void spawn_round_robin(char* const* const argvs[], int n, int reps, stats_t* out) {
+/* Spawns each command `reps` times, round-robin, after one warm-up run of each;
+ * envps[k] (NULL: ours) is command k's environment, and each spawn is followed by
+ * an untimed pause of `settle_ms`. */
+static void spawn_round_robin(char* const* const argvs[], char* const* const envps[], int n, int reps,
+                              int settle_ms, stats_t* out) {
   double *t[SPAWN_COMMANDS], *c[SPAWN_COMMANDS], ignored;
+  struct timespec settle = {settle_ms / 1000, (long)(settle_ms % 1000) * 1000000L};
   for (int k = 0; k < n; k++) {
     t[k] = calloc((size_t)reps, sizeof(double));
     c[k] = calloc((size_t)reps, sizeof(double));
-    spawn_ns(argvs[k], &ignored);
+    spawn_ns(argvs[k], envps ? envps[k] : NULL, &ignored);
   }
-  for (int r = 0; r < reps; r++)
-    for (int k = 0; k < n; k++) t[k][r] = spawn_ns(argvs[k], &c[k][r]);
+  for (int r = 0; r < reps; r++) {
+    for (int k = 0; k < n; k++) {
+      t[k][r] = spawn_ns(argvs[k], envps ? envps[k] : NULL, &c[k][r]);
+      if (settle_ms > 0) nanosleep(&settle, NULL);
+    }
+  }
   for (int k = 0; k < n; k++) {
     out[k] = summarize(t[k], c[k][0] >= 0 ? c[k] : NULL, reps, 1);
     free(t[k]);
     free(c[k]);
   }
 }
+
+/* ---- pyodide-run's resident process ----------------------------------------------- */
+
+#ifndef _WIN32
+/* Our environment, with pyodide-run's runs going to a resident process whose socket
+ * lives in `runtime_dir` (malloc'd; the strings are ours or the environment's). */
+static char** resident_environment(const char* runtime_dir) {
+  extern char** environ;
+  size_t n = 0;
+  while (environ[n]) n++;
+  char** env = calloc(n + 4, sizeof *env);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(environ[i], "PYODIDE_RUN_RESIDENT", 20) != 0 && strncmp(environ[i], "XDG_RUNTIME_DIR=", 16) != 0)
+      env[k++] = environ[i];
+  static char xdg[4300];
+  snprintf(xdg, sizeof xdg, "XDG_RUNTIME_DIR=%s", runtime_dir);
+  env[k++] = xdg;
+  env[k++] = "PYODIDE_RUN_RESIDENT=120";
+  env[k++] = "PYODIDE_RUN_RESIDENT_REQUIRED=1"; /* never a run in full: the row is the resident's */
+  return env;
+}
+
+/* The process id of the server listening on the one socket in runtime_dir/pyodide-run. */
+static pid_t resident_server(const char* runtime_dir) {
+  char dir[4400];
+  snprintf(dir, sizeof dir, "%s/pyodide-run", runtime_dir);
+  DIR* d = opendir(dir);
+  pid_t pid = 0;
+  for (struct dirent* e; d != NULL && pid == 0 && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.') continue;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(dir) + strlen(e->d_name) + 2 > sizeof addr.sun_path) continue;
+    strcpy(addr.sun_path, dir);
+    strcat(addr.sun_path, "/");
+    strcat(addr.sun_path, e->d_name);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (fd >= 0 && connect(fd, (struct sockaddr*)&addr, sizeof addr) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+      pid = cred.pid;
+    if (fd >= 0) close(fd);
+  }
+  if (d != NULL) closedir(d);
+  return pid;
+}
+
+/* The CPU time a process has used, in ns; -1 if unknown. */
+static double process_cpu_ns(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE* f = fopen(path, "r");
+  if (f == NULL) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char* p = strrchr(buf, ')');
+  unsigned long utime, stime;
+  /* After the command's name: state, then 10 fields before utime and stime. */
+  if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+    return -1;
+  return (double)(utime + stime) * 1e9 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* -c pass and the files script through a resident process, round-robin with
+ * python3's, each spawn followed by a pause long enough for the server to make the
+ * next run's runtime (it does so after the client has ended); then the CPU a
+ * resident -c pass costs, the client's and the server's. The server is ended after. */
+static void bench_resident(const char* tmp, char* py_argv[], char* run_argv[], char* py_files_argv[],
+                           char* run_files_argv[], int reps) {
+  char runtime_dir[4200];
+  snprintf(runtime_dir, sizeof runtime_dir, "%s/bench-resident-XXXXXX", tmp);
+  if (mkdtemp(runtime_dir) == NULL) die("mkdtemp", NULL);
+  char** env = resident_environment(runtime_dir);
+  char* const* argvs[SPAWN_COMMANDS] = {py_argv, run_argv, py_files_argv, run_files_argv};
+  char* const* envps[SPAWN_COMMANDS] = {NULL, env, NULL, env};
+  const char* ids[] = {"spawn_python3_r", "spawn_pyodide_run_resident", "spawn_python3_files_r",
+                       "spawn_pyodide_run_resident_files"};
+  const char* whats[] = {"spawn python3 -c pass (beside the resident rows)",
+                         "spawn pyodide-run -c pass, handed to a resident process",
+                         "spawn python3 SCRIPT DIR (beside the resident rows)",
+                         "spawn pyodide-run --mount DIR:/work SCRIPT /work, handed to a resident process"};
+  stats_t s[4];
+  spawn_round_robin(argvs, envps, 4, reps, 30, s);
+  for (int k = 0; k < 4; k++) record(ids[k], whats[k], s[k], "ms");
+
+  pid_t server = resident_server(runtime_dir);
+  double* client = calloc((size_t)reps, sizeof(double));
+  double* wall = calloc((size_t)reps, sizeof(double));
+  double server_before = process_cpu_ns(server);
+  struct timespec settle = {0, 30000000};
+  for (int r = 0; r < reps; r++) {
+    wall[r] = spawn_ns(run_argv, env, &client[r]);
+    nanosleep(&settle, NULL);
+  }
+  double server_after = process_cpu_ns(server);
+  if (server > 0 && server_before >= 0 && server_after >= 0) {
+    /* The kernel counts CPU time in clock ticks: a mean over the runs, not a median. */
+    double per_run = (server_after - server_before) / reps;
+    stats_t one = summarize(&per_run, NULL, 1, 1);
+    record("resident_server_cpu", "CPU the resident process spent per `-c pass` (mean; making the next "
+           "run's runtime included)", one, "ms");
+    record("resident_client_cpu", "CPU the client spent per resident `-c pass`", summarize(client, NULL, reps, 1), "ms");
+  }
+  free(client);
+  free(wall);
+  if (server > 0) {
+    kill(server, SIGTERM);
+    for (int i = 0; i < 500 && kill(server, 0) == 0; i++) nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  char sockets[4400];
+  snprintf(sockets, sizeof sockets, "%s/pyodide-run", runtime_dir);
+  rmdir(sockets);
+  rmdir(runtime_dir);
+  free(env);
+}
+#endif
 
 /* ---- interrupts ----------------------------------------------------------------- */
 
@@ -739,7 +879,7 @@ static stats_t first_load(char* self, char* mode, int reps, stats_t* run) {
   double* v = calloc((size_t)reps * 4, sizeof(double));
   for (int r = 0; r < reps; r++) {
     double ignored;
-    spawn_ns(argv, &ignored);
+    spawn_ns(argv, NULL, &ignored);
     FILE* f = fopen(path, "r");
     if (!f || fscanf(f, "%lf %lf %lf %lf", &v[r], &v[reps + r], &v[2 * reps + r], &v[3 * reps + r]) != 4)
       die("read the first-load figures", NULL);
@@ -1116,9 +1256,13 @@ int main(int argc, char** argv) {
 #endif
     stats_t s[SPAWN_COMMANDS];
     int reps = REPS < 30 ? REPS : 30;
-    spawn_round_robin(argvs, n, reps, s);
+    spawn_round_robin(argvs, NULL, n, reps, 0, s);
     for (int k = 0; k < n; k++) record(ids[k], whats[k], s[k], "ms");
     if (python3) record_string("python3_path", "the python3 compared", python3);
+#ifndef _WIN32
+    if (python3 && pyodide_run)
+      bench_resident(snapshot_dir, py_argv, run_argv, py_files_argv, run_files_argv, reps);
+#endif
   }
 
   if (json) {

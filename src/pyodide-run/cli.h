@@ -126,6 +126,9 @@ pyodide_error_t* session_call(session_t* s, const char* name, const pyodide_valu
                               size_t nargs, pyodide_value_t* out);
 /* runner.py's namespace, loaded into a runtime just made. */
 pyodide_error_t* session_load_runner(pyodide_t* runtime, pyproxy_t** runner);
+/* The same, and what of runner.setup no run's arguments change (a resident
+   server's runtime for the next run). */
+pyodide_error_t* session_prepare(pyodide_t* runtime, pyproxy_t** runner);
 /* A status the Python half returned for the end of the user's code, turned
    into ours (a KeyboardInterrupt ends the process). */
 int session_status(session_t* s, int64_t runner_status);

@@ -511,7 +511,7 @@ static void spare_prepare(void) {
     pyodide_t* runtime = NULL;
     pyproxy_t* runner = NULL;
     pyodide_error_t* err = pyodide_load(&spare.last->config, &runtime);
-    if (err == NULL) err = session_load_runner(runtime, &runner);
+    if (err == NULL) err = session_prepare(runtime, &runner);
     if (err == NULL) {
       spare.runtime = runtime;
       spare.runner = runner;

@@ -66,8 +66,8 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
     """
     global _inspect
     import os
-    import site
 
+    prepare()
     sys.argv = [a.decode("utf-8", "surrogateescape") for a in argv]
     if cwd is not None:
         os.chdir(cwd)
@@ -83,11 +83,6 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
     if file is not None:
         main.__file__ = file
         main.__cached__ = None
-    # The builtins python3's site module adds: exit, quit, copyright,
-    # credits, license and help (pydoc prints plainly: there is no pager).
-    site.setquit()
-    site.setcopyright()
-    site.sethelper()
     for option in xoptions:
         name, eq, value = option.partition("=")
         sys._xoptions[name] = value if eq else True
@@ -99,6 +94,18 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
 
         sys.warnoptions.extend(options)
         warnings._processoptions(options)
+
+
+def prepare():
+    """What setup() does that no run's arguments change; a resident
+    pyodide-run does it ahead, in the runtime it makes for the next run."""
+    import site
+
+    # The builtins python3's site module adds: exit, quit, copyright,
+    # credits, license and help (pydoc prints plainly: there is no pager).
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
 
 
 def run_source(source, filename):

@@ -314,6 +314,17 @@ pyodide_error_t* session_load_runner(pyodide_t* runtime, pyproxy_t** runner) {
   return pyodide_run_python(runtime, runner_py, sizeof runner_py, *runner, NULL);
 }
 
+pyodide_error_t* session_prepare(pyodide_t* runtime, pyproxy_t** runner) {
+  pyodide_error_t* err = session_load_runner(runtime, runner);
+  if (err != NULL) return err;
+  pyodide_value_t key = value_str_or_none("prepare"), fn = {.kind = PYODIDE_NONE};
+  err = pyproxy_get(*runner, &key, &fn);
+  if (err == NULL && fn.kind != PYODIDE_PROXY) err = pyodide_error_new("TypeError", "runner.py lacks prepare");
+  if (err == NULL) err = pyproxy_call(fn.of.proxy, NULL, 0, NULL);
+  pyodide_value_release(&fn);
+  return err;
+}
+
 /* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect) */
 static pyodide_error_t* setup(session_t* s) {
   const cli_options_t* o = s->opts;
