@@ -550,7 +550,7 @@ def process_state(pid):
         return f.read().rsplit(")", 1)[1].split()[0]
 
 
-def case_resident_runs_as_python3():
+def case_resident_runs_as_python():
     with Resident() as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         first = sandbox_run(["-c", "print('first')"], tmp)
         check(first.status == 0 and first.out == "first\n", f"first run: {first}")
