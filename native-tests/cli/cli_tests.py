@@ -34,6 +34,7 @@ failures = []
 def check(ok, what):
     if not ok:
         failures.append(what)
+    return ok
 
 
 class Result:
@@ -634,9 +635,9 @@ def case_resident_lifecycle():
             proc = subprocess.run([RUN, "--mount", f"{out}:{out}", "-c",
                                    f"import os; open('{name}', 'w').write('x'); print(os.getcwd())"],
                                   cwd=out, umask=mask, capture_output=True, timeout=TIMEOUT_S)
-            check(proc.returncode == 0 and proc.stdout.decode() == out + "\n", f"umask {mask:o}: {proc}")
-            got = stat.S_IMODE(os.stat(os.path.join(out, name)).st_mode)
-            check(got == mode, f"umask {mask:o}: mode {got:o}")
+            if check(proc.returncode == 0 and proc.stdout.decode() == out + "\n", f"umask {mask:o}: {proc}"):
+                got = stat.S_IMODE(os.stat(os.path.join(out, name)).st_mode)
+                check(got == mode, f"umask {mask:o}: mode {got:o}")
         check(r.servers() == servers, f"served by {r.servers()}, not {servers}")
         # Another resource limit is another identity: a server of its own.
         import resource
@@ -656,6 +657,19 @@ def case_resident_lifecycle():
         check(slow.poll() is None, "the quick run waited for the slow one")
         out, err = slow.communicate(timeout=TIMEOUT_S)
         check(slow.returncode == 0 and out == b"end\n", f"slow: {slow.returncode} {out!r} {err!r}")
+        # SIGTERM right after a run (as its runtime is still being put away) ends the server.
+        os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"] = "1"
+        for _ in range(3):
+            res = sandbox_run(["-c", "pass"], tmp)
+            check(res.status == 0, f"a run before SIGTERM: {res}")
+            for pid in r.servers():
+                os.kill(pid, signal.SIGTERM)
+                check(wait_gone(pid, 5), f"the server {pid} outlived a SIGTERM right after a run")
+        del os.environ["PYODIDE_RUN_RESIDENT_REQUIRED"]
+        res = sandbox_run(["-c", "pass"], tmp)  # runs in full, starts a server for the idle check
+        deadline = time.monotonic() + TIMEOUT_S
+        while not r.servers() and time.monotonic() < deadline:
+            time.sleep(0.05)
         # Idle for PYODIDE_RUN_RESIDENT seconds: the servers end and take their sockets.
         pids = r.servers()
         check(all(wait_gone(pid, 15) for pid in pids), f"servers outlived their idle time: {pids}")

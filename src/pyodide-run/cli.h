@@ -152,8 +152,10 @@ int resident_serve(int argc, char** argv);
    returns -1 when this process is to run it itself, or the status of a
    command line answered here (--help, a usage error). */
 int resident_try(int argc, char** argv);
-/* Whether this process is a resident server. */
+/* Whether this process is a resident server, and whether it is running a
+   run (its own first, or a client's). */
 bool resident_server(void);
+bool resident_serving(void);
 /* A resident server's end by `sig`: the client of the running run ends by
    it too. */
 _Noreturn void resident_end_by_signal(int sig);

@@ -339,6 +339,8 @@ static struct {
 
 bool resident_server(void) { return is_server; }
 
+bool resident_serving(void) { return serving; }
+
 /* ---- the next run's runtime, made while the server waits ---- */
 
 /* A run's configuration as pyodide_load saw it, copied, with the identity of
@@ -358,6 +360,7 @@ static struct {
   pyproxy_t* runner;
   pyodide_t* retired[2];  /* to destroy once the client has its status */
   pyproxy_t* retired_runners[2];
+  bool closed;            /* the server is ending: no more spares */
 } spare = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static bool same_file(const struct stat* a, const struct stat* b) {
@@ -483,8 +486,9 @@ bool resident_retire_runtime(pyodide_t* runtime, pyproxy_t* runner) {
   return true;
 }
 
-/* Destroys the retired runtimes and, with `all`, the spare: after a client
-   has its status, and before the server ends (their homes go with them). */
+/* Destroys the retired runtimes and, with `all`, the spare, making no more
+   after: after a client has its status, and before the server ends (their
+   homes go with them). */
 static void spare_discard(bool all) {
   pthread_mutex_lock(&spare.lock);
   for (int i = 0; i < 2; i++) {
@@ -498,6 +502,7 @@ static void spare_discard(bool all) {
     pyodide_destroy(spare.runtime);
     spare.runtime = NULL;
     spare.runner = NULL;
+    spare.closed = true;
   }
   pthread_mutex_unlock(&spare.lock);
 }
@@ -507,7 +512,7 @@ static void spare_discard(bool all) {
    end of the server waits for it and destroys it. */
 static void spare_prepare(void) {
   pthread_mutex_lock(&spare.lock);
-  if (spare.runtime == NULL && spare.last != NULL) {
+  if (spare.runtime == NULL && spare.last != NULL && !spare.closed) {
     pyodide_t* runtime = NULL;
     pyproxy_t* runner = NULL;
     pyodide_error_t* err = pyodide_load(&spare.last->config, &runtime);
@@ -808,6 +813,8 @@ int resident_serve(int argc, char** argv) {
   pthread_mutex_lock(&server.lock);
   server.warming = false;
   pthread_mutex_unlock(&server.lock);
+  /* The door waited without a deadline while warming: its idle time starts now. */
+  if (write(server.wake[1], "", 1) < 0) { /* a full pipe already wakes it */ }
   if (status != EXIT_OK) {
     remove_socket();
     return status;
@@ -975,9 +982,14 @@ static char hand_over(int fd, const char* identity, int argc, char** argv, bool 
   while (n < 0 && errno == EINTR);
   close(cwd);
   char reply = 0;
-  if (payload.failed || payload.len > MAX_REQUEST) refusal = "the command line is too long";
-  else if (n != (ssize_t)sizeof h) refusal = "it could not be sent the run";
-  else if (!send_all(fd, payload.data, payload.len) || !recv_all(fd, &reply, 1)) refusal = "it did not answer";
+  if (payload.failed || payload.len > MAX_REQUEST) {
+    refusal = "the command line is too long";
+  } else {
+    /* A busy server answers before reading and closes, so a send may fail
+       with its answer already here to read. */
+    if (n == (ssize_t)sizeof h) send_all(fd, payload.data, payload.len);
+    if (!recv_all(fd, &reply, 1)) refusal = "it did not answer";
+  }
   free(payload.data);
   if (reply == REPLY_REFUSED) refusal = "it refused the run";
   return reply;

@@ -95,7 +95,9 @@ static void on_terminate(int sig) {
   pthread_mutex_lock(&lock);
   terminating = sig;
   state_t s = state;
-  bool started = call_runtime != NULL;
+  /* Whether a run has started that main will end (a resident server between
+     runs has none, whatever the last one left). */
+  bool started = call_runtime != NULL && (!resident_server() || resident_serving());
   if (s == STATE_CALL) {
     pyodide_t* rt = call_runtime;
     pthread_mutex_unlock(&lock);
