@@ -638,6 +638,23 @@ def case_resident_lifecycle():
             if check(proc.returncode == 0 and proc.stdout.decode() == out + "\n", f"umask {mask:o}: {proc}"):
                 got = stat.S_IMODE(os.stat(os.path.join(out, name)).st_mode)
                 check(got == mode, f"umask {mask:o}: mode {got:o}")
+        # The runtime made ahead (as the last run's) serves a run with the same
+        # mount, and is not used once the mounted directory has been replaced.
+        data = os.path.join(tmp, "data")
+        for marker in ("first", "second", "third"):
+            if os.path.exists(data) and marker == "third":
+                shutil.rmtree(data)
+            os.makedirs(data, exist_ok=True)
+            with open(os.path.join(data, "marker"), "w") as f:
+                f.write(marker)
+            # (A link is made through WASI's own handle on the mounted directory,
+            # which a runtime made before the directory was replaced still holds.)
+            res = sandbox_run(["--mount", f"{data}:/data", "-c",
+                               "import os; print(open('/data/marker').read()); os.symlink('marker', '/data/link')"], tmp)
+            check(res.status == 0 and res.out == marker + "\n", f"mount, {marker}: {res}")
+            link = os.path.join(data, "link")
+            if check(os.path.islink(link), f"mount, {marker}: no link in {os.listdir(data)}"):
+                os.unlink(link)
         check(r.servers() == servers, f"served by {r.servers()}, not {servers}")
         # Another resource limit is another identity: a server of its own.
         import resource

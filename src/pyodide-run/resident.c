@@ -363,9 +363,15 @@ static struct {
   bool closed;            /* the server is ending: no more spares */
 } spare = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* The same directory: what a mount opened (what is in it may change). */
+static bool same_directory(const struct stat* a, const struct stat* b) {
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The same file with the same contents, as far as its size and time say. */
 static bool same_file(const struct stat* a, const struct stat* b) {
-  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+  return same_directory(a, b) && a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+         a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 static bool same_string(const char* a, const char* b) {
@@ -443,7 +449,7 @@ static bool run_config_matches(const run_config_t* c, const pyodide_config_t* co
   struct stat now[a->nmounts ? a->nmounts : 1], snapshot_now;
   if (!stat_inputs(a, now, &snapshot_now)) return false;
   for (size_t i = 0; i < a->nmounts; i++)
-    if (!same_file(&now[i], &c->mount_ids[i])) return false;
+    if (!same_directory(&now[i], &c->mount_ids[i])) return false;
   return a->snapshot == NULL || same_file(&snapshot_now, &c->snapshot_id);
 }
 
