@@ -353,11 +353,21 @@ typedef struct {
   struct stat snapshot_id;
 } run_config_t;
 
+/* How many recent configurations keep a runtime made for them: a user who
+   alternates between a few commands finds each one's. */
+#define SPARES 3
+
+typedef struct {
+  run_config_t* config;   /* a recent run's configuration, or NULL */
+  pyodide_t* runtime;     /* made for it while no run was on, or NULL */
+  pyproxy_t* runner;
+  uint64_t used;          /* when a run last had this configuration */
+} spare_t;
+
 static struct {
   pthread_mutex_t lock;
-  run_config_t* last;     /* the last run's configuration */
-  pyodide_t* runtime;     /* made for `last` while no run was on */
-  pyproxy_t* runner;
+  spare_t spares[SPARES];
+  uint64_t runs;
   pyodide_t* retired[2];  /* to destroy once the client has its status */
   pyproxy_t* retired_runners[2];
   bool closed;            /* the server is ending: no more spares */
@@ -432,8 +442,8 @@ static run_config_t* run_config_copy(const pyodide_config_t* from) {
   return c;
 }
 
-/* Whether a runtime made for `c` serves `config` now. */
-static bool run_config_matches(const run_config_t* c, const pyodide_config_t* config) {
+/* Whether `c` is `config`, as written. */
+static bool run_config_same(const run_config_t* c, const pyodide_config_t* config) {
   const pyodide_config_t* a = &c->config;
   if (a->size != config->size || a->memory_limit != config->memory_limit || a->timeout_s != config->timeout_s ||
       a->unguarded != config->unguarded || a->stdin_isatty != config->stdin_isatty ||
@@ -446,6 +456,12 @@ static bool run_config_matches(const run_config_t* c, const pyodide_config_t* co
         !same_string(a->mounts[i].guest_path, config->mounts[i].guest_path) ||
         a->mounts[i].read_only != config->mounts[i].read_only)
       return false;
+  return true;
+}
+
+/* Whether what `c` names is still what a runtime made for it opened. */
+static bool run_config_unchanged(const run_config_t* c) {
+  const pyodide_config_t* a = &c->config;
   struct stat now[a->nmounts ? a->nmounts : 1], snapshot_now;
   if (!stat_inputs(a, now, &snapshot_now)) return false;
   for (size_t i = 0; i < a->nmounts; i++)
@@ -469,17 +485,32 @@ static void retire_locked(pyodide_t* runtime, pyproxy_t* runner) {
 bool resident_take_runtime(const pyodide_config_t* config, pyodide_t** runtime, pyproxy_t** runner) {
   if (!serving) return false;
   pthread_mutex_lock(&spare.lock);
-  bool taken = spare.runtime != NULL && run_config_matches(spare.last, config);
-  if (taken) {
-    *runtime = spare.runtime;
-    *runner = spare.runner;
-  } else if (spare.runtime != NULL) {
-    retire_locked(spare.runtime, spare.runner);
+  /* This configuration's place: its own, else an empty one, else the one
+     used longest ago. */
+  spare_t* slot = NULL;
+  for (int i = 0; i < SPARES && slot == NULL; i++)
+    if (spare.spares[i].config != NULL && run_config_same(spare.spares[i].config, config)) slot = &spare.spares[i];
+  for (int i = 0; i < SPARES && slot == NULL; i++)
+    if (spare.spares[i].config == NULL) slot = &spare.spares[i];
+  if (slot == NULL) {
+    slot = &spare.spares[0];
+    for (int i = 1; i < SPARES; i++)
+      if (spare.spares[i].used < slot->used) slot = &spare.spares[i];
   }
-  spare.runtime = NULL;
-  spare.runner = NULL;
-  run_config_free(spare.last);
-  spare.last = run_config_copy(config);
+  bool taken = slot->runtime != NULL && slot->config != NULL && run_config_same(slot->config, config) &&
+               run_config_unchanged(slot->config);
+  if (taken) {
+    *runtime = slot->runtime;
+    *runner = slot->runner;
+  } else if (slot->runtime != NULL) {
+    retire_locked(slot->runtime, slot->runner);
+  }
+  slot->runtime = NULL;
+  slot->runner = NULL;
+  /* Copied afresh: the next runtime is made for the directories as they are now. */
+  run_config_free(slot->config);
+  slot->config = run_config_copy(config);
+  slot->used = ++spare.runs;
   pthread_mutex_unlock(&spare.lock);
   return taken;
 }
@@ -503,33 +534,38 @@ static void spare_discard(bool all) {
     spare.retired[i] = NULL;
     spare.retired_runners[i] = NULL;
   }
-  if (all) {
-    pyproxy_destroy(spare.runner);
-    pyodide_destroy(spare.runtime);
-    spare.runtime = NULL;
-    spare.runner = NULL;
-    spare.closed = true;
+  for (int i = 0; all && i < SPARES; i++) {
+    pyproxy_destroy(spare.spares[i].runner);
+    pyodide_destroy(spare.spares[i].runtime);
+    spare.spares[i].runtime = NULL;
+    spare.spares[i].runner = NULL;
   }
+  spare.closed |= all;
   pthread_mutex_unlock(&spare.lock);
 }
 
-/* Makes the spare for the next run, as the last one was configured (most
-   often, the same command again). The lock is held throughout, so that an
-   end of the server waits for it and destroys it. */
+/* Makes a runtime for each recent configuration that has none (after a run:
+   the one it took). The lock is held throughout, so that an end of the
+   server waits for it and destroys them. */
 static void spare_prepare(void) {
   pthread_mutex_lock(&spare.lock);
-  if (spare.runtime == NULL && spare.last != NULL && !spare.closed) {
+  for (int i = 0; i < SPARES && !spare.closed; i++) {
+    spare_t* slot = &spare.spares[i];
+    if (slot->config == NULL || slot->runtime != NULL) continue;
     pyodide_t* runtime = NULL;
     pyproxy_t* runner = NULL;
-    pyodide_error_t* err = pyodide_load(&spare.last->config, &runtime);
+    pyodide_error_t* err = pyodide_load(&slot->config->config, &runtime);
     if (err == NULL) err = session_prepare(runtime, &runner);
     if (err == NULL) {
-      spare.runtime = runtime;
-      spare.runner = runner;
+      slot->runtime = runtime;
+      slot->runner = runner;
     } else {
-      pyodide_error_delete(err); /* the next run makes its own, and says why */
+      /* The next run with it makes its own, and says why. */
+      pyodide_error_delete(err);
       pyproxy_destroy(runner);
       pyodide_destroy(runtime);
+      run_config_free(slot->config);
+      slot->config = NULL;
     }
   }
   pthread_mutex_unlock(&spare.lock);
