@@ -2,7 +2,7 @@
  * pyodide-run's parts and what they share: the command line (args.c), the
  * signal thread (signals.c), the runtime and the Python half (session.c,
  * runner.py), the interactive prompt (repl.c), the resident process
- * (resident.c) and main.c, which joins them.
+ * (resident*.c) and main.c, which joins them.
  * Everything goes through the public C ABI in pyodide.h.
  */
 #ifndef PYODIDE_RUN_CLI_H
@@ -139,7 +139,7 @@ _Noreturn void session_end_terminated(session_t* s);
 /* At the prompt: says so when the last statement ran out of --timeout. */
 void session_note_timeout(const session_t* s);
 
-/* ---- resident.c ---- */
+/* ---- resident*.c (resident.h) ---- */
 
 /* Whether argv starts a resident server (a client's posix_spawn of us). */
 bool resident_is_server(int argc, char** argv);

@@ -9,7 +9,7 @@
  *   session.c   the runtime: mounts, limits, and calls into runner.py
  *   runner.py   the Python half: __main__, sys.path, tracebacks as python3's
  *   repl.c      the interactive prompt (libedit)
- *   resident.c  PYODIDE_RUN_RESIDENT: runs handed to a process already started
+ *   resident*.c PYODIDE_RUN_RESIDENT: runs handed to a process already started
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
