@@ -567,6 +567,18 @@ def case_resident_runs_as_python():
         check(r.servers() == servers, f"servers at the end: {r.servers()}, at the start: {servers}")
 
 
+def case_resident_sandbox():
+    # The sandbox's options through a server: mounts, --timeout (the guarded
+    # engine), --memory-limit, --index-url and --snapshot, each configuration
+    # also from a runtime the server made ahead for it.
+    with Resident() as r:
+        for case in (case_sandbox_mounts, case_sandbox_timeout, case_sandbox_memory_limit,
+                     case_sandbox_index_url, case_sandbox_snapshot):
+            case()
+            case()
+        check(len(r.servers()) == 1, f"servers: {r.servers()}")
+
+
 def case_resident_signals():
     with Resident() as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         case_parity_sigint_caught()
