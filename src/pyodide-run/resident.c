@@ -197,6 +197,20 @@ bool socket_path(const char* identity, char path[SOCKET_PATH_MAX]) {
   return true;
 }
 
+int connect_to(const char* path) {
+  struct sockaddr_un addr;
+  if (!fill_address(&addr, path)) return -1;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
 bool fill_address(struct sockaddr_un* addr, const char* path) {
   memset(addr, 0, sizeof *addr);
   addr->sun_family = AF_UNIX;

@@ -84,6 +84,8 @@ char* process_identity(void);
    if missing); false (errno set) if that directory is not the user's alone. */
 bool socket_path(const char* identity, char path[SOCKET_PATH_MAX]);
 bool fill_address(struct sockaddr_un* addr, const char* path);
+/* A socket connected to the server at `path`, or -1 (errno set). */
+int connect_to(const char* path);
 /* The user id of the socket's other end (and its process id), or -1. */
 long peer_uid(int fd, pid_t* pid);
 /* The whole buffer, retrying on EINTR, never raising SIGPIPE; false on an

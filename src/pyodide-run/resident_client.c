@@ -91,20 +91,6 @@ static bool wait_ready(int ready) {
   return ok;
 }
 
-static int connect_to(const char* path) {
-  struct sockaddr_un addr;
-  if (!fill_address(&addr, path)) return -1;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
-}
-
 /* Sends the run; returns the server's reply byte, or 0 if it could not. */
 static char hand_over(int fd, const char* identity, int argc, char** argv, bool ignores_sigpipe) {
   if (peer_uid(fd, NULL) != (long)getuid()) {

@@ -77,6 +77,20 @@ static void tell_client_at_exit(void) {
   if (client >= 0) send_end(client, END_SIGNAL, ending_signal);
 }
 
+/* Ends the server: its socket removed (later clients start another), every
+   runtime destroyed, then exit(), where the library's exit handler removes
+   the homes it keeps. */
+static _Noreturn void server_end(int status) {
+  remove_socket();
+  spares_discard(true);
+  exit(status);
+}
+
+/* Makes the door thread look at the state again (a run ended, warming did). */
+static void wake_door(void) {
+  if (write(server.wake[1], "", 1) < 0) { /* a full pipe already wakes it */ }
+}
+
 _Noreturn void resident_end_by_signal(int sig) {
   /* Called on any thread (the signal thread, the run's): the client of the
      run, if one is running, ends by the signal, and so does this process, as
@@ -84,13 +98,11 @@ _Noreturn void resident_end_by_signal(int sig) {
   static atomic_flag ending = ATOMIC_FLAG_INIT;
   if (atomic_flag_test_and_set(&ending))
     for (;;) pause(); /* another thread is ending the process */
-  remove_socket();
   /* What the run still writes goes nowhere, as from a process killed. */
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3 && null >= 0; fd++) dup2(null, fd);
-  spares_discard(true);
   ending_signal = sig;
-  exit(128 + sig); /* the library's exit handler removes the homes it keeps */
+  server_end(128 + sig);
 }
 
 void resident_broken_pipe(void) {
@@ -192,13 +204,9 @@ static void* door(void* arg) {
     if (n < 0) continue;
     if (n == 0) {
       pthread_mutex_lock(&server.lock);
-      if (!server.busy && !server.warming) {
-        remove_socket();
-        pthread_mutex_unlock(&server.lock);
-        spares_discard(true);
-        exit(EXIT_OK); /* the library's exit handler removes the homes it keeps */
-      }
+      bool idle = !server.busy && !server.warming;
       pthread_mutex_unlock(&server.lock);
+      if (idle) server_end(EXIT_OK);
       continue;
     }
     if (p[1].revents & POLLIN) {
@@ -288,10 +296,11 @@ static bool listen_on(const char* path) {
       return true;
     }
     if (errno != EADDRINUSE || attempt > 0) break;
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool alive = probe >= 0 && connect(probe, (struct sockaddr*)&addr, sizeof addr) == 0;
-    if (probe >= 0) close(probe);
-    if (alive) break;
+    int probe = connect_to(path);
+    if (probe >= 0) {
+      close(probe);
+      break;
+    }
     unlink(path);
   }
   close(fd);
@@ -342,7 +351,7 @@ int resident_serve(int argc, char** argv) {
   server.warming = false;
   pthread_mutex_unlock(&server.lock);
   /* The door waited without a deadline while warming: its idle time starts now. */
-  if (write(server.wake[1], "", 1) < 0) { /* a full pipe already wakes it */ }
+  wake_door();
   if (status != EXIT_OK) {
     remove_socket();
     return status;
@@ -385,12 +394,9 @@ int resident_serve(int argc, char** argv) {
     pthread_mutex_lock(&server.lock);
     server.busy = false;
     pthread_mutex_unlock(&server.lock);
-    if (write(server.wake[1], "", 1) < 0) { /* a full pipe already wakes it */ }
+    wake_door();
     spares_prepare();
   }
-  /* Runs enough: later clients start a new server. */
-  remove_socket();
-  spares_discard(true);
-  return EXIT_OK;
+  server_end(EXIT_OK); /* runs enough: later clients start a new server */
 }
 

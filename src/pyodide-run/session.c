@@ -181,16 +181,22 @@ _Noreturn void session_end_terminated(session_t* s) {
   signals_exit(sig);
 }
 
+/* runner.<name>, a proxy in *fn (released by the caller) when there is no error. */
+static pyodide_error_t* runner_function(pyproxy_t* runner, const char* name, pyodide_value_t* fn) {
+  pyodide_value_t key = value_str_or_none(name);
+  pyodide_error_t* err = pyproxy_get(runner, &key, fn);
+  if (err != NULL) return err;
+  if (fn->kind == PYODIDE_PROXY) return NULL;
+  pyodide_value_release(fn);
+  return pyodide_error_new("TypeError", "runner.py lacks a function");
+}
+
 pyodide_error_t* session_call(session_t* s, const char* name, const pyodide_value_t* args,
                               size_t nargs, pyodide_value_t* out) {
   if (signals_terminating()) session_end_terminated(s);
-  pyodide_value_t key = value_str_or_none(name), fn;
-  pyodide_error_t* err = pyproxy_get(s->runner, &key, &fn);
+  pyodide_value_t fn;
+  pyodide_error_t* err = runner_function(s->runner, name, &fn);
   if (err != NULL) return err;
-  if (fn.kind != PYODIDE_PROXY) {
-    pyodide_value_release(&fn);
-    return pyodide_error_new("TypeError", "runner.py lacks a function");
-  }
   double start = now_s();
   signals_enter_call(s->runtime);
   err = pyproxy_call(fn.of.proxy, args, nargs, out);
@@ -317,10 +323,10 @@ pyodide_error_t* session_load_runner(pyodide_t* runtime, pyproxy_t** runner) {
 pyodide_error_t* session_prepare(pyodide_t* runtime, pyproxy_t** runner) {
   pyodide_error_t* err = session_load_runner(runtime, runner);
   if (err != NULL) return err;
-  pyodide_value_t key = value_str_or_none("prepare"), fn = {.kind = PYODIDE_NONE};
-  err = pyproxy_get(*runner, &key, &fn);
-  if (err == NULL && fn.kind != PYODIDE_PROXY) err = pyodide_error_new("TypeError", "runner.py lacks prepare");
-  if (err == NULL) err = pyproxy_call(fn.of.proxy, NULL, 0, NULL);
+  pyodide_value_t fn;
+  err = runner_function(*runner, "prepare", &fn);
+  if (err != NULL) return err;
+  err = pyproxy_call(fn.of.proxy, NULL, 0, NULL);
   pyodide_value_release(&fn);
   return err;
 }
