@@ -229,11 +229,14 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * environment variable PYODIDE_ASSET_DIR or PYODIDE_INDEX_URL when it is set
  * and not empty, read at each call (deprecated, see pyodide_default).
  * Python sees the bundled standard library (read-only), a private writable
- * home directory /home/pyodide (a temporary directory of the host's, empty
- * but for an empty site-packages when the runtime starts; pyodide_destroy
- * deletes it with what it holds, or keeps it for the process's next runtime
- * if nothing was left in it; those left are deleted when the process exits
- * normally), the configured mounts and nothing else of the host; its environment is empty but for
+ * home directory /home/pyodide (a temporary directory of the host's, on Linux
+ * in $TMPDIR/pyodide-homes-UID, empty but for an empty site-packages when the
+ * runtime starts; pyodide_destroy deletes it with what it holds, or keeps it
+ * for the process's next runtime if nothing was left in it; those left are
+ * deleted when the process exits normally, and on Linux those of a process
+ * that ended otherwise (a Go program, _exit, a signal) are taken or deleted by
+ * the next process that starts a runtime), the configured mounts and nothing
+ * else of the host; its environment is empty but for
  * HOME. Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
  * with `io_env`), or to the process's own streams when NULL. The callbacks
  * run on the thread of the call that produced the output, while it runs.

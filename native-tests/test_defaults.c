@@ -23,7 +23,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -262,37 +264,64 @@ TEST(env_index_url_read_by_load_and_default) {
   pyodide_destroy(other);
 }
 
-/* The entries of `dir` other than . and .. (-1 if it cannot be read). */
-static int count_entries(const char* dir) {
+/* The entries of `dir` other than . and .. whose names start with `prefix` (-1 if it
+ * cannot be read). */
+static int count_entries(const char* dir, const char* prefix) {
   DIR* d = opendir(dir);
   if (d == NULL) return -1;
   int n = 0;
   for (struct dirent* e; (e = readdir(d)) != NULL;)
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
   closedir(d);
   return n;
+}
+
+/* Where runtimes' homes live in the temporary directory `dir`: dir/pyodide-homes-UID. */
+static const char* homes_directory(const char* dir) {
+  static char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/pyodide-homes-%u", dir, (unsigned)getuid());
+  return path;
+}
+
+/* Runtimes' homes (in use, kept, or free) for the temporary directory `dir`; 0 when there
+ * is no homes directory. */
+static int count_homes(const char* dir) {
+  int n = count_entries(homes_directory(dir), "pyodide-home-");
+  return n < 0 ? 0 : n;
+}
+
+/* A temporary directory for a case's children (TMPDIR), in `dir`. */
+static void use_own_tmpdir(char* dir, char** saved) {
+  ASSERT(mkdtemp(dir) != NULL);
+  const char* previous = getenv("TMPDIR");
+  *saved = previous != NULL ? strdup(previous) : NULL;
+  ASSERT_EQ_INT(setenv("TMPDIR", dir, 1), 0);
+}
+
+/* Puts TMPDIR back and removes `dir` (with what a failure left in it). */
+static void end_own_tmpdir(const char* dir, char* saved) {
+  if (saved != NULL) setenv("TMPDIR", saved, 1);
+  else unsetenv("TMPDIR");
+  free(saved);
+  char command[PATH_MAX + 16];
+  snprintf(command, sizeof command, "rm -rf '%s'", dir);
+  ASSERT_EQ_INT(system(command), 0);
 }
 
 /* A runtime's home is a temporary directory. When its runtime is destroyed it is kept for
  * the next runtime if it holds only its empty site-packages, else removed; at a normal
  * exit every home left (those of runtimes still alive: pyodide_default's, and one the host
- * never destroyed; and a kept one) is removed. The child runs with TMPDIR set to a
- * directory of the parent's, which the parent then finds empty. */
+ * never destroyed; and a kept one) is removed, and the directory kept ones wait in. The
+ * child runs with TMPDIR set to a directory of the parent's, which the parent then finds
+ * empty. */
 TEST(runtime_homes_reused_when_empty_removed_at_exit) {
   if (getenv(DEFAULTS_CHILD) == NULL) {
     char dir[] = "/tmp/pyodide-homes-test-XXXXXX";
-    ASSERT(mkdtemp(dir) != NULL);
-    const char* previous = getenv("TMPDIR");
-    char* saved = previous != NULL ? strdup(previous) : NULL;
-    setenv("TMPDIR", dir, 1);
+    char* saved;
+    use_own_tmpdir(dir, &saved);
     in_own_process("runtime_homes_reused_when_empty_removed_at_exit", true);
-    if (saved != NULL) setenv("TMPDIR", saved, 1);
-    else unsetenv("TMPDIR");
-    free(saved);
-    int left = count_entries(dir);
-    char command[sizeof dir + 16];
-    snprintf(command, sizeof command, "rm -rf '%s'", dir); /* what a failure left too */
-    ASSERT_EQ_INT(system(command), 0);
+    int left = count_entries(dir, "");
+    end_own_tmpdir(dir, saved);
     ASSERT_EQ_INT(left, 0);
     return;
   }
@@ -303,12 +332,12 @@ TEST(runtime_homes_reused_when_empty_removed_at_exit) {
   pyodide_t *kept = LOAD(), *destroyed = LOAD(), *by_default = NULL;
   ASSERT_OK(pyodide_default(&by_default));
   ASSERT(RUN_BOOL(kept, "open('/home/pyodide/notes.txt', 'w').write('x') == 1"));
-  ASSERT_EQ_INT(count_entries(dir), 3);
+  ASSERT_EQ_INT(count_homes(dir), 3);
   /* Empty: kept, and the next runtime takes it. */
   pyodide_destroy(destroyed);
-  ASSERT_EQ_INT(count_entries(dir), 3);
+  ASSERT_EQ_INT(count_homes(dir), 3);
   pyodide_t* next = LOAD();
-  ASSERT_EQ_INT(count_entries(dir), 3);
+  ASSERT_EQ_INT(count_homes(dir), 3);
   ASSERT(RUN_BOOL(next, empty_home));
   /* Anything left in a home, even an empty directory, and it is removed. */
   const char* leftovers[] = {
@@ -320,10 +349,102 @@ TEST(runtime_homes_reused_when_empty_removed_at_exit) {
   for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
     ASSERT(RUN_BOOL(next, leftovers[i]));
     pyodide_destroy(next);
-    ASSERT_EQ_INT(count_entries(dir), 2);
+    ASSERT_EQ_INT(count_homes(dir), 2);
     next = LOAD();
-    ASSERT_EQ_INT(count_entries(dir), 3);
+    ASSERT_EQ_INT(count_homes(dir), 3);
     ASSERT(RUN_BOOL(next, empty_home));
   }
   /* Returning ends the process normally with three runtimes alive, one home not empty. */
+}
+
+#define HOMES_PHASE "PYODIDE_HOMES_TEST_PHASE"
+
+/* A process that ends without running exit handlers (as a Go program always does: its
+ * runtime ends it by the exit_group system call; or one killed) leaves its homes free
+ * for the next process: it takes one that holds only an empty site-packages, removes one
+ * with anything else in it, never takes a live runtime's, and a normal exit removes every
+ * free one. Homes live only in a directory no other user could have made. */
+TEST(runtime_homes_left_by_a_process_without_exit_handlers_go_to_the_next) {
+  const char* self = "runtime_homes_left_by_a_process_without_exit_handlers_go_to_the_next";
+  const char* phase = getenv(HOMES_PHASE);
+  if (getenv(DEFAULTS_CHILD) == NULL) {
+    char dir[] = "/tmp/pyodide-homes-test-XXXXXX";
+    char* saved;
+    use_own_tmpdir(dir, &saved);
+    /* Six runtimes at once, then destroyed: four kept, which _exit leaves. */
+    setenv(HOMES_PHASE, "keep", 1);
+    in_own_process(self, false);
+    int first = count_homes(dir);
+    /* Another such process takes those four first: still four. */
+    in_own_process(self, false);
+    int second = count_homes(dir);
+    /* One left with a file in it by a process that never destroyed its runtime. */
+    setenv(HOMES_PHASE, "dirty", 1);
+    in_own_process(self, false);
+    int with_dirty = count_homes(dir);
+    /* A process that exits normally takes free ones, removes the dirty one, and at its
+       exit every home and the directory. */
+    setenv(HOMES_PHASE, "exit", 1);
+    in_own_process(self, false);
+    int left = count_entries(dir, "");
+    /* A homes directory others may enter is not used: homes are made beside it, and
+       removed at exit. */
+    ASSERT_EQ_INT(mkdir(homes_directory(dir), 0755), 0);
+    ASSERT_EQ_INT(chmod(homes_directory(dir), 0755), 0);
+    setenv(HOMES_PHASE, "open", 1);
+    in_own_process(self, false);
+    int in_open = count_homes(dir), beside_open = count_entries(dir, "");
+    unsetenv(HOMES_PHASE);
+    end_own_tmpdir(dir, saved);
+    ASSERT_EQ_INT(first, 4);
+    ASSERT_EQ_INT(second, 4);
+    ASSERT_EQ_INT(with_dirty, 4);
+    ASSERT_EQ_INT(left, 0);
+    ASSERT_EQ_INT(in_open, 0);
+    ASSERT_EQ_INT(beside_open, 1); /* the open directory itself */
+    return;
+  }
+  const char* dir = getenv("TMPDIR");
+  const char* empty_home = "import os\nos.listdir('/home/pyodide') == ['site-packages'] and "
+                           "os.listdir('/home/pyodide/site-packages') == []";
+  if (strcmp(phase, "keep") == 0) {
+    pyodide_t* runtimes[6];
+    for (int i = 0; i < 6; i++) runtimes[i] = LOAD();
+    ASSERT_EQ_INT(count_homes(dir), 6);
+    for (int i = 0; i < 6; i++) pyodide_destroy(runtimes[i]);
+    ASSERT_EQ_INT(count_homes(dir), 4);
+    fflush(NULL);
+    _exit(0);
+  }
+  if (strcmp(phase, "dirty") == 0) {
+    pyodide_t* py = LOAD();
+    ASSERT_EQ_INT(count_homes(dir), 4); /* one of the free ones */
+    ASSERT(RUN_BOOL(py, "open('/home/pyodide/notes.txt', 'w').write('x') == 1"));
+    pyodide_t* other = LOAD();
+    ASSERT(RUN_BOOL(other, empty_home)); /* not the live runtime's */
+    ASSERT_EQ_INT(count_homes(dir), 4);
+    pyodide_destroy(other);
+    ASSERT_EQ_INT(count_homes(dir), 4);
+    pyodide_t* third = LOAD(); /* the one just kept */
+    ASSERT_EQ_INT(count_homes(dir), 4);
+    (void)third;
+    fflush(NULL);
+    _exit(0); /* the two runtimes never destroyed */
+  }
+  if (strcmp(phase, "exit") == 0) {
+    /* Free: three empty ones and one with notes.txt, which goes. */
+    pyodide_t* runtimes[5];
+    for (int i = 0; i < 5; i++) {
+      runtimes[i] = LOAD();
+      ASSERT(RUN_BOOL(runtimes[i], empty_home));
+    }
+    ASSERT_EQ_INT(count_homes(dir), 5); /* three taken, two new */
+    pyodide_destroy(runtimes[0]);
+    return; /* exits normally with four runtimes alive */
+  }
+  ASSERT_EQ_INT(strcmp(phase, "open"), 0);
+  pyodide_t* py = LOAD();
+  ASSERT_EQ_INT(count_homes(dir), 0);
+  ASSERT_EQ_INT(count_entries(dir, "pyodide-home-"), 1);
+  ASSERT(RUN_BOOL(py, empty_home));
 }

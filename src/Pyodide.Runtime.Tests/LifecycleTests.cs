@@ -168,11 +168,11 @@ public sealed class LifecycleTests
         var py = Runtimes.LoadQuiet();
         string marker = "marker-" + Guid.NewGuid().ToString("N");
         py.RunPython($"open('/home/pyodide/{marker}', 'w').write('x')");
-        string[] homes = Directory.GetDirectories(Path.GetTempPath(), "pyodide-home-*")
-            .Where(d => File.Exists(Path.Combine(d, marker))).ToArray();
-        Assert.Single(homes);
+        string home = py.HomeDirectory;
+        Assert.True(File.Exists(Path.Combine(home, marker)));
+        Assert.StartsWith(Path.GetTempPath(), home);
         py.Dispose();
-        Assert.False(Directory.Exists(homes[0]), $"{homes[0]} survived the runtime");
+        Assert.False(Directory.Exists(home), $"{home} survived the runtime");
     }
 
     [Fact]

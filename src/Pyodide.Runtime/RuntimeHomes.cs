@@ -1,22 +1,24 @@
-using System.Runtime.InteropServices;
-
 namespace Pyodide;
 
 /// <summary>The runtimes' home directories: a temporary directory each, preopened as
-/// /home/pyodide. A runtime gives its home back when it is disposed (or fails to load):
-/// on Linux, once the process has made a second runtime, one that holds nothing but its
-/// empty site-packages is kept for the next runtime; any other is removed. Homes still in
-/// use or kept when the process exits normally (a process-wide default, or any the host
-/// never disposed) are removed then, on .NET's ProcessExit in a .NET host and from the C
-/// ABI's atexit handler in a native one, where ProcessExit does not run. A process that is
-/// killed leaves them.</summary>
-internal static unsafe partial class RuntimeHomes
+/// /home/pyodide (on Linux in <see cref="HomesDirectory"/>, elsewhere directly in the
+/// temporary directory). A runtime gives its home back when it is disposed (or fails to
+/// load): once the process has made a second runtime, one that holds nothing but its
+/// empty site-packages is kept for the process's next runtime; any other is removed.
+/// Homes still in use or kept when the process exits normally (a process-wide default, or
+/// any the host never disposed) are removed then, on .NET's ProcessExit in a .NET host and
+/// from the C ABI's atexit handler in a native one, where ProcessExit does not run. A
+/// process that ends otherwise leaves them free for the next process on Linux, and behind
+/// elsewhere.</summary>
+internal static class RuntimeHomes
 {
+    public const string Prefix = "pyodide-home-";
+
     private static readonly Lock Gate = new();
-    // Homes taken and not given back.
-    private static readonly HashSet<string> InUse = [];
+    // Homes taken and not given back, with their locks' descriptors (-1: none).
+    private static readonly Dictionary<string, int> InUse = [];
     // Empty homes given back, for the next runtimes.
-    private static readonly Stack<string> Kept = new();
+    private static readonly Stack<(string Home, int Lock)> Kept = new();
     private static int s_taken;
     private static bool s_exitHooked;
 
@@ -35,32 +37,33 @@ internal static unsafe partial class RuntimeHomes
     /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
     public static string SitePackages(string home) => Path.Combine(home, "site-packages");
 
-    /// <summary>A home directory holding only an empty site-packages: a kept one, or a new
-    /// one (site-packages made here: through WASI, in each restored runtime, it cost
-    /// ~2.5 % of a further runtime's start).</summary>
+    /// <summary>A home directory holding only an empty site-packages: a kept one, a free one
+    /// another process left, or a new one (site-packages made here: through WASI, in each
+    /// restored runtime, it cost ~2.5 % of a further runtime's start).</summary>
     public static string Take()
     {
+        (string Home, int Lock) taken;
         lock (Gate)
         {
             s_taken++;
-            if (Kept.TryPop(out var kept))
-            {
-                InUse.Add(kept);
-                return kept;
-            }
+            if (!Kept.TryPop(out taken)) taken = default;
         }
-        string home = Directory.CreateTempSubdirectory("pyodide-home-").FullName;
-        Directory.CreateDirectory(SitePackages(home));
+        if (taken.Home == null && HomesDirectory.Usable) taken = HomesDirectory.TakeFree() ?? HomesDirectory.Make() ?? default;
+        if (taken.Home == null)
+        {
+            taken = (Directory.CreateTempSubdirectory(Prefix).FullName, -1);
+            Directory.CreateDirectory(SitePackages(taken.Home));
+        }
         lock (Gate)
         {
-            InUse.Add(home);
+            InUse.Add(taken.Home, taken.Lock);
             if (!s_exitHooked)
             {
                 s_exitHooked = true;
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveAll();
             }
         }
-        return home;
+        return taken.Home;
     }
 
     /// <summary>Gives <paramref name="home"/> back once nothing writes to it any more (a
@@ -73,93 +76,48 @@ internal static unsafe partial class RuntimeHomes
     /// after destroying it (as <c>pyodide-run</c> does on SIGTERM) leaves nothing.</summary>
     public static void GiveBack(string home)
     {
+        int fd;
         bool mayKeep;
         lock (Gate)
         {
-            if (!InUse.Contains(home)) return;
+            if (!InUse.Remove(home, out fd)) return;
             mayKeep = s_taken > 1 && Kept.Count < MaxKept;
         }
-        bool keep = mayKeep && CanCheck && HoldsOnly(home, "site-packages"u8) && HoldsOnly(SitePackages(home), default);
-        lock (Gate)
+        if (mayKeep && HomesDirectory.Usable && HomesDirectory.HoldsOnly(home, "site-packages"u8)
+            && HomesDirectory.HoldsOnly(SitePackages(home), default))
         {
-            if (!InUse.Remove(home)) return;
-            if (keep && Kept.Count < MaxKept)
+            lock (Gate)
             {
-                Kept.Push(home);
-                return;
+                if (Kept.Count < MaxKept)
+                {
+                    Kept.Push((home, fd));
+                    return;
+                }
             }
         }
-        Remove(home);
+        bool last;
+        lock (Gate) last = InUse.Count == 0 && Kept.Count == 0;
+        Release(home, fd, last);
     }
 
-    /// <summary>Removes every home in use or kept: the process is exiting.</summary>
+    /// <summary>Removes every home in use or kept, and the free ones other processes left:
+    /// the process is exiting.</summary>
     public static void RemoveAll()
     {
-        string[] homes;
+        (string Home, int Lock)[] homes;
         lock (Gate)
         {
-            homes = [.. InUse, .. Kept];
+            homes = [.. InUse.Select(h => (h.Key, h.Value)), .. Kept];
             InUse.Clear();
             Kept.Clear();
         }
-        foreach (string home in homes) Remove(home);
+        foreach (var (home, fd) in homes) Release(home, fd, last: false);
+        if (HomesDirectory.Usable) HomesDirectory.Sweep();
     }
 
-    /// <summary>Removes <paramref name="home"/> and what it holds. It usually holds only the
-    /// empty site-packages: then two rmdir calls do. A recursive Directory.Delete lists
-    /// each directory first, and the first listing in a process set up .NET's pooled
-    /// buffers (~0.25 ms of <c>pyodide-run -c pass</c>).</summary>
-    private static void Remove(string home)
+    private static void Release(string home, int fd, bool last)
     {
-        if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-            && rmdir(SitePackages(home)) == 0 && rmdir(home) == 0)
-            return;
-        try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        if (fd >= 0) HomesDirectory.Release(home, fd, last);
+        else HomesDirectory.RemoveTree(home);
     }
-
-    // struct dirent of 64-bit Linux (glibc and musl): d_ino, d_off, d_reclen, d_type, d_name.
-    private static bool CanCheck => OperatingSystem.IsLinux() && IntPtr.Size == 8;
-    private const int DirentType = 18, DirentName = 19;
-    private const byte DirectoryType = 4; // DT_DIR
-
-    /// <summary>Whether directory <paramref name="path"/> holds nothing but the directory
-    /// <paramref name="only"/> (empty: nothing at all). Not sure (it cannot be read, or the
-    /// file system does not give entry types) is no.</summary>
-    private static bool HoldsOnly(string path, ReadOnlySpan<byte> only)
-    {
-        nint dir = opendir(path);
-        if (dir == 0) return false;
-        try
-        {
-            bool seen = false;
-            for (byte* entry; (entry = readdir(dir)) != null;)
-            {
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
-                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)) continue;
-                if (!seen && !only.IsEmpty && name.SequenceEqual(only) && entry[DirentType] == DirectoryType)
-                {
-                    seen = true;
-                    continue;
-                }
-                return false;
-            }
-            return seen || only.IsEmpty;
-        }
-        finally
-        {
-            closedir(dir);
-        }
-    }
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int rmdir(string path);
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint opendir(string path);
-
-    [LibraryImport("libc")]
-    private static partial byte* readdir(nint dir);
-
-    [LibraryImport("libc")]
-    private static partial int closedir(nint dir);
 }

@@ -18,8 +18,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
     private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
-    private const int AtEmptyPath = 0x1000, AtSymlinkNofollow = 0x100, AtRemovedir = 0x200;
-    private const uint StatxType = 0x1, StatxNlink = 0x4, StatxAtime = 0x20, StatxMtime = 0x40, StatxIno = 0x100, StatxSize = 0x200, StatxBtime = 0x800;
+    private const int AtSymlinkNofollow = Statx.AtSymlinkNofollow, AtRemovedir = 0x200;
     private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11;
     private const int SysOpenat2 = 437; // the same number on every Linux architecture since 5.6
 
@@ -265,7 +264,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
                 Statx st;
                 fixed (byte* path = name)
                 {
-                    if (statxAt(fd, path, AtSymlinkNofollow, StatxType | StatxIno, &st) != 0 || (st.Mask & (StatxType | StatxIno)) != (StatxType | StatxIno))
+                    if (Statx.Of(fd, path, AtSymlinkNofollow, Statx.TypeField | Statx.InoField, &st) != 0 || !st.Has(Statx.TypeField | Statx.InoField))
                         return Unknown;
                 }
                 byte type;
@@ -301,8 +300,8 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     {
         filestat = default;
         Statx st;
-        const uint wanted = StatxType | StatxNlink | StatxAtime | StatxMtime | StatxIno | StatxSize | StatxBtime;
-        if (statx(fd, "", AtEmptyPath, wanted, &st) != 0 || (st.Mask & wanted) != wanted) return false;
+        const uint wanted = Statx.TypeField | Statx.NlinkField | Statx.AtimeField | Statx.MtimeField | Statx.InoField | Statx.SizeField | Statx.BtimeField;
+        if (Statx.Of(fd, "", Statx.AtEmptyPath, wanted, &st) != 0 || !st.Has(wanted)) return false;
         byte type = (st.Mode & 0xF000) switch { 0x8000 => WasiFilestat.RegularFile, 0x4000 => WasiFilestat.Directory, 0xA000 => WasiFilestat.SymbolicLink, _ => 0 };
         if (type == 0 || st.AtimeSeconds < 0 || st.MtimeSeconds < 0 || st.BtimeSeconds < 0) return false;
         filestat = WasiFilestat.Of(Makedev(st.DevMajor, st.DevMinor), st.Ino, type, st.Nlink, st.Size,
@@ -331,7 +330,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     {
         Statx st;
         size = 0;
-        if (statx(fd, "", AtEmptyPath, StatxType | StatxSize, &st) != 0 || (st.Mode & 0xF000) != 0x8000) return false;
+        if (Statx.Of(fd, "", Statx.AtEmptyPath, Statx.TypeField | Statx.SizeField, &st) != 0 || (st.Mode & Statx.TypeMask) != Statx.RegularFile) return false;
         size = st.Size;
         return true;
     }
@@ -376,36 +375,11 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         public ulong Flags, Mode, Resolve;
     }
 
-    /// <summary>Linux's <c>struct statx</c> (the same layout on every architecture).</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct Statx
-    {
-        [FieldOffset(0)] public uint Mask;
-        [FieldOffset(16)] public uint Nlink;
-        [FieldOffset(28)] public ushort Mode;
-        [FieldOffset(32)] public ulong Ino;
-        [FieldOffset(40)] public ulong Size;
-        [FieldOffset(64)] public long AtimeSeconds;
-        [FieldOffset(72)] public uint AtimeNanoseconds;
-        [FieldOffset(80)] public long BtimeSeconds;
-        [FieldOffset(88)] public uint BtimeNanoseconds;
-        [FieldOffset(112)] public long MtimeSeconds;
-        [FieldOffset(120)] public uint MtimeNanoseconds;
-        [FieldOffset(136)] public uint DevMajor;
-        [FieldOffset(140)] public uint DevMinor;
-    }
-
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial long syscall(long number, int dirfd, string path, OpenHow* how, nuint size);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, Statx* buffer);
-
-    [LibraryImport("libc", EntryPoint = "statx")]
-    private static partial int statxAt(int dirfd, byte* path, int flags, uint mask, Statx* buffer);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int openat(int dirfd, string path, int flags);

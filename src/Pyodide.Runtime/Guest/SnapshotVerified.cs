@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Pyodide.Guest;
@@ -18,7 +17,7 @@ namespace Pyodide.Guest;
 /// their file. Linux only (the identity comes from <c>statx</c>); elsewhere every load
 /// checks. A stamp also carries, once a process has learned it, which of the file's pages
 /// a process's first runtime wrote (<see cref="RestoreWrites"/>).</summary>
-internal static unsafe partial class SnapshotVerified
+internal static unsafe class SnapshotVerified
 {
     /// <summary>How many stamps the cache keeps (each new build's built-in snapshot and
     /// each saved file adds one).</summary>
@@ -38,25 +37,20 @@ internal static unsafe partial class SnapshotVerified
     public static Stamp? StampOf(SafeFileHandle file, uint checksum)
     {
         if (!OperatingSystem.IsLinux()) return null;
-        var buffer = stackalloc byte[StatxBufferSize];
+        const uint needed = Statx.InoField | Statx.SizeField | Statx.MtimeField | Statx.CtimeField;
+        Statx st;
         try
         {
-            if (statx((int)file.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, buffer) != 0) return null;
+            if (Statx.Of((int)file.DangerousGetHandle(), "", Statx.AtEmptyPath, needed, &st) != 0) return null;
         }
         catch (EntryPointNotFoundException)
         {
             return null; // a C library older than statx (glibc 2.28, musl 1.2.5): check every load
         }
-        uint mask = *(uint*)buffer;
-        const uint needed = StatxIno | StatxSizeField | StatxMtime | StatxCtime;
-        if ((mask & needed) != needed) return null;
-        ulong inode = *(ulong*)(buffer + 32), size = *(ulong*)(buffer + 40);
-        long ctimeSeconds = *(long*)(buffer + 96), mtimeSeconds = *(long*)(buffer + 112);
-        uint ctimeNanos = *(uint*)(buffer + 104), mtimeNanos = *(uint*)(buffer + 120);
-        uint deviceMajor = *(uint*)(buffer + 136), deviceMinor = *(uint*)(buffer + 140);
-        string name = $"{Prefix}{deviceMajor:x}.{deviceMinor:x}-{inode:x}-{size:x}-{mtimeSeconds:x}.{mtimeNanos:x}-" +
-                      $"{ctimeSeconds:x}.{ctimeNanos:x}-{checksum:x8}{Suffix}";
-        return new Stamp(name, DateTimeOffset.FromUnixTimeSeconds(ctimeSeconds).AddTicks(ctimeNanos / 100));
+        if (!st.Has(needed)) return null;
+        string name = $"{Prefix}{st.DevMajor:x}.{st.DevMinor:x}-{st.Ino:x}-{st.Size:x}-{st.MtimeSeconds:x}.{st.MtimeNanoseconds:x}-" +
+                      $"{st.CtimeSeconds:x}.{st.CtimeNanoseconds:x}-{checksum:x8}{Suffix}";
+        return new Stamp(name, DateTimeOffset.FromUnixTimeSeconds(st.CtimeSeconds).AddTicks(st.CtimeNanoseconds / 100));
     }
 
     /// <summary>Whether <paramref name="stamp"/> was written by an earlier check, and what
@@ -134,13 +128,4 @@ internal static unsafe partial class SnapshotVerified
 
     /// <summary>The most page runs a stamp keeps (a real set has tens).</summary>
     private const int MaxWriteRuns = 1 << 16;
-
-    // struct statx (linux/stat.h): the same layout on every architecture.
-    private const int StatxBufferSize = 256;
-    private const int AtEmptyPath = 0x1000;
-    private const uint StatxMtime = 0x40, StatxCtime = 0x80, StatxIno = 0x100, StatxSizeField = 0x200;
-    private const uint StatxBasicStats = 0x7ff;
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 }
