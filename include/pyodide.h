@@ -213,6 +213,13 @@ typedef struct pyodide_config {
      built-in one, of an interpreter that has just started. Appended to the third
      layout: a caller passing an older size gets NULL. */
   const char* snapshot;
+  /* What sys.stdout.isatty() and sys.stderr.isatty() say when stdout_fn and
+     stderr_fn are set (a host that writes to a terminal sets them, as python3's
+     streams report their terminal); without a callback Python writes to the
+     process's own stream, and says whether that is a terminal. Appended to the
+     fourth layout: a caller passing an older size gets false. */
+  bool        stdout_isatty;
+  bool        stderr_isatty;
 } pyodide_config_t;
 
 /**

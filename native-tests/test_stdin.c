@@ -1,6 +1,8 @@
 /* Standard input: config->stdin_fn (Pyodide's setStdin) feeding sys.stdin, input(),
- * sys.stdin.buffer; errors, interrupts and a large input. */
-#define _POSIX_C_SOURCE 200809L
+ * sys.stdin.buffer; errors, interrupts and a large input. And what each standard
+ * stream's isatty() says. */
+#define _XOPEN_SOURCE 700
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -249,4 +251,85 @@ TEST(stdin_older_config_layout_has_no_stdin) {
   pyodide_t* rt = LOAD_WITH(&c);
   ASSERT_PYERR(pyodide_run_python(rt, "input()", PYODIDE_STRLEN, NULL, NULL), "EOFError");
   pyodide_destroy(rt);
+}
+
+static void drop_output(void* env, const char* data, size_t len) {
+  (void)env;
+  (void)data;
+  (void)len;
+}
+
+static const char* const stdio_ttys = "import sys\nf'{sys.stdin.isatty()} {sys.stdout.isatty()} {sys.stderr.isatty()}'";
+
+/* With output callbacks, sys.stdout.isatty() and sys.stderr.isatty() say what the
+ * host's config says, each of its own; an older layout's caller gets false. */
+TEST(stdout_and_stderr_isatty_are_what_the_host_says) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = drop_output;
+  c.stderr_fn = drop_output;
+  const struct { bool out, err; const char* want; } cases[] = {
+      {false, false, "False False False"},
+      {true, false, "False True False"},
+      {false, true, "False False True"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    c.stdout_isatty = cases[i].out;
+    c.stderr_isatty = cases[i].err;
+    pyodide_t* rt = LOAD_WITH(&c);
+    char* got = RUN_STR(rt, stdio_ttys);
+    ASSERT_STREQ(got, cases[i].want);
+    free(got);
+    pyodide_destroy(rt);
+  }
+  c.stdout_isatty = c.stderr_isatty = true; /* past the older size: must not be read */
+  c.size = offsetof(pyodide_config_t, stdout_isatty);
+  pyodide_t* older = LOAD_WITH(&c);
+  char* got = RUN_STR(older, stdio_ttys);
+  ASSERT_STREQ(got, "False False False");
+  free(got);
+  pyodide_destroy(older);
+}
+
+/* Loads a runtime with `config` while the process's fd 1 is `fd`. */
+static pyodide_t* load_with_stdout(const pyodide_config_t* config, int fd) {
+  fflush(stdout);
+  int saved = dup(1);
+  ASSERT(saved >= 0);
+  ASSERT(dup2(fd, 1) == 1);
+  pyodide_t* rt = LOAD_WITH(config);
+  ASSERT(dup2(saved, 1) == 1);
+  close(saved);
+  return rt;
+}
+
+/* Without a callback Python writes to the process's own stream, and isatty() says
+ * whether that is a terminal when the runtime is loaded: /dev/null says False, a
+ * pseudo-terminal True (the config's field is for callbacks and does not count). */
+TEST(stdout_isatty_without_a_callback_is_the_process_stream) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stderr_fn = drop_output;
+  c.stderr_isatty = true;
+  c.stdout_isatty = true;
+  int null = open("/dev/null", O_WRONLY);
+  ASSERT(null >= 0);
+  pyodide_t* to_null = load_with_stdout(&c, null);
+  close(null);
+  int terminal = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT(terminal >= 0);
+  ASSERT(grantpt(terminal) == 0 && unlockpt(terminal) == 0);
+  int follower = open(ptsname(terminal), O_RDWR | O_NOCTTY);
+  ASSERT(follower >= 0);
+  pyodide_t* to_terminal = load_with_stdout(&c, follower);
+  close(follower);
+  close(terminal);
+  char* got = RUN_STR(to_null, stdio_ttys);
+  ASSERT_STREQ(got, "False False True");
+  free(got);
+  got = RUN_STR(to_terminal, stdio_ttys);
+  ASSERT_STREQ(got, "False True True");
+  free(got);
+  pyodide_destroy(to_terminal);
+  pyodide_destroy(to_null);
 }

@@ -177,11 +177,11 @@ def session_three(t):
 def session_four(t):
     """Runs handed to a resident process (PYODIDE_RUN_RESIDENT) on the terminal,
     beside python3.11 in the same terminal: input() typed at the terminal,
-    isatty, Ctrl-C in a loop, a pipe. The screens must match."""
+    each stream's isatty() (and once more in a run of its own), Ctrl-C in a
+    loop, a pipe. The screens must match."""
     with open(os.path.join(t.tmp, "greet.py"), "w") as f:
-        # (sys.stdin.isatty() only: the library tells Python nothing of
-        # whether stdout is a terminal, resident or not.)
-        f.write("import sys\nprint(sys.stdin.isatty())\nprint('hello', input('name? '))\n")
+        f.write("import sys\nprint(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())\n"
+                "print('hello', input('name? '))\n")
     with open(os.path.join(t.tmp, "loop.py"), "w") as f:
         f.write("print('looping', flush=True)\nwhile True: pass\n")
     runtime_dir = os.path.join(t.tmp, "runtime")
@@ -193,9 +193,14 @@ def session_four(t):
         # shell going after a program it ran ended by it.
         t.start_shell(f"cd {t.tmp}; trap : INT; export XDG_RUNTIME_DIR={runtime_dir} PYODIDE_RUN_RESIDENT=60 "
                       f"PYODIDE_RUN_RESIDENT_REQUIRED=1; clear; "
+                      f"env -u PYODIDE_RUN_RESIDENT {program} -c 'import sys; print(sys.stdin.isatty(), "
+                      f"sys.stdout.isatty(), sys.stderr.isatty())' 2>&1 | cat; "
+                      f"env -u PYODIDE_RUN_RESIDENT {program} -c 'import sys; print(sys.stdin.isatty(), "
+                      f"sys.stdout.isatty(), sys.stderr.isatty())'; "
                       f"{program} greet.py; echo \"exit=$?\"; "
                       f"{program} loop.py; echo \"exit=$?\"; "
-                      f"echo piped | {program} -c 'print(input().upper())' | cat; echo \"exit=$?\"; "
+                      f"echo piped | {program} -c 'import sys; print(input().upper(), sys.stdin.isatty(), "
+                      f"sys.stdout.isatty(), sys.stderr.isatty())' | cat; echo \"exit=$?\"; "
                       "echo finished; sleep 600")
         t.wait_for(lambda l: l and l[-1] == "name?", f"{name}: the input() prompt")
         t.keys("Ada", "Enter")
@@ -208,7 +213,9 @@ def session_four(t):
     check(screens["pyodide-run"] == screens["python3.11"],
           "resident pyodide-run's terminal differs from python3.11's:\n--- python3.11:\n"
           + "\n".join(screens["python3.11"]) + "\n--- pyodide-run:\n" + "\n".join(screens["pyodide-run"]))
-    check("exit=130" in screens["pyodide-run"] and "hello Ada" in screens["pyodide-run"],
+    check("exit=130" in screens["pyodide-run"] and "hello Ada" in screens["pyodide-run"]
+          and screens["pyodide-run"].count("True True True") == 2 and "True False False" in screens["pyodide-run"]
+          and "PIPED False False True" in screens["pyodide-run"],
           "the runs did not go as typed:\n" + "\n".join(screens["pyodide-run"]))
     # The server the runs went to: ended here (the Ctrl-C's run ended it; the
     # pipe's run started another).

@@ -14,10 +14,12 @@ internal static unsafe class RuntimeExports
     private static readonly nuint ConfigSize = (nuint)sizeof(NativeConfig);
 
     /// <summary>The earlier pyodide_config_t layouts, which older callers pass: the first,
-    /// up to io_env; the second, with unguarded; the third, with stdin_fn and stdin_isatty.</summary>
+    /// up to io_env; the second, with unguarded; the third, with stdin_fn and stdin_isatty;
+    /// the fourth, with snapshot.</summary>
     private static readonly nuint ConfigSizeV1 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Unguarded));
     private static readonly nuint ConfigSizeV2 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdinFn));
     private static readonly nuint ConfigSizeV3 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Snapshot));
+    private static readonly nuint ConfigSizeV4 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutIsatty));
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
@@ -68,12 +70,15 @@ internal static unsafe class RuntimeExports
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         // An earlier layout, the current one, or a larger, newer one.
-        if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size != ConfigSizeV3 && config->Size < ConfigSize)
+        if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size != ConfigSizeV3 && config->Size != ConfigSizeV4
+            && config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         bool unguarded = config->Size >= ConfigSizeV2 && config->Unguarded != 0;
         var stdinFn = config->Size >= ConfigSizeV3 ? config->StdinFn : null;
         bool stdinIsatty = config->Size >= ConfigSizeV3 && config->StdinIsatty != 0;
-        byte* snapshot = config->Size >= ConfigSize ? config->Snapshot : null;
+        byte* snapshot = config->Size >= ConfigSizeV4 ? config->Snapshot : null;
+        bool stdoutIsatty = config->Size >= ConfigSize && config->StdoutIsatty != 0;
+        bool stderrIsatty = config->Size >= ConfigSize && config->StderrIsatty != 0;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -102,6 +107,8 @@ internal static unsafe class RuntimeExports
             Unguarded = unguarded,
             Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
             Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
+            StdoutIsTerminal = stdoutIsatty,
+            StderrIsTerminal = stderrIsatty,
             Stdin = stdinFn == null ? null : new PyodideInput(buffer => ReadFrom(stdinFn, env, buffer)) { IsTerminal = stdinIsatty },
             Snapshot = snapshot != null ? NativeStrings.InputString(snapshot, "config->snapshot") : null,
         };

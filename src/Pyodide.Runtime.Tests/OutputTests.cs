@@ -29,6 +29,19 @@ public sealed class OutputTests
         Assert.Equal("ab|c!", stdout.Text);
     }
 
+    [Theory]
+    [InlineData(false, false, "False False")]
+    [InlineData(true, false, "True False")]
+    [InlineData(false, true, "False True")]
+    public void IsTerminalIsWhatTheOptionsSay(bool stdout, bool stderr, string expected)
+    {
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdout = _ => { }, Stderr = _ => { }, StdoutIsTerminal = stdout, StderrIsTerminal = stderr,
+        });
+        Expect.Str(expected, py.RunPython("import sys\nf'{sys.stdout.isatty()} {sys.stderr.isatty()}'"));
+    }
+
     [Fact]
     public void LargeOutput()
     {

@@ -44,6 +44,16 @@ internal sealed unsafe class ProcessFdStream(int fd) : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    /// <summary>Whether the process's own <paramref name="fd"/> (1 or 2) is a terminal.</summary>
+    public static bool IsTerminal(int fd)
+    {
+        if (OperatingSystem.IsWindows()) return fd == 1 ? !Console.IsOutputRedirected : !Console.IsErrorRedirected;
+        return isatty(fd) == 1;
+    }
+
     [DllImport("libc", SetLastError = true)]
     private static extern nint write(int fd, byte* buffer, nint count);
+
+    [DllImport("libc")]
+    private static extern int isatty(int fd);
 }

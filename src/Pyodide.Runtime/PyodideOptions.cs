@@ -55,6 +55,16 @@ public sealed class PyodideOptions
     /// <summary>Receives sys.stderr; null = the process's own stderr.</summary>
     public PyodideOutputHandler? Stderr { get; init; }
 
+    /// <summary>What <c>sys.stdout.isatty()</c> says when <see cref="Stdout"/> is set (a
+    /// host showing the output on a terminal sets it, as python3's streams report their
+    /// terminal); without a handler it says whether the process's own stdout is a
+    /// terminal.</summary>
+    public bool StdoutIsTerminal { get; init; }
+
+    /// <summary>What <c>sys.stderr.isatty()</c> says when <see cref="Stderr"/> is set;
+    /// without a handler, whether the process's own stderr is a terminal.</summary>
+    public bool StderrIsTerminal { get; init; }
+
     /// <summary>Python's standard input (a <see cref="Stream"/>, a <see cref="TextReader"/>
     /// or a read function); null = none: <c>input()</c> gets EOFError at once. The
     /// process's own stdin is never read unless given here.</summary>

@@ -13,17 +13,6 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <summary>The library's version (PYODIDE_VERSION of include/pyodide.h).</summary>
     public const string Version = HeaderVersion.Text;
 
-    // The process's own fds, written directly: System.Console would initialise
-    // the terminal (and emit escape sequences) when they are a TTY.
-    private static readonly Stream ProcessStdout = OpenProcessStream(1);
-    private static readonly Stream ProcessStderr = OpenProcessStream(2);
-
-    private static Stream OpenProcessStream(int fd)
-    {
-        if (OperatingSystem.IsWindows()) return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
-        return new ProcessFdStream(fd);
-    }
-
     private readonly CallGate _gate = new();
     private readonly string _home;
     private readonly GuestFiles _files; // the host's answers to the guest's stats, reads and listings; owns fds
@@ -112,8 +101,7 @@ public sealed partial class PyodideRuntime : IDisposable
         if (!File.Exists(wasm) || !Directory.Exists(lib))
             throw new PyodideException(PyodideErrorKind.IO, $"no Python assets in {assets} (python.wasm and lib/ expected)");
 
-        var stdout = options.Stdout ?? (text => ProcessStdout.Write(text));
-        var stderr = options.Stderr ?? (text => ProcessStderr.Write(text));
+        var streams = new GuestStreams(options);
         // No WASI stdout or stderr: sys.stdout/sys.stderr reach the handlers through
         // the bridge's write import, and what C code or os.write puts on fds 1 and 2
         // through its write_fd import (src/guest/bridge/stdio.c).
@@ -146,7 +134,7 @@ public sealed partial class PyodideRuntime : IDisposable
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
-                                   wasmSha256, stdout, stderr, hostModules, files);
+                                   wasmSha256, streams, hostModules, files);
             var runtime = new PyodideRuntime(guest, home, files, timeout, hostModules, wasmSha256, options.Mounts.Count);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             if (savedPackages != null) runtime._packages.RestoreLoaded(savedPackages);
@@ -169,12 +157,12 @@ public sealed partial class PyodideRuntime : IDisposable
     /// is smaller than the snapshot.</summary>
     private static GuestInstance StartGuest(Module module, bool guarded, WasiConfiguration wasi, PyodideOptions options,
                                             GuestSnapshot? saved, string builtIn, byte[] wasmSha256,
-                                            PyodideOutputHandler stdout, PyodideOutputHandler stderr, HostModuleRegistry hostModules,
+                                            GuestStreams streams, HostModuleRegistry hostModules,
                                             GuestFiles files)
     {
         ulong limit = options.MemoryLimit;
         GuestInstance Start(GuestInstance.Start how = default) =>
-            new(module, guarded, wasi, limit, stdout, stderr, options.Stdin, hostModules, files, how);
+            new(module, guarded, wasi, limit, streams, hostModules, files, how);
         bool Fits(GuestSnapshot snapshot) => limit == 0 || (ulong)snapshot.MemoryLength <= limit;
         if (saved != null)
         {

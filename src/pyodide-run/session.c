@@ -426,6 +426,10 @@ session_t* session_start(const cli_options_t* opts) {
      as with python3. */
   config.stdin_fn = python_stdin;
   config.stdin_isatty = isatty(0);
+  /* Python's streams go through python_stdout/python_stderr; they are what
+     python3's would be: terminals when fds 1 and 2 are. */
+  config.stdout_isatty = isatty(1);
+  config.stderr_isatty = isatty(2);
   config.mounts = s->mounts;
   config.nmounts = s->nmounts;
   config.memory_limit = opts->memory_limit;

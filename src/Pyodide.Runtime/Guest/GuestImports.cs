@@ -11,18 +11,14 @@ namespace Pyodide.Guest;
 internal sealed unsafe partial class GuestImports
 {
     private readonly GuestInstance? _guest;
-    private readonly PyodideOutputHandler? _stdout, _stderr;
-    private readonly PyodideInput? _stdin;
+    private readonly GuestStreams? _streams;
     private readonly IHostCallHandler? _host;
     private readonly GuestFiles? _files;
 
-    public GuestImports(GuestInstance guest, PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
-                        IHostCallHandler host, GuestFiles files)
+    public GuestImports(GuestInstance guest, GuestStreams streams, IHostCallHandler host, GuestFiles files)
     {
         _guest = guest;
-        _stdout = stdout;
-        _stderr = stderr;
-        _stdin = stdin;
+        _streams = streams;
         _host = host;
         _files = files;
     }
@@ -36,7 +32,7 @@ internal sealed unsafe partial class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, StdinIsatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
+    private enum Import { Write, WriteFd, Read, Isatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
                          DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes }
 
@@ -45,7 +41,7 @@ internal sealed unsafe partial class GuestImports
         (Import.Write, "write", 3, 1),
         (Import.WriteFd, "write_fd", 3, 0),
         (Import.Read, "read", 2, 1),
-        (Import.StdinIsatty, "stdin_isatty", 0, 1),
+        (Import.Isatty, "isatty", 1, 1),
         (Import.CallHost, "call_host", 4, 1),
         (Import.DropHost, "drop_host", 1, 0),
         (Import.HostObject, "host_object", 5, 1),
@@ -96,7 +92,7 @@ internal sealed unsafe partial class GuestImports
             case Import.Write: v[0].I32 = Write(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.WriteFd: WriteFd(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.Read: v[0].I32 = Read(v[0].I32, v[1].I32); break;
-            case Import.StdinIsatty: v[0].I32 = StdinIsatty(); break;
+            case Import.Isatty: v[0].I32 = _streams?.IsTerminal(v[0].I32) == true ? 1 : 0; break;
             case Import.CallHost: v[0].I32 = CallHost(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
             case Import.DropHost: DropHost(v[0].I32); break;
             case Import.HostObject: v[0].I32 = HostObject(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
@@ -132,11 +128,11 @@ internal sealed unsafe partial class GuestImports
     /// to the output handler on the thread making the call.</summary>
     private int Write(int fd, int address, int length)
     {
-        if (_guest == null) return -1;
+        if (_guest == null || _streams == null) return -1;
         try
         {
             var text = _guest.Bytes((uint)address, (uint)length);
-            (fd == 2 ? _stderr! : _stdout!)(text);
+            (fd == 2 ? _streams.Stderr : _streams.Stdout)(text);
         }
         catch (Exception)
         {
@@ -187,11 +183,11 @@ internal sealed unsafe partial class GuestImports
     /// read returned (an unguarded instance's ticker has stored it already).</summary>
     private int Read(int address, int length)
     {
-        if (_guest == null || _stdin is null || length <= 0) return 0;
+        if (_guest == null || _streams?.Stdin is not { } stdin || length <= 0) return 0;
         int n;
         try
         {
-            n = _stdin.Read(new Span<byte>(_guest.Checked((uint)address, (uint)length), length));
+            n = stdin.Read(new Span<byte>(_guest.Checked((uint)address, (uint)length), length));
         }
         catch (Exception) when (!_guest.IsDead)
         {
@@ -218,9 +214,6 @@ internal sealed unsafe partial class GuestImports
             return -1; // an exception must not unwind through wasm frames (a bad address has killed the runtime)
         }
     }
-
-    /// <summary>The <c>pyodide.stdin_isatty</c> import: whether sys.stdin is a terminal.</summary>
-    private int StdinIsatty() => _stdin?.IsTerminal == true ? 1 : 0;
 
     /// <summary>The <c>pyodide.call_host</c> import: a Python call of a host function.
     /// Whatever happens, the guest gets an answer (a result or an error to raise);

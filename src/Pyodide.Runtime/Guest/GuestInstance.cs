@@ -70,8 +70,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     private GuestSnapshot? _learnsForProcess;
 
     public GuestInstance(Module module, bool guarded, WasiConfiguration wasi, ulong memoryLimit,
-                         PyodideOutputHandler stdout, PyodideOutputHandler stderr, PyodideInput? stdin,
-                         IHostCallHandler host, GuestFiles files, Start start = default)
+                         GuestStreams streams, IHostCallHandler host, GuestFiles files, Start start = default)
     {
         _guarded = guarded;
         _module = module;
@@ -82,7 +81,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         {
             _store.SetWasiConfiguration(wasi);
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
-            new GuestImports(this, stdout, stderr, stdin, host, files).Define(_linker);
+            new GuestImports(this, streams, host, files).Define(_linker);
             Instance instance = _linker.Instantiate(_store, module);
             _memory = instance.GetMemory("memory") ?? throw GuestExports.Missing("memory");
             _base = (byte*)_memory.GetPointer();

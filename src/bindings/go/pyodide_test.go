@@ -577,6 +577,19 @@ func TestStdinReader(t *testing.T) {
 	}
 }
 
+func TestStdoutAndStderrIsattyAreWhatOptionsSay(t *testing.T) {
+	const ttys = "import sys\nf'{sys.stdout.isatty()} {sys.stderr.isatty()}'"
+	var out, errs bytes.Buffer
+	tty := load(t, &Options{Stdout: &out, StdoutIsatty: true, Stderr: &errs})
+	if v := run(t, tty, ttys); v != "True False" {
+		t.Fatalf("%#v", v)
+	}
+	errTty := load(t, &Options{Stdout: &out, Stderr: &errs, StderrIsatty: true})
+	if v := run(t, errTty, ttys); v != "False True" {
+		t.Fatalf("%#v", v)
+	}
+}
+
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }

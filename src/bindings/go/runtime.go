@@ -74,6 +74,11 @@ type Options struct {
 	Stdin io.Reader
 	// StdinIsatty is what sys.stdin.isatty() says (with a Stdin).
 	StdinIsatty bool
+	// StdoutIsatty and StderrIsatty are what sys.stdout.isatty() and
+	// sys.stderr.isatty() say with a Stdout or Stderr (true when the host
+	// shows that output on a terminal); without one, Python writes to the
+	// process's own stream and says whether that is a terminal.
+	StdoutIsatty, StderrIsatty bool
 	// Snapshot is a snapshot file to start from (see SaveSnapshot; "" = the
 	// built-in one): everything the saving runtime had in Python, with a hash
 	// secret and random state of its own, and these Options' mounts. A
@@ -138,14 +143,14 @@ type Runtime struct {
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when calls drops to 0 and when c becomes nil
 	calls   int
-	closing bool         // Close has begun: new calls are refused
+	closing bool // Close has begun: new calls are refused
 	// pyodide_destroy is running, without mu: the finalizers it calls may
 	// call back (refused, as closing) or release handles (the library
 	// serialises those with the destroy).
 	destroying bool
-	c       *C.pyodide_t // nil once destroyed
-	io      cgo.Handle
-	hasIO   bool
+	c          *C.pyodide_t // nil once destroyed
+	io         cgo.Handle
+	hasIO      bool
 	// permanent: the process default (Default), which the library keeps
 	// until the process exits; Close does nothing.
 	permanent bool
@@ -205,6 +210,8 @@ func Load(opts *Options) (*Runtime, error) {
 		r.hasIO = true
 		C.pgo_config_set_io(&cfg, boolInt(opts.Stdout != nil), boolInt(opts.Stderr != nil),
 			boolInt(opts.Stdin != nil), boolInt(opts.StdinIsatty), C.uintptr_t(r.io))
+		cfg.stdout_isatty = C.bool(opts.Stdout != nil && opts.StdoutIsatty)
+		cfg.stderr_isatty = C.bool(opts.Stderr != nil && opts.StderrIsatty)
 	}
 	var out *C.pyodide_t
 	if err := takeError(C.pyodide_load(&cfg, &out)); err != nil {

@@ -11,8 +11,8 @@ extern int32_t host_write(int32_t fd, const char* data, uint32_t len);
 
 __attribute__((import_module("pyodide"), import_name("read")))
 extern int32_t host_read(char* data, uint32_t len);
-__attribute__((import_module("pyodide"), import_name("stdin_isatty")))
-extern int32_t host_stdin_isatty(void);
+__attribute__((import_module("pyodide"), import_name("isatty")))
+extern int32_t host_isatty(int32_t fd);
 __attribute__((import_module("pyodide"), import_name("read_stdlib")))
 extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
 __attribute__((import_module("pyodide"), import_name("read_file")))
@@ -154,11 +154,13 @@ static PyObject* core_list_dir(PyObject* self, PyObject* arg) {
   return host_fetch(host_list_dir, arg, "list_dir");
 }
 
-/* _pyodide_core.stdin_isatty(): whether the host says its stdin is a terminal. */
-static PyObject* core_stdin_isatty(PyObject* self, PyObject* unused) {
+/* _pyodide_core.isatty(fd): whether the host says its stream for fd 0, 1 or 2 is a
+ * terminal. */
+static PyObject* core_isatty(PyObject* self, PyObject* arg) {
   (void)self;
-  (void)unused;
-  return PyBool_FromLong(host_stdin_isatty());
+  long fd = PyLong_AsLong(arg);
+  if (fd == -1 && PyErr_Occurred()) return NULL;
+  return PyBool_FromLong(fd >= 0 && fd <= 2 && host_isatty((int32_t)fd));
 }
 
 static PyMethodDef core_methods[] = {
@@ -172,8 +174,8 @@ static PyMethodDef core_methods[] = {
    "read_file(path): the bytes of a regular file beneath a preopened directory, read by the host; ENOENT if missing; else None."},
   {"list_dir", core_list_dir, METH_O,
    "list_dir(path): the NUL-terminated names in a directory beneath a preopened one, listed by the host; ENOENT if missing; else None."},
-  {"stdin_isatty", core_stdin_isatty, METH_NOARGS,
-   "stdin_isatty(): whether the host's stdin is a terminal."},
+  {"isatty", core_isatty, METH_O,
+   "isatty(fd): whether the host's stream for fd 0, 1 or 2 is a terminal."},
   {"readinto", core_readinto, METH_O,
    "readinto(buffer): fill buffer from the host's stdin; the byte count, 0 at its end."},
   {"host_module_wanted", core_host_module_wanted, METH_O,

@@ -82,6 +82,8 @@ pub struct RuntimeBuilder {
     stderr: Option<WriteFn>,
     stdin: Option<Box<dyn Read + Send>>,
     stdin_isatty: bool,
+    stdout_isatty: bool,
+    stderr_isatty: bool,
     snapshot: Option<PathBuf>,
 }
 
@@ -122,6 +124,8 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("stderr", &self.stderr.is_some())
             .field("stdin", &self.stdin.is_some())
             .field("stdin_isatty", &self.stdin_isatty)
+            .field("stdout_isatty", &self.stdout_isatty)
+            .field("stderr_isatty", &self.stderr_isatty)
             .field("snapshot", &self.snapshot)
             .finish()
     }
@@ -191,6 +195,22 @@ impl RuntimeBuilder {
         self
     }
 
+    /// What `sys.stdout.isatty()` says (default false) when [`stdout`](Self::stdout)
+    /// is set: true when the host shows the output on a terminal. Without a
+    /// handler, Python writes to the process's own stdout and says whether that
+    /// is a terminal.
+    pub fn stdout_isatty(mut self, isatty: bool) -> Self {
+        self.stdout_isatty = isatty;
+        self
+    }
+
+    /// What `sys.stderr.isatty()` says (default false) when [`stderr`](Self::stderr)
+    /// is set; without a handler, whether the process's own stderr is a terminal.
+    pub fn stderr_isatty(mut self, isatty: bool) -> Self {
+        self.stderr_isatty = isatty;
+        self
+    }
+
     /// A snapshot file to start from ([`Runtime::save_snapshot`]; default: the
     /// built-in one): everything the saving runtime had in Python, with a hash
     /// secret and `random` state of its own, and this builder's mounts. A
@@ -242,9 +262,11 @@ impl RuntimeBuilder {
             });
             if io.stdout.is_some() {
                 config.stdout_fn = Some(write_stdout);
+                config.stdout_isatty = self.stdout_isatty;
             }
             if io.stderr.is_some() {
                 config.stderr_fn = Some(write_stderr);
+                config.stderr_isatty = self.stderr_isatty;
             }
             if io.stdin.is_some() {
                 config.stdin_fn = Some(read_stdin);

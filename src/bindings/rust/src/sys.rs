@@ -124,8 +124,8 @@ pub struct pyodide_mount_t {
 /// `pyodide_read_fn`.
 pub type pyodide_read_fn = Option<unsafe extern "C" fn(env: *mut c_void, buf: *mut c_char, len: usize) -> isize>;
 
-/// `pyodide_config_t`: 112 bytes on 64-bit hosts (earlier versions were 80, 88
-/// and 104 bytes, and the library still accepts those `size`s).
+/// `pyodide_config_t`: 120 bytes on 64-bit hosts (earlier versions were 80, 88,
+/// 104 and 112 bytes, and the library still accepts those `size`s).
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct pyodide_config_t {
@@ -143,6 +143,8 @@ pub struct pyodide_config_t {
     pub stdin_fn: pyodide_read_fn,
     pub stdin_isatty: bool,
     pub snapshot: *const c_char,
+    pub stdout_isatty: bool,
+    pub stderr_isatty: bool,
 }
 
 // ---- buffers --------------------------------------------------------------------

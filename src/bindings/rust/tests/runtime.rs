@@ -159,6 +159,15 @@ fn stdin_errors_are_oserror_and_isatty_is_the_hosts() {
 }
 
 #[test]
+fn stdout_and_stderr_isatty_are_what_the_builder_says() {
+    const TTYS: &str = "import sys\nf'{sys.stdout.isatty()} {sys.stderr.isatty()}'";
+    let tty = Runtime::builder().stdout(|_| {}).stdout_isatty(true).stderr(|_| {}).load().unwrap();
+    assert_eq!(tty.run(TTYS).unwrap(), Value::Str("True False".into()));
+    let err_tty = Runtime::builder().stdout(|_| {}).stderr(|_| {}).stderr_isatty(true).load().unwrap();
+    assert_eq!(err_tty.run(TTYS).unwrap(), Value::Str("False True".into()));
+}
+
+#[test]
 fn a_panicking_output_closure_does_not_crash() {
     let py = Runtime::builder().stdout(|_| panic!("boom")).load().unwrap();
     py.exec("print('x')").unwrap();

@@ -43,7 +43,7 @@ class HostStream(io.TextIOBase):
         return len(text)
 
     def isatty(self):
-        return False
+        return _pyodide_core.isatty(self._fd)
 
 
 class HostInput(io.RawIOBase):
@@ -66,7 +66,7 @@ class HostInput(io.RawIOBase):
         return "<stdin>"
 
     def isatty(self):
-        return _pyodide_core.stdin_isatty()
+        return _pyodide_core.isatty(0)
 
 
 def _host_stdin():

@@ -1,0 +1,47 @@
+namespace Pyodide.Guest;
+
+/// <summary>A runtime's standard streams as the guest's imports serve them: where
+/// sys.stdout and sys.stderr go (the host's handlers, or the process's own fds 1 and 2),
+/// what sys.stdin reads, and what each stream's <c>isatty()</c> says.</summary>
+internal sealed class GuestStreams
+{
+    // The process's own fds, written directly: System.Console would initialise
+    // the terminal (and emit escape sequences) when they are a TTY.
+    private static readonly Stream ProcessStdout = OpenProcessStream(1);
+    private static readonly Stream ProcessStderr = OpenProcessStream(2);
+
+    private readonly bool _stdoutIsTerminal, _stderrIsTerminal;
+
+    public GuestStreams(PyodideOptions options)
+    {
+        Stdout = options.Stdout ?? (text => ProcessStdout.Write(text));
+        Stderr = options.Stderr ?? (text => ProcessStderr.Write(text));
+        Stdin = options.Stdin;
+        _stdoutIsTerminal = options.Stdout != null ? options.StdoutIsTerminal : ProcessFdStream.IsTerminal(1);
+        _stderrIsTerminal = options.Stderr != null ? options.StderrIsTerminal : ProcessFdStream.IsTerminal(2);
+    }
+
+    /// <summary>Receives sys.stdout.</summary>
+    public PyodideOutputHandler Stdout { get; }
+
+    /// <summary>Receives sys.stderr.</summary>
+    public PyodideOutputHandler Stderr { get; }
+
+    /// <summary>Supplies sys.stdin; null = none.</summary>
+    public PyodideInput? Stdin { get; }
+
+    /// <summary>Whether the stream on guest fd <paramref name="fd"/> (0, 1 or 2) is a terminal.</summary>
+    public bool IsTerminal(int fd) => fd switch
+    {
+        0 => Stdin?.IsTerminal == true,
+        1 => _stdoutIsTerminal,
+        2 => _stderrIsTerminal,
+        _ => false,
+    };
+
+    private static Stream OpenProcessStream(int fd)
+    {
+        if (OperatingSystem.IsWindows()) return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
+        return new ProcessFdStream(fd);
+    }
+}
