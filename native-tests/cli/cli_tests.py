@@ -446,6 +446,13 @@ def case_sandbox_snapshot():
         h1 = sandbox_run(["--snapshot", snap, "-c", "print(hash('abc'))"], tmp).out
         h2 = sandbox_run(["--snapshot", snap, "-c", "print(hash('abc'))"], tmp).out
         check(h1.strip() and h1 != h2, f"the same hash twice: {h1!r} {h2!r}")
+        # A path relative to the working directory, twice (a resident server makes
+        # the second run's runtime ahead, from a directory of its own).
+        for _ in range(2):
+            r = sandbox_run(["--snapshot", "app.snapshot", "-c", "print(config)"], tmp)
+            check(r.status == 0 and r.out == "{'a': [1, 2]}\n", f"relative snapshot: {r}")
+        r = sandbox_run(["--snapshot", "gone.snapshot", "-c", "pass"], tmp)
+        check(r.status == 2 and "gone.snapshot" in r.err, f"missing relative snapshot: {r}")
         # A program on stdin may set up the snapshot too.
         snap2 = os.path.join(tmp, "stdin.snapshot")
         r = sandbox_run(["--save-snapshot", snap2], tmp, stdin=b"answer = 42\n")

@@ -410,6 +410,20 @@ static char* installed_asset_dir(void) {
 #endif
 }
 
+/* `path` joined to the working directory when relative (no symbolic link is
+   resolved: messages still show the name given), as a string to free; NULL
+   when it is absolute or the directory cannot be had. */
+static char* absolute_path(const char* path) {
+  if (path[0] == '/' || path[0] == '\0') return NULL;
+  char* cwd = getcwd(NULL, 0);
+  if (cwd == NULL) return NULL;
+  size_t size = strlen(cwd) + 1 + strlen(path) + 1;
+  char* joined = malloc(size);
+  if (joined != NULL) snprintf(joined, size, "%s/%s", cwd, path);
+  free(cwd);
+  return joined;
+}
+
 session_t* session_start(const cli_options_t* opts) {
   session_t* s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
@@ -439,14 +453,18 @@ session_t* session_start(const cli_options_t* opts) {
      that ignores it is stopped by the second Ctrl-C, which ends the
      process). A deadline needs the checks to stop such code. */
   config.unguarded = opts->timeout_s == 0;
-  /* --snapshot, or the library's built-in snapshot. */
-  config.snapshot = opts->snapshot;
+  /* --snapshot, or the library's built-in snapshot; a relative path made
+     absolute, which names the same file wherever the runtime is made (a
+     resident server makes the next run's ahead from its own directory). */
+  char* snapshot = opts->snapshot != NULL ? absolute_path(opts->snapshot) : NULL;
+  config.snapshot = snapshot != NULL ? snapshot : opts->snapshot;
   char* assets = installed_asset_dir();
   config.asset_dir = assets;
   /* A resident server may have made this runtime before the run came. */
   bool prepared = resident_take_runtime(&config, &s->runtime, &s->runner);
   pyodide_error_t* err = prepared ? NULL : pyodide_load(&config, &s->runtime);
   free(assets);
+  free(snapshot);
   if (err != NULL) {
     cli_error(opts, "cannot start Python: %s", pyodide_error_message(err));
     pyodide_error_delete(err);
