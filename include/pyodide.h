@@ -165,7 +165,11 @@ PYODIDE_API void pyodide_value_release(pyodide_value_t* value);
 /** One sandboxed interpreter. */
 typedef struct pyodide pyodide_t;
 
-/** Receives `len` bytes of UTF-8 text written by Python. */
+/**
+ * Receives `len` bytes written by Python: sys.stdout's or sys.stderr's text as
+ * UTF-8, and bytes written to their `buffer` or below them (os.write, C code)
+ * as they are.
+ */
 typedef void (*pyodide_write_fn)(void* env, const char* data, size_t len);
 
 /**

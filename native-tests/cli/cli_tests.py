@@ -231,6 +231,25 @@ def case_parity_non_ascii():
     parity(["-c", "print('é' * 3)"])
 
 
+def case_parity_binary_output():
+    import base64, gzip
+    data = bytes(range(256)) * 40
+    # The stdlib's command lines that read sys.stdin.buffer and write sys.stdout.buffer.
+    parity(["-m", "base64", "-d"], stdin=base64.encodebytes(data))
+    parity(["-m", "gzip", "-d"], stdin=gzip.compress(data))
+    # Text and bytes in order; the buffer's name; another encoding, set or wrapped.
+    parity(["-c", "import sys\nprint('text')\nsys.stdout.buffer.write(b'\\xff\\x00 bytes\\n')\n"
+                  "print(sys.stdout.buffer.name, sys.stderr.buffer.name)\nsys.stderr.buffer.write(b'err\\xfe\\n')\n"
+                  "print(sys.__stdout__ is sys.stdout, sys.__stderr__ is sys.stderr, sys.__stdin__ is sys.stdin)\n"
+                  "print('original', file=sys.__stderr__)"])
+    parity(["-c", "import io, sys\nsys.stdout.reconfigure(encoding='latin-1')\nprint('caf\\xe9')\n"
+                  "w = io.TextIOWrapper(sys.stdout.buffer, encoding='utf-16-le')\nw.write('wide\\n')\nw.flush()"])
+    # Closed: both layers refuse.
+    parity(["-c", "import sys\nb = sys.stdout.buffer\nsys.stdout.close()\n"
+                  "for f in (lambda: b.write(b'x'), lambda: print('x')):\n"
+                  "    try: f()\n    except ValueError as e: print(e, file=sys.stderr)"])
+
+
 def case_parity_large_output():
     parity(["-c", "import sys\nfor i in range(100000): print(i, 'x' * (i % 50))\n"
                   "sys.stderr.write('e' * 100000 + '\\n')"])
@@ -566,7 +585,8 @@ def case_resident_runs_as_python():
         check(len(servers) == 1, f"servers after the first run: {servers}")
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
-                     case_parity_files_written, case_parity_non_ascii, case_parity_large_output,
+                     case_parity_files_written, case_parity_non_ascii, case_parity_binary_output,
+                     case_parity_large_output,
                      case_parity_stdin_script, case_parity_stdin_piped, case_parity_options,
                      case_parity_bad_command_line):
             case()

@@ -43,6 +43,39 @@ public sealed class OutputTests
     }
 
     [Fact]
+    public void BytesWrittenToTheBufferArriveAsTheyAreInOrder()
+    {
+        var stdout = new MemoryStream();
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = stdout.Write, Stderr = _ => { } });
+        py.RunPython("""
+            import sys
+            print('text', end='|')
+            n = sys.stdout.buffer.write(b'\xff\x00raw|')
+            sys.stdout.write(f'{n}|{sys.stdout.buffer.name}')
+            """);
+        byte[] expected = [.. "text|"u8.ToArray(), 0xff, 0, .. "raw|6|<stdout>"u8.ToArray()];
+        Assert.Equal(expected, stdout.ToArray());
+    }
+
+    [Fact]
+    public void ReconfigureAndRewrappingTheBufferChangeTheEncoding()
+    {
+        var stdout = new MemoryStream();
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = stdout.Write, Stderr = _ => { } });
+        py.RunPython("""
+            import io, sys
+            sys.stdout.reconfigure(encoding='latin-1')
+            print('caf\u00e9')
+            sys.stdout.reconfigure(encoding='utf-8')
+            wide = io.TextIOWrapper(sys.stdout.buffer, encoding='utf-16-le')
+            wide.write('ok')
+            wide.flush()
+            wide.detach()
+            """);
+        Assert.Equal(new byte[] { (byte)'c', (byte)'a', (byte)'f', 0xe9, (byte)'\n', (byte)'o', 0, (byte)'k', 0 }, stdout.ToArray());
+    }
+
+    [Fact]
     public void LargeOutput()
     {
         var stdout = new OutputCapture();

@@ -1,7 +1,8 @@
 namespace Pyodide;
 
-/// <summary>Receives UTF-8 text that Python wrote to stdout or stderr. The span is
-/// valid only during the call. The handler runs on the thread of the call that produced
+/// <summary>Receives what Python wrote to stdout or stderr: sys.stdout's or sys.stderr's
+/// text as UTF-8, and bytes written to their <c>buffer</c> or below them as they are. The
+/// span is valid only during the call. The handler runs on the thread of the call that produced
 /// the output, while it runs. For sys.stdout/sys.stderr it may call back into the runtime,
 /// like a host function; for bytes written below them (os.write, C code), which can come
 /// in the middle of the interpreter's own work, calls into the same runtime are refused

@@ -24,28 +24,31 @@ PyObject* bridge_module;
 static PyObject* main_dict;  /* __main__.__dict__ */
 static PyObject* eval_code;  /* pyodide.eval_code */
 
-/* _pyodide_core.write(fd, text): the host side of sys.stdout/sys.stderr. */
-static PyObject* core_write(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  (void)self;
-  int fd;
-  if (nargs != 2 || (fd = PyLong_AsLong(args[0])) == -1 || !PyUnicode_Check(args[1])) {
-    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "write(fd, str)");
-    return NULL;
-  }
-  Py_ssize_t len;
-  const char* utf8 = PyUnicode_AsUTF8AndSize(args[1], &len);
-  PyObject* encoded = NULL;
-  if (!utf8) {
-    /* Lone surrogates: the host only ever receives valid UTF-8. */
-    PyErr_Clear();
-    encoded = PyUnicode_AsEncodedString(args[1], "utf-8", "backslashreplace");
-    if (!encoded) return NULL;
-    utf8 = PyBytes_AS_STRING(encoded);
-    len = PyBytes_GET_SIZE(encoded);
-  }
-  host_write(fd, utf8, (uint32_t)len);
-  Py_XDECREF(encoded);
+/* The host side of sys.stdout.buffer and sys.stderr.buffer (under sys.stdout and
+ * sys.stderr, which encode their text to UTF-8 with backslashreplace first): the
+ * bytes of a bytes-like object, delivered to the host's `fd` as they are; their
+ * count. */
+static PyObject* write_to(int32_t fd, PyObject* data) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+  /* A wasm32 object is smaller than 4 GiB. */
+  host_write(fd, view.buf, (uint32_t)view.len);
+  Py_ssize_t len = view.len;
+  PyBuffer_Release(&view);
   return PyLong_FromSsize_t(len);
+}
+
+/* _pyodide_core.write_stdout(data) and write_stderr(data): write_to for fds 1
+ * and 2, each a function of one argument, so that sys.stdout.buffer.write can be
+ * the function itself, with no Python frame on each write. */
+static PyObject* core_write_stdout(PyObject* self, PyObject* data) {
+  (void)self;
+  return write_to(1, data);
+}
+
+static PyObject* core_write_stderr(PyObject* self, PyObject* data) {
+  (void)self;
+  return write_to(2, data);
 }
 
 /* _pyodide_core.readinto(buffer): the host side of sys.stdin. Fills the
@@ -180,8 +183,10 @@ static PyMethodDef core_methods[] = {
    "readinto(buffer): fill buffer from the host's stdin; the byte count, 0 at its end."},
   {"host_module_wanted", core_host_module_wanted, METH_O,
    "host_module_wanted(name): ask the host to register a module it registers at first import."},
-  {"write", (PyCFunction)(void (*)(void))core_write, METH_FASTCALL,
-   "write(fd, text): send text to the host's stdout (1) or stderr (2)."},
+  {"write_stdout", core_write_stdout, METH_O,
+   "write_stdout(data): write the bytes-like data to the host's stdout; its length."},
+  {"write_stderr", core_write_stderr, METH_O,
+   "write_stderr(data): write the bytes-like data to the host's stderr; its length."},
   {NULL, NULL, 0, NULL},
 };
 

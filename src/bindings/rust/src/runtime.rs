@@ -14,7 +14,8 @@ use crate::sys;
 use crate::value::{take_raw, with_raw, ToValue, Value};
 
 /// A sink for Python's stdout or stderr: receives the bytes Python writes
-/// (UTF-8 text for `print`; whatever `os.write` writes below it).
+/// (UTF-8 text for `print`; whatever `sys.stdout.buffer.write` or `os.write`
+/// writes).
 type WriteFn = Box<dyn FnMut(&[u8]) + Send>;
 type Sink = Mutex<WriteFn>;
 

@@ -13,37 +13,44 @@ HOME = "/home/pyodide"
 SITE_PACKAGES = HOME + "/site-packages"
 
 
-class HostStream(io.TextIOBase):
-    """A text stream whose writes go straight to the host, unbuffered, so
-    output from Python and from the host interleave in order."""
+class HostOutput(io.BufferedIOBase):
+    """sys.stdout.buffer and sys.stderr.buffer: bytes written straight to the
+    host, unbuffered, so output from Python and from the host interleave in
+    order."""
 
     def __init__(self, fd, name):
         self._fd = fd
         self._name = name
+        # The host's write itself, no Python frame in between: sys.stdout calls
+        # it for every write (two per print).
+        self.write = _pyodide_core.write_stdout if fd == 1 else _pyodide_core.write_stderr
 
     @property
     def name(self):
         return self._name
 
-    @property
-    def encoding(self):
-        return "utf-8"
-
-    @property
-    def errors(self):
-        return "backslashreplace"
-
     def writable(self):
         return True
 
-    def write(self, text):
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        _pyodide_core.write(self._fd, text)
-        return len(text)
+    def write(self, data):
+        """Reached only once closed, when the instance's own is gone."""
+        raise ValueError("I/O operation on closed file")
+
+    def close(self):
+        super().close()
+        self.__dict__.pop("write", None)
 
     def isatty(self):
         return _pyodide_core.isatty(self._fd)
+
+
+def _host_output(fd, name):
+    """A text stream like CPython's own sys.stdout in UTF-8 mode, each write
+    handed to the host at once (write_through); text the host cannot take as
+    UTF-8 (lone surrogates) is written backslash-escaped."""
+    return io.TextIOWrapper(
+        HostOutput(fd, name), encoding="utf-8", errors="backslashreplace", newline="\n", write_through=True
+    )
 
 
 class HostInput(io.RawIOBase):
@@ -94,9 +101,11 @@ def setup():
     _zipreads.install()
     _hostfiles.install()
 
-    sys.stdin = _host_stdin()
-    sys.stdout = HostStream(1, "<stdout>")
-    sys.stderr = HostStream(2, "<stderr>")
+    # sys.__stdout__ and the others too, as python3 has them: code that writes
+    # to the original streams reaches the host in order with the rest.
+    sys.stdin = sys.__stdin__ = _host_stdin()
+    sys.stdout = sys.__stdout__ = _host_output(1, "<stdout>")
+    sys.stderr = sys.__stderr__ = _host_output(2, "<stderr>")
     if os.path.isdir(HOME):  # the host made it, and site-packages in it (RuntimeHomes.cs)
         os.chdir(HOME)
         sys.path.append(SITE_PACKAGES)
@@ -188,7 +197,10 @@ def snapshot_restored():
         sys.modules["pyodide._host"].snapshot_restored()
     if isinstance(sys.stdin, io.TextIOWrapper) and isinstance(getattr(sys.stdin, "buffer", None), io.BufferedReader):
         if isinstance(sys.stdin.buffer.raw, HostInput) and sys.stdin.buffer.raw.asked:
+            used = sys.stdin
             sys.stdin = _host_stdin()
+            if sys.__stdin__ is used:
+                sys.__stdin__ = sys.stdin
     if "random" in sys.modules:
         sys.modules["random"].seed()
     tempfile = sys.modules.get("tempfile")
