@@ -248,7 +248,7 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * that ended otherwise (a Go program, _exit, a signal) are taken or deleted by
  * the next process that starts a runtime), the configured mounts and nothing
  * else of the host; its environment is empty but for
- * HOME. Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
+ * HOME and TMPDIR (both /home/pyodide: tempfile's files go there). Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
  * with `io_env`), or to the process's own streams when NULL. The callbacks
  * run on the thread of the call that produced the output, while it runs.
  * For sys.stdout/sys.stderr they may call back into the runtime, like a

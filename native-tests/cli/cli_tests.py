@@ -231,6 +231,20 @@ def case_parity_non_ascii():
     parity(["-c", "print('é' * 3)"])
 
 
+def case_parity_temporary_files():
+    # tempfile from a script in a read-only directory: python3 uses /tmp.
+    parity(["temp.py"], {"temp.py": "import os, tempfile\n"
+                         "with tempfile.TemporaryDirectory() as d:\n"
+                         "    p = os.path.join(d, 'f.txt')\n"
+                         "    with open(p, 'w') as f: f.write('hi')\n"
+                         "    print(open(p).read(), os.listdir(d))\n"
+                         "with tempfile.NamedTemporaryFile('w+') as f:\n"
+                         "    f.write('named'); f.seek(0); print(f.read())\n"
+                         "with tempfile.TemporaryFile() as f: print(f.write(b'abc'))\n"
+                         "fd, path = tempfile.mkstemp(suffix='.txt')\nos.close(fd)\nos.remove(path)\n"
+                         "print(path.endswith('.txt'), os.path.isdir(tempfile.gettempdir()))\n"})
+
+
 def case_parity_binary_output():
     import base64, gzip
     data = bytes(range(256)) * 40
@@ -585,7 +599,8 @@ def case_resident_runs_as_python():
         check(len(servers) == 1, f"servers after the first run: {servers}")
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
-                     case_parity_files_written, case_parity_non_ascii, case_parity_binary_output,
+                     case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
+                     case_parity_binary_output,
                      case_parity_large_output,
                      case_parity_stdin_script, case_parity_stdin_piped, case_parity_options,
                      case_parity_bad_command_line):

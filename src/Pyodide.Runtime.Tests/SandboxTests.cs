@@ -91,7 +91,7 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     }
 
     [Fact]
-    public void EnvironmentHoldsOnlyHome()
+    public void EnvironmentHoldsOnlyHomeAndTmpdir()
     {
         // A variable of the host process must not reach the guest; it is
         // removed again so no later test runs with it.
@@ -99,7 +99,7 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
         try
         {
             using var py = Runtimes.LoadQuiet();
-            Expect.Str("{'HOME': '/home/pyodide'}", py.RunPython("import os\nrepr(dict(os.environ))"));
+            Expect.Str("{'HOME': '/home/pyodide', 'TMPDIR': '/home/pyodide'}", py.RunPython("import os\nrepr(dict(os.environ))"));
         }
         finally
         {

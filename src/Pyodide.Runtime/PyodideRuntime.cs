@@ -107,7 +107,10 @@ public sealed partial class PyodideRuntime : IDisposable
         // through its write_fd import (src/guest/bridge/stdio.c).
         var wasi = new WasiConfiguration()
             .WithArg("python")
-            .WithEnvironmentVariable("HOME", "/home/pyodide");
+            .WithEnvironmentVariable("HOME", "/home/pyodide")
+            // tempfile's other places (/tmp, the working directory) are missing or
+            // read-only in the sandbox: its files go into the private home.
+            .WithEnvironmentVariable("TMPDIR", "/home/pyodide");
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
