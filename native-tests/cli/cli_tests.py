@@ -255,6 +255,8 @@ def case_parity_binary_output():
     parity(["-c", "import sys\nprint('text')\nsys.stdout.buffer.write(b'\\xff\\x00 bytes\\n')\n"
                   "print(sys.stdout.buffer.name, sys.stderr.buffer.name)\nsys.stderr.buffer.write(b'err\\xfe\\n')\n"
                   "print(sys.__stdout__ is sys.stdout, sys.__stderr__ is sys.stderr, sys.__stdin__ is sys.stdin)\n"
+                  "import os\nprint(sys.stdin.fileno(), sys.stdout.fileno(), sys.stderr.fileno(), os.isatty(1))\n"
+                  "import faulthandler\nfaulthandler.enable()\nprint(faulthandler.is_enabled())\n"
                   "print('original', file=sys.__stderr__)"])
     parity(["-c", "import io, sys\nsys.stdout.reconfigure(encoding='latin-1')\nprint('caf\\xe9')\n"
                   "w = io.TextIOWrapper(sys.stdout.buffer, encoding='utf-16-le')\nw.write('wide\\n')\nw.flush()"])

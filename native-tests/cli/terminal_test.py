@@ -180,7 +180,8 @@ def session_four(t):
     each stream's isatty() (and once more in a run of its own), Ctrl-C in a
     loop, a pipe. The screens must match."""
     with open(os.path.join(t.tmp, "greet.py"), "w") as f:
-        f.write("import sys\nprint(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())\n"
+        f.write("import os, sys\nprint(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())\n"
+                "print('fds', os.isatty(sys.stdin.fileno()), os.isatty(sys.stdout.fileno()), os.isatty(2))\n"
                 "print('hello', input('name? '))\n")
     with open(os.path.join(t.tmp, "loop.py"), "w") as f:
         f.write("print('looping', flush=True)\nwhile True: pass\n")
@@ -215,6 +216,7 @@ def session_four(t):
           + "\n".join(screens["python3.11"]) + "\n--- pyodide-run:\n" + "\n".join(screens["pyodide-run"]))
     check("exit=130" in screens["pyodide-run"] and "hello Ada" in screens["pyodide-run"]
           and screens["pyodide-run"].count("True True True") == 2 and "True False False" in screens["pyodide-run"]
+          and "fds True True True" in screens["pyodide-run"]
           and "PIPED False False True" in screens["pyodide-run"],
           "the runs did not go as typed:\n" + "\n".join(screens["pyodide-run"]))
     # The server the runs went to: ended here (the Ctrl-C's run ended it; the

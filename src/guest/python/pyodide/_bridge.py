@@ -43,6 +43,9 @@ class HostOutput(io.BufferedIOBase):
     def isatty(self):
         return _pyodide_core.isatty(self._fd)
 
+    def fileno(self):
+        return self._fd
+
 
 def _host_output(fd, name):
     """A text stream like CPython's own sys.stdout in UTF-8 mode, each write
@@ -75,6 +78,9 @@ class HostInput(io.RawIOBase):
     def isatty(self):
         return _pyodide_core.isatty(0)
 
+    def fileno(self):
+        return 0
+
 
 def _host_stdin():
     """A text stream like CPython's own sys.stdin in UTF-8 mode: lines split at
@@ -92,6 +98,7 @@ def setup():
     import _signal  # noqa: F401
 
     _make_sleep_interruptible()
+    _make_isatty_the_hosts()
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
     from . import _host, _hostfiles, _unavailable, _zipreads
@@ -206,6 +213,22 @@ def snapshot_restored():
     tempfile = sys.modules.get("tempfile")
     if tempfile is not None:
         tempfile._name_sequence = None
+
+
+def _make_isatty_the_hosts():
+    """The standard streams' fds (0, 1 and 2, as their fileno() says) are the
+    host's: os.isatty says of them what the streams' isatty() says, so that
+    os.isatty(sys.stdout.fileno()) is sys.stdout.isatty(), as in python3.
+    WASI's own fds 0-2 are never a terminal."""
+    wasi_isatty = os.isatty
+
+    def isatty(fd):
+        if type(fd) is int and 0 <= fd <= 2:
+            return _pyodide_core.isatty(fd)
+        return wasi_isatty(fd)
+
+    isatty.__doc__ = wasi_isatty.__doc__
+    os.isatty = isatty
 
 
 def _make_sleep_interruptible():
