@@ -9,6 +9,7 @@
   ./build.ps1 [build]  deps -> managed -> native -> guest (its profile is trained with the
                        native pyodide-run) -> snapshot -> header check
   ./build.ps1 run      build, then run src/pyodide-run/sample.py with out/bin/pyodide-run
+                       (on Windows: examples/dotnet, Python through the library)
   ./build.ps1 test     build, then every test suite (time-limited); the last line is
                        "N passed, N failed[, N skipped][, N suites broken]"
   ./build.ps1 bench    build, then the benchmarks (bench/): writes bench/results/latest.md
@@ -30,7 +31,11 @@
   that use them, where Windows looks for DLLs), out\lib\pyodide.lib (import
   library), out\lib\pyodide\ and its copy out\bin\pyodide\ (the runtime finds
   its assets in a pyodide\ folder beside the library), out\include\pyodide.h,
-  out\bin\pyodide-run.exe, out\lib\pkgconfig\pyodide.pc and out\lib\cmake\Pyodide\.
+  out\lib\pkgconfig\pyodide.pc and out\lib\cmake\Pyodide\. No pyodide-run: it is
+  written against POSIX and Linux (terminal, signals, the resident process) and
+  has no Windows port; nor do the C tests under native-tests/ and the C
+  benchmark, which use POSIX processes. This script's Windows path has not been
+  run on these machines.
   Both layouts are relocatable install prefixes (find_package(Pyodide)).
 
   The guest (python.wasm) is built by src/guest/build-guest.sh, which needs
@@ -38,9 +43,9 @@
   on Windows in WSL (a Debian 12 distribution), through `wsl bash`. Its output
   is platform-independent, so instead a guest built elsewhere can be put in
   out/lib/pyodide and the step skipped with $env:PYODIDE_SKIP_GUEST = "1".
-  In WSL the Windows pyodide-run cannot train the guest's profile, so there
-  python.wasm is built without profile-guided optimisation unless the WSL
-  cache already holds a profile (a Linux build there trains one).
+  Training the guest's profile takes a Linux pyodide-run, so in WSL python.wasm
+  is built without profile-guided optimisation unless the WSL cache already
+  holds a profile (a Linux build there trains one).
 
   On Windows, run from a "Developer PowerShell for VS": NativeAOT links with
   MSVC, and lib.exe makes the import library.
@@ -81,7 +86,8 @@ if ($IsWindows) {
   $Published = @{ Library = "Pyodide.Native.so"; Wasmtime = "libwasmtime.so" }
   $Products = @{ Library = "lib/libpyodide.so"; Wasmtime = "lib/libwasmtime.so"; Assets = "lib/pyodide" }
 }
-$Products.Run = "bin/pyodide-run$ExeSuffix"
+# pyodide-run is POSIX-only (src/pyodide-run/CMakeLists.txt): a Linux product.
+if (-not $IsWindows) { $Products.Run = "bin/pyodide-run" }
 
 # Debian packages on Linux, the same list as build.sh's APT_PACKAGES (the
 # build.ps1 suite of `./build.sh test` checks that they agree): the guest
@@ -246,6 +252,10 @@ function Step-Native {
   $run = Join-Path $Out $Products.Run
   if (-not (Test-Path (Join-Path $runSrc "CMakeLists.txt"))) { Fail "src/pyodide-run/CMakeLists.txt not found" }
   Build-CMakeProject "pyodide-run" $runSrc
+  if ($IsWindows) {
+    Say "pyodide-run, native-tests and bench/c are POSIX-only: on Windows only the snapshot tool is built"
+    return
+  }
   Logged "install-pyodide-run" "install $run" {
     cmake --install (Join-Path $Build "cmake/pyodide-run") --config $Config --prefix $Out
   }
@@ -523,6 +533,10 @@ function Test-Dotnet {
 # skipped or disabled one as passed: here the first is failed, the others skipped.
 $CtestJunit = Join-Path $Build "test-results/ctest.xml"
 function Test-CTest {
+  if ($IsWindows) {
+    $script:Broken += "ctest: the C tests (native-tests/) are POSIX-only and have no Windows port"
+    return
+  }
   $dir = Join-Path $Build "cmake/native-tests"
   if (-not (Test-Path (Join-Path $dir "CTestTestfile.cmake"))) {
     $script:Broken += "ctest: native-tests were not built (no $dir\CTestTestfile.cmake)"
@@ -641,7 +655,7 @@ function Install-To([string]$Destination) {
     New-Item -ItemType Directory -Force -Path (Join-Path $Destination $d) | Out-Null
   }
   Copy-Item -Force (Join-Path $Out "include/pyodide.h") (Join-Path $Destination "include")
-  foreach ($f in $Products.Library, $Products.Wasmtime, $Products.Run) {
+  foreach ($f in @($Products.Library, $Products.Wasmtime, $Products.Run) | Where-Object { $_ }) {
     Copy-Item -Force (Join-Path $Out $f) (Join-Path $Destination $f)
   }
   $assets = Join-Path $Destination $Products.Assets
@@ -707,8 +721,8 @@ function Test-Install {
   try { Install-To $prefix } catch { $results.Add("not ok - install"); $script:checkFailed++ }
   Check "layout" {
     $missing = @("include\pyodide.h", "bin\pyodide.dll", "bin\wasmtime.dll", "bin\pyodide\python.wasm", "lib\pyodide.lib",
-      "lib\pkgconfig\pyodide.pc", "lib\cmake\Pyodide\PyodideConfig.cmake", "lib\cmake\Pyodide\PyodideConfigVersion.cmake",
-      "bin\pyodide-run.exe") | Where-Object { -not (Test-Path (Join-Path $prefix $_)) }
+      "lib\pkgconfig\pyodide.pc", "lib\cmake\Pyodide\PyodideConfig.cmake", "lib\cmake\Pyodide\PyodideConfigVersion.cmake") |
+      Where-Object { -not (Test-Path (Join-Path $prefix $_)) }
     foreach ($m in $missing) { $results.Add("  missing: $m") }
     @($missing).Count -eq 0
   }
@@ -863,6 +877,12 @@ function Invoke-Test {
 
 function Invoke-Run {
   Invoke-Build
+  if ($IsWindows) {
+    $example = Join-Path $Root "examples/dotnet/Pyodide.Example.csproj"
+    Say "dotnet run --project $example (pyodide-run is POSIX-only)"
+    dotnet run --project $example -c $Config
+    exit $LASTEXITCODE
+  }
   $run = Join-Path $Out $Products.Run
   Say "$run src/pyodide-run/sample.py"
   & $run (Join-Path $Root "src/pyodide-run/sample.py")
@@ -891,6 +911,7 @@ function Get-NativePython {
 }
 
 function Invoke-Bench {
+  if ($IsWindows) { Fail "bench needs pyodide-run and the C benchmark, which are POSIX-only" }
   $sw = [Diagnostics.Stopwatch]::StartNew()
   $load = if ($IsLinux) { ((Get-Content /proc/loadavg) -split " ")[0..2] -join " " } else { "n/a (Windows)" }
   Invoke-Build
