@@ -288,13 +288,13 @@ TEST(escape_stdlib_is_read_only) {
   pyodide_destroy(again);
 }
 
-TEST(escape_environment_is_empty_but_home) {
+TEST(escape_environment_holds_only_home_and_tmpdir) {
   /* Nothing of the host process's environment is inherited. */
   ASSERT_EQ_INT(setenv("PYODIDE_RB_SECRET", "hunter2", 1), 0);
   pyodide_t* rt = load_attempting(NULL);
   char* s = RUN_STR(rt, "repr(dict(os.environ))");
   harness_note("os.environ = %s", s);
-  ASSERT_STREQ(s, "{'HOME': '/home/pyodide'}");
+  ASSERT_STREQ(s, "{'HOME': '/home/pyodide', 'TMPDIR': '/home/pyodide'}");
   free(s);
   ASSERT(RUN_BOOL(rt, "os.getenv('PYODIDE_RB_SECRET') is None and os.getenv('PATH') is None"));
   /* The guest changing its environment changes nothing in the host's. */
