@@ -27,6 +27,8 @@ public sealed class UnavailableTests(RuntimeFixture fixture) : IClassFixture<Run
     [InlineData("import ssl", "ModuleNotFoundError: No module named '_ssl': the sandbox has no OpenSSL and no network")]
     [InlineData("import _posixsubprocess", "ModuleNotFoundError: No module named '_posixsubprocess': the sandbox cannot start processes")]
     [InlineData("import mmap", "ModuleNotFoundError: No module named 'mmap': WASI has no memory-mapped files")]
+    [InlineData("import getpass\ngetpass.getuser()", "ModuleNotFoundError: No module named 'pwd': the sandbox has no user database")]
+    [InlineData("import grp", "ModuleNotFoundError: No module named 'grp': the sandbox has no group database")]
     [InlineData("import subprocess\nsubprocess.run(['ls'])", "OSError: [Errno 58] wasi does not support processes.")]
     [InlineData("import threading\nthreading.Thread(target=print).start()", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import _thread\n_thread.start_new_thread(print, ())", "RuntimeError: can't start new thread: the sandbox runs one thread")]
