@@ -22,7 +22,7 @@ internal static unsafe partial class HomesDirectory
     /// the rest wait for a normal exit's sweep.</summary>
     private const int MaxTried = 16;
 
-    private static ReadOnlySpan<byte> HomePrefix => "pyodide-home-"u8;
+    private static readonly byte[] HomePrefix = Encoding.UTF8.GetBytes(RuntimeHomes.Prefix);
     private const string NewPrefix = ".new-";
 
     private static string PathOf => System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pyodide-homes-{getuid()}");
@@ -57,36 +57,50 @@ internal static unsafe partial class HomesDirectory
 
     /// <summary>A new home with an empty site-packages, locked for this process, and its
     /// lock's descriptor; null when the directory cannot be used. Made under a name no one
-    /// takes (<c>.new-</c>) and renamed once locked and whole.</summary>
+    /// takes (<c>.new-</c>) and renamed once locked and whole. Another process that gives
+    /// back its last home removes the directory when it is empty: if that came after this
+    /// one opened it (every attempt then fails), the directory is opened, and made, again
+    /// once.</summary>
     public static (string Home, int Lock)? Make()
     {
-        string path = PathOf;
-        nint dir = Open(path, create: true);
-        if (dir == 0) return null;
-        try
+        for (int open = 0; open < 2; open++)
         {
-            int dfd = dirfd(dir);
-            for (int attempt = 0; attempt < 3; attempt++)
+            string path = PathOf;
+            nint dir = Open(path, create: true);
+            if (dir == 0) return null;
+            try
             {
-                string temporary = NewPrefix + RandomName();
-                if (mkdirat(dfd, temporary, 0x1c0) != 0) continue; // 0700
-                int fd = openat(dfd, temporary, ORdonly | OCloexec);
-                // A normal exit's sweep may have taken the new directory before the lock:
-                // then making site-packages in it fails.
-                if (fd >= 0 && flock(fd, LockExclusive) == 0 && mkdirat(fd, "site-packages", 0x1ff) == 0)
+                int dfd = dirfd(dir);
+                for (int attempt = 0; attempt < 3; attempt++)
                 {
-                    string name = RuntimeHomes.Prefix + RandomName();
-                    if (renameat2(dfd, temporary, dfd, name, RenameNoreplace) == 0) return (System.IO.Path.Combine(path, name), fd);
+                    string temporary = NewPrefix + RandomName();
+                    if (mkdirat(dfd, temporary, 0x1c0) != 0) continue; // 0700
+                    int fd = openat(dfd, temporary, ORdonly | OCloexec);
+                    // A normal exit's sweep may have taken the new directory before the lock:
+                    // then making site-packages in it fails.
+                    if (fd >= 0 && flock(fd, LockExclusive) == 0 && mkdirat(fd, "site-packages", 0x1ff) == 0)
+                    {
+                        string name = RuntimeHomes.Prefix + RandomName();
+                        if (renameat2(dfd, temporary, dfd, name, RenameNoreplace) == 0) return (System.IO.Path.Combine(path, name), fd);
+                    }
+                    RemoveTree(System.IO.Path.Combine(path, temporary));
+                    if (fd >= 0) close(fd);
                 }
-                RemoveTree(System.IO.Path.Combine(path, temporary));
-                if (fd >= 0) close(fd);
+                if (!Removed(dfd)) return null;
             }
-            return null;
+            finally
+            {
+                closedir(dir);
+            }
         }
-        finally
-        {
-            closedir(dir);
-        }
+        return null;
+    }
+
+    /// <summary>Whether the directory open as <paramref name="fd"/> has been removed.</summary>
+    private static bool Removed(int fd)
+    {
+        Statx st;
+        return Statx.Of(fd, "", Statx.AtEmptyPath, Statx.NlinkField, &st) == 0 && st.Has(Statx.NlinkField) && st.Nlink == 0;
     }
 
     /// <summary>Removes <paramref name="home"/> and then drops its lock

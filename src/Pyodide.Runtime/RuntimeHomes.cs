@@ -48,10 +48,7 @@ internal static class RuntimeHomes
             s_taken++;
             if (!Kept.TryPop(out taken)) taken = default;
         }
-        // Make twice: another process that gave back its last home may have removed the
-        // (then empty) directory between this one's open of it and its mkdirat.
-        if (taken.Home == null && HomesDirectory.Usable)
-            taken = HomesDirectory.TakeFree() ?? HomesDirectory.Make() ?? HomesDirectory.Make() ?? default;
+        if (taken.Home == null && HomesDirectory.Usable) taken = HomesDirectory.TakeFree() ?? HomesDirectory.Make() ?? default;
         if (taken.Home == null)
         {
             taken = (Directory.CreateTempSubdirectory(Prefix).FullName, -1);
