@@ -211,11 +211,12 @@ with open(root / "final.txt", "r+") as f:
     f.seek(0)
     print(f.read(), os.path.getsize(root / "final.txt"))
 for bad in (lambda: open(root / "missing.txt"), lambda: os.mkdir(root / "data"), lambda: os.rmdir(root / "data"),
-            lambda: open(root / "data", "w"), lambda: os.unlink(root / "data"), lambda: open(root / "final.txt", "x")):
+            lambda: open(root / "data", "w"), lambda: os.unlink(root / "data"), lambda: open(root / "final.txt", "x"),
+            lambda: os.listdir(root / "missing"), lambda: open(root / "final.txt" / "x")):
     try:
         bad()
     except OSError as e:
-        print(type(e).__name__, e.errno == getattr(__import__("errno"), __import__("errno").errorcode[e.errno]))
+        print(type(e).__name__, __import__("errno").errorcode[e.errno], e)
 shutil.rmtree(root / "data")
 print(sorted(os.listdir(root)))
 """
@@ -264,6 +265,41 @@ def case_parity_binary_output():
     parity(["-c", "import sys\nb = sys.stdout.buffer\nsys.stdout.close()\n"
                   "for f in (lambda: b.write(b'x'), lambda: print('x')):\n"
                   "    try: f()\n    except ValueError as e: print(e, file=sys.stderr)"])
+
+
+def case_parity_error_numbers():
+    # Error numbers are Linux's, as python3's: the errno module, OSError's subclass for
+    # a number, os.strerror, and the "[Errno N]" of messages.
+    wasi_names = ("E2BIG EACCES EADDRINUSE EADDRNOTAVAIL EAFNOSUPPORT EAGAIN EALREADY EBADF EBADMSG EBUSY "
+                  "ECANCELED ECHILD ECONNABORTED ECONNREFUSED ECONNRESET EDEADLK EDESTADDRREQ EDOM EDQUOT EEXIST "
+                  "EFAULT EFBIG EHOSTUNREACH EIDRM EILSEQ EINPROGRESS EINTR EINVAL EIO EISCONN EISDIR ELOOP EMFILE "
+                  "EMLINK EMSGSIZE EMULTIHOP ENAMETOOLONG ENETDOWN ENETRESET ENETUNREACH ENFILE ENOBUFS ENODEV "
+                  "ENOENT ENOEXEC ENOLCK ENOLINK ENOMEM ENOMSG ENOPROTOOPT ENOSPC ENOSYS ENOTCONN ENOTDIR ENOTEMPTY "
+                  "ENOTRECOVERABLE ENOTSOCK ENOTSUP ENOTTY ENXIO EOVERFLOW EOWNERDEAD EPERM EPIPE EPROTO "
+                  "EPROTONOSUPPORT EPROTOTYPE ERANGE EROFS ESPIPE ESRCH ESTALE ETIMEDOUT ETXTBSY EXDEV "
+                  "EWOULDBLOCK EOPNOTSUPP ESHUTDOWN")
+    parity(["numbers.py"], {"numbers.py": f"""import errno, os
+names = {wasi_names!r}.split()
+print({{n: getattr(errno, n) for n in names}})
+print({{n: errno.errorcode[getattr(errno, n)] for n in names}})
+print([(n, type(OSError(n, 'x')).__name__) for n in range(1, 134)])
+print([os.strerror(n) for n in (errno.ENOENT, errno.EACCES, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.EPIPE)])
+print(os.strerror(1000), os.strerror(0))
+def show(f):
+    try:
+        f()
+    except OSError as e:
+        print(repr(e), e, errno.errorcode[e.errno])
+show(lambda: open('missing.txt'))
+show(lambda: os.stat('missing/file'))
+os.mkdir('out/d')
+open('out/d/f', 'w').close()
+show(lambda: os.mkdir('out/d'))
+show(lambda: os.rmdir('out/d'))
+show(lambda: os.listdir('out/d/f'))
+show(lambda: open('out/d', 'w'))
+show(lambda: os.rename('out/d', 'out/d/f/g'))
+"""}, writable="out")
 
 
 def case_parity_large_output():
@@ -602,7 +638,7 @@ def case_resident_runs_as_python():
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
                      case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
-                     case_parity_binary_output,
+                     case_parity_binary_output, case_parity_error_numbers,
                      case_parity_large_output,
                      case_parity_stdin_script, case_parity_stdin_piped, case_parity_options,
                      case_parity_bad_command_line):

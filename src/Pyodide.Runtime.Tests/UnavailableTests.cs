@@ -29,16 +29,16 @@ public sealed class UnavailableTests(RuntimeFixture fixture) : IClassFixture<Run
     [InlineData("import mmap", "ModuleNotFoundError: No module named 'mmap': WASI has no memory-mapped files")]
     [InlineData("import getpass\ngetpass.getuser()", "ModuleNotFoundError: No module named 'pwd': the sandbox has no user database")]
     [InlineData("import grp", "ModuleNotFoundError: No module named 'grp': the sandbox has no group database")]
-    [InlineData("import subprocess\nsubprocess.run(['ls'])", "OSError: [Errno 58] wasi does not support processes.")]
+    [InlineData("import subprocess\nsubprocess.run(['ls'])", "OSError: [Errno 95] wasi does not support processes.")]
     [InlineData("import threading\nthreading.Thread(target=print).start()", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import _thread\n_thread.start_new_thread(print, ())", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import concurrent.futures as f\nf.ThreadPoolExecutor().submit(print)", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import multiprocessing\nmultiprocessing.Process(target=print).start()", "ModuleNotFoundError: No module named 'multiprocessing.popen_fork': the sandbox cannot start processes")]
     [InlineData("import concurrent.futures as f\nf.ProcessPoolExecutor().submit(print)", "ModuleNotFoundError: No module named '_multiprocessing': the sandbox cannot start processes")]
-    [InlineData("import socket\nsocket.socket()", "OSError: [Errno 58] Not supported: the sandbox has no sockets")]
-    [InlineData("import socket\nsocket.create_connection(('127.0.0.1', 80))", "gaierror: [Errno 58] name lookups need the network: the sandbox has no sockets")]
-    [InlineData("import urllib.request\nurllib.request.urlopen('http://example.com')", "URLError: <urlopen error [Errno 58] name lookups need the network: the sandbox has no sockets")]
-    [InlineData("import _socket\n_socket.socket()", "OSError: [Errno 58] Not supported: the sandbox has no sockets")]
+    [InlineData("import socket\nsocket.socket()", "OSError: [Errno 95] Not supported: the sandbox has no sockets")]
+    [InlineData("import socket\nsocket.create_connection(('127.0.0.1', 80))", "gaierror: [Errno 95] name lookups need the network: the sandbox has no sockets")]
+    [InlineData("import urllib.request\nurllib.request.urlopen('http://example.com')", "URLError: <urlopen error [Errno 95] name lookups need the network: the sandbox has no sockets")]
+    [InlineData("import _socket\n_socket.socket()", "OSError: [Errno 95] Not supported: the sandbox has no sockets")]
     public void FailsNamingTheReason(string code, string expectedStart)
     {
         Assert.StartsWith(expectedStart, Outcome(code));

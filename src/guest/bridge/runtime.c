@@ -113,7 +113,8 @@ static const char* host_path(PyObject* arg, const char* what, Py_ssize_t* len) {
 
 /* The bytes the host's `fetch` (read_file or list_dir) gives for a str path:
  * the bytes (one call, or two when they are more than a first guess), the errno
- * ENOENT if nothing is there, None where the host does not answer. */
+ * ENOENT as Python numbers it (errno.ENOENT) if nothing is there, None where
+ * the host does not answer. */
 static PyObject* host_fetch(int32_t (*fetch)(const char*, uint32_t, char*, uint32_t, int64_t*),
                             PyObject* arg, const char* what) {
   Py_ssize_t len;
@@ -133,7 +134,7 @@ static PyObject* host_fetch(int32_t (*fetch)(const char*, uint32_t, char*, uint3
       return data;
     }
     Py_DECREF(data);
-    if (n == HOST_MISSING) return PyLong_FromLong(ENOENT);
+    if (n == HOST_MISSING) return PyLong_FromLong(_PyPyn_ErrnoToLinux(ENOENT));
     /* -2: they did not fit; room for the size the host saw and some growth. */
     if (n != -2 || size <= 0 || size > INT32_MAX - 4096) Py_RETURN_NONE;
     cap = (Py_ssize_t)size + 4096;
