@@ -173,6 +173,16 @@ typedef struct pyodide pyodide_t;
 typedef void (*pyodide_write_fn)(void* env, const char* data, size_t len);
 
 /**
+ * Receives `len` bytes written by Python, as pyodide_write_fn does, and says
+ * whether they were delivered: 0 when they were, else an errno value saying
+ * why not. EPIPE (the stream's reader has gone: `| head` read what it
+ * wanted) makes the write in Python raise BrokenPipeError, as python3's
+ * writes do; any other value makes it raise OSError (EIO). The bytes of a
+ * failed write are not written again.
+ */
+typedef int (*pyodide_write_status_fn)(void* env, const char* data, size_t len);
+
+/**
  * Supplies Python's standard input: writes up to `len` bytes at `buf` and
  * returns how many, 0 at the end of input, or -1 for an error (Python gets
  * OSError). Called on the thread of the call that is running Python (the one
@@ -224,6 +234,14 @@ typedef struct pyodide_config {
      fourth layout: a caller passing an older size gets false. */
   bool        stdout_isatty;
   bool        stderr_isatty;
+  /* Take sys.stdout's and sys.stderr's bytes instead of stdout_fn and stderr_fn
+     (with io_env, at the same moments, with the same rules), for a host whose
+     stream can fail: a write they report failed raises OSError in Python
+     (BrokenPipeError for EPIPE). stdout_isatty and stderr_isatty apply to them.
+     NULL = stdout_fn (or stderr_fn). Without any callback the library writes to
+     the process's own stream and reports its failures the same way. Appended
+     to the fifth layout: a caller passing an older size gets NULL. */
+  pyodide_write_status_fn stdout_status_fn, stderr_status_fn;
 } pyodide_config_t;
 
 /**

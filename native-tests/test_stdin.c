@@ -1,10 +1,12 @@
 /* Standard input: config->stdin_fn (Pyodide's setStdin) feeding sys.stdin, input(),
- * sys.stdin.buffer; errors, interrupts and a large input. And what each standard
- * stream's isatty() says. */
+ * sys.stdin.buffer; errors, interrupts and a large input. What each standard
+ * stream's isatty() says, and what a failed write of stdout or stderr raises. */
 #define _XOPEN_SOURCE 700
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -332,4 +334,89 @@ TEST(stdout_isatty_without_a_callback_is_the_process_stream) {
   free(got);
   pyodide_destroy(to_terminal);
   pyodide_destroy(to_null);
+}
+
+/* A status callback: fails every write with the errno `env` points at (0: none). */
+static int fail_output(void* env, const char* data, size_t len) {
+  (void)data;
+  (void)len;
+  return *(const int*)env;
+}
+
+/* How each way of writing to stdout and stderr ends: "written", or the OSError's
+ * type and errno. */
+static const char* const write_outcomes =
+    "import os, sys\n"
+    "def outcome(write):\n"
+    "    try:\n"
+    "        write()\n"
+    "    except OSError as e:\n"
+    "        return f'{type(e).__name__} {e.errno}'\n"
+    "    return 'written'\n"
+    "', '.join(outcome(w) for w in (lambda: print('x'), lambda: sys.stdout.buffer.write(b'x'),\n"
+    "                              lambda: os.write(1, b'x'), lambda: print('x', file=sys.stderr)))";
+
+/* A write the host's status callback fails raises OSError in Python with the
+ * errno it returned (Linux's numbers, as Python shows them): BrokenPipeError for
+ * EPIPE, whatever the layer (print, the buffer, os.write); the runtime carries
+ * on. The status callbacks take the place of stdout_fn and stderr_fn, and a
+ * caller of the older layout has only those. */
+TEST(a_write_the_status_callback_fails_raises_oserror) {
+  int errno_value = EPIPE;
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_status_fn = fail_output;
+  c.stderr_status_fn = fail_output;
+  c.stdout_fn = drop_output; /* not called while a status callback is set */
+  c.stderr_fn = drop_output;
+  c.io_env = &errno_value;
+  pyodide_t* rt = LOAD_WITH(&c);
+  const struct { int errno_value; const char* want; } cases[] = {
+      {EPIPE, "BrokenPipeError 32, BrokenPipeError 32, BrokenPipeError 32, BrokenPipeError 32"},
+      {ENOSPC, "OSError 28, OSError 28, OSError 28, OSError 28"},
+      {EIO, "OSError 5, OSError 5, OSError 5, OSError 5"},
+      {12345, "OSError 5, OSError 5, OSError 5, OSError 5"}, /* no such errno: EIO */
+      {0, "written, written, written, written"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    errno_value = cases[i].errno_value;
+    char* got = RUN_STR(rt, write_outcomes);
+    ASSERT_STREQ(got, cases[i].want);
+    free(got);
+  }
+  pyodide_destroy(rt);
+
+  errno_value = EPIPE;
+  c.size = offsetof(pyodide_config_t, stdout_status_fn);
+  pyodide_t* older = LOAD_WITH(&c);
+  char* got = RUN_STR(older, write_outcomes);
+  ASSERT_STREQ(got, "written, written, written, written");
+  free(got);
+  pyodide_destroy(older);
+}
+
+/* Without a callback Python writes to the process's own fd 1; a pipe whose reader
+ * has gone (SIGPIPE ignored, as python3 and most servers have it) fails the write
+ * with EPIPE, and Python raises BrokenPipeError, as python3 does. */
+TEST(a_closed_pipe_on_the_process_stdout_is_broken_pipe_error) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stderr_fn = drop_output;
+  pyodide_t* rt = LOAD_WITH(&c);
+  struct sigaction ignore = {.sa_handler = SIG_IGN}, before;
+  ASSERT(sigaction(SIGPIPE, &ignore, &before) == 0);
+  int ends[2];
+  ASSERT(pipe(ends) == 0);
+  close(ends[0]);
+  fflush(stdout);
+  int saved = dup(1);
+  ASSERT(saved >= 0 && dup2(ends[1], 1) == 1);
+  close(ends[1]);
+  char* got = RUN_STR(rt, write_outcomes);
+  ASSERT(dup2(saved, 1) == 1);
+  close(saved);
+  ASSERT(sigaction(SIGPIPE, &before, NULL) == 0);
+  ASSERT_STREQ(got, "BrokenPipeError 32, BrokenPipeError 32, BrokenPipeError 32, written");
+  free(got);
+  pyodide_destroy(rt);
 }

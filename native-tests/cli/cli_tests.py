@@ -302,6 +302,44 @@ show(lambda: os.rename('out/d', 'out/d/f/g'))
 """}, writable="out")
 
 
+def run_reader_gone(argv, cwd):
+    """Runs argv with stdout a pipe whose reader goes after the first line (as
+    `| head -1`)."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    proc.stdout = None
+    try:
+        _, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        err += b"\n(still running after the reader had gone)"
+    return Result(proc.returncode, first.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def case_parity_broken_pipe():
+    # `| head -1`: python3 ignores SIGPIPE, so a write to the closed pipe raises
+    # BrokenPipeError; a program that never stops writing ends there.
+    scripts = {"forever.py": "n = 0\nwhile True:\n    print(n)\n    n += 1\n",
+               "low.py": "import os\nwhile True:\n    os.write(1, b'data\\n')\n",
+               "caught.py": "import sys\ntry:\n    while True:\n        print('line')\n"
+                            "except BrokenPipeError as e:\n    print(type(e).__name__, e.errno, e.strerror, file=sys.stderr)\n"
+                            "    sys.exit(3)\n"}
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        for name, text in scripts.items():
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        for name in scripts:
+            native = run_reader_gone([PYTHON, name], tmp)
+            ours = run_reader_gone([RUN, name], tmp)
+            for field in ("status", "out", "err"):
+                a, b = getattr(native, field), getattr(ours, field)
+                if field != "status":
+                    a, b = normalise(a, tmp), normalise(b, tmp)
+                check(a == b, f"{name}: {field} differs:\n--- python3.11:\n{a}\n--- pyodide-run:\n{b}")
+
+
 def case_parity_large_output():
     parity(["-c", "import sys\nfor i in range(100000): print(i, 'x' * (i % 50))\n"
                   "sys.stderr.write('e' * 100000 + '\\n')"])
@@ -638,7 +676,7 @@ def case_resident_runs_as_python():
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
                      case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
-                     case_parity_binary_output, case_parity_error_numbers,
+                     case_parity_binary_output, case_parity_error_numbers, case_parity_broken_pipe,
                      case_parity_large_output,
                      case_parity_stdin_script, case_parity_stdin_piped, case_parity_options,
                      case_parity_bad_command_line):

@@ -47,10 +47,11 @@ internal unsafe struct NativeMount
     public byte ReadOnly;
 }
 
-/// <summary><c>pyodide_config_t</c> (120 bytes on 64-bit hosts). Callers built against an
+/// <summary><c>pyodide_config_t</c> (136 bytes on 64-bit hosts). Callers built against an
 /// earlier layout (80 bytes: up to <c>io_env</c>; 88: with <c>unguarded</c>; 104: with
-/// <c>stdin_fn</c> and <c>stdin_isatty</c>; 112: with <c>snapshot</c>) still work: the
-/// fields past their <c>size</c> take their defaults.</summary>
+/// <c>stdin_fn</c> and <c>stdin_isatty</c>; 112: with <c>snapshot</c>; 120: with
+/// <c>stdout_isatty</c> and <c>stderr_isatty</c>) still work: the fields past their
+/// <c>size</c> take their defaults.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NativeConfig
 {
@@ -71,6 +72,8 @@ internal unsafe struct NativeConfig
     public byte* Snapshot;
     public byte StdoutIsatty;
     public byte StderrIsatty;
+    public delegate* unmanaged<void*, byte*, nuint, int> StdoutStatusFn;
+    public delegate* unmanaged<void*, byte*, nuint, int> StderrStatusFn;
 }
 
 /// <summary><c>pybuffer_t</c> (96 bytes on 64-bit hosts).</summary>

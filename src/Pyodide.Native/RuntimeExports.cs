@@ -15,11 +15,12 @@ internal static unsafe class RuntimeExports
 
     /// <summary>The earlier pyodide_config_t layouts, which older callers pass: the first,
     /// up to io_env; the second, with unguarded; the third, with stdin_fn and stdin_isatty;
-    /// the fourth, with snapshot.</summary>
+    /// the fourth, with snapshot; the fifth, with stdout_isatty and stderr_isatty.</summary>
     private static readonly nuint ConfigSizeV1 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Unguarded));
     private static readonly nuint ConfigSizeV2 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdinFn));
     private static readonly nuint ConfigSizeV3 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Snapshot));
     private static readonly nuint ConfigSizeV4 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutIsatty));
+    private static readonly nuint ConfigSizeV5 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutStatusFn));
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
@@ -71,14 +72,16 @@ internal static unsafe class RuntimeExports
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         // An earlier layout, the current one, or a larger, newer one.
         if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size != ConfigSizeV3 && config->Size != ConfigSizeV4
-            && config->Size < ConfigSize)
+            && config->Size != ConfigSizeV5 && config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         bool unguarded = config->Size >= ConfigSizeV2 && config->Unguarded != 0;
         var stdinFn = config->Size >= ConfigSizeV3 ? config->StdinFn : null;
         bool stdinIsatty = config->Size >= ConfigSizeV3 && config->StdinIsatty != 0;
         byte* snapshot = config->Size >= ConfigSizeV4 ? config->Snapshot : null;
-        bool stdoutIsatty = config->Size >= ConfigSize && config->StdoutIsatty != 0;
-        bool stderrIsatty = config->Size >= ConfigSize && config->StderrIsatty != 0;
+        bool stdoutIsatty = config->Size >= ConfigSizeV5 && config->StdoutIsatty != 0;
+        bool stderrIsatty = config->Size >= ConfigSizeV5 && config->StderrIsatty != 0;
+        var stdoutStatusFn = config->Size >= ConfigSize ? config->StdoutStatusFn : null;
+        var stderrStatusFn = config->Size >= ConfigSize ? config->StderrStatusFn : null;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -105,8 +108,8 @@ internal static unsafe class RuntimeExports
             Timeout = config->TimeoutSeconds > 0 && config->TimeoutSeconds < Limits.MaxTimeoutSeconds ? TimeSpan.FromSeconds(config->TimeoutSeconds) : null,
             Mounts = mounts,
             Unguarded = unguarded,
-            Stdout = stdoutFn == null ? null : text => Forward(stdoutFn, env, text),
-            Stderr = stderrFn == null ? null : text => Forward(stderrFn, env, text),
+            Stdout = Output(stdoutStatusFn, stdoutFn, env, "stdout_status_fn"),
+            Stderr = Output(stderrStatusFn, stderrFn, env, "stderr_status_fn"),
             StdoutIsTerminal = stdoutIsatty,
             StderrIsTerminal = stderrIsatty,
             Stdin = stdinFn == null ? null : new PyodideInput(buffer => ReadFrom(stdinFn, env, buffer)) { IsTerminal = stdinIsatty },
@@ -125,9 +128,21 @@ internal static unsafe class RuntimeExports
         return (int)n;
     }
 
-    private static void Forward(delegate* unmanaged<void*, byte*, nuint, void> fn, void* env, ReadOnlySpan<byte> text)
+    /// <summary>The handler a stream's callbacks make: the status callback when set (an
+    /// errno it returns fails Python's write, see GuestStreams.WriteError), else the plain
+    /// one; null (the process's own stream) without either.</summary>
+    private static PyodideOutputHandler? Output(delegate* unmanaged<void*, byte*, nuint, int> statusFn,
+                                                delegate* unmanaged<void*, byte*, nuint, void> fn, void* env, string name)
     {
-        fixed (byte* p = text) fn(env, p, (nuint)text.Length);
+        if (statusFn != null)
+            return text =>
+            {
+                int errno;
+                fixed (byte* p = text) errno = statusFn(env, p, (nuint)text.Length);
+                if (errno != 0) throw new IOException($"{name} reported errno {errno}", errno);
+            };
+        if (fn != null) return text => { fixed (byte* p = text) fn(env, p, (nuint)text.Length); };
+        return null;
     }
 
     /// <summary>$PYODIDE_ASSET_DIR when set and not empty (deprecated, see pyodide_default),

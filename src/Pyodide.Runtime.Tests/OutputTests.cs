@@ -112,6 +112,23 @@ public sealed class OutputTests
         Assert.True(calls > before, "the handler was not called again after throwing");
     }
 
+    [Theory]
+    [InlineData(32, "BrokenPipeError 32")] // EPIPE, as .NET's streams report a closed pipe
+    [InlineData(28, "OSError 28")]         // ENOSPC
+    [InlineData(0, "OSError 5")]           // an IOException without a system error: EIO
+    public void HandlerThrowingIOExceptionFailsPythonsWrite(int hresult, string expected)
+    {
+        IOException Failure() => hresult != 0 ? new IOException("the stream failed", hresult) : new IOException("the stream failed");
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = _ => throw Failure(), Stderr = _ => throw Failure() });
+        const string outcomes = "import os, sys\n"
+            + "def outcome(write):\n    try:\n        write()\n    except OSError as e:\n        return f'{type(e).__name__} {e.errno}'\n"
+            + "    return 'written'\n"
+            + "', '.join(outcome(w) for w in (lambda: print('x'), lambda: sys.stdout.buffer.write(b'x'),\n"
+            + "                              lambda: os.write(1, b'x'), lambda: print('x', file=sys.stderr)))";
+        Expect.Str(string.Join(", ", Enumerable.Repeat(expected, 4)), py.RunPython(outcomes));
+        Expect.Long(2, py.RunPython("1 + 1"));
+    }
+
     [Fact]
     public void HandlerMayCallBackIntoTheRuntimeButNotDisposeIt()
     {

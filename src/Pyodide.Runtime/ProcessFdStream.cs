@@ -28,7 +28,7 @@ internal sealed unsafe class ProcessFdStream(int fd) : Stream
                 }
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == EAGAIN) Thread.Sleep(1); // a non-blocking fd that is full
-                else if (errno != EINTR) throw new IOException($"write to file descriptor {fd} failed (errno {errno})");
+                else if (errno != EINTR) throw new IOException($"write to file descriptor {fd} failed (errno {errno})", errno);
             }
         }
     }

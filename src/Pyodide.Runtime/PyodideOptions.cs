@@ -6,7 +6,12 @@ namespace Pyodide;
 /// the output, while it runs. For sys.stdout/sys.stderr it may call back into the runtime,
 /// like a host function; for bytes written below them (os.write, C code), which can come
 /// in the middle of the interpreter's own work, calls into the same runtime are refused
-/// with an <see cref="InvalidOperationException"/> (other runtimes may be used).</summary>
+/// with an <see cref="InvalidOperationException"/> (other runtimes may be used). A handler
+/// that throws an <see cref="IOException"/> fails the write: Python raises OSError, with the
+/// errno the exception's <see cref="Exception.HResult"/> holds as .NET's streams report a
+/// system error (a closed pipe, EPIPE, is a BrokenPipeError, as python3's writes raise when
+/// <c>| head</c> has read enough); any other exception is dropped with the bytes, and Python
+/// carries on.</summary>
 public delegate void PyodideOutputHandler(ReadOnlySpan<byte> utf8);
 
 /// <summary>A host directory visible to Python.</summary>

@@ -166,9 +166,6 @@ bool resident_take_runtime(const pyodide_config_t* config, pyodide_t** runtime, 
 /* In a resident server's run: keeps the run's runtime, to be destroyed once
    the client has its status; false: destroy it now. */
 bool resident_retire_runtime(pyodide_t* runtime, pyproxy_t* runner);
-/* A write to the run's stdout or stderr found the pipe closed: in a resident
-   server, the run ends as its own process would have, by SIGPIPE. */
-void resident_broken_pipe(void);
 
 /* ---- repl.c ---- */
 

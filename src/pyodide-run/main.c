@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
   if (resident_is_server(argc, argv)) return resident_serve(argc, argv);
   int status = resident_try(argc, argv);
   if (status >= 0) return status;
+  /* As python3 does: a write to a closed pipe fails with EPIPE (Python
+     raises BrokenPipeError) instead of ending the process. */
+  signal(SIGPIPE, SIG_IGN);
   if (!signals_start()) {
     perror("pyodide-run: cannot set up signal handling");
     return EXIT_USAGE;

@@ -43,7 +43,7 @@
 
 #define SERVE_FLAG "--resident-serve"
 #define REQUEST_MAGIC 0x50595253u /* "PYRS" */
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_VERSION 2u
 /* Largest command line a server accepts (Linux's own limit is lower). */
 #define MAX_REQUEST (64u << 20)
 
@@ -56,7 +56,6 @@ enum { REPLY_ACCEPTED = 'A', REPLY_BUSY = 'B', REPLY_REFUSED = 'R', END_STATUS =
 typedef struct {
   uint32_t magic, version;
   uint32_t umask;
-  uint32_t ignores_sigpipe;
   uint32_t argc;
   uint32_t payload;
 } request_header_t;

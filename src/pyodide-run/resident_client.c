@@ -92,7 +92,7 @@ static bool wait_ready(int ready) {
 }
 
 /* Sends the run; returns the server's reply byte, or 0 if it could not. */
-static char hand_over(int fd, const char* identity, int argc, char** argv, bool ignores_sigpipe) {
+static char hand_over(int fd, const char* identity, int argc, char** argv) {
   if (peer_uid(fd, NULL) != (long)getuid()) {
     refusal = "its socket belongs to another user";
     return 0;
@@ -108,7 +108,7 @@ static char hand_over(int fd, const char* identity, int argc, char** argv, bool 
   mode_t mask = umask(0);
   umask(mask);
   request_header_t h = {.magic = REQUEST_MAGIC, .version = PROTOCOL_VERSION, .umask = (uint32_t)mask,
-                        .ignores_sigpipe = ignores_sigpipe, .argc = (uint32_t)argc,
+                        .argc = (uint32_t)argc,
                         .payload = (uint32_t)payload.len};
   int fds[REQUEST_FDS] = {0, 1, 2, cwd};
   union {
@@ -270,7 +270,7 @@ int resident_try(int argc, char** argv) {
       }
       continue;
     }
-    char reply = hand_over(fd, identity, argc, argv, ignored(SIGPIPE));
+    char reply = hand_over(fd, identity, argc, argv);
     if (reply == REPLY_ACCEPTED) {
       free(identity);
       pid_t server_pid = 0;

@@ -50,7 +50,6 @@ static struct {
   char** argv;          /* its arguments, pointing into payload (malloc'd) */
   int argc;
   mode_t umask;
-  bool ignores_sigpipe;
 } server = {.lock = PTHREAD_MUTEX_INITIALIZER, .handed = PTHREAD_COND_INITIALIZER, .client = -1,
             .listener = -1, .wake = {-1, -1}};
 
@@ -103,12 +102,6 @@ _Noreturn void resident_end_by_signal(int sig) {
   for (int fd = 0; fd < 3 && null >= 0; fd++) dup2(null, fd);
   ending_signal = sig;
   server_end(128 + sig);
-}
-
-void resident_broken_pipe(void) {
-  /* The run's own process would have been killed by SIGPIPE on this write,
-     unless its parent had SIGPIPE ignored (then it went on, as here). */
-  if (serving && !server.ignores_sigpipe) resident_end_by_signal(SIGPIPE);
 }
 
 /* Reads a request from a client just accepted; false (and nothing kept) if it
@@ -172,7 +165,6 @@ static bool read_request(int client) {
   server.argv = argv;
   server.argc = (int)h.argc;
   server.umask = (mode_t)h.umask;
-  server.ignores_sigpipe = h.ignores_sigpipe != 0;
   return true;
 }
 
@@ -312,7 +304,7 @@ static bool listen_on(const char* path) {
 int resident_serve(int argc, char** argv) {
   if (argc != 4) return EXIT_USAGE;
   int ready = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
-  signal(SIGPIPE, SIG_IGN); /* a run's broken pipe is the run's (resident_broken_pipe) */
+  signal(SIGPIPE, SIG_IGN); /* a run's closed pipe is its Python's BrokenPipeError, as in its own process */
   char* identity = process_identity();
   char* end;
   long seconds = strtol(argv[3], &end, 10);

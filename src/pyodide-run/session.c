@@ -63,38 +63,40 @@ static bool value_str_list(const char* const* strs, size_t n, pyodide_value_t* v
 
 /* ---- output ---- */
 
-/* Writes all of data to fd; gives up silently on an error (nowhere to report it). */
-static void write_all(int fd, const char* data, size_t len) {
+/* Writes all of data to fd: 0, or the errno of the write that failed. */
+static int write_all(int fd, const char* data, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EPIPE) resident_broken_pipe();
-      return;
+      return errno;
     }
     data += n;
     len -= (size_t)n;
   }
+  return 0;
 }
 
 /* Python's stdout and stderr go straight to our fds 1 and 2 (as the library
    delivers them, unbuffered), after what we wrote ourselves through `ours`.
-   Once a terminating signal has come, the program's output is dropped:
-   python3 would have ended without a word. */
-static void emit(int fd, FILE* ours, const char* data, size_t len) {
-  if (signals_terminating()) return;
+   A failed write fails Python's: with SIGPIPE ignored (main.c), a closed
+   pipe is EPIPE, and Python raises BrokenPipeError, as python3 does. Once a
+   terminating signal has come, the program's output is dropped: python3
+   would have ended without a word. */
+static int emit(int fd, FILE* ours, const char* data, size_t len) {
+  if (signals_terminating()) return 0;
   fflush(ours);
-  write_all(fd, data, len);
+  return write_all(fd, data, len);
 }
 
-static void python_stdout(void* env, const char* data, size_t len) {
+static int python_stdout(void* env, const char* data, size_t len) {
   (void)env;
-  emit(1, stdout, data, len);
+  return emit(1, stdout, data, len);
 }
 
-static void python_stderr(void* env, const char* data, size_t len) {
+static int python_stderr(void* env, const char* data, size_t len) {
   (void)env;
-  emit(2, stderr, data, len);
+  return emit(2, stderr, data, len);
 }
 
 /* Python's stdin is ours, read as Python asks. A Ctrl-C ends the wait at
@@ -434,8 +436,8 @@ session_t* session_start(const cli_options_t* opts) {
   }
   pyodide_config_t config;
   pyodide_config_init(&config);
-  config.stdout_fn = python_stdout;
-  config.stderr_fn = python_stderr;
+  config.stdout_status_fn = python_stdout;
+  config.stderr_status_fn = python_stderr;
   /* After a script read from stdin (MODE_STDIN), Python finds it at its end,
      as with python3. */
   config.stdin_fn = python_stdin;

@@ -39,7 +39,7 @@ internal sealed unsafe partial class GuestImports
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
         (Import.Write, "write", 3, 1),
-        (Import.WriteFd, "write_fd", 3, 0),
+        (Import.WriteFd, "write_fd", 3, 1),
         (Import.Read, "read", 2, 1),
         (Import.Isatty, "isatty", 1, 1),
         (Import.CallHost, "call_host", 4, 1),
@@ -90,7 +90,7 @@ internal sealed unsafe partial class GuestImports
         switch (import)
         {
             case Import.Write: v[0].I32 = Write(v[0].I32, v[1].I32, v[2].I32); break;
-            case Import.WriteFd: WriteFd(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.WriteFd: v[0].I32 = WriteFd(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.Read: v[0].I32 = Read(v[0].I32, v[1].I32); break;
             case Import.Isatty: v[0].I32 = _streams?.IsTerminal(v[0].I32) == true ? 1 : 0; break;
             case Import.CallHost: v[0].I32 = CallHost(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
@@ -125,34 +125,41 @@ internal sealed unsafe partial class GuestImports
     }
 
     /// <summary>The <c>pyodide.write</c> import: Python's sys.stdout/sys.stderr, delivered
-    /// to the output handler on the thread making the call.</summary>
+    /// to the output handler on the thread making the call. Returns 0, or the WASI errno
+    /// of a stream that failed.</summary>
     private int Write(int fd, int address, int length)
     {
-        if (_guest == null || _streams == null) return -1;
+        if (_guest == null || _streams == null) return 0;
         try
         {
             var text = _guest.Bytes((uint)address, (uint)length);
             (fd == 2 ? _streams.Stderr : _streams.Stdout)(text);
+            return 0;
+        }
+        catch (IOException e)
+        {
+            return GuestStreams.WriteError(e); // the stream failed: Python's write raises OSError
         }
         catch (Exception)
         {
             // A throwing output handler must not unwind through wasm frames;
             // the text is dropped and Python carries on.
+            return 0;
         }
-        return 0;
     }
 
     /// <summary>The <c>pyodide.write_fd</c> import: bytes written below sys.stdout and
     /// sys.stderr (os.write, C code) on fds 1 and 2, delivered on the thread making the
     /// call; they may come in the middle of the interpreter's own work, so the handler
-    /// may not call back into this runtime (<see cref="GuestInstance.InLowLevelOutput"/>).</summary>
-    private void WriteFd(int fd, int address, int length)
+    /// may not call back into this runtime (<see cref="GuestInstance.InLowLevelOutput"/>).
+    /// Returns what <see cref="Write"/> returns.</summary>
+    private int WriteFd(int fd, int address, int length)
     {
-        if (_guest == null) return;
+        if (_guest == null) return 0;
         _guest.InLowLevelOutput = true;
         try
         {
-            Write(fd, address, length);
+            return Write(fd, address, length);
         }
         finally
         {

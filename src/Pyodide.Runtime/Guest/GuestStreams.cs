@@ -39,6 +39,21 @@ internal sealed class GuestStreams
         _ => false,
     };
 
+    /// <summary>The WASI errno Python's write raises for an output stream that failed with
+    /// <paramref name="e"/>: the system error in its HResult, as .NET's streams report one
+    /// (a raw errno on Linux and macOS, an HRESULT of a Win32 error on Windows), or EIO.</summary>
+    public static int WriteError(IOException e)
+    {
+        const int WindowsBrokenPipe = unchecked((int)0x8007006D), WindowsPipeClosing = unchecked((int)0x800700E8);
+        int errno = e.HResult switch
+        {
+            WindowsBrokenPipe or WindowsPipeClosing => OpenFiles.Epipe,
+            > 0 and < 4096 => e.HResult,
+            _ => 0,
+        };
+        return OpenFiles.Wasi(errno);
+    }
+
     private static Stream OpenProcessStream(int fd)
     {
         if (OperatingSystem.IsWindows()) return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();

@@ -168,10 +168,14 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     // WASI's errnos for what reading, writing, seeking, truncating and syncing a regular file can fail with.
     private const int Badf = 8, Inval = 28, Io = 29;
     private const int Eintr = 4;
+    public const int Epipe = 32;
     private const int SeekSet = 0, SeekCur = 1, SeekEnd = 2;
 
-    private static int Wasi(int linuxErrno) => linuxErrno switch
+    /// <summary>The WASI errno of a system error (Linux's numbers, which macOS shares up to
+    /// ERANGE) that reading or writing a file or stream can fail with; EIO for the rest.</summary>
+    public static int Wasi(int linuxErrno) => linuxErrno switch
     {
+        Epipe => 64,    // EPIPE
         9 => Badf,      // EBADF
         22 => Inval,    // EINVAL
         75 => 61,       // EOVERFLOW

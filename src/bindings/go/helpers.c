@@ -42,11 +42,11 @@ pyproxy_t* pgo_take_proxy(pyodide_value_t* v) {
 pyodide_value_t* pgo_at(pyodide_value_t* array, size_t i) { return array + i; }
 ptrdiff_t pgo_dim(const ptrdiff_t* array, size_t i) { return array[i]; }
 
-static void pgo_write_stdout(void* env, const char* data, size_t len) {
-  goPyodideWrite((uintptr_t)env, 1, (char*)data, len);
+static int pgo_write_stdout(void* env, const char* data, size_t len) {
+  return goPyodideWrite((uintptr_t)env, 1, (char*)data, len);
 }
-static void pgo_write_stderr(void* env, const char* data, size_t len) {
-  goPyodideWrite((uintptr_t)env, 2, (char*)data, len);
+static int pgo_write_stderr(void* env, const char* data, size_t len) {
+  return goPyodideWrite((uintptr_t)env, 2, (char*)data, len);
 }
 
 static ptrdiff_t pgo_read_stdin(void* env, char* buf, size_t len) {
@@ -55,8 +55,8 @@ static ptrdiff_t pgo_read_stdin(void* env, char* buf, size_t len) {
 
 void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, int want_stdin,
                        int stdin_isatty, uintptr_t handle) {
-  config->stdout_fn = want_stdout ? pgo_write_stdout : NULL;
-  config->stderr_fn = want_stderr ? pgo_write_stderr : NULL;
+  config->stdout_status_fn = want_stdout ? pgo_write_stdout : NULL;
+  config->stderr_status_fn = want_stderr ? pgo_write_stderr : NULL;
   config->stdin_fn = want_stdin ? pgo_read_stdin : NULL;
   config->stdin_isatty = want_stdin && stdin_isatty;
   config->io_env = (void*)handle;

@@ -3,12 +3,14 @@ package pyodide
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -587,6 +589,35 @@ func TestStdoutAndStderrIsattyAreWhatOptionsSay(t *testing.T) {
 	errTty := load(t, &Options{Stdout: &out, Stderr: &errs, StderrIsatty: true})
 	if v := run(t, errTty, ttys); v != "False True" {
 		t.Fatalf("%#v", v)
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// A writer's error fails Python's write: OSError with the syscall.Errno it
+// wraps (a closed pipe's EPIPE is a BrokenPipeError), else EIO.
+func TestAWriterThatFailsFailsPythonsWrite(t *testing.T) {
+	const outcomes = "import os, sys\n" +
+		"def outcome(write):\n    try:\n        write()\n    except OSError as e:\n        return f'{type(e).__name__} {e.errno}'\n    return 'written'\n" +
+		"', '.join(outcome(w) for w in (lambda: print('x'), lambda: os.write(1, b'x'), lambda: print('x', file=sys.stderr)))"
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&os.PathError{Op: "write", Path: "|1", Err: syscall.EPIPE}, "BrokenPipeError 32, BrokenPipeError 32, written"},
+		{syscall.ENOSPC, "OSError 28, OSError 28, written"},
+		{errors.New("gone"), "OSError 5, OSError 5, written"},
+	}
+	for _, c := range cases {
+		py := load(t, &Options{Stdout: failingWriter{c.err}, Stderr: io.Discard})
+		if v := run(t, py, outcomes); v != c.want {
+			t.Fatalf("%v: %#v, want %q", c.err, v, c.want)
+		}
+		if v := run(t, py, "1 + 1"); v != int64(2) {
+			t.Fatalf("%#v", v)
+		}
 	}
 }
 

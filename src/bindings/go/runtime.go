@@ -33,10 +33,12 @@ package pyodide
 import "C"
 
 import (
+	"errors"
 	"io"
 	"runtime"
 	"runtime/cgo"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -65,6 +67,9 @@ type Options struct {
 	// Stdout and Stderr receive what Python writes (nil = the process's own
 	// streams). They are called while the call that wrote runs, possibly on
 	// another thread, one write at a time; they must not call the runtime.
+	// A write that returns an error fails Python's: it raises OSError with
+	// the syscall.Errno the error wraps (BrokenPipeError for syscall.EPIPE,
+	// a closed pipe's error), else EIO.
 	Stdout, Stderr io.Writer
 	// Stdin is Python's standard input (Pyodide's setStdin; nil = none:
 	// input() raises EOFError). sys.stdin, input() and sys.stdin.buffer read
@@ -116,20 +121,35 @@ func goPyodideRead(env C.uintptr_t, buf *C.char, n C.size_t) C.ptrdiff_t {
 }
 
 //export goPyodideWrite
-func goPyodideWrite(env C.uintptr_t, stream C.int, data *C.char, n C.size_t) {
+func goPyodideWrite(env C.uintptr_t, stream C.int, data *C.char, n C.size_t) C.int {
 	sinks, ok := cgo.Handle(env).Value().(*ioSinks)
 	if !ok {
-		return
+		return 0
 	}
 	w := sinks.stdout
 	if stream == 2 {
 		w = sinks.stderr
 	}
 	if w == nil || n == 0 {
-		return
+		return 0
 	}
 	// A copy: the writer may keep the slice.
-	_, _ = w.Write(C.GoBytes(unsafe.Pointer(data), C.int(n)))
+	_, err := w.Write(C.GoBytes(unsafe.Pointer(data), C.int(n)))
+	return writeStatus(err)
+}
+
+// writeStatus is what a writer's error makes Python's write raise (see
+// pyodide_write_status_fn): the errno it wraps (syscall.EPIPE: a
+// BrokenPipeError), else EIO; 0 for none.
+func writeStatus(err error) C.int {
+	if err == nil {
+		return 0
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) && errno != 0 {
+		return C.int(errno)
+	}
+	return C.int(syscall.EIO)
 }
 
 // Runtime is one sandboxed interpreter (pyodide_t).

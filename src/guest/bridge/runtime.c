@@ -6,6 +6,7 @@
 
 #include <errno.h>
 
+/* 0, or the WASI errno of the host's stream that failed (EPIPE: its reader has gone). */
 __attribute__((import_module("pyodide"), import_name("write")))
 extern int32_t host_write(int32_t fd, const char* data, uint32_t len);
 
@@ -27,14 +28,19 @@ static PyObject* eval_code;  /* pyodide.eval_code */
 /* The host side of sys.stdout.buffer and sys.stderr.buffer (under sys.stdout and
  * sys.stderr, which encode their text to UTF-8 with backslashreplace first): the
  * bytes of a bytes-like object, delivered to the host's `fd` as they are; their
- * count. */
+ * count, or OSError when the host's stream failed (BrokenPipeError for a closed
+ * pipe, as python3's writes raise). */
 static PyObject* write_to(int32_t fd, PyObject* data) {
   Py_buffer view;
   if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
   /* A wasm32 object is smaller than 4 GiB. */
-  host_write(fd, view.buf, (uint32_t)view.len);
+  int32_t err = host_write(fd, view.buf, (uint32_t)view.len);
   Py_ssize_t len = view.len;
   PyBuffer_Release(&view);
+  if (err != 0) {
+    errno = err; /* a WASI errno, as wasi-libc's own are */
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
   return PyLong_FromSsize_t(len);
 }
 

@@ -14,8 +14,9 @@
 
 #include "bridge.h"
 
+/* 0, or the WASI errno of the host's stream that failed (EPIPE: its reader has gone). */
 __attribute__((import_module("pyodide"), import_name("write_fd")))
-extern void host_write_fd(int32_t fd, const void* data, uint32_t len);
+extern int32_t host_write_fd(int32_t fd, const void* data, uint32_t len);
 
 __wasi_errno_t __real___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iovs, size_t iovs_len,
                                       __wasi_size_t* written);
@@ -33,7 +34,12 @@ __wasi_errno_t __wrap___wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t* iov
   if (!goes_to_host(fd)) return __real___wasi_fd_write(fd, iovs, iovs_len, written);
   __wasi_size_t total = 0;
   for (size_t i = 0; i < iovs_len; i++) {
-    if (iovs[i].buf_len) host_write_fd((int32_t)fd, iovs[i].buf, (uint32_t)iovs[i].buf_len);
+    if (iovs[i].buf_len) {
+      int32_t err = host_write_fd((int32_t)fd, iovs[i].buf, (uint32_t)iovs[i].buf_len);
+      /* What went before the failure counts as written, as with a short write. */
+      if (err != 0 && total == 0) return (__wasi_errno_t)err;
+      if (err != 0) break;
+    }
     total += (__wasi_size_t)iovs[i].buf_len;
   }
   *written = total;

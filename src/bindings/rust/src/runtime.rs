@@ -1,6 +1,6 @@
 //! [`Runtime`] and its [`RuntimeBuilder`].
-use std::ffi::{c_char, c_void, CStr, CString};
-use std::io::Read;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::io::{self, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::ptr;
@@ -15,8 +15,8 @@ use crate::value::{take_raw, with_raw, ToValue, Value};
 
 /// A sink for Python's stdout or stderr: receives the bytes Python writes
 /// (UTF-8 text for `print`; whatever `sys.stdout.buffer.write` or `os.write`
-/// writes).
-type WriteFn = Box<dyn FnMut(&[u8]) + Send>;
+/// writes); an error fails Python's write.
+type WriteFn = Box<dyn FnMut(&[u8]) -> io::Result<()> + Send>;
 type Sink = Mutex<WriteFn>;
 
 /// Python's standard input: any reader (a file, a pipe, `std::io::stdin()`,
@@ -31,22 +31,40 @@ struct Io {
     stdin: Option<ReadSource>,
 }
 
-unsafe fn deliver(sink: Option<&Sink>, data: *const c_char, len: usize) {
-    let Some(sink) = sink else { return };
+/// `stdout_status_fn`/`stderr_status_fn`: 0, or the errno Python's write
+/// raises as `OSError` (see [`RuntimeBuilder::stdout_writer`]).
+unsafe fn deliver(sink: Option<&Sink>, data: *const c_char, len: usize) -> c_int {
+    let Some(sink) = sink else { return 0 };
     let bytes = if len == 0 || data.is_null() { &[][..] } else { std::slice::from_raw_parts(data.cast::<u8>(), len) };
     // A panic must not unwind into the library: it is caught and dropped
     // (the output is lost, the call goes on).
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    let written = catch_unwind(AssertUnwindSafe(|| {
         let mut f = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(bytes)
     }));
+    match written {
+        Ok(Err(e)) => write_errno(&e),
+        _ => 0,
+    }
 }
 
-unsafe extern "C" fn write_stdout(env: *mut c_void, data: *const c_char, len: usize) {
+/// The errno an I/O error carries (a closed pipe's is EPIPE); EIO for one
+/// that carries none (a `BrokenPipe` kind made by hand is EPIPE).
+fn write_errno(e: &io::Error) -> c_int {
+    const EPIPE: c_int = 32;
+    const EIO: c_int = 5;
+    match e.raw_os_error() {
+        Some(errno) if errno > 0 => errno,
+        _ if e.kind() == io::ErrorKind::BrokenPipe => EPIPE,
+        _ => EIO,
+    }
+}
+
+unsafe extern "C" fn write_stdout(env: *mut c_void, data: *const c_char, len: usize) -> c_int {
     deliver((*(env as *const Io)).stdout.as_ref(), data, len)
 }
 
-unsafe extern "C" fn write_stderr(env: *mut c_void, data: *const c_char, len: usize) {
+unsafe extern "C" fn write_stderr(env: *mut c_void, data: *const c_char, len: usize) -> c_int {
     deliver((*(env as *const Io)).stderr.as_ref(), data, len)
 }
 
@@ -169,14 +187,37 @@ impl RuntimeBuilder {
     /// while the call that printed runs, on its thread;
     /// it cannot reach the runtime (it must be `'static`). A panic in it is
     /// caught and the output dropped.
-    pub fn stdout(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
-        self.stdout = Some(Box::new(f));
+    pub fn stdout(mut self, mut f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.stdout = Some(Box::new(move |bytes| {
+            f(bytes);
+            Ok(())
+        }));
         self
     }
 
     /// Receives Python's stderr; see [`stdout`](Self::stdout).
-    pub fn stderr(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
-        self.stderr = Some(Box::new(f));
+    pub fn stderr(mut self, mut f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.stderr = Some(Box::new(move |bytes| {
+            f(bytes);
+            Ok(())
+        }));
+        self
+    }
+
+    /// Python's stdout goes to `writer` (a pipe, a file, `std::io::stdout()`),
+    /// each write whole (`write_all`), as [`stdout`](Self::stdout) delivers it.
+    /// A write that fails fails Python's: it raises `OSError` with the error's
+    /// errno, so a closed pipe (EPIPE) is a `BrokenPipeError`, as python3's
+    /// writes raise when `| head` has read enough; an error without an errno
+    /// is EIO.
+    pub fn stdout_writer(mut self, mut writer: impl Write + Send + 'static) -> Self {
+        self.stdout = Some(Box::new(move |bytes| writer.write_all(bytes)));
+        self
+    }
+
+    /// Python's stderr goes to `writer`; see [`stdout_writer`](Self::stdout_writer).
+    pub fn stderr_writer(mut self, mut writer: impl Write + Send + 'static) -> Self {
+        self.stderr = Some(Box::new(move |bytes| writer.write_all(bytes)));
         self
     }
 
@@ -262,11 +303,11 @@ impl RuntimeBuilder {
                 stdin: self.stdin.map(Mutex::new),
             });
             if io.stdout.is_some() {
-                config.stdout_fn = Some(write_stdout);
+                config.stdout_status_fn = Some(write_stdout);
                 config.stdout_isatty = self.stdout_isatty;
             }
             if io.stderr.is_some() {
-                config.stderr_fn = Some(write_stderr);
+                config.stderr_status_fn = Some(write_stderr);
                 config.stderr_isatty = self.stderr_isatty;
             }
             if io.stdin.is_some() {

@@ -167,6 +167,35 @@ fn stdout_and_stderr_isatty_are_what_the_builder_says() {
     assert_eq!(err_tty.run(TTYS).unwrap(), Value::Str("False True".into()));
 }
 
+/// Fails every write with `error()`, as a pipe whose reader has gone does.
+struct FailingWriter(fn() -> std::io::Error);
+
+impl std::io::Write for FailingWriter {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err((self.0)())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_writer_that_fails_fails_pythons_write() {
+    const OUTCOMES: &str = "import os, sys\n\
+        def outcome(write):\n    try:\n        write()\n    except OSError as e:\n        return f'{type(e).__name__} {e.errno}'\n    return 'written'\n\
+        ', '.join(outcome(w) for w in (lambda: print('x'), lambda: os.write(1, b'x'), lambda: print('x', file=sys.stderr)))";
+    let cases: [(fn() -> std::io::Error, &str); 3] = [
+        (|| std::io::Error::from_raw_os_error(32), "BrokenPipeError 32, BrokenPipeError 32, written"),
+        (|| std::io::ErrorKind::BrokenPipe.into(), "BrokenPipeError 32, BrokenPipeError 32, written"),
+        (|| std::io::Error::new(std::io::ErrorKind::Other, "gone"), "OSError 5, OSError 5, written"),
+    ];
+    for (error, want) in cases {
+        let py = Runtime::builder().stdout_writer(FailingWriter(error)).stderr_writer(std::io::sink()).load().unwrap();
+        assert_eq!(py.run(OUTCOMES).unwrap(), Value::Str(want.into()));
+        assert_eq!(py.run("1 + 1").unwrap(), Value::Int(2));
+    }
+}
+
 #[test]
 fn a_panicking_output_closure_does_not_crash() {
     let py = Runtime::builder().stdout(|_| panic!("boom")).load().unwrap();
