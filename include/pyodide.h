@@ -103,6 +103,16 @@ PYODIDE_API const char* pyodide_error_type(const pyodide_error_t* error);
  */
 PYODIDE_API const char* pyodide_error_message(const pyodide_error_t* error);
 
+/**
+ * Whether the error is Python ending its runtime with os._exit(status): a
+ * PYODIDE_ERROR_FATAL error (the runtime is dead, as a python3 process that
+ * called os._exit would have ended), from the call that ran the os._exit and
+ * from every later call on that runtime. When true and `status` is not NULL,
+ * writes the status there (a host running scripts as python3 would exits
+ * with it). False for any other error and for an invalid handle.
+ */
+PYODIDE_API bool pyodide_error_exit_status(const pyodide_error_t* error, int* status);
+
 /** Frees an error. NULL and already-deleted errors are ignored. */
 PYODIDE_API void pyodide_error_delete(pyodide_error_t* error);
 

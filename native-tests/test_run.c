@@ -1,6 +1,7 @@
 /* pyodide_run_python, pyodide_globals and Python errors. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "support.h"
 
@@ -329,4 +330,67 @@ TEST(globals_null_arguments_are_usage) {
   ASSERT(g == (pyproxy_t*)(uintptr_t)0x1234);
   ASSERT_USAGE(pyodide_globals(rt, NULL));
   pyodide_destroy(rt);
+}
+
+/* os._exit(n) ends the runtime as it would a python3 process: no finally block or
+ * atexit handler runs; the call and every later one on the runtime fail FATAL, and
+ * pyodide_error_exit_status gives n. Other errors, and invalid handles, have none;
+ * sys.exit is an exception (SystemExit), not an exit of the runtime. */
+static char exit_output[4096];
+static size_t exit_output_len;
+
+static void keep_exit_output(void* env, const char* data, size_t len) {
+  (void)env;
+  if (len > sizeof exit_output - 1 - exit_output_len) len = sizeof exit_output - 1 - exit_output_len;
+  memcpy(exit_output + exit_output_len, data, len);
+  exit_output_len += len;
+  exit_output[exit_output_len] = '\0';
+}
+
+TEST(os_exit_ends_the_runtime_with_its_status) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = keep_exit_output;
+  pyodide_t* rt = LOAD_WITH(&c);
+  int status = -1;
+  pyodide_error_t* e = pyodide_run_python(rt, "sys_exit", PYODIDE_STRLEN, NULL, NULL);
+  ASSERT(e != NULL && !pyodide_error_exit_status(e, &status) && status == -1); /* a NameError */
+  pyodide_error_delete(e);
+  e = pyodide_run_python(rt, "import sys\nsys.exit(3)", PYODIDE_STRLEN, NULL, NULL);
+  ASSERT(e != NULL);
+  ASSERT_STREQ(pyodide_error_type(e), "SystemExit");
+  ASSERT(!pyodide_error_exit_status(e, &status));
+  pyodide_error_delete(e);
+  ASSERT(!pyodide_error_exit_status(NULL, &status));
+  ASSERT(!pyodide_error_exit_status(e, &status)); /* deleted */
+  ASSERT(status == -1);
+
+  exit_output_len = 0;
+  e = pyodide_run_python(rt, "import atexit, os\natexit.register(print, 'atexit ran')\n"
+                             "print('before')\ntry:\n    os._exit(7)\nfinally:\n    print('finally ran')",
+                         PYODIDE_STRLEN, NULL, NULL);
+  ASSERT_STREQ(exit_output, "before\n");
+  ASSERT(e != NULL);
+  ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_FATAL);
+  ASSERT(pyodide_error_exit_status(e, &status));
+  ASSERT_EQ_INT(status, 7);
+  ASSERT(pyodide_error_exit_status(e, NULL));
+  ASSERT(strstr(pyodide_error_message(e), "os._exit(7)") != NULL);
+  pyodide_error_delete(e);
+  status = -1;
+  e = pyodide_run_python(rt, "1 + 1", PYODIDE_STRLEN, NULL, NULL);
+  ASSERT(e != NULL);
+  ASSERT_EQ_INT(pyodide_error_kind(e), PYODIDE_ERROR_FATAL);
+  ASSERT(pyodide_error_exit_status(e, &status) && status == 7);
+  pyodide_error_delete(e);
+  pyodide_destroy(rt);
+  ASSERT_STREQ(exit_output, "before\n"); /* no atexit handler at the end either */
+
+  /* Another runtime's errors are its own. */
+  pyodide_t* other = LOAD();
+  e = pyodide_run_python(other, "1/0", PYODIDE_STRLEN, NULL, NULL);
+  ASSERT(e != NULL && !pyodide_error_exit_status(e, &status));
+  pyodide_error_delete(e);
+  ASSERT_EQ_INT(RUN_INT(other, "2 + 2"), 4);
+  pyodide_destroy(other);
 }

@@ -340,6 +340,12 @@ def case_parity_broken_pipe():
                 check(a == b, f"{name}: {field} differs:\n--- python3.11:\n{a}\n--- pyodide-run:\n{b}")
 
 
+def case_parity_os_exit():
+    # No finally block, no atexit handler, the status given; what was written stays.
+    parity(["-c", "import atexit, os, sys\natexit.register(print, 'atexit')\nprint('before', flush=True)\n"
+                  "sys.stderr.write('err\\n')\ntry:\n    os._exit(5)\nfinally:\n    print('finally')"])
+
+
 def case_parity_large_output():
     parity(["-c", "import sys\nfor i in range(100000): print(i, 'x' * (i % 50))\n"
                   "sys.stderr.write('e' * 100000 + '\\n')"])
@@ -676,7 +682,7 @@ def case_resident_runs_as_python():
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
                      case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
-                     case_parity_binary_output, case_parity_error_numbers, case_parity_broken_pipe,
+                     case_parity_binary_output, case_parity_error_numbers, case_parity_broken_pipe, case_parity_os_exit,
                      case_parity_large_output,
                      case_parity_stdin_script, case_parity_stdin_piped, case_parity_options,
                      case_parity_bad_command_line):

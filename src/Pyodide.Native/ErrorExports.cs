@@ -21,6 +21,14 @@ internal static unsafe class ErrorExports
     [UnmanagedCallersOnly(EntryPoint = "pyodide_error_message")]
     public static byte* Message(nint error) => NativeErrors.Table.TryGet(error) is { } e ? e.Message : InvalidMessage;
 
+    [UnmanagedCallersOnly(EntryPoint = "pyodide_error_exit_status")]
+    public static byte ExitStatus(nint error, int* status)
+    {
+        if (NativeErrors.Table.TryGet(error)?.ExitStatus is not int exit) return 0;
+        if (status != null) *status = exit;
+        return 1;
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "pyodide_error_delete")]
     public static void Delete(nint error) => NativeErrors.Table.Remove(error)?.Free();
 }

@@ -10,12 +10,15 @@ internal sealed unsafe class NativeError
     public readonly PyodideErrorKind Kind;
     public readonly byte* Type;
     public readonly byte* Message;
+    /// <summary>The status of the os._exit that ended the runtime, if one did.</summary>
+    public readonly int? ExitStatus;
 
-    public NativeError(PyodideErrorKind kind, string type, string message)
+    public NativeError(PyodideErrorKind kind, string type, string message, int? exitStatus = null)
     {
         Kind = kind;
         Type = NativeStrings.Copy(type);
         Message = NativeStrings.Copy(message);
+        ExitStatus = exitStatus;
     }
 
     public void Free()
@@ -46,14 +49,14 @@ internal static class NativeErrors
             _ => (PyodideErrorKind.Fatal, TypeName(PyodideErrorKind.Fatal),
                   $"{function}: internal error (a bug in Pyodide.Native): {e.GetType().Name}: {e.Message}"),
         };
-        return New(kind, type, message);
+        return New(kind, type, message, (e as PyodideException)?.ExitStatus);
     }
 
-    public static nint New(PyodideErrorKind kind, string type, string message)
+    public static nint New(PyodideErrorKind kind, string type, string message, int? exitStatus = null)
     {
         try
         {
-            return Table.Add(new NativeError(kind, type, message));
+            return Table.Add(new NativeError(kind, type, message, exitStatus));
         }
         catch (OutOfMemoryException)
         {

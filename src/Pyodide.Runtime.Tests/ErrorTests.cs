@@ -23,6 +23,23 @@ public sealed class ErrorTests(RuntimeFixture fixture) : IClassFixture<RuntimeFi
     }
 
     [Fact]
+    public void OsExitEndsItsRuntimeWithTheStatus()
+    {
+        var output = new OutputCapture();
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = output.Write });
+        output.Clear();
+        var exit = Assert.Throws<PythonException>(() => py.RunPython("import sys\nsys.exit(3)"));
+        Assert.Null(exit.ExitStatus);
+        var e = Assert.Throws<PyodideException>(() => py.RunPython("import atexit, os\natexit.register(print, 'atexit')\n"
+                                                                   + "try:\n    os._exit(7)\nfinally:\n    print('finally')"));
+        Assert.Equal(PyodideErrorKind.Fatal, e.Kind);
+        Assert.Equal(7, e.ExitStatus);
+        Assert.Contains("os._exit(7)", e.Message);
+        Assert.Equal(7, Assert.Throws<PyodideException>(() => py.RunPython("1")).ExitStatus);
+        Assert.Equal("", output.Text);
+    }
+
+    [Fact]
     public void LineNumbersOfMultiLineSource()
     {
         var e = Assert.Throws<PythonException>(() => _py.RunPython("a = 1\nb = 2\nraise RuntimeError('third line')"));

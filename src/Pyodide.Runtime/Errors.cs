@@ -25,6 +25,11 @@ public class PyodideException : Exception
 
     /// <summary>The kind of error.</summary>
     public PyodideErrorKind Kind { get; }
+
+    /// <summary>The status Python passed to <c>os._exit</c> when it ended the runtime
+    /// that way (a <see cref="PyodideErrorKind.Fatal"/> error: the runtime is dead, as a
+    /// python3 process that called it would be); null for any other error.</summary>
+    public int? ExitStatus { get; init; }
 }
 
 /// <summary>A Python exception that escaped into the host.</summary>

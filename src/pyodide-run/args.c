@@ -68,10 +68,11 @@ static const char help_text[] =
     "  PYODIDE_RUN_RESIDENT_REQUIRED=1  wait for the resident process (start it if\n"
     "                           need be) instead of starting in full\n"
     "\n"
-    "Exit status: 0 success; 1 uncaught exception; SystemExit's code; 2 bad command\n"
-    "line, or the sandbox could not start or died; 124 --timeout expired; 125 out of\n"
-    "memory (--memory-limit); killed by SIGINT (130 in a shell) after an uncaught\n"
-    "KeyboardInterrupt or a second Ctrl-C, by SIGTERM (143) after SIGTERM.\n";
+    "Exit status: 0 success; 1 uncaught exception; SystemExit's or os._exit's code;\n"
+    "2 bad command line, or the sandbox could not start or died; 124 --timeout\n"
+    "expired; 125 out of memory (--memory-limit); killed by SIGINT (130 in a shell)\n"
+    "after an uncaught KeyboardInterrupt or a second Ctrl-C, by SIGTERM (143) after\n"
+    "SIGTERM.\n";
 
 void cli_error(const cli_options_t* opts, const char* fmt, ...) {
   va_list ap;

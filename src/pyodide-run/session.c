@@ -252,8 +252,11 @@ int session_fail(session_t* s, pyodide_error_t* err) {
   const char* msg = pyodide_error_message(err);
   size_t n = strlen(msg);
   int line_len = (int)(n && msg[n - 1] == '\n' ? n - 1 : n); /* without its newline */
-  int status;
-  if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && timed_out(s)) {
+  int status, exit_status;
+  if (pyodide_error_exit_status(err, &exit_status)) {
+    /* os._exit: the program ended, without a word, as python3's does. */
+    status = exit_status & 0xff;
+  } else if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && timed_out(s)) {
     status = report_timeout(s);
   } else if (pyodide_error_kind(err) == PYODIDE_ERROR_LIMIT && s->interrupts > 0) {
     /* The library stopped code that ignored our KeyboardInterrupt. */

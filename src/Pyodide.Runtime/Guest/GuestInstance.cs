@@ -50,6 +50,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     public bool IsDead => DeathReason != null;
 
+    /// <summary>The status of the <c>os._exit</c> that ended the instance, if one did.</summary>
+    private int? _exitStatus;
+
     /// <summary>How the interpreter starts: in full (<c>Py_Initialize</c>), in full and
     /// then sealed and copied into <see cref="Captured"/>, or from a snapshot. Either way
     /// it records (bridge/snapshot.c) for its whole life, so it can be saved at any time.</summary>
@@ -367,7 +370,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     internal void ThrowIfDead()
     {
-        if (DeathReason != null) throw new PyodideException(PyodideErrorKind.Fatal, $"the runtime is dead: {DeathReason}");
+        if (DeathReason != null) throw Dead($"the runtime is dead: {DeathReason}");
     }
 
     private PyodideException Die(WasmtimeException e)
@@ -380,15 +383,26 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         }
         // A host function called back in and that call trapped: the trap that unwinds
         // this call carries the nested call's error again, so say what happened once.
-        if (IsDead) return new PyodideException(PyodideErrorKind.Fatal, $"the runtime died in a call a host function made: {DeathReason}", e);
+        if (IsDead) return Dead($"the runtime died in a call a host function made: {DeathReason}", e);
+        // WASI's proc_exit (os._exit) ends the instance as it would a python3 process.
+        if (e.ExitCode is int status)
+        {
+            _exitStatus = status;
+            MarkDead($"Python called os._exit({status})");
+            return Dead($"the runtime has ended: {DeathReason}", e);
+        }
         return Die(TrapReason(e), e);
     }
 
     private PyodideException Die(string reason, Exception? inner = null)
     {
         MarkDead(reason);
-        return new PyodideException(PyodideErrorKind.Fatal, $"the interpreter trapped and the runtime is dead: {reason}", inner);
+        return Dead($"the interpreter trapped and the runtime is dead: {reason}", inner);
     }
+
+    /// <summary>The error of a call on this dead instance.</summary>
+    private PyodideException Dead(string message, Exception? inner = null) =>
+        new(PyodideErrorKind.Fatal, message, inner) { ExitStatus = _exitStatus };
 
     private void MarkDead(string reason)
     {

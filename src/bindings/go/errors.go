@@ -52,6 +52,11 @@ type Error struct {
 	// Message is the traceback as Python prints it for a Python exception;
 	// otherwise a sentence naming the problem.
 	Message string
+	// Exited says that Python ended the runtime with os._exit(ExitStatus): a
+	// KindFatal error (the runtime is dead, as a python3 process that called
+	// it would be).
+	Exited     bool
+	ExitStatus int
 }
 
 func (e *Error) Error() string {
@@ -90,6 +95,10 @@ func takeError(err *C.pyodide_error_t) error {
 		Kind:    ErrorKind(C.pyodide_error_kind(err)),
 		Type:    C.GoString(C.pyodide_error_type(err)),
 		Message: C.GoString(C.pyodide_error_message(err)),
+	}
+	var status C.int
+	if C.pyodide_error_exit_status(err, &status) {
+		e.Exited, e.ExitStatus = true, int(status)
 	}
 	C.pyodide_error_delete(err)
 	return e

@@ -621,6 +621,22 @@ func TestAWriterThatFailsFailsPythonsWrite(t *testing.T) {
 	}
 }
 
+func TestOsExitEndsTheRuntimeWithItsStatus(t *testing.T) {
+	py := load(t, nil)
+	var e *Error
+	if _, err := py.RunPython("import sys\nsys.exit(3)"); !errors.As(err, &e) || e.Type != "SystemExit" || e.Exited {
+		t.Fatalf("sys.exit: %#v", err)
+	}
+	for _, code := range []string{"import os\nos._exit(7)", "1"} {
+		if _, err := py.RunPython(code); !errors.As(err, &e) || e.Kind != KindFatal || !e.Exited || e.ExitStatus != 7 {
+			t.Fatalf("%q: %#v", code, err)
+		}
+	}
+	if !strings.Contains(e.Message, "os._exit(7)") {
+		t.Fatalf("%q", e.Message)
+	}
+}
+
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }

@@ -57,6 +57,10 @@ pub struct Error {
     /// For a Python exception the traceback as Python prints it; otherwise a
     /// sentence naming the problem.
     pub message: String,
+    /// The status Python passed to `os._exit` when it ended the runtime that
+    /// way (an [`ErrorKind::Fatal`] error: the runtime is dead, as a python3
+    /// process that called it would be); `None` for any other error.
+    pub exit_status: Option<i32>,
 }
 
 /// `std::result::Result` with this crate's [`Error`].
@@ -65,7 +69,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// An error of `kind` with its default type name.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, type_name: kind.default_type_name().to_owned(), message: message.into() }
+        Error { kind, type_name: kind.default_type_name().to_owned(), message: message.into(), exit_status: None }
     }
 
     /// A Python exception to raise from a host function, a `then` callback
@@ -74,7 +78,7 @@ impl Error {
     /// ...) or, for another name, a subclass of `pyodide.HostError` of that
     /// name, with `message`.
     pub fn python(type_name: impl Into<String>, message: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Python, type_name: type_name.into(), message: message.into() }
+        Error { kind: ErrorKind::Python, type_name: type_name.into(), message: message.into(), exit_status: None }
     }
 
     /// The library error that raises this one in Python (`pyodide_error_new`),
@@ -113,8 +117,10 @@ impl Error {
         let kind = ErrorKind::from_raw(sys::pyodide_error_kind(err));
         let type_name = text(sys::pyodide_error_type(err));
         let message = text(sys::pyodide_error_message(err));
+        let mut status = 0;
+        let exit_status = sys::pyodide_error_exit_status(err, &mut status).then_some(status);
         sys::pyodide_error_delete(err);
-        Error { kind, type_name, message }
+        Error { kind, type_name, message, exit_status }
     }
 
     /// The kind of failure.
@@ -130,6 +136,11 @@ impl Error {
     /// The message (for Python exceptions the traceback).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The status of the `os._exit` that ended the runtime; see the field.
+    pub fn exit_status(&self) -> Option<i32> {
+        self.exit_status
     }
 
     /// Whether this is a Python exception of class `type_name`.

@@ -260,6 +260,7 @@ extern "C" {
     pub fn pyodide_error_kind(error: *const pyodide_error_t) -> pyodide_error_kind_t;
     pub fn pyodide_error_type(error: *const pyodide_error_t) -> *const c_char;
     pub fn pyodide_error_message(error: *const pyodide_error_t) -> *const c_char;
+    pub fn pyodide_error_exit_status(error: *const pyodide_error_t, status: *mut c_int) -> bool;
     pub fn pyodide_error_delete(error: *mut pyodide_error_t);
 
     // values

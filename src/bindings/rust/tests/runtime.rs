@@ -197,6 +197,17 @@ fn a_writer_that_fails_fails_pythons_write() {
 }
 
 #[test]
+fn os_exit_ends_the_runtime_with_its_status() {
+    let py = Runtime::new().unwrap();
+    let e = py.run("import sys\nsys.exit(3)").unwrap_err();
+    assert!(e.is_python("SystemExit") && e.exit_status().is_none());
+    let e = py.run("import os\nos._exit(7)").unwrap_err();
+    assert_eq!((e.kind(), e.exit_status()), (ErrorKind::Fatal, Some(7)));
+    assert!(e.message().contains("os._exit(7)"), "{}", e.message());
+    assert_eq!(py.run("1").unwrap_err().exit_status(), Some(7));
+}
+
+#[test]
 fn a_panicking_output_closure_does_not_crash() {
     let py = Runtime::builder().stdout(|_| panic!("boom")).load().unwrap();
     py.exec("print('x')").unwrap();
