@@ -40,6 +40,15 @@ public sealed class ErrorTests(RuntimeFixture fixture) : IClassFixture<RuntimeFi
     }
 
     [Fact]
+    public void PathsOutsideTheSandboxArePermissionErrorsNumberedAsOnLinux()
+    {
+        // WASI's ENOTCAPABLE (no preopen holds "/") is EACCES's number to Python.
+        Expect.Str("PermissionError 13 EACCES True", _py.RunPython(
+            "import errno, os\ntry:\n    os.listdir('/')\nexcept OSError as e:\n"
+            + "    r = f'{type(e).__name__} {e.errno} {errno.errorcode[e.errno]} {errno.ENOTCAPABLE == errno.EACCES}'\nr"));
+    }
+
+    [Fact]
     public void LineNumbersOfMultiLineSource()
     {
         var e = Assert.Throws<PythonException>(() => _py.RunPython("a = 1\nb = 2\nraise RuntimeError('third line')"));
