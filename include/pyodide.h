@@ -193,6 +193,16 @@ typedef void (*pyodide_write_fn)(void* env, const char* data, size_t len);
 typedef int (*pyodide_write_status_fn)(void* env, const char* data, size_t len);
 
 /**
+ * Says the size of the terminal the host shows a standard stream on, for
+ * os.get_terminal_size(fd) and so shutil.get_terminal_size(): `fd` is 0, 1 or
+ * 2; writes the columns and lines and returns true, or returns false when
+ * that stream is not a terminal (Python raises OSError, ENOTTY, as python3
+ * does for a pipe). Called on the thread of the call asking, each time Python
+ * asks (a terminal can be resized). It must not call into the runtime.
+ */
+typedef bool (*pyodide_terminal_size_fn)(void* env, int fd, int* columns, int* lines);
+
+/**
  * Supplies Python's standard input: writes up to `len` bytes at `buf` and
  * returns how many, 0 at the end of input, or -1 for an error (Python gets
  * OSError). Called on the thread of the call that is running Python (the one
@@ -252,6 +262,11 @@ typedef struct pyodide_config {
      the process's own stream and reports its failures the same way. Appended
      to the fifth layout: a caller passing an older size gets NULL. */
   pyodide_write_status_fn stdout_status_fn, stderr_status_fn;
+  /* The size of the terminal a standard stream shows on (called with io_env).
+     NULL = a stream the library writes to the process's own fd answers with
+     that terminal's size; any other is not a terminal. Appended to the sixth
+     layout: a caller passing an older size gets NULL. */
+  pyodide_terminal_size_fn terminal_size_fn;
 } pyodide_config_t;
 
 /**

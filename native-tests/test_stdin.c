@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -418,5 +419,90 @@ TEST(a_closed_pipe_on_the_process_stdout_is_broken_pipe_error) {
   ASSERT(sigaction(SIGPIPE, &before, NULL) == 0);
   ASSERT_STREQ(got, "BrokenPipeError 32, BrokenPipeError 32, BrokenPipeError 32, written");
   free(got);
+  pyodide_destroy(rt);
+}
+
+/* A terminal_size_fn: stdout shows on a terminal of 123 x 45, stderr on none. */
+static bool stdout_terminal(void* env, int fd, int* columns, int* lines) {
+  ++*(int*)env;
+  if (fd != 1) return false;
+  *columns = 123;
+  *lines = 45;
+  return true;
+}
+
+static const char* const terminal_sizes =
+    "import os, shutil\n"
+    "def size(fd):\n"
+    "    try:\n"
+    "        return tuple(os.get_terminal_size(fd))\n"
+    "    except OSError as e:\n"
+    "        return e.errno, e.strerror\n"
+    "f'{size(0)} {size(1)} {size(2)} {tuple(shutil.get_terminal_size())}'";
+
+/* os.get_terminal_size (and so shutil.get_terminal_size) says what the host's
+ * terminal_size_fn says, asking it each time; a stream it calls no terminal is
+ * OSError ENOTTY (Linux's 25), as python3's pipe. Without the callback, a stream
+ * with a write callback is no terminal; an older layout has no callback. */
+TEST(os_get_terminal_size_is_what_the_host_says) {
+  int asked = 0;
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdout_fn = drop_output;
+  c.stderr_fn = drop_output;
+  c.terminal_size_fn = stdout_terminal;
+  c.io_env = &asked;
+  pyodide_t* rt = LOAD_WITH(&c);
+  char* got = RUN_STR(rt, terminal_sizes);
+  ASSERT_STREQ(got, "(25, 'Inappropriate ioctl for device') (123, 45) "
+                    "(25, 'Inappropriate ioctl for device') (123, 45)");
+  free(got);
+  ASSERT_EQ_INT(asked, 4);
+  pyodide_destroy(rt);
+
+  const size_t sizes[] = {sizeof c, offsetof(pyodide_config_t, terminal_size_fn)};
+  for (size_t i = 0; i < 2; i++) {
+    c.size = sizes[i];
+    if (i == 0) c.terminal_size_fn = NULL;
+    pyodide_t* none = LOAD_WITH(&c);
+    got = RUN_STR(none, terminal_sizes);
+    ASSERT_STREQ(got, "(25, 'Inappropriate ioctl for device') (25, 'Inappropriate ioctl for device') "
+                      "(25, 'Inappropriate ioctl for device') (80, 24)");
+    free(got);
+    pyodide_destroy(none);
+    c.terminal_size_fn = stdout_terminal;
+  }
+  ASSERT_EQ_INT(asked, 4);
+}
+
+/* Without callbacks Python writes to the process's own stdout: a terminal answers
+ * with its size, asked when Python asks (resized in between). */
+TEST(os_get_terminal_size_without_a_callback_is_the_process_terminal) {
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stderr_fn = drop_output;
+  int terminal = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT(terminal >= 0);
+  ASSERT(grantpt(terminal) == 0 && unlockpt(terminal) == 0);
+  int follower = open(ptsname(terminal), O_RDWR | O_NOCTTY);
+  ASSERT(follower >= 0);
+  struct winsize size = {.ws_row = 30, .ws_col = 100};
+  ASSERT(ioctl(follower, TIOCSWINSZ, &size) == 0);
+  pyodide_t* rt = LOAD_WITH(&c);
+  fflush(stdout);
+  int saved = dup(1);
+  ASSERT(saved >= 0 && dup2(follower, 1) == 1);
+  char* first = RUN_STR(rt, "import os\nstr(tuple(os.get_terminal_size()))");
+  size.ws_col = 132;
+  ASSERT(ioctl(follower, TIOCSWINSZ, &size) == 0);
+  char* resized = RUN_STR(rt, "str(tuple(os.get_terminal_size(1)))");
+  ASSERT(dup2(saved, 1) == 1);
+  close(saved);
+  close(follower);
+  close(terminal);
+  ASSERT_STREQ(first, "(100, 30)");
+  ASSERT_STREQ(resized, "(132, 30)");
+  free(first);
+  free(resized);
   pyodide_destroy(rt);
 }

@@ -177,11 +177,12 @@ def session_three(t):
 def session_four(t):
     """Runs handed to a resident process (PYODIDE_RUN_RESIDENT) on the terminal,
     beside python3.11 in the same terminal: input() typed at the terminal,
-    each stream's isatty() (and once more in a run of its own), Ctrl-C in a
-    loop, a pipe. The screens must match."""
+    each stream's isatty() (and once more in a run of its own), the
+    terminal's size, Ctrl-C in a loop, a pipe. The screens must match."""
     with open(os.path.join(t.tmp, "greet.py"), "w") as f:
-        f.write("import os, sys\nprint(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())\n"
+        f.write("import os, shutil, sys\nprint(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())\n"
                 "print('fds', os.isatty(sys.stdin.fileno()), os.isatty(sys.stdout.fileno()), os.isatty(2))\n"
+                "print('size', os.get_terminal_size(), tuple(shutil.get_terminal_size()), os.get_terminal_size(2))\n"
                 "print('hello', input('name? '))\n")
     with open(os.path.join(t.tmp, "loop.py"), "w") as f:
         f.write("print('looping', flush=True)\nwhile True: pass\n")
@@ -202,6 +203,8 @@ def session_four(t):
                       f"{program} loop.py; echo \"exit=$?\"; "
                       f"echo piped | {program} -c 'import sys; print(input().upper(), sys.stdin.isatty(), "
                       f"sys.stdout.isatty(), sys.stderr.isatty())' | cat; echo \"exit=$?\"; "
+                      f"{program} -c 'import os, shutil; print(shutil.get_terminal_size((1, 2))); "
+                      f"os.get_terminal_size()' 2>&1 | cat; "
                       "echo finished; sleep 600")
         t.wait_for(lambda l: l and l[-1] == "name?", f"{name}: the input() prompt")
         t.keys("Ada", "Enter")
@@ -217,6 +220,8 @@ def session_four(t):
     check("exit=130" in screens["pyodide-run"] and "hello Ada" in screens["pyodide-run"]
           and screens["pyodide-run"].count("True True True") == 2 and "True False False" in screens["pyodide-run"]
           and "fds True True True" in screens["pyodide-run"]
+          and any(line.startswith("size os.terminal_size(columns=") for line in screens["pyodide-run"])
+          and "OSError: [Errno 25] Inappropriate ioctl for device" in screens["pyodide-run"]
           and "PIPED False False True" in screens["pyodide-run"],
           "the runs did not go as typed:\n" + "\n".join(screens["pyodide-run"]))
     # The server the runs went to: ended here (the Ctrl-C's run ended it; the

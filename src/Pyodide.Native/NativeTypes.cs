@@ -47,11 +47,12 @@ internal unsafe struct NativeMount
     public byte ReadOnly;
 }
 
-/// <summary><c>pyodide_config_t</c> (136 bytes on 64-bit hosts). Callers built against an
+/// <summary><c>pyodide_config_t</c> (144 bytes on 64-bit hosts). Callers built against an
 /// earlier layout (80 bytes: up to <c>io_env</c>; 88: with <c>unguarded</c>; 104: with
 /// <c>stdin_fn</c> and <c>stdin_isatty</c>; 112: with <c>snapshot</c>; 120: with
-/// <c>stdout_isatty</c> and <c>stderr_isatty</c>) still work: the fields past their
-/// <c>size</c> take their defaults.</summary>
+/// <c>stdout_isatty</c> and <c>stderr_isatty</c>; 136: with <c>stdout_status_fn</c> and
+/// <c>stderr_status_fn</c>) still work: the fields past their <c>size</c> take their
+/// defaults.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct NativeConfig
 {
@@ -74,6 +75,7 @@ internal unsafe struct NativeConfig
     public byte StderrIsatty;
     public delegate* unmanaged<void*, byte*, nuint, int> StdoutStatusFn;
     public delegate* unmanaged<void*, byte*, nuint, int> StderrStatusFn;
+    public delegate* unmanaged<void*, int, int*, int*, byte> TerminalSizeFn;
 }
 
 /// <summary><c>pybuffer_t</c> (96 bytes on 64-bit hosts).</summary>

@@ -15,12 +15,14 @@ internal static unsafe class RuntimeExports
 
     /// <summary>The earlier pyodide_config_t layouts, which older callers pass: the first,
     /// up to io_env; the second, with unguarded; the third, with stdin_fn and stdin_isatty;
-    /// the fourth, with snapshot; the fifth, with stdout_isatty and stderr_isatty.</summary>
+    /// the fourth, with snapshot; the fifth, with stdout_isatty and stderr_isatty; the
+    /// sixth, with stdout_status_fn and stderr_status_fn.</summary>
     private static readonly nuint ConfigSizeV1 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Unguarded));
     private static readonly nuint ConfigSizeV2 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdinFn));
     private static readonly nuint ConfigSizeV3 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.Snapshot));
     private static readonly nuint ConfigSizeV4 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutIsatty));
     private static readonly nuint ConfigSizeV5 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutStatusFn));
+    private static readonly nuint ConfigSizeV6 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.TerminalSizeFn));
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
@@ -72,7 +74,7 @@ internal static unsafe class RuntimeExports
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         // An earlier layout, the current one, or a larger, newer one.
         if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size != ConfigSizeV3 && config->Size != ConfigSizeV4
-            && config->Size != ConfigSizeV5 && config->Size < ConfigSize)
+            && config->Size != ConfigSizeV5 && config->Size != ConfigSizeV6 && config->Size < ConfigSize)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         bool unguarded = config->Size >= ConfigSizeV2 && config->Unguarded != 0;
         var stdinFn = config->Size >= ConfigSizeV3 ? config->StdinFn : null;
@@ -80,8 +82,9 @@ internal static unsafe class RuntimeExports
         byte* snapshot = config->Size >= ConfigSizeV4 ? config->Snapshot : null;
         bool stdoutIsatty = config->Size >= ConfigSizeV5 && config->StdoutIsatty != 0;
         bool stderrIsatty = config->Size >= ConfigSizeV5 && config->StderrIsatty != 0;
-        var stdoutStatusFn = config->Size >= ConfigSize ? config->StdoutStatusFn : null;
-        var stderrStatusFn = config->Size >= ConfigSize ? config->StderrStatusFn : null;
+        var stdoutStatusFn = config->Size >= ConfigSizeV6 ? config->StdoutStatusFn : null;
+        var stderrStatusFn = config->Size >= ConfigSizeV6 ? config->StderrStatusFn : null;
+        var terminalSizeFn = config->Size >= ConfigSize ? config->TerminalSizeFn : null;
         if (!double.IsFinite(config->TimeoutSeconds) || config->TimeoutSeconds < 0)
             throw new ArgumentException($"config->timeout_s is {config->TimeoutSeconds}; it must be a finite number >= 0");
         if (config->MountCount > 0 && config->Mounts == null)
@@ -112,6 +115,7 @@ internal static unsafe class RuntimeExports
             Stderr = Output(stderrStatusFn, stderrFn, env, "stderr_status_fn"),
             StdoutIsTerminal = stdoutIsatty,
             StderrIsTerminal = stderrIsatty,
+            TerminalSize = terminalSizeFn == null ? null : fd => TerminalSizeFrom(terminalSizeFn, env, fd),
             Stdin = stdinFn == null ? null : new PyodideInput(buffer => ReadFrom(stdinFn, env, buffer)) { IsTerminal = stdinIsatty },
             Snapshot = snapshot != null ? NativeStrings.InputString(snapshot, "config->snapshot") : null,
         };
@@ -126,6 +130,13 @@ internal static unsafe class RuntimeExports
         if (n < 0 || n > buffer.Length)
             throw new IOException(n == -1 ? "stdin_fn reported an error" : $"stdin_fn returned {n} for a {buffer.Length}-byte buffer");
         return (int)n;
+    }
+
+    /// <summary>Calls a host's <c>terminal_size_fn</c>: the size it gives, or null.</summary>
+    private static (int Columns, int Lines)? TerminalSizeFrom(delegate* unmanaged<void*, int, int*, int*, byte> fn, void* env, int fd)
+    {
+        int columns = 0, lines = 0;
+        return fn(env, fd, &columns, &lines) != 0 ? (columns, lines) : null;
     }
 
     /// <summary>The handler a stream's callbacks make: the status callback when set (an

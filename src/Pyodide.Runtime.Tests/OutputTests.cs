@@ -129,6 +129,32 @@ public sealed class OutputTests
         Expect.Long(2, py.RunPython("1 + 1"));
     }
 
+    private const string TerminalSizes = "import os, shutil\n"
+        + "def size(fd):\n    try:\n        return tuple(os.get_terminal_size(fd))\n    except OSError as e:\n        return e.errno\n"
+        + "f'{size(0)} {size(1)} {size(2)} {tuple(shutil.get_terminal_size())}'";
+
+    [Fact]
+    public void TerminalSizeIsWhatTheHostSaysEachTimePythonAsks()
+    {
+        int asked = 0, columns = 90;
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdout = _ => { }, Stderr = _ => { },
+            TerminalSize = fd => { asked++; return fd == 1 ? (columns, 20) : null; },
+        });
+        Expect.Str("25 (90, 20) 25 (90, 20)", py.RunPython(TerminalSizes));
+        Assert.Equal(4, asked);
+        columns = 132; // resized
+        Expect.Str("25 (132, 20) 25 (132, 20)", py.RunPython(TerminalSizes));
+    }
+
+    [Fact]
+    public void WithoutTerminalSizeAHandlersStreamIsNoTerminal()
+    {
+        using var py = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { }, StdoutIsTerminal = true });
+        Expect.Str("25 25 25 (80, 24)", py.RunPython(TerminalSizes));
+    }
+
     [Fact]
     public void HandlerMayCallBackIntoTheRuntimeButNotDisposeIt()
     {

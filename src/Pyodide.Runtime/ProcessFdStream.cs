@@ -51,8 +51,26 @@ internal sealed unsafe class ProcessFdStream(int fd) : Stream
         return isatty(fd) == 1;
     }
 
+    /// <summary>The size of the terminal the process's own <paramref name="fd"/> is, or
+    /// null when it is not one.</summary>
+    public static (int Columns, int Lines)? TerminalSize(int fd)
+    {
+        if (OperatingSystem.IsWindows())
+            return IsTerminal(fd) ? (Console.WindowWidth, Console.WindowHeight) : null;
+        // ioctl is variadic, which a P/Invoke may only call where variadic arguments pass
+        // as fixed ones do (x86-64 and arm64 Linux; not Apple's arm64).
+        if (!OperatingSystem.IsLinux()) return null;
+        const nuint TIOCGWINSZ = 0x5413;
+        ushort* size = stackalloc ushort[4]; // struct winsize: rows, columns, two unused
+        if (ioctl(fd, TIOCGWINSZ, size) != 0 || size[0] == 0 || size[1] == 0) return null;
+        return (size[1], size[0]);
+    }
+
     [DllImport("libc", SetLastError = true)]
     private static extern nint write(int fd, byte* buffer, nint count);
+
+    [DllImport("libc")]
+    private static extern int ioctl(int fd, nuint request, ushort* size);
 
     [DllImport("libc")]
     private static extern int isatty(int fd);

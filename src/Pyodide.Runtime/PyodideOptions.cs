@@ -71,6 +71,15 @@ public sealed class PyodideOptions
     /// without a handler, whether the process's own stderr is a terminal.</summary>
     public bool StderrIsTerminal { get; init; }
 
+    /// <summary>The size of the terminal the host shows a stream on, for
+    /// <c>os.get_terminal_size(fd)</c> (and so <c>shutil.get_terminal_size()</c>): given
+    /// the fd (0, 1 or 2), its columns and lines, or null when that stream is not a
+    /// terminal (Python raises OSError, ENOTTY, as python3 does for a pipe). Called on the
+    /// thread of the call asking, each time Python asks (a terminal can be resized). When
+    /// not set, a stream with no handler (the process's own stdout or stderr) answers
+    /// with its terminal's size; any other, null.</summary>
+    public Func<int, (int Columns, int Lines)?>? TerminalSize { get; init; }
+
     /// <summary>Python's standard input (a <see cref="Stream"/>, a <see cref="TextReader"/>
     /// or a read function); null = none: <c>input()</c> gets EOFError at once. The
     /// process's own stdin is never read unless given here.</summary>

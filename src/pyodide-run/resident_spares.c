@@ -119,6 +119,7 @@ static bool run_config_same(const run_config_t* c, const pyodide_config_t* confi
       a->stdout_isatty != config->stdout_isatty || a->stderr_isatty != config->stderr_isatty ||
       a->stdout_fn != config->stdout_fn || a->stderr_fn != config->stderr_fn || a->stdin_fn != config->stdin_fn ||
       a->stdout_status_fn != config->stdout_status_fn || a->stderr_status_fn != config->stderr_status_fn ||
+      a->terminal_size_fn != config->terminal_size_fn ||
       a->io_env != config->io_env || a->nmounts != config->nmounts || !same_string(a->asset_dir, config->asset_dir) ||
       !same_string(a->index_url, config->index_url) || !same_string(a->snapshot, config->snapshot))
     return false;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +98,17 @@ static int python_stdout(void* env, const char* data, size_t len) {
 static int python_stderr(void* env, const char* data, size_t len) {
   (void)env;
   return emit(2, stderr, data, len);
+}
+
+/* The size of the terminal on our fd 0, 1 or 2 (a resident server's are its
+   client's), asked each time Python asks, as python3 asks its own. */
+static bool terminal_size(void* env, int fd, int* columns, int* lines) {
+  (void)env;
+  struct winsize size;
+  if (ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_col == 0 || size.ws_row == 0) return false;
+  *columns = size.ws_col;
+  *lines = size.ws_row;
+  return true;
 }
 
 /* Python's stdin is ours, read as Python asks. A Ctrl-C ends the wait at
@@ -441,6 +453,7 @@ session_t* session_start(const cli_options_t* opts) {
   pyodide_config_init(&config);
   config.stdout_status_fn = python_stdout;
   config.stderr_status_fn = python_stderr;
+  config.terminal_size_fn = terminal_size;
   /* After a script read from stdin (MODE_STDIN), Python finds it at its end,
      as with python3. */
   config.stdin_fn = python_stdin;

@@ -32,7 +32,7 @@ internal sealed unsafe partial class GuestImports
     public static readonly GuestImports Inert = new();
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
-    private enum Import { Write, WriteFd, Read, Isatty, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
+    private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
                          DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes }
 
@@ -42,6 +42,7 @@ internal sealed unsafe partial class GuestImports
         (Import.WriteFd, "write_fd", 3, 1),
         (Import.Read, "read", 2, 1),
         (Import.Isatty, "isatty", 1, 1),
+        (Import.TerminalSize, "terminal_size", 1, 1),
         (Import.CallHost, "call_host", 4, 1),
         (Import.DropHost, "drop_host", 1, 0),
         (Import.HostObject, "host_object", 5, 1),
@@ -93,6 +94,7 @@ internal sealed unsafe partial class GuestImports
             case Import.WriteFd: v[0].I32 = WriteFd(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.Read: v[0].I32 = Read(v[0].I32, v[1].I32); break;
             case Import.Isatty: v[0].I32 = _streams?.IsTerminal(v[0].I32) == true ? 1 : 0; break;
+            case Import.TerminalSize: v[0].I32 = TerminalSize(v[0].I32); break;
             case Import.CallHost: v[0].I32 = CallHost(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
             case Import.DropHost: DropHost(v[0].I32); break;
             case Import.HostObject: v[0].I32 = HostObject(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
@@ -121,6 +123,21 @@ internal sealed unsafe partial class GuestImports
                 break;
             case Import.PathRename: v[0].I32 = PathRename(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.PathSetTimes: v[0].I32 = PathSetTimes(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
+        }
+    }
+
+    /// <summary>The <c>pyodide.terminal_size</c> import: columns &lt;&lt; 16 | lines of the
+    /// terminal the stream on <paramref name="fd"/> shows on, 0 when it is not one (or the
+    /// host's answer failed).</summary>
+    private int TerminalSize(int fd)
+    {
+        try
+        {
+            return _streams?.TerminalSize(fd) ?? 0;
+        }
+        catch (Exception)
+        {
+            return 0; // a host callback's exception must not unwind through wasm frames
         }
     }
 

@@ -53,12 +53,17 @@ static ptrdiff_t pgo_read_stdin(void* env, char* buf, size_t len) {
   return goPyodideRead((uintptr_t)env, buf, len);
 }
 
+static bool pgo_terminal_size(void* env, int fd, int* columns, int* lines) {
+  return goPyodideTerminalSize((uintptr_t)env, fd, columns, lines);
+}
+
 void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, int want_stdin,
-                       int stdin_isatty, uintptr_t handle) {
+                       int stdin_isatty, int want_terminal_size, uintptr_t handle) {
   config->stdout_status_fn = want_stdout ? pgo_write_stdout : NULL;
   config->stderr_status_fn = want_stderr ? pgo_write_stderr : NULL;
   config->stdin_fn = want_stdin ? pgo_read_stdin : NULL;
   config->stdin_isatty = want_stdin && stdin_isatty;
+  config->terminal_size_fn = want_terminal_size ? pgo_terminal_size : NULL;
   config->io_env = (void*)handle;
 }
 

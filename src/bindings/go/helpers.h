@@ -34,9 +34,10 @@ pyproxy_t* pgo_take_proxy(pyodide_value_t* v);
 pyodide_value_t* pgo_at(pyodide_value_t* array, size_t i);
 ptrdiff_t pgo_dim(const ptrdiff_t* array, size_t i);
 
-/* Points the config's stdout_status_fn/stderr_status_fn/stdin_fn at the Go writers and reader of `handle`. */
+/* Points the config's stdout_status_fn/stderr_status_fn/stdin_fn/terminal_size_fn at the Go
+   writers, reader and terminal size of `handle`. */
 void pgo_config_set_io(pyodide_config_t* config, int want_stdout, int want_stderr, int want_stdin,
-                       int stdin_isatty, uintptr_t handle);
+                       int stdin_isatty, int want_terminal_size, uintptr_t handle);
 
 /* pyodide_install with the Go message callback of `handle` (want_messages 0 = none). */
 pyodide_error_t* pgo_install(pyodide_t* runtime, const char* const* requirements, size_t n, int want_messages,

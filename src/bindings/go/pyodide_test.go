@@ -637,6 +637,20 @@ func TestOsExitEndsTheRuntimeWithItsStatus(t *testing.T) {
 	}
 }
 
+func TestTerminalSizeIsWhatOptionsSay(t *testing.T) {
+	asked := 0
+	py := load(t, &Options{Stdout: io.Discard, TerminalSize: func(fd int) (int, int, bool) {
+		asked++
+		return 77, 22, fd == 1
+	}})
+	const sizes = "import os, shutil\n" +
+		"def size(fd):\n    try:\n        return tuple(os.get_terminal_size(fd))\n    except OSError as e:\n        return e.errno\n" +
+		"f'{size(0)} {size(1)} {tuple(shutil.get_terminal_size())}'"
+	if v := run(t, py, sizes); v != "25 (77, 22) (77, 22)" || asked != 3 {
+		t.Fatalf("%#v, asked %d times", v, asked)
+	}
+}
+
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }

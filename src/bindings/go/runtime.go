@@ -84,6 +84,14 @@ type Options struct {
 	// shows that output on a terminal); without one, Python writes to the
 	// process's own stream and says whether that is a terminal.
 	StdoutIsatty, StderrIsatty bool
+	// TerminalSize says the size of the terminal the host shows a standard
+	// stream (fd 0, 1 or 2) on, for os.get_terminal_size and
+	// shutil.get_terminal_size; ok false: that stream is not a terminal
+	// (Python raises OSError, ENOTTY). Called each time Python asks, on the
+	// goroutine of the call; it must not call the runtime. nil: a stream
+	// Python writes to the process's own fd answers with that terminal's
+	// size, any other is not a terminal.
+	TerminalSize func(fd int) (columns, lines int, ok bool)
 	// Snapshot is a snapshot file to start from (see SaveSnapshot; "" = the
 	// built-in one): everything the saving runtime had in Python, with a hash
 	// secret and random state of its own, and these Options' mounts. A
@@ -94,6 +102,21 @@ type Options struct {
 type ioSinks struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
+	terminalSize   func(fd int) (columns, lines int, ok bool)
+}
+
+//export goPyodideTerminalSize
+func goPyodideTerminalSize(env C.uintptr_t, fd C.int, columns, lines *C.int) C.bool {
+	sinks, ok := cgo.Handle(env).Value().(*ioSinks)
+	if !ok || sinks.terminalSize == nil {
+		return false
+	}
+	c, l, ok := sinks.terminalSize(int(fd))
+	if !ok {
+		return false
+	}
+	*columns, *lines = C.int(c), C.int(l)
+	return true
 }
 
 //export goPyodideRead
@@ -225,11 +248,13 @@ func Load(opts *Options) (*Runtime, error) {
 	}
 	r := &Runtime{}
 	r.idle.L = &r.mu
-	if opts.Stdout != nil || opts.Stderr != nil || opts.Stdin != nil {
-		r.io = cgo.NewHandle(&ioSinks{stdout: opts.Stdout, stderr: opts.Stderr, stdin: opts.Stdin})
+	if opts.Stdout != nil || opts.Stderr != nil || opts.Stdin != nil || opts.TerminalSize != nil {
+		r.io = cgo.NewHandle(&ioSinks{stdout: opts.Stdout, stderr: opts.Stderr, stdin: opts.Stdin,
+			terminalSize: opts.TerminalSize})
 		r.hasIO = true
 		C.pgo_config_set_io(&cfg, boolInt(opts.Stdout != nil), boolInt(opts.Stderr != nil),
-			boolInt(opts.Stdin != nil), boolInt(opts.StdinIsatty), C.uintptr_t(r.io))
+			boolInt(opts.Stdin != nil), boolInt(opts.StdinIsatty), boolInt(opts.TerminalSize != nil),
+			C.uintptr_t(r.io))
 		cfg.stdout_isatty = C.bool(opts.Stdout != nil && opts.StdoutIsatty)
 		cfg.stderr_isatty = C.bool(opts.Stderr != nil && opts.StderrIsatty)
 	}

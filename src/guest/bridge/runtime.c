@@ -14,6 +14,10 @@ __attribute__((import_module("pyodide"), import_name("read")))
 extern int32_t host_read(char* data, uint32_t len);
 __attribute__((import_module("pyodide"), import_name("isatty")))
 extern int32_t host_isatty(int32_t fd);
+/* The size of the terminal the host's stream for fd 0, 1 or 2 shows on, as
+ * columns << 16 | lines; 0 when it is not a terminal (or the host cannot tell). */
+__attribute__((import_module("pyodide"), import_name("terminal_size")))
+extern int32_t host_terminal_size(int32_t fd);
 __attribute__((import_module("pyodide"), import_name("read_stdlib")))
 extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
 __attribute__((import_module("pyodide"), import_name("read_file")))
@@ -173,6 +177,35 @@ static PyObject* core_isatty(PyObject* self, PyObject* arg) {
   return PyBool_FromLong(fd >= 0 && fd <= 2 && host_isatty((int32_t)fd));
 }
 
+/* os.get_terminal_size(fd=1, /), which WASI lacks (so shutil.get_terminal_size
+ * said 80 columns on any terminal, and code calling it directly failed with
+ * AttributeError): an os.terminal_size of the terminal the host's stream for fd
+ * 0, 1 or 2 shows on, asked each time (a terminal can be resized); OSError ENOTTY
+ * otherwise, in python3's words for a pipe. A C function, as python3's is, so a
+ * traceback shows no frame of ours. */
+static PyObject* core_get_terminal_size(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  (void)self;
+  if (!_PyArg_CheckPositional("get_terminal_size", nargs, 0, 1)) return NULL;
+  long fd = 1;
+  if (nargs == 1 && (fd = PyLong_AsLong(args[0])) == -1 && PyErr_Occurred()) return NULL;
+  uint32_t size = fd >= 0 && fd <= 2 ? (uint32_t)host_terminal_size((int32_t)fd) : 0;
+  if (size == 0) {
+    PyObject* error = PyObject_CallFunction(PyExc_OSError, "is", _PyPyn_ErrnoToLinux(ENOTTY),
+                                            "Inappropriate ioctl for device");
+    if (error != NULL) {
+      PyErr_SetObject((PyObject*)Py_TYPE(error), error);
+      Py_DECREF(error);
+    }
+    return NULL;
+  }
+  PyObject* os = PyImport_ImportModule("os");
+  if (os == NULL) return NULL;
+  PyObject* result = PyObject_CallMethod(os, "terminal_size", "((II))", (unsigned int)(size >> 16),
+                                         (unsigned int)(size & 0xffff));
+  Py_DECREF(os);
+  return result;
+}
+
 static PyMethodDef core_methods[] = {
   {"compile", (PyCFunction)(void (*)(void))core_compile, METH_FASTCALL,
    "compile(source, filename, flags, split_last): (statements, final expression or None)."},
@@ -186,6 +219,8 @@ static PyMethodDef core_methods[] = {
    "list_dir(path): the NUL-terminated names in a directory beneath a preopened one, listed by the host; ENOENT if missing; else None."},
   {"isatty", core_isatty, METH_O,
    "isatty(fd): whether the host's stream for fd 0, 1 or 2 is a terminal."},
+  {"get_terminal_size", (PyCFunction)(void (*)(void))core_get_terminal_size, METH_FASTCALL,
+   "Return the size of the terminal window as (columns, lines)."},
   {"readinto", core_readinto, METH_O,
    "readinto(buffer): fill buffer from the host's stdin; the byte count, 0 at its end."},
   {"host_module_wanted", core_host_module_wanted, METH_O,

@@ -29,6 +29,24 @@ struct Io {
     stdout: Option<Sink>,
     stderr: Option<Sink>,
     stdin: Option<ReadSource>,
+    terminal_size: Option<TerminalSizeFn>,
+}
+
+/// The size of the terminal a standard stream (fd 0, 1 or 2) shows on:
+/// `Some((columns, lines))`, or `None` when it is not a terminal.
+type TerminalSizeFn = Box<dyn Fn(i32) -> Option<(u16, u16)> + Send + Sync>;
+
+/// `terminal_size_fn`: a panic (caught) says "not a terminal".
+unsafe extern "C" fn terminal_size(env: *mut c_void, fd: c_int, columns: *mut c_int, lines: *mut c_int) -> bool {
+    let Some(size) = (*(env as *const Io)).terminal_size.as_ref() else { return false };
+    match catch_unwind(AssertUnwindSafe(|| size(fd))) {
+        Ok(Some((c, l))) => {
+            *columns = c.into();
+            *lines = l.into();
+            true
+        }
+        _ => false,
+    }
 }
 
 /// `stdout_status_fn`/`stderr_status_fn`: 0, or the errno Python's write
@@ -103,6 +121,7 @@ pub struct RuntimeBuilder {
     stdin_isatty: bool,
     stdout_isatty: bool,
     stderr_isatty: bool,
+    terminal_size: Option<TerminalSizeFn>,
     snapshot: Option<PathBuf>,
 }
 
@@ -145,6 +164,7 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("stdin_isatty", &self.stdin_isatty)
             .field("stdout_isatty", &self.stdout_isatty)
             .field("stderr_isatty", &self.stderr_isatty)
+            .field("terminal_size", &self.terminal_size.is_some())
             .field("snapshot", &self.snapshot)
             .finish()
     }
@@ -253,6 +273,19 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The size of the terminal the host shows a standard stream on, for
+    /// `os.get_terminal_size(fd)` and `shutil.get_terminal_size()`: `f(fd)`
+    /// for fd 0, 1 or 2 gives `Some((columns, lines))`, or `None` when that
+    /// stream is not a terminal (Python raises `OSError`, ENOTTY, as python3
+    /// does for a pipe). Called each time Python asks (a terminal can be
+    /// resized), on the thread of the call. Default: a stream Python writes
+    /// to the process's own fd answers with that terminal's size; any other
+    /// is not a terminal.
+    pub fn terminal_size(mut self, f: impl Fn(i32) -> Option<(u16, u16)> + Send + Sync + 'static) -> Self {
+        self.terminal_size = Some(Box::new(f));
+        self
+    }
+
     /// A snapshot file to start from ([`Runtime::save_snapshot`]; default: the
     /// built-in one): everything the saving runtime had in Python, with a hash
     /// secret and `random` state of its own, and this builder's mounts. A
@@ -296,12 +329,16 @@ impl RuntimeBuilder {
             config.mounts = mounts.as_ptr();
             config.nmounts = mounts.len();
         }
-        let io = if self.stdout.is_some() || self.stderr.is_some() || self.stdin.is_some() {
+        let io = if self.stdout.is_some() || self.stderr.is_some() || self.stdin.is_some() || self.terminal_size.is_some() {
             let io = Box::new(Io {
                 stdout: self.stdout.map(Mutex::new),
                 stderr: self.stderr.map(Mutex::new),
                 stdin: self.stdin.map(Mutex::new),
+                terminal_size: self.terminal_size,
             });
+            if io.terminal_size.is_some() {
+                config.terminal_size_fn = Some(terminal_size);
+            }
             if io.stdout.is_some() {
                 config.stdout_status_fn = Some(write_stdout);
                 config.stdout_isatty = self.stdout_isatty;

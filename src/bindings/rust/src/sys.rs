@@ -112,6 +112,10 @@ impl pyodide_value_t {
 /// `pyodide_write_fn`.
 pub type pyodide_write_fn = Option<unsafe extern "C" fn(env: *mut c_void, data: *const c_char, len: usize)>;
 
+/// `pyodide_terminal_size_fn`.
+pub type pyodide_terminal_size_fn =
+    Option<unsafe extern "C" fn(env: *mut c_void, fd: c_int, columns: *mut c_int, lines: *mut c_int) -> bool>;
+
 /// `pyodide_write_status_fn`.
 pub type pyodide_write_status_fn = Option<unsafe extern "C" fn(env: *mut c_void, data: *const c_char, len: usize) -> c_int>;
 
@@ -127,8 +131,8 @@ pub struct pyodide_mount_t {
 /// `pyodide_read_fn`.
 pub type pyodide_read_fn = Option<unsafe extern "C" fn(env: *mut c_void, buf: *mut c_char, len: usize) -> isize>;
 
-/// `pyodide_config_t`: 136 bytes on 64-bit hosts (earlier versions were 80, 88,
-/// 104, 112 and 120 bytes, and the library still accepts those `size`s).
+/// `pyodide_config_t`: 144 bytes on 64-bit hosts (earlier versions were 80, 88,
+/// 104, 112, 120 and 136 bytes, and the library still accepts those `size`s).
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct pyodide_config_t {
@@ -150,6 +154,7 @@ pub struct pyodide_config_t {
     pub stderr_isatty: bool,
     pub stdout_status_fn: pyodide_write_status_fn,
     pub stderr_status_fn: pyodide_write_status_fn,
+    pub terminal_size_fn: pyodide_terminal_size_fn,
 }
 
 // ---- buffers --------------------------------------------------------------------

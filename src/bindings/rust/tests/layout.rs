@@ -15,7 +15,7 @@ fn struct_sizes_and_offsets() {
     assert_eq!(size_of::<pyodide_value_t>(), 32);
     assert_eq!(offset_of!(pyodide_value_t, of), 8);
     assert_eq!(size_of::<pybuffer_t>(), 96);
-    assert_eq!(size_of::<pyodide_config_t>(), 136);
+    assert_eq!(size_of::<pyodide_config_t>(), 144);
     assert_eq!(size_of::<pyodide_mount_t>(), 24);
     assert_eq!(size_of::<pyodide_stats_t>(), 40);
     assert_eq!(size_of::<pyodide_host_class_t>(), 120);
@@ -33,7 +33,7 @@ fn layouts_match_the_c_compiler() {
     let fields: &[(&str, &[&str])] = &[
         ("pyodide_value_t", &["kind", "of", "of.b", "of.i", "of.f", "of.str.ptr", "of.str.len", "of.list.items", "of.list.len", "of.dict.keys", "of.dict.values", "of.dict.len", "of.proxy", "of.host.cls", "of.host.obj"]),
         ("pyodide_mount_t", &["host_path", "guest_path", "read_only"]),
-        ("pyodide_config_t", &["size", "asset_dir", "index_url", "memory_limit", "timeout_s", "mounts", "nmounts", "stdout_fn", "stderr_fn", "io_env", "unguarded", "stdin_fn", "stdin_isatty", "snapshot", "stdout_isatty", "stderr_isatty", "stdout_status_fn", "stderr_status_fn"]),
+        ("pyodide_config_t", &["size", "asset_dir", "index_url", "memory_limit", "timeout_s", "mounts", "nmounts", "stdout_fn", "stderr_fn", "io_env", "unguarded", "stdin_fn", "stdin_isatty", "snapshot", "stdout_isatty", "stderr_isatty", "stdout_status_fn", "stderr_status_fn", "terminal_size_fn"]),
         ("pybuffer_t", &["data", "offset", "first", "nbytes", "itemsize", "ndim", "shape", "strides", "byte_strides", "format", "readonly", "c_contiguous", "f_contiguous", "reserved"]),
         ("pyodide_stats_t", &["size", "memory_bytes", "guest_objects", "process_proxies", "process_buffers"]),
         ("pyodide_host_member_t", &["name", "fn", "value"]),
@@ -100,6 +100,7 @@ fn layouts_match_the_c_compiler() {
         ("pyodide_config_t", "stderr_isatty", offset_of!(pyodide_config_t, stderr_isatty)),
         ("pyodide_config_t", "stdout_status_fn", offset_of!(pyodide_config_t, stdout_status_fn)),
         ("pyodide_config_t", "stderr_status_fn", offset_of!(pyodide_config_t, stderr_status_fn)),
+        ("pyodide_config_t", "terminal_size_fn", offset_of!(pyodide_config_t, terminal_size_fn)),
         ("pybuffer_t", "size", size_of::<pybuffer_t>()),
         ("pybuffer_t", "data", offset_of!(pybuffer_t, data)),
         ("pybuffer_t", "offset", offset_of!(pybuffer_t, offset)),

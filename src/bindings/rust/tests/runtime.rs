@@ -208,6 +208,17 @@ fn os_exit_ends_the_runtime_with_its_status() {
 }
 
 #[test]
+fn terminal_size_is_what_the_builder_says() {
+    const SIZES: &str = "import os, shutil\n\
+        def size(fd):\n    try:\n        return tuple(os.get_terminal_size(fd))\n    except OSError as e:\n        return e.errno\n\
+        f'{size(0)} {size(1)} {tuple(shutil.get_terminal_size())}'";
+    let py = Runtime::builder().stdout(|_| {}).terminal_size(|fd| (fd == 1).then_some((77, 22))).load().unwrap();
+    assert_eq!(py.run(SIZES).unwrap(), Value::Str("25 (77, 22) (77, 22)".into()));
+    let panics = Runtime::builder().stdout(|_| {}).terminal_size(|_| panic!("no size")).load().unwrap();
+    assert_eq!(panics.run(SIZES).unwrap(), Value::Str("25 25 (80, 24)".into()));
+}
+
+#[test]
 fn a_panicking_output_closure_does_not_crash() {
     let py = Runtime::builder().stdout(|_| panic!("boom")).load().unwrap();
     py.exec("print('x')").unwrap();

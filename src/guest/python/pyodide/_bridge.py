@@ -99,6 +99,7 @@ def setup():
 
     _make_sleep_interruptible()
     _make_isatty_the_hosts()
+    _make_terminal_size_the_hosts()
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
     from . import _host, _hostfiles, _unavailable, _zipreads
@@ -229,6 +230,12 @@ def _make_isatty_the_hosts():
 
     isatty.__doc__ = wasi_isatty.__doc__
     os.isatty = isatty
+
+
+def _make_terminal_size_the_hosts():
+    """os.get_terminal_size, which WASI lacks: the host's terminal's size
+    (bridge/runtime.c)."""
+    os.get_terminal_size = _pyodide_core.get_terminal_size
 
 
 def _make_sleep_interruptible():
