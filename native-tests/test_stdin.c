@@ -262,6 +262,15 @@ static void drop_output(void* env, const char* data, size_t len) {
   (void)len;
 }
 
+/* Loads a runtime with `config`, expects `code` to give the str `want`, destroys it. */
+static void expect_run_with(const pyodide_config_t* config, const char* code, const char* want) {
+  pyodide_t* rt = LOAD_WITH(config);
+  char* got = RUN_STR(rt, code);
+  ASSERT_STREQ(got, want);
+  free(got);
+  pyodide_destroy(rt);
+}
+
 static const char* const stdio_ttys = "import sys\nf'{sys.stdin.isatty()} {sys.stdout.isatty()} {sys.stderr.isatty()}'";
 
 /* With output callbacks, sys.stdout.isatty() and sys.stderr.isatty() say what the
@@ -279,19 +288,11 @@ TEST(stdout_and_stderr_isatty_are_what_the_host_says) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     c.stdout_isatty = cases[i].out;
     c.stderr_isatty = cases[i].err;
-    pyodide_t* rt = LOAD_WITH(&c);
-    char* got = RUN_STR(rt, stdio_ttys);
-    ASSERT_STREQ(got, cases[i].want);
-    free(got);
-    pyodide_destroy(rt);
+    expect_run_with(&c, stdio_ttys, cases[i].want);
   }
   c.stdout_isatty = c.stderr_isatty = true; /* past the older size: must not be read */
   c.size = offsetof(pyodide_config_t, stdout_isatty);
-  pyodide_t* older = LOAD_WITH(&c);
-  char* got = RUN_STR(older, stdio_ttys);
-  ASSERT_STREQ(got, "False False False");
-  free(got);
-  pyodide_destroy(older);
+  expect_run_with(&c, stdio_ttys, "False False False");
 }
 
 /* Loads a runtime with `config` while the process's fd 1 is `fd`. */
@@ -389,11 +390,7 @@ TEST(a_write_the_status_callback_fails_raises_oserror) {
 
   errno_value = EPIPE;
   c.size = offsetof(pyodide_config_t, stdout_status_fn);
-  pyodide_t* older = LOAD_WITH(&c);
-  char* got = RUN_STR(older, write_outcomes);
-  ASSERT_STREQ(got, "written, written, written, written");
-  free(got);
-  pyodide_destroy(older);
+  expect_run_with(&c, write_outcomes, "written, written, written, written");
 }
 
 /* Without a callback Python writes to the process's own fd 1; a pipe whose reader
@@ -452,26 +449,17 @@ TEST(os_get_terminal_size_is_what_the_host_says) {
   c.stderr_fn = drop_output;
   c.terminal_size_fn = stdout_terminal;
   c.io_env = &asked;
-  pyodide_t* rt = LOAD_WITH(&c);
-  char* got = RUN_STR(rt, terminal_sizes);
-  ASSERT_STREQ(got, "(25, 'Inappropriate ioctl for device') (123, 45) "
-                    "(25, 'Inappropriate ioctl for device') (123, 45)");
-  free(got);
+  expect_run_with(&c, terminal_sizes, "(25, 'Inappropriate ioctl for device') (123, 45) "
+                                      "(25, 'Inappropriate ioctl for device') (123, 45)");
   ASSERT_EQ_INT(asked, 4);
-  pyodide_destroy(rt);
 
-  const size_t sizes[] = {sizeof c, offsetof(pyodide_config_t, terminal_size_fn)};
-  for (size_t i = 0; i < 2; i++) {
-    c.size = sizes[i];
-    if (i == 0) c.terminal_size_fn = NULL;
-    pyodide_t* none = LOAD_WITH(&c);
-    got = RUN_STR(none, terminal_sizes);
-    ASSERT_STREQ(got, "(25, 'Inappropriate ioctl for device') (25, 'Inappropriate ioctl for device') "
-                      "(25, 'Inappropriate ioctl for device') (80, 24)");
-    free(got);
-    pyodide_destroy(none);
-    c.terminal_size_fn = stdout_terminal;
-  }
+  const char* no_terminal = "(25, 'Inappropriate ioctl for device') (25, 'Inappropriate ioctl for device') "
+                            "(25, 'Inappropriate ioctl for device') (80, 24)";
+  c.terminal_size_fn = NULL;
+  expect_run_with(&c, terminal_sizes, no_terminal);
+  c.terminal_size_fn = stdout_terminal; /* past the older size: must not be read */
+  c.size = offsetof(pyodide_config_t, terminal_size_fn);
+  expect_run_with(&c, terminal_sizes, no_terminal);
   ASSERT_EQ_INT(asked, 4);
 }
 

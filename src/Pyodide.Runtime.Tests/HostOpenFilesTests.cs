@@ -26,7 +26,7 @@ public sealed class HostOpenFilesTests : IDisposable
     /// beneath the mount) and <c>wasi()</c> (relative to a directory fd the guest opened) or
     /// <c>wasi_spelled()</c> (another spelling of the path).</summary>
     private const string BothWays = """
-        import os, select
+        import errno, os, select
         HOST_FIRST = 1 << 30
         def host(name="f.txt", flags=os.O_RDONLY):
             fd = os.open("/data/" + name, flags)
@@ -182,7 +182,7 @@ public sealed class HostOpenFilesTests : IDisposable
                 where("/data/./f.txt") == "wasi" and where("/data/d/../f.txt") == "wasi",
                 where("/data/out") == outcome(lambda: os.open("out", os.O_RDONLY, dir_fd=_dir))[1] != "host",
                 where("/data/up") == outcome(lambda: os.open("up", os.O_RDONLY, dir_fd=_dir))[1] != "host",
-                where("/data/missing") == outcome(lambda: os.open("missing", os.O_RDONLY, dir_fd=_dir))[1] == 44,
+                where("/data/missing") == outcome(lambda: os.open("missing", os.O_RDONLY, dir_fd=_dir))[1] == errno.ENOENT,
             ]
             " ".join(str(c) for c in checks)
             """));
