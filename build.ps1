@@ -890,6 +890,22 @@ function Invoke-Run {
 }
 
 # --- bench ---------------------------------------------------------------------------
+# As build.sh's forget_snapshot_stamp: removes the library's stamp of the snapshot
+# $File from the compiled-module cache (SnapshotVerified.cs names it by device, inode,
+# size and times; it keeps which pages the first process to load the file wrote), so
+# that the next process to load it learns them afresh; returns once the file is old
+# enough to be stamped again (unchanged for 2 s). Stamps exist on Linux only.
+function Remove-SnapshotStamp([string]$File) {
+  if (-not $IsLinux) { return }
+  $cache = if ($env:PYODIDE_MODULE_CACHE) { $env:PYODIDE_MODULE_CACHE }
+           elseif ($env:XDG_CACHE_HOME) { Join-Path $env:XDG_CACHE_HOME "pyodide-native/modules" }
+           else { Join-Path $HOME ".cache/pyodide-native/modules" }
+  $inode = [long](& stat -c %i $File)
+  $pattern = "snapshot-*-{0:x}-{1:x}-*.checked" -f $inode, (Get-Item $File).Length
+  Get-ChildItem -Path $cache -Filter $pattern -ErrorAction SilentlyContinue | Remove-Item -Force
+  while ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() - [long](& stat -c %Z $File) -lt 3) { Start-Sleep -Seconds 1 }
+}
+
 # As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
 # BenchmarkDotNet suite, PYODIDE_BENCH_RUNS times (3), then bench/report.py turns
 # the runs (build/bench/run-N/) into one table in bench/results/latest.md. A native
@@ -931,9 +947,12 @@ function Invoke-Bench {
   # Windows only: pyodide.dll and wasmtime.dll are found in out\bin through PATH.
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
   # Each engine's compiled module must be cached before timing starts (a build
-  # elsewhere, such as another checkout, may have evicted it).
+  # elsewhere, such as another checkout, may have evicted it). The built-in
+  # snapshot's stamp is learned again by that `-c pass`, so the start-up rows do
+  # not depend on what ran first since the build (bench/README, last section).
   & $exe.FullName --warm
   if ($LASTEXITCODE -ne 0) { $failed = $true }
+  Remove-SnapshotStamp (Join-Path $Out "lib/pyodide/python.snapshot")
   & $run -c pass
   if ($LASTEXITCODE -ne 0) { $failed = $true }
   $reportRuns = @()
