@@ -68,7 +68,7 @@ internal sealed class GuestStreams
         (int Columns, int Lines)? size = _terminalSize != null ? _terminalSize(fd)
             : (fd == 1 && _stdoutIsProcess) || (fd == 2 && _stderrIsProcess) ? ProcessFdStream.TerminalSize(fd)
             : null;
-        return size is ({ } columns, { } lines) && columns is > 0 and <= ushort.MaxValue && lines is > 0 and <= ushort.MaxValue
+        return size is (var columns, var lines) && columns is > 0 and <= ushort.MaxValue && lines is > 0 and <= ushort.MaxValue
             ? columns << 16 | lines
             : 0;
     }
