@@ -187,7 +187,8 @@ typedef void (*pyodide_write_fn)(void* env, const char* data, size_t len);
  * whether they were delivered: 0 when they were, else an errno value saying
  * why not. EPIPE (the stream's reader has gone: `| head` read what it
  * wanted) makes the write in Python raise BrokenPipeError, as python3's
- * writes do; any other value makes it raise OSError (EIO). The bytes of a
+ * writes do; another makes it raise OSError with that errno when a write can
+ * fail with it (ENOSPC, EIO, EBADF, ...), else with EIO. The bytes of a
  * failed write are not written again.
  */
 typedef int (*pyodide_write_status_fn)(void* env, const char* data, size_t len);
