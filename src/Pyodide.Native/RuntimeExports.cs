@@ -23,6 +23,7 @@ internal static unsafe class RuntimeExports
     private static readonly nuint ConfigSizeV4 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutIsatty));
     private static readonly nuint ConfigSizeV5 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.StdoutStatusFn));
     private static readonly nuint ConfigSizeV6 = (nuint)Marshal.OffsetOf<NativeConfig>(nameof(NativeConfig.TerminalSizeFn));
+    private static readonly nuint[] EarlierConfigSizes = [ConfigSizeV1, ConfigSizeV2, ConfigSizeV3, ConfigSizeV4, ConfigSizeV5, ConfigSizeV6];
 
     [UnmanagedCallersOnly(EntryPoint = "pyodide_config_init")]
     public static void ConfigInit(NativeConfig* config)
@@ -73,8 +74,7 @@ internal static unsafe class RuntimeExports
     {
         if (config == null) return new PyodideOptions { AssetDir = DefaultAssetDir() };
         // An earlier layout, the current one, or a larger, newer one.
-        if (config->Size != ConfigSizeV1 && config->Size != ConfigSizeV2 && config->Size != ConfigSizeV3 && config->Size != ConfigSizeV4
-            && config->Size != ConfigSizeV5 && config->Size != ConfigSizeV6 && config->Size < ConfigSize)
+        if (config->Size < ConfigSize && Array.IndexOf(EarlierConfigSizes, config->Size) < 0)
             throw new ArgumentException($"config->size is {config->Size}, expected {ConfigSize} (call pyodide_config_init)");
         bool unguarded = config->Size >= ConfigSizeV2 && config->Unguarded != 0;
         var stdinFn = config->Size >= ConfigSizeV3 ? config->StdinFn : null;

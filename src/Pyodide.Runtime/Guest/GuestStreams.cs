@@ -11,8 +11,7 @@ internal sealed class GuestStreams
     private static readonly Stream ProcessStderr = OpenProcessStream(2);
 
     private readonly bool _stdoutIsTerminal, _stderrIsTerminal;
-    private readonly Func<int, (int Columns, int Lines)?>? _terminalSize;
-    private readonly bool _stdoutIsProcess, _stderrIsProcess;
+    private readonly Func<int, (int Columns, int Lines)?> _terminalSize;
 
     public GuestStreams(PyodideOptions options)
     {
@@ -21,9 +20,11 @@ internal sealed class GuestStreams
         Stdin = options.Stdin;
         _stdoutIsTerminal = options.Stdout != null ? options.StdoutIsTerminal : ProcessFdStream.IsTerminal(1);
         _stderrIsTerminal = options.Stderr != null ? options.StderrIsTerminal : ProcessFdStream.IsTerminal(2);
-        _terminalSize = options.TerminalSize;
-        _stdoutIsProcess = options.Stdout == null;
-        _stderrIsProcess = options.Stderr == null;
+        // The host's answer when it gives one; else a stream that is the process's own fd
+        // answers with that fd's terminal.
+        bool stdoutIsProcess = options.Stdout == null, stderrIsProcess = options.Stderr == null;
+        _terminalSize = options.TerminalSize
+            ?? (fd => (fd == 1 && stdoutIsProcess) || (fd == 2 && stderrIsProcess) ? ProcessFdStream.TerminalSize(fd) : null);
     }
 
     /// <summary>Receives sys.stdout.</summary>
@@ -61,17 +62,11 @@ internal sealed class GuestStreams
 
     /// <summary>The size of the terminal the stream on guest fd <paramref name="fd"/> shows
     /// on, as the <c>terminal_size</c> import answers: columns &lt;&lt; 16 | lines, or 0 when
-    /// it is not a terminal. The host's answer when it gives one; else the process's own
-    /// fd's, for a stream that is the process's own.</summary>
-    public int TerminalSize(int fd)
-    {
-        (int Columns, int Lines)? size = _terminalSize != null ? _terminalSize(fd)
-            : (fd == 1 && _stdoutIsProcess) || (fd == 2 && _stderrIsProcess) ? ProcessFdStream.TerminalSize(fd)
-            : null;
-        return size is (var columns, var lines) && columns is > 0 and <= ushort.MaxValue && lines is > 0 and <= ushort.MaxValue
+    /// it is not a terminal.</summary>
+    public int TerminalSize(int fd) =>
+        _terminalSize(fd) is (var columns, var lines) && columns is > 0 and <= ushort.MaxValue && lines is > 0 and <= ushort.MaxValue
             ? columns << 16 | lines
             : 0;
-    }
 
     private static Stream OpenProcessStream(int fd)
     {
