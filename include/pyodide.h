@@ -283,16 +283,17 @@ PYODIDE_API void pyodide_config_init(pyodide_config_t* config);
  * NULL asset_dir or index_url (or a NULL config) takes the value of the
  * environment variable PYODIDE_ASSET_DIR or PYODIDE_INDEX_URL when it is set
  * and not empty, read at each call (deprecated, see pyodide_default).
- * Python sees the bundled standard library (read-only), a private writable
- * home directory /home/pyodide (a temporary directory of the host's, on Linux
- * in $TMPDIR/pyodide-homes-UID, empty but for an empty site-packages when the
- * runtime starts; pyodide_destroy deletes it with what it holds, or keeps it
- * for the process's next runtime if nothing was left in it; those left are
- * deleted when the process exits normally, and on Linux those of a process
- * that ended otherwise (a Go program, _exit, a signal) are taken or deleted by
- * the next process that starts a runtime), the configured mounts and nothing
- * else of the host; its environment is empty but for
- * HOME and TMPDIR (both /home/pyodide: tempfile's files go there). Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
+ * Python sees the bundled standard library (/lib, read-only), a private
+ * writable file system of its own, / (a temporary directory of the host's, on
+ * Linux in $TMPDIR/pyodide-homes-UID, holding only the empty directories
+ * /home/pyodide with its site-packages, /tmp, and where /lib and the mounts
+ * are, when the runtime starts; pyodide_destroy deletes it with what it holds,
+ * or keeps it for the process's next runtime if nothing was left in it; those
+ * left are deleted when the process exits normally, and on Linux those of a
+ * process that ended otherwise (a Go program, _exit, a signal) are taken or
+ * deleted by the next process that starts a runtime), the configured mounts
+ * and nothing else of the host; its environment is empty but for
+ * HOME=/home/pyodide (tempfile's files go to /tmp, the runtime's own). Python's stdout and stderr go to `stdout_fn`/`stderr_fn` (called
  * with `io_env`), or to the process's own streams when NULL. The callbacks
  * run on the thread of the call that produced the output, while it runs.
  * For sys.stdout/sys.stderr they may call back into the runtime, like a
@@ -318,7 +319,8 @@ PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
 /**
  * Writes the runtime's whole Python state to a snapshot file at `path` (UTF-8;
  * replaced whole if it exists), for pyodide_config_t.snapshot: imported modules,
- * loaded packages, __main__'s globals and the files of its home directory.
+ * loaded packages, __main__'s globals and the files Python wrote in its own
+ * file system (/home/pyodide, /tmp, anywhere but /lib and the mounts).
  *
  * A runtime loaded from the file has all of that, with a hash secret of its own
  * (every dict, set and str hash redone), `random` reseeded and fresh os.urandom,
@@ -329,7 +331,7 @@ PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
  * `runtime` and `path` are borrowed. Errors: USAGE for a NULL or destroyed
  * runtime, a NULL, empty or invalid UTF-8 path, a runtime with mounts (mount in
  * the loading config instead), host objects Python still holds (they stand for
- * this process's objects), a home directory holding a symbolic link, or a
+ * this process's objects), a symbolic link among those files, or a
  * call from inside one of the runtime's own callbacks; PYTHON for state a copy
  * could not carry (files open beyond the preopened directories, asyncio tasks
  * still running, a set iteration in progress), the message naming it; IO when

@@ -246,6 +246,28 @@ def case_parity_temporary_files():
                          "print(path.endswith('.txt'), os.path.isdir(tempfile.gettempdir()))\n"})
 
 
+def case_parity_root_and_tmp():
+    # The sandbox's / is a directory, as python3's: /home and /tmp are in it, /tmp is
+    # writable (the runtime's own), tempfile uses it, and a missing path is missing.
+    parity(["root.py"], {"root.py": """import os, pathlib, shutil, tempfile, uuid
+print([os.path.isdir(p) for p in ("/", "/home", "/tmp", "/tmp/..")], pathlib.Path("/").is_dir())
+print({"home", "tmp"} <= set(os.listdir("/")), tempfile.gettempdir())
+mine = f"/tmp/pyodide-parity-{uuid.uuid4().hex}"
+os.mkdir(mine)
+with open(mine + "/a.txt", "w") as f:
+    f.write("written in /tmp")
+print(open(mine + "/a.txt").read(), os.listdir(mine), mine.removeprefix("/tmp/") in os.listdir("/tmp"))
+with tempfile.TemporaryDirectory() as d, tempfile.NamedTemporaryFile() as t:
+    print(os.path.dirname(d), os.path.dirname(t.name))
+shutil.rmtree(mine)
+print(os.path.exists(mine), os.path.exists("/no/such/dir"), os.path.realpath("/tmp/../tmp"))
+try:
+    open("/no-such-dir/x.txt", "w")
+except OSError as e:
+    print(repr(e))
+"""})
+
+
 def case_parity_binary_output():
     import base64, gzip
     data = bytes(range(256)) * 40

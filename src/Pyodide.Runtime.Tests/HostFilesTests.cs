@@ -33,10 +33,10 @@ public sealed class HostFilesTests : IDisposable
     [Fact]
     public void PathsTheHostDoesNotAnswerGoToWasi()
     {
-        // Other spellings, paths outside every preopen, names that are not UTF-8, and what
-        // is not a regular file: no read or listing from the host, and a source loader's read
-        // of them is WASI's (the same bytes or the same error). A missing path beneath a
-        // preopen is answered as missing, with the error WASI's open raises.
+        // Other spellings, the root itself, names that are not UTF-8, and what is not a
+        // regular file: no read or listing from the host, and a source loader's read of them
+        // is WASI's (the same bytes or the same error). A missing path beneath a preopen (the
+        // runtime's / included) is answered as missing, with the error WASI's open raises.
         using var py = Load();
         Expect.Str("[] True [] True", py.RunPython("""
             import errno, os, _pyodide_core, _frozen_importlib_external as bootstrap
@@ -44,8 +44,8 @@ public sealed class HostFilesTests : IDisposable
             with open("/home/pyodide/d/m.py", "w") as f:
                 f.write("X = 1\n")
             unanswered = ["/home/pyodide/", "/home/pyodide//d/m.py", "/home/pyodide/./d/m.py", "/home/pyodide/d/../d/m.py",
-                          "/home/pyodide/../pyodide/d/m.py", "home/pyodide/d/m.py", "", "/", "/home", "/nowhere", "/nowhere/x",
-                          "/home/pyodide/\udcff", "/home/pyodide/d\0x", "/dev/null"]
+                          "/home/pyodide/../pyodide/d/m.py", "home/pyodide/d/m.py", "", "/", "//home",
+                          "/home/pyodide/\udcff", "/home/pyodide/d\0x"]
             answered = [p for p in unanswered if _pyodide_core.read_file(p) is not None or _pyodide_core.list_dir(p) is not None]
             def outcome(call, path):
                 try:
@@ -55,7 +55,7 @@ public sealed class HostFilesTests : IDisposable
             loader = bootstrap.SourceFileLoader("m", "/home/pyodide/d/m.py")
             read = lambda path: open(path, "rb").read()
             same = all(outcome(loader.get_data, p) == outcome(read, p) for p in unanswered)
-            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such"]
+            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such", "/nowhere", "/nowhere/x", "/dev/null"]
             not_missing = [p for p in missing if _pyodide_core.read_file(p) != errno.ENOENT or _pyodide_core.list_dir(p) != errno.ENOENT]
             same_errors = all(outcome(loader.get_data, p) == outcome(read, p) for p in missing)
             f"{answered} {same} {not_missing} {same_errors}"
@@ -181,10 +181,10 @@ public sealed class HostFilesTests : IDisposable
                 finally:
                     os.close(fd)
             answered = ["/data/f.txt", "/data/d", "/data/ln", "/data/inner/which.txt", "/lib/python311.zip",
-                        "/lib/python3.11", "/home/pyodide/site-packages"]
+                        "/lib/python3.11", "/home/pyodide/site-packages", "/home", "/tmp"]
             differ = [p for p in answered if outcome(lambda: os.stat(p)) != wasi(p)]
             differ += [("lstat", p) for p in answered + ["/data/dang", "/data/abs"] if outcome(lambda: os.lstat(p)) != wasi(p, follow=False)]
-            roots = ["/data", "/data/inner", "/lib", "/home/pyodide"]
+            roots = ["/data", "/data/inner", "/lib", "/home/pyodide", "/"]
             def fstat_of(path):
                 fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
                 try:
@@ -196,8 +196,8 @@ public sealed class HostFilesTests : IDisposable
             differ_others = [p for p in others if outcome(lambda: os.stat(p)) != wasi(os.path.normpath(p))]
             # The mount at /data/inner, not the directory of that name in /data's host directory.
             inner = os.stat("/data/inner/which.txt").st_size == len("inner's")
-            # The preopens from fd 3 in the host's order: /lib, the home, /data, /data/inner.
-            inner_fd = 6
+            # The preopens from fd 3 in the host's order: /lib, the home, /, /data, /data/inner.
+            inner_fd = 7
             numbered = os.fstat(inner_fd).st_ino == os.stat("/data/inner").st_ino
             os.close(inner_fd)
             after_close = outcome(lambda: os.stat("/data/inner/which.txt"))

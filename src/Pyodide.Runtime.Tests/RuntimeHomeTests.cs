@@ -8,7 +8,9 @@ public sealed class RuntimeHomeTests : PackageTestBase
 {
     private const string HomeIsEmpty = """
         import os
-        os.listdir('/home/pyodide') == ['site-packages'] and os.listdir('/home/pyodide/site-packages') == []
+        (os.listdir('/home/pyodide') == ['site-packages'] and os.listdir('/home/pyodide/site-packages') == []
+         and sorted(os.listdir('/')) == ['home', 'lib', 'tmp'] and os.listdir('/home') == ['pyodide']
+         and os.listdir('/tmp') == [])
         """;
 
     [Fact]
@@ -46,6 +48,11 @@ public sealed class RuntimeHomeTests : PackageTestBase
     [InlineData("import os\nos.makedirs('/home/pyodide/site-packages/pkg/sub')")]
     [InlineData("import os\nos.rmdir('/home/pyodide/site-packages')\nopen('/home/pyodide/site-packages', 'w').close()")]
     [InlineData("import os\nos.symlink('site-packages', '/home/pyodide/link')")]
+    [InlineData("open('/tmp/scratch.txt', 'w').close()")]
+    [InlineData("import os\nos.makedirs('/tmp/a/b')")]
+    [InlineData("open('/top.txt', 'w').close()")]
+    [InlineData("import os\nos.rmdir('/tmp')")]
+    [InlineData("import os\nos.rename('/tmp', '/temp')")]
     public void AHomeWithAnythingLeftInItIsRemoved(string leave)
     {
         string home;
@@ -57,6 +64,34 @@ public sealed class RuntimeHomeTests : PackageTestBase
         Assert.False(Directory.Exists(home));
         using var next = Runtimes.LoadQuiet();
         Assert.True(next.RunPython<bool>(HomeIsEmpty));
+    }
+
+    [Fact]
+    public void EachRuntimeHasATmpOfItsOwn()
+    {
+        using var a = Runtimes.LoadQuiet();
+        using var b = Runtimes.LoadQuiet();
+        a.RunPython("open('/tmp/mine.txt', 'w').write('a')");
+        Assert.Equal("[] False", b.RunPython<string>("import os\nf'{os.listdir(\"/tmp\")} {os.path.exists(\"/tmp/mine.txt\")}'"));
+        Assert.Equal("a", a.RunPython<string>("open('/tmp/mine.txt').read()"));
+        // The host's /tmp is not the runtime's.
+        Assert.False(File.Exists("/tmp/mine.txt"));
+    }
+
+    [Fact]
+    public void AMountsPlaceIsListedInItsParent()
+    {
+        var dir = Directory.CreateTempSubdirectory("pyodide-mount-point-");
+        try
+        {
+            using var py = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { }, Mounts = [new PyodideMount(dir.FullName, "/data/in")] });
+            Assert.Equal("home,lib,tmp ['in'] True", py.RunPython<string>(
+                "import os\n','.join(sorted(n for n in os.listdir('/') if n != 'data')) + f' {os.listdir(\"/data\")} {\"data\" in os.listdir(\"/\")}'"));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]

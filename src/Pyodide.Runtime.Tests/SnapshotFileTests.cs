@@ -256,6 +256,33 @@ public sealed class SnapshotFileTests : IDisposable
     }
 
     [Fact]
+    public void FilesWrittenAnywhereInTheSandboxComeAlong()
+    {
+        string path = Save("""
+            import os
+            os.makedirs("/tmp/work/deep")
+            open("/tmp/work/deep/t.txt", "w").write("in tmp")
+            open("/top.txt", "w").write("at the root")
+            """);
+        using var py = LoadFrom(path);
+        Assert.Equal("in tmp|at the root|home,lib,tmp,top.txt", py.RunPython<string>(
+            "open('/tmp/work/deep/t.txt').read() + '|' + open('/top.txt').read() + '|' + ','.join(sorted(os.listdir('/')))"));
+        // Each runtime from the file gets its own copy.
+        using var other = LoadFrom(path);
+        py.RunPython("open('/tmp/work/deep/t.txt', 'w').write('changed')");
+        Assert.Equal("in tmp", other.RunPython<string>("open('/tmp/work/deep/t.txt').read()"));
+    }
+
+    [Fact]
+    public void ASymbolicLinkAnywhereInTheSandboxStopsTheSave()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython("import os\nos.symlink('../home', '/tmp/to-home')");
+        var e = Assert.Throws<InvalidOperationException>(() => py.SaveSnapshot(NewPath()));
+        Assert.Contains("/tmp/to-home", e.Message);
+    }
+
+    [Fact]
     public void TheLoadingConfigsMountsApply()
     {
         string path = Save("import os\nx = 1");
@@ -263,6 +290,7 @@ public sealed class SnapshotFileTests : IDisposable
         File.WriteAllText(Path.Combine(dir.FullName, "in.txt"), "from the host");
         using var py = LoadFrom(path, mounts: [new PyodideMount(dir.FullName, "/data", ReadOnly: false)]);
         Assert.Equal("from the host", py.RunPython<string>("open('/data/in.txt').read()"));
+        Assert.True(py.RunPython<bool>("import os\n'data' in os.listdir('/')"));
         py.RunPython("open('/data/out.txt', 'w').write('from python')");
         Assert.Equal("from python", File.ReadAllText(Path.Combine(dir.FullName, "out.txt")));
     }

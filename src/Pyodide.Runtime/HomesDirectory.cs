@@ -9,8 +9,8 @@ namespace Pyodide;
 /// keeping it through a descriptor it holds. The kernel drops a process's locks however
 /// it ends, so a home left by a process that never ran its exit handlers (a Go program's
 /// runtime ends it by the <c>exit_group</c> system call; <c>_exit</c>; a signal; a crash)
-/// is free: the next process that wants a home takes it if it holds only an empty
-/// site-packages, and removes it otherwise, and a process that exits normally removes
+/// is free: the next process that wants a home takes it if it holds only
+/// <see cref="RuntimeHomes.Shape"/>, and removes it otherwise, and a process that exits normally removes
 /// every free one. Nothing is left for good.</summary>
 internal static unsafe partial class HomesDirectory
 {
@@ -27,7 +27,7 @@ internal static unsafe partial class HomesDirectory
 
     private static string PathOf => System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pyodide-homes-{getuid()}");
 
-    /// <summary>A free home that holds only an empty site-packages, locked for this process,
+    /// <summary>A free home that holds only <see cref="RuntimeHomes.Shape"/>, locked for this process,
     /// and its lock's descriptor; null when there is none among the first
     /// <see cref="MaxTried"/>. Free homes with anything else in them are removed on the way.</summary>
     public static (string Home, int Lock)? TakeFree()
@@ -43,7 +43,7 @@ internal static unsafe partial class HomesDirectory
                 int fd = LockIfFree(dfd, name);
                 if (fd < 0) continue;
                 string home = System.IO.Path.Combine(path, name);
-                if (HoldsOnly(home, "site-packages"u8) && HoldsOnly(RuntimeHomes.SitePackages(home), default)) return (home, fd);
+                if (IsUnused(home)) return (home, fd);
                 RemoveTree(home);
                 close(fd);
             }
@@ -55,7 +55,7 @@ internal static unsafe partial class HomesDirectory
         }
     }
 
-    /// <summary>A new home with an empty site-packages, locked for this process, and its
+    /// <summary>A new home holding <see cref="RuntimeHomes.Shape"/>, locked for this process, and its
     /// lock's descriptor; null when the directory cannot be used. Made under a name no one
     /// takes (<c>.new-</c>) and renamed once locked and whole. Another process that gives
     /// back its last home removes the directory when it is empty: if that came after this
@@ -77,8 +77,8 @@ internal static unsafe partial class HomesDirectory
                     if (mkdirat(dfd, temporary, 0x1c0) != 0) continue; // 0700
                     int fd = openat(dfd, temporary, ORdonly | OCloexec);
                     // A normal exit's sweep may have taken the new directory before the lock:
-                    // then making site-packages in it fails.
-                    if (fd >= 0 && flock(fd, LockExclusive) == 0 && mkdirat(fd, "site-packages", 0x1ff) == 0)
+                    // then making the shape in it fails.
+                    if (fd >= 0 && flock(fd, LockExclusive) == 0 && MakeShape(fd))
                     {
                         string name = RuntimeHomes.Prefix + RandomName();
                         if (renameat2(dfd, temporary, dfd, name, RenameNoreplace) == 0) return (System.IO.Path.Combine(path, name), fd);
@@ -94,6 +94,13 @@ internal static unsafe partial class HomesDirectory
             }
         }
         return null;
+    }
+
+    private static bool MakeShape(int fd)
+    {
+        foreach (string directory in RuntimeHomes.Shape)
+            if (mkdirat(fd, directory, 0x1ff) != 0) return false;
+        return true;
     }
 
     /// <summary>Whether the directory open as <paramref name="fd"/> has been removed.</summary>
@@ -138,45 +145,84 @@ internal static unsafe partial class HomesDirectory
         rmdir(path);
     }
 
-    /// <summary>Removes <paramref name="home"/> and what it holds. It usually holds only the
-    /// empty site-packages: then two rmdir calls do. A recursive Directory.Delete lists
-    /// each directory first, and the first listing in a process sets up .NET's pooled
-    /// buffers (~0.25 ms of <c>pyodide-run -c pass</c>).</summary>
+    /// <summary>Removes <paramref name="home"/> and what it holds. It usually holds only
+    /// <see cref="RuntimeHomes.Shape"/>: then an rmdir call each does. A recursive
+    /// Directory.Delete lists each directory first, and the first listing in a process sets
+    /// up .NET's pooled buffers (~0.25 ms of <c>pyodide-run -c pass</c>).</summary>
     public static void RemoveTree(string home)
     {
-        if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-            && rmdir(RuntimeHomes.SitePackages(home)) == 0 && rmdir(home) == 0)
-            return;
+        if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && RemoveShape(home)) return;
         try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>Whether directory <paramref name="path"/> holds nothing but the directory
-    /// <paramref name="only"/> (empty: nothing at all). Not sure (it cannot be read, or the
-    /// file system does not give entry types) is no.</summary>
-    public static bool HoldsOnly(string path, ReadOnlySpan<byte> only)
+    /// <summary>Removes the directories of <see cref="RuntimeHomes.Shape"/>, deepest first,
+    /// and then <paramref name="home"/>: whether each was empty and is gone.</summary>
+    private static bool RemoveShape(string home)
+    {
+        for (int i = RuntimeHomes.Shape.Length - 1; i >= 0; i--)
+            if (rmdir(System.IO.Path.Combine(home, RuntimeHomes.Shape[i])) != 0) return false;
+        return rmdir(home) == 0;
+    }
+
+    /// <summary>Each directory of an unused home (the home itself first, as "") paired with
+    /// the names of the directories <see cref="RuntimeHomes.Shape"/> has in it.</summary>
+    private static readonly (string Path, byte[][] Names)[] ShapeListings = ListShape();
+
+    private static (string, byte[][])[] ListShape()
+    {
+        string[] shape = RuntimeHomes.Shape;
+        var listings = new (string, byte[][])[shape.Length + 1];
+        for (int i = 0; i < listings.Length; i++)
+        {
+            string parent = i == 0 ? "" : shape[i - 1];
+            var names = new List<byte[]>();
+            foreach (string directory in shape)
+                if ((System.IO.Path.GetDirectoryName(directory) ?? "") == parent)
+                    names.Add(Encoding.UTF8.GetBytes(System.IO.Path.GetFileName(directory)));
+            listings[i] = (parent, names.ToArray());
+        }
+        return listings;
+    }
+
+    /// <summary>Whether <paramref name="home"/> holds exactly <see cref="RuntimeHomes.Shape"/>:
+    /// nothing Python or a package load left there.</summary>
+    public static bool IsUnused(string home)
+    {
+        foreach (var (path, names) in ShapeListings)
+            if (!HoldsOnly(System.IO.Path.Combine(home, path), names)) return false;
+        return true;
+    }
+
+    /// <summary>Whether directory <paramref name="path"/> holds the directories
+    /// <paramref name="names"/> and nothing else. Not sure (it cannot be read, or the file
+    /// system does not give entry types) is no.</summary>
+    private static bool HoldsOnly(string path, byte[][] names)
     {
         nint dir = opendir(path);
         if (dir == 0) return false;
         try
         {
-            bool seen = false;
+            int seen = 0;
             for (byte* entry; (entry = readdir(dir)) != null;)
             {
                 var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentName);
                 if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8)) continue;
-                if (!seen && !only.IsEmpty && name.SequenceEqual(only) && entry[DirentType] == DirectoryType)
-                {
-                    seen = true;
-                    continue;
-                }
-                return false;
+                if (entry[DirentType] != DirectoryType || !Contains(names, name)) return false;
+                seen++;
             }
-            return seen || only.IsEmpty;
+            return seen == names.Length;
         }
         finally
         {
             closedir(dir);
         }
+    }
+
+    private static bool Contains(byte[][] names, ReadOnlySpan<byte> name)
+    {
+        foreach (byte[] candidate in names)
+            if (name.SequenceEqual(candidate)) return true;
+        return false;
     }
 
     /// <summary>The directory at <paramref name="path"/> opened for listing (made first when

@@ -113,7 +113,8 @@ public sealed class PyodideOptions
 
     /// <summary>A snapshot file (<see cref="PyodideRuntime.SaveSnapshot"/>) to start from:
     /// the runtime has everything the saving runtime had in Python, with a hash secret,
-    /// <c>random</c> state and home directory of its own, and this runtime's mounts and
+    /// <c>random</c> state and file system of its own (a copy of the saving runtime's files),
+    /// and this runtime's mounts and
     /// host. Null = the built-in snapshot of an interpreter that has just started. A file
     /// that is damaged, truncated, or from another library or python.wasm is an
     /// <see cref="PyodideErrorKind.IO"/> error.</summary>

@@ -16,14 +16,15 @@ public sealed partial class PyodideRuntime
     /// <summary>Writes the runtime's whole Python state to a snapshot file at
     /// <paramref name="path"/> (replaced whole if it exists), for
     /// <see cref="PyodideOptions.Snapshot"/>: imported modules, <c>__main__</c>'s globals,
-    /// loaded packages and the home directory's files. A runtime started from it gets a
+    /// loaded packages and the files Python wrote (in /home/pyodide, /tmp and anywhere else
+    /// in its own directories; not those of mounts). A runtime started from it gets a
     /// hash secret of its own (every dict, set and str hash redone), <c>random</c>
     /// reseeded, and the host state of its own host: proxies and buffers this host holds
     /// are released in it, and host modules must be registered again under the same
     /// names before they are used (functions of this host's raise RuntimeError there).</summary>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="InvalidOperationException">The runtime has mounts (mount them in the
-    /// runtime that loads the snapshot instead), Python holds host objects, its home holds a symbolic link, or it is
+    /// runtime that loads the snapshot instead), Python holds host objects, its files include a symbolic link, or it is
     /// called from inside one of the runtime's own calls.</exception>
     /// <exception cref="PythonException">Python state a copy could not carry: files open
     /// beyond the preopened directories, asyncio tasks still running, a set iteration in
@@ -42,7 +43,7 @@ public sealed partial class PyodideRuntime
         if (hostObjects > 0)
             throw new InvalidOperationException($"Python holds {hostObjects} host object(s), which a snapshot cannot carry: drop them first (del, gc.collect())");
         var memory = call.Guest.Save();
-        byte[] state = SnapshotState.Write(_packages.LoadedWithHashes, _home);
+        byte[] state = SnapshotState.Write(_packages.LoadedWithHashes, _root);
         SnapshotFile.Write(path, memory, _wasmSha256, state);
     }
 

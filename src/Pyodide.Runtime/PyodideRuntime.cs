@@ -14,7 +14,7 @@ public sealed partial class PyodideRuntime : IDisposable
     public const string Version = HeaderVersion.Text;
 
     private readonly CallGate _gate = new();
-    private readonly string _home;
+    private readonly string _root; // the runtime's home on the host: its Python's /
     private readonly GuestFiles _files; // the host's answers to the guest's stats, reads and listings; owns fds
     private readonly ConcurrentQueue<uint> _orphans = new();
     // How many handles _orphans holds: read by every outermost call, which is cheaper
@@ -28,11 +28,11 @@ public sealed partial class PyodideRuntime : IDisposable
 
     private readonly HostModuleRegistry _hostModules;
 
-    private PyodideRuntime(GuestInstance guest, string home, GuestFiles files, double timeoutSeconds, HostModuleRegistry hostModules,
+    private PyodideRuntime(GuestInstance guest, string root, GuestFiles files, double timeoutSeconds, HostModuleRegistry hostModules,
                            byte[] wasmSha256, int mountCount)
     {
         _guest = guest;
-        _home = home;
+        _root = root;
         _files = files;
         _timeoutSeconds = timeoutSeconds;
         _hostModules = hostModules;
@@ -107,10 +107,7 @@ public sealed partial class PyodideRuntime : IDisposable
         // through its write_fd import (src/guest/bridge/stdio.c).
         var wasi = new WasiConfiguration()
             .WithArg("python")
-            .WithEnvironmentVariable("HOME", "/home/pyodide")
-            // tempfile's other places (/tmp, the working directory) are missing or
-            // read-only in the sandbox: its files go into the private home.
-            .WithEnvironmentVariable("TMPDIR", "/home/pyodide");
+            .WithEnvironmentVariable("HOME", "/home/pyodide");
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
@@ -124,7 +121,8 @@ public sealed partial class PyodideRuntime : IDisposable
         Module module = GuestModule.Get(wasm, guarded);
         byte[] wasmSha256 = GuestModule.Sha256(wasm);
         var saved = options.Snapshot != null ? SnapshotFile.OpenCached(options.Snapshot, wasmSha256) : null;
-        string home = RuntimeHomes.Take();
+        string root = RuntimeHomes.Take();
+        string home = RuntimeHomes.PythonHome(root);
         GuestFiles? files = null;
         try
         {
@@ -132,13 +130,15 @@ public sealed partial class PyodideRuntime : IDisposable
             // then this runtime's mounts; GuestFiles preopens them in WASI and keeps their
             // numbering.
             files = new GuestFiles(StdlibArchive.In(lib), wasi,
-                [("/lib", lib, false), ("/home/pyodide", home, true), .. options.Mounts.Select(m => (m.GuestPath, m.HostPath, !m.ReadOnly))]);
-            var savedPackages = saved != null ? SnapshotState.Read(saved.Extra, home, options.Snapshot!) : null;
+                [("/lib", lib, false), ("/home/pyodide", home, true), ("/", root, true),
+                 .. options.Mounts.Select(m => (m.GuestPath, m.HostPath, !m.ReadOnly))]);
+            var savedPackages = saved != null ? SnapshotState.Read(saved.Extra, root, options.Snapshot!) : null;
+            MakeMountPoints(root, options.Mounts);
             double timeout = Seconds(options.Timeout);
             var hostModules = new HostModuleRegistry();
             var guest = StartGuest(module, guarded, wasi, options, saved?.Memory, Path.Combine(assets, BuiltInSnapshotName),
                                    wasmSha256, streams, hostModules, files);
-            var runtime = new PyodideRuntime(guest, home, files, timeout, hostModules, wasmSha256, options.Mounts.Count);
+            var runtime = new PyodideRuntime(guest, root, files, timeout, hostModules, wasmSha256, options.Mounts.Count);
             runtime._packages = new Packages.PackageManager(runtime, home, packageIndex, options.PackageCacheDir);
             if (savedPackages != null) runtime._packages.RestoreLoaded(savedPackages);
             hostModules.Runtime = runtime;
@@ -148,8 +148,22 @@ public sealed partial class PyodideRuntime : IDisposable
         catch
         {
             files?.Dispose();
-            RuntimeHomes.GiveBack(home);
+            RuntimeHomes.GiveBack(root);
             throw;
+        }
+    }
+
+    /// <summary>Makes an empty directory in the runtime's root (<paramref name="root"/>) where
+    /// each mount is, so that a listing of its parent in Python shows it, as on Linux. The
+    /// mount works without it: one that cannot be made (a file of a snapshot's there), or
+    /// whose path is not plain, is left out.</summary>
+    private static void MakeMountPoints(string root, IReadOnlyList<PyodideMount> mounts)
+    {
+        foreach (var mount in mounts)
+        {
+            string guestPath = mount.GuestPath.TrimEnd('/');
+            if (!GuestFiles.IsPlainAbsolute(guestPath)) continue;
+            try { Directory.CreateDirectory(Path.Combine(root, guestPath[1..])); } catch (IOException) { }
         }
     }
 
@@ -405,6 +419,6 @@ public sealed partial class PyodideRuntime : IDisposable
         {
             _gate.Exit();
         }
-        RuntimeHomes.GiveBack(_home);
+        RuntimeHomes.GiveBack(_root);
     }
 }

@@ -1,10 +1,14 @@
 namespace Pyodide;
 
-/// <summary>The runtimes' home directories: a temporary directory each, preopened as
-/// /home/pyodide (on Linux in <see cref="HomesDirectory"/>, elsewhere directly in the
-/// temporary directory). A runtime gives its home back when it is disposed (or fails to
-/// load): once the process has made a second runtime, one that holds nothing but its
-/// empty site-packages is kept for the process's next runtime; any other is removed.
+/// <summary>The runtimes' own directories ("homes" on the host): a temporary directory each
+/// (on Linux in <see cref="HomesDirectory"/>, elsewhere directly in the temporary
+/// directory), which is the root of the file system the runtime's Python sees, preopened
+/// writable as <c>/</c>; its <c>home/pyodide</c> is preopened as <c>/home/pyodide</c>
+/// itself, and the standard library's directory and the runtime's mounts as theirs, over
+/// the empty directories made for them here so that a listing of <c>/</c> shows them. A
+/// runtime gives its home back when it is disposed (or fails to load): once the process
+/// has made a second runtime, one that holds nothing but <see cref="Shape"/> is kept for
+/// the process's next runtime; any other is removed.
 /// Homes still in use or kept when the process exits normally (a process-wide default, or
 /// any the host never disposed) are removed then, on .NET's ProcessExit in a .NET host and
 /// from the C ABI's atexit handler in a native one, where ProcessExit does not run. A
@@ -34,12 +38,22 @@ internal static class RuntimeHomes
         lock (Gate) s_exitHooked = true;
     }
 
-    /// <summary>The host directory Python sees as /home/pyodide/site-packages.</summary>
-    public static string SitePackages(string home) => Path.Combine(home, "site-packages");
+    /// <summary>What an unused home holds, each directory after its parent and nothing
+    /// else: Python's home with its empty site-packages (made here: through WASI, in each
+    /// restored runtime, it cost ~2.5 % of a further runtime's start), <c>/tmp</c>, and
+    /// <c>/lib</c>'s place in a listing of <c>/</c>.</summary>
+    public static readonly string[] Shape = ["home", "home/pyodide", "home/pyodide/site-packages", "lib", "tmp"];
 
-    /// <summary>A home directory holding only an empty site-packages: a kept one, a free one
-    /// another process left, or a new one (site-packages made here: through WASI, in each
-    /// restored runtime, it cost ~2.5 % of a further runtime's start).</summary>
+    /// <summary>The host directory Python sees as /home/pyodide in the runtime whose home is
+    /// <paramref name="root"/>.</summary>
+    public static string PythonHome(string root) => Path.Combine(root, "home", "pyodide");
+
+    /// <summary>The host directory Python sees as /home/pyodide/site-packages, given the
+    /// one it sees as /home/pyodide.</summary>
+    public static string SitePackages(string pythonHome) => Path.Combine(pythonHome, "site-packages");
+
+    /// <summary>A home directory holding only <see cref="Shape"/>: a kept one, a free one
+    /// another process left, or a new one.</summary>
     public static string Take()
     {
         (string Home, int Lock) taken;
@@ -52,7 +66,7 @@ internal static class RuntimeHomes
         if (taken.Home == null)
         {
             taken = (Directory.CreateTempSubdirectory(Prefix).FullName, -1);
-            Directory.CreateDirectory(SitePackages(taken.Home));
+            foreach (string directory in Shape) Directory.CreateDirectory(Path.Combine(taken.Home, directory));
         }
         lock (Gate)
         {
@@ -67,11 +81,11 @@ internal static class RuntimeHomes
     }
 
     /// <summary>Gives <paramref name="home"/> back once nothing writes to it any more (a
-    /// second time does nothing): kept for the next runtime if it holds only an empty
-    /// site-packages and the process has made more than one runtime, else removed with
-    /// what it holds, as far as it can. Making and removing the two directories cost a
-    /// further runtime ~0.23 ms on an ext4 mounted with <c>discard</c> (each rmdir waits
-    /// for the disk); checking that they are empty costs a few microseconds. A process
+    /// second time does nothing): kept for the next runtime if it holds only
+    /// <see cref="Shape"/> and the process has made more than one runtime, else removed with
+    /// what it holds, as far as it can. Making and removing two directories cost a further
+    /// runtime ~0.23 ms on an ext4 mounted with <c>discard</c> (each rmdir waits for the
+    /// disk); checking that they are empty costs a few microseconds. A process
     /// that makes one runtime (<c>pyodide-run</c>) keeps none: one that ends by a signal
     /// after destroying it (as <c>pyodide-run</c> does on SIGTERM) leaves nothing.</summary>
     public static void GiveBack(string home)
@@ -83,8 +97,7 @@ internal static class RuntimeHomes
             if (!InUse.Remove(home, out fd)) return;
             mayKeep = s_taken > 1 && Kept.Count < MaxKept;
         }
-        if (mayKeep && HomesDirectory.Usable && HomesDirectory.HoldsOnly(home, "site-packages"u8)
-            && HomesDirectory.HoldsOnly(SitePackages(home), default))
+        if (mayKeep && HomesDirectory.Usable && HomesDirectory.IsUnused(home))
         {
             lock (Gate)
             {

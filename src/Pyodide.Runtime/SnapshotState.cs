@@ -4,17 +4,18 @@ using System.Text;
 namespace Pyodide;
 
 /// <summary>What a snapshot file carries besides the interpreter's memory: the runtime's
-/// home directory (the files Python wrote, loaded packages' site-packages) and the
-/// packages the host loaded. Written into the file's extra section (whose checksum the
-/// file checks) as: u32 package count, then {name, source, sha256} each; then entries
-/// {u8 kind (1 directory, 2 file), path relative to the home with '/' separators, and
-/// for a file u64 length and its bytes}, ended by kind 0. Strings are u32 length + UTF-8.
-/// Reading checks every path stays inside the new home.</summary>
+/// own directories (<see cref="RuntimeHomes"/>: Python's /, with /home/pyodide, /tmp, the
+/// files Python wrote and loaded packages' site-packages; a runtime with mounts is not
+/// saved) and the packages the host loaded. Written into the file's extra section (whose
+/// checksum the file checks) as: u32 package count, then {name, source, sha256} each; then
+/// entries {u8 kind (1 directory, 2 file), path relative to / with '/' separators, and for
+/// a file u64 length and its bytes}, ended by kind 0. Strings are u32 length + UTF-8.
+/// Reading checks every path stays inside the new runtime's directory.</summary>
 internal static class SnapshotState
 {
     private const byte End = 0, DirectoryEntry = 1, FileEntry = 2;
 
-    public static byte[] Write(IReadOnlyDictionary<string, (string Source, string Sha256)> packages, string home)
+    public static byte[] Write(IReadOnlyDictionary<string, (string Source, string Sha256)> packages, string root)
     {
         using var buffer = new MemoryStream();
         using var writer = new BinaryWriter(buffer, Encoding.UTF8);
@@ -25,7 +26,7 @@ internal static class SnapshotState
             WriteString(writer, source);
             WriteString(writer, sha256);
         }
-        WriteDirectory(writer, home, "");
+        WriteDirectory(writer, root, "");
         writer.Write(End);
         writer.Flush();
         return buffer.ToArray();
@@ -37,7 +38,7 @@ internal static class SnapshotState
         {
             string path = relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
             if (entry.LinkTarget != null)
-                throw new InvalidOperationException($"the home directory holds a symbolic link, /home/pyodide/{path}, which a snapshot does not carry: remove it before saving");
+                throw new InvalidOperationException($"Python's files include a symbolic link, /{path}, which a snapshot does not carry: remove it before saving");
             if (entry is DirectoryInfo)
             {
                 writer.Write(DirectoryEntry);
@@ -54,7 +55,7 @@ internal static class SnapshotState
             }
             else
             {
-                throw new InvalidOperationException($"/home/pyodide/{path} is not a regular file or directory, which a snapshot does not carry");
+                throw new InvalidOperationException($"/{path} is not a regular file or directory, which a snapshot does not carry");
             }
         }
     }
@@ -66,8 +67,9 @@ internal static class SnapshotState
         writer.Write(bytes);
     }
 
-    /// <summary>Recreates the saved home directory in <paramref name="home"/> (empty) and
-    /// returns the saved packages. An IO error for anything malformed.</summary>
+    /// <summary>Recreates the saved files in <paramref name="home"/> (a new runtime's, holding
+    /// only <see cref="RuntimeHomes.Shape"/>) and returns the saved packages. An IO error for
+    /// anything malformed.</summary>
     public static List<(string Name, string Source, string Sha256)> Read(ReadOnlySpan<byte> state, string home, string path)
     {
         var packages = new List<(string, string, string)>();
@@ -96,28 +98,28 @@ internal static class SnapshotState
                 }
                 else
                 {
-                    throw Damaged(path, $"has an unknown home entry kind {kind}");
+                    throw Damaged(path, $"has an unknown file entry kind {kind}");
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new PyodideException(PyodideErrorKind.IO, $"cannot recreate /home/pyodide/{relative} from the snapshot {path}: {e.Message}", e);
+                throw new PyodideException(PyodideErrorKind.IO, $"cannot recreate /{relative} from the snapshot {path}: {e.Message}", e);
             }
         }
-        if (!reader.AtEnd) throw Damaged(path, "has data after its home directory");
+        if (!reader.AtEnd) throw Damaged(path, "has data after its files");
         return packages;
     }
 
     /// <summary>Where a saved relative path goes under <paramref name="root"/>; refuses
-    /// absolute paths, '..' and empty segments, which no saved home holds.</summary>
+    /// absolute paths, '..' and empty segments, which no saved file has.</summary>
     private static string Target(string root, string relative, string path)
     {
         var parts = relative.Split('/');
         if (relative.Length == 0 || parts.Any(p => p.Length == 0 || p == "." || p == ".." || p.Contains('\\') || p.Contains('\0')))
-            throw Damaged(path, $"has an invalid home path '{relative}'");
+            throw Damaged(path, $"has an invalid file path '{relative}'");
         string target = Path.GetFullPath(Path.Combine([root, .. parts]));
         if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw Damaged(path, $"has a home path outside the home directory '{relative}'");
+            throw Damaged(path, $"has a file path outside its directory '{relative}'");
         return target;
     }
 

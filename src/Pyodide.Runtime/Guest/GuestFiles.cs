@@ -169,6 +169,8 @@ internal sealed class GuestFiles : IDisposable
         return true;
     }
 
-    private static bool IsPlainAbsolute(string path) =>
+    /// <summary>Whether <paramref name="path"/> is absolute with no empty, "." or ".."
+    /// component and no trailing slash.</summary>
+    public static bool IsPlainAbsolute(string path) =>
         path.Length >= 2 && path[0] == '/' && path != "/." && IsPlainRelative(path[1..]);
 }

@@ -19,10 +19,11 @@ internal sealed unsafe class GuestSnapshot
     /// kept too, so a file snapshot maps in fewer, longer pieces.</summary>
     private const int MergeGap = 16;
 
-    /// <summary>Files a sealed interpreter may have open beyond stdio: the two preopened
+    /// <summary>Files a sealed interpreter may have open beyond stdio: the three preopened
     /// directories every runtime has first (<c>/lib</c> = fd 3, <c>/home/pyodide</c> = fd
-    /// 4). A copy's own mounts follow them and are registered when it is restored.</summary>
-    internal const int PreopenCount = 2;
+    /// 4, <c>/</c> = fd 5). A copy's own mounts follow them and are registered when it is
+    /// restored.</summary>
+    internal const int PreopenCount = 3;
 
     /// <summary>The first file descriptor of a runtime's mounts.</summary>
     internal const int FirstMountFd = 3 + PreopenCount;

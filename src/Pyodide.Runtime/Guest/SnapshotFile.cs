@@ -7,7 +7,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Pyodide.Guest;
 
 /// <summary>A snapshot on disk: a <see cref="GuestSnapshot"/> plus what the runtime keeps
-/// outside linear memory (<see cref="Contents.Extra"/>: its home directory and loaded packages,
+/// outside linear memory (<see cref="Contents.Extra"/>: its files and loaded packages,
 /// <see cref="SnapshotState"/>).
 /// The layout (little endian), which <see cref="Open"/> checks field by field:
 /// <code>
@@ -30,7 +30,7 @@ namespace Pyodide.Guest;
 internal static unsafe class SnapshotFile
 {
     private static ReadOnlySpan<byte> Magic => "PYNSNAP\0"u8;
-    internal const uint FormatVersion = 1;
+    internal const uint FormatVersion = 2;
     private const int FixedHeader = 120;
     private const int PageSize = GuestSnapshot.PageSize;
 

@@ -9,7 +9,7 @@ public sealed partial class PyodideRuntime
     private MicropipHost _micropip = null!; // set by Load
 
     /// <summary>The host directory Python sees as <c>/home/pyodide</c>.</summary>
-    internal string HomeDirectory => _home;
+    internal string HomeDirectory => RuntimeHomes.PythonHome(_root);
 
     /// <summary>The host directory Python sees as <c>/home/pyodide/site-packages</c>.</summary>
     internal string SitePackagesDirectory => _packages.SitePackages;

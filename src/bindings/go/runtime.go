@@ -455,7 +455,8 @@ func (r *Runtime) ToPyDepth(v any, depth int) (*Proxy, error) {
 
 // SaveSnapshot writes the runtime's whole Python state to a snapshot file at
 // path, for Options.Snapshot: imported modules, loaded packages, __main__'s
-// globals and the home directory's files. Proxies and buffers held here are
+// globals and the files Python wrote (/home/pyodide, /tmp, anywhere but /lib
+// and the mounts). Proxies and buffers held here are
 // released in a runtime loaded from it, and host modules must be registered
 // there again. State a copy could not carry (an open file, a running asyncio
 // task) is a KindPython error naming it; a runtime with mounts is KindUsage.

@@ -574,8 +574,8 @@ impl Runtime {
 
     /// Writes the runtime's whole Python state to a snapshot file at `path`
     /// (`pyodide_snapshot_save`), for [`RuntimeBuilder::snapshot`]: imported
-    /// modules, loaded packages, `__main__`'s globals and the home directory's
-    /// files. Proxies and buffers held here are released in a runtime loaded from
+    /// modules, loaded packages, `__main__`'s globals and the files Python wrote
+    /// (`/home/pyodide`, `/tmp`, anywhere but `/lib` and the mounts). Proxies and buffers held here are released in a runtime loaded from
     /// it, and host modules must be registered there again. Fails with
     /// [`ErrorKind::Python`](crate::ErrorKind::Python) naming state a copy could
     /// not carry (an open file, a running asyncio task), with
