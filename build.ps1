@@ -295,6 +295,7 @@ function Step-Snapshot {
   $tool = Join-Path $Build "cmake/pyodide-run/pyodide-bake-snapshot$ExeSuffix"
   if (-not (Test-Path $tool)) { $tool = Join-Path $Build "cmake/pyodide-run/$Config/pyodide-bake-snapshot$ExeSuffix" }
   Logged "bake-snapshot" "bake $snapshot" { & $tool $snapshot }
+  if (-not (Update-SnapshotStamp $snapshot)) { Fail "pyodide-run -c pass failed with the new snapshot" }
   Set-Content -NoNewline -Encoding ascii $keyFile $key
 }
 
@@ -890,13 +891,14 @@ function Invoke-Run {
 }
 
 # --- bench ---------------------------------------------------------------------------
-# As build.sh's forget_snapshot_stamp: removes the library's stamp of the snapshot
+# As build.sh's learn_snapshot_stamp: removes the library's stamp of the snapshot
 # $File from the compiled-module cache (SnapshotVerified.cs names it by device, inode,
-# size and times; it keeps which pages the first process to load the file wrote), so
-# that the next process to load it learns them afresh; returns once the file is old
-# enough to be stamped again (unchanged for 2 s). Stamps exist on Linux only.
-function Remove-SnapshotStamp([string]$File) {
-  if (-not $IsLinux) { return }
+# size and times; it keeps which pages the first process to load the file wrote), waits
+# until the file is old enough to be stamped again (unchanged for 2 s), and lets
+# `pyodide-run -c pass` be the first process to load it. Whether that ran; stamps (and
+# pyodide-run) exist on Linux only.
+function Update-SnapshotStamp([string]$File) {
+  if (-not $IsLinux) { return $true }
   $cache = if ($env:PYODIDE_MODULE_CACHE) { $env:PYODIDE_MODULE_CACHE }
            elseif ($env:XDG_CACHE_HOME) { Join-Path $env:XDG_CACHE_HOME "pyodide-native/modules" }
            else { Join-Path $HOME ".cache/pyodide-native/modules" }
@@ -904,6 +906,8 @@ function Remove-SnapshotStamp([string]$File) {
   $pattern = "snapshot-*-{0:x}-{1:x}-*.checked" -f $inode, (Get-Item $File).Length
   Get-ChildItem -Path $cache -Filter $pattern -ErrorAction SilentlyContinue | Remove-Item -Force
   while ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds() - [long](& stat -c %Z $File) -lt 3) { Start-Sleep -Seconds 1 }
+  & (Join-Path $Out $Products.Run) -c pass
+  return $LASTEXITCODE -eq 0
 }
 
 # As `build.sh bench`: the C ABI benchmark, the interpreter workloads and the
@@ -948,13 +952,11 @@ function Invoke-Bench {
   $env:PATH = (Join-Path $Out "bin") + [IO.Path]::PathSeparator + $env:PATH
   # Each engine's compiled module must be cached before timing starts (a build
   # elsewhere, such as another checkout, may have evicted it). The built-in
-  # snapshot's stamp is learned again by that `-c pass`, so the start-up rows do
-  # not depend on what ran first since the build (bench/README, last section).
+  # snapshot's stamp is learned again, so the start-up rows do not depend on what
+  # ran since the build.
   & $exe.FullName --warm
   if ($LASTEXITCODE -ne 0) { $failed = $true }
-  Remove-SnapshotStamp (Join-Path $Out "lib/pyodide/python.snapshot")
-  & $run -c pass
-  if ($LASTEXITCODE -ne 0) { $failed = $true }
+  if (-not (Update-SnapshotStamp (Join-Path $Out "lib/pyodide/python.snapshot"))) { $failed = $true }
   $reportRuns = @()
   for ($n = 1; $n -le [int]$runs; $n++) {
     $dir = Join-Path $benchDir "run-$n"

@@ -153,7 +153,8 @@ step_native() {
 # started, saved by the library (src/pyodide-run/bake_snapshot.c), so that even a
 # process's first runtime starts from it. Baked again only when python.wasm,
 # libpyodide.so or lib/ changed (build/python.snapshot.key); the bytes differ from bake to
-# bake (the interpreter's hash secret), which native-tests/build-ps1-test.sh allows.
+# bake (the interpreter's hash secret), which native-tests/build-ps1-test.sh allows. A
+# `-c pass` then teaches the library the pages a start writes (learn_snapshot_stamp).
 step_snapshot() {
   local snapshot="$OUT/lib/pyodide/python.snapshot" keyfile="$BUILD/python.snapshot.key" key
   # The snapshot holds modules imported from lib/ (the helper package): their files are inputs too.
@@ -168,6 +169,7 @@ step_snapshot() {
   rm -f "$keyfile"
   logged bake-snapshot "bake out/lib/pyodide/python.snapshot" \
     "$BUILD/cmake/pyodide-run/pyodide-bake-snapshot" "$snapshot"
+  learn_snapshot_stamp "$snapshot" || fail "out/bin/pyodide-run -c pass failed with the new snapshot"
   printf '%s\n' "$key" >"$keyfile"
 }
 
@@ -645,16 +647,19 @@ step_pyodide_npm() {
   fi
   say "Pyodide $PYODIDE_NPM_VERSION (npm, sha256 checked) in $PYODIDE_NPM_DIR, Node $(node --version)"
 }
-# forget_snapshot_stamp FILE: removes the library's stamp of the snapshot FILE from
+# learn_snapshot_stamp FILE: removes the library's stamp of the snapshot FILE from
 # the compiled-module cache (src/Pyodide.Runtime/Guest/SnapshotVerified.cs names it
 # by device, inode, size and times; it keeps which pages the first process to load
-# FILE wrote), so that the next process to load FILE learns them afresh; returns
-# once FILE is old enough to be stamped again (unchanged for 2 s).
-forget_snapshot_stamp() {
+# FILE wrote over its runtime's life, and every later process copies those up front),
+# waits until FILE is old enough to be stamped (unchanged for 2 s), and lets
+# `pyodide-run -c pass` be that first process: a plain start sets what later ones
+# copy, not whichever program happened to run first (bench/README, last section).
+learn_snapshot_stamp() {
   local file="$1" cache
   cache="${PYODIDE_MODULE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pyodide-native/modules}"
   rm -f "$cache"/snapshot-*-"$(printf %x "$(stat -c %i "$file")")-$(printf %x "$(stat -c %s "$file")")"-*.checked
   while (($(date +%s) - $(stat -c %Z "$file") < 3)); do sleep 1; done
+  "$OUT/bin/pyodide-run" -c pass </dev/null
 }
 
 do_bench() {
@@ -675,11 +680,10 @@ do_bench() {
 
   # Each engine's compiled module must be cached before timing starts (a build
   # elsewhere, such as another checkout, may have evicted it). The built-in
-  # snapshot's stamp is learned again by that `-c pass`, so the start-up rows do
-  # not depend on what ran first since the build (bench/README, last section).
+  # snapshot's stamp is learned again, so the start-up rows do not depend on what
+  # ran since the build.
   "$BUILD/cmake/bench/bench_abi" --warm </dev/null || rc=1
-  forget_snapshot_stamp "$OUT/lib/pyodide/python.snapshot"
-  "$OUT/bin/pyodide-run" -c pass </dev/null || rc=1
+  learn_snapshot_stamp "$OUT/lib/pyodide/python.snapshot" || rc=1
 
   for ((run = 1; run <= runs; run++)); do
     local dir="$bench/run-$run" start
