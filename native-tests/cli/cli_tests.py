@@ -268,6 +268,30 @@ except OSError as e:
 """})
 
 
+def case_parity_parent_directories():
+    # ".." leaves a preopened directory as on Linux: a script in a directory of its own
+    # (mounted at its path) reads its project's data beside it; chdir("..") climbs; the
+    # working directory reads as Linux's getcwd.
+    parity(["app/main.py"], {"app/main.py": """import os
+here = os.path.dirname(os.path.abspath(__file__))
+print(open(os.path.join(here, "..", "data", "d.txt")).read().strip())
+print(sorted(os.listdir(os.path.join(here, ".."))), os.path.isdir(os.path.join(here, "..", "..")))
+print(os.path.isdir("/home/.."), os.path.isdir("/tmp/../home"), os.path.exists("/tmp/../../tmp"))
+os.chdir("/tmp")
+os.chdir("..")
+print(os.getcwd())
+os.chdir("/tmp/../tmp/./")
+print(os.getcwd())
+os.chdir(here)
+os.chdir("../data")
+print(os.getcwd() == os.path.join(os.path.dirname(here), "data"), open("d.txt").read().strip())
+try:
+    os.chdir("")
+except OSError as e:
+    print(repr(e))
+""", "data/d.txt": "beside the app\n"}, mount_cwd=True)
+
+
 def case_parity_binary_output():
     import base64, gzip
     data = bytes(range(256)) * 40

@@ -131,10 +131,12 @@ TEST(escape_host_files_are_invisible) {
   REFUSED(rt, "the runtime's / has no /proc", "open('/proc/self/maps').read()");
   REFUSED(rt, "the runtime's / has no /dev", "open('/dev/sda', 'rb').read(1)");
   REFUSED(rt, "the runtime's / has no /root", "os.listdir('/root')");
-  REFUSED(rt, "no way up out of /", "os.listdir('/lib/../..')");
-  char* s = RUN_STR(rt, "attempt(lambda: (sorted(os.listdir('/')), os.listdir('/tmp'), sorted(os.listdir('/tmp/..'))))");
-  harness_note("os.listdir('/'), os.listdir('/tmp'), os.listdir('/tmp/..') -> %s", s);
-  ASSERT_STREQ(s, "ALLOWED:(['home', 'lib', 'tmp'], [], ['home', 'lib', 'tmp'])");
+  REFUSED(rt, "'..' of / is /", "open('/lib/../../../etc/passwd').read()");
+  /* '..' past / stays at the runtime's /, from every preopen. */
+  char* s = RUN_STR(rt, "attempt(lambda: (sorted(os.listdir('/')), os.listdir('/tmp'), "
+                        "{p: sorted(os.listdir(p)) == sorted(os.listdir('/')) for p in ('/tmp/..', '/lib/../..', '/home/pyodide/../../..')}))");
+  harness_note("os.listdir('/'), os.listdir('/tmp'), '..' of each preopen -> %s", s);
+  ASSERT_STREQ(s, "ALLOWED:(['home', 'lib', 'tmp'], [], {'/tmp/..': True, '/lib/../..': True, '/home/pyodide/../../..': True})");
   free(s);
   /* A host path of the library's own assets is not a guest path. */
   char expr[1024];
@@ -146,25 +148,29 @@ TEST(escape_host_files_are_invisible) {
 TEST(escape_dotdot_out_of_home_and_lib) {
   pyodide_t* rt = load_attempting(NULL);
   /* wasi-libc resolves a path against the longest matching preopen and hands the
-   * rest ("../../etc/passwd") to the host, which refuses to leave the preopen. */
-  REFUSED(rt, "'..' cannot leave the home preopen", "open('/home/pyodide/../../etc/passwd').read()");
-  REFUSED(rt, "'..' cannot leave the home preopen", "os.listdir('/home/pyodide/..')");
-  REFUSED(rt, "'..' cannot leave the home preopen", "os.listdir('/home/pyodide/../..')");
-  REFUSED(rt, "'..' cannot leave the /lib preopen", "open('/lib/../etc/passwd').read()");
-  REFUSED(rt, "'..' cannot leave the /lib preopen", "os.listdir('/lib/..')");
-  REFUSED(rt, "'..' cannot leave the /lib preopen",
+   * rest ("../../etc/passwd") to the host, which refuses to leave the preopen; the
+   * bridge (abspath.c) then looks the path up folded: in the runtime's own /, where
+   * there is no /etc. */
+  REFUSED(rt, "'..' of the home is the runtime's /home", "open('/home/pyodide/../../etc/passwd').read()");
+  REFUSED(rt, "'..' of /lib is the runtime's /", "open('/lib/../etc/passwd').read()");
+  REFUSED(rt, "'..' of /lib is the runtime's /",
           "open('/lib/python3.11/../../../../../../etc/passwd').read()");
+  char* s = RUN_STR(rt, "attempt(lambda: (os.listdir('/home/pyodide/..'), sorted(os.listdir('/home/pyodide/../..')), "
+                        "sorted(os.listdir('/lib/..'))))");
+  ASSERT_STREQ(s, "ALLOWED:(['pyodide'], ['home', 'lib', 'tmp'], ['home', 'lib', 'tmp'])");
+  free(s);
   /* dir_fd-relative '..' from an opened home directory. */
   REFUSED(rt, "dir_fd-relative '..' cannot leave the preopen",
           "open('../../etc/passwd', opener=lambda p, fl: os.open(p, fl, dir_fd=os.open('/home/pyodide', os.O_RDONLY))).read()");
-  /* The working directory does not widen anything. */
-  /* chdir('/') is refused too (ENOENT); either way a relative path cannot reach /etc. */
+  /* The working directory does not widen anything: / is the runtime's own. */
   EXEC(rt, "import os\ntry:\n    os.chdir('/')\nexcept OSError:\n    pass");
   REFUSED(rt, "chdir('/') gives no access to the host root", "open('etc/passwd').read()");
   REFUSED(rt, "chdir('/') gives no access to the host root", "open('./etc/passwd').read()");
   EXEC(rt, "import os\ntry:\n    os.chdir('/home/pyodide')\nexcept OSError:\n    pass");
   REFUSED(rt, "a relative '..' from the home cwd cannot leave it", "open('../../etc/passwd').read()");
-  REFUSED(rt, "a relative '..' from the home cwd cannot leave it", "os.listdir('../..')");
+  s = RUN_STR(rt, "attempt(lambda: sorted(os.listdir('../..')))");
+  ASSERT_STREQ(s, "ALLOWED:['home', 'lib', 'tmp']");
+  free(s);
   pyodide_destroy(rt);
 }
 
@@ -190,11 +196,14 @@ TEST(escape_dotdot_and_symlinks_out_of_a_mount) {
   ASSERT_STREQ(s, "read only");
   free(s);
 
-  /* The secret exists one level above the mount, so a refusal is not a missing file. */
-  REFUSED(rt, "'..' cannot leave the mount's preopen", "open('/mnt/rw/../secret.txt').read()");
-  REFUSED(rt, "'..' cannot leave the mount's preopen", "open('/mnt/ro/../secret.txt').read()");
-  REFUSED(rt, "'..' cannot leave the mount's preopen", "os.listdir('/mnt/rw/..')");
-  REFUSED(rt, "'..' cannot leave the mount's preopen", "open('/mnt/rw/../../../etc/passwd').read()");
+  /* The secret exists one level above the mount on the host; '..' of the mount is
+   * the runtime's /mnt, which holds only the places of the two mounts. */
+  REFUSED(rt, "'..' of the mount is the runtime's /mnt", "open('/mnt/rw/../secret.txt').read()");
+  REFUSED(rt, "'..' of the mount is the runtime's /mnt", "open('/mnt/ro/../secret.txt').read()");
+  REFUSED(rt, "'..' of the mount is the runtime's /mnt", "open('/mnt/rw/../../../etc/passwd').read()");
+  s = RUN_STR(rt, "attempt(lambda: sorted(os.listdir('/mnt/rw/..')))");
+  ASSERT_STREQ(s, "ALLOWED:['ro', 'rw']");
+  free(s);
   /* Symlinks are resolved by the host inside the preopen: a target outside is refused. */
   REFUSED(rt, "an absolute symlink target is outside the preopen", "open('/mnt/rw/abs_link').read()");
   REFUSED(rt, "a relative symlink cannot climb out", "open('/mnt/rw/rel_link').read()");
@@ -215,7 +224,12 @@ TEST(escape_dotdot_and_symlinks_out_of_a_mount) {
   REFUSED(rt, "a guest-made symlink cannot climb out", "open('/mnt/rw/py_deep').read()");
   /* Hard links need a source the guest can reach. */
   REFUSED(rt, "a hard link source must be inside a preopen", "os.link('/mnt/rw/../secret.txt', '/mnt/rw/hl')");
-  REFUSED(rt, "rename cannot move a file out of the mount", "os.rename('/mnt/rw/inside.txt', '/mnt/rw/../moved.txt')");
+  /* A rename to '..' of the mount moves the file into the runtime's /mnt, not into
+   * the host's directory above the mount (checked below). */
+  s = RUN_STR(rt, "attempt(lambda: (os.rename('/mnt/rw/inside.txt', '/mnt/rw/../moved.txt'), open('/mnt/moved.txt').read(), "
+                  "os.rename('/mnt/moved.txt', '/mnt/rw/inside.txt')))");
+  ASSERT_STREQ(s, "ALLOWED:(None, 'inside', None)");
+  free(s);
   /* chdir into the mount, then a relative '..'. */
   REFUSED(rt, "a relative '..' from a mount cwd cannot leave it",
           "(os.chdir('/mnt/rw'), open('../secret.txt').read())");

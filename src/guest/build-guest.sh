@@ -86,6 +86,10 @@ LINK_FLAGS=(
   "${WRAPPED_WASI_CALLS[@]/#/-Wl,--wrap=__wasi_}"
   # And two of wasi-libc's own: given no times, they set the epoch (bridge/paths.c).
   -Wl,--wrap=utimensat -Wl,--wrap=futimens
+  # And its lookup of an absolute path among the preopens, and chdir: a path that
+  # climbs out of the preopen it starts in is looked up folded, and chdir folds
+  # its path (bridge/abspath.c).
+  -Wl,--wrap=__wasilibc_find_abspath -Wl,--wrap=chdir
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
