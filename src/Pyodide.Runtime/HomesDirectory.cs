@@ -165,8 +165,9 @@ internal static unsafe partial class HomesDirectory
     }
 
     /// <summary>Each directory of an unused home (the home itself first, as "") paired with
-    /// the names of the directories <see cref="RuntimeHomes.Shape"/> has in it.</summary>
-    private static readonly (string Path, byte[][] Names)[] ShapeListings = ListShape();
+    /// the names of the directories <see cref="RuntimeHomes.Shape"/> has in it. Made at first
+    /// use: a process that makes one runtime (<c>pyodide-run</c>) never needs it.</summary>
+    private static (string Path, byte[][] Names)[]? s_shapeListings;
 
     private static (string, byte[][])[] ListShape()
     {
@@ -188,7 +189,7 @@ internal static unsafe partial class HomesDirectory
     /// nothing Python or a package load left there.</summary>
     public static bool IsUnused(string home)
     {
-        foreach (var (path, names) in ShapeListings)
+        foreach (var (path, names) in s_shapeListings ??= ListShape())
             if (!HoldsOnly(System.IO.Path.Combine(home, path), names)) return false;
         return true;
     }
