@@ -1,6 +1,7 @@
-/* Isolation: Python sees the bundled stdlib (read-only), its private home, the
- * configured mounts and nothing else of the host. Every attempt below must be
- * refused; the comment on each says why it is refused. */
+/* Isolation: Python sees the bundled stdlib (read-only), its private file system
+ * (/, with its home and /tmp), the configured mounts and nothing else of the host.
+ * Every attempt below must be refused, or reach only the runtime's own files; the
+ * comment on each says why. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>

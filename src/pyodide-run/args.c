@@ -18,8 +18,9 @@ static const char usage_line[] = "[option] ... [-c cmd | -m mod | file | -] [arg
 
 static const char help_text[] =
     "Runs Python in a Pyodide.Native sandbox, like python3: the program sees the\n"
-    "standard library, a private home directory, its own script's directory\n"
-    "(read-only) and the directories mounted with --mount; nothing else of the host.\n"
+    "standard library, a private file system of its own (/, with /home/pyodide and\n"
+    "/tmp), its own script's directory (read-only) and the directories mounted with\n"
+    "--mount; nothing else of the host.\n"
     "\n"
     "Options (as python3's):\n"
     "  -c cmd   program passed in as string (terminates option list)\n"
