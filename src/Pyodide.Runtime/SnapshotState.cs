@@ -67,17 +67,17 @@ internal static class SnapshotState
         writer.Write(bytes);
     }
 
-    /// <summary>Recreates the saved files in <paramref name="home"/> (a new runtime's, holding
+    /// <summary>Recreates the saved files in <paramref name="root"/> (a new runtime's, holding
     /// only <see cref="RuntimeHomes.Shape"/>) and returns the saved packages. An IO error for
     /// anything malformed.</summary>
-    public static List<(string Name, string Source, string Sha256)> Read(ReadOnlySpan<byte> state, string home, string path)
+    public static List<(string Name, string Source, string Sha256)> Read(ReadOnlySpan<byte> state, string root, string path)
     {
         var packages = new List<(string, string, string)>();
         if (state.IsEmpty) return packages;
         var reader = new Reader(state, path);
         uint count = reader.U32();
         for (uint i = 0; i < count; i++) packages.Add((reader.String(), reader.String(), reader.String()));
-        string root = Path.GetFullPath(home);
+        root = Path.GetFullPath(root);
         while (true)
         {
             byte kind = reader.Byte();

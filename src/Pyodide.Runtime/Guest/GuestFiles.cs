@@ -6,8 +6,9 @@ namespace Pyodide.Guest;
 /// that skip WASI (each WASI filesystem call goes through Wasmtime's blocking pool: tens of
 /// microseconds, more when the pool's thread wakes on another processor): the standard
 /// library's archive (<c>pyodide.read_stdlib</c>); every stat of a path beneath the
-/// directories the runtime preopens — /lib, the home and the mounts, so sys.path[0], the
-/// stdlib's directories, site-packages and every package and module in them —
+/// directories the runtime preopens — /lib, the runtime's own / and its home, and the
+/// mounts, so sys.path[0], the stdlib's directories, site-packages and every package and
+/// module in them —
 /// (<c>pyodide.stat_at</c>, as WASI would answer it), the files the guest opens only to read
 /// there (<c>pyodide.file_*</c>, kept in <see cref="Open"/>), and importlib's whole-file reads
 /// (<c>pyodide.read_file</c>) and listings (<c>pyodide.list_dir</c>) there.</summary>

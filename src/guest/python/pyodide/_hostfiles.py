@@ -7,8 +7,8 @@ an import from a directory also lists it once (FileFinder; Wasmtime stats
 every entry of a listing) and reads the module's ``.pyc`` or source (an open,
 a stat, two reads and a close). The host answers those in one call each
 (``_pyodide_core.read_file`` and ``list_dir``) for any plain absolute path
-beneath a directory the runtime preopens — /lib, the home and its
-site-packages, the mounts, so sys.path[0] too — resolving it in the kernel
+beneath a directory the runtime preopens — /lib, the runtime's own / with
+its home and site-packages, the mounts, so sys.path[0] too — resolving it in the kernel
 with the flags WASI's own resolution uses, so it follows a link exactly when
 WASI would and reaches nothing WASI could not. Anything it does not answer
 (another spelling, a path that leaves the sandbox, a FIFO, a name that is not
