@@ -508,6 +508,35 @@ def case_sandbox_mounts():
         check_rejects("--mount", ["nohost", f"{tmp}/missing:/x", f"{rw}:relative", rw], tmp)
 
 
+def case_sandbox_script_in_tmp():
+    # A script kept directly in the host's /tmp: its directory, mounted read-only at its
+    # own path, hides the runtime's /tmp, so tempfile falls back to /var/tmp, the runtime's
+    # own. The script still reads the files beside it and cannot write there.
+    fd, script = tempfile.mkstemp(prefix="pyodide-cli-", suffix=".py", dir="/tmp")
+    beside = script[:-3] + ".txt"
+    try:
+        with open(beside, "w") as f:
+            f.write("beside the script")
+        with os.fdopen(fd, "w") as f:
+            f.write("import os, tempfile\n"
+                    f"print(open({beside!r}).read())\n"
+                    "print(tempfile.gettempdir())\n"
+                    "with tempfile.NamedTemporaryFile('w+') as t:\n"
+                    "    t.write('temporary'); t.seek(0); print(t.read(), os.path.dirname(t.name))\n"
+                    "d = tempfile.mkdtemp()\n"
+                    "open(os.path.join(d, 'x'), 'w').write('x')\n"
+                    "print(os.listdir(d), d.startswith('/var/tmp/'))\n"
+                    "try:\n    open('/tmp/pyodide-cli-written.txt', 'w')\n"
+                    "except OSError as e:\n    print('refused', type(e).__name__)\n")
+        r = sandbox_run([script], "/")
+        check(r.status == 0 and r.out == "beside the script\n/var/tmp\ntemporary /var/tmp\n['x'] True\nrefused PermissionError\n",
+              f"script in /tmp: {r}")
+        check(not os.path.exists("/tmp/pyodide-cli-written.txt"), "the script wrote into the host's /tmp")
+    finally:
+        os.remove(script)
+        os.remove(beside)
+
+
 def case_sandbox_timeout():
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         r = sandbox_run(["--timeout", "1", "-c", "while True: pass"], tmp)

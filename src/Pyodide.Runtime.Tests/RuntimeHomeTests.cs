@@ -95,6 +95,29 @@ public sealed class RuntimeHomeTests : PackageTestBase
     }
 
     [Fact]
+    public void AReadOnlyMountOverTmpLeavesTempfileTheRuntimesVarTmp()
+    {
+        var dir = Directory.CreateTempSubdirectory("pyodide-mount-tmp-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "host.txt"), "the host's");
+            const string Probe = "import os, tempfile\n"
+                + "with tempfile.NamedTemporaryFile('w') as t: t.write('x'); where = os.path.dirname(t.name)\n"
+                + "f'{tempfile.gettempdir()} {where} {os.path.isdir(\"/var/tmp\")} {sorted(os.listdir(\"/tmp\"))}'";
+            using (var ro = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { }, Mounts = [new PyodideMount(dir.FullName, "/tmp", ReadOnly: true)] }))
+                Assert.Equal("/var/tmp /var/tmp True ['host.txt']", ro.RunPython<string>(Probe));
+            // A writable one is the temporary directory itself: nothing else is made.
+            using (var rw = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { }, Mounts = [new PyodideMount(dir.FullName, "/tmp", ReadOnly: false)] }))
+                Assert.Equal("/tmp /tmp False ['host.txt']", rw.RunPython<string>(Probe));
+            Assert.Equal(["host.txt"], dir.GetFileSystemInfos().Select(f => f.Name));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void ARuntimeDisposedDuringAPackageLoadLeavesNothingToTheNext()
     {
         var index = NewIndex();

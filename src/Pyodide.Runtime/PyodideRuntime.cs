@@ -156,13 +156,22 @@ public sealed partial class PyodideRuntime : IDisposable
     /// <summary>Makes an empty directory in the runtime's root (<paramref name="root"/>) where
     /// each mount is, so that a listing of its parent in Python shows it, as on Linux. The
     /// mount works without it: one that cannot be made (a file of a snapshot's there), or
-    /// whose path is not plain, is left out.</summary>
+    /// whose path is not plain, is left out.
+    /// A read-only mount at <c>/tmp</c> (pyodide-run mounts a script's own directory, and
+    /// scripts are often kept in the host's /tmp) hides the runtime's own; then
+    /// <c>/var/tmp</c> is made too, the next place <c>tempfile</c> tries.</summary>
     private static void MakeMountPoints(string root, IReadOnlyList<PyodideMount> mounts)
     {
         foreach (var mount in mounts)
         {
             string guestPath = mount.GuestPath.TrimEnd('/');
             if (!GuestFiles.IsPlainAbsolute(guestPath)) continue;
+            MakeDirectory(guestPath);
+            if (guestPath == "/tmp" && mount.ReadOnly) MakeDirectory("/var/tmp");
+        }
+
+        void MakeDirectory(string guestPath)
+        {
             try { Directory.CreateDirectory(Path.Combine(root, guestPath[1..])); } catch (IOException) { }
         }
     }
