@@ -374,6 +374,31 @@ PYODIDE_API pyodide_error_t* pyodide_run_python(pyodide_t* runtime, const char* 
  */
 PYODIDE_API pyodide_error_t* pyodide_interrupt(pyodide_t* runtime);
 
+/** What Python does with a signal: pyodide_signal's answer. */
+typedef enum pyodide_signal_action {
+  PYODIDE_SIGNAL_DEFAULT = 0, /* Python's default (signal.SIG_DFL, or SIGINT's own
+                                 handler): nothing was delivered */
+  PYODIDE_SIGNAL_IGNORED = 1, /* Python ignores it (signal.SIG_IGN): nothing was delivered */
+  PYODIDE_SIGNAL_HANDLED = 2, /* Python has a handler of its own: it was delivered */
+} pyodide_signal_action_t;
+
+/**
+ * From any thread: delivers signal `signum` (Linux's numbers: SIGINT 2,
+ * SIGHUP 1, SIGTERM 15, ...) to Python as the system delivers one to python3,
+ * when Python has set a handler of its own for it with signal.signal: the
+ * handler runs at the interpreter's next check (within about a millisecond for
+ * Python code) in the call running on another thread, or else at the start of
+ * the next call; nothing is stopped hard, so the handler may carry on. A read
+ * of sys.stdin whose stdin_fn returns -1 after a signal was delivered during it
+ * runs the handler and reads again, as python3's read does after EINTR.
+ * Otherwise nothing is done, and the host does what Python would: for SIGINT's
+ * default (signal.default_int_handler), pyodide_interrupt raises its
+ * KeyboardInterrupt. `*action` (may be NULL) receives which it was.
+ * USAGE for a NULL or destroyed runtime or a number that is no signal (below 1
+ * or above 64); FATAL for a dead runtime.
+ */
+PYODIDE_API pyodide_error_t* pyodide_signal(pyodide_t* runtime, int signum, pyodide_signal_action_t* action);
+
 /**
  * Sets the deadline of every later call on `runtime`, in seconds (0 = none),
  * replacing config->timeout_s; set it around one call to give that call its

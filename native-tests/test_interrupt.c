@@ -1,4 +1,5 @@
-/* Deadlines and interrupts: pyodide_interrupt, pyodide_set_timeout, config->timeout_s. */
+/* Deadlines, interrupts and signals: pyodide_interrupt, pyodide_signal, pyodide_set_timeout,
+   config->timeout_s. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <pthread.h>
@@ -120,6 +121,117 @@ TEST(interrupt_bad_arguments_are_usage) {
   pyodide_t* rt = LOAD();
   pyodide_destroy(rt);
   ASSERT_USAGE(pyodide_interrupt(rt));
+}
+
+/* Runs `code` on a thread; after `after` seconds delivers each of `signals`
+   (0-terminated), expecting Python's `actions`, then joins. */
+static void signal_after(runner* r, double after, const int* signals, const pyodide_signal_action_t* actions) {
+  pthread_t t;
+  ASSERT_EQ_INT(pthread_create(&t, NULL, run_in_thread, r), 0);
+  sleep_s(after);
+  for (int i = 0; signals[i] != 0; i++) {
+    pyodide_signal_action_t action = (pyodide_signal_action_t)-1;
+    ASSERT_OK(pyodide_signal(r->rt, signals[i], &action));
+    ASSERT_EQ_INT(action, actions[i]);
+  }
+  ASSERT_EQ_INT(pthread_join(t, NULL), 0);
+}
+
+enum { SIG_HUP = 1, SIG_INT = 2, SIG_USR1 = 10, SIG_TERM = 15 };
+
+TEST(signal_runs_pythons_own_handlers) {
+  pyodide_t* rt = LOAD();
+  /* Each handler runs, and the call carries on for longer than the grace
+     an interrupt gets: nothing is stopped hard. */
+  runner r = {rt,
+              "import signal, time\n"
+              "got = []\n"
+              "for s in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT):\n"
+              "    signal.signal(s, lambda n, f: got.append(n))\n"
+              "while len(got) < 3:\n"
+              "    pass\n"
+              "end = time.monotonic() + 0.5\n"
+              "while time.monotonic() < end:\n"
+              "    pass\n",
+              NULL, 0};
+  const int signals[] = {SIG_TERM, SIG_USR1, SIG_INT, 0};
+  const pyodide_signal_action_t actions[] = {PYODIDE_SIGNAL_HANDLED, PYODIDE_SIGNAL_HANDLED, PYODIDE_SIGNAL_HANDLED};
+  signal_after(&r, 0.5, signals, actions);
+  ASSERT_OK(r.error);
+  /* Signals pending together run in numeric order, as CPython handles them. */
+  ASSERT(RUN_BOOL(rt, "sorted(got) == [2, 10, 15] and len(got) == 3"));
+  /* A handler that raises ends the call with its exception, as in python3. */
+  runner raising = {rt,
+                    "def stop(n, f):\n"
+                    "    raise SystemExit(f'stopped by {n}')\n"
+                    "signal.signal(signal.SIGHUP, stop)\n"
+                    "while True:\n"
+                    "    pass\n",
+                    NULL, 0};
+  const int hup[] = {SIG_HUP, 0};
+  const pyodide_signal_action_t handled[] = {PYODIDE_SIGNAL_HANDLED};
+  signal_after(&raising, 0.5, hup, handled);
+  ASSERT_PYERR(raising.error, "SystemExit");
+  ASSERT_EQ_INT(RUN_INT(rt, "6 * 7"), 42);
+  pyodide_destroy(rt);
+}
+
+TEST(signal_with_pythons_defaults_delivers_nothing) {
+  pyodide_t* rt = LOAD();
+  /* SIG_DFL, SIGINT's own handler and SIG_IGN: nothing reaches the code. */
+  runner r = {rt,
+              "import signal, time\n"
+              "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+              "end = time.monotonic() + 1.0\n"
+              "while time.monotonic() < end:\n"
+              "    pass\n"
+              "done = True\n",
+              NULL, 0};
+  const int signals[] = {SIG_TERM, SIG_INT, SIG_HUP, SIG_USR1, 0};
+  const pyodide_signal_action_t actions[] = {PYODIDE_SIGNAL_DEFAULT, PYODIDE_SIGNAL_DEFAULT, PYODIDE_SIGNAL_IGNORED,
+                                             PYODIDE_SIGNAL_DEFAULT};
+  signal_after(&r, 0.5, signals, actions);
+  ASSERT_OK(r.error);
+  ASSERT(RUN_BOOL(rt, "done"));
+  /* Setting the handlers back is seen at once. */
+  EXEC(rt, "signal.signal(signal.SIGHUP, signal.SIG_DFL)\nsignal.signal(signal.SIGINT, signal.default_int_handler)");
+  pyodide_signal_action_t action = PYODIDE_SIGNAL_HANDLED;
+  ASSERT_OK(pyodide_signal(rt, SIG_HUP, &action));
+  ASSERT_EQ_INT(action, PYODIDE_SIGNAL_DEFAULT);
+  ASSERT_OK(pyodide_signal(rt, SIG_INT, NULL)); /* the answer is optional */
+  ASSERT_EQ_INT(RUN_INT(rt, "6 * 7"), 42);
+  pyodide_destroy(rt);
+}
+
+TEST(signal_between_calls_runs_at_the_next_call) {
+  pyodide_t* rt = LOAD();
+  EXEC(rt, "import signal\ngot = []\nsignal.signal(signal.SIGUSR1, lambda n, f: got.append(n))");
+  pyodide_signal_action_t action = PYODIDE_SIGNAL_DEFAULT;
+  ASSERT_OK(pyodide_signal(rt, SIG_USR1, &action));
+  ASSERT_EQ_INT(action, PYODIDE_SIGNAL_HANDLED);
+  /* As python3 runs a handler at its next check: the next call's first. */
+  ASSERT(RUN_BOOL(rt, "got == [10]"));
+  ASSERT(RUN_BOOL(rt, "got == [10]")); /* once */
+  pyodide_destroy(rt);
+}
+
+TEST(signal_bad_arguments) {
+  pyodide_signal_action_t action = PYODIDE_SIGNAL_HANDLED;
+  ASSERT_USAGE(pyodide_signal(NULL, SIG_INT, &action));
+  pyodide_t* rt = LOAD();
+  ASSERT_USAGE(pyodide_signal(rt, 0, &action));
+  ASSERT_USAGE(pyodide_signal(rt, -1, &action));
+  ASSERT_USAGE(pyodide_signal(rt, 65, &action));
+  ASSERT_USAGE(pyodide_signal(rt, 1 << 30, &action));
+  ASSERT_EQ_INT(action, PYODIDE_SIGNAL_HANDLED); /* untouched by a failure */
+  ASSERT_OK(pyodide_signal(rt, 64, &action)); /* the last one Python knows */
+  ASSERT_EQ_INT(action, PYODIDE_SIGNAL_DEFAULT);
+  /* A dead runtime: FATAL, its memory untouched. */
+  ASSERT_ERROR(pyodide_run_python(rt, "import os; os._exit(3)", PYODIDE_STRLEN, NULL, NULL), PYODIDE_ERROR_FATAL,
+               "FatalError");
+  ASSERT_ERROR(pyodide_signal(rt, SIG_TERM, &action), PYODIDE_ERROR_FATAL, "FatalError");
+  pyodide_destroy(rt);
+  ASSERT_USAGE(pyodide_signal(rt, SIG_INT, &action));
 }
 
 TEST(set_timeout_limits_each_call) {

@@ -534,7 +534,7 @@ TEST(mount_read_write_and_read_only) {
 
 TEST(sandbox_environment_and_files) {
   pyodide_t* rt = LOAD();
-  ASSERT(RUN_BOOL(rt, "import os; dict(os.environ) == {'HOME': '/home/pyodide'}"));
+  ASSERT(RUN_BOOL(rt, "import os; dict(os.environ) == {'HOME': '/home/pyodide', 'LOGNAME': 'pyodide', 'USER': 'pyodide'}"));
   ASSERT(RUN_BOOL(rt, "import os; not os.path.exists('/etc/passwd')"));
   ASSERT(RUN_BOOL(rt, "import os; os.path.isdir('/home/pyodide')"));
   EXEC(rt, "open('/home/pyodide/f.txt', 'w').write('kept')");

@@ -201,6 +201,58 @@ TEST(stdin_interrupt_during_a_blocked_read_raises_keyboard_interrupt) {
   close(in.wake[1]);
 }
 
+/* Blocks until woken the first time (-1: cut short), then answers a line. */
+static ptrdiff_t block_then_answer(void* env, char* buf, size_t len) {
+  blocking_input* in = env;
+  if (in->blocked++ == 0) {
+    struct pollfd p = {in->wake[0], POLLIN, 0};
+    poll(&p, 1, 60000);
+    return -1;
+  }
+  const char line[] = "after the signal\n";
+  ASSERT(len >= sizeof line - 1);
+  memcpy(buf, line, sizeof line - 1);
+  return (ptrdiff_t)(sizeof line - 1);
+}
+
+static void* read_input_with_handler(void* p) {
+  reader_thread* r = p;
+  r->error = pyodide_run_python(r->rt,
+                                "import signal\n"
+                                "got = []\n"
+                                "signal.signal(signal.SIGUSR1, lambda n, f: got.append(n))\n"
+                                "line = input()\n",
+                                PYODIDE_STRLEN, NULL, NULL);
+  return NULL;
+}
+
+TEST(stdin_signal_during_a_blocked_read_runs_the_handler_and_reads_again) {
+  blocking_input in = {{-1, -1}, 0};
+  ASSERT_EQ_INT(pipe(in.wake), 0);
+  pyodide_config_t c;
+  pyodide_config_init(&c);
+  c.stdin_fn = block_then_answer;
+  c.io_env = &in;
+  reader_thread r = {LOAD_WITH(&c), NULL};
+  pthread_t t;
+  ASSERT_EQ_INT(pthread_create(&t, NULL, read_input_with_handler, &r), 0);
+  struct timespec ms = {0, 1000000};
+  for (int i = 0; i < 60000 && !in.blocked; i++) nanosleep(&ms, NULL);
+  ASSERT(in.blocked);
+  pyodide_signal_action_t action = PYODIDE_SIGNAL_DEFAULT;
+  ASSERT_OK(pyodide_signal(r.rt, 10 /* SIGUSR1 */, &action));
+  ASSERT_EQ_INT(action, PYODIDE_SIGNAL_HANDLED);
+  ASSERT_EQ_INT((int)write(in.wake[1], "x", 1), 1); /* the host cuts its read short */
+  ASSERT_EQ_INT(pthread_join(t, NULL), 0);
+  ASSERT_OK(r.error);
+  /* The handler ran, and the read that followed returned the line (python3's EINTR). */
+  ASSERT(RUN_BOOL(r.rt, "got == [10] and line == 'after the signal'"));
+  ASSERT_EQ_INT(in.blocked, 2);
+  pyodide_destroy(r.rt);
+  close(in.wake[0]);
+  close(in.wake[1]);
+}
+
 /* 64 MiB made on the fly (byte i is i * 31 + 7), never whole in memory on either side. */
 typedef struct {
   uint64_t pos, total;

@@ -417,6 +417,83 @@ def case_parity_sigint_uncaught():
     check(native.status == -signal.SIGINT, f"python3.11 ended with {native.status}")
 
 
+def case_parity_signal_handlers():
+    # Handlers a program sets with signal.signal run as in python3, every time, and
+    # nothing else happens: a SIGINT handler that counts, a SIGTERM handler that
+    # shuts down cleanly, a SIGHUP handler that raises.
+    parity(["count.py"], {"count.py": """import signal, sys
+seen = []
+def on_int(n, frame):
+    seen.append(n)
+    print("handler", len(seen), flush=True)
+signal.signal(signal.SIGINT, on_int)
+print("ready", flush=True)
+n = 0
+while len(seen) < 2:
+    n += 1
+print("done", seen)
+"""}, signals=[signal.SIGINT, signal.SIGINT])
+    parity(["term.py"], {"term.py": """import signal, sys
+def on_term(n, frame):
+    print("shutting down on", signal.Signals(n).name, flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+try:
+    while True:
+        pass
+finally:
+    print("finally ran")
+"""}, signals=[signal.SIGTERM])
+    parity(["hup.py"], {"hup.py": """import signal
+def on_hup(n, frame):
+    raise RuntimeError(f"hung up ({n})")
+signal.signal(signal.SIGHUP, on_hup)
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+"""}, signals=[signal.SIGHUP])
+
+
+def case_parity_signal_ignored():
+    # SIG_IGN for SIGINT: Ctrl-C does nothing; the SIGTERM that follows, left at its
+    # default, ends the program by the signal.
+    native, _ = parity(["ignore.py"], {"ignore.py": """import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+"""}, signals=[signal.SIGINT, signal.SIGTERM])
+    check(native.status == -signal.SIGTERM, f"python3.11 ended with {native.status}")
+
+
+def case_parity_signal_during_input():
+    # A handler runs while input() waits, and the read goes on (python3 retries after
+    # EINTR): the line typed afterwards is read.
+    script = """import signal
+signal.signal(signal.SIGINT, lambda n, f: print("handler", n, flush=True))
+print("ready", flush=True)
+print("read", input())
+"""
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        with open(os.path.join(tmp, "ask.py"), "w") as f:
+            f.write(script)
+        results = []
+        for prog in (PYTHON, RUN):
+            proc = subprocess.Popen([prog, "ask.py"], cwd=tmp, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            first = proc.stdout.readline()
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            handled = proc.stdout.readline()
+            out, err = proc.communicate(b"typed later\n", timeout=TIMEOUT_S)
+            results.append((proc.returncode, (first + handled + out).decode(), err.decode()))
+        check(results[0] == results[1], f"python3.11: {results[0]}\npyodide-run: {results[1]}")
+        check(results[0][1] == "ready\nhandler 2\nread typed later\n", f"python3.11: {results[0]}")
+
+
 def case_parity_stdin_script():
     parity(["-"], stdin=b"import sys\nprint('from stdin', sys.argv)\n")
     parity(["-", "a"], stdin=b"raise SystemExit('no')\n")

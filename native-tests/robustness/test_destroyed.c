@@ -45,6 +45,9 @@ TEST(destroyed_runtime_proxies_and_buffers) {
   ASSERT_USAGE(pyodide_set_timeout(rt, 1));
   ASSERT_USAGE(pyodide_snapshot_save(rt, "/tmp/never-written.snapshot"));
   ASSERT_USAGE(pyodide_interrupt(rt));
+  pyodide_signal_action_t action = PYODIDE_SIGNAL_HANDLED;
+  ASSERT_USAGE(pyodide_signal(rt, 15, &action));
+  ASSERT_EQ_INT(action, PYODIDE_SIGNAL_HANDLED);
   pyodide_stats_t st;
   memset(&st, 0, sizeof st);
   st.size = sizeof st;

@@ -829,7 +829,14 @@ static void one_op(void) {
       break;
     }
     case 7:
-      consume(pyodide_interrupt(pick_runtime()));
+      if (below(2)) {
+        consume(pyodide_interrupt(pick_runtime()));
+      } else {
+        /* Numbers Python has no handler of its own for, and a few that are no signal. */
+        static const int S[] = {1, 2, 10, 15, 64, 0, -1, 65, 1 << 30};
+        pyodide_signal_action_t action;
+        consume(pyodide_signal(pick_runtime(), S[below(sizeof S / sizeof S[0])], below(2) ? &action : NULL));
+      }
       break;
     case 8: {
       static const double T[] = {0, 1, 5, 30, NAN, -1, INFINITY, -INFINITY, 10};

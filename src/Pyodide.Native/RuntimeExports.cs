@@ -219,6 +219,23 @@ internal static unsafe class RuntimeExports
         }
     }
 
+    private const string SignalName = "pyodide_signal";
+    [UnmanagedCallersOnly(EntryPoint = SignalName)]
+    public static nint Signal(nint token, int signum, int* action)
+    {
+        try
+        {
+            // No runtime lock, as for pyodide_interrupt: a running call holds it.
+            var delivered = Runtime(token).Signal(signum);
+            if (action != null) *action = (int)delivered;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return NativeErrors.From(e, SignalName);
+        }
+    }
+
     private const string SetTimeoutName = "pyodide_set_timeout";
     [UnmanagedCallersOnly(EntryPoint = SetTimeoutName)]
     public static nint SetTimeout(nint token, double seconds)

@@ -82,7 +82,36 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     }
 
     [Fact]
-    public void EnvironmentHoldsOnlyHome()
+    public void TheSandboxHasOneUserWhoOwnsItsFiles()
+    {
+        using var py = Runtimes.LoadQuiet();
+        // Its name (from USER, as getpass reads it first), its ids, and those of a file it
+        // wrote: WASI reports every file's owner and group as 0.
+        Expect.Str("pyodide /home/pyodide 0 0 0 0 True", py.RunPython("""
+            import getpass, os
+            open('/tmp/mine.txt', 'w').close()
+            st = os.stat('/tmp/mine.txt')
+            f'{getpass.getuser()} {os.path.expanduser("~")} {os.getuid()} {os.geteuid()} {os.getgid()} {os.getegid()} {(st.st_uid, st.st_gid) == (os.getuid(), os.getgid())}'
+            """));
+        // The mask: 022 at the start, each call answers the one before, and only the
+        // permission bits are kept, as on Linux.
+        Expect.Str("0o22 0o77 0o777 0o22", py.RunPython("""
+            import os
+            a = os.umask(0o77); b = os.umask(0o7777); c = os.umask(0o22); d = os.umask(0o22)
+            f'{a:#o} {b:#o} {c:#o} {d:#o}'
+            """));
+        Expect.Str("TypeError", py.RunPython("""
+            import os
+            try:
+                os.umask('x')
+            except Exception as e:
+                r = type(e).__name__
+            r
+            """));
+    }
+
+    [Fact]
+    public void EnvironmentHoldsOnlyTheSandboxsUserAndHome()
     {
         // A variable of the host process must not reach the guest; it is
         // removed again so no later test runs with it.
@@ -90,7 +119,7 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
         try
         {
             using var py = Runtimes.LoadQuiet();
-            Expect.Str("{'HOME': '/home/pyodide'}", py.RunPython("import os\nrepr(dict(os.environ))"));
+            Expect.Str("{'HOME': '/home/pyodide', 'LOGNAME': 'pyodide', 'USER': 'pyodide'}", py.RunPython("import os\nrepr(dict(sorted(os.environ.items())))"));
         }
         finally
         {

@@ -1,5 +1,17 @@
 namespace Pyodide;
 
+/// <summary>What Python does with a signal (<see cref="PyodideRuntime.Signal"/>), as the C
+/// ABI's <c>pyodide_signal_action_t</c> names it.</summary>
+public enum PyodideSignalAction
+{
+    /// <summary>Python's default (<c>signal.SIG_DFL</c>, or SIGINT's own handler): nothing was delivered.</summary>
+    Default = 0,
+    /// <summary>Python ignores the signal (<c>signal.SIG_IGN</c>): nothing was delivered.</summary>
+    Ignored = 1,
+    /// <summary>Python has a handler of its own: it was delivered, and the handler runs.</summary>
+    Handled = 2,
+}
+
 /// <summary>What went wrong, as the C ABI's <c>pyodide_error_kind_t</c> names it.</summary>
 public enum PyodideErrorKind
 {

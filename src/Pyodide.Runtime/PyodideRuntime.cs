@@ -88,6 +88,25 @@ public sealed partial class PyodideRuntime : IDisposable
         InterruptWait(); // or a host-side wait for an awaitable, between calls
     }
 
+    /// <summary>From any thread: delivers signal <paramref name="signum"/> (Linux's numbers:
+    /// SIGINT 2, SIGTERM 15, ...) to Python as the system delivers one to python3, when
+    /// Python set a handler of its own for it with <c>signal.signal</c>: the handler runs at
+    /// the interpreter's next check (within about a millisecond for Python code) in the
+    /// call running, or else in the next call, and nothing is stopped hard. A read of
+    /// sys.stdin whose input fails while a signal is delivered runs the handler and reads
+    /// again, as python3's read does after EINTR. Otherwise nothing is done, and the answer
+    /// says what Python would do, for the host to do it: SIGINT's own handler
+    /// (<c>signal.default_int_handler</c>) is <see cref="PyodideSignalAction.Default"/>, for
+    /// which <see cref="Interrupt"/> raises its KeyboardInterrupt.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signum"/> is not a signal Python knows.</exception>
+    /// <exception cref="ObjectDisposedException">The runtime is disposed.</exception>
+    /// <exception cref="PyodideException">The runtime is dead (<see cref="PyodideErrorKind.Fatal"/>).</exception>
+    public PyodideSignalAction Signal(int signum)
+    {
+        var guest = Volatile.Read(ref _guest) ?? throw new ObjectDisposedException(nameof(PyodideRuntime));
+        return guest.Signal(signum);
+    }
+
     /// <summary>Starts an interpreter.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="PyodideException">The assets cannot be loaded (<see cref="PyodideErrorKind.IO"/>).</exception>
@@ -107,7 +126,11 @@ public sealed partial class PyodideRuntime : IDisposable
         // through its write_fd import (src/guest/bridge/stdio.c).
         var wasi = new WasiConfiguration()
             .WithArg("python")
-            .WithEnvironmentVariable("HOME", "/home/pyodide");
+            // The sandbox's one user (getpass.getuser(); cpython-patches/wasi-user-ids.patch
+            // gives its ids), and nothing of the host's environment.
+            .WithEnvironmentVariable("HOME", "/home/pyodide")
+            .WithEnvironmentVariable("LOGNAME", "pyodide")
+            .WithEnvironmentVariable("USER", "pyodide");
         foreach (var mount in options.Mounts)
         {
             if (!Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))

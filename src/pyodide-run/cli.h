@@ -91,7 +91,7 @@ void signals_enter_input(void);
 void signals_leave_input(void);
 /* Waits until fd 0 is readable (true) or a signal came for the wait (false;
    *sig = SIGINT, SIGTERM or SIGHUP): at the prompt, or for Python's stdin
-   during a call (SIGINT). */
+   during a call (SIGINT, or any of them delivered to a handler of Python's). */
 bool signals_wait_input(int* sig);
 /* Records the terminal's settings, restored by signals_exit. */
 void signals_save_terminal(void);

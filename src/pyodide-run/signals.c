@@ -12,6 +12,10 @@
  *   SIGTERM, during a call: interrupts it and lets main clean up (the runtime's
  *   SIGHUP   home directory, the terminal) and end by the signal, or ends
  *            the process after a grace period. At the prompt: wakes it.
+ *
+ * During a call each of them first goes to Python, as the system's goes to
+ * python3's: when Python has a handler of its own for it (signal.signal), or
+ * ignores it (signal.SIG_IGN), that is all (pyodide_signal), every time.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -67,15 +71,39 @@ _Noreturn void signals_exit(int sig) {
   _exit(128 + sig);
 }
 
+/* A wake-up's byte: the signal's number; with SOFT_WAKE, one delivered to a
+   handler of Python's own, which a read of stdin returns for (the library then
+   runs the handler and reads again) only while it is waiting: one left from
+   before the wait is dropped. */
+#define SOFT_WAKE 0x80
+
 static void wake_input(int sig) {
   char c = (char)sig;
   ssize_t n = write(wake_pipe[1], &c, 1);
   (void)n; /* a full pipe already holds a wake-up */
 }
 
+/* During a call, with the lock held: offers `sig` to Python as the system
+   offers it to python3's. True when Python takes it (its own handler, which
+   then runs, or SIG_IGN), so nothing more is done. */
+static bool python_takes(pyodide_t* rt, int sig) {
+  pyodide_signal_action_t action = PYODIDE_SIGNAL_DEFAULT;
+  pyodide_error_t* err = pyodide_signal(rt, sig, &action);
+  if (err != NULL) {
+    pyodide_error_delete(err); /* only for a dead runtime: the call is ending anyway */
+    return false;
+  }
+  if (action == PYODIDE_SIGNAL_HANDLED) wake_input(sig | SOFT_WAKE); /* ends a wait for stdin */
+  return action != PYODIDE_SIGNAL_DEFAULT;
+}
+
 static void on_sigint(void) {
   pthread_mutex_lock(&lock);
   state_t s = state;
+  if (s == STATE_CALL && python_takes(call_runtime, SIGINT)) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
   int earlier = s == STATE_CALL ? call_interrupts++ : 0;
   pyodide_t* rt = call_runtime;
   pthread_mutex_unlock(&lock);
@@ -93,8 +121,12 @@ static void on_sigint(void) {
 
 static void on_terminate(int sig) {
   pthread_mutex_lock(&lock);
-  terminating = sig;
   state_t s = state;
+  if (s == STATE_CALL && python_takes(call_runtime, sig)) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
+  terminating = sig;
   /* Whether a run has started that main will end (a resident server between
      runs has none, whatever the last one left). */
   bool started = call_runtime != NULL && (!resident_server() || resident_serving());
@@ -158,6 +190,17 @@ static void drain_wakeups(void) {
 }
 
 bool signals_wait_input(int* sig) {
+  /* A soft wake-up already there came before this wait: its handler has run
+     or runs at Python's next check. */
+  pthread_mutex_lock(&lock);
+  char c;
+  bool hard = false;
+  while (!hard && read(wake_pipe[0], &c, 1) == 1) hard = !((unsigned char)c & SOFT_WAKE);
+  pthread_mutex_unlock(&lock);
+  if (hard) {
+    *sig = (unsigned char)c;
+    return false;
+  }
   for (;;) {
     struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = wake_pipe[0], .events = POLLIN}};
     if (poll(fds, 2, -1) < 0) {
@@ -165,9 +208,8 @@ bool signals_wait_input(int* sig) {
       return true; /* let the read report it */
     }
     if (fds[1].revents & POLLIN) {
-      char c;
       if (read(wake_pipe[0], &c, 1) == 1) {
-        *sig = (unsigned char)c;
+        *sig = (unsigned char)c & ~SOFT_WAKE;
         return false;
       }
     }

@@ -27,7 +27,7 @@ internal sealed unsafe class GuestExports
     public readonly GuestExport Initialize, Init, SnapshotRestore, SnapshotSeal, SnapshotForget, Alloc, Free,
         Run, Globals, GetItem, SetItem, DelItem, Contains, Length, TypeName, Call, Dup, Release, HandleCount,
         Error, GetAttr, SetAttr, HasAttr, DelAttr, CallKw, Iter, Next, ToPy, ToJs, GetBuffer, HostFunction,
-        HostModule, HostUnregister, HostClass, InterruptSlots, InterruptClear;
+        HostModule, HostUnregister, HostClass, InterruptSlots, InterruptClear, SignalSlots;
 
     /// <exception cref="PyodideException">An export is missing or has another signature
     /// (<see cref="PyodideErrorKind.IO"/>).</exception>
@@ -72,6 +72,7 @@ internal sealed unsafe class GuestExports
         HostClass = Bind(self, "pyn_host_class", 5, 1);
         InterruptSlots = Bind(self, "pyn_interrupt_slots", 1, 1);
         InterruptClear = Bind(self, "pyn_interrupt_clear", 0, 1);
+        SignalSlots = Bind(self, "pyn_signal_slots", 1, 1);
     }
 
     private GuestExport Bind(WasmtimeDirect.InstanceRef instance, string name, int parameters, int results)

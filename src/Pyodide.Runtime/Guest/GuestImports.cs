@@ -201,6 +201,10 @@ internal sealed unsafe partial class GuestImports
         }
     }
 
+    /// <summary>What the <c>pyodide.read</c> import returns when the input failed while a
+    /// signal was delivered (bridge/runtime.c: Python runs the handler and reads again).</summary>
+    private const int ReadInterrupted = -2;
+
     /// <summary>The <c>pyodide.read</c> import: sys.stdin's bytes, read by the host's
     /// input straight into guest memory. An interrupt or deadline that came while it
     /// blocked is stored before returning, so the guest raises it rather than what the
@@ -209,13 +213,15 @@ internal sealed unsafe partial class GuestImports
     {
         if (_guest == null || _streams?.Stdin is not { } stdin || length <= 0) return 0;
         int n;
+        int signals = _guest.SignalsDelivered;
         try
         {
             n = stdin.Read(new Span<byte>(_guest.Checked((uint)address, (uint)length), length));
         }
         catch (Exception) when (!_guest.IsDead)
         {
-            n = -1; // OSError in Python; an exception must not unwind through wasm frames
+            // OSError in Python; an exception must not unwind through wasm frames
+            n = _guest.SignalsDelivered != signals ? ReadInterrupted : -1;
         }
         _guest.AfterBlockingImport();
         return n;

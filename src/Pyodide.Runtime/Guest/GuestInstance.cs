@@ -34,6 +34,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     private uint _scratch, _scratchCapacity;
     private readonly GuestExports _exports;
     private readonly CallWatchdog _watchdog;
+    private GuestSignals? _signals;
     private readonly bool _guarded;
 
     /// <summary>Calls in progress on this instance: 1 = the outermost one; nested ones come
@@ -135,6 +136,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
             Checked(slots[2], 4);
             Checked(slots[3], 4);
             _watchdog.SetInterruptSlots(slots[0], slots[1], slots[2], slots[3]);
+            uint evalBreaker = slots[3];
+            if (_exports.Invoke(_exports.SignalSlots, (int)AuxAddress) != 0) throw GuestExports.Missing("pyn_signal_slots");
+            _signals = new GuestSignals(this, (uint*)Checked(AuxAddress, 24), evalBreaker);
             LoadScratch(CallDepth = 0);
             _watchdog.EndStart();
         }
@@ -251,6 +255,17 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     /// <summary>From any thread: see <see cref="CallWatchdog.Interrupt"/>.</summary>
     public void Interrupt() => _watchdog.Interrupt();
+
+    /// <summary>From any thread: see <see cref="GuestSignals.Deliver"/>. A dead instance's
+    /// memory is not touched.</summary>
+    public PyodideSignalAction Signal(int signum)
+    {
+        ThrowIfDead();
+        return _signals!.Deliver(signum);
+    }
+
+    /// <summary>How many signals have been delivered: see <see cref="GuestSignals.Delivered"/>.</summary>
+    public int SignalsDelivered => _signals?.Delivered ?? 0;
 
     // ---- memory -------------------------------------------------------------
 

@@ -412,6 +412,8 @@ func TestClosedRuntime(t *testing.T) {
 	_, err = buf.Bytes()
 	expectKind(t, err, KindUsage)
 	expectKind(t, py.Interrupt(), KindUsage)
+	_, err = py.Signal(syscall.SIGTERM)
+	expectKind(t, err, KindUsage)
 	// Closing what is left is harmless.
 	buf.Close()
 	g.Close()
@@ -747,6 +749,41 @@ func TestGoroutinesShareARuntime(t *testing.T) {
 // handler's range in CPython 3.11).
 const interruptibleLoop = "import time\nr = 'not interrupted'\nend = time.monotonic() + 60\nn = 0\n" +
 	"try:\n    while time.monotonic() < end:\n        n += 1\nexcept KeyboardInterrupt:\n    r = 'interrupted'\nr"
+
+func TestASignalReachesPythonsOwnHandlerFromAnotherGoroutine(t *testing.T) {
+	py := load(t, nil)
+	must(py.RunPython("import signal\ngot = []\nsignal.signal(signal.SIGTERM, lambda n, f: got.append(n))"))
+	done := make(chan any)
+	go func() {
+		v, err := py.RunPython("while not got:\n    pass\ngot[0]")
+		if err != nil {
+			done <- err
+		}
+		done <- v
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if a, err := py.Signal(syscall.SIGTERM); err != nil || a != SignalHandled {
+		t.Fatal(a, err)
+	}
+	select {
+	case v := <-done:
+		if v != int64(15) {
+			t.Fatal(v)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("the handler did not end the loop")
+	}
+	// Python's defaults are left to the host; a number that is no signal is refused.
+	if a, err := py.Signal(syscall.SIGINT); err != nil || a != SignalDefault {
+		t.Fatal(a, err)
+	}
+	must(py.RunPython("signal.signal(signal.SIGHUP, signal.SIG_IGN)"))
+	if a, err := py.Signal(syscall.SIGHUP); err != nil || a != SignalIgnored {
+		t.Fatal(a, err)
+	}
+	_, err := py.Signal(0)
+	expectKind(t, err, KindUsage)
+}
 
 func TestInterruptFromAnotherGoroutine(t *testing.T) {
 	py := load(t, nil)

@@ -479,6 +479,45 @@ func (r *Runtime) SetTimeout(d time.Duration) error {
 	return takeError(C.pyodide_set_timeout(r.c, C.double(d.Seconds())))
 }
 
+// SignalAction is what Python does with a signal: Signal's answer.
+type SignalAction int
+
+const (
+	// SignalDefault: Python's default (signal.SIG_DFL, or SIGINT's own
+	// handler); nothing was delivered.
+	SignalDefault SignalAction = C.PYODIDE_SIGNAL_DEFAULT
+	// SignalIgnored: Python ignores it (signal.SIG_IGN); nothing was delivered.
+	SignalIgnored SignalAction = C.PYODIDE_SIGNAL_IGNORED
+	// SignalHandled: Python has a handler of its own; it was delivered, and
+	// the handler runs.
+	SignalHandled SignalAction = C.PYODIDE_SIGNAL_HANDLED
+)
+
+// Signal, from any goroutine, delivers signal signum (Linux's numbers:
+// syscall.SIGTERM and friends) to Python as the system delivers one to
+// python3, when Python set a handler of its own for it with signal.signal:
+// the handler runs at the interpreter's next check, in the running call or
+// else the next one, and nothing is stopped hard. Otherwise nothing is done
+// and the answer says what Python would do, for the host to do it: SIGINT's
+// own handler is SignalDefault, for which Interrupt raises its
+// KeyboardInterrupt. A KindUsage error for a number that is no signal (1 to
+// 64) or a closed runtime.
+func (r *Runtime) Signal(signum syscall.Signal) (SignalAction, error) {
+	var err error
+	action := C.pyodide_signal_action_t(C.PYODIDE_SIGNAL_DEFAULT)
+	open := false
+	r.release(func() {
+		if r.c != nil {
+			open = true
+			err = takeError(C.pyodide_signal(r.c, C.int(signum), &action))
+		}
+	})
+	if !open {
+		return SignalDefault, usageError("the runtime is closed")
+	}
+	return SignalAction(action), err
+}
+
 // Interrupt, from another goroutine while a call runs, makes Python raise
 // KeyboardInterrupt: the call fails with that Python error or a KindLimit
 // error. Code that ignores it is stopped hard after 100 ms and the runtime

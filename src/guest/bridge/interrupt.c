@@ -34,6 +34,22 @@ PYN_EXPORT(pyn_interrupt_slots) int32_t pyn_interrupt_slots(uint32_t* out) {
   return 0;
 }
 
+/* Signals go the same way (pyodide_signal): cpython-patches/wasi-signal-slots.patch
+ * keeps, for each signal, whether Python's handler is its default, SIG_IGN or a
+ * handler of Python's own; the host reads that and, for a handler, stores what
+ * CPython's trip_signal stores, so the handler runs at the interpreter's next check. */
+extern void _PyPyn_SignalSlots(uint32_t* out);
+
+/* Writes {the signals' actions (a byte each: 0 default, 1 ignored, 2 handled),
+ * &tripped of signal 0, the distance between two signals' tripped, the
+ * is_tripped flag's address, the number of signals, the signals_pending flag's
+ * address} at `out`. Called once, after pyn_init. */
+PYN_EXPORT(pyn_signal_slots) int32_t pyn_signal_slots(uint32_t* out) {
+  _PyPyn_SignalSlots(out);
+  out[5] = (uint32_t)(uintptr_t)&_PyRuntime.ceval.signals_pending;
+  return 0;
+}
+
 /* After a call the host asked to stop: drops an interrupt that was never
  * raised (so it cannot surface in the next call), or takes a new reference
  * for the next one if it was. Returns whether one was still pending. */

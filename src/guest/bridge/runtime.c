@@ -61,18 +61,28 @@ static PyObject* core_write_stderr(PyObject* self, PyObject* data) {
   return write_to(2, data);
 }
 
+/* What the read import returns when a signal delivered during its wait cut it
+ * short (a handler of Python's own is to run first). */
+#define HOST_READ_INTERRUPTED (-2)
+
 /* _pyodide_core.readinto(buffer): the host side of sys.stdin. Fills the
  * writable buffer straight from the host's input (no copy in between) and
  * returns the number of bytes, 0 at the end of input. A KeyboardInterrupt
- * that arrived while the host blocked wins over what the read returned. */
+ * that arrived while the host blocked wins over what the read returned; a
+ * signal with a handler of Python's runs it and reads again, as python3's
+ * read does after EINTR (PEP 475). */
 static PyObject* core_readinto(PyObject* self, PyObject* arg) {
   (void)self;
   Py_buffer view;
   if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return NULL;
   uint32_t len = view.len > INT32_MAX ? INT32_MAX : (uint32_t)view.len;
-  int32_t n = len ? host_read(view.buf, len) : 0;
+  int32_t n;
+  for (;;) {
+    n = len ? host_read(view.buf, len) : 0;
+    if (n != HOST_READ_INTERRUPTED || interrupt_raise_pending() < 0 || PyErr_CheckSignals() < 0) break;
+  }
   PyBuffer_Release(&view);
-  if (interrupt_raise_pending() < 0) return NULL;
+  if (PyErr_Occurred() || interrupt_raise_pending() < 0) return NULL;
   if (n < 0 || (uint32_t)n > len) {
     PyErr_SetString(PyExc_OSError, "the host's standard input reported an error");
     return NULL;

@@ -60,5 +60,5 @@ pub use future::FutureResolver;
 pub use host::{HostModule, MAX_MODULE_FUNCTIONS};
 pub use host_object::{HostObject, HostRef, Slot};
 pub use proxy::{Next, Proxy, PyIter};
-pub use runtime::{Runtime, RuntimeBuilder, Stats};
+pub use runtime::{Runtime, RuntimeBuilder, SignalAction, Stats};
 pub use value::{ToValue, Value};

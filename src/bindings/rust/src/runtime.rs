@@ -604,6 +604,27 @@ impl Runtime {
         unsafe { check(sys::pyodide_interrupt(self.raw)) }
     }
 
+    /// From any thread (share `&Runtime`): delivers signal `signum` (Linux's
+    /// numbers: `libc::SIGTERM` and friends) to Python as the system delivers
+    /// one to python3, when Python set a handler of its own for it with
+    /// `signal.signal`: the handler runs at the interpreter's next check, in the
+    /// running call or else the next one, and nothing is stopped hard.
+    /// Otherwise nothing is done and the answer says what Python would do, for
+    /// the host to do it: SIGINT's own handler is [`SignalAction::Default`],
+    /// for which [`Runtime::interrupt`] raises its KeyboardInterrupt.
+    /// A [`ErrorKind::Usage`](crate::ErrorKind::Usage) error for a number that
+    /// is no signal (1 to 64).
+    pub fn signal(&self, signum: i32) -> Result<SignalAction> {
+        let mut action: sys::pyodide_signal_action_t = sys::PYODIDE_SIGNAL_DEFAULT;
+        // SAFETY: designed to be called concurrently with another call; action outlives it.
+        unsafe { check(sys::pyodide_signal(self.raw, signum, &mut action))? };
+        Ok(match action {
+            sys::PYODIDE_SIGNAL_HANDLED => SignalAction::Handled,
+            sys::PYODIDE_SIGNAL_IGNORED => SignalAction::Ignored,
+            _ => SignalAction::Default,
+        })
+    }
+
     /// Counters for leak checks and monitoring.
     pub fn stats(&self) -> Result<Stats> {
         let mut s = sys::pyodide_stats_t { size: std::mem::size_of::<sys::pyodide_stats_t>(), ..Default::default() };
@@ -635,6 +656,17 @@ impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime").field("raw", &self.raw).finish()
     }
+}
+
+/// What Python does with a signal: [`Runtime::signal`]'s answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAction {
+    /// Python's default (`signal.SIG_DFL`, or SIGINT's own handler): nothing was delivered.
+    Default,
+    /// Python ignores it (`signal.SIG_IGN`): nothing was delivered.
+    Ignored,
+    /// Python has a handler of its own: it was delivered, and the handler runs.
+    Handled,
 }
 
 /// `pyodide_stats_t`.

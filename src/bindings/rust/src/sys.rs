@@ -32,6 +32,13 @@ pub const PYODIDE_ERROR_LIMIT: pyodide_error_kind_t = 3;
 pub const PYODIDE_ERROR_IO: pyodide_error_kind_t = 4;
 pub const PYODIDE_ERROR_FATAL: pyodide_error_kind_t = 5;
 
+// ---- signals --------------------------------------------------------------------
+/// `pyodide_signal_action_t` (a C enum: an `int`).
+pub type pyodide_signal_action_t = c_int;
+pub const PYODIDE_SIGNAL_DEFAULT: pyodide_signal_action_t = 0;
+pub const PYODIDE_SIGNAL_IGNORED: pyodide_signal_action_t = 1;
+pub const PYODIDE_SIGNAL_HANDLED: pyodide_signal_action_t = 2;
+
 // ---- values ---------------------------------------------------------------------
 /// `pyodide_kind_t`.
 pub type pyodide_kind_t = c_int;
@@ -285,6 +292,11 @@ extern "C" {
         result: *mut pyodide_value_t,
     ) -> *mut pyodide_error_t;
     pub fn pyodide_interrupt(runtime: *mut pyodide_t) -> *mut pyodide_error_t;
+    pub fn pyodide_signal(
+        runtime: *mut pyodide_t,
+        signum: c_int,
+        action: *mut pyodide_signal_action_t,
+    ) -> *mut pyodide_error_t;
     pub fn pyodide_set_timeout(runtime: *mut pyodide_t, timeout_s: f64) -> *mut pyodide_error_t;
     pub fn pyodide_snapshot_save(runtime: *mut pyodide_t, path: *const c_char) -> *mut pyodide_error_t;
     pub fn pyodide_globals(runtime: *mut pyodide_t, out: *mut *mut pyproxy_t) -> *mut pyodide_error_t;

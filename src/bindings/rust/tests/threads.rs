@@ -2,7 +2,7 @@
 //! interrupted from another thread.
 use std::time::{Duration, Instant};
 
-use pyodide::{ErrorKind, Proxy, Runtime, Value};
+use pyodide::{ErrorKind, Proxy, Runtime, SignalAction, Value};
 
 fn assert_send_sync<T: Send + Sync>() {}
 
@@ -79,6 +79,24 @@ fn interrupt_without_a_running_call_does_nothing() {
     let py = Runtime::new().unwrap();
     py.interrupt().unwrap();
     assert_eq!(py.run("sum(range(100000))").unwrap(), Value::Int(4999950000));
+}
+
+#[test]
+fn a_signal_reaches_pythons_own_handler_from_another_thread() {
+    let py = Runtime::new().unwrap();
+    py.run("import signal\ngot = []\nsignal.signal(signal.SIGTERM, lambda n, f: got.append(n))").unwrap();
+    let result = std::thread::scope(|s| {
+        let runner = s.spawn(|| py.run("while not got:\n    pass\ngot[0]"));
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(py.signal(15).unwrap(), SignalAction::Handled);
+        runner.join().unwrap()
+    });
+    assert_eq!(result.unwrap(), Value::Int(15));
+    // Python's defaults are left to the host; a number that is no signal is refused.
+    assert_eq!(py.signal(2).unwrap(), SignalAction::Default);
+    py.run("signal.signal(signal.SIGHUP, signal.SIG_IGN)").unwrap();
+    assert_eq!(py.signal(1).unwrap(), SignalAction::Ignored);
+    assert_eq!(py.signal(0).unwrap_err().kind, ErrorKind::Usage);
 }
 
 #[test]
