@@ -85,9 +85,10 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     public void TheSandboxHasOneUserWhoOwnsItsFiles()
     {
         using var py = Runtimes.LoadQuiet();
-        // Its name (from USER, as getpass reads it first), its ids, and those of a file it
-        // wrote: WASI reports every file's owner and group as 0.
-        Expect.Str("pyodide /home/pyodide 0 0 0 0 True", py.RunPython("""
+        // Its name (from USER, as getpass reads it first), its ids (an ordinary user's: code
+        // expects root to chown, which WASI cannot), and those of a file it wrote: where
+        // WASI gives no owner, every file is the user's.
+        Expect.Str("pyodide /home/pyodide 1000 1000 1000 1000 True", py.RunPython("""
             import getpass, os
             open('/tmp/mine.txt', 'w').close()
             st = os.stat('/tmp/mine.txt')
