@@ -331,8 +331,9 @@ PYODIDE_API void pyodide_destroy(pyodide_t* runtime);
  * `runtime` and `path` are borrowed. Errors: USAGE for a NULL or destroyed
  * runtime, a NULL, empty or invalid UTF-8 path, a runtime with mounts (mount in
  * the loading config instead), host objects Python still holds (they stand for
- * this process's objects), a symbolic link among those files, or a
- * call from inside one of the runtime's own callbacks; PYTHON for state a copy
+ * this process's objects), an interval timer running (signal.alarm or
+ * signal.setitimer: the timer is this host's), a symbolic link among those
+ * files, or a call from inside one of the runtime's own callbacks; PYTHON for state a copy
  * could not carry (files open beyond the preopened directories, asyncio tasks
  * still running, a set iteration in progress), the message naming it; IO when
  * the file cannot be written. A load from a truncated, damaged, foreign or

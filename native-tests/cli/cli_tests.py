@@ -494,6 +494,59 @@ print("read", input())
         check(results[0][1] == "ready\nhandler 2\nread typed later\n", f"python3.11: {results[0]}")
 
 
+def case_parity_interval_timers():
+    # signal.alarm, setitimer and getitimer: their answers and errors, and SIGALRM's
+    # handler stopping a busy loop, a sleep, and running on an interval; SIG_IGN.
+    parity(["timers.py"], {"timers.py": """import signal, time
+calls = [lambda: signal.alarm(-1), lambda: signal.alarm("x"), lambda: signal.alarm(2**40),
+         lambda: signal.alarm(1.5), lambda: signal.setitimer(signal.ITIMER_REAL, -1),
+         lambda: signal.setitimer(5, 1), lambda: signal.setitimer(signal.ITIMER_REAL, "x"),
+         lambda: signal.getitimer(9), lambda: round(signal.setitimer(signal.ITIMER_REAL, 2.5, 0.5)[0]),
+         lambda: 2 < signal.getitimer(signal.ITIMER_REAL)[0] <= 2.5, lambda: signal.alarm(0),
+         lambda: signal.setitimer(signal.ITIMER_REAL, 0), lambda: signal.alarm(3), lambda: signal.alarm(0),
+         lambda: signal.setitimer(signal.ITIMER_REAL, 0, 5), lambda: signal.getitimer(signal.ITIMER_REAL),
+         lambda: signal.getitimer(signal.ITIMER_VIRTUAL), lambda: signal.setitimer(signal.ITIMER_REAL, float("nan"))]
+for call in calls:
+    try:
+        print(repr(call()))
+    except Exception as e:
+        print(type(e).__name__, e)
+print(signal.ItimerError.__mro__[:2], signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
+class Timeout(Exception):
+    pass
+def on_alarm(n, frame):
+    raise Timeout(f"alarm {n}")
+signal.signal(signal.SIGALRM, on_alarm)
+signal.alarm(1)
+start = time.monotonic()
+try:
+    n = 0
+    while True:
+        n += 1
+except Timeout as e:
+    print("busy loop:", e, 0.9 < time.monotonic() - start < 10)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+start = time.monotonic()
+try:
+    time.sleep(20)
+except Timeout as e:
+    print("sleep:", e, 0.25 < time.monotonic() - start < 10)
+ticks = []
+signal.signal(signal.SIGALRM, lambda n, frame: ticks.append(n))
+signal.setitimer(signal.ITIMER_REAL, 0.1, 0.1)
+while len(ticks) < 3:
+    time.sleep(0.01)
+print("interval:", ticks, signal.setitimer(signal.ITIMER_REAL, 0)[1])
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+signal.setitimer(signal.ITIMER_REAL, 0.05)
+time.sleep(0.2)
+print("ignored")
+signal.signal(signal.SIGALRM, on_alarm)
+signal.alarm(1)
+raise SystemExit(input())
+"""}, stdin=b"read before the alarm\n")
+
+
 def case_parity_stdin_script():
     parity(["-"], stdin=b"import sys\nprint('from stdin', sys.argv)\n")
     parity(["-", "a"], stdin=b"raise SystemExit('no')\n")

@@ -40,6 +40,45 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public void AnAlarmRunsItsHandlerAndAStoppedOneNothing()
+    {
+        using var py = Runtimes.LoadQuiet();
+        Assert.Equal("alarm 14", py.RunPython("""
+            import signal, time
+            class Timeout(Exception): pass
+            def on_alarm(n, f): raise Timeout(f'alarm {n}')
+            signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            try:
+                time.sleep(30)
+                r = 'slept'
+            except Timeout as e:
+                r = str(e)
+            r
+            """, timeout: Timing.Hang));
+        // Stopped, it delivers nothing to a later call.
+        py.RunPython("signal.setitimer(signal.ITIMER_REAL, 0.2)\nsignal.alarm(0)");
+        Thread.Sleep(400);
+        Assert.Equal(42L, py.RunPython("6 * 7"));
+    }
+
+    [Fact]
+    public void DisposingARuntimeStopsItsTimer()
+    {
+        // A timer running every millisecond when the runtime goes: nothing is delivered
+        // into its freed memory (the process would crash), and another runtime is untouched.
+        for (int i = 0; i < 20; i++)
+        {
+            var py = Runtimes.LoadQuiet();
+            py.RunPython("import signal\nsignal.signal(signal.SIGALRM, lambda n, f: None)\nsignal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)");
+            py.Dispose();
+        }
+        Thread.Sleep(100);
+        using var other = Runtimes.LoadQuiet();
+        Assert.Equal(42L, other.RunPython("6 * 7"));
+    }
+
+    [Fact]
     public void BadSignalsAndDisposedOrDeadRuntimesAreRefused()
     {
         var py = Runtimes.LoadQuiet();

@@ -283,6 +283,18 @@ public sealed class SnapshotFileTests : IDisposable
     }
 
     [Fact]
+    public void ARunningIntervalTimerStopsTheSave()
+    {
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython("import signal\nsignal.alarm(60)");
+        var e = Assert.Throws<InvalidOperationException>(() => py.SaveSnapshot(NewPath()));
+        Assert.Contains("signal.alarm", e.Message);
+        // Stopped, the save goes on.
+        py.RunPython("signal.alarm(0)");
+        py.SaveSnapshot(NewPath());
+    }
+
+    [Fact]
     public void TheLoadingConfigsMountsApply()
     {
         string path = Save("import os\nx = 1");

@@ -24,7 +24,8 @@ public sealed partial class PyodideRuntime
     /// names before they are used (functions of this host's raise RuntimeError there).</summary>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="InvalidOperationException">The runtime has mounts (mount them in the
-    /// runtime that loads the snapshot instead), Python holds host objects, its files include a symbolic link, or it is
+    /// runtime that loads the snapshot instead), Python holds host objects or has an interval timer running
+    /// (signal.alarm, signal.setitimer), its files include a symbolic link, or it is
     /// called from inside one of the runtime's own calls.</exception>
     /// <exception cref="PythonException">Python state a copy could not carry: files open
     /// beyond the preopened directories, asyncio tasks still running, a set iteration in
@@ -42,6 +43,9 @@ public sealed partial class PyodideRuntime
         int hostObjects = HostObjects.Count;
         if (hostObjects > 0)
             throw new InvalidOperationException($"Python holds {hostObjects} host object(s), which a snapshot cannot carry: drop them first (del, gc.collect())");
+        // The timer is the host's: the loading runtime would have none running.
+        if (call.Guest.Timer.Armed)
+            throw new InvalidOperationException("an interval timer is running (signal.alarm or signal.setitimer), which a snapshot cannot carry: stop it first (signal.alarm(0))");
         var memory = call.Guest.Save();
         byte[] state = SnapshotState.Write(_packages.LoadedWithHashes, _root);
         SnapshotFile.Write(path, memory, _wasmSha256, state);

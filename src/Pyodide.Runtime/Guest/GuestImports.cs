@@ -34,7 +34,7 @@ internal sealed unsafe partial class GuestImports
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
-                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes }
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, SetTimer }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -67,6 +67,7 @@ internal sealed unsafe partial class GuestImports
         (Import.PathRemove, "path_remove", 4, 1),
         (Import.PathRename, "path_rename", 6, 1),
         (Import.PathSetTimes, "path_set_times", 6, 1),
+        (Import.SetTimer, "set_timer", 1, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -123,6 +124,26 @@ internal sealed unsafe partial class GuestImports
                 break;
             case Import.PathRename: v[0].I32 = PathRename(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.PathSetTimes: v[0].I32 = PathSetTimes(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
+            case Import.SetTimer: v[0].I32 = SetTimer(v[0].I32); break;
+        }
+    }
+
+    /// <summary>The <c>pyodide.set_timer</c> import (bridge/timers.c): sets or reads the
+    /// instance's interval timer from the two microsecond counts at <paramref name="address"/>
+    /// (value, interval; a negative value only reads) and writes the old ones there. 0, or
+    /// EFAULT for a bad address.</summary>
+    private int SetTimer(int address)
+    {
+        if (_guest == null) return Fault;
+        try
+        {
+            var times = new Span<long>(_guest.Checked((uint)address, 16), 2);
+            (times[0], times[1]) = _guest.Timer.Set(times[0], times[1]);
+            return 0;
+        }
+        catch (Exception) when (!_guest.IsDead)
+        {
+            return Fault; // a bad address (it has killed the runtime if outside memory)
         }
     }
 

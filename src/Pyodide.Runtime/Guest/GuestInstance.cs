@@ -35,6 +35,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     private readonly GuestExports _exports;
     private readonly CallWatchdog _watchdog;
     private GuestSignals? _signals;
+    private readonly GuestTimer _timer;
     private readonly bool _guarded;
 
     /// <summary>Calls in progress on this instance: 1 = the outermost one; nested ones come
@@ -83,6 +84,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         _linker = new Linker(engine);
         try
         {
+            _timer = new GuestTimer(DeliverAlarm);
             _store.SetWasiConfiguration(wasi);
             if (memoryLimit > 0) _store.SetLimits(memorySize: (long)Math.Min(memoryLimit, long.MaxValue));
             new GuestImports(this, streams, host, files).Define(_linker);
@@ -264,6 +266,15 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         return _signals!.Deliver(signum);
     }
 
+    /// <summary>The instance's interval timer (signal.setitimer, signal.alarm).</summary>
+    public GuestTimer Timer => _timer;
+
+    /// <summary>The timer expired: SIGALRM for Python's handler, if it has one.</summary>
+    private void DeliverAlarm()
+    {
+        if (!IsDead) _signals?.Deliver(GuestTimer.AlarmSignal);
+    }
+
     /// <summary>How many signals have been delivered: see <see cref="GuestSignals.Delivered"/>.</summary>
     public int SignalsDelivered => _signals?.Delivered ?? 0;
 
@@ -440,6 +451,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         // memory is still mapped; a runtime that trapped part-way teaches nothing.
         if (_learnsForProcess != null && DeathReason == null) _learnsForProcess.EndProcess(_base);
         _learnsForProcess = null;
+        _timer?.Dispose(); // before the memory it delivers to goes
         _exports?.Close();
         _store?.Dispose();
         _linker?.Dispose();

@@ -147,6 +147,12 @@ void errors_set_formatter(PyObject* format_exception);
  * KeyboardInterrupt set if one was pending, else 0. */
 int interrupt_raise_pending(void);
 
+/* --- timers.c ------------------------------------------------------------- */
+
+/* Adds alarm, setitimer, getitimer and ItimerError to _pyodide_core (`module`);
+ * -1 with an error set. */
+int timers_add_to(PyObject* module);
+
 /* --- runtime.c ------------------------------------------------------------ */
 
 /* The module pyodide._bridge, imported by pyn_init (a new reference kept for

@@ -98,6 +98,7 @@ def setup():
     import _signal  # noqa: F401
 
     _make_sleep_interruptible()
+    _add_interval_timers()
     _make_isatty_the_hosts()
     _make_terminal_size_the_hosts()
     _make_select_interruptible()
@@ -236,6 +237,17 @@ def _make_terminal_size_the_hosts():
     """os.get_terminal_size, which WASI lacks: the host's terminal's size
     (bridge/runtime.c)."""
     os.get_terminal_size = _pyodide_core.get_terminal_size
+
+
+def _add_interval_timers():
+    """signal.alarm, setitimer and getitimer, which WASI lacks: the host's timer
+    delivers SIGALRM to Python's handler (bridge/timers.c). signal.py takes
+    them from _signal, as python3's does."""
+    import _signal
+
+    for name in ("alarm", "setitimer", "getitimer", "ItimerError"):
+        setattr(_signal, name, getattr(_pyodide_core, name))
+    _signal.ITIMER_REAL, _signal.ITIMER_VIRTUAL, _signal.ITIMER_PROF = 0, 1, 2
 
 
 def _make_sleep_interruptible():
