@@ -79,6 +79,34 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public void SignalsRacingTheDisposalNeverReachFreedMemory()
+    {
+        // Another thread signals as fast as it can while the runtime is disposed: each
+        // signal is delivered or refused as disposed, and the process lives on.
+        for (int i = 0; i < 20; i++)
+        {
+            var py = Runtimes.LoadQuiet();
+            py.RunPython("import signal\nsignal.signal(signal.SIGUSR1, lambda n, f: None)");
+            using var go = new ManualResetEventSlim();
+            int refused = 0;
+            var signaller = new Thread(() =>
+            {
+                go.Set();
+                while (true)
+                {
+                    try { py.Signal(SIGUSR1); }
+                    catch (ObjectDisposedException) { refused++; return; }
+                }
+            });
+            signaller.Start();
+            go.Wait();
+            py.Dispose();
+            Assert.True(signaller.Join(Timing.Hang));
+            Assert.Equal(1, refused);
+        }
+    }
+
+    [Fact]
     public void BadSignalsAndDisposedOrDeadRuntimesAreRefused()
     {
         var py = Runtimes.LoadQuiet();

@@ -272,7 +272,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     /// <summary>The timer expired: SIGALRM for Python's handler, if it has one.</summary>
     private void DeliverAlarm()
     {
-        if (!IsDead) _signals?.Deliver(GuestTimer.AlarmSignal);
+        if (!IsDead) _signals?.Deliver(GuestTimer.AlarmSignal); // the timer is stopped before Close
     }
 
     /// <summary>How many signals have been delivered: see <see cref="GuestSignals.Delivered"/>.</summary>
@@ -452,6 +452,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         if (_learnsForProcess != null && DeathReason == null) _learnsForProcess.EndProcess(_base);
         _learnsForProcess = null;
         _timer?.Dispose(); // before the memory it delivers to goes
+        _signals?.Close(); // and a delivery from another thread
         _exports?.Close();
         _store?.Dispose();
         _linker?.Dispose();

@@ -14,6 +14,10 @@ internal sealed unsafe class GuestSignals
     private readonly uint _stride;       // from one signal's tripped flag to the next's
     private readonly int* _isTripped, _signalsPending, _evalBreaker;
     private int _delivered;
+    // Held while storing: Close (before the memory goes) waits out a delivery from
+    // another thread (the host's, the timer's) and stops later ones.
+    private readonly Lock _gate = new();
+    private bool _closed;
 
     /// <summary>The number of signals Python knows (numbers 1 to one less than this).</summary>
     public int Count { get; }
@@ -44,15 +48,26 @@ internal sealed unsafe class GuestSignals
     {
         if (signum < 1 || signum >= Count)
             throw new ArgumentOutOfRangeException(nameof(signum), signum, $"a signal number is from 1 to {Count - 1}");
-        var action = (PyodideSignalAction)Volatile.Read(ref _actions[signum]);
-        if (action != PyodideSignalAction.Handled) return action == PyodideSignalAction.Ignored ? action : PyodideSignalAction.Default;
-        // trip_signal's order: the signal's flag, then the summary flag the check
-        // clears before the signals' own, then the interpreter's.
-        Volatile.Write(ref *(int*)(_tripped + (uint)signum * _stride), 1);
-        Volatile.Write(ref *_isTripped, 1);
-        Volatile.Write(ref *_signalsPending, 1);
-        Volatile.Write(ref *_evalBreaker, 1);
-        Interlocked.Increment(ref _delivered);
-        return action;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            var action = (PyodideSignalAction)Volatile.Read(ref _actions[signum]);
+            if (action != PyodideSignalAction.Handled) return action == PyodideSignalAction.Ignored ? action : PyodideSignalAction.Default;
+            // trip_signal's order: the signal's flag, then the summary flag the check
+            // clears before the signals' own, then the interpreter's.
+            Volatile.Write(ref *(int*)(_tripped + (uint)signum * _stride), 1);
+            Volatile.Write(ref *_isTripped, 1);
+            Volatile.Write(ref *_signalsPending, 1);
+            Volatile.Write(ref *_evalBreaker, 1);
+            Interlocked.Increment(ref _delivered);
+            return action;
+        }
+    }
+
+    /// <summary>The instance's memory is about to go: no delivery stores to it from now on
+    /// (one in progress is waited for); <see cref="Deliver"/> throws ObjectDisposedException.</summary>
+    public void Close()
+    {
+        lock (_gate) _closed = true;
     }
 }

@@ -459,7 +459,8 @@ func (r *Runtime) ToPyDepth(v any, depth int) (*Proxy, error) {
 // and the mounts). Proxies and buffers held here are
 // released in a runtime loaded from it, and host modules must be registered
 // there again. State a copy could not carry (an open file, a running asyncio
-// task) is a KindPython error naming it; a runtime with mounts is KindUsage.
+// task) is a KindPython error naming it; a runtime with mounts or a running
+// interval timer (signal.alarm: the timer is this host's) is KindUsage.
 func (r *Runtime) SaveSnapshot(path string) error {
 	if err := r.enter(); err != nil {
 		return err

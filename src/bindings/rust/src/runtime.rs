@@ -579,7 +579,8 @@ impl Runtime {
     /// it, and host modules must be registered there again. Fails with
     /// [`ErrorKind::Python`](crate::ErrorKind::Python) naming state a copy could
     /// not carry (an open file, a running asyncio task), with
-    /// [`ErrorKind::Usage`](crate::ErrorKind::Usage) for a runtime with mounts.
+    /// [`ErrorKind::Usage`](crate::ErrorKind::Usage) for a runtime with mounts
+    /// or a running interval timer (`signal.alarm`: the timer is this host's).
     pub fn save_snapshot(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_string("snapshot path", path_bytes(path.as_ref())?)?;
         // SAFETY: a live runtime and a NUL-terminated path the call borrows.
