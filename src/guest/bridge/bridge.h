@@ -138,6 +138,10 @@ int error_store(void);
 int error_store_c(const char* type, const char* message);
 /* Sets the helpers error_store uses; called once Python is up. */
 void errors_set_formatter(PyObject* format_exception);
+/* Raises type(Linux's number for the C errno `err`, words): `type` is OSError
+ * (whose constructor picks the subclass of the number, as python3's does) or a
+ * subclass. Returns NULL, for `return raise_os_error(...);`. */
+PyObject* raise_os_error(PyObject* type, int err, const char* words);
 
 /* --- interrupt.c ---------------------------------------------------------- */
 

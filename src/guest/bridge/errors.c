@@ -81,3 +81,12 @@ PYN_EXPORT(pyn_error) int32_t pyn_error(uint32_t* out) {
   out[3] = (uint32_t)mlen;
   return 0;
 }
+
+PyObject* raise_os_error(PyObject* type, int err, const char* words) {
+  PyObject* error = PyObject_CallFunction(type, "is", _PyPyn_ErrnoToLinux(err), words);
+  if (error != NULL) {
+    PyErr_SetObject((PyObject*)Py_TYPE(error), error);
+    Py_DECREF(error);
+  }
+  return NULL;
+}

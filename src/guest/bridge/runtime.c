@@ -199,15 +199,7 @@ static PyObject* core_get_terminal_size(PyObject* self, PyObject* const* args, P
   long fd = 1;
   if (nargs == 1 && (fd = PyLong_AsLong(args[0])) == -1 && PyErr_Occurred()) return NULL;
   uint32_t size = fd >= 0 && fd <= 2 ? (uint32_t)host_terminal_size((int32_t)fd) : 0;
-  if (size == 0) {
-    PyObject* error = PyObject_CallFunction(PyExc_OSError, "is", _PyPyn_ErrnoToLinux(ENOTTY),
-                                            "Inappropriate ioctl for device");
-    if (error != NULL) {
-      PyErr_SetObject((PyObject*)Py_TYPE(error), error);
-      Py_DECREF(error);
-    }
-    return NULL;
-  }
+  if (size == 0) return raise_os_error(PyExc_OSError, ENOTTY, "Inappropriate ioctl for device");
   PyObject* os = PyImport_ImportModule("os");
   if (os == NULL) return NULL;
   PyObject* result = PyObject_CallMethod(os, "terminal_size", "((II))", (unsigned int)(size >> 16),

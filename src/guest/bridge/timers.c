@@ -23,14 +23,10 @@ enum { TIMER_REAL = 0, TIMER_VIRTUAL = 1, TIMER_PROF = 2 };
 static PyObject* itimer_error; /* signal.ItimerError, an OSError (python3's signal.itimer_error) */
 
 /* Raises ItimerError with EINVAL, in `why`'s words. */
-static PyObject* invalid(const char* why) {
-  PyObject* error = PyObject_CallFunction(itimer_error, "is", _PyPyn_ErrnoToLinux(EINVAL), why);
-  if (error != NULL) {
-    PyErr_SetObject(itimer_error, error);
-    Py_DECREF(error);
-  }
-  return NULL;
-}
+static PyObject* invalid(const char* why) { return raise_os_error(itimer_error, EINVAL, why); }
+
+/* Whether `which` names a timer (others are EINVAL, as Linux's). */
+static int known_timer(int which) { return which >= TIMER_REAL && which <= TIMER_PROF; }
 
 /* Sets (value >= 0) or reads the timer; `old` receives what it was. */
 static int set_timer(int64_t value, int64_t interval, int64_t old[2]) {
@@ -63,17 +59,6 @@ static int microseconds(PyObject* obj, int64_t* out) {
   return 0;
 }
 
-/* The `which` argument: an int, one of the ITIMER_* (others: EINVAL, as Linux's). */
-static int which_timer(PyObject* arg, int* which) {
-  *which = _PyLong_AsInt(arg);
-  if (*which == -1 && PyErr_Occurred()) return -1;
-  if (*which < TIMER_REAL || *which > TIMER_PROF) {
-    invalid("Invalid argument");
-    return -1;
-  }
-  return 0;
-}
-
 static PyObject* timers_alarm(PyObject* self, PyObject* arg) {
   (void)self;
   int seconds = _PyLong_AsInt(arg);
@@ -94,7 +79,8 @@ static PyObject* timers_setitimer(PyObject* self, PyObject* const* args, Py_ssiz
   if (which == -1 && PyErr_Occurred()) return NULL;
   int64_t value, interval;
   if (microseconds(args[1], &value) < 0 || microseconds(nargs == 3 ? args[2] : NULL, &interval) < 0) return NULL;
-  if (which < TIMER_REAL || which > TIMER_PROF || value < 0 || interval < 0) return invalid("Invalid argument");
+  /* Checked after every argument is read, as python3 leaves `which` to the kernel. */
+  if (!known_timer(which) || value < 0 || interval < 0) return invalid("Invalid argument");
   if (which != TIMER_REAL) return invalid("the sandbox has only ITIMER_REAL, a real-time timer");
   int64_t old[2];
   if (set_timer(value, interval, old) < 0) return NULL;
@@ -103,8 +89,9 @@ static PyObject* timers_setitimer(PyObject* self, PyObject* const* args, Py_ssiz
 
 static PyObject* timers_getitimer(PyObject* self, PyObject* arg) {
   (void)self;
-  int which;
-  if (which_timer(arg, &which) < 0) return NULL;
+  int which = _PyLong_AsInt(arg);
+  if (which == -1 && PyErr_Occurred()) return NULL;
+  if (!known_timer(which)) return invalid("Invalid argument");
   int64_t now[2] = {0, 0}; /* the CPU-time timers are never set */
   if (which == TIMER_REAL && set_timer(-1, 0, now) < 0) return NULL;
   return as_seconds_pair(now);
