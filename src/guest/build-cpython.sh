@@ -9,7 +9,7 @@
 #   OUTP/lib/*.a               libpython3.11.a libmpdec.a libexpat.a libz.a
 #                              libsqlite3.a liblzma.a libbz2.a
 #   OUTP/stdlib/python311.zip  the stdlib as .pyc (with _sysconfigdata)
-#   OUTP/stdlib/os.py          the prefix landmark
+#   OUTP/stdlib/source/        their sources (os.py among them, the prefix landmark)
 #   OUTP/builtin-modules.txt   sys.builtin_module_names of the build
 #   OUTP/build-info.txt        versions, flags and each module's configure state
 #   OUTP/lib/profile_runtime.o the instrumented build's counting runtime (only it)
@@ -253,7 +253,6 @@ build_cpython() {
   cp "$deps/lib/libz.a" "$deps/lib/libsqlite3.a" "$deps/lib/liblzma.a" "$deps/lib/libbz2.a" "$outp/lib/"
   cp -R "$pdir/Include" "$outp/include"
   cp "$bdir/pyconfig.h" "$outp/include/"
-  cp "$pdir/Lib/os.py" "$outp/stdlib/os.py"
 
   local sysconfigdata
   sysconfigdata=$(find "$bdir/build" -name '_sysconfigdata_*.py' | head -n1)
@@ -264,6 +263,7 @@ build_cpython() {
     "$sysconfigdata" > "$work/sysconfig/$(basename "$sysconfigdata")"
   run_logged stdlib-zip "compile the stdlib to python311.zip" \
     "$BUILD_PYTHON" "$GUEST_DIR/make-stdlib-zip.py" "$pdir/Lib" "$outp/stdlib/python311.zip" \
+    "$outp/stdlib/source" \
     "$work/sysconfig/$(basename "$sysconfigdata")"
 
   {

@@ -3,7 +3,8 @@
 #
 #   python.wasm                CPython 3.11.2 + bridge/*.c, a wasm32-wasi reactor
 #   lib/python311.zip          the stdlib as .pyc (with the build's _sysconfigdata)
-#   lib/python3.11/os.py       the prefix landmark
+#   lib/python3.11/            their sources (os.py among them, the prefix
+#                              landmark), read only to show them: tracebacks
 #   lib/python3.11/lib-dynload the exec-prefix landmark (empty)
 #   lib/python3.11/pyodide/    the helper package, from python/ (and micropip/)
 #   lib/python3.11/packaging/, resolvelib/
@@ -515,7 +516,8 @@ install_guest() {
   printf '%s %s\n' "$(sha256sum "$OUT_DIR/python.wasm" | cut -d' ' -f1)" \
     "$(stat -c %s "$OUT_DIR/python.wasm")" >"$OUT_DIR/python.wasm.sha256"
   copy_if_changed "$CPYTHON/stdlib/python311.zip" "$OUT_DIR/lib/python311.zip"
-  # lib/python3.11 is small: rebuild it each time so that removed files go.
+  # lib/python3.11 is made afresh each time, so that removed files go (replace_dir
+  # keeps the installed one, and its files' times, when nothing differs).
   local new="$OUT_DIR/lib/.python3.11.new"
   rm -rf "$new"
   mkdir -p "$new"
@@ -528,7 +530,8 @@ install_guest() {
       "$BUILD_PYTHON" -m compileall -q --invalidation-mode checked-hash -d /lib/python3.11 "$new"
   fi
   mkdir -p "$new/lib-dynload"
-  cp "$CPYTHON/stdlib/os.py" "$new/os.py"
+  # After the compile: the stdlib's .pyc are in the zip, and these stay sources.
+  cp -R "$CPYTHON/stdlib/source/." "$new/"
   replace_dir "$new" "$OUT_DIR/lib/python3.11"
   # The time-zone database: a directory, found through CPython's TZPATH
   # (configured as /lib/zoneinfo). Nothing imports it at start-up.

@@ -1,6 +1,7 @@
-"""Compile CPython's Lib/ to .pyc and pack it as python311.zip.
+"""Compile CPython's Lib/ to .pyc and pack it as python311.zip; copy the
+sources of what it holds to a directory.
 
-Usage: make-stdlib-zip.py LIB_DIR OUT_ZIP [EXTRA_MODULE.py ...]
+Usage: make-stdlib-zip.py LIB_DIR OUT_ZIP SOURCE_DIR [EXTRA_MODULE.py ...]
 
 Run with a native Python of the same minor version as the target (the .pyc
 magic number must match the target's Lib/importlib/_bootstrap_external.py).
@@ -13,13 +14,19 @@ WebAssembly was a fifth of a start that imports ten common modules (stored,
 _sysconfigdata module) go to the top level of the zip.
 
 Tracebacks name the files as /lib/python3.11/<path>.py, the stdlib's
-location in the guest's file system layout.
+location in the guest's file system layout. SOURCE_DIR receives the .py file
+of every module in OUT_ZIP (10 MB) at <path>.py: installed as the guest's
+/lib/python3.11, they are the files those names point to, so tracebacks
+(CPython's own printer opens the file a frame names), linecache, inspect and
+pdb show the stdlib's lines as python3's do. Imports do not read them: the zip
+comes before that directory on sys.path.
 """
 
 import importlib.util
 import os
 import py_compile
 import re
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -58,9 +65,9 @@ def wanted(rel_dir_parts, name):
 
 
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
-    lib_dir, out_zip, extras = sys.argv[1], sys.argv[2], sys.argv[3:]
+    lib_dir, out_zip, source_dir, extras = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 
     magic = target_magic(lib_dir)
     if magic != importlib.util.MAGIC_NUMBER:
@@ -109,6 +116,11 @@ def main():
                     zf.writestr(info, f.read())
         os.replace(tmp_zip, out_zip)
     print(f"make-stdlib-zip: {len(sources)} modules -> {out_zip} ({os.path.getsize(out_zip)} bytes)")
+    for src, name in sources:
+        dest = os.path.join(source_dir, name + ".py")
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(src, dest)
+    print(f"make-stdlib-zip: their sources -> {source_dir}")
 
 
 if __name__ == "__main__":
