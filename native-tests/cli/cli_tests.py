@@ -66,6 +66,8 @@ def run(argv, cwd, stdin=b"", signals=()):
 def normalise(text, tmp):
     text = text.replace(os.path.realpath(tmp), "TMP").replace(tmp, "TMP")
     text = text.replace(RUN, "PROG").replace(PYTHON, "PROG")
+    # The stdlib's sources: Debian's python3.11 keeps them in /usr/lib, the sandbox in /lib.
+    text = text.replace('"/usr/lib/python3.11/', '"/lib/python3.11/')
     return text.replace("Try `python -h'", "Try `PROG -h'")
 
 
@@ -125,6 +127,18 @@ def case_parity_uncaught():
     parity(["-c", "1/0"])
     parity(["bad.py"], {"bad.py": "print('never')\nx = (1,\n"})
     parity(["-c", "import sys\nsys.excepthook = lambda *a: print('hook', a[0].__name__)\nraise OSError"])
+
+
+def case_parity_stdlib_tracebacks():
+    # Frames in the stdlib show their lines and carets, as python3's do: CPython's
+    # printer opens the file each frame names (/lib/python3.11/..., installed there).
+    parity(["-c", "import json\njson.loads('{')"])
+    parity(["-c", "import re\nre.compile('(')"])
+    parity(["-c", "import datetime\ndatetime.datetime.strptime('x', '%Y')"])
+    parity(["-c", "import json\njson.dumps({'a': [object()]})"])
+    parity(["-c", "import inspect, json, linecache\n"
+                  "print(inspect.getsource(json.dumps)[:60])\n"
+                  "print(linecache.getline(json.JSONDecoder.decode.__code__.co_filename, 1))"])
 
 
 def case_parity_json_tool():
@@ -889,7 +903,8 @@ def case_resident_runs_as_python():
         check(first.status == 0 and first.out == "first\n", f"first run: {first}")
         servers = r.servers()
         check(len(servers) == 1, f"servers after the first run: {servers}")
-        for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_json_tool,
+        for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_stdlib_tracebacks,
+                     case_parity_json_tool,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
                      case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
                      case_parity_binary_output, case_parity_error_numbers, case_parity_broken_pipe, case_parity_os_exit,

@@ -2,7 +2,8 @@
 
 Drives the REPL through tmux as a person types (send-keys) and reads the
 screen (capture-pane): history recall with Up, editing, tab completion,
-Ctrl-C while a statement runs and while a line is typed, Ctrl-D, and the
+Ctrl-C while a statement runs and while a line is typed, a traceback through
+the stdlib, Ctrl-D, and the
 history kept in ~/.pyodide_history for the next session; then runs handed to
 a resident process (input() at the terminal, Ctrl-C, a pipe) beside python3.11. tmux runs on a
 socket of its own in a temporary directory, with a temporary HOME.
@@ -140,6 +141,11 @@ def session_one(t):
     # Ctrl-C while typing drops the line.
     t.expect(t.next_prompt("half a line", "C-c") == "KeyboardInterrupt",
              "no KeyboardInterrupt after Ctrl-C at the prompt")
+    # A traceback through the stdlib shows its lines, as python3's prompt does.
+    t.next_prompt("import json; json.loads('{')", "Enter")
+    screen = t.screen()
+    t.expect(any(line.startswith("json.decoder.JSONDecodeError") for line in screen), "no JSONDecodeError")
+    t.expect("    obj, end = self.scan_once(s, idx)" in screen, "the traceback shows no stdlib line")
     t.expect(t.next_prompt("print('alive')", "Enter") == "alive", "the prompt is not usable after Ctrl-C")
     t.keys("C-d")
     t.ended("Ctrl-D")

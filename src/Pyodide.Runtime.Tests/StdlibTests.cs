@@ -228,6 +228,65 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void TheStdlibsSourcesAreTheFilesItsCodeNames()
+    {
+        // The stdlib's code says it comes from /lib/python3.11/<path>.py (make-stdlib-zip.py),
+        // and the build installs its sources there: CPython's traceback printer and
+        // linecache open that file, and inspect finds it. Every module in the zip has its
+        // source, and the source compiles to the code the zip holds (the same lines).
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("True [] [] True", py.RunPython("""
+            import marshal, os, zipimport
+            stdlib = zipimport.zipimporter("/lib/python311.zip")
+            modules = sorted(name[:-1] for name in zipimport._zip_directory_cache[stdlib.archive] if name.endswith(".pyc"))
+            missing = [name for name in modules if not os.path.isfile("/lib/python3.11/" + name)]
+            differing = []
+            for name in ("json/decoder.py", "re/_parser.py", "collections/__init__.py", "os.py"):
+                path = "/lib/python3.11/" + name
+                stored = marshal.loads(stdlib.get_data(name + "c")[16:])
+                with open(path, "rb") as f:
+                    compiled = compile(f.read(), path, "exec", dont_inherit=True)
+                if (stored.co_filename, stored.co_code, list(stored.co_positions())) != \
+                        (path, compiled.co_code, list(compiled.co_positions())):
+                    differing.append(name)
+            stray = os.path.isfile("/lib/python3.11/os.pyc") or os.path.isdir("/lib/python3.11/json/__pycache__")
+            f"{len(modules) > 500} {missing} {differing} {not stray}"
+            """));
+    }
+
+    [Fact]
+    public void TracebacksAndInspectShowTheStdlibsLines()
+    {
+        // As python3 shows them: the library's error text, CPython's own printer (what
+        // pyodide-run and the prompt use) and inspect.
+        using var py = Runtimes.LoadQuiet();
+        var e = Assert.Throws<PythonException>(() => py.RunPython("import json\njson.loads('{')"));
+        Assert.Contains("""
+              File "/lib/python3.11/json/decoder.py", line 353, in raw_decode
+                obj, end = self.scan_once(s, idx)
+                           ^^^^^^^^^^^^^^^^^^^^^^
+            """, e.Traceback);
+        Expect.Str("True True True", py.RunPython("""
+            import inspect, io, json, re, sys
+            printed = io.StringIO()
+            try:
+                re.compile("(")
+            except re.error as error:
+                stderr, sys.stderr = sys.stderr, printed
+                try:
+                    sys.__excepthook__(type(error), error, error.__traceback__)
+                finally:
+                    sys.stderr = stderr
+            text = printed.getvalue()
+            shown = "raise source.error(\"missing ), unterminated subpattern\"," in text
+            lines = text.splitlines()
+            frames = [i for i, line in enumerate(lines) if line.startswith('  File "/lib/python3.11/')]
+            each_shown = len(frames) >= 3 and all(lines[i + 1].startswith("    ") for i in frames)
+            f"{shown} {each_shown} {inspect.getsource(json.dumps).startswith('def dumps(obj, *, skipkeys=False,')}"
+            """));
+    }
+
+    [Fact]
     public void TheStdlibZipStoresItsMembersUncompressed()
     {
         // make-stdlib-zip.py stores the .pyc files: inflating them in the sandbox at each
