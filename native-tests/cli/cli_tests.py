@@ -141,6 +141,22 @@ def case_parity_stdlib_tracebacks():
                   "print(linecache.getline(json.JSONDecoder.decode.__code__.co_filename, 1))"])
 
 
+def case_parity_devices():
+    # /dev/null, /dev/zero and /dev/urandom, as the idioms that use them see them.
+    script = (
+        "import contextlib, os, stat\n"
+        "with open(os.devnull, 'w') as f:\n    print('x' * 100, file=f)\n"
+        "with contextlib.redirect_stdout(open(os.devnull, 'w')):\n    print('hidden')\n"
+        "print(os.path.exists(os.devnull), open('/dev/null', 'rb').read(), stat.S_ISCHR(os.stat('/dev/null').st_mode))\n"
+        "with open('/dev/null', 'a') as f:\n    print(f.write('abc'), f.tell())\n"
+        "with open('/dev/null', 'r+b') as f:\n    print(f.read(), f.seek(0, 2), f.seekable(), f.isatty())\n"
+        "print(open('/dev/zero', 'rb').read(4), len(open('/dev/urandom', 'rb').read(16)))\n"
+        "with open('/dev/zero', 'wb') as f:\n    print(f.write(b'123'))\n"
+        "try:\n    open('/dev/null', 'x')\nexcept FileExistsError as e:\n    print(e)\n"
+        "print(open('/dev/null').read() == '', 'dev' in os.listdir('/'))\n")
+    parity(["devices.py"], {"devices.py": script})
+
+
 def case_parity_json_tool():
     data = '{"b": [1, 2.5, null], "a": "\\u00e9"}\n'
     parity(["-m", "json.tool", "data.json"], {"data.json": data}, mount_cwd=True)
@@ -904,7 +920,7 @@ def case_resident_runs_as_python():
         servers = r.servers()
         check(len(servers) == 1, f"servers after the first run: {servers}")
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_stdlib_tracebacks,
-                     case_parity_json_tool,
+                     case_parity_json_tool, case_parity_devices,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
                      case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
                      case_parity_binary_output, case_parity_error_numbers, case_parity_broken_pipe, case_parity_os_exit,

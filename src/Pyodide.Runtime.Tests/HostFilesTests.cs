@@ -36,9 +36,10 @@ public sealed class HostFilesTests : IDisposable
         // Other spellings, the root itself, names that are not UTF-8, and what is not a
         // regular file: no read or listing from the host, and a source loader's read of them
         // is WASI's (the same bytes or the same error). A missing path beneath a preopen (the
-        // runtime's / included) is answered as missing, with the error WASI's open raises.
+        // runtime's / included) is answered as missing, with the error WASI's open raises. A
+        // device of /dev is read as any open file is (SandboxDevices).
         using var py = Load();
-        Expect.Str("[] True [] True", py.RunPython("""
+        Expect.Str("[] True [] True True", py.RunPython("""
             import errno, os, _pyodide_core, _frozen_importlib_external as bootstrap
             os.makedirs("/home/pyodide/d", exist_ok=True)
             with open("/home/pyodide/d/m.py", "w") as f:
@@ -55,10 +56,11 @@ public sealed class HostFilesTests : IDisposable
             loader = bootstrap.SourceFileLoader("m", "/home/pyodide/d/m.py")
             read = lambda path: open(path, "rb").read()
             same = all(outcome(loader.get_data, p) == outcome(read, p) for p in unanswered)
-            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such", "/nowhere", "/nowhere/x", "/dev/null"]
+            missing = ["/home/pyodide/missing", "/data/inner/missing", "/home/pyodide/d/no/such", "/nowhere", "/nowhere/x", "/dev/nothing"]
             not_missing = [p for p in missing if _pyodide_core.read_file(p) != errno.ENOENT or _pyodide_core.list_dir(p) != errno.ENOENT]
             same_errors = all(outcome(loader.get_data, p) == outcome(read, p) for p in missing)
-            f"{answered} {same} {not_missing} {same_errors}"
+            device = _pyodide_core.read_file("/dev/null") is None and outcome(loader.get_data, "/dev/null") == read("/dev/null") == b""
+            f"{answered} {same} {not_missing} {same_errors} {device}"
             """));
     }
 

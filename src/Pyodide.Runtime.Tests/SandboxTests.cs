@@ -55,10 +55,46 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     [Fact]
     public void RootIsTheRuntimesOwnDirectory()
     {
-        // / lists the standard library, the home and /tmp, nothing of the host's /.
-        Expect.Str("home,lib,tmp pyodide", _py.RunPython("""
+        // / lists /dev (SandboxDevices), the standard library, the home and /tmp, nothing of the host's /.
+        Expect.Str("dev,home,lib,tmp pyodide", _py.RunPython("""
             import os
             ','.join(sorted(os.listdir('/'))) + ' ' + ','.join(os.listdir('/home'))
+            """));
+    }
+
+    [Fact]
+    public void DevHasTheHostsNullZeroAndRandomDevices()
+    {
+        // As Linux's (SandboxDevices): output written to os.devnull vanishes, reads give nothing,
+        // zeros or random bytes, and each is a character device; an exclusive create finds it
+        // there; writing to the random devices is refused; nothing else is in /dev.
+        Expect.Str("True b'' True 3 3 b'' 0 True True 8 16 False FileExistsError PermissionError [] FileNotFoundError", _py.RunPython("""
+            import os, stat
+            with open(os.devnull, "w") as f:
+                print("x" * 100, file=f)
+            shown = [os.path.exists(os.devnull), open("/dev/null", "rb").read(), stat.S_ISCHR(os.stat("/dev/null").st_mode)]
+            with open("/dev/null", "a") as f:
+                shown.append(f.write("abc"))
+            fd = os.open("/dev/null", os.O_RDWR)
+            shown += [os.write(fd, b"abc"), os.read(fd, 10), os.lseek(fd, 0, os.SEEK_END), stat.S_ISCHR(os.fstat(fd).st_mode)]
+            os.close(fd)
+            shown += [open("/dev/zero", "rb").read(8) == bytes(8), open("/dev/zero", "rb").read(8).count(0)]
+            urandom = open("/dev/urandom", "rb")
+            first = urandom.read(16)
+            shown += [len(first), first == urandom.read(16)]
+            urandom.close()
+            for path, mode in (("/dev/null", "x"), ("/dev/random", "wb")):
+                try:
+                    open(path, mode).close()
+                    shown.append("opened")
+                except OSError as e:
+                    shown.append(type(e).__name__)
+            shown.append(os.listdir("/dev"))
+            try:
+                open("/dev/tty", "r+b")
+            except OSError as e:
+                shown.append(type(e).__name__)
+            " ".join(map(str, shown))
             """));
     }
 

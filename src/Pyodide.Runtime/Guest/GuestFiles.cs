@@ -63,12 +63,19 @@ internal sealed class GuestFiles : IDisposable
     /// only in a writable directory) and kept in <see cref="Open"/>:
     /// its number there, and whether the directory is writable (WASI then treats the file
     /// otherwise: bridge/files.c); <see cref="SandboxDirectory.Missing"/>;
-    /// <see cref="SandboxDirectory.Unknown"/> (see <see cref="SandboxDirectory.OpenFile"/>).</summary>
+    /// <see cref="SandboxDirectory.Unknown"/> (see <see cref="SandboxDirectory.OpenFile"/>).
+    /// A device of the root's /dev is the host's (<see cref="SandboxDevices.Open"/>), or a WASI
+    /// errno (<see cref="SandboxDirectory.Error"/>).</summary>
     public int OpenFile(int preopen, string relative, SandboxDirectory.How how, bool follow, out bool inWritable)
     {
         inWritable = false;
         if (relative == "." || !Beneath(preopen, relative, out var directory)) return SandboxDirectory.Unknown;
         inWritable = directory.Writable;
+        if (IsDevice(directory, relative))
+        {
+            int device = SandboxDevices.Open(relative, how);
+            return device < 0 ? device : Open.Add(device);
+        }
         // Writing in a read-only directory: WASI's refusal is WASI's to give.
         if (how.HasFlag(SandboxDirectory.How.Write) && !inWritable) return SandboxDirectory.Unknown;
         int fd = directory.OpenFile(relative, how, follow);
@@ -80,7 +87,9 @@ internal sealed class GuestFiles : IDisposable
     public int ReadFile(string guestPath, Span<byte> into, out long size)
     {
         size = 0;
-        return Find(guestPath, out var directory, out string relative) ? directory.ReadFile(relative, into, out size) : SandboxDirectory.Unknown;
+        // A device is read as the guest reads any file it opens (WASI's path, which opens it here).
+        return Find(guestPath, out var directory, out string relative) && !IsDevice(directory, relative)
+            ? directory.ReadFile(relative, into, out size) : SandboxDirectory.Unknown;
     }
 
     /// <summary>The names in the directory at <paramref name="guestPath"/>: see
@@ -99,8 +108,14 @@ internal sealed class GuestFiles : IDisposable
     public int StatWasi(int preopen, string relative, bool follow, out WasiFilestat filestat)
     {
         filestat = default;
-        return Beneath(preopen, relative, out var directory) ? directory.StatWasi(relative, follow, out filestat) : SandboxDirectory.Unknown;
+        if (!Beneath(preopen, relative, out var directory)) return SandboxDirectory.Unknown;
+        return IsDevice(directory, relative) ? SandboxDevices.Stat(relative, out filestat) : directory.StatWasi(relative, follow, out filestat);
     }
+
+    /// <summary>Whether <paramref name="relative"/> beneath <paramref name="directory"/> is one of
+    /// the devices of the runtime's root's /dev (<see cref="SandboxDevices"/>).</summary>
+    private static bool IsDevice(SandboxDirectory directory, string relative) =>
+        directory.GuestPath.Length == 0 && SandboxDevices.Is(relative);
 
     /// <summary>The directory at <paramref name="relative"/> beneath the preopened directory WASI
     /// numbers <c>3 + <paramref name="preopen"/></c>, which WASI has just opened for the guest,

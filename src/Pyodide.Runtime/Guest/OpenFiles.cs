@@ -114,12 +114,13 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         return Fd(directory) is >= 0 and var fd ? SandboxDirectory.ListWasi(fd, into, out size) : SandboxDirectory.Unknown;
     }
 
-    /// <summary>WASI's filestat of the file (<see cref="SandboxDirectory.Filestat"/>).</summary>
+    /// <summary>WASI's filestat of the file (<see cref="SandboxDirectory.Filestat"/>): a regular
+    /// file, or one of the sandbox's devices (<see cref="SandboxDevices"/>).</summary>
     public int Stat(int file, out WasiFilestat filestat)
     {
         filestat = default;
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
-        return SandboxDirectory.Filestat(fd, out filestat) ? 0 : Io;
+        return SandboxDirectory.Filestat(fd, out filestat, device: true) ? 0 : Io;
     }
 
     /// <summary><c>fsync</c>, or <c>fdatasync</c> if <paramref name="dataOnly"/>.</summary>

@@ -40,6 +40,10 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     /// resolution); a file larger than the span given.</summary>
     public const int Unknown = -1, TooLarge = -2, Missing = -3;
 
+    /// <summary>An open's answer that is WASI's <paramref name="wasiErrno"/> (bridge/files.c
+    /// gives it to the guest as it is).</summary>
+    public static int Error(int wasiErrno) => -256 - wasiErrno;
+
     /// <summary>Reads the whole regular file at <paramref name="relative"/> into
     /// <paramref name="into"/> if it fits: the byte count (the end of the file was seen before
     /// the span filled); <see cref="TooLarge"/> with the size the file has now in
@@ -295,18 +299,26 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     }
 
     /// <summary>WASI's filestat of the file <paramref name="fd"/> is open on (see
-    /// <see cref="StatWasi"/>); false for other types and without a birth time.</summary>
-    internal static bool Filestat(int fd, out WasiFilestat filestat)
+    /// <see cref="StatWasi"/>); false for other types and without a birth time. With
+    /// <paramref name="device"/>, also of a character device, whose file system may keep no
+    /// birth time (0 then): the devices of the sandbox's /dev (<see cref="SandboxDevices"/>),
+    /// which WASI cannot see, so no answer of WASI's is to be matched.</summary>
+    internal static bool Filestat(int fd, out WasiFilestat filestat, bool device = false)
     {
         filestat = default;
         Statx st;
-        const uint wanted = Statx.TypeField | Statx.NlinkField | Statx.AtimeField | Statx.MtimeField | Statx.InoField | Statx.SizeField | Statx.BtimeField;
-        if (Statx.Of(fd, "", Statx.AtEmptyPath, wanted, &st) != 0 || !st.Has(wanted)) return false;
-        byte type = (st.Mode & 0xF000) switch { 0x8000 => WasiFilestat.RegularFile, 0x4000 => WasiFilestat.Directory, 0xA000 => WasiFilestat.SymbolicLink, _ => 0 };
-        if (type == 0 || st.AtimeSeconds < 0 || st.MtimeSeconds < 0 || st.BtimeSeconds < 0) return false;
+        const uint wanted = Statx.TypeField | Statx.NlinkField | Statx.AtimeField | Statx.MtimeField | Statx.InoField | Statx.SizeField;
+        if (Statx.Of(fd, "", Statx.AtEmptyPath, wanted | Statx.BtimeField, &st) != 0 || !st.Has(wanted)) return false;
+        byte type = (st.Mode & 0xF000) switch
+        {
+            0x8000 => WasiFilestat.RegularFile, 0x4000 => WasiFilestat.Directory, 0xA000 => WasiFilestat.SymbolicLink,
+            0x2000 when device => WasiFilestat.CharacterDevice, _ => 0,
+        };
+        bool born = st.Has(Statx.BtimeField) && st.BtimeSeconds >= 0;
+        if (type == 0 || st.AtimeSeconds < 0 || st.MtimeSeconds < 0 || !(born || type == WasiFilestat.CharacterDevice)) return false;
         filestat = WasiFilestat.Of(Makedev(st.DevMajor, st.DevMinor), st.Ino, type, st.Nlink, st.Size,
                                    Nanoseconds(st.AtimeSeconds, st.AtimeNanoseconds), Nanoseconds(st.MtimeSeconds, st.MtimeNanoseconds),
-                                   Nanoseconds(st.BtimeSeconds, st.BtimeNanoseconds));
+                                   born ? Nanoseconds(st.BtimeSeconds, st.BtimeNanoseconds) : 0);
         return true;
     }
 

@@ -128,6 +128,8 @@ __wasi_errno_t files_renumber(uint32_t fd, uint32_t to);
 
 /* What the host's file imports answer for a path where nothing is. */
 #define HOST_MISSING (-3)
+/* file_open's answer that is the WASI errno HOST_ERROR_BASE - answer. */
+#define HOST_ERROR_BASE (-256)
 
 /* --- errors.c: the last exception, formatted for the host --------------- */
 

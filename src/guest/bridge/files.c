@@ -11,7 +11,9 @@
  * the regular file it finds and keeps it. Anything else (a directory, a FIFO,
  * writing in a read-only directory, an error other than a missing path) goes
  * to WASI as before (a directory it opens beneath a preopen is listed by the
- * host: readdir.c). The descriptor the guest gets is numbered from
+ * host: readdir.c). The host also opens the devices of the root's /dev
+ * (null, zero, random, urandom: Guest/SandboxDevices.cs), which WASI does not
+ * have, or answers a WASI errno for them. The descriptor the guest gets is numbered from
  * FIRST_FILE_FD, where WASI's own never reach (it numbers from the highest it
  * freed, else past its highest), and every WASI call on it is answered here
  * as Wasmtime answers for a file it opened so: the same data, offsets and
@@ -183,6 +185,7 @@ __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirf
     int32_t file = host_file_open(preopen, (dirflags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path,
                                   (uint32_t)strlen(path), how, &writable);
     if (file == HOST_MISSING) return __WASI_ERRNO_NOENT;
+    if (file <= HOST_ERROR_BASE) return (__wasi_errno_t)(HOST_ERROR_BASE - file);
     if (file >= 0) {
       uint32_t slot = 0;
       while (files[slot].file != 0) slot++; /* files_open < FILES: there is a free one */

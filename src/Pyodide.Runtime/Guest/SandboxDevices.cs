@@ -1,0 +1,58 @@
+using System.Runtime.InteropServices;
+
+namespace Pyodide.Guest;
+
+/// <summary>The devices of the sandbox's <c>/dev</c>: <c>null</c>, <c>zero</c>, <c>random</c> and
+/// <c>urandom</c>, the host's own, opened by the host when the guest opens that path in its
+/// root (bridge/files.c) and then read, written and stat'ed as any file the host serves
+/// (<see cref="OpenFiles"/>), so they behave as Linux's do: writes to <c>null</c> and
+/// <c>zero</c> vanish, reads give nothing, zeros or random bytes. WASI has no devices, and
+/// scripts use <c>os.devnull</c> to silence output and <c>/dev/urandom</c> for bytes. None of
+/// them tells the guest anything of the host, and none can be written to affect it: writing
+/// to <c>random</c> or <c>urandom</c> (which Linux mixes into the host's entropy pool) is
+/// refused. <c>/dev</c> itself is an empty directory of the runtime's root
+/// (<see cref="RuntimeHomes.Shape"/>), which a mount there replaces.</summary>
+internal static partial class SandboxDevices
+{
+    private const int ORdonly = 0, OWronly = 1, ORdwr = 2, ONoctty = 0x100, OCloexec = 0x80000, OPath = 0x200000;
+    private const int Eexist = 20, Eacces = 2; // WASI's numbers
+
+    /// <summary>Whether <paramref name="relative"/>, a path beneath the runtime's root, is one of
+    /// the devices.</summary>
+    public static bool Is(string relative) => relative is "dev/null" or "dev/zero" or "dev/random" or "dev/urandom";
+
+    /// <summary>The device at <paramref name="relative"/> (<see cref="Is"/>) opened as
+    /// <paramref name="how"/> says: its fd (the caller's to close); an exclusive create is
+    /// <see cref="SandboxDirectory.Error"/> EEXIST and writing to <c>random</c> or <c>urandom</c>
+    /// EACCES; <see cref="SandboxDirectory.Unknown"/> if the host has no such device.</summary>
+    public static int Open(string relative, SandboxDirectory.How how)
+    {
+        if (how.HasFlag(SandboxDirectory.How.Exclusive)) return SandboxDirectory.Error(Eexist);
+        bool writes = how.HasFlag(SandboxDirectory.How.Write);
+        if (writes && relative.EndsWith("random", StringComparison.Ordinal)) return SandboxDirectory.Error(Eacces);
+        // Creating and truncating leave a device as it is, as on Linux.
+        int access = !writes ? ORdonly : how.HasFlag(SandboxDirectory.How.Read) ? ORdwr : OWronly;
+        int fd = open("/" + relative, access | ONoctty | OCloexec);
+        return fd >= 0 ? fd : SandboxDirectory.Unknown;
+    }
+
+    /// <summary>WASI's filestat of the device at <paramref name="relative"/> (<see cref="Is"/>):
+    /// 0, or <see cref="SandboxDirectory.Unknown"/> if the host has no such device.</summary>
+    public static int Stat(string relative, out WasiFilestat filestat)
+    {
+        filestat = default;
+        int fd = open("/" + relative, OPath | OCloexec);
+        if (fd < 0) return SandboxDirectory.Unknown;
+        try
+        {
+            return SandboxDirectory.Filestat(fd, out filestat, device: true) ? 0 : SandboxDirectory.Unknown;
+        }
+        finally
+        {
+            SandboxDirectory.close(fd);
+        }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+}
