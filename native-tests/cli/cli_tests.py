@@ -756,6 +756,52 @@ def case_sandbox_index_url():
         check_rejects("--index-url", ["ftp://example.invalid/simple/"], tmp)
 
 
+def case_sandbox_script_dependencies():
+    # A script's PEP 723 block and --with: installed from --index-url before the program.
+    block = '# /// script\n# requires-python = ">=3.10"\n# dependencies = [\n#   "cliwheel>=1",\n# ]\n# ///\n'
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        wheels = os.path.join(tmp, "wheels")
+        os.makedirs(wheels)
+        write_wheel(wheels, "cliwheel", "1.0", "X = 'installed from the index'\n")
+
+        def script(name, text):
+            path = os.path.join(tmp, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+
+        uses = script("uses.py", block + "import sys, cliwheel\nprint(cliwheel.X, sys.argv[1:])\n")
+        r = sandbox_run(["--index-url", wheels, uses, "a"], tmp)
+        check(r.status == 0 and r.out == "installed from the index ['a']\n" and r.err == "", f"PEP 723: {r}")
+        r = sandbox_run(["--index-url", wheels, "--with", "cliwheel==1.0", "-c", "import cliwheel; print(cliwheel.X)"], tmp)
+        check(r.status == 0 and r.out == "installed from the index\n", f"--with: {r}")
+        # Nothing to install: no index needed, and none asked of a script without a block.
+        none = script("none.py", "# /// script\n# dependencies = []\n# ///\nprint('none needed')\n")
+        r = sandbox_run([none], tmp)
+        check(r.status == 0 and r.out == "none needed\n", f"no dependencies: {r}")
+        # Each failure says why, with status 2, before the program runs.
+        failures = [
+            ([uses], "the program needs packages (cliwheel>=1): give --index-url URL"),
+            (["--index-url", wheels, script("missing.py", block.replace("cliwheel>=1", "not-there") + "print('ran')\n")],
+             "cannot install the program's packages: ValueError: Can't find a pure Python 3 wheel for: 'not-there'"),
+            (["--index-url", wheels, script("newer.py", block.replace(">=3.10", ">=3.12") + "print('ran')\n")],
+             "newer.py: the script requires Python >=3.12; the sandbox runs 3.11.2"),
+            ([script("bad.py", "# /// script\n# dependencies = [\n# ///\nprint('ran')\n")],
+             "bad.py: the script's '# /// script' block is not valid TOML"),
+            ([script("two.py", block + "x = 1\n" + block + "print('ran')\n")], "two.py: the script has more than one '# /// script' block"),
+            ([script("notlist.py", "# /// script\n# dependencies = 'cliwheel'\n# ///\nprint('ran')\n")],
+             "notlist.py: the script's 'dependencies' must be a list of requirement strings"),
+        ]
+        for args, message in failures:
+            r = sandbox_run(args, tmp)
+            check(r.status == 2 and r.out == "" and message in r.err, f"{args[-1]}: {r}")
+        # A block never closed is no block (PEP 723): the script runs.
+        unclosed = script("unclosed.py", "# /// script\n# dependencies = ['cliwheel']\nprint('ran')\n")
+        r = sandbox_run([unclosed], tmp)
+        check(r.status == 0 and r.out == "ran\n", f"unclosed block: {r}")
+        check_rejects("--with", [""], tmp)
+
+
 def case_sandbox_second_interrupt():
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         script = os.path.join(tmp, "stubborn.py")
@@ -938,7 +984,7 @@ def case_resident_sandbox():
     # also from a runtime the server made ahead for it.
     with Resident() as r:
         for case in (case_sandbox_mounts, case_sandbox_timeout, case_sandbox_memory_limit,
-                     case_sandbox_index_url, case_sandbox_snapshot):
+                     case_sandbox_index_url, case_sandbox_script_dependencies, case_sandbox_snapshot):
             case()
             case()
         check(len(r.servers()) == 1, f"servers: {r.servers()}")

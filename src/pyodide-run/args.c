@@ -51,6 +51,10 @@ static const char help_text[] =
     "                           SECONDS, even if it ignores KeyboardInterrupt\n"
     "  --index-url URL          the package index micropip installs from: a PEP 503/691\n"
     "                           simple index or a directory of wheels (a path or URL)\n"
+    "  --with REQ               install REQ (a requirement: 'attrs>=22') from the index\n"
+    "                           before the program runs (repeatable). So are the\n"
+    "                           dependencies a script declares in a '# /// script'\n"
+    "                           block (PEP 723); wheels are cached between runs\n"
     "  --snapshot FILE          start from a snapshot --save-snapshot wrote, with its\n"
     "                           modules and globals (a new hash secret and random state)\n"
     "  --save-snapshot FILE     after the program ran without an error, save the\n"
@@ -178,8 +182,8 @@ static int add_mount(cli_options_t* opts, const char* spec) {
 /* Our long options: NAME VALUE or NAME=VALUE. Returns -1 when done, else a
    status; *i moves past what was used. */
 static int long_option(cli_options_t* opts, int argc, char** argv, int* i) {
-  static const char* const names[] = {"--mount",    "--memory-limit", "--timeout",
-                                      "--index-url", "--snapshot",    "--save-snapshot"};
+  static const char* const names[] = {"--mount",    "--memory-limit", "--timeout",      "--index-url",
+                                      "--snapshot", "--save-snapshot", "--with"};
   const char* arg = argv[*i];
   for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
     size_t n = strlen(names[k]);
@@ -205,7 +209,10 @@ static int long_option(cli_options_t* opts, int argc, char** argv, int* i) {
         return EXIT_USAGE;
       case 3: opts->index_url = value; return -1;
       case 4: opts->snapshot = value; return -1;
-      default: opts->save_snapshot = value; return -1;
+      case 5: opts->save_snapshot = value; return -1;
+      default:
+        if (*value == '\0') return usage_error(opts, "%s: expected a requirement such as 'attrs>=22'", names[k]);
+        return append(&opts->with, &opts->nwith, sizeof value, &value) ? -1 : EXIT_USAGE;
     }
   }
   if (strcmp(arg, "--help") == 0) {
@@ -302,4 +309,5 @@ void cli_options_free(cli_options_t* opts) {
   free(opts->mounts);
   free(opts->warnoptions);
   free(opts->xoptions);
+  free(opts->with);
 }

@@ -56,6 +56,8 @@ typedef struct {
   const char* memory_limit_arg; /* as written, for messages */
   double timeout_s;        /* --timeout; 0 = none */
   const char* index_url;   /* --index-url */
+  const char** with;       /* --with, in order: requirements installed before the program */
+  size_t nwith;
   const char* snapshot;    /* --snapshot: the snapshot file to start from */
   const char* save_snapshot; /* --save-snapshot: where to save after the program */
 } cli_options_t;
@@ -117,6 +119,11 @@ void session_end(session_t* s);
    MODE_STDIN) and returns its exit status; an uncaught KeyboardInterrupt
    ends the process by SIGINT. */
 int session_run_program(session_t* s, const char* source, size_t len);
+/* Installs what the program needs from --index-url before it runs: --with's
+   requirements and the dependencies a script (source) declares in a PEP 723
+   "# /// script" block. Returns -1 to go on, or the status to exit with after
+   saying why it cannot. */
+int session_install(session_t* s, const char* source, size_t len);
 /* --save-snapshot: saves the runtime to opts->save_snapshot; the exit status. */
 int session_save_snapshot(session_t* s);
 /* Shows why the runtime failed (e) and returns the status for it; deletes e. */

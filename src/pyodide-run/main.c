@@ -110,12 +110,15 @@ int cli_run(int argc, char** argv) {
   if (s == NULL) {
     status = EXIT_USAGE;
   } else {
-    status = EXIT_OK;
-    if (opts.show_version || opts.mode != MODE_INTERACTIVE)
-      status = session_run_program(s, source, len);
-    if (opts.save_snapshot != NULL && status == EXIT_OK) status = session_save_snapshot(s);
-    if (!opts.show_version && (opts.mode == MODE_INTERACTIVE || opts.inspect))
-      status = repl_run(s, &opts);
+    status = opts.show_version ? -1 : session_install(s, source, len);
+    if (status < 0) {
+      status = EXIT_OK;
+      if (opts.show_version || opts.mode != MODE_INTERACTIVE)
+        status = session_run_program(s, source, len);
+      if (opts.save_snapshot != NULL && status == EXIT_OK) status = session_save_snapshot(s);
+      if (!opts.show_version && (opts.mode == MODE_INTERACTIVE || opts.inspect))
+        status = repl_run(s, &opts);
+    }
     session_end(s);
     if (signals_terminating()) signals_exit(signals_terminating());
   }

@@ -108,6 +108,65 @@ def prepare():
     site.sethelper()
 
 
+def script_requirements(source):
+    """The dependencies a script declares in its inline metadata (PEP 723: a
+    "# /// script" block of TOML in comments) as requirement strings: a list,
+    empty without a block; or, when the block is malformed or its
+    requires-python excludes this interpreter, a message saying so (str)."""
+    try:
+        block = _metadata_block(source.decode("utf-8", "surrogateescape").splitlines(), "script")
+        if block is None:
+            return []
+        import tomllib
+        try:
+            metadata = tomllib.loads(block)
+        except tomllib.TOMLDecodeError as e:
+            return f"the script's '# /// script' block is not valid TOML: {e}"
+        dependencies = metadata.get("dependencies", [])
+        if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+            return "the script's 'dependencies' must be a list of requirement strings"
+        wanted = metadata.get("requires-python")
+        if wanted is not None:
+            import platform
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+            try:
+                fits = isinstance(wanted, str) and SpecifierSet(wanted).contains(platform.python_version(), prereleases=True)
+            except InvalidSpecifier:
+                return f"the script's requires-python is not a version specifier: {wanted!r}"
+            if not fits:
+                return f"the script requires Python {wanted}; the sandbox runs {platform.python_version()}"
+        return dependencies
+    except ValueError as e:
+        return str(e)
+
+
+def _metadata_block(lines, kind):
+    """The content of the one "# /// kind" block among ``lines`` (PEP 723): the
+    comment lines after it, each without its "# " (or "#"), up to the last
+    "# ///" before the comment lines end; None if there is none (a block never
+    closed is none). A second block of the kind is a ValueError."""
+    content = None
+    at = 0
+    while at < len(lines):
+        if lines[at] != f"# /// {kind}":
+            at += 1
+            continue
+        end = None
+        following = at + 1
+        while following < len(lines) and (lines[following] == "#" or lines[following].startswith("# ")):
+            if lines[following] == "# ///":
+                end = following
+            following += 1
+        if end is None:
+            at += 1
+            continue
+        if content is not None:
+            raise ValueError(f"the script has more than one '# /// {kind}' block")
+        content = "".join(line[2:] + "\n" for line in lines[at + 1:end])
+        at = end + 1
+    return content
+
+
 def run_source(source, filename):
     """Runs a program (bytes, decoded as python3 decodes a source file, with
     its coding cookie) in __main__; returns its exit status."""

@@ -4,7 +4,7 @@
  * (runner.py, compiled in as runner_py.h and, compiled, as runner_pyc.h),
  * each call under the signal rules.
  */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _GNU_SOURCE /* realpath, memmem */
 #include <errno.h>
 #include <libgen.h>
 #include <signal.h>
@@ -529,6 +529,86 @@ int session_save_snapshot(session_t* s) {
             (int)(n && msg[n - 1] == '\n' ? n - 1 : n), msg);
   pyodide_error_delete(err);
   return EXIT_EXCEPTION;
+}
+
+/* ---- packages ---- */
+
+/* The requirements runner.script_requirements read from the script (a LIST of
+   STR in *declared, owned), or false after saying why there are none to be had. */
+static bool declared_requirements(session_t* s, const char* source, size_t len, pyodide_value_t* declared) {
+  pyodide_value_t arg = {.kind = PYODIDE_BYTES};
+  arg.of.str.ptr = source;
+  arg.of.str.len = len;
+  pyodide_value_t answer;
+  pyodide_error_t* err = session_call(s, "script_requirements", &arg, 1, &answer);
+  if (err == NULL && answer.kind == PYODIDE_PROXY) {
+    err = pyproxy_to_js(answer.of.proxy, 1, declared); /* a list of str */
+    pyodide_value_release(&answer);
+  } else {
+    *declared = answer;
+  }
+  if (err != NULL) {
+    session_fail(s, err);
+    return false;
+  }
+  if (declared->kind == PYODIDE_LIST) return true;
+  if (declared->kind == PYODIDE_STR) cli_error(s->opts, "%s: %s", s->opts->target, declared->of.str.ptr);
+  pyodide_value_release(declared);
+  return false;
+}
+
+int session_install(session_t* s, const char* source, size_t len) {
+  const cli_options_t* o = s->opts;
+  pyodide_value_t declared = {.kind = PYODIDE_NONE};
+  /* Only a script that has a block is given to Python to read it. */
+  static const char marker[] = "# /// script";
+  if (o->mode == MODE_FILE && memmem(source, len, marker, sizeof marker - 1) != NULL &&
+      !declared_requirements(s, source, len, &declared))
+    return EXIT_USAGE;
+  size_t ndeclared = declared.kind == PYODIDE_LIST ? declared.of.list.len : 0, n = 0;
+  int status = -1;
+  char** wanted = calloc(o->nwith + ndeclared + 1, sizeof *wanted);
+  if (wanted == NULL) {
+    status = EXIT_USAGE;
+    goto done;
+  }
+  for (size_t i = 0; i < o->nwith; i++) wanted[n++] = strdup(o->with[i]);
+  for (size_t i = 0; i < ndeclared; i++) {
+    const pyodide_value_t* item = &declared.of.list.items[i];
+    wanted[n++] = strndup(item->of.str.ptr, item->of.str.len);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (wanted[i] == NULL) status = EXIT_USAGE;
+  if (n == 0 || status >= 0) goto done;
+  if (o->index_url == NULL) {
+    cli_error(o, "the program needs packages (%s%s): give --index-url URL to install them from", wanted[0],
+              n > 1 ? ", ..." : "");
+    status = EXIT_USAGE;
+    goto done;
+  }
+  signals_enter_call(s->runtime);
+  pyodide_error_t* err = pyodide_install(s->runtime, (const char* const*)wanted, n, NULL, NULL);
+  signals_leave_call();
+  if (signals_terminating()) {
+    pyodide_error_delete(err);
+    session_end_terminated(s);
+  }
+  if (err != NULL) {
+    /* The error's last line: what went wrong, without the library's traceback. */
+    const char* msg = pyodide_error_message(err);
+    size_t end = strlen(msg);
+    while (end > 0 && msg[end - 1] == '\n') end--;
+    size_t start = end;
+    while (start > 0 && msg[start - 1] != '\n') start--;
+    cli_error(o, "cannot install the program's packages: %.*s", (int)(end - start), msg + start);
+    pyodide_error_delete(err);
+    status = EXIT_USAGE;
+  }
+done:
+  for (size_t i = 0; wanted != NULL && i < n; i++) free(wanted[i]);
+  free(wanted);
+  pyodide_value_release(&declared);
+  return status;
 }
 
 /* ---- the program ---- */
