@@ -157,6 +157,37 @@ def case_parity_devices():
     parity(["devices.py"], {"devices.py": script})
 
 
+def case_parity_interpreter_flags():
+    # python3's interpreter flags, in sys.flags and in what they change. (utf8_mode is
+    # always 1 in the sandbox, and it never writes bytecode: both left out.)
+    show = ("import sys\nf = sys.flags\n"
+            "print([(n, getattr(f, n)) for n in dir(f) if not n.startswith(('_', 'n_', 'count', 'index'))"
+            " and n not in ('utf8_mode', 'dont_write_bytecode')], sys.orig_argv[1:])")
+    for flags in ([], ["-O"], ["-OO", "-s", "-d", "-b"], ["-bb", "-R"], ["-I"], ["-P", "-q", "-E"],
+                  ["-X", "dev"], ["-X", "warn_default_encoding", "-X", "int_max_str_digits=700"]):
+        parity(flags + ["-c", show, "arg"])
+    parity(["-O", "-c", "assert False, 'kept'\nprint(__debug__)\nif __debug__: print('debug')"])
+    parity(["-OO", "-c", "def f():\n    'doc'\nprint(f.__doc__, __debug__)"])
+    parity(["-b", "-c", "print(b'' == '', b'x' != 'x')"])
+    parity(["-bb", "-c", "print('before')\nb'' == ''"])
+    parity(["-bb", "-W", "ignore::BytesWarning", "-c", "print(b'' == '')"])
+    parity(["-X", "dev", "-c", "import faulthandler, warnings\nprint(faulthandler.is_enabled())\n"
+                               "warnings.warn('shown in dev mode', DeprecationWarning)"])
+    parity(["-X", "faulthandler", "-X", "tracemalloc=5", "-c",
+            "import faulthandler, tracemalloc\nprint(faulthandler.is_enabled(), tracemalloc.is_tracing(),"
+            " tracemalloc.get_traceback_limit())"])
+    parity(["-X", "warn_default_encoding", "-c", "open('/dev/null').close()"])
+    parity(["-X", "int_max_str_digits=640", "-c", "int('1' * 641)"])
+    parity(["-X", "int_max_str_digits=10", "-c", "print('never')"])
+    parity(["-X", "int_max_str_digits=x", "-c", "print('never')"])
+    # -v traces imports made after the start (python3 also traces its own start's).
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        r = sandbox_run(["-vv", "-c", "import sys, json; print(sys.flags.verbose)"], tmp)
+        check(r.status == 0 and r.out == "2\n" and "import 'json' #" in r.err, f"-v: {r}")
+        r = sandbox_run(["-c", "import json; print('ok')"], tmp)
+        check(r.status == 0 and r.err == "", f"without -v: {r}")
+
+
 def case_parity_json_tool():
     data = '{"b": [1, 2.5, null], "a": "\\u00e9"}\n'
     parity(["-m", "json.tool", "data.json"], {"data.json": data}, mount_cwd=True)
@@ -966,7 +997,7 @@ def case_resident_runs_as_python():
         servers = r.servers()
         check(len(servers) == 1, f"servers after the first run: {servers}")
         for case in (case_parity_argv, case_parity_sys_exit, case_parity_uncaught, case_parity_stdlib_tracebacks,
-                     case_parity_json_tool, case_parity_devices,
+                     case_parity_json_tool, case_parity_devices, case_parity_interpreter_flags,
                      case_parity_command, case_parity_sibling_import, case_parity_data_file,
                      case_parity_files_written, case_parity_temporary_files, case_parity_non_ascii,
                      case_parity_binary_output, case_parity_error_numbers, case_parity_broken_pipe, case_parity_os_exit,

@@ -287,6 +287,39 @@ public sealed class StdlibTests(RuntimeFixture fixture) : IClassFixture<RuntimeF
     }
 
     [Fact]
+    public void SetFlagsChangesWhatTheInterpreterDoesAndRefusesBadFlags()
+    {
+        // bridge/flags.c, which pyodide-run uses for python3's -O, -b, -v, ...: the flag in
+        // sys.flags and what reads it as the interpreter runs (compile's optimisation level,
+        // the bytes comparison warning, int's string limit); a bad flag changes nothing.
+        using var py = Runtimes.LoadQuiet();
+        Expect.Str("1 2 1 False BytesWarning 700 ValueError TypeError TypeError OverflowError 1", py.RunPython("""
+            import sys, warnings, _pyodide_core
+            _pyodide_core.set_flags(optimize=1, bytes_warning=2, no_user_site=1, int_max_str_digits=700)
+            namespace = {}
+            exec(compile("def f():\n    assert False\n    return __debug__", "<flags>", "exec"), namespace)
+            shown = [sys.flags.optimize, sys.flags.bytes_warning, sys.flags.no_user_site, namespace["f"]()]
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", BytesWarning)
+                try:
+                    b"" == ""
+                except BytesWarning as e:
+                    shown.append(type(e).__name__)
+            try:
+                int("1" * 701)
+            except ValueError:
+                shown.append(sys.get_int_max_str_digits())
+            for bad in ({"optimize": -1}, {"no_such_flag": 1}, {"optimize": "1"}, {"verbose": 2**40}):
+                try:
+                    _pyodide_core.set_flags(**bad)
+                except Exception as e:
+                    shown.append(type(e).__name__)
+            shown.append(sys.flags.optimize)
+            " ".join(map(str, shown))
+            """));
+    }
+
+    [Fact]
     public void TheStdlibZipStoresItsMembersUncompressed()
     {
         // make-stdlib-zip.py stores the .pyc files: inflating them in the sandbox at each

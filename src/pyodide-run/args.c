@@ -28,13 +28,21 @@ static const char help_text[] =
     "  -i       inspect interactively after running the program\n"
     "  -q       don't print the version message on interactive startup\n"
     "  -u       unbuffered output (always so here)\n"
+    "  -b       issue warnings about comparing bytes with str (-bb: errors)\n"
     "  -B       don't write .pyc files (never written here)\n"
+    "  -d       turn on parser debugging output (nothing in a release build)\n"
     "  -E       ignore PYTHON* environment variables (the sandbox has none)\n"
     "  -I       isolate: -E, and the script's directory is not added to sys.path\n"
+    "  -O       remove assert and __debug__-dependent statements from the\n"
+    "           program's code (-OO: and docstrings)\n"
     "  -P       don't prepend the script's directory to sys.path\n"
+    "  -R       hash randomization (always on)\n"
+    "  -s       don't add the user site directory to sys.path (there is none)\n"
+    "  -v       verbose: trace import statements (-vv: more)\n"
     "  -W arg   warning control, as python3's\n"
-    "  -X opt   implementation-specific option (sys._xoptions); -X dev: dev mode\n"
-    "           warnings; -X utf8: UTF-8 mode (always on here)\n"
+    "  -X opt   implementation-specific option (sys._xoptions): dev (dev mode's\n"
+    "           warnings and faulthandler), faulthandler, tracemalloc[=N],\n"
+    "           int_max_str_digits=N, warn_default_encoding; utf8 (always on here)\n"
     "  -h, --help     print this help message and exit\n"
     "  -V, --version  print the Python version number and exit\n"
     "  file     program read from script file; its directory is mounted read-only\n"
@@ -141,6 +149,19 @@ static bool append(void* array_ptr, size_t* n, size_t item_size, const void* ite
   return true;
 }
 
+/* Whether -X `value` is not an int_max_str_digits python3 refuses: a number
+   that is 0 or at least 640 (python3: 0 or >= _PY_LONG_MAX_STR_DIGITS_THRESHOLD). */
+static bool valid_int_max_str_digits(const char* value) {
+  static const char name[] = "int_max_str_digits";
+  size_t n = sizeof name - 1;
+  if (strncmp(value, name, n) != 0 || (value[n] != '\0' && value[n] != '=')) return true;
+  const char* digits = value[n] == '=' ? value + n + 1 : "";
+  char* end;
+  errno = 0;
+  long limit = *digits >= '0' && *digits <= '9' ? strtol(digits, &end, 10) : -1;
+  return limit >= 0 && errno == 0 && *end == '\0' && (limit == 0 || limit >= 640);
+}
+
 /* --mount HOST:GUEST[:ro|:rw]; the host directory must exist. */
 static int add_mount(cli_options_t* opts, const char* spec) {
   char* copy = strdup(spec);
@@ -225,6 +246,8 @@ static int long_option(cli_options_t* opts, int argc, char** argv, int* i) {
 int cli_parse_args(int argc, char** argv, cli_options_t* opts) {
   memset(opts, 0, sizeof *opts);
   opts->program = argc > 0 ? argv[0] : "pyodide-run";
+  opts->argc = argc;
+  opts->argv = argv;
   int i = 1;
   for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
     const char* arg = argv[i];
@@ -263,13 +286,26 @@ int cli_parse_args(int argc, char** argv, cli_options_t* opts) {
                       : append(&opts->xoptions, &opts->nxoptions, sizeof value, &value);
         if (!ok) return EXIT_USAGE;
         if (letter == 'X' && strcmp(value, "dev") == 0) opts->dev_mode = true;
+        if (letter == 'X' && !valid_int_max_str_digits(value)) {
+          /* python3's words and status: its configuration refuses it before anything runs. */
+          fprintf(stderr, "Fatal Python error: config_init_int_max_str_digits: -X int_max_str_digits: invalid limit; "
+                          "must be >= 640 or 0 for unlimited.\nPython runtime state: preinitialized\n\n");
+          return EXIT_EXCEPTION;
+        }
         break;
       }
       switch (letter) {
         case 'i': opts->inspect = true; break;
         case 'q': opts->quiet = true; break;
-        case 'I': case 'P': opts->no_path0 = true; break;
-        case 'u': case 'B': case 'E': break; /* already so in the sandbox (see help) */
+        case 'I': opts->isolated = opts->ignore_environment = opts->no_user_site = opts->no_path0 = true; break;
+        case 'P': opts->no_path0 = true; break;
+        case 'E': opts->ignore_environment = true; break;
+        case 'u': case 'B': case 'R': break; /* already so in the sandbox (see help) */
+        case 'O': opts->optimize += opts->optimize < 2; break;
+        case 'b': opts->bytes_warning += opts->bytes_warning < 2; break;
+        case 'v': opts->verbose++; break;
+        case 's': opts->no_user_site = true; break;
+        case 'd': opts->debug = true; break;
         case 'h': case '?':
           printf("usage: %s %s\n%s", opts->program, usage_line, help_text);
           return EXIT_OK;
@@ -277,7 +313,7 @@ int cli_parse_args(int argc, char** argv, cli_options_t* opts) {
         default: {
           char name[3] = {'-', letter, '\0'};
           /* python3's other options, which the sandbox cannot honour. */
-          if (strchr("bdORsSvx", letter) != NULL) {
+          if (strchr("Sx", letter) != NULL) {
             cli_error(opts, "option %s is not supported in the sandbox", name);
             return EXIT_USAGE;
           }

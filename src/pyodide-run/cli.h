@@ -45,7 +45,16 @@ typedef struct {
   bool inspect;            /* -i: the prompt after the program */
   bool quiet;              /* -q: no banner */
   bool no_path0;           /* -I, -P: nothing prepended to sys.path */
+  bool isolated;           /* -I */
+  bool ignore_environment; /* -E, -I */
   bool dev_mode;           /* -X dev */
+  int optimize;            /* -O: 1, -OO: 2 */
+  int bytes_warning;       /* -b: 1, -bb: 2 */
+  int verbose;             /* -v, counted */
+  bool no_user_site;       /* -s */
+  bool debug;              /* -d */
+  char** argv;             /* the whole command line, for sys.orig_argv */
+  int argc;
   const char** warnoptions; /* -W, in order */
   size_t nwarnoptions;
   const char** xoptions;   /* -X, in order */

@@ -55,20 +55,32 @@ def _uncaught(exc):
     return 1
 
 
-def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
+def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flags, orig_argv):
     """Makes the interpreter look as python3's does when it starts the program.
 
     argv: bytes (decoded as python3 decodes its command line); path0: the
     directory to put first on sys.path, or None; file: __main__.__file__ or
     None; cwd: the working directory, or None for the private home;
     warnoptions and xoptions: the -W and -X arguments; dev_mode: -X dev;
-    inspect: -i.
+    inspect: -i; flags: sys.flags' fields the command line sets (-d, -O, -s,
+    -v, -b counted), by name; orig_argv: the whole command line (bytes), for
+    sys.orig_argv.
     """
     global _inspect
     import os
+    import _pyodide_core
 
     prepare()
     sys.argv = [a.decode("utf-8", "surrogateescape") for a in argv]
+    sys.orig_argv = [a.decode("utf-8", "surrogateescape") for a in orig_argv]
+    # site is imported (prepare), as python3 imports it; -X utf8 is always on.
+    _pyodide_core.set_flags(**flags, no_site=0, dev_mode=dev_mode,
+                            warn_default_encoding=int("warn_default_encoding" in xoptions))
+    bytes_warning = flags["bytes_warning"]
+    if flags["no_user_site"]:
+        import site
+
+        site.ENABLE_USER_SITE = False
     if cwd is not None:
         os.chdir(cwd)
     # In a runtime restored from a snapshot pyodide-run saved, the saving
@@ -86,14 +98,35 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect):
     for option in xoptions:
         name, eq, value = option.partition("=")
         sys._xoptions[name] = value if eq else True
-    # As python3: -X dev shows the warnings hidden by default, and -W
-    # options given later take precedence over earlier ones.
+    _apply_xoptions(dev_mode)
+    # As python3: -X dev shows the warnings hidden by default, -W options
+    # given later take precedence over earlier ones, and -b's over them all.
     options = (["default"] if dev_mode else []) + list(warnoptions)
+    options += [["default::BytesWarning"], ["error::BytesWarning"]][bytes_warning - 1] if bytes_warning else []
     if options:
         import warnings
 
         sys.warnoptions.extend(options)
         warnings._processoptions(options)
+
+
+def _apply_xoptions(dev_mode):
+    """What python3 does at its start for -X dev, faulthandler, tracemalloc
+    and int_max_str_digits (args.c has checked its value)."""
+    if dev_mode or "faulthandler" in sys._xoptions:
+        import faulthandler
+
+        faulthandler.enable()
+    frames = sys._xoptions.get("tracemalloc")
+    if frames is not None:
+        import tracemalloc
+
+        tracemalloc.start(1 if frames is True else int(frames))
+    digits = sys._xoptions.get("int_max_str_digits")
+    if isinstance(digits, str):
+        import _pyodide_core
+
+        _pyodide_core.set_flags(int_max_str_digits=int(digits))
 
 
 def prepare():
@@ -190,6 +223,15 @@ def run_module(name, program):
             sys.stderr.write(f"{program}: {exc}\n")
             return 1
         main_globals = sys.modules["__main__"].__dict__
+        # A stdlib module's file, as python3 names it (argparse's prog, __file__):
+        # its source beside the zip its code comes from.
+        zipped = "/lib/python311.zip/"
+        if spec.origin and spec.origin.startswith(zipped) and spec.origin.endswith(".pyc"):
+            import os
+
+            source = "/lib/python3.11/" + spec.origin[len(zipped):-1]
+            if os.path.isfile(source):
+                spec.origin = source
         sys.argv[0] = spec.origin
         runpy._run_code(code, main_globals, None, "__main__", spec)
     except BaseException as exc:

@@ -348,7 +348,7 @@ pyodide_error_t* session_prepare(pyodide_t* runtime, pyproxy_t** runner) {
   return err;
 }
 
-/* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect) */
+/* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flags, orig_argv) */
 static pyodide_error_t* setup(session_t* s) {
   const cli_options_t* o = s->opts;
   static const char* const argv0[] = {
@@ -373,15 +373,44 @@ static pyodide_error_t* setup(session_t* s) {
   }
   if (o->no_path0) path0 = NULL;
 
-  pyodide_value_t args[8];
+  pyodide_value_t args[10];
   memset(args, 0, sizeof args);
   pyodide_error_t* err = NULL;
   args[0].kind = PYODIDE_LIST;
   args[0].of.list.len = (size_t)o->nargs + 1;
   args[0].of.list.items = calloc(args[0].of.list.len, sizeof(pyodide_value_t));
-  if (args[0].of.list.items != NULL &&
+  /* The flags of sys.flags the command line sets, by name (runner.setup). */
+  const struct {
+    const char* name;
+    int value;
+  } named[] = {{"debug", o->debug},
+               {"inspect", o->inspect},
+               {"interactive", o->inspect},
+               {"optimize", o->optimize},
+               {"no_user_site", o->no_user_site},
+               {"ignore_environment", o->ignore_environment},
+               {"verbose", o->verbose},
+               {"bytes_warning", o->bytes_warning},
+               {"quiet", o->quiet},
+               {"isolated", o->isolated},
+               {"safe_path", o->no_path0}};
+  enum { NFLAGS = sizeof named / sizeof *named };
+  pyodide_value_t flag_names[NFLAGS], flag_values[NFLAGS];
+  for (size_t k = 0; k < NFLAGS; k++) {
+    flag_names[k] = value_str_or_none(named[k].name);
+    flag_values[k] = (pyodide_value_t){.kind = PYODIDE_INT, .of.i = named[k].value};
+  }
+  args[8].kind = PYODIDE_DICT;
+  args[8].of.dict.keys = flag_names;
+  args[8].of.dict.values = flag_values;
+  args[8].of.dict.len = NFLAGS;
+  args[9].kind = PYODIDE_LIST;
+  args[9].of.list.len = (size_t)o->argc;
+  args[9].of.list.items = calloc(o->argc > 0 ? (size_t)o->argc : 1, sizeof(pyodide_value_t));
+  if (args[0].of.list.items != NULL && args[9].of.list.items != NULL &&
       value_str_list(o->warnoptions, o->nwarnoptions, &args[4]) &&
       value_str_list(o->xoptions, o->nxoptions, &args[5])) {
+    for (int i = 0; i < o->argc; i++) args[9].of.list.items[i] = value_bytes(o->argv[i]);
     args[0].of.list.items[0] = value_bytes(first);
     for (int i = 0; i < o->nargs; i++) args[0].of.list.items[i + 1] = value_bytes(o->args[i]);
     args[1] = value_str_or_none(path0);
@@ -391,11 +420,12 @@ static pyodide_error_t* setup(session_t* s) {
     args[6].of.b = o->dev_mode;
     args[7].kind = PYODIDE_BOOL;
     args[7].of.b = o->inspect;
-    err = session_call(s, "setup", args, 8, NULL);
+    err = session_call(s, "setup", args, 10, NULL);
   } else {
     err = pyodide_error_new("MemoryError", "out of memory");
   }
   free(args[0].of.list.items);
+  free(args[9].of.list.items);
   free(args[4].of.list.items);
   free(args[5].of.list.items);
   s->main_file = file;

@@ -159,6 +159,11 @@ int interrupt_raise_pending(void);
  * -1 with an error set. */
 int timers_add_to(PyObject* module);
 
+/* --- flags.c: python3's command-line flags, set after the start --------- */
+
+/* Adds set_flags to `module` (_pyodide_core); 0 or -1. */
+int flags_add_to(PyObject* module);
+
 /* --- runtime.c ------------------------------------------------------------ */
 
 /* The module pyodide._bridge, imported by pyn_init (a new reference kept for

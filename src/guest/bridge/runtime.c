@@ -245,7 +245,8 @@ static PyObject* core_init(void) {
   PyObject* loop_done = module ? PyFloat_FromDouble(PYN_LOOP_DONE) : NULL;
   PyObject* host_object = loop_done ? host_object_type() : NULL;
   if (!host_object || PyModule_AddObjectRef(module, "LOOP_DONE", loop_done) < 0 ||
-      PyModule_AddObjectRef(module, "HostObject", host_object) < 0 || timers_add_to(module) < 0)
+      PyModule_AddObjectRef(module, "HostObject", host_object) < 0 || timers_add_to(module) < 0 ||
+      flags_add_to(module) < 0)
     Py_CLEAR(module);
   Py_XDECREF(loop_done);
   Py_XDECREF(host_object);
