@@ -163,9 +163,11 @@ def case_parity_interpreter_flags():
     show = ("import sys\nf = sys.flags\n"
             "print([(n, getattr(f, n)) for n in dir(f) if not n.startswith(('_', 'n_', 'count', 'index'))"
             " and n not in ('utf8_mode', 'dont_write_bytecode')], sys.orig_argv[1:])")
-    for flags in ([], ["-O"], ["-OO", "-s", "-d", "-b"], ["-bb", "-R"], ["-I"], ["-P", "-q", "-E"],
+    for flags in ([], ["-O"], ["-OO", "-s", "-d", "-b"], ["-bb", "-R"], ["-I"], ["-P", "-q", "-E"], ["-S", "-s"],
                   ["-X", "dev"], ["-X", "warn_default_encoding", "-X", "int_max_str_digits=700"]):
         parity(flags + ["-c", show, "arg"])
+    parity(["-S", "-c", "import sys\nprint('site' in sys.modules, [p for p in sys.path if 'packages' in p])\nexit()"])
+    parity(["-x", "x.py", "a"], {"x.py": "not Python: skipped\nimport sys\nprint(sys.argv[1:])\nraise ValueError('line 4')\n"})
     parity(["-O", "-c", "assert False, 'kept'\nprint(__debug__)\nif __debug__: print('debug')"])
     parity(["-OO", "-c", "def f():\n    'doc'\nprint(f.__doc__, __debug__)"])
     parity(["-b", "-c", "print(b'' == '', b'x' != 'x')"])

@@ -38,8 +38,10 @@ static const char help_text[] =
     "  -P       don't prepend the script's directory to sys.path\n"
     "  -R       hash randomization (always on)\n"
     "  -s       don't add the user site directory to sys.path (there is none)\n"
+    "  -S       don't imply 'import site' on initialization (nor site-packages)\n"
     "  -v       verbose: trace import statements (-vv: more)\n"
     "  -W arg   warning control, as python3's\n"
+    "  -x       skip first line of source, allowing use of non-Unix forms of #!cmd\n"
     "  -X opt   implementation-specific option (sys._xoptions): dev (dev mode's\n"
     "           warnings and faulthandler), faulthandler, tracemalloc[=N],\n"
     "           int_max_str_digits=N, warn_default_encoding; utf8 (always on here)\n"
@@ -305,6 +307,8 @@ int cli_parse_args(int argc, char** argv, cli_options_t* opts) {
         case 'b': opts->bytes_warning += opts->bytes_warning < 2; break;
         case 'v': opts->verbose++; break;
         case 's': opts->no_user_site = true; break;
+        case 'S': opts->no_site = true; break;
+        case 'x': opts->skip_first_line = true; break;
         case 'd': opts->debug = true; break;
         case 'h': case '?':
           printf("usage: %s %s\n%s", opts->program, usage_line, help_text);
@@ -312,11 +316,6 @@ int cli_parse_args(int argc, char** argv, cli_options_t* opts) {
         case 'V': opts->show_version = true; return -1;
         default: {
           char name[3] = {'-', letter, '\0'};
-          /* python3's other options, which the sandbox cannot honour. */
-          if (strchr("Sx", letter) != NULL) {
-            cli_error(opts, "option %s is not supported in the sandbox", name);
-            return EXIT_USAGE;
-          }
           return usage_error(opts, "Unknown option: %s", name);
         }
       }

@@ -52,6 +52,8 @@ typedef struct {
   int bytes_warning;       /* -b: 1, -bb: 2 */
   int verbose;             /* -v, counted */
   bool no_user_site;       /* -s */
+  bool no_site;            /* -S */
+  bool skip_first_line;    /* -x */
   bool debug;              /* -d */
   char** argv;             /* the whole command line, for sys.orig_argv */
   int argc;

@@ -105,6 +105,13 @@ int cli_run(int argc, char** argv) {
       return status;
     }
   }
+  if (opts.skip_first_line && opts.mode == MODE_FILE) {
+    /* As python3's -x: the first line goes, its newline stays (line numbers keep). */
+    char* newline = memchr(source, '\n', len);
+    size_t skipped = newline != NULL ? (size_t)(newline - source) : len;
+    memmove(source, source + skipped, len - skipped);
+    len -= skipped;
+  }
 
   session_t* s = session_start(&opts);
   if (s == NULL) {

@@ -70,14 +70,19 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flag
     import os
     import _pyodide_core
 
-    prepare()
+    if flags["no_site"]:
+        # -S: as python3's, no site and no site-packages on sys.path.
+        from pyodide._bridge import SITE_PACKAGES
+
+        sys.path[:] = [p for p in sys.path if p != SITE_PACKAGES]
+    else:
+        prepare()
     sys.argv = [a.decode("utf-8", "surrogateescape") for a in argv]
     sys.orig_argv = [a.decode("utf-8", "surrogateescape") for a in orig_argv]
-    # site is imported (prepare), as python3 imports it; -X utf8 is always on.
-    _pyodide_core.set_flags(**flags, no_site=0, dev_mode=dev_mode,
-                            warn_default_encoding=int("warn_default_encoding" in xoptions))
+    # -X utf8 is always on.
+    _pyodide_core.set_flags(**flags, dev_mode=dev_mode, warn_default_encoding=int("warn_default_encoding" in xoptions))
     bytes_warning = flags["bytes_warning"]
-    if flags["no_user_site"]:
+    if flags["no_user_site"] and not flags["no_site"]:
         import site
 
         site.ENABLE_USER_SITE = False

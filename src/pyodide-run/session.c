@@ -388,6 +388,7 @@ static pyodide_error_t* setup(session_t* s) {
                {"interactive", o->inspect},
                {"optimize", o->optimize},
                {"no_user_site", o->no_user_site},
+               {"no_site", o->no_site},
                {"ignore_environment", o->ignore_environment},
                {"verbose", o->verbose},
                {"bytes_warning", o->bytes_warning},
@@ -508,8 +509,9 @@ session_t* session_start(const cli_options_t* opts) {
   config.snapshot = snapshot != NULL ? snapshot : opts->snapshot;
   char* assets = installed_asset_dir();
   config.asset_dir = assets;
-  /* A resident server may have made this runtime before the run came. */
-  bool prepared = resident_take_runtime(&config, &s->runtime, &s->runner);
+  /* A resident server may have made this runtime before the run came (having
+     imported site: not for -S). */
+  bool prepared = !opts->no_site && resident_take_runtime(&config, &s->runtime, &s->runner);
   pyodide_error_t* err = prepared ? NULL : pyodide_load(&config, &s->runtime);
   free(assets);
   free(snapshot);
