@@ -775,12 +775,18 @@ def write_wheel(directory, name, version, source):
             z.writestr(path, text)
 
 
+def wheel_index(tmp):
+    """A directory of wheels in tmp, an index micropip installs from: cliwheel 1.0."""
+    wheels = os.path.join(tmp, "wheels")
+    os.makedirs(wheels)
+    write_wheel(wheels, "cliwheel", "1.0", "X = 'installed from the index'\n")
+    return wheels
+
+
 def case_sandbox_index_url():
     install = "import asyncio, micropip\nasyncio.run(micropip.install('cliwheel'))\nimport cliwheel\nprint(cliwheel.X)"
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
-        wheels = os.path.join(tmp, "wheels")
-        os.makedirs(wheels)
-        write_wheel(wheels, "cliwheel", "1.0", "X = 'installed from the index'\n")
+        wheels = wheel_index(tmp)
         r = sandbox_run(["--index-url", wheels, "-c", install], tmp)
         check(r.status == 0 and r.out == "installed from the index\n", f"--index-url: {r}")
         # Without it micropip has no index: the package is not found.
@@ -793,9 +799,7 @@ def case_sandbox_script_dependencies():
     # A script's PEP 723 block and --with: installed from --index-url before the program.
     block = '# /// script\n# requires-python = ">=3.10"\n# dependencies = [\n#   "cliwheel>=1",\n# ]\n# ///\n'
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
-        wheels = os.path.join(tmp, "wheels")
-        os.makedirs(wheels)
-        write_wheel(wheels, "cliwheel", "1.0", "X = 'installed from the index'\n")
+        wheels = wheel_index(tmp)
 
         def script(name, text):
             path = os.path.join(tmp, name)
