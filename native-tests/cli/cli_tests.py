@@ -803,8 +803,8 @@ def case_sandbox_script_dependencies():
 
         def script(name, text):
             path = os.path.join(tmp, name)
-            with open(path, "w") as f:
-                f.write(text)
+            with open(path, "wb") as f:
+                f.write(text.encode("utf-8", "surrogateescape"))
             return path
 
         uses = script("uses.py", block + "import sys, cliwheel\nprint(cliwheel.X, sys.argv[1:])\n")
@@ -828,6 +828,8 @@ def case_sandbox_script_dependencies():
             ([script("two.py", block + "x = 1\n" + block + "print('ran')\n")], "two.py: the script has more than one '# /// script' block"),
             ([script("notlist.py", "# /// script\n# dependencies = 'cliwheel'\n# ///\nprint('ran')\n")],
              "notlist.py: the script's 'dependencies' must be a list of requirement strings"),
+            (["--index-url", wheels, script("latin1.py", "# /// script\n# dependencies = ['cliwheel\udce9']\n# ///\n")],
+             "latin1.py: a dependency is not UTF-8"),
         ]
         for args, message in failures:
             r = sandbox_run(args, tmp)

@@ -607,7 +607,9 @@ int session_install(session_t* s, const char* source, size_t len) {
   for (size_t i = 0; i < o->nwith; i++) wanted[n++] = strdup(o->with[i]);
   for (size_t i = 0; i < ndeclared; i++) {
     const pyodide_value_t* item = &declared.of.list.items[i];
-    wanted[n++] = strndup(item->of.str.ptr, item->of.str.len);
+    /* A str with a lone surrogate (the script was not UTF-8) comes as a proxy. */
+    wanted[n++] = item->kind == PYODIDE_STR ? strndup(item->of.str.ptr, item->of.str.len) : NULL;
+    if (item->kind != PYODIDE_STR) cli_error(o, "%s: a dependency is not UTF-8", o->target);
   }
   for (size_t i = 0; i < n; i++)
     if (wanted[i] == NULL) status = EXIT_USAGE;
