@@ -9,8 +9,8 @@ public sealed class RuntimeHomeTests : PackageTestBase
     private const string HomeIsEmpty = """
         import os
         (os.listdir('/home/pyodide') == ['site-packages'] and os.listdir('/home/pyodide/site-packages') == []
-         and sorted(os.listdir('/')) == ['dev', 'home', 'lib', 'tmp'] and os.listdir('/home') == ['pyodide']
-         and os.listdir('/tmp') == [] and os.listdir('/dev') == [])
+         and sorted(os.listdir('/')) == ['home', 'lib', 'tmp'] and os.listdir('/home') == ['pyodide']
+         and os.listdir('/tmp') == [])
         """;
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class RuntimeHomeTests : PackageTestBase
         try
         {
             using var py = Runtimes.Load(new PyodideOptions { Stdout = _ => { }, Stderr = _ => { }, Mounts = [new PyodideMount(dir.FullName, "/data/in")] });
-            Assert.Equal("dev,home,lib,tmp ['in'] True", py.RunPython<string>(
+            Assert.Equal("home,lib,tmp ['in'] True", py.RunPython<string>(
                 "import os\n','.join(sorted(n for n in os.listdir('/') if n != 'data')) + f' {os.listdir(\"/data\")} {\"data\" in os.listdir(\"/\")}'"));
         }
         finally

@@ -55,8 +55,8 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     [Fact]
     public void RootIsTheRuntimesOwnDirectory()
     {
-        // / lists /dev (SandboxDevices), the standard library, the home and /tmp, nothing of the host's /.
-        Expect.Str("dev,home,lib,tmp pyodide", _py.RunPython("""
+        // / lists the standard library, the home and /tmp, nothing of the host's /.
+        Expect.Str("home,lib,tmp pyodide", _py.RunPython("""
             import os
             ','.join(sorted(os.listdir('/'))) + ' ' + ','.join(os.listdir('/home'))
             """));
@@ -67,8 +67,9 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     {
         // As Linux's (SandboxDevices): output written to os.devnull vanishes, reads give nothing,
         // zeros or random bytes, and each is a character device; an exclusive create finds it
-        // there; writing to the random devices is refused; nothing else is in /dev.
-        Expect.Str("True b'' True 3 3 b'' 0 True True 8 16 False FileExistsError PermissionError [] FileNotFoundError", _py.RunPython("""
+        // there; writing to the random devices is refused; nothing else is in /dev, which
+        // cannot be listed, and a program writing to /dev/tty or /dev/stdout is told so.
+        Expect.Str("True b'' True 3 3 b'' 0 True True 8 16 False FileExistsError PermissionError FileNotFoundError FileNotFoundError FileNotFoundError False", _py.RunPython("""
             import os, stat
             with open(os.devnull, "w") as f:
                 print("x" * 100, file=f)
@@ -89,11 +90,13 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
                     shown.append("opened")
                 except OSError as e:
                     shown.append(type(e).__name__)
-            shown.append(os.listdir("/dev"))
-            try:
-                open("/dev/tty", "r+b")
-            except OSError as e:
-                shown.append(type(e).__name__)
+            for attempt in (lambda: os.listdir("/dev"), lambda: open("/dev/tty", "a"), lambda: open("/dev/stdout", "w")):
+                try:
+                    attempt()
+                    shown.append("allowed")
+                except OSError as e:
+                    shown.append(type(e).__name__)
+            shown.append(os.path.exists("/dev/tty"))
             " ".join(map(str, shown))
             """));
     }

@@ -40,10 +40,9 @@ internal static class RuntimeHomes
 
     /// <summary>What an unused home holds, each directory after its parent and nothing
     /// else: Python's home with its empty site-packages (made here: through WASI, in each
-    /// restored runtime, it cost ~2.5 % of a further runtime's start), <c>/tmp</c>,
-    /// <c>/lib</c>'s place in a listing of <c>/</c>, and <c>/dev</c>, where the host's null,
-    /// zero and random devices are (<see cref="Guest.SandboxDevices"/>).</summary>
-    public static readonly string[] Shape = ["dev", "home", "home/pyodide", "home/pyodide/site-packages", "lib", "tmp"];
+    /// restored runtime, it cost ~2.5 % of a further runtime's start), <c>/tmp</c>, and
+    /// <c>/lib</c>'s place in a listing of <c>/</c>.</summary>
+    public static readonly string[] Shape = ["home", "home/pyodide", "home/pyodide/site-packages", "lib", "tmp"];
 
     /// <summary>The host directory Python sees as /home/pyodide in the runtime whose home is
     /// <paramref name="root"/>.</summary>

@@ -2,16 +2,18 @@ using System.Runtime.InteropServices;
 
 namespace Pyodide.Guest;
 
-/// <summary>The devices of the sandbox's <c>/dev</c>: <c>null</c>, <c>zero</c>, <c>random</c> and
-/// <c>urandom</c>, the host's own, opened by the host when the guest opens that path in its
-/// root (bridge/files.c) and then read, written and stat'ed as any file the host serves
-/// (<see cref="OpenFiles"/>), so they behave as Linux's do: writes to <c>null</c> and
-/// <c>zero</c> vanish, reads give nothing, zeros or random bytes. WASI has no devices, and
-/// scripts use <c>os.devnull</c> to silence output and <c>/dev/urandom</c> for bytes. None of
-/// them tells the guest anything of the host, and none can be written to affect it: writing
-/// to <c>random</c> or <c>urandom</c> (which Linux mixes into the host's entropy pool) is
-/// refused. <c>/dev</c> itself is an empty directory of the runtime's root
-/// (<see cref="RuntimeHomes.Shape"/>), which a mount there replaces.</summary>
+/// <summary>The sandbox's <c>/dev/null</c>, <c>/dev/zero</c>, <c>/dev/random</c> and
+/// <c>/dev/urandom</c>: the host's own devices, opened by the host when the guest opens one
+/// of those paths in its root (bridge/files.c) and then read, written and stat'ed as any file
+/// the host serves (<see cref="OpenFiles"/>), so they behave as Linux's do: writes to
+/// <c>null</c> and <c>zero</c> vanish, reads give nothing, zeros or random bytes. WASI has no
+/// devices, and scripts use <c>os.devnull</c> to silence output and <c>/dev/urandom</c> for
+/// bytes. None of them tells the guest anything of the host, and none can be written to
+/// affect it: writing to <c>random</c> or <c>urandom</c> (which Linux mixes into the host's
+/// entropy pool) is refused. There is no <c>/dev</c> directory: a path there that is not one of
+/// the four is missing, so a program that opens <c>/dev/tty</c> or <c>/dev/stdout</c> to write
+/// gets FileNotFoundError, not a file of the sandbox's that would swallow what it
+/// writes. A mount at <c>/dev</c> is the mount's.</summary>
 internal static partial class SandboxDevices
 {
     private const int ORdonly = 0, OWronly = 1, ORdwr = 2, ONoctty = 0x100, OCloexec = 0x80000, OPath = 0x200000;
