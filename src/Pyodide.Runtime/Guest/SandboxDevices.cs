@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Pyodide.Guest;
 
 /// <summary>The sandbox's <c>/dev/null</c>, <c>/dev/zero</c>, <c>/dev/random</c> and
@@ -14,9 +12,8 @@ namespace Pyodide.Guest;
 /// the four is missing, so a program that opens <c>/dev/tty</c> or <c>/dev/stdout</c> to write
 /// gets FileNotFoundError, not a file of the sandbox's that would swallow what it
 /// writes. A mount at <c>/dev</c> is the mount's.</summary>
-internal static partial class SandboxDevices
+internal static class SandboxDevices
 {
-    private const int ORdonly = 0, OWronly = 1, ORdwr = 2, ONoctty = 0x100, OCloexec = 0x80000, OPath = 0x200000;
     private const int Eexist = 20, Eacces = 2; // WASI's numbers
 
     /// <summary>Whether <paramref name="relative"/>, a path beneath the runtime's root, is one of
@@ -33,8 +30,7 @@ internal static partial class SandboxDevices
         bool writes = how.HasFlag(SandboxDirectory.How.Write);
         if (writes && relative.EndsWith("random", StringComparison.Ordinal)) return SandboxDirectory.Error(Eacces);
         // Creating and truncating leave a device as it is, as on Linux.
-        int access = !writes ? ORdonly : how.HasFlag(SandboxDirectory.How.Read) ? ORdwr : OWronly;
-        int fd = open("/" + relative, access | ONoctty | OCloexec);
+        int fd = SandboxDirectory.open("/" + relative, SandboxDirectory.Access(how) | SandboxDirectory.ONoctty | SandboxDirectory.OCloexec);
         return fd >= 0 ? fd : SandboxDirectory.Unknown;
     }
 
@@ -43,7 +39,7 @@ internal static partial class SandboxDevices
     public static int Stat(string relative, out WasiFilestat filestat)
     {
         filestat = default;
-        int fd = open("/" + relative, OPath | OCloexec);
+        int fd = SandboxDirectory.open("/" + relative, SandboxDirectory.OPath | SandboxDirectory.OCloexec);
         if (fd < 0) return SandboxDirectory.Unknown;
         try
         {
@@ -54,7 +50,4 @@ internal static partial class SandboxDevices
             SandboxDirectory.close(fd);
         }
     }
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
 }

@@ -12,8 +12,9 @@ namespace Pyodide.Guest;
 /// asks WASI. The directory is opened at its first use and kept until the runtime ends.</summary>
 internal sealed unsafe partial class SandboxDirectory(string guestPath, string hostPath, bool writable) : IDisposable
 {
-    private const int OPath = 0x200000, ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, OExcl = 0x80, ONoctty = 0x100,
-                      OTrunc = 0x200, ONonblock = 0x800, OCloexec = 0x80000;
+    // OPath, ONoctty and OCloexec: SandboxDevices opens the host's devices with them too.
+    internal const int OPath = 0x200000, ONoctty = 0x100, OCloexec = 0x80000;
+    private const int ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, OExcl = 0x80, OTrunc = 0x200, ONonblock = 0x800;
     // The two flags used here whose values differ between Linux's architectures.
     private static readonly bool Arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
@@ -200,8 +201,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     /// there, as it could not be handed to WASI after).</summary>
     public int OpenFile(string relative, How how, bool follow)
     {
-        int access = (how & (How.Read | How.Write)) switch { How.Write => OWronly, How.Read | How.Write => ORdwr, _ => ORdonly };
-        int flags = access | (how.HasFlag(How.Create) ? OCreat : 0) | (how.HasFlag(How.Exclusive) ? OExcl : 0) |
+        int flags = Access(how) | (how.HasFlag(How.Create) ? OCreat : 0) | (how.HasFlag(How.Exclusive) ? OExcl : 0) |
                     (how.HasFlag(How.Truncate) ? OTrunc : 0) | (follow && !how.HasFlag(How.Create) ? 0 : ONofollow);
         // A file made there is on its parent's file system.
         if (how.HasFlag(How.Exclusive) && !InParent(relative, (parent, name) => Filestat(parent, out _))) return Unknown;
@@ -214,6 +214,10 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         close(fd);
         return Unknown;
     }
+
+    /// <summary>O_RDONLY, O_WRONLY or O_RDWR, as <paramref name="how"/> reads and writes.</summary>
+    internal static int Access(How how) =>
+        (how & (How.Read | How.Write)) switch { How.Write => OWronly, How.Read | How.Write => ORdwr, _ => ORdonly };
 
     /// <summary>The directory at <paramref name="relative"/> (following a final link if
     /// <paramref name="follow"/>) opened for <see cref="ListWasi"/>: its fd (the caller's to
@@ -391,7 +395,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private static partial long syscall(long number, int dirfd, string path, OpenHow* how, nuint size);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
+    internal static partial int open(string path, int flags);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int openat(int dirfd, string path, int flags);
