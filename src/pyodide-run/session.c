@@ -599,20 +599,23 @@ int session_install(session_t* s, const char* source, size_t len) {
     return EXIT_USAGE;
   size_t ndeclared = declared.kind == PYODIDE_LIST ? declared.of.list.len : 0, n = 0;
   int status = -1;
-  char** wanted = calloc(o->nwith + ndeclared + 1, sizeof *wanted);
+  /* Borrowed: --with's from argv, the script's from `declared` (NUL-terminated, as
+     every string the library gives), both alive until `done`. */
+  const char** wanted = calloc(o->nwith + ndeclared + 1, sizeof *wanted);
   if (wanted == NULL) {
     status = EXIT_USAGE;
     goto done;
   }
-  for (size_t i = 0; i < o->nwith; i++) wanted[n++] = strdup(o->with[i]);
+  for (size_t i = 0; i < o->nwith; i++) wanted[n++] = o->with[i];
   for (size_t i = 0; i < ndeclared; i++) {
     const pyodide_value_t* item = &declared.of.list.items[i];
-    /* A str with a lone surrogate (the script was not UTF-8) comes as a proxy. */
-    wanted[n++] = item->kind == PYODIDE_STR ? strndup(item->of.str.ptr, item->of.str.len) : NULL;
-    if (item->kind != PYODIDE_STR) cli_error(o, "%s: a dependency is not UTF-8", o->target);
+    if (item->kind == PYODIDE_STR) {
+      wanted[n++] = item->of.str.ptr;
+    } else { /* a str with a lone surrogate (the script was not UTF-8) comes as a proxy */
+      cli_error(o, "%s: a dependency is not UTF-8", o->target);
+      status = EXIT_USAGE;
+    }
   }
-  for (size_t i = 0; i < n; i++)
-    if (wanted[i] == NULL) status = EXIT_USAGE;
   if (n == 0 || status >= 0) goto done;
   if (o->index_url == NULL) {
     cli_error(o, "the program needs packages (%s%s): give --index-url URL to install them from", wanted[0],
@@ -621,7 +624,7 @@ int session_install(session_t* s, const char* source, size_t len) {
     goto done;
   }
   signals_enter_call(s->runtime);
-  pyodide_error_t* err = pyodide_install(s->runtime, (const char* const*)wanted, n, NULL, NULL);
+  pyodide_error_t* err = pyodide_install(s->runtime, wanted, n, NULL, NULL);
   signals_leave_call();
   if (signals_terminating()) {
     pyodide_error_delete(err);
@@ -639,7 +642,6 @@ int session_install(session_t* s, const char* source, size_t len) {
     status = EXIT_USAGE;
   }
 done:
-  for (size_t i = 0; wanted != NULL && i < n; i++) free(wanted[i]);
   free(wanted);
   pyodide_value_release(&declared);
   return status;
