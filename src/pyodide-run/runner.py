@@ -230,7 +230,9 @@ def run_module(name, program):
         main_globals = sys.modules["__main__"].__dict__
         # A stdlib module's file, as python3 names it (argparse's prog, __file__):
         # its source beside the zip its code comes from.
-        zipped = "/lib/python311.zip/"
+        from pyodide._zipreads import STDLIB
+
+        zipped = STDLIB + "/"
         if spec.origin and spec.origin.startswith(zipped) and spec.origin.endswith(".pyc"):
             import os
 
