@@ -157,6 +157,43 @@ def case_parity_devices():
     parity(["devices.py"], {"devices.py": script})
 
 
+def case_parity_resource_and_cpu_clocks():
+    # What a script that measures or limits itself reads: CPU time that work adds (no
+    # more than the wall time it took, with room for the host's other threads) and
+    # sleeping does not, in every CPU clock; resource's names, numbers and errors;
+    # RLIMIT_AS lowered and raised again, with MemoryError between. (The limits'
+    # values are the machine's for python3, so only those the sandbox shares with any
+    # Linux default are shown.)
+    script = (
+        "import os, resource as r, time\n"
+        "def spent(clock, work):\n    start, wall = clock(), time.perf_counter()\n    work()\n"
+        "    return clock() - start, time.perf_counter() - wall\n"
+        "def busy():\n    sum(range(5 * 10**6))\n"
+        "def os_cpu():\n    t = os.times()\n    return t.user + t.system\n"
+        "def rusage_cpu():\n    u = r.getrusage(r.RUSAGE_SELF)\n    return u.ru_utime + u.ru_stime\n"
+        "for clock in (time.process_time, time.thread_time, os_cpu, rusage_cpu):\n"
+        "    cpu, wall = spent(clock, busy)\n    print(clock.__name__, 0.01 < cpu <= 2 * wall + 0.05)\n"
+        "print(spent(time.process_time, lambda: time.sleep(0.3))[0] < 0.2)\n"
+        "for name in ('process_time', 'thread_time'):\n"
+        "    info = time.get_clock_info(name)\n    print(info.implementation, info.monotonic, info.adjustable)\n"
+        "print(os.times()[2:4], r.getrusage(r.RUSAGE_CHILDREN), r.getrusage(r.RUSAGE_SELF).ru_maxrss > 1000)\n"
+        "print(sorted((n, getattr(r, n)) for n in dir(r) if n.isupper()), r.error, r.struct_rusage.n_fields)\n"
+        "print(r.getrlimit(r.RLIMIT_RSS), r.getrlimit(r.RLIMIT_RTTIME), r.prlimit(0, r.RLIMIT_RSS))\n"
+        "r.setrlimit(r.RLIMIT_AS, (200 << 20, r.RLIM_INFINITY))\n"
+        "print(r.getrlimit(r.RLIMIT_AS), len(bytearray(50 << 20)))\n"
+        "try:\n    bytearray(300 << 20)\nexcept MemoryError as e:\n    print(type(e).__name__)\n"
+        "r.setrlimit(r.RLIMIT_AS, (r.RLIM_INFINITY, r.RLIM_INFINITY))\n"
+        "print(len(bytearray(300 << 20)))\n"
+        "r.setrlimit(r.RLIMIT_AS, (100 << 20, 100 << 20))\n"
+        "for args in ((r.RLIMIT_AS, (-1, -1)), (r.RLIMIT_AS, (2, 1)), (99, (1, 1)), (r.RLIMIT_CORE, (1, 2, 3)),\n"
+        "             (r.RLIMIT_CORE, 'ab'), (r.RLIMIT_RSS, (1 << 30, 1 << 30))):\n"
+        "    try:\n        print(r.setrlimit(*args))\n    except (ValueError, TypeError) as e:\n"
+        "        print(type(e).__name__, e)\n"
+        "try:\n    r.getrusage(5)\nexcept ValueError as e:\n    print(e)\n"
+        "r.getrusage(2)\n")
+    parity(["resources.py"], {"resources.py": script})
+
+
 def case_parity_interpreter_flags():
     # python3's interpreter flags, in sys.flags and in what they change. (utf8_mode is
     # always 1 in the sandbox, and it never writes bytecode: both left out.)

@@ -73,13 +73,14 @@ APT_PACKAGES=(
 # The --wrap flags send WASI's writes to fds 1 and 2 to the host (bridge/stdio.c),
 # answer a directory listing from one host call (bridge/readdir.c), a stat beneath
 # a preopen from the host (bridge/stat.c), files opened there from the host
-# (bridge/files.c) and paths made, removed, renamed and touched there by the
-# host (bridge/paths.c).
+# (bridge/files.c), paths made, removed, renamed and touched there by the
+# host (bridge/paths.c) and the CPU-time clocks from the host (bridge/clocks.c).
 WRAPPED_WASI_CALLS=(
   fd_write fd_close fd_renumber fd_readdir path_filestat_get
   path_open fd_read fd_pread fd_pwrite fd_seek fd_tell fd_filestat_get fd_fdstat_get fd_fdstat_set_flags
   fd_fdstat_set_rights fd_advise fd_allocate fd_datasync fd_sync fd_filestat_set_size
   fd_filestat_set_times fd_prestat_dir_name poll_oneoff sock_accept sock_recv sock_send sock_shutdown
+  clock_time_get clock_res_get
   path_create_directory path_remove_directory path_unlink_file path_rename path_filestat_set_times
 )
 LINK_FLAGS=(
@@ -91,6 +92,9 @@ LINK_FLAGS=(
   # climbs out of the preopen it starts in is looked up folded, and chdir folds
   # its path (bridge/abspath.c).
   -Wl,--wrap=__wasilibc_find_abspath -Wl,--wrap=chdir
+  # And times, which counted wall time (bridge/clocks.c), and sbrk, so the
+  # heap keeps to RLIMIT_AS and RLIMIT_DATA (bridge/resource.c).
+  -Wl,--wrap=times -Wl,--wrap=sbrk
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

@@ -302,8 +302,9 @@ internal sealed unsafe partial class GuestImports
         }
     }
 
-    // WASI's errnos for a descriptor that is not open and an address outside the guest's memory.
-    private const int Badf = 8, Fault = 21;
+    // WASI's errnos: a descriptor that is not open, an address outside the guest's memory,
+    // an argument out of range, something the host cannot do.
+    private const int Badf = 8, Fault = 21, Inval = 28, NotSupported = 58;
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 

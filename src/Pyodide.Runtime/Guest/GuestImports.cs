@@ -34,7 +34,7 @@ internal sealed unsafe partial class GuestImports
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
-                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, SetTimer }
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, SetTimer, CpuTime, MemoryLimit }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -68,6 +68,8 @@ internal sealed unsafe partial class GuestImports
         (Import.PathRename, "path_rename", 6, 1),
         (Import.PathSetTimes, "path_set_times", 6, 1),
         (Import.SetTimer, "set_timer", 1, 1),
+        (Import.CpuTime, "cpu_time", 2, 1),
+        (Import.MemoryLimit, "memory_limit", 1, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -125,6 +127,8 @@ internal sealed unsafe partial class GuestImports
             case Import.PathRename: v[0].I32 = PathRename(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.PathSetTimes: v[0].I32 = PathSetTimes(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.SetTimer: v[0].I32 = SetTimer(v[0].I32); break;
+            case Import.CpuTime: v[0].I32 = CpuTime(v[0].I32, v[1].I32); break;
+            case Import.MemoryLimit: v[0].I32 = MemoryLimit(v[0].I32); break;
         }
     }
 
@@ -144,6 +148,45 @@ internal sealed unsafe partial class GuestImports
         catch (Exception) when (!_guest.IsDead)
         {
             return Fault; // a bad address (it has killed the runtime if outside memory)
+        }
+    }
+
+    /// <summary>The <c>pyodide.cpu_time</c> import (bridge/clocks.c): writes the user and
+    /// the system CPU time in nanoseconds, two i64, at <paramref name="address"/>: the
+    /// host process's (<paramref name="which"/> 0) or the calling thread's (1;
+    /// <see cref="HostCpuTime"/>). 0, ENOTSUP when the host cannot tell, EINVAL for
+    /// another <paramref name="which"/>, EFAULT for a bad address.</summary>
+    private int CpuTime(int which, int address)
+    {
+        if (_guest == null) return Fault;
+        if (which is not (0 or 1)) return Inval;
+        if (!HostCpuTime.TryGet(thread: which == 1, out long user, out long system)) return NotSupported;
+        try
+        {
+            var times = new Span<long>(_guest.Checked((uint)address, 16), 2);
+            (times[0], times[1]) = (user, system);
+            return 0;
+        }
+        catch (Exception) when (!_guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.memory_limit</c> import (bridge/resource.c): writes the
+    /// runtime's memory limit in bytes, an i64, at <paramref name="address"/>; 0 when it
+    /// has none. 0, or EFAULT for a bad address.</summary>
+    private int MemoryLimit(int address)
+    {
+        if (_guest == null) return Fault;
+        try
+        {
+            new Span<long>(_guest.Checked((uint)address, 8), 1)[0] = (long)Math.Min(_guest.MemoryLimit, long.MaxValue);
+            return 0;
+        }
+        catch (Exception) when (!_guest.IsDead)
+        {
+            return Fault;
         }
     }
 

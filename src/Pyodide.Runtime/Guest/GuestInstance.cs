@@ -79,6 +79,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
     {
         _guarded = guarded;
         _module = module;
+        MemoryLimit = memoryLimit;
         var engine = GuestModule.EngineFor(guarded);
         _store = new Store(engine);
         _linker = new Linker(engine);
@@ -297,6 +298,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     /// <summary>A UTF-8 string the guest returned in a STR slot, decoded.</summary>
     public string ReadString(in Slot slot) => Encoding.UTF8.GetString(Bytes(slot.Address, slot.Length));
+
+    /// <summary>The bytes of linear memory the runtime may have; 0 = no limit but wasm32's.</summary>
+    public ulong MemoryLimit { get; }
 
     /// <summary>Bytes of linear memory, for leak checks and limits.</summary>
     public ulong MemorySize => (ulong)_memory.GetLength();

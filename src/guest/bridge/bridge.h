@@ -159,6 +159,20 @@ int interrupt_raise_pending(void);
  * -1 with an error set. */
 int timers_add_to(PyObject* module);
 
+/* --- clocks.c ------------------------------------------------------------- */
+
+/* out = {user, system} CPU time in nanoseconds of the host process (thread = 0)
+ * or of the host thread making the call (1); -1 with errno set. */
+int cpu_times(int thread, int64_t out[2]);
+
+/* Adds thread_time and thread_time_ns to _pyodide_core (`module`); -1 with an error set. */
+int clocks_add_to(PyObject* module);
+
+/* --- resource.c ----------------------------------------------------------- */
+
+/* The resource module's init function (a built-in module, registered by pyn_init). */
+PyObject* PyInit_resource(void);
+
 /* --- flags.c: python3's command-line flags, set after the start --------- */
 
 /* Adds set_flags to `module` (_pyodide_core); 0 or -1. */

@@ -246,7 +246,7 @@ static PyObject* core_init(void) {
   PyObject* host_object = loop_done ? host_object_type() : NULL;
   if (!host_object || PyModule_AddObjectRef(module, "LOOP_DONE", loop_done) < 0 ||
       PyModule_AddObjectRef(module, "HostObject", host_object) < 0 || timers_add_to(module) < 0 ||
-      flags_add_to(module) < 0)
+      clocks_add_to(module) < 0 || flags_add_to(module) < 0)
     Py_CLEAR(module);
   Py_XDECREF(loop_done);
   Py_XDECREF(host_object);
@@ -262,8 +262,8 @@ static int status_error(PyStatus status) {
 PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (main_dict) return error_store_c("RuntimeError", "the interpreter is already initialized");
   if (for_snapshot && snapshot_start_recording() < 0) return -1;
-  if (PyImport_AppendInittab("_pyodide_core", core_init) < 0)
-    return error_store_c("FatalError", "cannot register _pyodide_core");
+  if (PyImport_AppendInittab("_pyodide_core", core_init) < 0 || PyImport_AppendInittab("resource", PyInit_resource) < 0)
+    return error_store_c("FatalError", "cannot register the bridge's modules");
 
   /* UTF-8 mode: file names, open() and the standard streams are UTF-8, as
    * hosts expect, whatever locale WASI reports. */

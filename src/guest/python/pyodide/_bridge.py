@@ -99,6 +99,7 @@ def setup():
 
     _make_sleep_interruptible()
     _add_interval_timers()
+    _add_thread_time()
     _make_isatty_the_hosts()
     _make_terminal_size_the_hosts()
     _make_select_interruptible()
@@ -248,6 +249,30 @@ def _add_interval_timers():
     for name in ("alarm", "setitimer", "getitimer", "ItimerError"):
         setattr(_signal, name, getattr(_pyodide_core, name))
     _signal.ITIMER_REAL, _signal.ITIMER_VIRTUAL, _signal.ITIMER_PROF = 0, 1, 2
+
+
+def _add_thread_time():
+    """time.thread_time and thread_time_ns, which CPython leaves out on WASI:
+    the CPU time of the host thread making the call (bridge/clocks.c)."""
+    import time
+    from types import SimpleNamespace
+
+    time.thread_time = _pyodide_core.thread_time
+    time.thread_time_ns = _pyodide_core.thread_time_ns
+    native_get_clock_info = time.get_clock_info
+
+    def get_clock_info(name, /):
+        if name != "thread_time":
+            return native_get_clock_info(name)
+        return SimpleNamespace(
+            implementation="clock_gettime(CLOCK_THREAD_CPUTIME_ID)",
+            monotonic=True,
+            adjustable=False,
+            resolution=time.clock_getres(time.CLOCK_THREAD_CPUTIME_ID),
+        )
+
+    get_clock_info.__doc__ = native_get_clock_info.__doc__
+    time.get_clock_info = get_clock_info
 
 
 def _make_sleep_interruptible():
