@@ -219,6 +219,12 @@ def case_parity_interpreter_flags():
     parity(["-X", "int_max_str_digits=640", "-c", "int('1' * 641)"])
     parity(["-X", "int_max_str_digits=10", "-c", "print('never')"])
     parity(["-X", "int_max_str_digits=x", "-c", "print('never')"])
+    # Each -X number read as python3's configuration reads it: "" is 0, a sign or
+    # leading blanks are allowed, anything else is python3's fatal error.
+    show_numbers = "import sys, tracemalloc\nprint(tracemalloc.get_traceback_limit(), sys.get_int_max_str_digits())"
+    for option in ("tracemalloc=", "tracemalloc=0", "tracemalloc= 5", "tracemalloc=1x", "tracemalloc=-1",
+                   "int_max_str_digits", "int_max_str_digits=", "int_max_str_digits=+700"):
+        parity(["-X", option, "-c", show_numbers])
     # -v traces imports made after the start (python3 also traces its own start's).
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         r = sandbox_run(["-vv", "-c", "import sys, json; print(sys.flags.verbose)"], tmp)

@@ -151,17 +151,35 @@ static bool append(void* array_ptr, size_t* n, size_t item_size, const void* ite
   return true;
 }
 
-/* Whether -X `value` is not an int_max_str_digits python3 refuses: a number
-   that is 0 or at least 640 (python3: 0 or >= _PY_LONG_MAX_STR_DIGITS_THRESHOLD). */
-static bool valid_int_max_str_digits(const char* value) {
-  static const char name[] = "int_max_str_digits";
-  size_t n = sizeof name - 1;
-  if (strncmp(value, name, n) != 0 || (value[n] != '\0' && value[n] != '=')) return true;
-  const char* digits = value[n] == '=' ? value + n + 1 : "";
+/* The number after "NAME=" in -X `value` if it is -X NAME=...: what python3's
+   configuration reads (C's strtol in base 10, all of it, an int; "" is 0);
+   -1 when it is not a number, INT_MIN when `value` is not about NAME. */
+static long xoption_number(const char* value, const char* name) {
+  size_t n = strlen(name);
+  if (strncmp(value, name, n) != 0 || value[n] != '=') return INT_MIN;
   char* end;
   errno = 0;
-  long limit = *digits >= '0' && *digits <= '9' ? strtol(digits, &end, 10) : -1;
-  return limit >= 0 && errno == 0 && *end == '\0' && (limit == 0 || limit >= 640);
+  long number = strtol(value + n + 1, &end, 10);
+  return *end == '\0' && errno == 0 && number >= INT_MIN && number <= INT_MAX ? number : -1;
+}
+
+/* python3's fatal error for an -X option its configuration refuses before
+   anything runs (python3 exits with status 1), or NULL. */
+static const char* xoption_refused(const char* value) {
+  if (strcmp(value, "int_max_str_digits") == 0) value = "int_max_str_digits=x"; /* a value is needed */
+  long digits = xoption_number(value, "int_max_str_digits");
+  if (digits != INT_MIN && (digits < 0 || (digits > 0 && digits < 640)))
+    return "Fatal Python error: config_init_int_max_str_digits: -X int_max_str_digits: invalid limit; "
+           "must be >= 640 or 0 for unlimited.\nPython runtime state: preinitialized\n\n";
+  long frames = xoption_number(value, "tracemalloc");
+  if (frames != INT_MIN && frames < 0)
+    return "Fatal Python error: config_init_tracemalloc: -X tracemalloc=NFRAME: invalid number of frames\n"
+           "Python runtime state: preinitialized\n\n";
+  if (frames > 65535) /* tracemalloc.start's own limit, met as python3 starts it */
+    return "Fatal Python error: init_interp_main: can't initialize tracemalloc\n"
+           "Python runtime state: core initialized\n"
+           "ValueError: the number of frames must be in range [1; 65535]\n\n";
+  return NULL;
 }
 
 /* --mount HOST:GUEST[:ro|:rw]; the host directory must exist. */
@@ -288,10 +306,9 @@ int cli_parse_args(int argc, char** argv, cli_options_t* opts) {
                       : append(&opts->xoptions, &opts->nxoptions, sizeof value, &value);
         if (!ok) return EXIT_USAGE;
         if (letter == 'X' && strcmp(value, "dev") == 0) opts->dev_mode = true;
-        if (letter == 'X' && !valid_int_max_str_digits(value)) {
-          /* python3's words and status: its configuration refuses it before anything runs. */
-          fprintf(stderr, "Fatal Python error: config_init_int_max_str_digits: -X int_max_str_digits: invalid limit; "
-                          "must be >= 640 or 0 for unlimited.\nPython runtime state: preinitialized\n\n");
+        const char* refused = letter == 'X' ? xoption_refused(value) : NULL;
+        if (refused != NULL) {
+          fputs(refused, stderr);
           return EXIT_EXCEPTION;
         }
         break;

@@ -117,21 +117,30 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flag
 
 def _apply_xoptions(dev_mode):
     """What python3 does at its start for -X dev, faulthandler, tracemalloc
-    and int_max_str_digits (args.c has checked its value)."""
+    and int_max_str_digits (args.c has checked their values)."""
     if dev_mode or "faulthandler" in sys._xoptions:
         import faulthandler
 
         faulthandler.enable()
-    frames = sys._xoptions.get("tracemalloc")
-    if frames is not None:
+    frames = _xoption_number("tracemalloc")
+    if frames:
         import tracemalloc
 
-        tracemalloc.start(1 if frames is True else int(frames))
-    digits = sys._xoptions.get("int_max_str_digits")
-    if isinstance(digits, str):
+        tracemalloc.start(frames)
+    digits = _xoption_number("int_max_str_digits")
+    if digits is not None:
         import _pyodide_core
 
-        _pyodide_core.set_flags(int_max_str_digits=int(digits))
+        _pyodide_core.set_flags(int_max_str_digits=digits)
+
+
+def _xoption_number(name):
+    """-X name=N's N as python3 reads it (args.c has refused what it refuses;
+    "" is 0), 1 for a bare -X name, None without it."""
+    value = sys._xoptions.get(name)
+    if value is None or value is True:
+        return value and 1
+    return int(value or 0)
 
 
 def prepare():
