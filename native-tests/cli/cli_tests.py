@@ -194,6 +194,24 @@ def case_parity_resource_and_cpu_clocks():
     parity(["resources.py"], {"resources.py": script})
 
 
+def case_parity_top_level_frames():
+    # Nothing of pyodide-run's lies beneath the program's frames: a stack printed or
+    # inspected there, sys._getframe past the top, and warnings whose stacklevel
+    # reaches past the program (sys:1), as in python3; from a script, -c and stdin.
+    script = (
+        "import inspect, sys, traceback, warnings\n"
+        "traceback.print_stack()\n"
+        "print([f.function for f in inspect.stack()])\n"
+        "try:\n    sys._getframe(1)\nexcept ValueError as e:\n    print(e)\n"
+        "warnings.warn('top', stacklevel=2)\n"
+        "def f():\n    traceback.print_stack()\n    warnings.warn('in f', stacklevel=3)\n"
+        "f()\n"
+        "raise KeyError('end')\n")
+    parity(["frames.py"], {"frames.py": script})
+    parity(["-c", script])
+    parity(["-"], stdin=script.encode())
+
+
 def case_parity_interpreter_flags():
     # python3's interpreter flags, in sys.flags and in what they change. (utf8_mode is
     # always 1 in the sandbox, and it never writes bytecode: both left out.)

@@ -6,7 +6,10 @@ functions; each reports the end of the user's code the way python3 does
 (sys.excepthook, SystemExit's status), so that the traceback shows the user's
 frames only, never ours.
 """
+import functools as _functools
 import sys
+
+import _pyodide_core
 
 # Statuses beyond python3's own (0-255), for what the C side ends in its own
 # way: by SIGINT as python3 does, or with the memory limit's exit status.
@@ -68,7 +71,6 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flag
     """
     global _inspect
     import os
-    import _pyodide_core
 
     if flags["no_site"]:
         # -S: as python3's, no site and no site-packages on sys.path.
@@ -129,8 +131,6 @@ def _apply_xoptions(dev_mode):
         tracemalloc.start(frames)
     digits = _xoption_number("int_max_str_digits")
     if digits is not None:
-        import _pyodide_core
-
         _pyodide_core.set_flags(int_max_str_digits=digits)
 
 
@@ -214,15 +214,19 @@ def _metadata_block(lines, kind):
     return content
 
 
-def run_source(source, filename):
-    """Runs a program (bytes, decoded as python3 decodes a source file, with
-    its coding cookie) in __main__; returns its exit status."""
+def _compile_program(source, filename):
+    """A program (bytes, decoded as python3 decodes a source file, with its
+    coding cookie) compiled, or the exit status after reporting its error."""
     try:
-        code = compile(source, filename, "exec")
-        exec(code, sys.modules["__main__"].__dict__)
+        return compile(source, filename, "exec")
     except BaseException as exc:
         return _uncaught(exc)
-    return 0
+
+
+# run_source(source, filename): runs a program in __main__; its exit status
+# (None: 0). From C, as python3 runs it, so no frame of ours is beneath the
+# program's (traceback.print_stack, warnings' stacklevel).
+run_source = _functools.partial(_pyodide_core.run_top_level, _compile_program, _uncaught)
 
 
 def run_module(name, program):
@@ -284,19 +288,21 @@ def repl_compile(source):
         return False
 
 
-def repl_run(code):
-    """Runs one statement of the interactive prompt: None to carry on, or the
-    exit status after SystemExit. Expression values go to sys.displayhook,
-    which sets `_`."""
+def _prompt_statement(code):
     global _inspect
     _inspect = False  # at the prompt, SystemExit ends the session
-    try:
-        exec(code, sys.modules["__main__"].__dict__)
-    except SystemExit as exc:
-        return _uncaught(exc)
-    except BaseException as exc:
-        _uncaught(exc)
-    return None
+    return code
+
+
+def _prompt_uncaught(exc):
+    status = _uncaught(exc)
+    return status if isinstance(exc, SystemExit) else None
+
+
+# repl_run(code): runs one statement of the interactive prompt, as run_source
+# runs a program: None to carry on, or the exit status after SystemExit.
+# Expression values go to sys.displayhook, which sets `_`.
+repl_run = _functools.partial(_pyodide_core.run_top_level, _prompt_statement, _prompt_uncaught)
 
 
 def complete(text):

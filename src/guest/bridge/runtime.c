@@ -208,7 +208,42 @@ static PyObject* core_get_terminal_size(PyObject* self, PyObject* const* args, P
   return result;
 }
 
+/* _pyodide_core.run_top_level(prepare, report, *args): runs code in __main__ as
+ * python3 runs a program or a prompt's statement, from C, so that no Python
+ * frame lies beneath it: traceback.print_stack and inspect.stack show the
+ * program's frames only, sys._getframe(1) at its top level fails, and a
+ * warning whose stacklevel reaches past it names sys:1, as in python3.
+ * prepare(*args) gives the code object to run, or anything else to return at
+ * once (a status); an exception the code raises is given to report(exc), whose
+ * result is returned. None when the code ran to its end. */
+static PyObject* core_run_top_level(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  (void)self;
+  if (!_PyArg_CheckPositional("run_top_level", nargs, 2, PY_SSIZE_T_MAX)) return NULL;
+  PyObject* code = PyObject_Vectorcall(args[0], args + 2, (size_t)(nargs - 2), NULL);
+  if (code == NULL || !PyCode_Check(code)) return code;
+  PyObject* main = PyImport_AddModule("__main__"); /* borrowed */
+  PyObject* globals = main ? PyModule_GetDict(main) : NULL;
+  PyObject* result = globals ? PyEval_EvalCode(code, globals, globals) : NULL;
+  Py_DECREF(code);
+  if (result != NULL) {
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+  }
+  PyObject *type, *exc, *traceback;
+  PyErr_Fetch(&type, &exc, &traceback);
+  PyErr_NormalizeException(&type, &exc, &traceback);
+  if (traceback != NULL) PyException_SetTraceback(exc, traceback);
+  Py_XDECREF(type);
+  Py_XDECREF(traceback);
+  result = PyObject_CallOneArg(args[1], exc);
+  Py_DECREF(exc);
+  return result;
+}
+
 static PyMethodDef core_methods[] = {
+  {"run_top_level", (PyCFunction)(void (*)(void))core_run_top_level, METH_FASTCALL,
+   "run_top_level(prepare, report, *args): run prepare(*args)'s code in __main__ with no frame beneath it;\n"
+   "None, what prepare gave if not code, or report(exception)."},
   {"compile", (PyCFunction)(void (*)(void))core_compile, METH_FASTCALL,
    "compile(source, filename, flags, split_last): (statements, final expression or None)."},
   {"snapshot_rehash", snapshot_rehash, METH_O,
