@@ -214,6 +214,55 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     }
 
     [Fact]
+    public void FilesHaveTheModesOfAnOrdinaryUsersFilesAndArchivesKeepThem()
+    {
+        // WASI has no permission bits: every stat said mode 0 beside the type, so a tar or
+        // zip made in the sandbox stored members no one may read. bridge/stat.c gives what a
+        // file made by an ordinary user has; read back by the host from the archives.
+        var dir = Directory.CreateTempSubdirectory("pyodide-tests-modes-");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "tree", "sub"));
+            File.WriteAllText(Path.Combine(dir.FullName, "tree", "sub", "a.txt"), "a");
+            using (var py = Runtimes.Load(new PyodideOptions
+            {
+                Mounts = [new PyodideMount(dir.FullName, "/data", ReadOnly: false)],
+                Stdout = _ => { }, Stderr = _ => { },
+            }))
+            {
+                Expect.Str("-rw-r--r-- drwxr-xr-x -rw-r--r-- drwxr-xr-x crw-rw-rw- 0o100644 0o100644", py.RunPython("""
+                    import os, shutil, stat
+                    modes = [stat.filemode(os.stat(p).st_mode) for p in ("/data/tree/sub/a.txt", "/data/tree", "/lib/python311.zip", "/tmp", "/dev/null")]
+                    with open("/data/tree/sub/a.txt") as f:
+                        modes.append(oct(os.fstat(f.fileno()).st_mode))
+                    with os.scandir("/data/tree/sub") as entries:
+                        modes += [oct(e.stat().st_mode) for e in entries]
+                    shutil.make_archive("/data/tree", "gztar", "/data/tree")
+                    shutil.make_archive("/data/tree", "zip", "/data/tree")
+                    " ".join(modes)
+                    """));
+            }
+            using (var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(dir.FullName, "tree.tar.gz")),
+                                                                  System.IO.Compression.CompressionMode.Decompress))
+            using (var tar = new System.Formats.Tar.TarReader(gz))
+            {
+                var modes = new SortedDictionary<string, string>();
+                while (tar.GetNextEntry() is { } entry) modes[entry.Name] = Convert.ToString((int)entry.Mode, 8);
+                Assert.Equal("./=755 ./sub/=755 ./sub/a.txt=644", string.Join(" ", modes.Select(m => $"{m.Key}={m.Value}")));
+            }
+            using (var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(dir.FullName, "tree.zip")))
+            {
+                var modes = zip.Entries.OrderBy(e => e.FullName).Select(e => $"{e.FullName}={Convert.ToString(e.ExternalAttributes >>> 16, 8)}");
+                Assert.Equal("sub/=40755 sub/a.txt=100644", string.Join(" ", modes));
+            }
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Fact]
     public void NonAsciiNamesOnAMount()
     {
         var dir = Directory.CreateTempSubdirectory("pyodide-tests-names-");

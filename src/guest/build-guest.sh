@@ -92,9 +92,10 @@ LINK_FLAGS=(
   # climbs out of the preopen it starts in is looked up folded, and chdir folds
   # its path (bridge/abspath.c).
   -Wl,--wrap=__wasilibc_find_abspath -Wl,--wrap=chdir
-  # And times, which counted wall time (bridge/clocks.c), and sbrk, so the
-  # heap keeps to RLIMIT_AS and RLIMIT_DATA (bridge/resource.c).
-  -Wl,--wrap=times -Wl,--wrap=sbrk
+  # And times, which counted wall time (bridge/clocks.c), sbrk, so the heap
+  # keeps to RLIMIT_AS and RLIMIT_DATA (bridge/resource.c), and the stats, to
+  # which WASI gives no permission bits (bridge/stat.c).
+  -Wl,--wrap=times -Wl,--wrap=sbrk -Wl,--wrap=__wasilibc_nocwd_fstatat -Wl,--wrap=fstat
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

@@ -14,6 +14,7 @@
  * file types).
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <wasi/api.h>
 
 #include "bridge.h"
@@ -62,4 +63,38 @@ __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflag
     if (found == HOST_MISSING) return __WASI_ERRNO_NOENT;
   }
   return __real___wasi_path_filestat_get(fd, flags, path, answer);
+}
+
+/* WASI has no permission bits: every stat said mode 0 beside the file's type
+ * (os.stat(p).st_mode was 0o100000, stat.filemode '-?---------'), so archives
+ * made in the sandbox stored files no one may read (tarfile and zipfile take
+ * the mode from os.stat, and tarfile's extraction applies it). A stat now
+ * gives the modes a file made by an ordinary user with python3's default
+ * umask would have, so every answer, the host's and WASI's, says the same:
+ * directories 0o755, links 0o777, character devices 0o666, others 0o644. As
+ * the sandbox does not change modes (os.chmod does nothing), they are never
+ * other than these. Every stat, lstat and fstatat reaches
+ * __wasilibc_nocwd_fstatat; fstat is its own (both wrapped by build-guest.sh). */
+static void add_permissions(struct stat* st) {
+  if (st->st_mode & 07777) return;
+  switch (st->st_mode & S_IFMT) {
+    case S_IFDIR: st->st_mode |= 0755; break;
+    case S_IFLNK: st->st_mode |= 0777; break;
+    case S_IFCHR: st->st_mode |= 0666; break;
+    default: st->st_mode |= 0644; break;
+  }
+}
+
+int __real___wasilibc_nocwd_fstatat(int fd, const char* path, struct stat* st, int flags);
+int __wrap___wasilibc_nocwd_fstatat(int fd, const char* path, struct stat* st, int flags) {
+  int result = __real___wasilibc_nocwd_fstatat(fd, path, st, flags);
+  if (result == 0) add_permissions(st);
+  return result;
+}
+
+int __real_fstat(int fd, struct stat* st);
+int __wrap_fstat(int fd, struct stat* st) {
+  int result = __real_fstat(fd, st);
+  if (result == 0) add_permissions(st);
+  return result;
 }
