@@ -155,6 +155,19 @@ def case_parity_devices():
         "try:\n    open('/dev/null', 'x')\nexcept FileExistsError as e:\n    print(e)\n"
         "print(open('/dev/null').read() == '')\n")
     parity(["devices.py"], {"devices.py": script})
+    # The standard streams by name, as scripts and tools given an output path use them.
+    streams = (
+        "import logging, os\n"
+        "with open('/dev/stdout', 'w') as f:\n    f.write('via /dev/stdout\\n')\n"
+        "print('after', flush=True)\n"
+        "print('to stderr', file=open('/dev/stderr', 'w'), flush=True)\n"
+        "logging.basicConfig(filename='/dev/stderr', format='%(levelname)s %(message)s')\n"
+        "logging.warning('logged')\n"
+        "with open('/dev/stdin') as f:\n    print(repr(f.read()), flush=True)\n"
+        "fd = os.open('/dev/stdout', os.O_WRONLY)\n"
+        "print(os.write(fd, b'bytes\\n'), flush=True)\n"
+        "os.close(fd)\n")
+    parity(["streams.py"], {"streams.py": streams}, stdin=b"piped in\n")
 
 
 def case_parity_resource_and_cpu_clocks():

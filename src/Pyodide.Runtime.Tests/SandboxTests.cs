@@ -67,8 +67,9 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     {
         // As Linux's (SandboxDevices): output written to os.devnull vanishes, reads give nothing,
         // zeros or random bytes, and each is a character device; an exclusive create finds it
-        // there; writing to the random devices is refused; nothing else is in /dev, which
-        // cannot be listed, and a program writing to /dev/tty or /dev/stdout is told so.
+        // there; writing to the random devices is refused; nothing else is in /dev (but the
+        // standard streams: DevStdinStdoutAndStderrAreTheRuntimesStreams), which cannot be
+        // listed, and a program writing to /dev/tty or /dev/console is told so.
         Expect.Str("True b'' True 3 3 b'' 0 True True 8 16 False FileExistsError PermissionError FileNotFoundError FileNotFoundError FileNotFoundError False", _py.RunPython("""
             import os, stat
             with open(os.devnull, "w") as f:
@@ -90,7 +91,7 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
                     shown.append("opened")
                 except OSError as e:
                     shown.append(type(e).__name__)
-            for attempt in (lambda: os.listdir("/dev"), lambda: open("/dev/tty", "a"), lambda: open("/dev/stdout", "w")):
+            for attempt in (lambda: os.listdir("/dev"), lambda: open("/dev/tty", "a"), lambda: open("/dev/console", "w")):
                 try:
                     attempt()
                     shown.append("allowed")
@@ -99,6 +100,54 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
             shown.append(os.path.exists("/dev/tty"))
             " ".join(map(str, shown))
             """));
+    }
+
+    [Fact]
+    public void DevStdinStdoutAndStderrAreTheRuntimesStreams()
+    {
+        // What a program writes to /dev/stdout or /dev/stderr reaches the runtime's own output
+        // (its handlers here, never the process's streams), and /dev/stdin reads what
+        // sys.stdin reads; each is a character device with no offset, opened only in its
+        // direction, and an exclusive create finds it there.
+        var output = new StringBuilder();
+        var errors = new StringBuilder();
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdin = new MemoryStream("first line\nsecond\n"u8.ToArray()),
+            Stdout = text => output.Append(Encoding.UTF8.GetString(text)),
+            Stderr = text => errors.Append(Encoding.UTF8.GetString(text)),
+        });
+        Expect.Str("first line\n|second\n| True False 6 True PermissionError PermissionError FileExistsError ESPIPE True", py.RunPython("""
+            import errno, logging, os, stat
+            with open("/dev/stdout", "w") as out:
+                out.write("to stdout\n")
+            print("to stderr", file=open("/dev/stderr", "w"), flush=True)
+            log = logging.getLogger("dev")
+            handler = logging.FileHandler("/dev/stderr")
+            log.addHandler(handler)
+            log.warning("logged")
+            handler.close()
+            with open("/dev/stdin") as stdin:
+                shown = [stdin.readline() + "|" + stdin.read() + "|"]
+            fd = os.open("/dev/stdout", os.O_WRONLY)
+            shown += [stat.S_ISCHR(os.fstat(fd).st_mode), os.isatty(fd), os.write(fd, b"bytes\n")]
+            try:
+                os.lseek(fd, 0, os.SEEK_CUR)
+            except OSError as e:
+                seek = errno.errorcode[e.errno]
+            os.close(fd)
+            shown.append(stat.S_ISCHR(os.stat("/dev/stderr").st_mode))
+            for path, mode in (("/dev/stdout", "r"), ("/dev/stdin", "w"), ("/dev/stderr", "x")):
+                try:
+                    open(path, mode).close()
+                    shown.append("opened")
+                except OSError as e:
+                    shown.append(type(e).__name__)
+            shown += [seek, os.path.exists("/dev/stdout")]
+            " ".join(map(str, shown))
+            """));
+        Assert.Equal("to stdout\nbytes\n", output.ToString());
+        Assert.Equal("to stderr\nlogged\n", errors.ToString());
     }
 
     [Theory]

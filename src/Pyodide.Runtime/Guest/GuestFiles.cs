@@ -64,8 +64,9 @@ internal sealed class GuestFiles : IDisposable
     /// its number there, and whether the directory is writable (WASI then treats the file
     /// otherwise: bridge/files.c); <see cref="SandboxDirectory.Missing"/>;
     /// <see cref="SandboxDirectory.Unknown"/> (see <see cref="SandboxDirectory.OpenFile"/>).
-    /// A device of the root's /dev is the host's (<see cref="SandboxDevices.Open"/>), or a WASI
-    /// errno (<see cref="SandboxDirectory.Error"/>).</summary>
+    /// A device of the root's /dev is the host's (<see cref="SandboxDevices.Open"/>) or one of
+    /// the runtime's standard streams (<see cref="OpenFiles.AddStream"/>), or a WASI errno
+    /// (<see cref="SandboxDirectory.Error"/>).</summary>
     public int OpenFile(int preopen, string relative, SandboxDirectory.How how, bool follow, out bool inWritable)
     {
         inWritable = false;
@@ -73,6 +74,11 @@ internal sealed class GuestFiles : IDisposable
         inWritable = directory.Writable;
         if (IsDevice(directory, relative))
         {
+            if (SandboxDevices.StreamOf(relative) is >= 0 and var stream)
+            {
+                int refused = SandboxDevices.CheckStream(stream, how);
+                return refused < 0 ? refused : Open.AddStream(stream);
+            }
             int device = SandboxDevices.Open(relative, how);
             return device < 0 ? device : Open.Add(device);
         }

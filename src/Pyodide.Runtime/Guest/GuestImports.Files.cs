@@ -90,6 +90,7 @@ internal sealed unsafe partial class GuestImports
     {
         var guest = _guest;
         if (guest == null || _files == null) return Badf;
+        if (_files.Open.StreamOf(file) >= 0) return ReadStream(offset, length, address, read);
         try
         {
             var into = new Span<byte>(guest.Checked((uint)address, (uint)length), (int)Math.Min((uint)length, int.MaxValue));
@@ -113,6 +114,7 @@ internal sealed unsafe partial class GuestImports
     {
         var guest = _guest;
         if (guest == null || _files == null) return Badf;
+        if (_files.Open.StreamOf(file) is >= 0 and var stream) return WriteStream(stream, offset, address, length, written);
         try
         {
             var from = new ReadOnlySpan<byte>(guest.Checked((uint)address, (uint)length), (int)Math.Min((uint)length, int.MaxValue));
@@ -120,6 +122,41 @@ internal sealed unsafe partial class GuestImports
             int error = _files.Open.Write(file, from, at, append != 0, out int count);
             if (error == 0) Unsafe.WriteUnaligned(guest.Checked((uint)written, 4), (uint)count);
             return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary><see cref="FileRead"/> of <c>/dev/stdin</c> (<see cref="OpenFiles.StreamOf"/>):
+    /// what <c>sys.stdin</c> reads (<see cref="Read"/>); not at an offset (ESPIPE).</summary>
+    private int ReadStream(int offset, int length, int address, int read)
+    {
+        if (offset != 0) return Spipe;
+        int n = Read(address, length);
+        if (n < 0) return n == ReadInterrupted ? Intr : Io;
+        return WriteCount(read, n);
+    }
+
+    /// <summary><see cref="FileWrite"/> of <c>/dev/stdout</c> or <c>/dev/stderr</c>: where
+    /// <c>os.write</c> to fd 1 or 2 goes (<see cref="WriteFd"/>); not at an offset (ESPIPE).</summary>
+    private int WriteStream(int stream, int offset, int address, int length, int written)
+    {
+        if (offset != 0) return Spipe;
+        int error = WriteFd(stream, address, length);
+        return error != 0 ? error : WriteCount(written, length);
+    }
+
+    /// <summary>Writes <paramref name="count"/> as the u32 at <paramref name="address"/>: 0, or
+    /// EFAULT for a bad address.</summary>
+    private int WriteCount(int address, int count)
+    {
+        var guest = _guest!;
+        try
+        {
+            Unsafe.WriteUnaligned(guest.Checked((uint)address, 4), (uint)count);
+            return 0;
         }
         catch (Exception) when (!guest.IsDead)
         {
@@ -303,8 +340,9 @@ internal sealed unsafe partial class GuestImports
     }
 
     // WASI's errnos: a descriptor that is not open, an address outside the guest's memory,
-    // an argument out of range, something the host cannot do.
-    private const int Badf = 8, Fault = 21, Inval = 28, NotSupported = 58;
+    // a read interrupted, an argument out of range, a failed read, something the host cannot
+    // do, a seek on a stream.
+    private const int Badf = 8, Fault = 21, Intr = 27, Inval = 28, Io = 29, NotSupported = 58, Spipe = 70;
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 

@@ -10,7 +10,11 @@ namespace Pyodide.Guest;
 /// with the runtime.</summary>
 internal sealed unsafe partial class OpenFiles : IDisposable
 {
-    private readonly List<int> _fds = []; // the host's fd by number; -1: free
+    // The host's fd by number; -1: free; FirstStream - n: the runtime's standard stream n
+    // (/dev/stdin, /dev/stdout, /dev/stderr: SandboxDevices), which GuestImports reads and
+    // writes as it does sys.stdin and sys.stdout, and which has no fd of the host's.
+    private readonly List<int> _fds = [];
+    private const int FirstStream = -2;
 
     /// <summary>Keeps <paramref name="fd"/> (now this table's to close) and returns its number.</summary>
     public int Add(int fd)
@@ -24,6 +28,15 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         _fds[number] = fd;
         return number;
     }
+
+    /// <summary>Keeps the runtime's standard stream <paramref name="stream"/> (0, 1 or 2) and
+    /// returns its number.</summary>
+    public int AddStream(int stream) => Add(FirstStream - stream);
+
+    /// <summary>The standard stream file <paramref name="file"/> is (0, 1 or 2), or -1 when it
+    /// is none: the caller reads and writes a stream itself; every other call here answers
+    /// for it as Linux does for a terminal or a pipe.</summary>
+    public int StreamOf(int file) => (uint)file < (uint)_fds.Count && _fds[file] <= FirstStream ? FirstStream - _fds[file] : -1;
 
     /// <summary>Reads into <paramref name="into"/> at the file's offset (advancing it), or at
     /// <paramref name="offset"/> if it is not null (leaving it).</summary>
@@ -90,6 +103,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     /// <summary><c>ftruncate</c> to <paramref name="size"/>.</summary>
     public int SetSize(int file, ulong size)
     {
+        if (StreamOf(file) >= 0) return Inval;
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
         if (size > long.MaxValue) return Inval;
         return ftruncate(fd, (long)size) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
@@ -99,6 +113,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     /// (WASI's: 0 the start, 1 the offset, 2 the end) and writes the new one to it.</summary>
     public int Seek(int file, ref long offset, int whence)
     {
+        if (StreamOf(file) >= 0) return Spipe;
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
         if ((uint)whence > 2) return Inval;
         long at = lseek(fd, offset, whence); // SEEK_SET, SEEK_CUR, SEEK_END are WASI's numbers
@@ -119,6 +134,11 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     public int Stat(int file, out WasiFilestat filestat)
     {
         filestat = default;
+        if (StreamOf(file) is >= 0 and var stream)
+        {
+            filestat = SandboxDevices.StreamFilestat(stream);
+            return 0;
+        }
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
         return SandboxDirectory.Filestat(fd, out filestat, device: true) ? 0 : Io;
     }
@@ -126,6 +146,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     /// <summary><c>fsync</c>, or <c>fdatasync</c> if <paramref name="dataOnly"/>.</summary>
     public int Sync(int file, bool dataOnly)
     {
+        if (StreamOf(file) >= 0) return Inval;
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
         return (dataOnly ? fdatasync(fd) : fsync(fd)) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
     }
@@ -134,6 +155,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     /// given (<paramref name="flags"/> ATIM 1, MTIM 4), to now (ATIM_NOW 2, MTIM_NOW 8) or left.</summary>
     public int SetTimes(int file, ulong atim, ulong mtim, int flags)
     {
+        if (StreamOf(file) >= 0) return Perm;
         if (Fd(file) is not (>= 0 and var fd)) return Badf;
         var times = Timespecs(atim, mtim, flags);
         fixed (long* at = times)
@@ -154,6 +176,11 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     public void Close(int file)
     {
+        if (StreamOf(file) >= 0)
+        {
+            _fds[file] = -1;
+            return;
+        }
         if (Fd(file) is not (>= 0 and var fd)) return;
         SandboxDirectory.close(fd);
         _fds[file] = -1;
@@ -166,8 +193,9 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     private int Fd(int file) => (uint)file < (uint)_fds.Count ? _fds[file] : -1;
 
-    // WASI's errnos for what reading, writing, seeking, truncating and syncing a regular file can fail with.
-    private const int Badf = 8, Inval = 28, Io = 29;
+    // WASI's errnos for what reading, writing, seeking, truncating and syncing a regular file
+    // (or a stream) can fail with.
+    private const int Badf = 8, Inval = 28, Io = 29, Perm = 63, Spipe = 70;
     private const int Eintr = 4;
     public const int Epipe = 32;
     private const int SeekSet = 0, SeekCur = 1, SeekEnd = 2;

@@ -13,9 +13,11 @@
  * to WASI as before (a directory it opens beneath a preopen is listed by the
  * host: readdir.c). The host also opens the devices of the root's /dev
  * (null, zero, random, urandom: Guest/SandboxDevices.cs), which WASI does not
- * have, or answers a WASI errno for them. The descriptor the guest gets is numbered from
- * FIRST_FILE_FD, where WASI's own never reach (it numbers from the highest it
- * freed, else past its highest), and every WASI call on it is answered here
+ * have, and serves stdin, stdout and stderr there as the runtime's standard
+ * streams (no offset: seeking is ESPIPE), or answers a WASI errno for them.
+ * The descriptor the guest gets is numbered from FIRST_FILE_FD, where WASI's
+ * own never reach (it numbers from the highest it freed, else past its
+ * highest), and every WASI call on it is answered here
  * as Wasmtime answers for a file it opened so: the same data, offsets and
  * appends, the same filestat (Guest/WasiFilestat.cs), fdstat, flags and
  * errors. Calls that WASI answers the same for a descriptor it does not know
@@ -454,12 +456,15 @@ __wasi_errno_t __wrap___wasi_poll_oneoff(const __wasi_subscription_t* in, __wasi
     int64_t at = 0;
     __wasi_errno_t err = (__wasi_errno_t)host_file_stat(f->file - 1, &stat);
     if (err == __WASI_ERRNO_SUCCESS) err = (__wasi_errno_t)host_file_seek(f->file - 1, &at, __WASI_WHENCE_CUR);
-    if (err != __WASI_ERRNO_SUCCESS) return err;
+    /* A standard stream (/dev/stdin) has no offset: said ready, never at its end. */
+    int stream = err == __WASI_ERRNO_SPIPE;
+    if (err != __WASI_ERRNO_SUCCESS && !stream) return err;
     out[count++] = (__wasi_event_t){
       .userdata = in[i].userdata,
       .error = __WASI_ERRNO_SUCCESS,
       .type = __WASI_EVENTTYPE_FD_READ,
-      .fd_readwrite = {.nbytes = 1, .flags = stat.size <= (uint64_t)at ? __WASI_EVENTRWFLAGS_FD_READWRITE_HANGUP : 0},
+      .fd_readwrite = {.nbytes = 1,
+                       .flags = !stream && stat.size <= (uint64_t)at ? __WASI_EVENTRWFLAGS_FD_READWRITE_HANGUP : 0},
     };
   }
   *nevents = count;
