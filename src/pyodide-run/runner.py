@@ -162,29 +162,29 @@ def script_requirements(source):
     requires-python excludes this interpreter, a message saying so (str)."""
     try:
         block = _metadata_block(source.decode("utf-8", "surrogateescape").splitlines(), "script")
-        if block is None:
-            return []
-        import tomllib
-        try:
-            metadata = tomllib.loads(block)
-        except tomllib.TOMLDecodeError as e:
-            return f"the script's '# /// script' block is not valid TOML: {e}"
-        dependencies = metadata.get("dependencies", [])
-        if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
-            return "the script's 'dependencies' must be a list of requirement strings"
-        wanted = metadata.get("requires-python")
-        if wanted is not None:
-            import platform
-            from packaging.specifiers import InvalidSpecifier, SpecifierSet
-            try:
-                fits = isinstance(wanted, str) and SpecifierSet(wanted).contains(platform.python_version(), prereleases=True)
-            except InvalidSpecifier:
-                return f"the script's requires-python is not a version specifier: {wanted!r}"
-            if not fits:
-                return f"the script requires Python {wanted}; the sandbox runs {platform.python_version()}"
-        return dependencies
-    except ValueError as e:
+    except ValueError as e:  # two blocks
         return str(e)
+    if block is None:
+        return []
+    import tomllib
+    try:
+        metadata = tomllib.loads(block)
+    except tomllib.TOMLDecodeError as e:
+        return f"the script's '# /// script' block is not valid TOML: {e}"
+    dependencies = metadata.get("dependencies", [])
+    if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+        return "the script's 'dependencies' must be a list of requirement strings"
+    wanted = metadata.get("requires-python")
+    if wanted is not None:
+        import platform
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        try:
+            fits = isinstance(wanted, str) and SpecifierSet(wanted).contains(platform.python_version(), prereleases=True)
+        except InvalidSpecifier:
+            return f"the script's requires-python is not a version specifier: {wanted!r}"
+        if not fits:
+            return f"the script requires Python {wanted}; the sandbox runs {platform.python_version()}"
+    return dependencies
 
 
 def _metadata_block(lines, kind):
