@@ -110,6 +110,10 @@ void stat_restored(void);
  * `fd` is not one or no longer is (closed or renumbered over). */
 int preopen_index(uint32_t fd);
 
+/* What a stat of `path` relative to `fd` (a final link not followed) finds:
+ * SUCCESS when something is there, else its errno (NOENT, NOTDIR, ...). */
+__wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path);
+
 /* --- files.c: files opened for reading, served by the host ----------------- */
 
 /* Whether `fd` is a host-served file that is open. */

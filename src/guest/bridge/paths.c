@@ -41,23 +41,36 @@ __wasi_errno_t __real___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_look
                                                      __wasi_timestamp_t atim, __wasi_timestamp_t mtim,
                                                      __wasi_fstflags_t fst_flags);
 
+/* WASI refuses a change in a read-only directory (EPERM) before it looks the
+ * path up, where Linux looks first: removing or renaming a path that is not
+ * there is ENOENT (ENOTDIR through a file), making one that is there EEXIST.
+ * So Path.unlink(missing_ok=True), mkdir(exist_ok=True) and "remove it if it
+ * is there" failed on a read-only mount with PermissionError. `err` is WASI's
+ * answer for `path` relative to `fd`; only its EPERM is looked into. */
+static __wasi_errno_t as_looked_up(__wasi_errno_t err, __wasi_fd_t fd, const char* path, int making) {
+  if (err != __WASI_ERRNO_PERM) return err;
+  __wasi_errno_t found = stat_lookup(fd, path);
+  if (making) return found == __WASI_ERRNO_SUCCESS ? __WASI_ERRNO_EXIST : err;
+  return found == __WASI_ERRNO_NOENT || found == __WASI_ERRNO_NOTDIR ? found : err;
+}
+
 __wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char* path) {
   int preopen = preopen_index(fd);
   if (preopen >= 0 && host_path_make_directory(preopen, path, (uint32_t)strlen(path)) == 0)
     return __WASI_ERRNO_SUCCESS;
-  return __real___wasi_path_create_directory(fd, path);
+  return as_looked_up(__real___wasi_path_create_directory(fd, path), fd, path, 1);
 }
 
 __wasi_errno_t __wrap___wasi_path_remove_directory(__wasi_fd_t fd, const char* path) {
   int preopen = preopen_index(fd);
   if (preopen >= 0 && host_path_remove(preopen, path, (uint32_t)strlen(path), 1) == 0) return __WASI_ERRNO_SUCCESS;
-  return __real___wasi_path_remove_directory(fd, path);
+  return as_looked_up(__real___wasi_path_remove_directory(fd, path), fd, path, 0);
 }
 
 __wasi_errno_t __wrap___wasi_path_unlink_file(__wasi_fd_t fd, const char* path) {
   int preopen = preopen_index(fd);
   if (preopen >= 0 && host_path_remove(preopen, path, (uint32_t)strlen(path), 0) == 0) return __WASI_ERRNO_SUCCESS;
-  return __real___wasi_path_unlink_file(fd, path);
+  return as_looked_up(__real___wasi_path_unlink_file(fd, path), fd, path, 0);
 }
 
 __wasi_errno_t __wrap___wasi_path_rename(__wasi_fd_t fd, const char* old_path, __wasi_fd_t new_fd,
@@ -66,7 +79,7 @@ __wasi_errno_t __wrap___wasi_path_rename(__wasi_fd_t fd, const char* old_path, _
   if (from >= 0 && to >= 0 &&
       host_path_rename(from, old_path, (uint32_t)strlen(old_path), to, new_path, (uint32_t)strlen(new_path)) == 0)
     return __WASI_ERRNO_SUCCESS;
-  return __real___wasi_path_rename(fd, old_path, new_fd, new_path);
+  return as_looked_up(__real___wasi_path_rename(fd, old_path, new_fd, new_path), fd, old_path, 0);
 }
 
 __wasi_errno_t __wrap___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char* path,

@@ -65,6 +65,12 @@ __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflag
   return __real___wasi_path_filestat_get(fd, flags, path, answer);
 }
 
+__wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path) {
+  __wasi_filestat_t answer;
+  return __wrap___wasi_path_filestat_get(fd, 0, path, &answer);
+}
+
+
 /* WASI has no permission bits: every stat said mode 0 beside the file's type
  * (os.stat(p).st_mode was 0o100000, stat.filemode '-?---------'), so archives
  * made in the sandbox stored files no one may read (tarfile and zipfile take
