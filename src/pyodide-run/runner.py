@@ -6,10 +6,11 @@ functions; each reports the end of the user's code the way python3 does
 (sys.excepthook, SystemExit's status), so that the traceback shows the user's
 frames only, never ours.
 """
-import functools as _functools
 import sys
 
 import _pyodide_core
+# The C partial: functools would import collections, operator and more at every start.
+from _functools import partial as _partial
 
 # Statuses beyond python3's own (0-255), for what the C side ends in its own
 # way: by SIGINT as python3 does, or with the memory limit's exit status.
@@ -226,7 +227,7 @@ def _compile_program(source, filename):
 # run_source(source, filename): runs a program in __main__; its exit status
 # (None: 0). From C, as python3 runs it, so no frame of ours is beneath the
 # program's (traceback.print_stack, warnings' stacklevel).
-run_source = _functools.partial(_pyodide_core.run_top_level, _compile_program, _uncaught)
+run_source = _partial(_pyodide_core.run_top_level, _compile_program, _uncaught)
 
 
 def run_module(name, program):
@@ -302,7 +303,7 @@ def _prompt_uncaught(exc):
 # repl_run(code): runs one statement of the interactive prompt, as run_source
 # runs a program: None to carry on, or the exit status after SystemExit.
 # Expression values go to sys.displayhook, which sets `_`.
-repl_run = _functools.partial(_pyodide_core.run_top_level, _prompt_statement, _prompt_uncaught)
+repl_run = _partial(_pyodide_core.run_top_level, _prompt_statement, _prompt_uncaught)
 
 
 def complete(text):

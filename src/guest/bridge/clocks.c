@@ -10,7 +10,6 @@
  * __wasi_clock_res_get for those two clock ids (clock_gettime, so
  * time.process_time and time.clock_gettime), and times (os.times). CPython
  * leaves time.thread_time out on WASI; it is added here. */
-#define Py_BUILD_CORE 1
 #include "bridge.h"
 
 #include <errno.h>

@@ -255,7 +255,6 @@ def _add_thread_time():
     """time.thread_time and thread_time_ns, which CPython leaves out on WASI:
     the CPU time of the host thread making the call (bridge/clocks.c)."""
     import time
-    from types import SimpleNamespace
 
     time.thread_time = _pyodide_core.thread_time
     time.thread_time_ns = _pyodide_core.thread_time_ns
@@ -264,6 +263,8 @@ def _add_thread_time():
     def get_clock_info(name, /):
         if name != "thread_time":
             return native_get_clock_info(name)
+        from types import SimpleNamespace  # not at every start: only this answer needs it
+
         return SimpleNamespace(
             implementation="clock_gettime(CLOCK_THREAD_CPUTIME_ID)",
             monotonic=True,
