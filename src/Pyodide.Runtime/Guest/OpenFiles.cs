@@ -176,13 +176,8 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     public void Close(int file)
     {
-        if (StreamOf(file) >= 0)
-        {
-            _fds[file] = -1;
-            return;
-        }
-        if (Fd(file) is not (>= 0 and var fd)) return;
-        SandboxDirectory.close(fd);
+        if (Fd(file) == -1) return; // not open (a stream has no fd of the host's to close)
+        if (_fds[file] >= 0) SandboxDirectory.close(_fds[file]);
         _fds[file] = -1;
     }
 

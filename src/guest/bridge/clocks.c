@@ -33,6 +33,14 @@ int cpu_times(int thread, int64_t out[2]) {
   return 0;
 }
 
+/* The CPU time, user and system together, in nanoseconds; -1 with errno set. */
+static int cpu_total(int thread, int64_t* total) {
+  int64_t ns[2];
+  if (cpu_times(thread, ns) < 0) return -1;
+  *total = ns[0] + ns[1];
+  return 0;
+}
+
 static int cpu_clock(__wasi_clockid_t id) {
   return id == __WASI_CLOCKID_PROCESS_CPUTIME_ID || id == __WASI_CLOCKID_THREAD_CPUTIME_ID;
 }
@@ -42,10 +50,10 @@ __wasi_errno_t __real___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestam
 __wasi_errno_t __wrap___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestamp_t precision,
                                             __wasi_timestamp_t* time) {
   if (!cpu_clock(id)) return __real___wasi_clock_time_get(id, precision, time);
-  int64_t ns[2];
-  int32_t err = host_cpu_time(id == __WASI_CLOCKID_THREAD_CPUTIME_ID, ns);
-  if (err == 0) *time = (__wasi_timestamp_t)(ns[0] + ns[1]);
-  return (__wasi_errno_t)err;
+  int64_t total;
+  if (cpu_total(id == __WASI_CLOCKID_THREAD_CPUTIME_ID, &total) < 0) return (__wasi_errno_t)errno;
+  *time = (__wasi_timestamp_t)total;
+  return __WASI_ERRNO_SUCCESS;
 }
 
 __wasi_errno_t __real___wasi_clock_res_get(__wasi_clockid_t id, __wasi_timestamp_t* resolution);
@@ -75,16 +83,16 @@ clock_t __wrap_times(struct tms* buffer) {
 /* time.thread_time_ns() and time.thread_time(), as python3's on Linux. */
 static PyObject* clocks_thread_time_ns(PyObject* self, PyObject* unused) {
   (void)self, (void)unused;
-  int64_t ns[2];
-  if (cpu_times(1, ns) < 0) return PyErr_SetFromErrno(PyExc_OSError);
-  return PyLong_FromLongLong(ns[0] + ns[1]);
+  int64_t total;
+  if (cpu_total(1, &total) < 0) return PyErr_SetFromErrno(PyExc_OSError);
+  return PyLong_FromLongLong(total);
 }
 
 static PyObject* clocks_thread_time(PyObject* self, PyObject* unused) {
   (void)self, (void)unused;
-  int64_t ns[2];
-  if (cpu_times(1, ns) < 0) return PyErr_SetFromErrno(PyExc_OSError);
-  return PyFloat_FromDouble((double)(ns[0] + ns[1]) * 1e-9);
+  int64_t total;
+  if (cpu_total(1, &total) < 0) return PyErr_SetFromErrno(PyExc_OSError);
+  return PyFloat_FromDouble((double)total * 1e-9);
 }
 
 static PyMethodDef clock_methods[] = {

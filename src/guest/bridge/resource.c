@@ -46,9 +46,6 @@ static limit_t limits[LIMITS] = {
   [LIMIT_RTPRIO] = {0, 0},                            [LIMIT_RTTIME] = {LIMIT_INFINITY, LIMIT_INFINITY},
 };
 
-/* The lower of RLIMIT_AS's and RLIMIT_DATA's soft limits: the heap's ceiling. */
-static uint64_t heap_ceiling = LIMIT_INFINITY;
-
 /* bytes = the host's memory limit; 0 when it has none. 0 or a WASI errno. */
 __attribute__((import_module("pyodide"), import_name("memory_limit")))
 extern int32_t host_memory_limit(int64_t* bytes);
@@ -84,38 +81,42 @@ static const char* const limit_names[LIMITS] = {
 };
 
 /* Sets resource `resource`'s limits, with setrlimit's errors as python3 raises
- * them; `old` (if not NULL) receives what they were. NULL with an error set.
+ * them; `old` (if not NULL) receives what they were. 0, or -1 with an error set.
  * A limit the sandbox cannot change is a ValueError, as python3's "not allowed
  * to raise maximum limit" is (CPython's test_resource expects ValueError of a
  * platform whose RLIMIT_FSIZE cannot be changed). */
-static PyObject* set_limit(int resource, limit_t want, limit_t* old) {
+static int set_limit(int resource, limit_t want, limit_t* old) {
   limit_t now;
-  if (get_limit(resource, &now) < 0) return PyErr_SetFromErrno(PyExc_OSError);
-  if (want.cur > want.max) {
-    PyErr_SetString(PyExc_ValueError, "current limit exceeds maximum limit");
-    return NULL;
+  if (get_limit(resource, &now) < 0) {
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
   }
-  if (want.max > now.max) {
-    PyErr_SetString(PyExc_ValueError, "not allowed to raise maximum limit");
-    return NULL;
+  const char* refused = NULL;
+  if (want.cur > want.max) refused = "current limit exceeds maximum limit";
+  else if (want.max > now.max) refused = "not allowed to raise maximum limit";
+  if (refused != NULL) {
+    PyErr_SetString(PyExc_ValueError, refused);
+    return -1;
   }
   int unenforced = resource == LIMIT_CPU || resource == LIMIT_FSIZE || resource == LIMIT_STACK ||
                    resource == LIMIT_NOFILE;
-  if (unenforced && (want.cur != now.cur || want.max != now.max))
-    return PyErr_Format(PyExc_ValueError,
-                        "not allowed to change %s: the sandbox does not enforce it "
-                        "(only RLIMIT_AS and RLIMIT_DATA can be lowered)", limit_names[resource]);
+  if (unenforced && (want.cur != now.cur || want.max != now.max)) {
+    PyErr_Format(PyExc_ValueError,
+                 "not allowed to change %s: the sandbox does not enforce it "
+                 "(only RLIMIT_AS and RLIMIT_DATA can be lowered)", limit_names[resource]);
+    return -1;
+  }
   if (old != NULL) *old = now;
   limits[resource] = want;
-  if (resource == LIMIT_AS || resource == LIMIT_DATA)
-    heap_ceiling = min_limit(limits[LIMIT_AS].cur, limits[LIMIT_DATA].cur);
-  Py_RETURN_NONE;
+  return 0;
 }
 
+/* The heap grows no further than the lower of RLIMIT_AS's and RLIMIT_DATA's soft limits. */
 void* __real_sbrk(intptr_t increment);
 void* __wrap_sbrk(intptr_t increment) {
-  if (increment > 0 && heap_ceiling != LIMIT_INFINITY &&
-      (uint64_t)(uintptr_t)__real_sbrk(0) + (uint64_t)increment > heap_ceiling) {
+  uint64_t ceiling = min_limit(limits[LIMIT_AS].cur, limits[LIMIT_DATA].cur);
+  if (increment > 0 && ceiling != LIMIT_INFINITY &&
+      (uint64_t)(uintptr_t)__real_sbrk(0) + (uint64_t)increment > ceiling) {
     errno = ENOMEM;
     return (void*)-1;
   }
@@ -231,8 +232,8 @@ static PyObject* resource_setrlimit(PyObject* self, PyObject* const* args, Py_ss
   int resource = resource_number(args[0]);
   if (resource < 0 || PySys_Audit("resource.setrlimit", "iO", resource, args[1]) < 0) return NULL;
   limit_t want;
-  if (limit_from_python(args[1], &want) < 0) return NULL;
-  return set_limit(resource, want, NULL);
+  if (limit_from_python(args[1], &want) < 0 || set_limit(resource, want, NULL) < 0) return NULL;
+  Py_RETURN_NONE;
 }
 
 /* prlimit(pid, resource[, limits]): only of this process (pid 0 or its own). */
@@ -251,9 +252,7 @@ static PyObject* resource_prlimit(PyObject* self, PyObject* const* args, Py_ssiz
     return PyErr_SetFromErrno(PyExc_OSError);
   }
   if (nargs == 3) {
-    PyObject* done = set_limit(resource, want, &old);
-    if (done == NULL) return NULL;
-    Py_DECREF(done);
+    if (set_limit(resource, want, &old) < 0) return NULL;
   } else if (get_limit(resource, &old) < 0) {
     return PyErr_SetFromErrno(PyExc_OSError);
   }

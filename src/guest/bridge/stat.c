@@ -70,7 +70,6 @@ __wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path) {
   return __wrap___wasi_path_filestat_get(fd, 0, path, &answer);
 }
 
-
 /* WASI has no permission bits: every stat said mode 0 beside the file's type
  * (os.stat(p).st_mode was 0o100000, stat.filemode '-?---------'), so archives
  * made in the sandbox stored files no one may read (tarfile and zipfile take
