@@ -207,6 +207,33 @@ def case_parity_resource_and_cpu_clocks():
     parity(["resources.py"], {"resources.py": script})
 
 
+def case_parity_user_database():
+    # pwd and grp agree with the rest of the system about whoever runs the script
+    # (python3 here runs as its machine's user, pyodide-run as the sandbox's): the
+    # entry of os.getuid() and its name, a file's owner by name, ~name, a tar
+    # member's names; and lookups of what is not there fail alike.
+    script = (
+        "import getpass, grp, io, os, pathlib, pwd, tarfile\n"
+        "me = pwd.getpwuid(os.getuid())\n"
+        "print(me.pw_uid == os.getuid(), pwd.getpwnam(me.pw_name) == me, me in pwd.getpwall())\n"
+        "print(grp.getgrgid(me.pw_gid) == grp.getgrnam(grp.getgrgid(me.pw_gid).gr_name))\n"
+        "print(os.path.expanduser('~' + me.pw_name) == me.pw_dir, pwd.getpwnam('root')[:4])\n"
+        "p = pathlib.Path('out', 'owned.txt')\np.write_text('x')\n"
+        "print(p.owner() == me.pw_name, p.group() == grp.getgrgid(os.getgid()).gr_name)\n"
+        "archive = io.BytesIO()\n"
+        "with tarfile.open(fileobj=archive, mode='w') as t:\n    t.add(p, 'owned.txt')\n"
+        "archive.seek(0)\nm = tarfile.open(fileobj=archive).getmember('owned.txt')\n"
+        "print((m.uname, m.gname) == (p.owner(), p.group()))\n"
+        "print(type(me).__name__, me.n_fields, pwd.struct_passwd.__module__, grp.struct_group.n_sequence_fields)\n"
+        "print(pwd.getpwuid.__text_signature__, grp.getgrgid.__text_signature__, grp.getgrnam(name='root').gr_gid)\n"
+        "for f, a in ((pwd.getpwuid, 54321), (pwd.getpwuid, -1), (pwd.getpwuid, 2**40), (pwd.getpwuid, '0'),\n"
+        "             (pwd.getpwnam, 'no-such-user'), (pwd.getpwnam, 3), (pwd.getpwnam, 'a\\0b'),\n"
+        "             (grp.getgrgid, 54321), (grp.getgrgid, 1.0), (grp.getgrnam, 'no-such-group'), (grp.getgrnam, b'root')):\n"
+        "    try:\n        f(a)\n    except Exception as e:\n        print(f.__name__, repr(e))\n"
+        "for name in ('LOGNAME', 'USER', 'LNAME', 'USERNAME'):\n    os.environ.pop(name, None)\nprint(getpass.getuser() == me.pw_name)\n")
+    parity(["users.py"], {"users.py": script}, writable="out")
+
+
 def case_parity_top_level_frames():
     # Nothing of pyodide-run's lies beneath the program's frames: a stack printed or
     # inspected there, sys._getframe past the top, and warnings whose stacklevel

@@ -182,6 +182,42 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
             st = os.stat('/tmp/mine.txt')
             f'{getpass.getuser()} {os.path.expanduser("~")} {os.getuid()} {os.geteuid()} {os.getgid()} {os.getegid()} {(st.st_uid, st.st_gid) == (os.getuid(), os.getgid())}'
             """));
+        // Its user database (pwd, grp): root and the user, each with a group of its own
+        // name; so owners by name (pathlib, tarfile's members), `~user` and getpass
+        // without USER and LOGNAME (its last resort is pwd) answer as on Linux.
+        Expect.Str("root:0:/root pyodide:1000:/home/pyodide root:0 pyodide:1000 pyodide pyodide pyodide:pyodide /home/pyodide pyodide",
+            py.RunPython("""
+            import getpass, grp, io, os, pathlib, pwd, tarfile
+            users = ' '.join(f'{u.pw_name}:{u.pw_uid}:{u.pw_dir}' for u in pwd.getpwall())
+            groups = ' '.join(f'{g.gr_name}:{g.gr_gid}' for g in grp.getgrall())
+            p = pathlib.Path('/tmp/owned.txt')
+            p.write_text('x')
+            archive = io.BytesIO()
+            with tarfile.open(fileobj=archive, mode='w') as t:
+                t.add(p, 'owned.txt')
+            archive.seek(0)
+            member = tarfile.open(fileobj=archive).getmember('owned.txt')
+            environ = dict(os.environ)
+            del os.environ['USER'], os.environ['LOGNAME']
+            try:
+                user = getpass.getuser()
+            finally:
+                os.environ.update(environ)
+            f'{users} {groups} {p.owner()} {p.group()} {member.uname}:{member.gname} {os.path.expanduser("~pyodide")} {user}'
+            """));
+        // Lookups of what is not there fail as python3's do.
+        Expect.Str("KeyError('getpwuid(): uid not found: 12345') KeyError('getpwuid(): uid not found: -1') KeyError(\"getpwnam(): name not found: 'nobody'\") KeyError('getgrgid(): gid not found: 5') KeyError(\"getgrnam(): name not found: 'staff'\") TypeError('uid should be integer, not float') ValueError('embedded null byte')",
+            py.RunPython("""
+            import grp, pwd
+            def failure(f, arg):
+                try:
+                    f(arg)
+                except Exception as e:
+                    return repr(e)
+            ' '.join(failure(f, a) for f, a in ((pwd.getpwuid, 12345), (pwd.getpwuid, -1), (pwd.getpwnam, 'nobody'),
+                                                  (grp.getgrgid, 5), (grp.getgrnam, 'staff'), (pwd.getpwuid, 1.5),
+                                                  (pwd.getpwnam, 'a\0b')))
+            """));
         // The mask: 022 at the start, each call answers the one before, and only the
         // permission bits are kept, as on Linux.
         Expect.Str("0o22 0o77 0o777 0o22", py.RunPython("""

@@ -177,6 +177,12 @@ int clocks_add_to(PyObject* module);
 /* The resource module's init function (a built-in module, registered by pyn_init). */
 PyObject* PyInit_resource(void);
 
+/* --- users.c: the sandbox's user and group database ----------------------- */
+
+/* The pwd and grp modules' init functions (built-in modules, registered by pyn_init). */
+PyObject* PyInit_pwd(void);
+PyObject* PyInit_grp(void);
+
 /* --- flags.c: python3's command-line flags, set after the start --------- */
 
 /* Adds set_flags to `module` (_pyodide_core); 0 or -1. */

@@ -297,8 +297,12 @@ static int status_error(PyStatus status) {
 PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (main_dict) return error_store_c("RuntimeError", "the interpreter is already initialized");
   if (for_snapshot && snapshot_start_recording() < 0) return -1;
-  if (PyImport_AppendInittab("_pyodide_core", core_init) < 0 || PyImport_AppendInittab("resource", PyInit_resource) < 0)
-    return error_store_c("FatalError", "cannot register the bridge's modules");
+  static const struct { const char* name; PyObject* (*init)(void); } builtins[] = {
+    {"_pyodide_core", core_init}, {"resource", PyInit_resource}, {"pwd", PyInit_pwd}, {"grp", PyInit_grp},
+  };
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (PyImport_AppendInittab(builtins[i].name, builtins[i].init) < 0)
+      return error_store_c("FatalError", "cannot register the bridge's modules");
 
   /* UTF-8 mode: file names, open() and the standard streams are UTF-8, as
    * hosts expect, whatever locale WASI reports. */

@@ -26,8 +26,6 @@ REASONS = {
     "_posixsubprocess": _NO_PROCESSES,
     "_multiprocessing": _NO_PROCESSES,
     "mmap": "WASI has no memory-mapped files",
-    "pwd": "the sandbox has no user database (WASI has no users)",
-    "grp": "the sandbox has no group database (WASI has no users)",
 }
 # Stdlib modules that import but cannot work: refused before the stdlib finds them.
 REFUSED = {
