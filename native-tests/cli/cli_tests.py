@@ -12,6 +12,7 @@ resident.* runs handed to a resident process (PYODIDE_RUN_RESIDENT): the
 
 Prints what differs and exits 1 on failure.
 """
+import errno
 import os
 import signal
 import shutil
@@ -232,6 +233,138 @@ def case_parity_user_database():
         "    try:\n        f(a)\n    except Exception as e:\n        print(f.__name__, repr(e))\n"
         "for name in ('LOGNAME', 'USER', 'LNAME', 'USERNAME'):\n    os.environ.pop(name, None)\nprint(getpass.getuser() == me.pw_name)\n")
     parity(["users.py"], {"users.py": script}, writable="out")
+
+
+FILE_LOCKS = """\
+import errno, fcntl, os, struct
+p = os.path.join('out', 'shared.lock')
+a = os.open(p, os.O_RDWR | os.O_CREAT)
+b = os.open(p, os.O_RDWR)
+fcntl.flock(a, fcntl.LOCK_EX)
+try:
+    fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError as e:
+    print('in the way:', e)
+fcntl.flock(a, fcntl.LOCK_SH)
+fcntl.flock(b, fcntl.LOCK_SH | fcntl.LOCK_NB)
+print('shared by both')
+fcntl.flock(a, fcntl.LOCK_UN)
+fcntl.flock(b, fcntl.LOCK_UN)
+os.close(b)
+with open(p, 'r+') as f:
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print('a file object locked')
+fcntl.flock(a, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print('released when its file closed')
+fcntl.flock(a, fcntl.LOCK_UN)
+print(fcntl.lockf(a, fcntl.LOCK_EX, 10, 5), fcntl.lockf(a, fcntl.LOCK_SH | fcntl.LOCK_NB), fcntl.lockf(a, fcntl.LOCK_UN))
+flags = fcntl.fcntl(a, fcntl.F_GETFL)
+print(flags & os.O_ACCMODE == os.O_RDWR, fcntl.fcntl(a, fcntl.F_SETFL, flags | os.O_NONBLOCK),
+      bool(fcntl.fcntl(a, fcntl.F_GETFL) & os.O_NONBLOCK))
+layout = 'hhxxxxqqixxxx'
+print(struct.unpack(layout, fcntl.fcntl(a, fcntl.F_OFD_GETLK, struct.pack(layout, fcntl.F_WRLCK, 0, 0, 0, 0)))[:4])
+r = os.open(p, os.O_RDONLY)
+for f, args in ((fcntl.flock, (a, 0)), (fcntl.flock, (12345, fcntl.LOCK_EX)), (fcntl.flock, ('a', 1)),
+                (fcntl.lockf, (a, 0)), (fcntl.lockf, (a, fcntl.LOCK_EX, 10, 0, 7)),
+                (fcntl.lockf, (r, fcntl.LOCK_EX | fcntl.LOCK_NB)), (fcntl.fcntl, (a, fcntl.F_SETLK, 0)),
+                (fcntl.fcntl, (a, fcntl.F_GETFL, b'x' * 1025)), (fcntl.fcntl, (a, 1234))):
+    try:
+        f(*args)
+    except Exception as e:
+        print(f.__name__, repr(e))
+try:
+    fcntl.ioctl(a, 0x5413, bytes(8))  # TIOCGWINSZ
+except OSError as e:
+    print('ioctl', errno.errorcode[e.errno])
+print([n for n in ('LOCK_SH', 'LOCK_EX', 'LOCK_NB', 'LOCK_UN', 'F_GETFL', 'F_SETFL', 'F_GETFD', 'F_SETFD', 'FD_CLOEXEC',
+                   'F_GETLK', 'F_SETLK', 'F_SETLKW', 'F_OFD_GETLK', 'F_OFD_SETLK', 'F_OFD_SETLKW', 'F_RDLCK',
+                   'F_WRLCK', 'F_UNLCK') if not hasattr(fcntl, n)])
+"""
+
+
+def case_parity_file_locks():
+    # fcntl as a program uses it on its own files: flock's exclusion between two
+    # opens, shared locks, release by close; lockf, the status flags, a record
+    # lock's query; and python3's errors.
+    parity(["locks.py"], {"locks.py": FILE_LOCKS}, writable="out")
+
+
+# Locks the file named by argv[1] as argv[2] says, prints "ready", then waits
+# for a line on stdin (or reports how the lock went, when it cannot be had).
+LOCK_HOLDER = """\
+import fcntl, sys, time
+f = open(sys.argv[1], 'r+')
+how = sys.argv[2]
+start = time.monotonic()
+try:
+    if how == 'flock-nb':
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    elif how == 'lockf':
+        fcntl.lockf(f, fcntl.LOCK_EX, 4, 2)
+    else:
+        print('ready', flush=True)
+        fcntl.flock(f, fcntl.LOCK_EX)
+        print('got it after', round(time.monotonic() - start, 1) >= 0.4, flush=True)
+        sys.exit(0)
+except BlockingIOError as e:
+    print('in the way:', e, flush=True)
+    sys.exit(3)
+print('ready', flush=True)
+sys.stdin.readline()
+"""
+
+
+def case_sandbox_file_locks_between_processes():
+    # Locks taken in the sandbox are the host's: a native process finds them in its
+    # way, and the sandbox finds a native process's; a wait for one ends when it is
+    # released, and Ctrl-C (as python3's) or --timeout stop the wait.
+    import fcntl
+    with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        shared = os.path.join(tmp, "shared")
+        with open(shared, "w") as f:
+            f.write("0123456789")
+        with open(os.path.join(tmp, "holder.py"), "w") as f:
+            f.write(LOCK_HOLDER)
+        sandbox = [RUN, "--mount", f"{tmp}:{tmp}", os.path.join(tmp, "holder.py"), shared]
+
+        for how, native_lock in (("flock-nb", lambda f: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)),
+                                 ("lockf", lambda f: fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 3))):
+            holder = subprocess.Popen(sandbox + [how], cwd=tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            check(holder.stdout.readline() == b"ready\n", f"{how}: the sandbox did not lock")
+            with open(shared, "r+") as f:
+                try:
+                    native_lock(f)
+                    check(False, f"{how}: python3 took a lock the sandbox holds")
+                except OSError as e:
+                    check(e.errno in (errno.EAGAIN, errno.EACCES), f"{how}: {e!r}")
+            holder.communicate(b"\n", timeout=TIMEOUT_S)
+            with open(shared, "r+") as f:
+                native_lock(f)  # released with the sandbox's file
+
+        with open(shared, "r+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            r = run(sandbox + ["flock-nb"], tmp)
+            check(r.status == 3 and r.out == "in the way: [Errno 11] Resource temporarily unavailable\n",
+                  f"LOCK_NB against python3's lock: {r}")
+            waiter = subprocess.Popen(sandbox + ["wait"], cwd=tmp, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            check(waiter.stdout.readline() == b"ready\n", "the waiting sandbox did not start")
+            time.sleep(0.5)
+            fcntl.flock(held, fcntl.LOCK_UN)
+            out, err = waiter.communicate(timeout=TIMEOUT_S)
+            check(waiter.returncode == 0 and out == b"got it after True\n", f"wait: {waiter.returncode} {out} {err}")
+
+            fcntl.flock(held, fcntl.LOCK_EX)
+            waiter = subprocess.Popen(sandbox + ["wait"], cwd=tmp, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            check(waiter.stdout.readline() == b"ready\n", "the interrupted sandbox did not start")
+            time.sleep(0.5)
+            waiter.send_signal(signal.SIGINT)
+            out, err = waiter.communicate(timeout=TIMEOUT_S)
+            check(waiter.returncode == -signal.SIGINT and err.rstrip().endswith(b"KeyboardInterrupt"),
+                  f"Ctrl-C: {waiter.returncode} {err}")
+            r = run([RUN, "--timeout", "1"] + sandbox[1:] + ["wait"], tmp)
+            check(r.status == 124 and "--timeout 1 s expired" in r.err, f"--timeout: {r}")
 
 
 def case_parity_top_level_frames():

@@ -237,6 +237,29 @@ internal sealed unsafe partial class GuestImports
         }
     }
 
+    /// <summary>The <c>pyodide.file_lock</c> import (bridge/fcntl.c): <see cref="OpenFiles.Lock"/>
+    /// of file <paramref name="file"/> with <paramref name="command"/> (0 <c>flock</c>, 1 set a
+    /// record lock, 2 get the one in the way) and the <see cref="OpenFiles.LockRequest"/> at
+    /// <paramref name="request"/>, which a get replaces. Returns 0 or a WASI errno.</summary>
+    private int FileLock(int file, int command, int request)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        if ((uint)command > (uint)OpenFiles.LockCommand.Get) return Inval;
+        try
+        {
+            var at = guest.Checked((uint)request, (ulong)sizeof(OpenFiles.LockRequest));
+            var lockRequest = Unsafe.ReadUnaligned<OpenFiles.LockRequest>(at);
+            int error = _files.Open.Lock(file, (OpenFiles.LockCommand)command, ref lockRequest);
+            if (error == 0) Unsafe.WriteUnaligned(at, lockRequest);
+            return error;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
     /// <summary>The <c>pyodide.dir_open</c> import: the directory at the UTF-8 path at
     /// <paramref name="path"/> relative to the preopened directory WASI numbers
     /// <c>3 + <paramref name="preopen"/></c>, which WASI has just opened for the guest, opened by

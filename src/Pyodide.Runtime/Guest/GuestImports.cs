@@ -33,7 +33,7 @@ internal sealed unsafe partial class GuestImports
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
-                         FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileClose,
+                         FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileLock, FileClose,
                          DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, SetTimer, CpuTime, MemoryLimit }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
@@ -60,6 +60,7 @@ internal sealed unsafe partial class GuestImports
         (Import.FileStat, "file_stat", 2, 1),
         (Import.FileSync, "file_sync", 2, 1),
         (Import.FileSetTimes, "file_set_times", 3, 1),
+        (Import.FileLock, "file_lock", 3, 1),
         (Import.FileClose, "file_close", 1, 0),
         (Import.DirOpen, "dir_open", 4, 1),
         (Import.DirRead, "dir_read", 4, 1),
@@ -115,6 +116,7 @@ internal sealed unsafe partial class GuestImports
             case Import.FileStat: v[0].I32 = FileStat(v[0].I32, v[1].I32); break;
             case Import.FileSync: v[0].I32 = _files?.Open.Sync(v[0].I32, v[1].I32 != 0) ?? Badf; break;
             case Import.FileSetTimes: v[0].I32 = FileSetTimes(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.FileLock: v[0].I32 = FileLock(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.FileClose: _files?.Open.Close(v[0].I32); break;
             case Import.DirOpen: v[0].I32 = DirOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
             case Import.DirRead: v[0].I32 = DirRead(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;

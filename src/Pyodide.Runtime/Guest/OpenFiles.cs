@@ -174,6 +174,60 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         return [atimSeconds, atimNanoseconds, mtimSeconds, mtimNanoseconds];
     }
 
+    /// <summary>A lock as <c>pyodide.file_lock</c> passes it (bridge/fcntl.c): for
+    /// <see cref="LockCommand.Flock"/> <see cref="Type"/> is <c>flock</c>'s operation (LOCK_SH 1,
+    /// LOCK_EX 2, LOCK_UN 8); for the record locks Linux's <c>struct flock</c> fields (F_RDLCK 0,
+    /// F_WRLCK 1, F_UNLCK 2), which <see cref="LockCommand.Get"/> replaces with the lock in the way.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LockRequest
+    {
+        public int Type, Whence;
+        public long Start, Length;
+        public int Pid, Padding;
+    }
+
+    public enum LockCommand { Flock = 0, Set = 1, Get = 2 }
+
+    /// <summary>Takes, changes or releases a lock on the file without waiting, or asks which lock
+    /// would stand in the way (<see cref="LockCommand.Get"/>): <c>flock</c>, or Linux's
+    /// open-file-description record locks, which belong to the open file as <c>flock</c>'s do, so
+    /// that runtimes of one host process exclude each other as processes do and a runtime's
+    /// locks go with its files. EAGAIN when another open file holds a lock in the way (the guest
+    /// waits in slices: a blocking call here would hold the runtime where no deadline or
+    /// interrupt reaches it); ENOLCK for a stream, and off Linux.</summary>
+    public int Lock(int file, LockCommand command, ref LockRequest request)
+    {
+        if (StreamOf(file) >= 0) return Nolck;
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        if (!OperatingSystem.IsLinux()) return Nolck; // Wasi() reads Linux's errnos
+        var linux = new LinuxFlock
+        {
+            Type = (short)request.Type, Whence = (short)request.Whence, Start = request.Start, Length = request.Length,
+        };
+        while ((command switch
+               {
+                   LockCommand.Flock => flock(fd, request.Type | LockNonblocking),
+                   LockCommand.Get => fcntl(fd, OfdGetLock, &linux),
+                   _ => fcntl(fd, OfdSetLock, &linux),
+               }) != 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            if (error != Eintr) return Wasi(error);
+        }
+        if (command == LockCommand.Get)
+            request = new LockRequest { Type = linux.Type, Whence = linux.Whence, Start = linux.Start, Length = linux.Length, Pid = linux.Pid };
+        return 0;
+    }
+
+    /// <summary>Linux's <c>struct flock</c> (x86-64 and arm64 alike).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LinuxFlock
+    {
+        public short Type, Whence;
+        public long Start, Length;
+        public int Pid;
+    }
+
     public void Close(int file)
     {
         if (Fd(file) == -1) return; // not open (a stream has no fd of the host's to close)
@@ -190,13 +244,14 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     // WASI's errnos for what reading, writing, seeking, truncating and syncing a regular file
     // (or a stream) can fail with.
-    private const int Badf = 8, Inval = 28, Io = 29, Perm = 63, Spipe = 70;
+    private const int Badf = 8, Inval = 28, Io = 29, Nolck = 46, Perm = 63, Spipe = 70;
     private const int Eintr = 4;
+    private const int LockNonblocking = 4, OfdGetLock = 36, OfdSetLock = 37; // LOCK_NB, F_OFD_GETLK, F_OFD_SETLK
     public const int Epipe = 32;
     private const int SeekSet = 0, SeekCur = 1, SeekEnd = 2;
 
     /// <summary>The WASI errno of a system error (Linux's numbers, which macOS shares up to
-    /// ERANGE) that reading or writing a file or stream can fail with; EIO for the rest.</summary>
+    /// ERANGE) that reading, writing or locking a file or stream can fail with; EIO for the rest.</summary>
     public static int Wasi(int linuxErrno) => linuxErrno switch
     {
         Epipe => 64,    // EPIPE
@@ -209,6 +264,9 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         27 => 22,       // EFBIG
         13 => 2,        // EACCES
         1 => 63,        // EPERM
+        11 => 6,        // EAGAIN (EWOULDBLOCK): a lock in the way
+        37 => Nolck,    // ENOLCK
+        35 => 16,       // EDEADLK
         _ => Io,        // EIO and anything else
     };
 
@@ -238,4 +296,10 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fdatasync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int flock(int fd, int operation);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, LinuxFlock* flock);
 }

@@ -118,6 +118,8 @@ __wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path);
 
 /* Whether `fd` is a host-served file that is open. */
 int files_is_open(uint32_t fd);
+/* The host's number for the host-served file `fd` (its file_* imports take it), or -1. */
+int32_t files_host_number(uint32_t fd);
 /* How many host-served files are open (a snapshot cannot carry them). */
 uint32_t files_count(void);
 /* fd_write (`offset` NULL) or fd_pwrite of an open host-served file. */
@@ -176,6 +178,11 @@ int clocks_add_to(PyObject* module);
 
 /* The resource module's init function (a built-in module, registered by pyn_init). */
 PyObject* PyInit_resource(void);
+
+/* --- fcntl.c -------------------------------------------------------------- */
+
+/* The fcntl module's init function (a built-in module, registered by pyn_init). */
+PyObject* PyInit_fcntl(void);
 
 /* --- users.c: the sandbox's user and group database ----------------------- */
 

@@ -116,6 +116,11 @@ static open_file_t* file_of(__wasi_fd_t fd) {
 
 int files_is_open(uint32_t fd) { return file_of(fd) != NULL; }
 
+int32_t files_host_number(uint32_t fd) {
+  open_file_t* f = file_of(fd);
+  return f != NULL ? f->file - 1 : -1;
+}
+
 uint32_t files_count(void) { return files_open; }
 
 __wasi_errno_t files_close(uint32_t fd) {

@@ -43,10 +43,8 @@ static PyStructSequence_Field passwd_fields[] = {
 
 static PyStructSequence_Desc passwd_desc = {
   "pwd.struct_passwd",
-  "pwd.struct_passwd: Results from getpw*() routines.\n\n"
-  "This object may be accessed either as a tuple of\n"
-  "  (pw_name,pw_passwd,pw_uid,pw_gid,pw_gecos,pw_dir,pw_shell)\n"
-  "or via the object attributes as named in the above tuple.",
+  "An entry of the user database: a 7-tuple (pw_name, pw_passwd, pw_uid, pw_gid,\n"
+  "pw_gecos, pw_dir, pw_shell) whose items are also attributes of those names.",
   passwd_fields,
   7,
 };
@@ -61,10 +59,8 @@ static PyStructSequence_Field group_fields[] = {
 
 static PyStructSequence_Desc group_desc = {
   "grp.struct_group",
-  "grp.struct_group: Results from getgr*() routines.\n\n"
-  "This object may be accessed either as a tuple of\n"
-  "  (gr_name,gr_passwd,gr_gid,gr_mem)\n"
-  "or via the object attributes as named in the above tuple.\n",
+  "An entry of the group database: a 4-tuple (gr_name, gr_passwd, gr_gid, gr_mem)\n"
+  "whose items are also attributes of those names; gr_mem lists the members' names.",
   group_fields,
   4,
 };
@@ -175,56 +171,33 @@ static PyObject* grp_getgrall(PyObject* self, PyObject* unused) { return all(0);
 
 static PyMethodDef pwd_methods[] = {
   {"getpwuid", pwd_getpwuid, METH_O,
-   "getpwuid($module, uidobj, /)\n--\n\nReturn the password database entry for the given numeric user ID.\n\n"
-   "See `help(pwd)` for more on password database entries."},
+   "getpwuid($module, uidobj, /)\n--\n\nThe user database entry of user id uidobj; KeyError if there is none."},
   {"getpwnam", pwd_getpwnam, METH_O,
-   "getpwnam($module, name, /)\n--\n\nReturn the password database entry for the given user name.\n\n"
-   "See `help(pwd)` for more on password database entries."},
-  {"getpwall", pwd_getpwall, METH_NOARGS,
-   "getpwall($module, /)\n--\n\nReturn a list of all available password database entries, in arbitrary order.\n\n"
-   "See help(pwd) for more on password database entries."},
+   "getpwnam($module, name, /)\n--\n\nThe user database entry of the user called name; KeyError if there is none."},
+  {"getpwall", pwd_getpwall, METH_NOARGS, "getpwall($module, /)\n--\n\nA list of every user database entry."},
   {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef grp_methods[] = {
   {"getgrgid", (PyCFunction)(void (*)(void))grp_getgrgid, METH_FASTCALL | METH_KEYWORDS,
-   "getgrgid($module, /, id)\n--\n\nReturn the group database entry for the given numeric group ID.\n\n"
-   "If id is not valid, raise KeyError."},
+   "getgrgid($module, /, id)\n--\n\nThe group database entry of group id id; KeyError if there is none."},
   {"getgrnam", (PyCFunction)(void (*)(void))grp_getgrnam, METH_FASTCALL | METH_KEYWORDS,
-   "getgrnam($module, /, name)\n--\n\nReturn the group database entry for the given group name.\n\n"
-   "If name is not valid, raise KeyError."},
-  {"getgrall", grp_getgrall, METH_NOARGS,
-   "getgrall($module, /)\n--\n\nReturn a list of all available group entries, in arbitrary order.\n\n"
-   "An entry whose name starts with '+' or '-' represents an instruction\n"
-   "to use YP/NIS and may not be accessible via getgrnam or getgrgid."},
+   "getgrnam($module, /, name)\n--\n\nThe group database entry of the group called name; KeyError if there is none."},
+  {"getgrall", grp_getgrall, METH_NOARGS, "getgrall($module, /)\n--\n\nA list of every group database entry."},
   {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef pwd_module = {
   PyModuleDef_HEAD_INIT, "pwd",
-  "This module provides access to the Unix password database.\n"
-  "It is available on all Unix versions.\n\n"
-  "Password database entries are reported as 7-tuples containing the following\n"
-  "items from the password database (see `<pwd.h>'), in order:\n"
-  "pw_name, pw_passwd, pw_uid, pw_gid, pw_gecos, pw_dir, pw_shell.\n"
-  "The uid and gid items are integers, all others are strings. An\n"
-  "exception is raised if the entry asked for cannot be found.",
+  "The user database: in the sandbox, root and the user every runtime runs as\n"
+  "(pyodide, ids 1000, home /home/pyodide). Entries are struct_passwd.",
   -1, pwd_methods,
 };
 
 static struct PyModuleDef grp_module = {
   PyModuleDef_HEAD_INIT, "grp",
-  "Access to the Unix group database.\n\n"
-  "Group entries are reported as 4-tuples containing the following fields\n"
-  "from the group database, in order:\n\n"
-  "  gr_name   - name of the group\n"
-  "  gr_passwd - group password (encrypted); often empty\n"
-  "  gr_gid    - numeric ID of the group\n"
-  "  gr_mem    - list of members\n\n"
-  "The gid is an integer, name and password are strings.  (Note that most\n"
-  "users are not explicitly listed as members of the groups they are in\n"
-  "according to the password database.  Check both databases to get\n"
-  "complete membership information.)",
+  "The group database: in the sandbox, one group for each user of pwd, of the\n"
+  "same name and id, with no other members. Entries are struct_group.",
   -1, grp_methods,
 };
 
