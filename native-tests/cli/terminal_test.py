@@ -240,6 +240,46 @@ def session_four(t):
         os.kill(pid, signal.SIGTERM)
 
 
+def session_five(t):
+    """termios at the terminal, beside python3.11: getpass reads a password without
+    echoing it, tty.setraw reads a key without Enter, and the terminal's modes are
+    read and set back. The screens must match. Then a program that leaves the
+    terminal raw: python3.11 leaves it so; pyodide-run puts back what the runtime
+    changed when it ends."""
+    with open(os.path.join(t.tmp, "keys.py"), "w") as f:
+        f.write("import getpass, sys, termios, tty\n"
+                "before = termios.tcgetattr(sys.stdin)\n"
+                "password = getpass.getpass('Password: ')\n"
+                "print('got', len(password), password == 'hunter2', termios.tcgetattr(0) == before)\n"
+                "print('press a key: ', end='', flush=True)\n"
+                "tty.setraw(sys.stdin)\n"
+                "key = sys.stdin.read(1)\n"
+                "termios.tcsetattr(sys.stdin, termios.TCSADRAIN, before)\n"
+                "print(repr(key), termios.tcgetattr(0) == before, termios.tcgetwinsize(1) == termios.tcgetwinsize(0))\n")
+    with open(os.path.join(t.tmp, "raw.py"), "w") as f:
+        f.write("import tty\ntty.setraw(0)\nprint('left raw', end='\\r\\n')\n")
+    screens = {}
+    for name, program in (("python3.11", "/usr/bin/python3.11"), ("pyodide-run", RUN)):
+        t.new_socket()
+        t.start_shell(f"cd {t.tmp}; clear; {program} keys.py; echo \"exit=$?\"; {program} raw.py; "
+                      "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; "
+                      "stty sane; echo; echo finished; sleep 600")
+        t.wait_for(lambda l: l and l[-1] == "Password:", f"{name}: the password prompt")
+        t.keys("hunter2", "Enter")
+        t.wait_for(lambda l: l and l[-1] == "press a key:", f"{name}: the key prompt")
+        t.keys("x")
+        t.wait_for(lambda l: l and l[-1] == "finished", f"{name}: the end")
+        screens[name] = t.screen()
+        t.stop()
+    ours, native = screens["pyodide-run"], screens["python3.11"]
+    check(native[:-2] == ours[:-2], "termios at pyodide-run's terminal differs from python3.11's:\n--- python3.11:\n"
+          + "\n".join(native) + "\n--- pyodide-run:\n" + "\n".join(ours))
+    check(ours[:4] == ["Password:", "got 7 True True", "press a key: 'x' True True", "exit=0"]
+          and not any("hunter2" in line for line in ours), "the runs did not go as typed:\n" + "\n".join(ours))
+    check(native[-2].split() == ["-icanon", "-echo"], "python3.11 did not leave the terminal raw:\n" + "\n".join(native))
+    check(ours[-2].split() == ["icanon", "echo"], "pyodide-run left the terminal raw:\n" + "\n".join(ours))
+
+
 def main():
     if shutil.which("tmux") is None:
         print("tmux is not installed (build.sh installs it)", file=sys.stderr)
@@ -254,6 +294,8 @@ def main():
             session_three(t)
         if not failures:
             session_four(t)
+        if not failures:
+            session_five(t)
     except RuntimeError as e:  # a step timed out, or tmux failed
         failures.append(str(e))
     finally:

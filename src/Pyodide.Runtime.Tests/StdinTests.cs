@@ -82,6 +82,44 @@ public sealed class StdinTests
     }
 
     [Fact]
+    public void TermiosFindsATerminalOnlyBehindTheProcesssOwnTerminalDescriptors()
+    {
+        // termios acts on the process's own descriptor behind a stream that says it is a
+        // terminal (Guest/HostTerminal.cs): the test process's are no terminals, so every
+        // stream is as a pipe is to python3 (ENOTTY), a descriptor not open is EBADF, and
+        // getpass reads the password from the host's stdin after its warning that it cannot
+        // turn echo off (its fallback when there is no terminal).
+        byte[] typed = "s3cret\n"u8.ToArray();
+        int at = 0;
+        using var py = LoadWith(new PyodideInput(buffer =>
+        {
+            int n = Math.Min(buffer.Length, typed.Length - at);
+            typed.AsSpan(at, n).CopyTo(buffer);
+            at += n;
+            return n;
+        }) { IsTerminal = true });
+        Expect.Str("ENOTTY ENOTTY ENOTTY EBADF ENOTTY TypeError s3cret GetPassWarning", py.RunPython("""
+            import errno, getpass, termios, warnings
+            def outcome(call):
+                try:
+                    call()
+                    return 'ok'
+                except termios.error as e:
+                    return errno.errorcode[e.args[0]]
+                except TypeError as e:
+                    return 'TypeError'
+            results = [outcome(lambda: termios.tcgetattr(fd)) for fd in (0, 1, 2, 77)]
+            results.append(outcome(lambda: termios.tcsetattr(0, termios.TCSANOW, [0] * 7)))
+            results.append(outcome(lambda: termios.tcsetattr(0, termios.TCSANOW, [])))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter('always')
+                results.append(getpass.getpass())
+            results.append(caught[0].category.__name__)
+            ' '.join(results)
+            """));
+    }
+
+    [Fact]
     public void InterruptDuringABlockedReadRaisesKeyboardInterrupt()
     {
         using var wake = new SemaphoreSlim(0);

@@ -34,7 +34,7 @@ internal sealed unsafe partial class GuestImports
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileLock, FileClose,
-                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, SetTimer, CpuTime, MemoryLimit }
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, SetTimer, CpuTime, MemoryLimit, Terminal }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -71,6 +71,7 @@ internal sealed unsafe partial class GuestImports
         (Import.SetTimer, "set_timer", 1, 1),
         (Import.CpuTime, "cpu_time", 2, 1),
         (Import.MemoryLimit, "memory_limit", 1, 1),
+        (Import.Terminal, "terminal", 3, 1),
     ];
 
     /// <summary>Defines every import in <paramref name="linker"/>.</summary>
@@ -131,6 +132,7 @@ internal sealed unsafe partial class GuestImports
             case Import.SetTimer: v[0].I32 = SetTimer(v[0].I32); break;
             case Import.CpuTime: v[0].I32 = CpuTime(v[0].I32, v[1].I32); break;
             case Import.MemoryLimit: v[0].I32 = MemoryLimit(v[0].I32); break;
+            case Import.Terminal: v[0].I32 = Terminal(v[0].I32, v[1].I32, v[2].I32); break;
         }
     }
 
@@ -185,6 +187,28 @@ internal sealed unsafe partial class GuestImports
         {
             new Span<long>(_guest.Checked((uint)address, 8), 1)[0] = (long)Math.Min(_guest.MemoryLimit, long.MaxValue);
             return 0;
+        }
+        catch (Exception) when (!_guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
+    /// <summary>The <c>pyodide.terminal</c> import (bridge/termios.c): <see cref="HostTerminal.Control"/>
+    /// of the terminal behind guest fd <paramref name="fd"/> with <paramref name="command"/> and
+    /// the <see cref="HostTerminal.Request"/> at <paramref name="request"/>, which a get fills.
+    /// 0 or a WASI errno.</summary>
+    private int Terminal(int fd, int command, int request)
+    {
+        if (_guest == null || _streams == null) return Fault;
+        if ((uint)command > (uint)HostTerminal.Command.SetWindowSize) return Inval;
+        try
+        {
+            var at = _guest.Checked((uint)request, (ulong)sizeof(HostTerminal.Request));
+            var terminalRequest = Unsafe.ReadUnaligned<HostTerminal.Request>(at);
+            int error = _streams.Terminal.Control(fd, (HostTerminal.Command)command, ref terminalRequest);
+            if (error == 0) Unsafe.WriteUnaligned(at, terminalRequest);
+            return error;
         }
         catch (Exception) when (!_guest.IsDead)
         {

@@ -70,6 +70,9 @@ internal sealed unsafe partial class GuestInstance : IDisposable
 
     private readonly Module _module;
 
+    // Its standard streams' terminal, whose modes termios changed are put back at the end.
+    private readonly HostTerminal _terminal;
+
     // The snapshot this runtime was the process's first restore of, when no earlier
     // process left what such a runtime writes (RestoreWrites.Plan.LearnProcess).
     private GuestSnapshot? _learnsForProcess;
@@ -78,6 +81,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
                          GuestStreams streams, IHostCallHandler host, GuestFiles files, Start start = default)
     {
         _guarded = guarded;
+        _terminal = streams.Terminal;
         _module = module;
         MemoryLimit = memoryLimit;
         var engine = GuestModule.EngineFor(guarded);
@@ -457,6 +461,7 @@ internal sealed unsafe partial class GuestInstance : IDisposable
         _learnsForProcess = null;
         _timer?.Dispose(); // before the memory it delivers to goes
         _signals?.Close(); // and a delivery from another thread
+        _terminal.Restore();
         _exports?.Close();
         _store?.Dispose();
         _linker?.Dispose();

@@ -25,7 +25,11 @@ internal sealed class GuestStreams
         bool stdoutIsProcess = options.Stdout == null, stderrIsProcess = options.Stderr == null;
         _terminalSize = options.TerminalSize
             ?? (fd => (fd == 1 && stdoutIsProcess) || (fd == 2 && stderrIsProcess) ? ProcessFdStream.TerminalSize(fd) : null);
+        Terminal = new HostTerminal(this);
     }
+
+    /// <summary>The terminal behind the streams, as termios sees it.</summary>
+    public HostTerminal Terminal { get; }
 
     /// <summary>Receives sys.stdout.</summary>
     public PyodideOutputHandler Stdout { get; }

@@ -251,7 +251,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
     private const int SeekSet = 0, SeekCur = 1, SeekEnd = 2;
 
     /// <summary>The WASI errno of a system error (Linux's numbers, which macOS shares up to
-    /// ERANGE) that reading, writing or locking a file or stream can fail with; EIO for the rest.</summary>
+    /// ERANGE) that reading, writing or locking a file or stream, or setting a terminal, can fail with; EIO for the rest.</summary>
     public static int Wasi(int linuxErrno) => linuxErrno switch
     {
         Epipe => 64,    // EPIPE
@@ -267,6 +267,7 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         11 => 6,        // EAGAIN (EWOULDBLOCK): a lock in the way
         37 => Nolck,    // ENOLCK
         35 => 16,       // EDEADLK
+        25 => 59,       // ENOTTY
         _ => Io,        // EIO and anything else
     };
 

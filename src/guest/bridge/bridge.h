@@ -184,6 +184,11 @@ PyObject* PyInit_resource(void);
 /* The fcntl module's init function (a built-in module, registered by pyn_init). */
 PyObject* PyInit_fcntl(void);
 
+/* --- termios.c ------------------------------------------------------------ */
+
+/* The termios module's init function (a built-in module, registered by pyn_init). */
+PyObject* PyInit_termios(void);
+
 /* --- users.c: the sandbox's user and group database ----------------------- */
 
 /* The pwd and grp modules' init functions (built-in modules, registered by pyn_init). */

@@ -299,7 +299,7 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (for_snapshot && snapshot_start_recording() < 0) return -1;
   static const struct { const char* name; PyObject* (*init)(void); } builtins[] = {
     {"_pyodide_core", core_init}, {"resource", PyInit_resource}, {"pwd", PyInit_pwd}, {"grp", PyInit_grp},
-    {"fcntl", PyInit_fcntl},
+    {"fcntl", PyInit_fcntl}, {"termios", PyInit_termios},
   };
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
     if (PyImport_AppendInittab(builtins[i].name, builtins[i].init) < 0)
