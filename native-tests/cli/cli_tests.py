@@ -613,23 +613,14 @@ def case_parity_binary_output():
 def case_parity_error_numbers():
     # Error numbers are Linux's, as python3's: the errno module (every name python3's
     # has: WASI's errors and Linux's others), OSError's subclass for a number,
-    # os.strerror (glibc's words for the errors WASI lacks), and the "[Errno N]" of
-    # messages.
-    wasi_names = ("E2BIG EACCES EADDRINUSE EADDRNOTAVAIL EAFNOSUPPORT EAGAIN EALREADY EBADF EBADMSG EBUSY "
-                  "ECANCELED ECHILD ECONNABORTED ECONNREFUSED ECONNRESET EDEADLK EDESTADDRREQ EDOM EDQUOT EEXIST "
-                  "EFAULT EFBIG EHOSTUNREACH EIDRM EILSEQ EINPROGRESS EINTR EINVAL EIO EISCONN EISDIR ELOOP EMFILE "
-                  "EMLINK EMSGSIZE EMULTIHOP ENAMETOOLONG ENETDOWN ENETRESET ENETUNREACH ENFILE ENOBUFS ENODEV "
-                  "ENOENT ENOEXEC ENOLCK ENOLINK ENOMEM ENOMSG ENOPROTOOPT ENOSPC ENOSYS ENOTCONN ENOTDIR ENOTEMPTY "
-                  "ENOTRECOVERABLE ENOTSOCK ENOTSUP ENOTTY ENXIO EOVERFLOW EOWNERDEAD EPERM EPIPE EPROTO "
-                  "EPROTONOSUPPORT EPROTOTYPE ERANGE EROFS ESPIPE ESRCH ESTALE ETIMEDOUT ETXTBSY EXDEV "
-                  "EWOULDBLOCK EOPNOTSUPP EDEADLOCK")
+    # os.strerror (glibc's words for every error: bridge/strerror.c for WASI's), and
+    # the "[Errno N] words" of messages.
     parity(["numbers.py"], {"numbers.py": f"""import errno, os
-wasi_names = {wasi_names!r}.split()
 names = sorted(n for n in dir(errno) if n.startswith("E") and n != "ENOTCAPABLE")
 print(len(names), {{n: getattr(errno, n) for n in names}})
 print({{n: errno.errorcode[getattr(errno, n)] for n in names}})
 print(sorted(errno.errorcode.items()))
-print({{n: os.strerror(getattr(errno, n)) for n in names if n not in wasi_names}})
+print({{n: os.strerror(getattr(errno, n)) for n in names}})
 print([(n, type(OSError(n, 'x')).__name__) for n in range(1, 134)])
 print([os.strerror(n) for n in (errno.ENOENT, errno.EACCES, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.EPIPE)])
 print(os.strerror(1000), os.strerror(0))

@@ -33,10 +33,10 @@ public sealed class UnavailableTests(RuntimeFixture fixture) : IClassFixture<Run
     [InlineData("import concurrent.futures as f\nf.ThreadPoolExecutor().submit(print)", "RuntimeError: can't start new thread: the sandbox runs one thread")]
     [InlineData("import multiprocessing\nmultiprocessing.Process(target=print).start()", "ModuleNotFoundError: No module named 'multiprocessing.popen_fork': the sandbox cannot start processes")]
     [InlineData("import concurrent.futures as f\nf.ProcessPoolExecutor().submit(print)", "ModuleNotFoundError: No module named '_multiprocessing': the sandbox cannot start processes")]
-    [InlineData("import socket\nsocket.socket()", "OSError: [Errno 95] Not supported: the sandbox has no sockets")]
+    [InlineData("import socket\nsocket.socket()", "OSError: [Errno 95] Operation not supported: the sandbox has no sockets")]
     [InlineData("import socket\nsocket.create_connection(('127.0.0.1', 80))", "gaierror: [Errno 95] name lookups need the network: the sandbox has no sockets")]
     [InlineData("import urllib.request\nurllib.request.urlopen('http://example.com')", "URLError: <urlopen error [Errno 95] name lookups need the network: the sandbox has no sockets")]
-    [InlineData("import _socket\n_socket.socket()", "OSError: [Errno 95] Not supported: the sandbox has no sockets")]
+    [InlineData("import _socket\n_socket.socket()", "OSError: [Errno 95] Operation not supported: the sandbox has no sockets")]
     public void FailsNamingTheReason(string code, string expectedStart)
     {
         Assert.StartsWith(expectedStart, Outcome(code));

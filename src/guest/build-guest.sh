@@ -96,6 +96,8 @@ LINK_FLAGS=(
   # keeps to RLIMIT_AS and RLIMIT_DATA (bridge/resource.c), and the stats, to
   # which WASI gives no permission bits (bridge/stat.c).
   -Wl,--wrap=times -Wl,--wrap=sbrk -Wl,--wrap=__wasilibc_nocwd_fstatat -Wl,--wrap=fstat
+  # And strerror, whose words were musl's (bridge/strerror.c).
+  -Wl,--wrap=strerror
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
