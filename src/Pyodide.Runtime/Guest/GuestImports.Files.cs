@@ -243,21 +243,10 @@ internal sealed unsafe partial class GuestImports
     /// <paramref name="request"/>, which a get replaces. Returns 0 or a WASI errno.</summary>
     private int FileLock(int file, int command, int request)
     {
-        var guest = _guest;
-        if (guest == null || _files == null) return Badf;
+        if (_files == null) return Badf;
         if ((uint)command > (uint)OpenFiles.LockCommand.Get) return Inval;
-        try
-        {
-            var at = guest.Checked((uint)request, (ulong)sizeof(OpenFiles.LockRequest));
-            var lockRequest = Unsafe.ReadUnaligned<OpenFiles.LockRequest>(at);
-            int error = _files.Open.Lock(file, (OpenFiles.LockCommand)command, ref lockRequest);
-            if (error == 0) Unsafe.WriteUnaligned(at, lockRequest);
-            return error;
-        }
-        catch (Exception) when (!guest.IsDead)
-        {
-            return Fault;
-        }
+        return Updated(request, (ref OpenFiles.LockRequest lockRequest) =>
+            _files.Open.Lock(file, (OpenFiles.LockCommand)command, ref lockRequest));
     }
 
     /// <summary>The <c>pyodide.dir_open</c> import: the directory at the UTF-8 path at

@@ -200,17 +200,30 @@ internal sealed unsafe partial class GuestImports
     /// 0 or a WASI errno.</summary>
     private int Terminal(int fd, int command, int request)
     {
-        if (_guest == null || _streams == null) return Fault;
+        if (_streams == null) return Fault;
         if ((uint)command > (uint)HostTerminal.Command.SetWindowSize) return Inval;
+        return Updated(request, (ref HostTerminal.Request terminalRequest) =>
+            _streams.Terminal.Control(fd, (HostTerminal.Command)command, ref terminalRequest));
+    }
+
+    private delegate int Update<T>(ref T value) where T : unmanaged;
+
+    /// <summary>Reads the <typeparamref name="T"/> at guest <paramref name="address"/>, lets
+    /// <paramref name="update"/> act on it, and writes it back when that returns 0. Returns
+    /// what <paramref name="update"/> does, or EFAULT for a bad address.</summary>
+    private int Updated<T>(int address, Update<T> update) where T : unmanaged
+    {
+        var guest = _guest;
+        if (guest == null) return Fault;
         try
         {
-            var at = _guest.Checked((uint)request, (ulong)sizeof(HostTerminal.Request));
-            var terminalRequest = Unsafe.ReadUnaligned<HostTerminal.Request>(at);
-            int error = _streams.Terminal.Control(fd, (HostTerminal.Command)command, ref terminalRequest);
-            if (error == 0) Unsafe.WriteUnaligned(at, terminalRequest);
+            var at = guest.Checked((uint)address, (ulong)sizeof(T));
+            var value = Unsafe.ReadUnaligned<T>(at);
+            int error = update(ref value);
+            if (error == 0) Unsafe.WriteUnaligned(at, value);
             return error;
         }
-        catch (Exception) when (!_guest.IsDead)
+        catch (Exception) when (!guest.IsDead)
         {
             return Fault;
         }

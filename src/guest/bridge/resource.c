@@ -149,11 +149,9 @@ static PyStructSequence_Field rusage_fields[] = {
 
 static PyStructSequence_Desc rusage_desc = {
   "resource.struct_rusage",
-  "struct_rusage: Result from getrusage.\n\n"
-  "This object may be accessed either as a tuple of\n"
-  "    (utime,stime,maxrss,ixrss,idrss,isrss,minflt,majflt,\n"
-  "    nswap,inblock,oublock,msgsnd,msgrcv,nsignals,nvcsw,nivcsw)\n"
-  "or via the attributes ru_utime, ru_stime, ru_maxrss, and so on.",
+  "What getrusage returns: a 16-tuple of the usage counts (user and system CPU time,\n"
+  "the peak resident size in KiB, faults, I/O and message counts, context switches),\n"
+  "whose items are also the attributes ru_utime, ru_stime, ru_maxrss, ... ru_nivcsw.",
   rusage_fields, 16,
 };
 
