@@ -150,6 +150,10 @@ void errors_set_formatter(PyObject* format_exception);
  * (whose constructor picks the subclass of the number, as python3's does) or a
  * subclass. Returns NULL, for `return raise_os_error(...);`. */
 PyObject* raise_os_error(PyObject* type, int err, const char* words);
+/* Raises `type` (OSError, a subclass, or an exception taking (errno, words)) for
+ * the WASI errno `err` as PyErr_SetFromErrno does: Linux's number, and its words
+ * (strerror.c). Returns NULL, for `return raise_errno(...);`. */
+PyObject* raise_errno(PyObject* type, int err);
 
 /* --- interrupt.c ---------------------------------------------------------- */
 

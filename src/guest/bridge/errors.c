@@ -2,6 +2,8 @@
  * kept as Python strs whose UTF-8 the host reads through pyn_error. */
 #include "bridge.h"
 
+#include <errno.h>
+
 static PyObject* error_type;    /* str */
 static PyObject* error_message; /* str */
 static PyObject* formatter;     /* pyodide._bridge.format_exception */
@@ -80,6 +82,11 @@ PYN_EXPORT(pyn_error) int32_t pyn_error(uint32_t* out) {
   out[2] = (uint32_t)(uintptr_t)m;
   out[3] = (uint32_t)mlen;
   return 0;
+}
+
+PyObject* raise_errno(PyObject* type, int err) {
+  errno = err; /* wasi-libc's errno values are WASI's */
+  return PyErr_SetFromErrno(type);
 }
 
 PyObject* raise_os_error(PyObject* type, int err, const char* words) {

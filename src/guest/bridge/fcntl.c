@@ -10,8 +10,8 @@
  *    or ending the runtime, releases it; and two files opened on one path in
  *    one program exclude each other, where python3's POSIX record locks would
  *    not. The host never waits: a blocking request is retried here between
- *    sleeps of at most 10 ms in time.sleep, so deadlines, pyodide_interrupt
- *    and signal handlers act while it waits. Only files the host serves
+ *    sleeps of at most 10 ms, so deadlines, pyodide_interrupt and signal
+ *    handlers act while it waits. Only files the host serves
  *    (bridge/files.c: the regular files opened beneath the preopens) have
  *    locks; any other open descriptor gives ENOLCK.
  *  - fcntl's F_GETFD, F_SETFD, F_GETFL and F_SETFL are wasi-libc's (the flags
@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 
 __attribute__((import_module("pyodide"), import_name("file_lock")))
 extern int32_t host_file_lock(int32_t file, int32_t command, void* request);
@@ -59,52 +60,31 @@ typedef struct {
   int32_t l_pid;
 } guest_flock_t;
 
-/* Sets OSError from the WASI errno `err` (wasi-libc's errno values are WASI's). */
-static PyObject* os_error(int err) {
-  errno = err;
-  return PyErr_SetFromErrno(PyExc_OSError);
-}
-
-/* Sleeps `seconds` with time.sleep, which the runtime makes sleep in slices
- * where deadlines act and an interrupt or a signal's handler raises, as the
- * interpreter's next check would. 0, or -1 with that exception, raised as if
- * by the caller (no frame of time.sleep's in its traceback). */
-static int sleep_checked(double seconds) {
-  PyObject* time = PyImport_ImportModule("time");
-  PyObject* slept = time ? PyObject_CallMethod(time, "sleep", "d", seconds) : NULL;
-  Py_XDECREF(time);
-  if (slept == NULL) {
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    Py_XDECREF(traceback);
-    PyErr_Restore(type, value, NULL);
-    return -1;
-  }
-  Py_DECREF(slept);
-  return 0;
-}
-
 /* Carries out `command` on descriptor `fd`'s lock, waiting while another
- * file's lock is in the way if `wait` (the host never waits: it would hold
- * the runtime where no deadline or interrupt reaches it). 0, or -1 with an
- * exception. */
+ * file's lock is in the way if `wait`. The host never waits (it would hold the
+ * runtime where no deadline or interrupt reaches it): the guest sleeps between
+ * tries, and after each sleep raises what the interpreter's next check would
+ * (an interrupt or a deadline's KeyboardInterrupt, a signal handler's error),
+ * as the read of stdin does (runtime.c). 0, or -1 with an exception. */
 static int lock(int fd, int command, lock_request_t* request, int wait) {
   int32_t file = files_host_number((uint32_t)fd);
   if (file < 0) {
     __wasi_fdstat_t stat;
-    os_error(__wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == __WASI_ERRNO_SUCCESS ? ENOLCK : EBADF);
+    raise_errno(PyExc_OSError, __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == __WASI_ERRNO_SUCCESS ? ENOLCK : EBADF);
     return -1;
   }
-  double slice = 0.001; /* doubled up to 10 ms, the slice time.sleep sleeps in */
+  long slice_ns = 1000000; /* doubled up to 10 ms, the slice time.sleep sleeps in */
   while (1) {
     int32_t err = host_file_lock(file, command, request);
     if (err == 0) return 0;
     if (err != EAGAIN || !wait) {
-      os_error(err);
+      raise_errno(PyExc_OSError, err);
       return -1;
     }
-    if (sleep_checked(slice) < 0) return -1;
-    if (slice < 0.01) slice *= 2;
+    struct timespec slice = {0, slice_ns};
+    nanosleep(&slice, NULL);
+    if (interrupt_raise_pending() < 0 || PyErr_CheckSignals() < 0) return -1;
+    if (slice_ns < 10000000) slice_ns *= 2;
   }
 }
 
@@ -199,7 +179,7 @@ static PyObject* fcntl_fcntl(PyObject* self, PyObject* const* args, Py_ssize_t n
                                   &int_arg))
     return NULL;
   /* An integer where a struct flock's address belongs: what Linux says of a bad address. */
-  if (is_lock_command(code)) return os_error(EFAULT);
+  if (is_lock_command(code)) return raise_errno(PyExc_OSError, EFAULT);
   int result = fcntl(fd, code, int_arg);
   if (result == -1) return PyErr_SetFromErrno(PyExc_OSError);
   return PyLong_FromLong(result);
@@ -234,7 +214,7 @@ static PyObject* fcntl_ioctl(PyObject* self, PyObject* const* args, Py_ssize_t n
     int err = window_size(fd, request, target);
     if (err == 0 && target == buf) memcpy(view.buf, buf, (size_t)view.len);
     PyBuffer_Release(&view);
-    if (err != 0) return os_error(err);
+    if (err != 0) return raise_errno(PyExc_OSError, err);
     return PyLong_FromLong(0);
   }
   PyErr_Clear();
@@ -247,7 +227,7 @@ static PyObject* fcntl_ioctl(PyObject* self, PyObject* const* args, Py_ssize_t n
     }
     memcpy(buf, str, (size_t)len);
     int err = window_size(fd, request, buf);
-    if (err != 0) return os_error(err);
+    if (err != 0) return raise_errno(PyExc_OSError, err);
     return PyBytes_FromStringAndSize((const char*)buf, len);
   }
   PyErr_Clear();
@@ -257,9 +237,9 @@ static PyObject* fcntl_ioctl(PyObject* self, PyObject* const* args, Py_ssize_t n
                                   "and optionally an integer or buffer argument",
                                   &int_arg))
     return NULL;
-  /* An integer where the winsize's address belongs (or another request). */
-  return os_error(request == REQUEST_TIOCGWINSZ && fd >= 0 && fd <= 2 && host_terminal_size(fd) != 0 ? EFAULT
-                                                                                                       : ENOTTY);
+  /* An integer where the winsize's address belongs: EFAULT where the request
+   * would be answered, its own error (ENOTTY) where not. */
+  return raise_errno(PyExc_OSError, window_size(fd, request, buf) == 0 ? EFAULT : ENOTTY);
 }
 
 static PyMethodDef fcntl_methods[] = {

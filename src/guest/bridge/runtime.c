@@ -41,10 +41,7 @@ static PyObject* write_to(int32_t fd, PyObject* data) {
   int32_t err = host_write(fd, view.buf, (uint32_t)view.len);
   Py_ssize_t len = view.len;
   PyBuffer_Release(&view);
-  if (err != 0) {
-    errno = err; /* a WASI errno, as wasi-libc's own are */
-    return PyErr_SetFromErrno(PyExc_OSError);
-  }
+  if (err != 0) return raise_errno(PyExc_OSError, err);
   return PyLong_FromSsize_t(len);
 }
 
@@ -199,7 +196,7 @@ static PyObject* core_get_terminal_size(PyObject* self, PyObject* const* args, P
   long fd = 1;
   if (nargs == 1 && (fd = PyLong_AsLong(args[0])) == -1 && PyErr_Occurred()) return NULL;
   uint32_t size = fd >= 0 && fd <= 2 ? (uint32_t)host_terminal_size((int32_t)fd) : 0;
-  if (size == 0) return raise_os_error(PyExc_OSError, ENOTTY, "Inappropriate ioctl for device");
+  if (size == 0) return raise_errno(PyExc_OSError, ENOTTY);
   PyObject* os = PyImport_ImportModule("os");
   if (os == NULL) return NULL;
   PyObject* result = PyObject_CallMethod(os, "terminal_size", "((II))", (unsigned int)(size >> 16),

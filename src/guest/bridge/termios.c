@@ -43,8 +43,7 @@ static int control(PyObject* file, int command, terminal_request_t* request) {
   else
     err = host_terminal(fd, command, request);
   if (err == 0) return 0;
-  errno = err; /* wasi-libc's errno values are WASI's */
-  PyErr_SetFromErrno(termios_error);
+  raise_errno(termios_error, err);
   return -1;
 }
 
