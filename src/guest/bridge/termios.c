@@ -31,11 +31,10 @@ extern int32_t host_terminal(int32_t fd, int32_t command, terminal_request_t* re
 
 static PyObject* termios_error; /* termios.error */
 
-/* Carries out `command` on the terminal behind `fd` (a file descriptor or
- * an object with fileno()); 0, or -1 with termios.error or another exception. */
-static int control(PyObject* file, int command, terminal_request_t* request) {
-  int fd = PyObject_AsFileDescriptor(file);
-  if (fd < 0) return -1;
+/* Carries out `command` on the terminal behind descriptor `fd` (each function
+ * converts its argument, a descriptor or an object with fileno(), once, as
+ * python3's termios does); 0, or -1 with termios.error. */
+static int control(int fd, int command, terminal_request_t* request) {
   int32_t err;
   __wasi_fdstat_t stat;
   if (fd > 2) /* only a standard stream may be one */
@@ -47,9 +46,10 @@ static int control(PyObject* file, int command, terminal_request_t* request) {
   return -1;
 }
 
-static PyObject* termios_tcgetattr(PyObject* self, PyObject* fd) {
+static PyObject* termios_tcgetattr(PyObject* self, PyObject* file) {
+  int fd = PyObject_AsFileDescriptor(file);
   terminal_request_t modes = {0};
-  if (control(fd, TERMINAL_GET, &modes) < 0) return NULL;
+  if (fd < 0 || control(fd, TERMINAL_GET, &modes) < 0) return NULL;
   PyObject* cc = PyList_New(CONTROL_CHARACTERS);
   for (int i = 0; cc != NULL && i < CONTROL_CHARACTERS; i++) {
     PyObject* c = PyBytes_FromStringAndSize((const char*)&modes.cc[i], 1);
@@ -81,7 +81,7 @@ static PyObject* termios_tcsetattr(PyObject* self, PyObject* const* args, Py_ssi
     return NULL;
   }
   terminal_request_t modes = {0};
-  if (control(args[0], TERMINAL_GET, &modes) < 0) return NULL;
+  if (control(fd, TERMINAL_GET, &modes) < 0) return NULL;
   uint32_t* fields[] = {&modes.iflag, &modes.oflag, &modes.cflag, &modes.lflag, &modes.ispeed, &modes.ospeed};
   for (int i = 0; i < 6; i++) *fields[i] = (uint32_t)PyLong_AsLong(PyList_GET_ITEM(attributes, i));
   if (PyErr_Occurred()) return NULL;
@@ -103,16 +103,18 @@ static PyObject* termios_tcsetattr(PyObject* self, PyObject* const* args, Py_ssi
     }
   }
   modes.argument = when;
-  if (control(args[0], TERMINAL_SET, &modes) < 0) return NULL;
+  if (control(fd, TERMINAL_SET, &modes) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
 /* tcsendbreak, tcflush and tcflow: `command` with one int argument. */
 static PyObject* with_argument(const char* name, int command, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional(name, nargs, 2, 2)) return NULL;
+  int fd = PyObject_AsFileDescriptor(args[0]);
+  if (fd < 0) return NULL;
   terminal_request_t request = {.argument = _PyLong_AsInt(args[1])};
   if (request.argument == -1 && PyErr_Occurred()) return NULL;
-  if (control(args[0], command, &request) < 0) return NULL;
+  if (control(fd, command, &request) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -128,22 +130,25 @@ static PyObject* termios_tcflow(PyObject* self, PyObject* const* args, Py_ssize_
   return with_argument("tcflow", TERMINAL_FLOW, args, nargs);
 }
 
-static PyObject* termios_tcdrain(PyObject* self, PyObject* fd) {
+static PyObject* termios_tcdrain(PyObject* self, PyObject* file) {
+  int fd = PyObject_AsFileDescriptor(file);
   terminal_request_t request = {0};
-  if (control(fd, TERMINAL_DRAIN, &request) < 0) return NULL;
+  if (fd < 0 || control(fd, TERMINAL_DRAIN, &request) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
-static PyObject* termios_tcgetwinsize(PyObject* self, PyObject* fd) {
+static PyObject* termios_tcgetwinsize(PyObject* self, PyObject* file) {
+  int fd = PyObject_AsFileDescriptor(file);
   terminal_request_t request = {0};
-  if (control(fd, TERMINAL_GET_SIZE, &request) < 0) return NULL;
+  if (fd < 0 || control(fd, TERMINAL_GET_SIZE, &request) < 0) return NULL;
   uint32_t size = (uint32_t)request.argument;
   return Py_BuildValue("(ii)", (int)(size & 0xFFFF), (int)(size >> 16));
 }
 
 static PyObject* termios_tcsetwinsize(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("tcsetwinsize", nargs, 2, 2)) return NULL;
-  if (PyObject_AsFileDescriptor(args[0]) < 0) return NULL;
+  int fd = PyObject_AsFileDescriptor(args[0]);
+  if (fd < 0) return NULL;
   PyObject* winsize = args[1];
   if (!PySequence_Check(winsize) || PySequence_Size(winsize) != 2) {
     PyErr_SetString(PyExc_TypeError, "tcsetwinsize, arg 2: must be a two-item sequence");
@@ -162,7 +167,7 @@ static PyObject* termios_tcsetwinsize(PyObject* self, PyObject* const* args, Py_
     }
   }
   terminal_request_t request = {.argument = (int32_t)((uint32_t)size[0] | (uint32_t)size[1] << 16)};
-  if (control(args[0], TERMINAL_SET_SIZE, &request) < 0) return NULL;
+  if (control(fd, TERMINAL_SET_SIZE, &request) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
