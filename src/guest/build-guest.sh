@@ -96,8 +96,9 @@ LINK_FLAGS=(
   # keeps to RLIMIT_AS and RLIMIT_DATA (bridge/resource.c), and the stats, to
   # which WASI gives no permission bits (bridge/stat.c).
   -Wl,--wrap=times -Wl,--wrap=sbrk -Wl,--wrap=__wasilibc_nocwd_fstatat -Wl,--wrap=fstat
-  # And strerror, whose words were musl's (bridge/strerror.c).
-  -Wl,--wrap=strerror
+  # And strerror, whose words were musl's (bridge/strerror.c), and isatty, so
+  # that the host's terminals are terminals to C code too (bridge/runtime.c).
+  -Wl,--wrap=strerror -Wl,--wrap=isatty
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

@@ -82,6 +82,62 @@ PyObject* host_object_type(void);
 /* _pyodide_core.host_module_wanted(name) (host.c). */
 PyObject* core_host_module_wanted(PyObject* self, PyObject* name);
 
+/* --- runtime.c: the host's standard streams --------------------------------- */
+
+/* Reads up to `len` bytes of the host's stdin into `data`: their count, 0 at
+ * its end, or -1 with an exception. A KeyboardInterrupt that arrived while the
+ * host blocked wins over what the read returned; a signal with a handler of
+ * Python's runs it and reads again, as python3's read does after EINTR (PEP 475). */
+int32_t stdin_read(char* data, uint32_t len);
+/* Writes `len` bytes to the host's stream for fd 1 or 2: 0, or the WASI errno
+ * of the stream that failed. */
+int32_t stream_write(int32_t fd, const char* data, size_t len);
+
+/* --- readline.c, line_edit.c: input() at a terminal ------------------------ */
+
+/* Makes input() at a terminal read through the host's stdin, as python3's does
+ * without the readline module (PyOS_ReadlineFunctionPointer); called once by pyn_init. */
+void readline_install(void);
+/* The readline module's init function (a built-in module, registered by pyn_init):
+ * importing it makes input() at a terminal edit the line. */
+PyObject* PyInit_readline(void);
+
+/* What line_edit.c asks readline.c: */
+/* The history's lines, oldest first: how many, and one (NULL past the end). */
+size_t history_count(void);
+const char* history_line(size_t index);
+/* What the Tab key does (parse_and_bind). */
+enum { TAB_INSERTS, TAB_COMPLETES };
+int tab_action(void);
+/* Runs the pre-input hook (after the prompt is shown, before keys are read). */
+void readline_pre_input(void);
+/* The completer's matches for the word that ends at `point` in `line` (UTF-8):
+ * *begin is where the word begins, *matches (count of them, sorted, without
+ * repeats) what completion_free frees; `listing` says the matches are asked
+ * for to be listed (get_completion_type). 0, or -1 when out of memory. The
+ * completer's exceptions are dropped, as python3's readline drops them. */
+int completion_find(const char* line, size_t point, int listing, size_t* begin, char*** matches, size_t* count);
+void completion_free(char** matches, size_t count);
+/* Lets the display-matches hook list matches: 1 if there is one (it ran), else 0. */
+int completion_display(const char* substitution, char** matches, size_t count, size_t longest);
+
+/* line_edit.c: */
+/* How line_edit ended: a line entered, the end of input (Ctrl-D on an empty
+ * line), an exception (KeyboardInterrupt, MemoryError), or no terminal whose
+ * modes could be set (nothing was shown). */
+enum { EDIT_ENTERED, EDIT_END, EDIT_FAILED, EDIT_NO_TERMINAL };
+/* Shows `prompt` and edits a line at the terminal behind fds 0 and 1 until it
+ * is entered; line_text then has it (without the newline). */
+int line_edit(const char* prompt, size_t* len);
+/* The line being edited, or as insert_text left it between edits (UTF-8, `*len` bytes). */
+const char* line_text(size_t* len);
+/* Inserts UTF-8 text at the cursor; -1 when out of memory. */
+int line_insert(const char* text, size_t len);
+/* Shows the line again, while one is being edited. */
+void line_redisplay(void);
+/* Empties the line. */
+void line_clear(void);
+
 /* --- stdio.c: fds 1 and 2 ---------------------------------------------- */
 
 /* A snapshot's copy: fds 1 and 2 are the new host's again. */
@@ -192,6 +248,24 @@ PyObject* PyInit_fcntl(void);
 
 /* The termios module's init function (a built-in module, registered by pyn_init). */
 PyObject* PyInit_termios(void);
+
+#define CONTROL_CHARACTERS 32 /* NCCS */
+
+/* What the terminal import does (Guest/HostTerminal.cs, Command). */
+enum { TERMINAL_GET, TERMINAL_SET, TERMINAL_DRAIN, TERMINAL_FLUSH, TERMINAL_FLOW, TERMINAL_BREAK,
+       TERMINAL_GET_SIZE, TERMINAL_SET_SIZE };
+
+/* The modes as the host passes them (HostTerminal.Request), and one command's
+ * argument (TERMINAL_SET's `when`; the size as columns << 16 | rows). */
+typedef struct {
+  uint32_t iflag, oflag, cflag, lflag, ispeed, ospeed;
+  uint8_t cc[CONTROL_CHARACTERS];
+  int32_t argument;
+} terminal_request_t;
+
+/* Carries out `command` on the terminal behind descriptor `fd`: 0, or the
+ * errno (ENOTTY for a descriptor that is no terminal, EBADF for one not open). */
+int terminal_control(int fd, int command, terminal_request_t* request);
 
 /* --- users.c: the sandbox's user and group database ----------------------- */
 

@@ -62,29 +62,49 @@ static PyObject* core_write_stderr(PyObject* self, PyObject* data) {
  * short (a handler of Python's own is to run first). */
 #define HOST_READ_INTERRUPTED (-2)
 
+int32_t stdin_read(char* data, uint32_t len) {
+  int32_t n;
+  for (;;) {
+    n = len ? host_read(data, len) : 0;
+    if (n != HOST_READ_INTERRUPTED) break;
+    if (interrupt_raise_pending() < 0 || PyErr_CheckSignals() < 0) return -1;
+  }
+  if (interrupt_raise_pending() < 0) return -1;
+  if (n < 0 || (uint32_t)n > len) {
+    PyErr_SetString(PyExc_OSError, "the host's standard input reported an error");
+    return -1;
+  }
+  return n;
+}
+
+int32_t stream_write(int32_t fd, const char* data, size_t len) {
+  return host_write(fd, data, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+}
+
 /* _pyodide_core.readinto(buffer): the host side of sys.stdin. Fills the
  * writable buffer straight from the host's input (no copy in between) and
- * returns the number of bytes, 0 at the end of input. A KeyboardInterrupt
- * that arrived while the host blocked wins over what the read returned; a
- * signal with a handler of Python's runs it and reads again, as python3's
- * read does after EINTR (PEP 475). */
+ * returns the number of bytes, 0 at the end of input. */
 static PyObject* core_readinto(PyObject* self, PyObject* arg) {
   (void)self;
   Py_buffer view;
   if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return NULL;
-  uint32_t len = view.len > INT32_MAX ? INT32_MAX : (uint32_t)view.len;
-  int32_t n;
-  for (;;) {
-    n = len ? host_read(view.buf, len) : 0;
-    if (n != HOST_READ_INTERRUPTED || interrupt_raise_pending() < 0 || PyErr_CheckSignals() < 0) break;
-  }
+  int32_t n = stdin_read(view.buf, view.len > INT32_MAX ? INT32_MAX : (uint32_t)view.len);
   PyBuffer_Release(&view);
-  if (PyErr_Occurred() || interrupt_raise_pending() < 0) return NULL;
-  if (n < 0 || (uint32_t)n > len) {
-    PyErr_SetString(PyExc_OSError, "the host's standard input reported an error");
-    return NULL;
-  }
-  return PyLong_FromLong(n);
+  return n < 0 ? NULL : PyLong_FromLong(n);
+}
+
+/* C's isatty of a standard stream's descriptor is what the host says of the
+ * stream (WASI's own fds 0-2 are never a terminal), so that os.isatty and
+ * FileIO.isatty agree with sys.stdout.isatty(), and input() edits the line
+ * (readline.c) where python3's would: when stdin and stdout are terminals. */
+int __real_isatty(int fd);
+int __wrap_isatty(int fd) {
+  __wasi_fdstat_t stat;
+  if (fd < 0 || fd > 2 || __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) != __WASI_ERRNO_SUCCESS)
+    return __real_isatty(fd);
+  if (host_isatty(fd)) return 1;
+  errno = ENOTTY;
+  return 0;
 }
 
 /* _pyodide_core.read_stdlib(offset, size): up to size bytes of the standard
@@ -296,7 +316,7 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (for_snapshot && snapshot_start_recording() < 0) return -1;
   static const struct { const char* name; PyObject* (*init)(void); } builtins[] = {
     {"_pyodide_core", core_init}, {"resource", PyInit_resource}, {"pwd", PyInit_pwd}, {"grp", PyInit_grp},
-    {"fcntl", PyInit_fcntl}, {"termios", PyInit_termios},
+    {"fcntl", PyInit_fcntl}, {"termios", PyInit_termios}, {"readline", PyInit_readline},
   };
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
     if (PyImport_AppendInittab(builtins[i].name, builtins[i].init) < 0)
@@ -323,6 +343,7 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) return status_error(status);
+  readline_install();
 
   bridge_module = PyImport_ImportModule("pyodide._bridge");
   PyObject* setup = bridge_module ? PyObject_CallMethod(bridge_module, "setup", NULL) : NULL;

@@ -12,35 +12,25 @@
 
 #include <errno.h>
 
-#define CONTROL_CHARACTERS 32 /* NCCS */
 enum { FLAG_ICANON = 0x2, INDEX_VTIME = 5, INDEX_VMIN = 6 };
-
-/* What the terminal import does (Guest/HostTerminal.cs, Command). */
-enum { TERMINAL_GET, TERMINAL_SET, TERMINAL_DRAIN, TERMINAL_FLUSH, TERMINAL_FLOW, TERMINAL_BREAK,
-       TERMINAL_GET_SIZE, TERMINAL_SET_SIZE };
-
-/* The modes as the host passes them (HostTerminal.Request), and one command's argument. */
-typedef struct {
-  uint32_t iflag, oflag, cflag, lflag, ispeed, ospeed;
-  uint8_t cc[CONTROL_CHARACTERS];
-  int32_t argument;
-} terminal_request_t;
 
 __attribute__((import_module("pyodide"), import_name("terminal")))
 extern int32_t host_terminal(int32_t fd, int32_t command, terminal_request_t* request);
 
 static PyObject* termios_error; /* termios.error */
 
-/* Carries out `command` on the terminal behind descriptor `fd` (each function
- * converts its argument, a descriptor or an object with fileno(), once, as
- * python3's termios does); 0, or -1 with termios.error. */
-static int control(int fd, int command, terminal_request_t* request) {
-  int32_t err;
+int terminal_control(int fd, int command, terminal_request_t* request) {
   __wasi_fdstat_t stat;
   if (fd > 2) /* only a standard stream may be one */
-    err = __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == __WASI_ERRNO_SUCCESS ? ENOTTY : EBADF;
-  else
-    err = host_terminal(fd, command, request);
+    return __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == __WASI_ERRNO_SUCCESS ? ENOTTY : EBADF;
+  return host_terminal(fd, command, request);
+}
+
+/* terminal_control with termios.error raised for a failure (each function
+ * converts its argument, a descriptor or an object with fileno(), once, as
+ * python3's termios does); 0, or -1. */
+static int control(int fd, int command, terminal_request_t* request) {
+  int err = terminal_control(fd, command, request);
   if (err == 0) return 0;
   raise_errno(termios_error, err);
   return -1;

@@ -100,7 +100,6 @@ def setup():
     _make_sleep_interruptible()
     _add_interval_timers()
     _add_thread_time()
-    _make_isatty_the_hosts()
     _make_terminal_size_the_hosts()
     _make_select_interruptible()
     sys.meta_path.insert(0, _AsyncioHook)
@@ -216,22 +215,6 @@ def snapshot_restored():
     tempfile = sys.modules.get("tempfile")
     if tempfile is not None:
         tempfile._name_sequence = None
-
-
-def _make_isatty_the_hosts():
-    """The standard streams' fds (0, 1 and 2, as their fileno() says) are the
-    host's: os.isatty says of them what the streams' isatty() says, so that
-    os.isatty(sys.stdout.fileno()) is sys.stdout.isatty(), as in python3.
-    WASI's own fds 0-2 are never a terminal."""
-    wasi_isatty = os.isatty
-
-    def isatty(fd):
-        if type(fd) is int and 0 <= fd <= 2:
-            return _pyodide_core.isatty(fd)
-        return wasi_isatty(fd)
-
-    isatty.__doc__ = wasi_isatty.__doc__
-    os.isatty = isatty
 
 
 def _make_terminal_size_the_hosts():
