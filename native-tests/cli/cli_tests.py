@@ -208,6 +208,48 @@ def case_parity_resource_and_cpu_clocks():
     parity(["resources.py"], {"resources.py": script})
 
 
+def case_parity_readline_module():
+    # readline away from a terminal, beside python3.11's (GNU readline): the
+    # history (one-based items, zero-based removal and replacement), its files
+    # (written, appended to, cut to set_history_length's lines, read back),
+    # the completer's settings, insert_text, and every error.
+    script = (
+        "import os, readline\n"
+        "print(readline.get_completer(), repr(readline.get_completer_delims()), readline.get_history_length(),\n"
+        "      readline.get_completion_type(), repr(readline.get_line_buffer()), readline.get_current_history_length())\n"
+        "for line in ('one', 'tw\\u00f6', 'three'):\n    readline.add_history(line)\n"
+        "print([readline.get_history_item(i) for i in range(-1, 5)])\n"
+        "readline.replace_history_item(1, 'TWO')\nreadline.remove_history_item(0)\n"
+        "print([readline.get_history_item(i) for i in range(1, 4)], readline.get_current_history_length())\n"
+        "p = os.path.join('out', 'history')\n"
+        "readline.write_history_file(p)\nprint(repr(open(p).read()))\n"
+        "readline.add_history('four')\nreadline.append_history_file(1, p)\nprint(repr(open(p).read()))\n"
+        "readline.set_history_length(2)\nreadline.write_history_file(p)\nprint(repr(open(p).read()), readline.get_history_length())\n"
+        "readline.add_history('five')\nreadline.append_history_file(2, p)\nprint(repr(open(p).read()))\n"
+        "readline.clear_history()\nreadline.read_history_file(p)\n"
+        "print(readline.get_current_history_length(), readline.get_history_item(1), readline.get_history_item(2))\n"
+        "readline.set_completer_delims(' .')\nprint(repr(readline.get_completer_delims()))\n"
+        "complete = lambda text, state: None\nreadline.set_completer(complete)\nprint(readline.get_completer() is complete)\n"
+        "readline.set_completer()\nprint(readline.get_completer())\n"
+        "readline.insert_text('abc')\nreadline.insert_text('d')\nprint(repr(readline.get_line_buffer()))\n"
+        "readline.parse_and_bind('tab: complete')\nreadline.set_auto_history(False)\nreadline.redisplay()\n"
+        "for hook in (readline.set_startup_hook, readline.set_pre_input_hook, readline.set_completion_display_matches_hook):\n"
+        "    hook(print)\n    hook(None)\n    hook()\n"
+        "missing = os.path.join('out', 'missing')\n"
+        "for f, args in ((readline.remove_history_item, (-1,)), (readline.remove_history_item, (9,)),\n"
+        "                (readline.replace_history_item, (9, 'x')), (readline.replace_history_item, (0, 5)),\n"
+        "                (readline.add_history, (b'x',)), (readline.insert_text, (1,)), (readline.parse_and_bind, (None,)),\n"
+        "                (readline.set_completer, (5,)), (readline.set_startup_hook, (5,)), (readline.get_history_item, ('a',)),\n"
+        "                (readline.append_history_file, (1, missing)), (readline.read_history_file, (missing,)),\n"
+        "                (readline.read_init_file, (missing,)), (readline.read_history_file, (5,)),\n"
+        "                (readline.set_history_length, ('2',)), (readline.add_history, ()), (readline.clear_history, (1,))):\n"
+        "    try:\n        f(*args)\n        print(f.__name__, 'no error')\n"
+        "    except Exception as e:\n        print(f.__name__, repr(e))\n"
+        "print(readline.add_history.__text_signature__, readline.append_history_file.__text_signature__)\n"
+        "print(os.path.exists(missing), readline._READLINE_VERSION >= 0x0600, 'libedit' in readline.__doc__)\n")
+    parity(["rl.py"], {"rl.py": script}, writable="out")
+
+
 def case_parity_user_database():
     # pwd and grp agree with the rest of the system about whoever runs the script
     # (python3 here runs as its machine's user, pyodide-run as the sandbox's): the

@@ -280,6 +280,59 @@ def session_five(t):
     check(ours[-2].split() == ["icanon", "echo"], "pyodide-run left the terminal raw:\n" + "\n".join(ours))
 
 
+def session_six(t):
+    """input() with readline imported, beside python3.11 (GNU readline): text
+    before the prompt, the emacs keys (words, kills and yanks, transposing),
+    wide characters, a line wrapped over two rows and edited at its start,
+    Tab completion (a common beginning, then the list, then the one match),
+    the history (a line added by the program, lines typed before), Ctrl-C and
+    Ctrl-D, and the history written to a file. The screens must match."""
+    with open(os.path.join(t.tmp, "edit.py"), "w") as f:
+        f.write("import os, readline, rlcompleter, sys\n"
+                "readline.parse_and_bind('tab: complete')\n"
+                "readline.add_history(\"first = 'from the history'\")\n"
+                "print('name: ', end='', flush=True)\n"
+                "print(repr(input()))\n"
+                "for prompt in ('a> ', 'b> ', 'c> ', 'd> ', 'e> '):\n"
+                "    print(repr(input(prompt)))\n"
+                "try:\n    input('interrupt> ')\nexcept KeyboardInterrupt:\n    print('KeyboardInterrupt')\n"
+                "try:\n    input('end> ')\nexcept EOFError:\n    print('EOFError')\n"
+                "path = os.path.expanduser('~/history.txt')\n"
+                "readline.write_history_file(path)\n"
+                "print(len(open(path).read().splitlines()), readline.get_history_item(2))\n")
+    long_line = "".join(f"word{i:02d} " for i in range(22))  # 154 characters: two rows of 100
+    screens = {}
+    for name, program in (("python3.11", "/usr/bin/python3.11"), ("pyodide-run", RUN)):
+        t.new_socket()
+        t.start_shell(f"cd {t.tmp}; trap : INT; export HOME={t.home}; clear; {program} edit.py; "
+                      "echo \"exit=$?\"; sleep 600")
+        t.wait_for(lambda l: l and l[-1] == "name:", f"{name}: the first prompt")
+        steps = [
+            ("Bob", "Left", "BSpace", "Enter"),
+            ("one two three", "C-w", "four", "M-b", "M-b", "C-k", "C-y", "C-y", "C-t", "Enter"),
+            ("日本語のテキスト and more words", "M-b", "M-d", "Home", "M-f", "C-u", "Enter"),
+            ("sys.std", "Tab", "Tab", "o", "Tab", "Enter"),
+            ("Up", "Up", "Up", "Up", "Up", "C-e", " + '!'", "Enter"),
+            (long_line, "C-a", "Right", "Right", "__", "C-e", "C-h", "Enter"),
+            ("abc", "C-c"),
+            ("C-d",),
+        ]
+        for keys in steps:
+            t.keys(*keys)
+            time.sleep(0.3)
+        t.wait_for(lambda l: l and l[-1].startswith("exit="), f"{name}: the end")
+        screens[name] = t.screen()
+        t.stop()
+    ours, native = screens["pyodide-run"], screens["python3.11"]
+    check(ours == native, "input() with readline differs from python3.11's:\n--- python3.11:\n"
+          + "\n".join(native) + "\n--- pyodide-run:\n" + "\n".join(ours))
+    wanted = ["'Bb'", "'one two fourtwo foru'", "' and more '", "'sys.stdout'",
+              "\"first = 'from the history' + '!'\"", "interrupt> abcKeyboardInterrupt", "end> EOFError", "7 Bb",
+              "exit=0", "'wo__" + long_line[2:-1] + "'"]
+    listed = [line for line in ours if line.split() == ["sys.stderr", "sys.stdlib_module_names"]]
+    check(all(w in "".join(ours) for w in wanted) and len(listed) == 1,
+          "the edits did not go as typed:\n" + "\n".join(ours))
+
 def main():
     if shutil.which("tmux") is None:
         print("tmux is not installed (build.sh installs it)", file=sys.stderr)
@@ -296,6 +349,8 @@ def main():
             session_four(t)
         if not failures:
             session_five(t)
+        if not failures:
+            session_six(t)
     except RuntimeError as e:  # a step timed out, or tmux failed
         failures.append(str(e))
     finally:

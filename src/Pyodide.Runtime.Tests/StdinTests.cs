@@ -82,6 +82,78 @@ public sealed class StdinTests
     }
 
     [Fact]
+    public void InputAtATerminalReadsALineAsPython3Does()
+    {
+        // Where stdin and stdout are terminals, input() reads through PyOS_Readline as
+        // python3's does (bridge/readline.c): the prompt goes to stderr and one line is
+        // taken, a byte at a time, leaving the rest for sys.stdin. With readline imported
+        // it edits at the terminal, which the test process's descriptors are not, so it
+        // reads the same way (the history keeps only edited lines). Where stdout is no
+        // terminal, input() writes its prompt to stdout and reads through sys.stdin.
+        byte[] typed = "Ada\nLovelace\nrest\n"u8.ToArray();
+        int at = 0;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        PyodideInput Input() => new(buffer =>
+        {
+            int n = Math.Min(buffer.Length, typed.Length - at);
+            typed.AsSpan(at, n).CopyTo(buffer);
+            at += n;
+            return n;
+        }) { IsTerminal = true };
+        PyodideOptions Options(bool stdoutIsTerminal) => new()
+        {
+            Stdin = Input(), StdoutIsTerminal = stdoutIsTerminal,
+            Stdout = b => stdout.Append(Encoding.UTF8.GetString(b)), Stderr = b => stderr.Append(Encoding.UTF8.GetString(b)),
+        };
+        using (var py = Runtimes.Load(Options(stdoutIsTerminal: true)))
+        {
+            Expect.Str("Ada|Lovelace|rest\n|0|True True", py.RunPython("""
+                import os, readline, sys
+                first = input('name? ')
+                second = input('surname? ')
+                '|'.join([first, second, sys.stdin.read(), str(readline.get_current_history_length()),
+                          f'{os.isatty(0)} {os.isatty(1)}'])
+                """));
+            Assert.Equal("name? surname? ", stderr.ToString());
+            Assert.Equal("", stdout.ToString());
+        }
+        at = 0;
+        stderr.Clear();
+        using (var py = Runtimes.Load(Options(stdoutIsTerminal: false)))
+        {
+            Expect.Str("Ada False", py.RunPython("import os\nf'{input(\"name? \")} {os.isatty(1)}'"));
+            Assert.Equal("name? ", stdout.ToString());
+            Assert.Equal("", stderr.ToString());
+        }
+    }
+
+    [Fact]
+    public void InterruptDuringInputAtATerminalRaisesKeyboardInterrupt()
+    {
+        using var wake = new SemaphoreSlim(0);
+        using var blocked = new ManualResetEventSlim();
+        using var py = Runtimes.Load(new PyodideOptions
+        {
+            Stdin = new PyodideInput(_ =>
+            {
+                blocked.Set();
+                wake.Wait(TimeSpan.FromSeconds(60)); // bounded: a broken interrupt fails, not hangs
+                return 0;
+            }) { IsTerminal = true },
+            StdoutIsTerminal = true, Stdout = _ => { }, Stderr = _ => { },
+        });
+        py.RunPython("import readline");
+        var call = Task.Run(() => py.RunPython("input('> ')"));
+        Assert.True(blocked.Wait(TimeSpan.FromSeconds(60)));
+        py.Interrupt();
+        wake.Release();
+        var e = Assert.Throws<PythonException>(() => call.GetAwaiter().GetResult());
+        Assert.Equal("KeyboardInterrupt", e.PythonType);
+        Expect.Str("still here", py.RunPython("'still here'"));
+    }
+
+    [Fact]
     public void TermiosFindsATerminalOnlyBehindTheProcesssOwnTerminalDescriptors()
     {
         // termios acts on the process's own descriptor behind a stream that says it is a

@@ -519,7 +519,7 @@ static size_t terminal_columns(void) {
 /* Carries out one key; returns EDIT_ENTERED or EDIT_END to end the edit,
  * EDIT_FAILED with an exception, else -1. */
 static int act(key_kind key, const char* bytes, size_t len, int* unchanged) {
-  int completing = 0, status = -1;
+  int completing = 0;
   switch (key) {
     case KEY_FAILED: return EDIT_FAILED;
     case KEY_EOF: return text_len ? EDIT_ENTERED : EDIT_END;
@@ -588,7 +588,7 @@ static int act(key_kind key, const char* bytes, size_t len, int* unchanged) {
     case KEY_NONE: bell(); break;
   }
   if (!completing) *unchanged = 0;
-  return status;
+  return -1;
 }
 
 int line_edit(const char* prompt, size_t* len) {

@@ -261,10 +261,10 @@ void readline_install(void) { PyOS_ReadlineFunctionPointer = read_plain; }
 /* ---- the module's functions ---- */
 
 /* The UTF-8 (surrogateescape) of a str argument as a new bytes object, or NULL
- * with python3's TypeError for another type. */
-static PyObject* utf8_argument(const char* function, const char* which, PyObject* arg) {
+ * with the TypeError python3's readline raises for another type. */
+static PyObject* utf8_argument(PyObject* arg) {
   if (!PyUnicode_Check(arg)) {
-    _PyArg_BadArgument(function, which, "str", arg);
+    PyErr_BadArgument();
     return NULL;
   }
   return PyUnicode_AsEncodedString(arg, "utf-8", "surrogateescape");
@@ -275,7 +275,7 @@ static PyObject* str_of(const char* text) {
 }
 
 static PyObject* readline_add_history(PyObject* self, PyObject* arg) {
-  PyObject* line = utf8_argument("add_history", "argument", arg);
+  PyObject* line = utf8_argument(arg);
   if (line == NULL) return NULL;
   int r = history_append(PyBytes_AS_STRING(line), (size_t)PyBytes_GET_SIZE(line));
   Py_DECREF(line);
@@ -328,7 +328,11 @@ static PyObject* readline_replace_history_item(PyObject* self, PyObject* const* 
   if (!_PyArg_CheckPositional("replace_history_item", nargs, 2, 2)) return NULL;
   int pos = _PyLong_AsInt(args[0]);
   if (pos == -1 && PyErr_Occurred()) return NULL;
-  PyObject* line = utf8_argument("replace_history_item", "argument 2", args[1]);
+  if (!PyUnicode_Check(args[1])) {
+    _PyArg_BadArgument("replace_history_item", "argument 2", "str", args[1]);
+    return NULL;
+  }
+  PyObject* line = utf8_argument(args[1]);
   if (line == NULL) return NULL;
   PyObject* position = PyLong_FromLong(pos);
   pos = position != NULL ? history_position(position) : -1;
@@ -495,7 +499,7 @@ static int bind(const char* line, size_t len) {
 }
 
 static PyObject* readline_parse_and_bind(PyObject* self, PyObject* arg) {
-  PyObject* line = utf8_argument("parse_and_bind", "argument", arg);
+  PyObject* line = utf8_argument(arg);
   if (line == NULL) return NULL;
   bind(PyBytes_AS_STRING(line), (size_t)PyBytes_GET_SIZE(line));
   Py_DECREF(line);
@@ -548,7 +552,7 @@ static PyObject* readline_set_completion_display_matches_hook(PyObject* self, Py
 }
 
 static PyObject* readline_set_completer_delims(PyObject* self, PyObject* arg) {
-  PyObject* text = utf8_argument("set_completer_delims", "argument", arg);
+  PyObject* text = utf8_argument(arg);
   if (text == NULL) return NULL;
   char* copy = line_copy(PyBytes_AS_STRING(text), (size_t)PyBytes_GET_SIZE(text));
   Py_DECREF(text);
@@ -575,7 +579,7 @@ static PyObject* readline_get_line_buffer(PyObject* self, PyObject* unused) {
 }
 
 static PyObject* readline_insert_text(PyObject* self, PyObject* arg) {
-  PyObject* text = utf8_argument("insert_text", "argument", arg);
+  PyObject* text = utf8_argument(arg);
   if (text == NULL) return NULL;
   int r = line_insert(PyBytes_AS_STRING(text), (size_t)PyBytes_GET_SIZE(text));
   Py_DECREF(text);
