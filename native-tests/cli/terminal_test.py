@@ -285,7 +285,8 @@ def session_six(t):
     before the prompt, the emacs keys (words, kills and yanks, transposing),
     wide characters, a line wrapped over two rows and edited at its start,
     Tab completion (a common beginning, then the list, then the one match),
-    the history (a line added by the program, lines typed before), Ctrl-C and
+    the history (a line added by the program, lines typed before, Ctrl-R's
+    search, Ctrl-G ending it), Ctrl-C and
     Ctrl-D, and the history written to a file. The screens must match."""
     with open(os.path.join(t.tmp, "edit.py"), "w") as f:
         f.write("import os, readline, rlcompleter, sys\n"
@@ -293,7 +294,7 @@ def session_six(t):
                 "readline.add_history(\"first = 'from the history'\")\n"
                 "print('name: ', end='', flush=True)\n"
                 "print(repr(input()))\n"
-                "for prompt in ('a> ', 'b> ', 'c> ', 'd> ', 'e> '):\n"
+                "for prompt in ('a> ', 'b> ', 'c> ', 'd> ', 'e> ', 'f> '):\n"
                 "    print(repr(input(prompt)))\n"
                 "try:\n    input('interrupt> ')\nexcept KeyboardInterrupt:\n    print('KeyboardInterrupt')\n"
                 "try:\n    input('end> ')\nexcept EOFError:\n    print('EOFError')\n"
@@ -314,6 +315,7 @@ def session_six(t):
             ("sys.std", "Tab", "Tab", "o", "Tab", "Enter"),
             ("Up", "Up", "Up", "Up", "Up", "C-e", " + '!'", "Enter"),
             (long_line, "C-a", "Right", "Right", "__", "C-e", "C-h", "Enter"),
+            ("C-r", "std", "C-r", "C-g", "C-r", "tw", "Right", "BSpace", "Enter"),
             ("abc", "C-c"),
             ("C-d",),
         ]
@@ -327,11 +329,43 @@ def session_six(t):
     check(ours == native, "input() with readline differs from python3.11's:\n--- python3.11:\n"
           + "\n".join(native) + "\n--- pyodide-run:\n" + "\n".join(ours))
     wanted = ["'Bb'", "'one two fourtwo foru'", "' and more '", "'sys.stdout'",
-              "\"first = 'from the history' + '!'\"", "interrupt> abcKeyboardInterrupt", "end> EOFError", "7 Bb",
-              "exit=0", "'wo__" + long_line[2:-1] + "'"]
+              "\"first = 'from the history' + '!'\"", "interrupt> abcKeyboardInterrupt", "end> EOFError", "8 Bb",
+              "exit=0", "'wo__" + long_line[2:-1] + "'", "f> one two fourwo foru"]
     listed = [line for line in ours if line.split() == ["sys.stderr", "sys.stdlib_module_names"]]
     check(all(w in "".join(ours) for w in wanted) and len(listed) == 1,
           "the edits did not go as typed:\n" + "\n".join(ours))
+
+def session_seven(t):
+    """input() with readline and hooks that work against it: a completer that
+    empties the history, inserts 5000 characters and then raises, a startup
+    hook that raises, a display hook that raises, Up and Down through a
+    history emptied under them. The edit goes on and the line comes back."""
+    with open(os.path.join(t.tmp, "hostile.py"), "w") as f:
+        f.write("import readline\n"
+                "readline.parse_and_bind('tab: complete')\n"
+                "for i in range(5):\n    readline.add_history(f'line {i}')\n"
+                "def completer(text, state):\n"
+                "    readline.clear_history()\n"
+                "    readline.insert_text('x' * 5000)\n"
+                "    if state < 2:\n        return f'match{state}'\n"
+                "    raise ValueError('boom')\n"
+                "readline.set_completer(completer)\n"
+                "readline.set_startup_hook(lambda: 1 / 0)\n"
+                "readline.set_pre_input_hook(lambda: readline.insert_text('pre '))\n"
+                "readline.set_completion_display_matches_hook(lambda *args: 1 / 0)\n"
+                "line = input('> ')\n"
+                "print('got', len(line), line[:9], line.count('x'), readline.get_current_history_length())\n")
+    t.new_socket()
+    t.start_shell(f"cd {t.tmp}; clear; {RUN} hostile.py; echo \"exit=$?\"; sleep 600")
+    t.wait_for(lambda l: l and l[-1].startswith("> pre"), "the prompt and the pre-input hook's text")
+    t.keys("Up", "C-a", "C-k", "ab", "Tab", "Tab", "Up", "Up", "Down", "Down", "Down", "C-e", "!", "Enter")
+    t.wait_for(lambda l: l and l[-1].startswith("exit="), "the end")
+    screen = t.screen()
+    t.stop()
+    got = [line for line in screen if line.startswith("got ")]
+    check(screen[-1] == "exit=0" and len(got) == 1 and got[0].endswith(" 1"),
+          "the edit did not survive its hooks:\n" + "\n".join(screen))
+
 
 def main():
     if shutil.which("tmux") is None:
@@ -351,6 +385,8 @@ def main():
             session_five(t)
         if not failures:
             session_six(t)
+        if not failures:
+            session_seven(t)
     except RuntimeError as e:  # a step timed out, or tmux failed
         failures.append(str(e))
     finally:

@@ -236,15 +236,6 @@ void line_redisplay(void) {
   flush();
 }
 
-/* Puts out the prompt's last line (or all of it), without the \001 and \002
- * that mark what takes no room, from a fresh row; the cursor is then where
- * the text begins. */
-static void show_prompt(const char* prompt) {
-  for (const char* p = prompt; *p; p++)
-    if (*p != '\001' && *p != '\002') put(p, 1);
-  screen.cursor = screen.prompt_width;
-}
-
 static void measure_prompt(const char* prompt) {
   const char* last = strrchr(prompt, '\n');
   screen.prompt_line = last != NULL ? last + 1 : prompt;
@@ -263,6 +254,23 @@ static void measure_prompt(const char* prompt) {
   screen.prompt_width = pos;
 }
 
+/* Puts out the prompt's last line (or all of it), without the \001 and \002
+ * that mark what takes no room, from a fresh row; the cursor is then where
+ * the text begins. */
+static void show_prompt(const char* prompt) {
+  for (const char* p = prompt; *p; p++)
+    if (*p != '\001' && *p != '\002') put(p, 1);
+  screen.cursor = screen.prompt_width;
+}
+
+/* Shows `prompt` (one line) in place of the prompt's last line, and the line after it. */
+static void replace_prompt(const char* prompt) {
+  move_cursor(screen.cursor, 0);
+  measure_prompt(prompt);
+  show_prompt(prompt);
+  refresh();
+}
+
 static void bell(void) { put_str("\a"); }
 
 /* ---- keys ---- */
@@ -279,7 +287,7 @@ typedef enum {
   KEY_NONE, KEY_INSERT, KEY_ACCEPT, KEY_END_OR_DELETE, KEY_BACK, KEY_FORWARD, KEY_HOME, KEY_END, KEY_WORD_BACK,
   KEY_WORD_FORWARD, KEY_RUB_OUT, KEY_DELETE, KEY_KILL_TO_END, KEY_KILL_TO_START, KEY_KILL_SPACED_WORD,
   KEY_KILL_WORD, KEY_KILL_WORD_BACK, KEY_YANK, KEY_TRANSPOSE, KEY_CLEAR, KEY_PREVIOUS, KEY_NEXT, KEY_FIRST,
-  KEY_LAST, KEY_COMPLETE, KEY_QUOTED, KEY_FAILED, KEY_EOF,
+  KEY_LAST, KEY_COMPLETE, KEY_QUOTED, KEY_SEARCH, KEY_ABORT, KEY_IGNORED, KEY_FAILED, KEY_EOF,
 } key_kind;
 
 /* What the bytes after ESC [ or ESC O mean: arrows, Home, End, Delete, and
@@ -348,7 +356,9 @@ static key_kind read_key(char* bytes, size_t* len) {
     case 0x0B: return KEY_KILL_TO_END;
     case 0x0C: return KEY_CLEAR;
     case 0x0E: return KEY_NEXT;
+    case 0x07: return KEY_ABORT;
     case 0x10: return KEY_PREVIOUS;
+    case 0x12: return KEY_SEARCH;
     case 0x14: return KEY_TRANSPOSE;
     case 0x15: return KEY_KILL_TO_START;
     case 0x16: return KEY_QUOTED;
@@ -394,6 +404,18 @@ static void browse_end(void) {
   version_lens = NULL;
 }
 
+/* The history's line `index` as this edit left it: a line changed while it
+ * was shown (the new line once left), else the history's. */
+static const char* version_text(size_t index, size_t* len) {
+  if (versions[index] != NULL) {
+    *len = version_lens[index];
+    return versions[index];
+  }
+  const char* line = history_line(index);
+  *len = line != NULL ? strlen(line) : 0;
+  return line != NULL ? line : "";
+}
+
 static void browse_to(size_t to) {
   if (to == browsing || to >= versions_len) {
     bell();
@@ -405,9 +427,86 @@ static void browse_to(size_t to) {
   versions[browsing] = kept;
   version_lens[browsing] = text_len;
   browsing = to;
-  const char* line = versions[to] != NULL ? versions[to] : history_line(to);
-  size_t len = versions[to] != NULL ? version_lens[to] : strlen(line);
+  size_t len;
+  const char* line = version_text(to, &len);
   replace(0, text_len, line, len);
+}
+
+/* The newest line at or before `from` holding `query`: its index, and (at)
+ * where the last occurrence begins; -1 if none does. */
+static long find_in_history(size_t from, const char* query, size_t query_len, size_t* at) {
+  for (long i = (long)from; i >= 0; i--) {
+    size_t len;
+    const char* line = (size_t)i == browsing ? line_text(&len) : version_text((size_t)i, &len);
+    for (size_t start = len >= query_len ? len - query_len + 1 : 0; start-- > 0;) {
+      if (memcmp(line + start, query, query_len) == 0) {
+        *at = start;
+        return i;
+      }
+    }
+  }
+  return -1;
+}
+
+/* Ctrl-R: GNU readline's reverse incremental search. What is typed is looked
+ * for in the history from the newest line back, each line found shown with
+ * the cursor on the match; Ctrl-R again finds an older one (or, at first, the
+ * last search's). Rubout shortens the search, Ctrl-G gives the line back as
+ * it was. Any other key ends the search on the line found and is carried
+ * out (Enter enters it); that key is returned, KEY_IGNORED for none. */
+static key_kind search_history(const char* prompt, char* bytes, size_t* len) {
+  static char last[256];
+  char query[256], shown[sizeof query + 64];
+  size_t query_len = 0, start = browsing, start_point = point, found = browsing;
+  key_kind key;
+  int failed = 0;
+  for (;;) {
+    snprintf(shown, sizeof shown, "(%sreverse-i-search)`%.*s': ", failed ? "failed " : "", (int)query_len, query);
+    replace_prompt(shown);
+    key = read_key(bytes, len);
+    size_t from = found;
+    if (key == KEY_SEARCH) {
+      if (query_len == 0) {
+        query_len = strlen(last);
+        memcpy(query, last, query_len);
+      } else if (found > 0) {
+        from = found - 1;
+      } else {
+        failed = 1;
+        bell();
+        continue;
+      }
+    } else if (key == KEY_INSERT && query_len + *len < sizeof last) {
+      memcpy(query + query_len, bytes, *len);
+      query_len += *len;
+    } else if (key == KEY_RUB_OUT) {
+      while (query_len > 0 && ((unsigned char)query[--query_len] & 0xC0) == 0x80) {}
+      from = start;
+    } else if (key == KEY_ABORT) {
+      if (browsing != start) browse_to(start);
+      point = start_point;
+      key = KEY_IGNORED;
+      break;
+    } else if (key != KEY_INSERT) {
+      break;
+    }
+    size_t at;
+    long i = find_in_history(from, query, query_len, &at);
+    failed = i < 0;
+    if (failed) {
+      bell();
+      continue;
+    }
+    if ((size_t)i != browsing) browse_to((size_t)i);
+    found = (size_t)i;
+    point = at;
+  }
+  if (query_len > 0) {
+    memcpy(last, query, query_len);
+    last[query_len] = '\0';
+  }
+  replace_prompt(prompt);
+  return key;
 }
 
 /* ---- completion ---- */
@@ -518,7 +617,7 @@ static size_t terminal_columns(void) {
 
 /* Carries out one key; returns EDIT_ENTERED or EDIT_END to end the edit,
  * EDIT_FAILED with an exception, else -1. */
-static int act(key_kind key, const char* bytes, size_t len, int* unchanged) {
+static int act(key_kind key, char* bytes, size_t len, int* unchanged) {
   int completing = 0;
   switch (key) {
     case KEY_FAILED: return EDIT_FAILED;
@@ -585,7 +684,9 @@ static int act(key_kind key, const char* bytes, size_t len, int* unchanged) {
       completing = 1;
       complete(unchanged);
       break;
-    case KEY_NONE: bell(); break;
+    case KEY_SEARCH: return act(search_history(screen.prompt_line, bytes, &len), bytes, len, unchanged);
+    case KEY_ABORT: case KEY_NONE: bell(); break;
+    case KEY_IGNORED: break;
   }
   if (!completing) *unchanged = 0;
   return -1;
