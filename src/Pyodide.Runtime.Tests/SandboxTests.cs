@@ -402,25 +402,37 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
             Expect.Str("OSError", py.RunPython("attempt(lambda: os.remove('/data/hello.txt'))"));
             Expect.Str("OSError", py.RunPython("attempt(lambda: os.mkdir('/data/newdir'))"));
             Expect.Str("OSError", py.RunPython("attempt(lambda: open('/data/../../etc/passwd').read())"));
-            // A change is refused, but, as Linux looks the path up first, what is missing is
-            // FileNotFoundError and what exists FileExistsError (bridge/paths.c), so the
-            // idioms that expect those work as on a read-only file system.
+            // A change is refused as Linux's read-only file systems refuse it, EROFS, once the
+            // path is looked up (bridge/paths.c): what is missing is FileNotFoundError and what
+            // is there FileExistsError where making it is asked, so the idioms that expect
+            // those work.
             Expect.Str("FileNotFoundError FileNotFoundError FileNotFoundError FileExistsError FileExistsError " +
-                       "PermissionError PermissionError done done", py.RunPython("""
-                import pathlib
+                       "EROFS EROFS done done EROFS EROFS FileExistsError FileNotFoundError FileNotFoundError EROFS " +
+                       "EROFS FileNotFoundError EROFS EROFS Read-only file system", py.RunPython("""
+                import errno, pathlib
                 def error(action):
                     try:
                         action()
                         return 'done'
                     except OSError as e:
-                        return type(e).__name__
-                " ".join(error(a) for a in (
+                        return errno.errorcode[e.errno] if type(e) is OSError else type(e).__name__
+                results = [error(a) for a in (
                     lambda: os.remove('/data/missing.txt'), lambda: os.rmdir('/data/nested/gone'),
                     lambda: os.rename('/data/missing.txt', '/data/other.txt'), lambda: os.mkdir('/data/nested'),
                     lambda: os.mkdir('/data/hello.txt'), lambda: os.rmdir('/data/nested'),
                     lambda: os.rename('/data/hello.txt', '/data/other.txt'),
                     lambda: pathlib.Path('/data/missing.txt').unlink(missing_ok=True),
-                    lambda: pathlib.Path('/data/nested').mkdir(exist_ok=True)))
+                    lambda: pathlib.Path('/data/nested').mkdir(exist_ok=True),
+                    lambda: open('/data/new.txt', 'w'), lambda: open('/data/hello.txt', 'r+'),
+                    lambda: open('/data/hello.txt', 'x'), lambda: open('/data/gone/new.txt', 'w'),
+                    lambda: open('/data/missing.txt', 'r+'), lambda: os.utime('/data/hello.txt'),
+                    lambda: os.truncate('/data/hello.txt', 0), lambda: os.utime('/data/missing.txt'),
+                    lambda: os.symlink('hello.txt', '/data/link'), lambda: os.mkdir('/data/newdir'))]
+                try:
+                    open('/data/new.txt', 'w')
+                except OSError as e:
+                    results.append(e.strerror)
+                " ".join(results)
                 """));
 
             Assert.False(File.Exists(Path.Combine(dir.FullName, "new.txt")));

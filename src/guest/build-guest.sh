@@ -74,7 +74,8 @@ APT_PACKAGES=(
 # answer a directory listing from one host call (bridge/readdir.c), a stat beneath
 # a preopen from the host (bridge/stat.c), files opened there from the host
 # (bridge/files.c), paths made, removed, renamed and touched there by the
-# host (bridge/paths.c) and the CPU-time clocks from the host (bridge/clocks.c).
+# host (bridge/paths.c; links too, for Linux's EROFS where a read-only
+# directory refuses) and the CPU-time clocks from the host (bridge/clocks.c).
 WRAPPED_WASI_CALLS=(
   fd_write fd_close fd_renumber fd_readdir path_filestat_get
   path_open fd_read fd_pread fd_pwrite fd_seek fd_tell fd_filestat_get fd_fdstat_get fd_fdstat_set_flags
@@ -82,6 +83,7 @@ WRAPPED_WASI_CALLS=(
   fd_filestat_set_times fd_prestat_dir_name poll_oneoff sock_accept sock_recv sock_send sock_shutdown
   clock_time_get clock_res_get
   path_create_directory path_remove_directory path_unlink_file path_rename path_filestat_set_times
+  path_symlink path_link
 )
 LINK_FLAGS=(
   -flto=thin -Wl,--lto-O3 -mexec-model=reactor -Wl,--stack-first -z stack-size=8388608 -Wl,--strip-debug

@@ -142,6 +142,10 @@ internal sealed class GuestFiles : IDisposable
     public bool Change(int preopen, string relative, Func<SandboxDirectory, string, bool> change) =>
         relative != "." && Beneath(preopen, relative, out var directory) && directory.Writable && change(directory, relative);
 
+    /// <summary>Whether the preopened directory WASI numbers <c>3 + <paramref name="preopen"/></c>
+    /// is read-only (false for a number that is none).</summary>
+    public bool IsReadOnly(int preopen) => (uint)preopen < (uint)_preopens.Length && !_preopens[preopen].Writable;
+
     /// <summary>The preopened directory WASI numbers <c>3 + <paramref name="preopen"/></c>, if
     /// there is one and <paramref name="relative"/> is a plain relative path beneath it ("." for
     /// the directory itself; nothing else with "." or "..", no empty component).</summary>

@@ -170,6 +170,18 @@ int preopen_index(uint32_t fd);
  * SUCCESS when something is there, else its errno (NOENT, NOTDIR, ...). */
 __wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path);
 
+/* --- paths.c ---------------------------------------------------------------- */
+
+/* WASI refuses a change beneath a read-only preopened directory with EPERM,
+ * where Linux's read-only file systems say EROFS: `err` from a call on
+ * directory `fd`, with such an EPERM turned into EROFS. */
+__wasi_errno_t read_only_refusal(__wasi_errno_t err, __wasi_fd_t fd);
+/* The same for WASI's answer `err` to opening `path` beneath `fd` with
+ * `oflags`, looked up as Linux looks before it refuses: EEXIST for an
+ * exclusive creation of what is there, ENOENT or ENOTDIR for what is not
+ * there without O_CREAT or whose directory is not there, else EROFS. */
+__wasi_errno_t open_refusal(__wasi_errno_t err, __wasi_fd_t fd, const char* path, __wasi_oflags_t oflags);
+
 /* --- files.c: files opened for reading, served by the host ----------------- */
 
 /* Whether `fd` is a host-served file that is open. */

@@ -203,7 +203,8 @@ __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirf
       return __WASI_ERRNO_SUCCESS;
     }
   }
-  __wasi_errno_t err = __real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, opened);
+  __wasi_errno_t err =
+    open_refusal(__real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, opened), fd, path, oflags);
   if (err == __WASI_ERRNO_SUCCESS && preopen >= 0 && (oflags & __WASI_OFLAGS_DIRECTORY))
     readdir_opened(*opened, preopen, (dirflags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path);
   return err;

@@ -12,8 +12,11 @@
  * only success, and only in a writable directory; whatever it does not do
  * (an error, a read-only directory, another spelling, any other fd) goes to
  * WASI, which does it or gives its own error: a failed call changed nothing,
- * so WASI's attempt is the call as it always was.
+ * so WASI's attempt is the call as it always was. WASI's refusals beneath a
+ * read-only directory (EPERM) are Linux's read-only file system's (EROFS),
+ * here and for files.c's opens.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +44,18 @@ __wasi_errno_t __real___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_look
                                                      __wasi_timestamp_t atim, __wasi_timestamp_t mtim,
                                                      __wasi_fstflags_t fst_flags);
 
+__wasi_errno_t __real___wasi_path_symlink(const char* old_path, __wasi_fd_t fd, const char* new_path);
+__wasi_errno_t __real___wasi_path_link(__wasi_fd_t old_fd, __wasi_lookupflags_t old_flags, const char* old_path,
+                                       __wasi_fd_t new_fd, const char* new_path);
+
+__attribute__((import_module("pyodide"), import_name("preopen_read_only")))
+extern int32_t host_preopen_read_only(int32_t preopen);
+
+__wasi_errno_t read_only_refusal(__wasi_errno_t err, __wasi_fd_t fd) {
+  int preopen = preopen_index(fd);
+  return err == __WASI_ERRNO_PERM && preopen >= 0 && host_preopen_read_only(preopen) ? __WASI_ERRNO_ROFS : err;
+}
+
 /* WASI refuses a change in a read-only directory (EPERM) before it looks the
  * path up, where Linux looks first: removing or renaming a path that is not
  * there is ENOENT (ENOTDIR through a file), making one that is there EEXIST.
@@ -50,8 +65,26 @@ __wasi_errno_t __real___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_look
 static __wasi_errno_t as_looked_up(__wasi_errno_t err, __wasi_fd_t fd, const char* path, int making) {
   if (err != __WASI_ERRNO_PERM) return err;
   __wasi_errno_t found = stat_lookup(fd, path);
-  if (making) return found == __WASI_ERRNO_SUCCESS ? __WASI_ERRNO_EXIST : err;
-  return found == __WASI_ERRNO_NOENT || found == __WASI_ERRNO_NOTDIR ? found : err;
+  if (making && found == __WASI_ERRNO_SUCCESS) return __WASI_ERRNO_EXIST;
+  if (!making && (found == __WASI_ERRNO_NOENT || found == __WASI_ERRNO_NOTDIR)) return found;
+  return read_only_refusal(err, fd);
+}
+
+__wasi_errno_t open_refusal(__wasi_errno_t err, __wasi_fd_t fd, const char* path, __wasi_oflags_t oflags) {
+  if (read_only_refusal(err, fd) != __WASI_ERRNO_ROFS) return err;
+  __wasi_errno_t found = stat_lookup(fd, path);
+  if (found == __WASI_ERRNO_SUCCESS)
+    return (oflags & __WASI_OFLAGS_CREAT) && (oflags & __WASI_OFLAGS_EXCL) ? __WASI_ERRNO_EXIST : __WASI_ERRNO_ROFS;
+  if (found != __WASI_ERRNO_NOENT && found != __WASI_ERRNO_NOTDIR) return __WASI_ERRNO_ROFS;
+  if (!(oflags & __WASI_OFLAGS_CREAT)) return found;
+  /* Making it is refused only where the directory it would be made in is. */
+  const char* slash = strrchr(path, '/');
+  if (slash == NULL) return __WASI_ERRNO_ROFS;
+  char* parent = strndup(path, (size_t)(slash - path));
+  if (parent == NULL) return __WASI_ERRNO_NOMEM;
+  found = stat_lookup(fd, parent);
+  free(parent);
+  return found == __WASI_ERRNO_SUCCESS ? __WASI_ERRNO_ROFS : found;
 }
 
 __wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char* path) {
@@ -92,7 +125,16 @@ __wasi_errno_t __wrap___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_look
   if (preopen >= 0 && host_path_set_times(preopen, (flags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path,
                                           (uint32_t)strlen(path), times, fst_flags) == 0)
     return __WASI_ERRNO_SUCCESS;
-  return __real___wasi_path_filestat_set_times(fd, flags, path, atim, mtim, fst_flags);
+  return as_looked_up(__real___wasi_path_filestat_set_times(fd, flags, path, atim, mtim, fst_flags), fd, path, 0);
+}
+
+__wasi_errno_t __wrap___wasi_path_symlink(const char* old_path, __wasi_fd_t fd, const char* new_path) {
+  return read_only_refusal(__real___wasi_path_symlink(old_path, fd, new_path), fd);
+}
+
+__wasi_errno_t __wrap___wasi_path_link(__wasi_fd_t old_fd, __wasi_lookupflags_t old_flags, const char* old_path,
+                                       __wasi_fd_t new_fd, const char* new_path) {
+  return read_only_refusal(__real___wasi_path_link(old_fd, old_flags, old_path, new_fd, new_path), new_fd);
 }
 
 /* utimensat and futimens with no times mean "now" for both (os.utime(path),
