@@ -142,6 +142,26 @@ def case_parity_stdlib_tracebacks():
                   "print(linecache.getline(json.JSONDecoder.decode.__code__.co_filename, 1))"])
 
 
+def case_parity_asyncio_executor():
+    # asyncio.to_thread and run_in_executor give what python3's worker threads give
+    # (the sandbox calls the function at once, as Pyodide's loop does): results,
+    # exceptions, the caller's context variables, keyword arguments.
+    script = (
+        "import asyncio, contextvars\n"
+        "user = contextvars.ContextVar('user')\n"
+        "def greet(greeting, punctuation='!'):\n    return f'{greeting}, {user.get()}{punctuation}'\n"
+        "def broken():\n    raise ValueError('no luck')\n"
+        "async def main():\n"
+        "    user.set('Ada')\n"
+        "    print(await asyncio.to_thread(greet, 'Hello', punctuation='?'))\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    print(await asyncio.gather(*(loop.run_in_executor(None, pow, 2, n) for n in range(5))))\n"
+        "    try:\n        await asyncio.to_thread(broken)\n"
+        "    except ValueError as e:\n        print('caught', repr(e))\n"
+        "asyncio.run(main())\n")
+    parity(["-c", script])
+
+
 def case_parity_devices():
     # /dev/null, /dev/zero and /dev/urandom, as the idioms that use them see them.
     script = (

@@ -26,6 +26,45 @@ public sealed class AsyncTests
     }
 
     [Fact]
+    public async Task RunInExecutorCallsTheFunctionAtOnceAsPyodidesLoopDoes()
+    {
+        // The sandbox has one thread: loop.run_in_executor runs the function when called and
+        // returns its settled future, whatever the executor (Pyodide's WebLoop does the same),
+        // so asyncio.to_thread and asyncio's name lookups work, in a host-driven call and
+        // inside asyncio.run alike; an exception is the future's, as a worker's would be.
+        using var py = Runtimes.LoadQuiet();
+        py.RunPython("""
+            import asyncio, concurrent.futures, contextvars, socket
+            where = contextvars.ContextVar('where', default='unset')
+            def work(a, b=1):
+                return f'{a * b} {where.get()}'
+            def fail():
+                raise KeyError('inside')
+            async def main():
+                where.set('copied')
+                loop = asyncio.get_running_loop()
+                order = []
+                future = loop.run_in_executor(None, lambda: order.append('ran') or 'direct')
+                order.append('returned')
+                results = [await future, ''.join(order), await asyncio.to_thread(work, 6, b=7)]
+                with concurrent.futures.ThreadPoolExecutor(2) as executor:
+                    results.append(await loop.run_in_executor(executor, work, 3))
+                try:
+                    await asyncio.to_thread(fail)
+                except KeyError as e:
+                    results.append(f'KeyError {e}')
+                try:
+                    await loop.getaddrinfo('example.com', 80)
+                except socket.gaierror as e:
+                    results.append(type(e).__name__)
+                return ' | '.join(results)
+            """);
+        const string expected = "direct | ranreturned | 42 copied | 3 copied | KeyError 'inside' | gaierror";
+        Expect.Str(expected, await py.RunPythonAsync("await main()"));
+        Expect.Str(expected, py.RunPython("asyncio.run(main())"));
+    }
+
+    [Fact]
     public async Task RunPythonAsyncReturnsFinalValue()
     {
         using var py = Runtimes.LoadQuiet();

@@ -48,6 +48,22 @@ class HostLoop(asyncio.BaseEventLoop):
         # blocks for long.
         pass
 
+    def run_in_executor(self, executor, func, *args):
+        """Runs ``func(*args)`` now and returns a future holding its result or
+        exception, whatever the executor, as Pyodide's WebLoop does: the sandbox
+        has one thread, and an executor's worker would need another. So
+        ``asyncio.to_thread`` and the name lookups asyncio makes in an executor
+        work; the call blocks the loop until it returns."""
+        self._check_closed()
+        future = self.create_future()
+        try:
+            result = func(*args)
+        except BaseException as error:  # noqa: B902 - as a worker thread's future keeps it
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+        return future
+
     def step(self):
         """Runs the callbacks that are ready and the timers that are due,
         without blocking. Returns 0 if more is ready, the seconds until the
