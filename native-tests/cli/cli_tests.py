@@ -162,6 +162,25 @@ def case_parity_asyncio_executor():
     parity(["-c", script])
 
 
+def case_parity_file_systems():
+    # os.statvfs and shutil.disk_usage of a directory both see (the host's file system
+    # beneath a mount), beside python3.11: the sizes and counts that do not move while
+    # the test runs, the flags, the result type, python3's ST_ constants and errors.
+    script = (
+        "import os, shutil\n"
+        "r = os.statvfs('out')\n"
+        "print(r.f_bsize, r.f_frsize, r.f_blocks, r.f_files, r.f_namemax, r.f_flag, len(r), r.n_fields)\n"
+        "print(r.f_bavail <= r.f_bfree <= r.f_blocks, r.f_favail <= r.f_ffree <= r.f_files, type(r.f_fsid).__name__)\n"
+        "print(shutil.disk_usage('out').total == r.f_blocks * r.f_frsize, os.statvfs(os.path.abspath('out/..')).f_blocks == r.f_blocks)\n"
+        "print(type(r).__name__, os.statvfs_result is type(r), [n for n in dir(os) if n.startswith('ST_') and getattr(os, n) != 0])\n"
+        "print([getattr(os, n) for n in sorted(dir(os)) if n.startswith('ST_')])\n"
+        "for arg in ('out/missing', b'out', 3.5):\n"
+        "    try:\n        print(os.statvfs(arg).f_blocks == r.f_blocks)\n"
+        "    except OSError as e:\n        print(type(e).__name__, e.errno, e.filename)\n"
+        "    except TypeError as e:\n        print('TypeError')\n")
+    parity(["fs.py"], {"fs.py": script}, writable="out")
+
+
 def case_parity_devices():
     # /dev/null, /dev/zero and /dev/urandom, as the idioms that use them see them.
     script = (

@@ -446,6 +446,44 @@ public sealed class SandboxTests(RuntimeFixture fixture) : IClassFixture<Runtime
     }
 
     [Fact]
+    public void StatvfsDescribesTheHostsFileSystemAndReadOnlyDirectories()
+    {
+        // bridge/statvfs.c: the file system of a path is its preopen's, as the host's statvfs
+        // gives it (DriveInfo reads the same numbers), with ST_RDONLY where the directory is
+        // read-only (/lib, a read-only mount) whatever the host's file system allows.
+        var ro = Directory.CreateTempSubdirectory("pyodide-tests-statvfs-ro-");
+        var rw = Directory.CreateTempSubdirectory("pyodide-tests-statvfs-rw-");
+        try
+        {
+            using var py = Runtimes.Load(new PyodideOptions
+            {
+                Mounts = [new PyodideMount(ro.FullName, "/ro", ReadOnly: true), new PyodideMount(rw.FullName, "/rw", ReadOnly: false)],
+                Stdout = _ => { }, Stderr = _ => { },
+            });
+            var drive = new DriveInfo(rw.FullName);
+            Expect.Str($"1 0 1 0 True {drive.TotalSize} ENOTSUP EBADF FileNotFoundError", py.RunPython("""
+                import errno, os, shutil
+                flags = [os.statvfs(p).f_flag & os.ST_RDONLY for p in ('/ro', '/rw', '/lib/python3.11', '/home/pyodide')]
+                same = os.statvfs('/ro').f_blocks == os.statvfs('/rw').f_blocks
+                results = [*map(str, flags), str(same), str(shutil.disk_usage('/rw').total)]
+                for arg in (0, 999, '/rw/missing'):
+                    try:
+                        os.statvfs(arg)
+                    except FileNotFoundError as e:
+                        results.append(type(e).__name__)
+                    except OSError as e:
+                        results.append(errno.errorcode[e.errno])
+                ' '.join(results)
+                """));
+        }
+        finally
+        {
+            ro.Delete(true);
+            rw.Delete(true);
+        }
+    }
+
+    [Fact]
     public void ReadWriteMount()
     {
         var dir = Directory.CreateTempSubdirectory("pyodide-tests-rw-");

@@ -142,6 +142,14 @@ internal sealed class GuestFiles : IDisposable
     public bool Change(int preopen, string relative, Func<SandboxDirectory, string, bool> change) =>
         relative != "." && Beneath(preopen, relative, out var directory) && directory.Writable && change(directory, relative);
 
+    /// <summary>The file system of the preopened directory WASI numbers <c>3 + <paramref name="preopen"/></c>
+    /// (<see cref="SandboxDirectory.FileSystem"/>); false for a number that is none.</summary>
+    public bool FileSystem(int preopen, out SandboxDirectory.FileSystemStat answer)
+    {
+        answer = default;
+        return (uint)preopen < (uint)_preopens.Length && _preopens[preopen].FileSystem(out answer);
+    }
+
     /// <summary>Whether the preopened directory WASI numbers <c>3 + <paramref name="preopen"/></c>
     /// is read-only (false for a number that is none).</summary>
     public bool IsReadOnly(int preopen) => (uint)preopen < (uint)_preopens.Length && !_preopens[preopen].Writable;

@@ -351,6 +351,27 @@ internal sealed unsafe partial class GuestImports
         }
     }
 
+    /// <summary>The <c>pyodide.file_system</c> import: the first eleven u64 fields of Linux's
+    /// <c>struct statvfs</c> for the file system of preopen <paramref name="preopen"/>, written at
+    /// <paramref name="address"/> (<see cref="SandboxDirectory.FileSystem"/>). 0, ENOTSUP where the
+    /// host cannot tell, or EFAULT.</summary>
+    private int FileSystem(int preopen, int address)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null) return Badf;
+        try
+        {
+            var into = guest.Checked((uint)address, 88);
+            if (!_files.FileSystem(preopen, out var answer)) return NotSupported;
+            new ReadOnlySpan<byte>(&answer, 88).CopyTo(new Span<byte>(into, 88));
+            return 0;
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return Fault;
+        }
+    }
+
     // WASI's errnos: a descriptor that is not open, an address outside the guest's memory,
     // a read interrupted, an argument out of range, a failed read, something the host cannot
     // do, a seek on a stream.

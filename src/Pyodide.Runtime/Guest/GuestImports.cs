@@ -34,7 +34,7 @@ internal sealed unsafe partial class GuestImports
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileLock, FileClose,
-                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, PreopenReadOnly, SetTimer, CpuTime, MemoryLimit, Terminal }
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, PreopenReadOnly, FileSystem, SetTimer, CpuTime, MemoryLimit, Terminal }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -69,6 +69,7 @@ internal sealed unsafe partial class GuestImports
         (Import.PathRename, "path_rename", 6, 1),
         (Import.PathSetTimes, "path_set_times", 6, 1),
         (Import.PreopenReadOnly, "preopen_read_only", 1, 1),
+        (Import.FileSystem, "file_system", 2, 1),
         (Import.SetTimer, "set_timer", 1, 1),
         (Import.CpuTime, "cpu_time", 2, 1),
         (Import.MemoryLimit, "memory_limit", 1, 1),
@@ -131,6 +132,7 @@ internal sealed unsafe partial class GuestImports
             case Import.PathRename: v[0].I32 = PathRename(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.PathSetTimes: v[0].I32 = PathSetTimes(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.PreopenReadOnly: v[0].I32 = _files?.IsReadOnly(v[0].I32) == true ? 1 : 0; break;
+            case Import.FileSystem: v[0].I32 = FileSystem(v[0].I32, v[1].I32); break;
             case Import.SetTimer: v[0].I32 = SetTimer(v[0].I32); break;
             case Import.CpuTime: v[0].I32 = CpuTime(v[0].I32, v[1].I32); break;
             case Import.MemoryLimit: v[0].I32 = MemoryLimit(v[0].I32); break;

@@ -326,6 +326,30 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         return true;
     }
 
+    /// <summary>The file system the directory is on, as <c>statvfs</c> describes it: the first
+    /// eleven fields of 64-bit Linux's <c>struct statvfs</c> (sizes, counts, id, flags, the
+    /// longest name), with <c>ST_RDONLY</c> added for a read-only directory. False where the
+    /// host cannot tell (not Linux, the directory not open).</summary>
+    public bool FileSystem(out FileSystemStat answer)
+    {
+        answer = default;
+        int fd = Root();
+        FileSystemStat st;
+        if (fd < 0 || IntPtr.Size != 8 || fstatvfs(fd, &st) != 0) return false;
+        answer = st;
+        if (!Writable) answer.Flag |= FileSystemStat.ReadOnly;
+        return true;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct FileSystemStat
+    {
+        public const ulong ReadOnly = 1; // ST_RDONLY
+        public ulong BlockSize, FragmentSize, Blocks, BlocksFree, BlocksAvailable, Files, FilesFree, FilesAvailable,
+                     Fsid, Flag, NameMax;
+        private fixed int _spare[6]; // glibc's f_type and padding: unread
+    }
+
     private static ulong Nanoseconds(long seconds, uint nanoseconds) => (ulong)seconds * 1_000_000_000 + nanoseconds;
 
     /// <summary>glibc's <c>makedev</c>: the <c>st_dev</c> a host stat gives.</summary>
@@ -396,6 +420,9 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int open(string path, int flags);
+
+    [LibraryImport("libc")]
+    private static partial int fstatvfs(int fd, FileSystemStat* answer);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int openat(int dirfd, string path, int flags);

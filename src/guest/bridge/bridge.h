@@ -138,6 +138,12 @@ void line_redisplay(void);
 /* Empties the line. */
 void line_clear(void);
 
+/* --- statvfs.c ------------------------------------------------------------ */
+
+/* Adds os.statvfs, os.statvfs_result and the ST_* flags to posix and os; called
+ * once by pyn_init. 0, or -1 with an exception. */
+int statvfs_install(void);
+
 /* --- stdio.c: fds 1 and 2 ---------------------------------------------- */
 
 /* A snapshot's copy: fds 1 and 2 are the new host's again. */

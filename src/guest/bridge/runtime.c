@@ -344,6 +344,7 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) return status_error(status);
   readline_install();
+  if (statvfs_install() < 0) return error_store();
 
   bridge_module = PyImport_ImportModule("pyodide._bridge");
   PyObject* setup = bridge_module ? PyObject_CallMethod(bridge_module, "setup", NULL) : NULL;
