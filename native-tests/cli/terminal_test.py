@@ -284,6 +284,7 @@ def session_six(t):
     """input() with readline imported, beside python3.11 (GNU readline): text
     before the prompt, the emacs keys (words, kills and yanks, transposing),
     wide characters, a line wrapped over two rows and edited at its start,
+    lines typed to the end of a row exactly and past it,
     Tab completion (a common beginning, then the list, then the one match),
     the history (a line added by the program, lines typed before, Ctrl-R's
     search, Ctrl-G ending it), Ctrl-C and
@@ -294,7 +295,7 @@ def session_six(t):
                 "readline.add_history(\"first = 'from the history'\")\n"
                 "print('name: ', end='', flush=True)\n"
                 "print(repr(input()))\n"
-                "for prompt in ('a> ', 'b> ', 'c> ', 'd> ', 'e> ', 'f> '):\n"
+                "for prompt in ('a> ', 'b> ', 'c> ', 'd> ', 'e> ', 'f> ', 'g> ', 'h> '):\n"
                 "    print(repr(input(prompt)))\n"
                 "try:\n    input('interrupt> ')\nexcept KeyboardInterrupt:\n    print('KeyboardInterrupt')\n"
                 "try:\n    input('end> ')\nexcept EOFError:\n    print('EOFError')\n"
@@ -316,6 +317,8 @@ def session_six(t):
             ("Up", "Up", "Up", "Up", "Up", "C-e", " + '!'", "Enter"),
             (long_line, "C-a", "Right", "Right", "__", "C-e", "C-h", "Enter"),
             ("C-r", "std", "C-r", "C-g", "C-r", "tw", "Right", "BSpace", "Enter"),
+            ("x" * 97, "Enter"),  # typed to the end of the row exactly
+            ("y" * 97, "z" * 3, "Left", "BSpace", "Enter"),  # and on past it
             ("abc", "C-c"),
             ("C-d",),
         ]
@@ -329,8 +332,9 @@ def session_six(t):
     check(ours == native, "input() with readline differs from python3.11's:\n--- python3.11:\n"
           + "\n".join(native) + "\n--- pyodide-run:\n" + "\n".join(ours))
     wanted = ["'Bb'", "'one two fourtwo foru'", "' and more '", "'sys.stdout'",
-              "\"first = 'from the history' + '!'\"", "interrupt> abcKeyboardInterrupt", "end> EOFError", "8 Bb",
-              "exit=0", "'wo__" + long_line[2:-1] + "'", "f> one two fourwo foru"]
+              "\"first = 'from the history' + '!'\"", "interrupt> abcKeyboardInterrupt", "end> EOFError", "10 Bb",
+              "exit=0", "'wo__" + long_line[2:-1] + "'", "f> one two fourwo foru", "'" + "x" * 97 + "'",
+              "'" + "y" * 97 + "zz'"]
     listed = [line for line in ours if line.split() == ["sys.stderr", "sys.stdlib_module_names"]]
     check(all(w in "".join(ours) for w in wanted) and len(listed) == 1,
           "the edits did not go as typed:\n" + "\n".join(ours))

@@ -121,6 +121,7 @@ static struct {
   const char* prompt_line; /* the prompt's last line, as given */
   size_t prompt_width;     /* its width on the screen: where the text begins */
   size_t cursor;           /* where the cursor is */
+  size_t end;              /* where the text shown ends */
 } screen;
 
 static char* out; /* what the next write shows */
@@ -228,6 +229,7 @@ static void refresh(void) {
   put_str(ESC "[J");
   move_cursor(end, at_point);
   screen.cursor = at_point;
+  screen.end = end;
 }
 
 void line_redisplay(void) {
@@ -615,6 +617,27 @@ static size_t terminal_columns(void) {
   return columns ? columns : 80;
 }
 
+/* act's answer for a key whose effect is already on the screen. */
+#define EDIT_SHOWN (-2)
+
+/* Typing at the end of the line (and pasting, a key at a time): the
+ * character is added and written as it is, without showing the line again,
+ * so a long paste costs its length, not its length squared. Only for a
+ * character that shows as itself one column wide where the model is sure of
+ * the cursor (at the end, not waiting to wrap); 0 when refresh must do it. */
+static int append(const char* bytes, size_t len) {
+  size_t used;
+  int32_t cp = decode((const unsigned char*)bytes, len, &used);
+  if (cp < 0x20 || cp == 0x7F || used != len || wcwidth((wchar_t)cp) != 1 || screen.cursor != screen.end) return 0;
+  if (line_insert(bytes, len) < 0) return 0;
+  put(bytes, len);
+  screen.end = ++screen.cursor;
+  /* At the end of a row the terminal waits to wrap: a space takes the cursor to
+   * the next, where the model has it, and the next character overwrites it. */
+  if (screen.cursor % screen.columns == 0) put_str(" " ESC "[1D");
+  return 1;
+}
+
 /* Carries out one key; returns EDIT_ENTERED or EDIT_END to end the edit,
  * EDIT_FAILED with an exception, else -1. */
 static int act(key_kind key, char* bytes, size_t len, int* unchanged) {
@@ -623,6 +646,10 @@ static int act(key_kind key, char* bytes, size_t len, int* unchanged) {
     case KEY_FAILED: return EDIT_FAILED;
     case KEY_EOF: return text_len ? EDIT_ENTERED : EDIT_END;
     case KEY_INSERT:
+      if (point == text_len && append(bytes, len)) {
+        *unchanged = 0;
+        return EDIT_SHOWN;
+      }
       if (line_insert(bytes, len) < 0) bell();
       break;
     case KEY_QUOTED: {
@@ -717,7 +744,8 @@ int line_edit(const char* prompt, size_t* len) {
     size_t n = 0;
     key_kind key = read_key(bytes, &n);
     status = act(key, bytes, n, &unchanged);
-    if (status < 0) refresh();
+    if (status == EDIT_SHOWN) status = -1;
+    else if (status < 0) refresh();
   }
   if (status == EDIT_ENTERED) {
     size_t at_point, end = lay_out(0, &at_point);
