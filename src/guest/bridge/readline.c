@@ -31,7 +31,7 @@ extern PyThreadState* _PyOS_ReadlineTState;
 /* ---- the history ---- */
 
 static char** history; /* UTF-8 lines, oldest first */
-static size_t history_len, history_cap;
+static uint32_t history_len, history_cap;
 /* set_history_length: how many lines write_history_file and append_history_file
  * leave in the file; -1, no limit (python3 does not limit the list itself). */
 static int history_limit = -1;
@@ -44,7 +44,7 @@ const char* history_line(size_t index) { return index < history_len ? history[in
 /* Appends a copy of `line`; -1 with MemoryError. */
 static int history_append(const char* line, size_t len) {
   char* copy = PyMem_RawMalloc(len + 1);
-  if (copy == NULL || make_room((void**)&history, (uint32_t)history_len, (uint32_t*)&history_cap, sizeof *history) < 0) {
+  if (copy == NULL || make_room((void**)&history, history_len, &history_cap, sizeof *history) < 0) {
     PyMem_RawFree(copy);
     PyErr_NoMemory();
     return -1;

@@ -100,7 +100,9 @@ static PyObject* core_readinto(PyObject* self, PyObject* arg) {
 int __real_isatty(int fd);
 int __wrap_isatty(int fd) {
   __wasi_fdstat_t stat;
-  if (fd < 0 || fd > 2 || __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) != __WASI_ERRNO_SUCCESS)
+  /* A file renumbered onto the descriptor (os.dup2) is what it is. */
+  if (fd < 0 || fd > 2 || __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) != __WASI_ERRNO_SUCCESS ||
+      stat.fs_filetype == __WASI_FILETYPE_REGULAR_FILE || stat.fs_filetype == __WASI_FILETYPE_DIRECTORY)
     return __real_isatty(fd);
   if (host_isatty(fd)) return 1;
   errno = ENOTTY;
