@@ -175,17 +175,6 @@ def use_tests_from(lib):
     libraries (Debian's, the sandbox's zip) leave out. lib goes to the end of
     sys.path, so that everything else still comes from the stdlib under test."""
     sys.path.append(lib)
-    if sys.platform != "wasi":
-        # Child processes (multiprocessing's spawn and forkserver) import the test
-        # module again by name, from the sys.path they inherit, where Debian's own
-        # stub `test` package comes first: a directory holding only a link to lib's
-        # test package, ahead of the stdlib, gives them the same one.
-        shim = os.path.join(os.path.dirname(os.path.abspath(sys.argv[3])), "test-package")
-        os.makedirs(shim, exist_ok=True)
-        link = os.path.join(shim, "test")
-        if not os.path.islink(link):
-            os.symlink(os.path.join(lib, "test"), link)
-        sys.path.insert(1, shim)
     import test
     test.__path__[:] = [os.path.join(lib, "test")]
     for name in ("unittest", "distutils", "ctypes"):
