@@ -108,12 +108,15 @@ static const struct { const char* name; long value; } flags[] = {
 };
 
 int statvfs_install(void) {
-  statvfs_result = PyStructSequence_NewType(&desc);
   PyObject* posix = PyImport_ImportModule("posix");
+  /* posixmodule makes the result type even where it has no statvfs: that one, if there. */
+  PyObject* existing = posix != NULL ? PyObject_GetAttrString(posix, "statvfs_result") : NULL;
+  if (existing == NULL) PyErr_Clear();
+  statvfs_result = existing != NULL ? (PyTypeObject*)existing : PyStructSequence_NewType(&desc);
   PyObject* os = posix != NULL ? PyImport_ImportModule("os") : NULL;
   PyObject* os_all = os != NULL ? PyObject_GetAttrString(os, "__all__") : NULL;
   int ok = statvfs_result != NULL && os_all != NULL && PyModule_AddFunctions(posix, functions) == 0 &&
-           PyModule_AddObjectRef(posix, "statvfs_result", (PyObject*)statvfs_result) == 0;
+           (existing != NULL || PyModule_AddObjectRef(posix, "statvfs_result", (PyObject*)statvfs_result) == 0);
   for (size_t i = 0; ok && i < sizeof flags / sizeof flags[0]; i++)
     ok = PyModule_AddIntConstant(posix, flags[i].name, flags[i].value) == 0;
   /* os copied posix's names when it was imported, before these were there. */
@@ -121,7 +124,9 @@ int statvfs_install(void) {
   for (size_t i = 0; ok && i < sizeof copied / sizeof copied[0]; i++) {
     PyObject* value = PyObject_GetAttrString(posix, copied[i]);
     PyObject* name = PyUnicode_FromString(copied[i]);
-    ok = value != NULL && name != NULL && PyObject_SetAttr(os, name, value) == 0 && PyList_Append(os_all, name) == 0;
+    int listed = name != NULL ? PySequence_Contains(os_all, name) : -1;
+    ok = value != NULL && listed >= 0 && PyObject_SetAttr(os, name, value) == 0 &&
+         (listed || PyList_Append(os_all, name) == 0);
     Py_XDECREF(value);
     Py_XDECREF(name);
   }
