@@ -154,15 +154,19 @@ failed:
   return -1;
 }
 
+static PyObject* str_of(const char* text) {
+  return PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "surrogateescape");
+}
+
 int completion_display(const char* substitution, char** matches, size_t count, size_t longest) {
   if (display_hook == NULL) return 0;
   PyObject* list = PyList_New((Py_ssize_t)count);
   for (size_t i = 0; list != NULL && i < count; i++) {
-    PyObject* m = PyUnicode_DecodeUTF8(matches[i], (Py_ssize_t)strlen(matches[i]), "surrogateescape");
+    PyObject* m = str_of(matches[i]);
     if (m == NULL) Py_CLEAR(list);
     else PyList_SET_ITEM(list, (Py_ssize_t)i, m);
   }
-  PyObject* sub = PyUnicode_DecodeUTF8(substitution, (Py_ssize_t)strlen(substitution), "surrogateescape");
+  PyObject* sub = str_of(substitution);
   PyObject* r = list != NULL && sub != NULL ? PyObject_CallFunction(display_hook, "OOn", sub, list, (Py_ssize_t)longest)
                                             : NULL;
   if (r == NULL) PyErr_Clear(); /* as python3 */
@@ -270,9 +274,6 @@ static PyObject* utf8_argument(PyObject* arg) {
   return PyUnicode_AsEncodedString(arg, "utf-8", "surrogateescape");
 }
 
-static PyObject* str_of(const char* text) {
-  return PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "surrogateescape");
-}
 
 static PyObject* readline_add_history(PyObject* self, PyObject* arg) {
   PyObject* line = utf8_argument(arg);
@@ -363,15 +364,15 @@ static PyObject* readline_set_auto_history(PyObject* self, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
-/* The file a history function names: its path as bytes, or GNU readline's
- * default ~/.history for None. NULL with an exception. */
-static PyObject* history_path(PyObject* filename) {
+/* The file a function names: its path as bytes, or for None `fallback` in the
+ * home (GNU readline's defaults: ~/.history, ~/.inputrc). NULL with an exception. */
+static PyObject* named_path(PyObject* filename, const char* fallback) {
   if (filename != NULL && filename != Py_None) {
     PyObject* path = NULL;
     return PyUnicode_FSConverter(filename, &path) ? path : NULL;
   }
   const char* home = getenv("HOME");
-  return PyBytes_FromFormat("%s/.history", home != NULL ? home : "");
+  return PyBytes_FromFormat("%s/%s", home != NULL ? home : "", fallback);
 }
 
 /* Leaves the last `keep` lines of the file at `path` (GNU's history_truncate_file). */
@@ -412,7 +413,7 @@ static int write_history_lines(const char* path, size_t count, int append) {
 }
 
 static PyObject* history_file(PyObject* filename, size_t count, int append) {
-  PyObject* path = history_path(filename);
+  PyObject* path = named_path(filename, ".history");
   if (path == NULL) return NULL;
   int err = write_history_lines(PyBytes_AS_STRING(path), count, append);
   if (err == 0 && history_limit >= 0) truncate_history_file(PyBytes_AS_STRING(path), history_limit);
@@ -437,13 +438,7 @@ static PyObject* readline_append_history_file(PyObject* self, PyObject* const* a
  * (without its newline); None, or NULL with an exception (OSError with the
  * errno of a file that cannot be read, as python3 raises it). */
 static PyObject* each_line(PyObject* filename, const char* fallback, int (*each)(const char*, size_t)) {
-  PyObject* path;
-  if (filename == NULL || filename == Py_None) {
-    const char* home = getenv("HOME");
-    path = PyBytes_FromFormat("%s/%s", home != NULL ? home : "", fallback);
-  } else {
-    path = history_path(filename);
-  }
+  PyObject* path = named_path(filename, fallback);
   if (path == NULL) return NULL;
   FILE* f = fopen(PyBytes_AS_STRING(path), "rb");
   Py_DECREF(path);
