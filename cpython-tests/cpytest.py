@@ -234,6 +234,13 @@ def main(module, results_path, start=0, timeout=0):
                 raise
 
 
+if __name__ == "__mp_main__":
+    # A child of a native test that multiprocessing started by spawn or
+    # forkserver imports this file as its main module, with the parent's
+    # sys.argv, then the test module by name: from the same Lib as its parent
+    # (else Debian's stub test package, and the child dies at once).
+    use_tests_from(sys.argv[1])
+
 if __name__ == "__main__":
     # Native runs: cpytest.py LIB MODULE RESULTS START TIMEOUT
     use_tests_from(sys.argv[1])
