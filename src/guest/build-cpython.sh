@@ -42,6 +42,10 @@ py_cv_module__crypt=n/a
 # With the truth, str hashing is SipHash-1-3 as in the python3.11 Debian ships (PEP 456
 # retired FNV because its randomised key can be recovered from hash values).
 ac_cv_aligned_required=no
+# configure cannot run its tzset() test when cross-compiling and leaves
+# time.tzset out; the bridge gives tzset() and a local time that follows TZ
+# as in glibc (bridge/timezone.c).
+ac_cv_working_tzset=yes
 '
 
 # Modules that must end up built in (the build fails otherwise).

@@ -101,6 +101,9 @@ LINK_FLAGS=(
   # And strerror, whose words were musl's (bridge/strerror.c), and isatty, so
   # that the host's terminals are terminals to C code too (bridge/runtime.c).
   -Wl,--wrap=strerror -Wl,--wrap=isatty
+  # And the zone local time is in, which wasi-libc's localtime_r and mktime
+  # ask and which is always UTC there (bridge/timezone.c).
+  -Wl,--wrap=__secs_to_zone
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

@@ -208,6 +208,13 @@ __wasi_errno_t files_renumber(uint32_t fd, uint32_t to);
 
 /* What the host's file imports answer for a path where nothing is. */
 #define HOST_MISSING (-3)
+
+/* The host reads the regular file at `path` (`len` bytes of UTF-8, a plain
+ * absolute path beneath a preopen) whole, in one call, into `data`: its
+ * size; -2 if it is more than `cap` bytes (its size in `*size`);
+ * HOST_MISSING; another negative number where the host does not answer. */
+__attribute__((import_module("pyodide"), import_name("read_file")))
+extern int32_t host_read_file(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
 /* file_open's answer that is the WASI errno HOST_ERROR_BASE - answer. */
 #define HOST_ERROR_BASE (-256)
 
@@ -295,6 +302,11 @@ PyObject* PyInit_grp(void);
 
 /* Adds set_flags to `module` (_pyodide_core); 0 or -1. */
 int flags_add_to(PyObject* module);
+
+/* --- timezone.c: local time from TZ, as glibc keeps it ----------------------- */
+
+/* Adds set_time_zone to `module` (_pyodide_core); 0 or -1. */
+int timezone_add_to(PyObject* module);
 
 /* --- runtime.c ------------------------------------------------------------ */
 

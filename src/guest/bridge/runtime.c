@@ -20,8 +20,6 @@ __attribute__((import_module("pyodide"), import_name("terminal_size")))
 extern int32_t host_terminal_size(int32_t fd);
 __attribute__((import_module("pyodide"), import_name("read_stdlib")))
 extern int32_t host_read_stdlib(uint32_t offset, char* data, uint32_t len);
-__attribute__((import_module("pyodide"), import_name("read_file")))
-extern int32_t host_read_file(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
 __attribute__((import_module("pyodide"), import_name("list_dir")))
 extern int32_t host_list_dir(const char* path, uint32_t len, char* data, uint32_t cap, int64_t* size);
 
@@ -300,7 +298,7 @@ static PyObject* core_init(void) {
   PyObject* host_object = loop_done ? host_object_type() : NULL;
   if (!host_object || PyModule_AddObjectRef(module, "LOOP_DONE", loop_done) < 0 ||
       PyModule_AddObjectRef(module, "HostObject", host_object) < 0 || timers_add_to(module) < 0 ||
-      clocks_add_to(module) < 0 || flags_add_to(module) < 0)
+      clocks_add_to(module) < 0 || flags_add_to(module) < 0 || timezone_add_to(module) < 0)
     Py_CLEAR(module);
   Py_XDECREF(loop_done);
   Py_XDECREF(host_object);
