@@ -12,7 +12,9 @@ resident.* runs handed to a resident process (PYODIDE_RUN_RESIDENT): the
 
 Prints what differs and exits 1 on failure.
 """
+import difflib
 import errno
+import itertools
 import os
 import signal
 import shutil
@@ -46,11 +48,12 @@ class Result:
         return f"status {self.status}\n--- stdout:\n{self.out}\n--- stderr:\n{self.err}"
 
 
-def run(argv, cwd, stdin=b"", signals=()):
-    """Runs argv; with `signals`, sends each (after the program printed its
-    first line, then 0.5 s apart) and collects the rest."""
+def run(argv, cwd, stdin=b"", signals=(), env=None):
+    """Runs argv (in `env`, else this process's environment); with `signals`,
+    sends each (after the program printed its first line, then 0.5 s apart)
+    and collects the rest."""
     proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL if signals else subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     first = b""
     if signals:
         first = proc.stdout.readline()  # "ready": the handler is in place
@@ -72,13 +75,13 @@ def normalise(text, tmp):
     return text.replace("Try `python -h'", "Try `PROG -h'")
 
 
-def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", cwd_rel="", writable=""):
+def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", cwd_rel="", writable="", env=None):
     """Writes `files` into a temporary directory (script paths in args are
     relative to it), runs args under both interpreters from it (or from
-    cwd_rel) and compares. mount_cwd: pyodide-run mounts the working
-    directory (read-only) so that it sees the same files. writable: a
-    directory beneath the working one that both may write in (made empty for
-    each run; pyodide-run mounts it writable at its own path)."""
+    cwd_rel), in `env` if given, and compares. mount_cwd: pyodide-run mounts
+    the working directory (read-only) so that it sees the same files.
+    writable: a directory beneath the working one that both may write in
+    (made empty for each run; pyodide-run mounts it writable at its own path)."""
     with tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
         for name, text in (files or {}).items():
             path = os.path.join(tmp, subdir, name)
@@ -92,17 +95,25 @@ def parity(args, files=None, stdin=b"", signals=(), mount_cwd=False, subdir="", 
         if writable:
             extra += ["--mount", f"{out}:{out}"]
             os.makedirs(out)
-        native = run([PYTHON] + args, cwd, stdin, signals)
+        native = run([PYTHON] + args, cwd, stdin, signals, env)
         if writable:
             shutil.rmtree(out)
             os.makedirs(out)
-        ours = run([RUN] + extra + args, cwd, stdin, signals)
+        ours = run([RUN] + extra + args, cwd, stdin, signals, env)
         for field in ("status", "out", "err"):
             a, b = getattr(native, field), getattr(ours, field)
             if field != "status":
                 a, b = normalise(a, tmp), normalise(b, tmp)
-            check(a == b, f"{field} differs:\n--- python3.11:\n{a}\n--- pyodide-run:\n{b}")
+            check(a == b, f"{field} differs:\n" + shown_difference(a, b))
         return native, ours
+
+
+def shown_difference(native, ours):
+    """Both texts, or where they differ when they are long."""
+    if isinstance(native, int) or max(native.count("\n"), ours.count("\n")) < 60:
+        return f"--- python3.11:\n{native}\n--- pyodide-run:\n{ours}"
+    lines = difflib.unified_diff(native.splitlines(), ours.splitlines(), "python3.11", "pyodide-run", lineterm="")
+    return "\n".join(itertools.islice(lines, 80))
 
 
 LOOP_UNTIL_INTERRUPTED = 'print("ready", flush=True)\nn = 0\nwhile True: n += 1\n'
@@ -179,6 +190,94 @@ def case_parity_file_systems():
         "    except OSError as e:\n        print(type(e).__name__, e.errno, e.filename)\n"
         "    except TypeError as e:\n        print('TypeError')\n")
     parity(["fs.py"], {"fs.py": script}, writable="out")
+
+
+# Zones whose history both databases agree on (the sandbox's tzdata is newer
+# than Debian 12's): DST north and south, half- and quarter-hour offsets,
+# Ireland's negative DST, DST abolished, +14.
+LOCAL_TIME_ZONES = ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
+                    "America/St_Johns", "Pacific/Chatham", "Europe/Dublin", "America/Sao_Paulo",
+                    "Pacific/Kiritimati", "Asia/Tokyo"]
+
+# What a program sees of local time: the time module's zone, every change of
+# offset from 1960 to 2040 to the second (with 1 s either side), mktime of
+# the local times a change skips or repeats with each tm_isdst, and datetime's
+# view of them (fold, astimezone, timestamp).
+LOCAL_TIME_SCRIPT = r"""
+import calendar, datetime, os, sys, time
+
+def zone_line(t):
+    tm = time.localtime(t)
+    return f"{tm[:6]} dst={tm.tm_isdst} {tm.tm_zone} {tm.tm_gmtoff} {time.strftime('%Y-%m-%d %H:%M:%S %Z %z', tm)}"
+
+def show(label):
+    print(label, time.timezone, time.altzone, time.daylight, time.tzname)
+    print(" ", zone_line(1700000000), time.ctime(1700000000))
+    day, start, end = 86400, -315619200, 2208988800
+    changes = 0
+    t = start
+    while t < end and changes < 400:
+        a, b = time.localtime(t), time.localtime(t + day)
+        if (a.tm_gmtoff, a.tm_isdst, a.tm_zone) != (b.tm_gmtoff, b.tm_isdst, b.tm_zone):
+            lo, hi = t, t + day
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                m = time.localtime(mid)
+                if (m.tm_gmtoff, m.tm_isdst, m.tm_zone) == (a.tm_gmtoff, a.tm_isdst, a.tm_zone):
+                    lo = mid
+                else:
+                    hi = mid
+            changes += 1
+            before, after = time.localtime(hi - 1), time.localtime(hi)
+            # mktime of both sides of the change, and of local times around it as
+            # a program would type them: with tm_isdst -1 where the time is not
+            # one a change repeats (glibc's answer then depends on its earlier
+            # calls), with 0 and 1 where the change is between the two kinds.
+            made = [int(time.mktime(before)) - hi, int(time.mktime(after)) - hi]
+            wall = list(before[:6]); wall[5] += 1
+            for p in [after[:6], before[:6], tuple(wall), tuple(wall[:4] + [wall[4] + 30, wall[5]])]:
+                whens = {calendar.timegm(p) - tm.tm_gmtoff for tm in (before, after)}
+                repeated = len([u for u in whens if time.localtime(u)[:6] == p]) == 2
+                for isdst in ([0, 1] if before.tm_isdst != after.tm_isdst else []) + ([] if repeated else [-1]):
+                    made.append(int(time.mktime(p + (0, 0, isdst))) - hi)
+            naive = datetime.datetime(*before[:6]) + datetime.timedelta(seconds=1800)
+            aware = [naive.replace(fold=f).astimezone() for f in (0, 1)]
+            print(f"  {hi} {zone_line(hi - 1)} -> {zone_line(hi)}")
+            print(f"    mktime {made}")
+            print(f"    datetime {[int(naive.replace(fold=f).timestamp()) - hi for f in (0, 1)]} {[str(d) + ' ' + d.tzname() for d in aware]} {datetime.datetime.fromtimestamp(hi)}")
+        t += day
+    print("  changes", changes)
+
+# A zone by path: DIR is the database's directory, the host's or the sandbox's.
+zone_dir = "/usr/share/zoneinfo" if os.path.isdir("/usr/share/zoneinfo") else "/lib/zoneinfo"
+if len(sys.argv) == 1:
+    show("environment")
+for tz in sys.argv[1:]:
+    os.environ["TZ"] = tz.replace("DIR", zone_dir)
+    time.tzset()
+    show(repr(tz))
+"""
+
+
+def case_parity_local_time():
+    # time.tzset() and local time beside python3.11: zones of the database by
+    # name, with ':' and by path (/usr/share/zoneinfo natively, /lib/zoneinfo
+    # in the sandbox), POSIX rules of every kind, and what glibc makes of TZ
+    # values that are neither.
+    rules = ["EST+05EDT,M4.1.0,M10.5.0", "AEST-10AEDT-11,M10.5.0,M3.5.0", "UTC+0", "<+0330>-3:30",
+             "JST-9", "IST-1GMT0,M10.5.0,M3.5.0/1",
+             "NZST-12NZDT,M9.5.0,M4.1.0/3", "ABC3DEF,J60/2,J300/2", "ABC3DEF,59,299/-1",
+             "<-03>3<-02>,M3.5.0/-2,M10.5.0/-1", "Nowhere/Special", "ABC", "", "ab1", "UTC",
+             ":Asia/Tokyo"]
+    script = LOCAL_TIME_SCRIPT
+    parity(["tz.py"] + LOCAL_TIME_ZONES + rules + [":DIR/Europe/Paris", "DIR/America/St_Johns"],
+           {"tz.py": script})
+    # The zone python3 takes from the environment (TZ, here; else /etc/localtime)
+    # is the sandbox's too, though its environment has no TZ.
+    for tz in ["Europe/Paris", ":Australia/Sydney", ":/usr/share/zoneinfo/Asia/Kolkata", "EST+05EDT,M4.1.0,M10.5.0"]:
+        parity(["tz.py"], {"tz.py": script}, env=dict(os.environ, TZ=tz))
+    parity(["-c", "import os, time; print('TZ' in os.environ, time.tzname)"],
+           env={k: v for k, v in os.environ.items() if k != "TZ"})
 
 
 def case_parity_devices():
@@ -1321,6 +1420,18 @@ def case_resident_runs_as_python():
             case()
         # One server served every run (none of them ended by a signal).
         check(r.servers() == servers, f"servers at the end: {r.servers()}, at the start: {servers}")
+
+
+def case_resident_time_zone():
+    # A run's local time is its client's zone: TZ belongs to what a server shares
+    # with its clients, so a client in another zone is served by another server.
+    with Resident() as r, tempfile.TemporaryDirectory(prefix="pyodide-cli-") as tmp:
+        show = ["-c", "import time; print(time.tzname, time.localtime(1700000000).tm_hour)"]
+        for tz, expected in [("Europe/Paris", "('CET', 'CEST') 23\n"), ("Asia/Tokyo", "('JST', 'JST') 7\n"),
+                             ("Europe/Paris", "('CET', 'CEST') 23\n")]:
+            got = sandbox_run(show, tmp, env=dict(os.environ, TZ=tz))
+            check(got.status == 0 and got.out == expected, f"TZ={tz}: {got}")
+        check(len(r.servers()) == 2, f"servers: {r.servers()}")
 
 
 def case_resident_sandbox():

@@ -86,7 +86,7 @@ static int compare_strings(const void* a, const void* b) {
 /* Whether the environment variable `entry` ("NAME=value") is one the library
    or pyodide-run reads at the level of the process. */
 static bool identity_variable(const char* entry) {
-  static const char* const named[] = {"HOME=", "TMPDIR=", "XDG_CACHE_HOME="};
+  static const char* const named[] = {"HOME=", "TMPDIR=", "XDG_CACHE_HOME=", "TZ="};
   for (size_t i = 0; i < sizeof named / sizeof *named; i++)
     if (strncmp(entry, named[i], strlen(named[i])) == 0) return true;
   /* PYODIDE_RUN_RESIDENT* choose the client's way to the server, not the run. */

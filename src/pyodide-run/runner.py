@@ -59,7 +59,7 @@ def _uncaught(exc):
     return 1
 
 
-def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flags, orig_argv):
+def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flags, orig_argv, time_zone):
     """Makes the interpreter look as python3's does when it starts the program.
 
     argv: bytes (decoded as python3 decodes its command line); path0: the
@@ -68,7 +68,8 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flag
     warnoptions and xoptions: the -W and -X arguments; dev_mode: -X dev;
     inspect: -i; flags: sys.flags' fields the command line sets (-d, -O, -s,
     -v, -b counted), by name; orig_argv: the whole command line (bytes), for
-    sys.orig_argv.
+    sys.orig_argv; time_zone: the zone local time is in (as TZ names one)
+    while the program sets no TZ, or None for UTC.
     """
     global _inspect
     import os
@@ -85,6 +86,10 @@ def setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flag
     # -X utf8 is always on.
     _pyodide_core.set_flags(**flags, dev_mode=dev_mode, warn_default_encoding=int("warn_default_encoding" in xoptions))
     bytes_warning = flags["bytes_warning"]
+    if _pyodide_core.set_time_zone(time_zone):
+        import time
+
+        time.tzset()
     if flags["no_user_site"] and not flags["no_site"]:
         import site
 

@@ -348,7 +348,29 @@ pyodide_error_t* session_prepare(pyodide_t* runtime, pyproxy_t** runner) {
   return err;
 }
 
-/* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flags, orig_argv) */
+/* The zone python3 would keep local time in, named for the sandbox's own
+   time-zone database: TZ as it is, but a path into the host's database (or a
+   link to one) as the zone's name, and without TZ the zone /etc/localtime
+   links to, as Debian makes it. NULL for UTC (the sandbox's default, so a
+   run there loads no zone), or when no zone can be named. Owned. */
+static char* host_time_zone(void) {
+  const char* tz = getenv("TZ");
+  const char* path = "/etc/localtime";
+  if (tz != NULL) {
+    path = tz[0] == ':' ? tz + 1 : tz;
+    if (path[0] != '/') return strdup(tz);
+  }
+  char* real = realpath(path, NULL);
+  const char* name = real != NULL ? strstr(real, "/zoneinfo/") : NULL;
+  char* zone = name != NULL && strcmp(name, "/zoneinfo/Etc/UTC") != 0 && strcmp(name, "/zoneinfo/UTC") != 0
+                   ? strdup(name + strlen("/zoneinfo/"))
+                   : NULL;
+  free(real);
+  return zone;
+}
+
+/* runner.setup(argv, path0, file, cwd, warnoptions, xoptions, dev_mode, inspect, flags, orig_argv,
+                time_zone) */
 static pyodide_error_t* setup(session_t* s) {
   const cli_options_t* o = s->opts;
   static const char* const argv0[] = {
@@ -373,7 +395,8 @@ static pyodide_error_t* setup(session_t* s) {
   }
   if (o->no_path0) path0 = NULL;
 
-  pyodide_value_t args[10];
+  char* time_zone = host_time_zone();
+  pyodide_value_t args[11];
   memset(args, 0, sizeof args);
   pyodide_error_t* err = NULL;
   args[0].kind = PYODIDE_LIST;
@@ -421,7 +444,8 @@ static pyodide_error_t* setup(session_t* s) {
     args[6].of.b = o->dev_mode;
     args[7].kind = PYODIDE_BOOL;
     args[7].of.b = o->inspect;
-    err = session_call(s, "setup", args, 10, NULL);
+    args[10] = value_str_or_none(time_zone);
+    err = session_call(s, "setup", args, 11, NULL);
   } else {
     err = pyodide_error_new("MemoryError", "out of memory");
   }
@@ -430,6 +454,7 @@ static pyodide_error_t* setup(session_t* s) {
   free(args[4].of.list.items);
   free(args[5].of.list.items);
   s->main_file = file;
+  free(time_zone);
   free(gcwd);
   free(cwd);
   return err;
