@@ -280,6 +280,56 @@ def case_parity_local_time():
            env={k: v for k, v in os.environ.items() if k != "TZ"})
 
 
+def case_parity_file_modes():
+    # os.chmod, os.fchmod, pathlib's chmod, shutil.copy2 and tarfile's extraction keep
+    # a file's permission bits, and os.stat and os.fstat report them, beside python3.11;
+    # what python3 refuses on Linux is refused alike (a link itself, a missing file,
+    # a descriptor not open); os.umask and the modes files are made with.
+    script = (
+        "import io, os, pathlib, shutil, stat, tarfile\n"
+        "def show(p):\n    print(p, oct(os.stat(p).st_mode), stat.filemode(os.lstat(p).st_mode))\n"
+        "open('out/f.txt', 'w').write('x')\n"
+        "os.chmod('out/f.txt', 0o755); show('out/f.txt')\n"
+        "os.chmod('out/f.txt', 0o600); show('out/f.txt')\n"
+        "pathlib.Path('out/f.txt').chmod(0o640); shutil.copy2('out/f.txt', 'out/g.txt'); show('out/g.txt')\n"
+        "os.mkdir('out/sub'); os.chmod('out/sub', 0o700); show('out/sub')\n"
+        "os.chmod('out/sub/../f.txt', 0o1755); show('out/f.txt')\n"
+        "with open('out/f.txt') as f:\n"
+        "    os.fchmod(f.fileno(), 0o711); print(oct(os.fstat(f.fileno()).st_mode))\n"
+        "    os.chmod(f.fileno(), 0o644); show('out/f.txt')\n"
+        "os.chmod('out/f.txt', 0o750)\n"
+        "buf = io.BytesIO()\n"
+        "with tarfile.open(fileobj=buf, mode='w') as t:\n    t.add('out/f.txt', 'tool')\n"
+        "buf.seek(0)\n"
+        "with tarfile.open(fileobj=buf) as t:\n    t.extractall('out/x')\n"
+        "show('out/x/tool')\n"
+        "os.symlink('f.txt', 'out/ln')\n"
+        "for call in (lambda: os.chmod('out/ln', 0o600, follow_symlinks=False), lambda: os.chmod('out/missing', 0o600),\n"
+        "             lambda: os.fchmod(9999, 0o600), lambda: os.chmod(b'out/ln', 0o604)):\n"
+        "    try:\n        call(); show('out/f.txt')\n"
+        "    except (OSError, NotImplementedError) as e:\n        print(type(e).__name__, e)\n"
+        "print(os.chmod.__module__, os.fchmod.__name__, 'fchmod' in os.__all__)\n")
+    parity(["modes.py"], {"modes.py": script}, writable="out")
+    # Files and directories are made with the mode asked less the umask.
+    made = (
+        "import os, pathlib, stat, tempfile\n"
+        "def show(what, p):\n    print(what, oct(stat.S_IMODE(os.stat(p).st_mode)))\n"
+        "print(oct(os.umask(0o022)))\n"
+        "open('out/plain', 'w').close(); show('open()', 'out/plain')\n"
+        "fd, p = tempfile.mkstemp(dir='out'); os.close(fd); show('mkstemp', p)\n"
+        "show('mkdtemp', tempfile.mkdtemp(dir='out'))\n"
+        "os.mkdir('out/private', 0o700); show('mkdir 0o700', 'out/private')\n"
+        "os.makedirs('out/a/b/c', 0o750); show('makedirs leaf', 'out/a/b/c'); show('makedirs parent', 'out/a')\n"
+        "os.close(os.open('out/o', os.O_CREAT | os.O_WRONLY, 0o640)); show('os.open 0o640', 'out/o')\n"
+        "os.close(os.open('out/o', os.O_CREAT | os.O_WRONLY, 0o600)); show('an existing file keeps its mode', 'out/o')\n"
+        "print(oct(os.umask(0)))\n"
+        "open('out/u0', 'w').close(); show('umask 0', 'out/u0'); os.mkdir('out/u0d'); show('umask 0 dir', 'out/u0d')\n"
+        "os.umask(0o077); pathlib.Path('out/t').touch(0o666); show('touch, umask 0o077', 'out/t')\n"
+        "with open('out/x', 'x'):\n    pass\n"
+        "show('exclusive', 'out/x'); print(oct(os.umask(0o022)))\n")
+    parity(["made.py"], {"made.py": made}, writable="out")
+
+
 def case_parity_devices():
     # /dev/null, /dev/zero and /dev/urandom, as the idioms that use them see them.
     script = (

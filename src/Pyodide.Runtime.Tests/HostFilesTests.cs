@@ -145,12 +145,108 @@ public sealed class HostFilesTests : IDisposable
     }
 
     [Fact]
+    public void ModesAreTheHostFilesOwnAndChmodSetsThem()
+    {
+        // bridge/chmod.c and stat.c: os.stat gives a file's own permission bits, and os.chmod
+        // and os.fchmod set them on the host's file, but for set-user-ID and set-group-ID
+        // (a file the sandbox wrote must not run with the host user's rights); a read-only
+        // mount refuses with EROFS, a link itself with NotImplementedError, as python3 on
+        // Linux does.
+        string file = Path.Combine(_outer.FullName, "tool.sh"), dir = Path.Combine(_outer.FullName, "private");
+        File.WriteAllText(file, "#!/bin/sh\n");
+        File.SetUnixFileMode(file, (UnixFileMode)Convert.ToInt32("750", 8));
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("700", 8));
+        File.CreateSymbolicLink(Path.Combine(_outer.FullName, "ln"), "tool.sh");
+        using var py = Load();
+        Expect.Str("0o750 0o700 | 0o604 0o711 0o1640 | EROFS NotImplementedError ENOENT", py.RunPython("""
+            import errno, os, stat
+            seen = f"{oct(stat.S_IMODE(os.stat('/data/tool.sh').st_mode))} {oct(stat.S_IMODE(os.lstat('/data/private').st_mode))}"
+            os.chmod("/data/tool.sh", 0o604)
+            with open("/data/copy.txt", "w") as f:
+                os.fchmod(f.fileno(), 0o4711)
+            os.chmod("/data/private", 0o3640)
+            def refusal(call):
+                try:
+                    call()
+                except NotImplementedError as e:
+                    return type(e).__name__
+                except OSError as e:
+                    return errno.errorcode[e.errno]
+            refused = [refusal(lambda: os.chmod("/data/inner", 0o700)),
+                       refusal(lambda: os.chmod("/data/ln", 0o600, follow_symlinks=False)),
+                       refusal(lambda: os.chmod("/data/missing", 0o600))]
+            modes = [oct(stat.S_IMODE(os.stat(p).st_mode)) for p in ("/data/tool.sh", "/data/copy.txt", "/data/private")]
+            f"{seen} | {' '.join(modes)} | {' '.join(refused)}"
+            """));
+        Assert.Equal(Convert.ToInt32("604", 8), (int)File.GetUnixFileMode(file));
+        Assert.Equal(Convert.ToInt32("711", 8), (int)File.GetUnixFileMode(Path.Combine(_outer.FullName, "copy.txt")));
+        Assert.Equal(Convert.ToInt32("1640", 8), (int)File.GetUnixFileMode(dir));
+        File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("700", 8)); // so the directory can be removed
+    }
+
+    [Fact]
+    public void FilesAreMadeWithTheModeAskedLessTheUmask()
+    {
+        // WASI's path_open and path_create_directory take no mode: bridge/files.c and paths.c
+        // give the host the mode open() and mkdir() were given, less os.umask (chmod.c).
+        using var py = Load();
+        Expect.Str("0o22 0o600 0o700 0o750 0o644 | 0o666 0o777", py.RunPython("""
+            import os, stat, tempfile
+            mode = lambda p: oct(stat.S_IMODE(os.stat(p).st_mode))
+            fd, made = tempfile.mkstemp(dir="/data")
+            os.close(fd)
+            os.mkdir("/data/shared", 0o750)
+            open("/data/plain.txt", "w").close()
+            mask = os.umask(0)
+            open("/data/open.txt", "w").close()
+            os.mkdir("/data/open")
+            os.umask(mask)
+            (f"{oct(mask)} {mode(made)} {mode(tempfile.mkdtemp(dir='/data'))} {mode('/data/shared')} "
+             f"{mode('/data/plain.txt')} | {mode('/data/open.txt')} {mode('/data/open')}")
+            """));
+        Assert.Equal(Convert.ToInt32("750", 8), (int)File.GetUnixFileMode(Path.Combine(_outer.FullName, "shared")));
+        Assert.Equal(Convert.ToInt32("666", 8), (int)File.GetUnixFileMode(Path.Combine(_outer.FullName, "open.txt")));
+    }
+
+    [Fact]
+    public void ChownAnswersAsLinuxAnswersAnOrdinaryUser()
+    {
+        // The sandbox's user (1000) owns every file: giving one to itself and its group
+        // succeeds and changes nothing; anyone else is EPERM; a missing file ENOENT, a
+        // read-only directory EROFS; os.fchown of a descriptor not open EBADF.
+        File.WriteAllText(Path.Combine(_outer.FullName, "mine.txt"), "x");
+        using var py = Load();
+        Expect.Str("ok ok EPERM EPERM ENOENT EROFS ok EBADF ok", py.RunPython("""
+            import errno, os, shutil
+            def outcome(call):
+                try:
+                    call()
+                    return "ok"
+                except OSError as e:
+                    return errno.errorcode[e.errno]
+            with open("/data/mine.txt") as f:
+                by_fd = outcome(lambda: os.fchown(f.fileno(), 1000, 1000))
+            " ".join([outcome(lambda: os.chown("/data/mine.txt", 1000, 1000)),
+                      outcome(lambda: os.chown("/data/mine.txt", -1, -1)),
+                      outcome(lambda: os.chown("/data/mine.txt", 0, -1)),
+                      outcome(lambda: os.lchown("/data/mine.txt", -1, 0)),
+                      outcome(lambda: os.chown("/data/missing", 1000, 1000)),
+                      outcome(lambda: os.chown("/data/inner", 1000, 1000)),
+                      by_fd,
+                      outcome(lambda: os.fchown(9999, 1000, 1000)),
+                      outcome(lambda: shutil.chown("/data/mine.txt", user="pyodide", group="pyodide"))])
+            """));
+    }
+
+    [Fact]
     public void EveryStatBeneathAPreopenIsTheHostsAndWasisFieldByField()
     {
         // bridge/stat.c: os.stat and os.lstat of a path beneath a preopen come from the host
         // (Guest/WasiFilestat.cs), and must be exactly what WASI gives: compared with WASI's
         // own answer for the same file, reached through a directory fd that is not a preopen
-        // (or fstat of an fd), every field. What the host does not answer — a FIFO, a link out,
+        // (or fstat of an fd), every field (of st_mode the file's type: the permission bits
+        // are the host's only, ModesAreTheHostFilesOwn). What the host does not answer — a FIFO, a link out,
         // other spellings — and a missing file give WASI's error; a preopen's fd once closed
         // is WASI's too (EBADF), not the host's answer for the directory it was.
         File.WriteAllText(Path.Combine(_outer.FullName, "f.txt"), "twelve bytes");
@@ -165,11 +261,11 @@ public sealed class HostFilesTests : IDisposable
         }
         using var py = Load();
         Expect.Str("[] [] [] True True", py.RunPython("""
-            import os
-            fields = ("st_mode", "st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_size",
+            import os, stat
+            fields = ("st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_size",
                       "st_atime_ns", "st_mtime_ns", "st_ctime_ns", "st_atime", "st_mtime", "st_ctime")
             def as_tuple(result):
-                return tuple(getattr(result, f) for f in fields)
+                return (stat.S_IFMT(result.st_mode),) + tuple(getattr(result, f) for f in fields)
             def outcome(call):
                 try:
                     return as_tuple(call())

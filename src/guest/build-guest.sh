@@ -104,6 +104,9 @@ LINK_FLAGS=(
   # And the zone local time is in, which wasi-libc's localtime_r and mktime
   # ask and which is always UTC there (bridge/timezone.c).
   -Wl,--wrap=__secs_to_zone
+  # And the opens and mkdirs that make files, whose mode WASI drops: the
+  # host makes them with it, less the umask (bridge/files.c, paths.c, chmod.c).
+  -Wl,--wrap=open -Wl,--wrap=openat -Wl,--wrap=mkdir -Wl,--wrap=mkdirat
 )
 LINK_LIBS=(
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm

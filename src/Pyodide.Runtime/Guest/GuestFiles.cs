@@ -142,6 +142,17 @@ internal sealed class GuestFiles : IDisposable
     public bool Change(int preopen, string relative, Func<SandboxDirectory, string, bool> change) =>
         relative != "." && Beneath(preopen, relative, out var directory) && directory.Writable && change(directory, relative);
 
+    /// <summary>Sets the permission bits of <paramref name="relative"/> beneath the preopened
+    /// directory WASI numbers <c>3 + <paramref name="preopen"/></c> (<see cref="SandboxDirectory.SetMode"/>):
+    /// 0, a WASI errno (EROFS in a read-only directory, as a read-only mount says), or
+    /// <see cref="SandboxDirectory.Unknown"/> where the host cannot.</summary>
+    public int SetMode(int preopen, string relative, bool follow, uint mode)
+    {
+        if (!Beneath(preopen, relative, out var directory)) return SandboxDirectory.Unknown;
+        int result = directory.SetMode(relative, follow, mode);
+        return result == SandboxDirectory.Missing ? OpenFiles.Wasi(2) : result > 0 ? OpenFiles.Wasi(result) : result;
+    }
+
     /// <summary>The file system of the preopened directory WASI numbers <c>3 + <paramref name="preopen"/></c>
     /// (<see cref="SandboxDirectory.FileSystem"/>); false for a number that is none.</summary>
     public bool FileSystem(int preopen, out SandboxDirectory.FileSystemStat answer)

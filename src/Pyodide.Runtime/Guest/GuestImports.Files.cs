@@ -351,6 +351,24 @@ internal sealed unsafe partial class GuestImports
         }
     }
 
+    /// <summary>The <c>pyodide.path_set_mode</c> import: the permission bits of the UTF-8 path at
+    /// <paramref name="path"/> beneath preopen <paramref name="preopen"/> (of the file a final
+    /// link leads to if <paramref name="follow"/>) set to <paramref name="mode"/>
+    /// (<see cref="GuestFiles.SetMode"/>): 0, a WASI errno, or -1 where the host cannot.</summary>
+    private int PathSetMode(int preopen, int follow, int path, int length, int mode)
+    {
+        var guest = _guest;
+        if (guest == null || _files == null || length < 0) return -1;
+        try
+        {
+            return _files.SetMode(preopen, GuestPath(guest, path, length), follow != 0, (uint)mode);
+        }
+        catch (Exception) when (!guest.IsDead)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>The <c>pyodide.file_system</c> import: the first eleven u64 fields of Linux's
     /// <c>struct statvfs</c> for the file system of preopen <paramref name="preopen"/>, written at
     /// <paramref name="address"/> (<see cref="SandboxDirectory.FileSystem"/>). 0, ENOTSUP where the

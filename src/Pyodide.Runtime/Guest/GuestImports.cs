@@ -33,8 +33,8 @@ internal sealed unsafe partial class GuestImports
 
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
-                         FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileLock, FileClose,
-                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, PreopenReadOnly, FileSystem, SetTimer, CpuTime, MemoryLimit, Terminal }
+                         FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileSetMode, FileLock, FileClose,
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, PathSetMode, PreopenReadOnly, FileSystem, SetTimer, CpuTime, MemoryLimit, Terminal }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -60,14 +60,16 @@ internal sealed unsafe partial class GuestImports
         (Import.FileStat, "file_stat", 2, 1),
         (Import.FileSync, "file_sync", 2, 1),
         (Import.FileSetTimes, "file_set_times", 3, 1),
+        (Import.FileSetMode, "file_set_mode", 2, 1),
         (Import.FileLock, "file_lock", 3, 1),
         (Import.FileClose, "file_close", 1, 0),
         (Import.DirOpen, "dir_open", 4, 1),
         (Import.DirRead, "dir_read", 4, 1),
-        (Import.PathMakeDirectory, "path_make_directory", 3, 1),
+        (Import.PathMakeDirectory, "path_make_directory", 4, 1),
         (Import.PathRemove, "path_remove", 4, 1),
         (Import.PathRename, "path_rename", 6, 1),
         (Import.PathSetTimes, "path_set_times", 6, 1),
+        (Import.PathSetMode, "path_set_mode", 5, 1),
         (Import.PreopenReadOnly, "preopen_read_only", 1, 1),
         (Import.FileSystem, "file_system", 2, 1),
         (Import.SetTimer, "set_timer", 1, 1),
@@ -119,18 +121,20 @@ internal sealed unsafe partial class GuestImports
             case Import.FileStat: v[0].I32 = FileStat(v[0].I32, v[1].I32); break;
             case Import.FileSync: v[0].I32 = _files?.Open.Sync(v[0].I32, v[1].I32 != 0) ?? Badf; break;
             case Import.FileSetTimes: v[0].I32 = FileSetTimes(v[0].I32, v[1].I32, v[2].I32); break;
+            case Import.FileSetMode: v[0].I32 = _files?.Open.SetMode(v[0].I32, (uint)v[1].I32) ?? Badf; break;
             case Import.FileLock: v[0].I32 = FileLock(v[0].I32, v[1].I32, v[2].I32); break;
             case Import.FileClose: _files?.Open.Close(v[0].I32); break;
             case Import.DirOpen: v[0].I32 = DirOpen(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
             case Import.DirRead: v[0].I32 = DirRead(v[0].I32, v[1].I32, v[2].I32, v[3].I32); break;
             case Import.PathMakeDirectory:
-                v[0].I32 = Change(v[0].I32, v[1].I32, v[2].I32, static (directory, path, _) => directory.MakeDirectory(path), 0);
+                v[0].I32 = Change(v[0].I32, v[1].I32, v[2].I32, static (directory, path, mode) => directory.MakeDirectory(path, mode), v[3].I32);
                 break;
             case Import.PathRemove:
                 v[0].I32 = Change(v[0].I32, v[1].I32, v[2].I32, static (directory, path, isDirectory) => directory.Remove(path, isDirectory != 0), v[3].I32);
                 break;
             case Import.PathRename: v[0].I32 = PathRename(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
             case Import.PathSetTimes: v[0].I32 = PathSetTimes(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32, v[5].I32); break;
+            case Import.PathSetMode: v[0].I32 = PathSetMode(v[0].I32, v[1].I32, v[2].I32, v[3].I32, v[4].I32); break;
             case Import.PreopenReadOnly: v[0].I32 = _files?.IsReadOnly(v[0].I32) == true ? 1 : 0; break;
             case Import.FileSystem: v[0].I32 = FileSystem(v[0].I32, v[1].I32); break;
             case Import.SetTimer: v[0].I32 = SetTimer(v[0].I32); break;

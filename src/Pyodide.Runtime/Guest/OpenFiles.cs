@@ -153,6 +153,16 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     /// <summary><c>futimens</c>: each of the access and modification times set to the one
     /// given (<paramref name="flags"/> ATIM 1, MTIM 4), to now (ATIM_NOW 2, MTIM_NOW 8) or left.</summary>
+    /// <summary>Sets the permission bits of <paramref name="file"/> to <paramref name="mode"/>
+    /// (those <see cref="SandboxDirectory.Settable"/>), as <c>fchmod</c> does: 0 or a WASI
+    /// errno (EPERM for a stream).</summary>
+    public int SetMode(int file, uint mode)
+    {
+        if (StreamOf(file) >= 0) return Perm;
+        if (Fd(file) is not (>= 0 and var fd)) return Badf;
+        return fchmod(fd, mode & SandboxDirectory.Settable) == 0 ? 0 : Wasi(Marshal.GetLastPInvokeError());
+    }
+
     public int SetTimes(int file, ulong atim, ulong mtim, int flags)
     {
         if (StreamOf(file) >= 0) return Perm;
@@ -268,6 +278,11 @@ internal sealed unsafe partial class OpenFiles : IDisposable
         37 => Nolck,    // ENOLCK
         35 => 16,       // EDEADLK
         25 => 59,       // ENOTTY
+        2 => 44,        // ENOENT
+        30 => 69,       // EROFS
+        95 => 58,       // EOPNOTSUPP
+        40 => 32,       // ELOOP
+        20 => 54,       // ENOTDIR
         _ => Io,        // EIO and anything else
     };
 
@@ -294,6 +309,9 @@ internal sealed unsafe partial class OpenFiles : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int futimens(int fd, long* times);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fchmod(int fd, uint mode);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fdatasync(int fd);

@@ -20,7 +20,12 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private static readonly int ODirectory = Arm ? 0x4000 : 0x10000, ONofollow = Arm ? 0x8000 : 0x20000;
     private const ulong ResolveNoMagiclinks = 0x02, ResolveBeneath = 0x08;
     private const int AtSymlinkNofollow = Statx.AtSymlinkNofollow, AtRemovedir = 0x200;
-    private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11;
+    private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11, Erofs = 30, Eopnotsupp = 95;
+
+    /// <summary>The permission bits the sandbox sets on the host's files: not set-user-ID or
+    /// set-group-ID, with which a file it wrote would run with the rights of the host's user
+    /// (root, maybe); the sticky bit and the nine others.</summary>
+    internal const int Settable = 0x3ff; // 01777
     private const int SysOpenat2 = 437; // the same number on every Linux architecture since 5.6
 
     private static bool s_noOpenat2;
@@ -143,10 +148,16 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         }
     }
 
-    /// <summary>Makes the directory <paramref name="relative"/> (mode 0777 less the umask, as
-    /// WASI makes it): true if it did (<see cref="InParent"/>).</summary>
-    public bool MakeDirectory(string relative) =>
-        InParent(relative, (parent, name) => mkdirat(parent, name, 0x1ff) == 0);
+    /// <summary>Makes the directory <paramref name="relative"/> with the permission bits
+    /// <paramref name="mode"/> (the program's mode less its umask), or, given -1, 0777 less
+    /// the host's umask, as WASI makes it: true if it did (<see cref="InParent"/>).</summary>
+    public bool MakeDirectory(string relative, int mode)
+    {
+        if (!InParent(relative, (parent, name) => mkdirat(parent, name, mode < 0 ? 0x1ff : mode & Settable) == 0)) return false;
+        // Exactly the program's bits, as under its own umask (the host process's may take more away).
+        if (mode >= 0) SetMode(relative, follow: false, (uint)mode);
+        return true;
+    }
 
     /// <summary>Removes <paramref name="relative"/>: a directory if <paramref name="directory"/>,
     /// else anything but one (a link itself). True if it did.</summary>
@@ -169,6 +180,30 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
                 return utimensat(parent, name, at, follow ? 0 : AtSymlinkNofollow) == 0;
         });
 
+    /// <summary>Sets the permission bits of <paramref name="relative"/> to <paramref name="mode"/>
+    /// (of the file a final link leads to if <paramref name="follow"/>; a link itself has none:
+    /// EOPNOTSUPP, as Linux says), as chmod does: 0 or Linux's errno, or <see cref="Missing"/>
+    /// or <see cref="Unknown"/>. The file is opened beneath the directory as WASI resolves
+    /// paths and changed through its <c>/proc/self/fd</c> link, which leads to that file and
+    /// nowhere else.</summary>
+    public int SetMode(string relative, bool follow, uint mode)
+    {
+        int fd = Open(relative, OPath | (follow ? 0 : ONofollow));
+        if (fd < 0) return fd;
+        try
+        {
+            Statx st;
+            if (!follow && Statx.Of(fd, "", Statx.AtEmptyPath, Statx.TypeField, &st) == 0 && (st.Mode & Statx.TypeMask) == 0xA000)
+                return Eopnotsupp;
+            if (!Writable) return Erofs;
+            return chmod($"/proc/self/fd/{fd}", mode & Settable) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
     /// <summary>Calls <paramref name="act"/> with the parent directory of <paramref name="relative"/>
     /// (a plain relative path, not "."), opened beneath this directory as WASI resolves it, and
     /// the last name, which the system calls it makes do not follow as a link; false if the
@@ -190,7 +225,11 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     /// <summary>How <see cref="OpenFile"/> opens a file (bridge/files.c's <c>how</c>).</summary>
     [Flags]
-    public enum How { Read = 1, Write = 2, Create = 4, Exclusive = 8, Truncate = 16 }
+    public enum How { Read = 1, Write = 2, Create = 4, Exclusive = 8, Truncate = 16, Mode = 32 }
+
+    /// <summary>With <see cref="How.Mode"/>, the permission bits a file made by the open gets
+    /// (the program's mode less its umask), in these bits of the <see cref="How"/>.</summary>
+    private const int ModeShift = 16;
 
     /// <summary>The regular file at <paramref name="relative"/> opened as <paramref name="how"/>
     /// says, following a final link if <paramref name="follow"/> (never when creating: WASI's
@@ -205,12 +244,20 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
                     (how.HasFlag(How.Truncate) ? OTrunc : 0) | (follow && !how.HasFlag(How.Create) ? 0 : ONofollow);
         // A file made there is on its parent's file system.
         if (how.HasFlag(How.Exclusive) && !InParent(relative, (parent, name) => Filestat(parent, out _))) return Unknown;
+        // A file made with the program's mode gets exactly those bits, as under the program's
+        // own umask (the host process's may take more away): set again if this open made it.
+        bool moded = how.HasFlag(How.Create) && how.HasFlag(How.Mode);
+        bool made = moded && (how.HasFlag(How.Exclusive) || StatWasi(relative, follow: false, out _) == Missing);
+        int mode = moded ? ((int)how >> ModeShift) & Settable : 0x1b6; // else 0666 less the umask, as WASI creates
         // Non-blocking: opening a FIFO must not hang (it is refused below, and WASI opens it
         // as the guest asked); no controlling terminal taken from a device.
-        // 0666 less the umask, as WASI creates (openat2 takes a mode only with O_CREAT).
-        int fd = Open(relative, flags | ONonblock | ONoctty, mode: how.HasFlag(How.Create) ? 0x1b6 : 0);
+        int fd = Open(relative, flags | ONonblock | ONoctty, mode: how.HasFlag(How.Create) ? mode : 0);
         if (fd < 0) return fd;
-        if (Filestat(fd, out var filestat) && filestat.Filetype == WasiFilestat.RegularFile) return fd;
+        if (Filestat(fd, out var filestat) && filestat.Filetype == WasiFilestat.RegularFile)
+        {
+            if (made) fchmod(fd, (uint)mode);
+            return fd;
+        }
         close(fd);
         return Unknown;
     }
@@ -311,7 +358,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     {
         filestat = default;
         Statx st;
-        const uint wanted = Statx.TypeField | Statx.NlinkField | Statx.AtimeField | Statx.MtimeField | Statx.InoField | Statx.SizeField;
+        const uint wanted = Statx.TypeField | Statx.ModeField | Statx.NlinkField | Statx.AtimeField | Statx.MtimeField | Statx.InoField | Statx.SizeField;
         if (Statx.Of(fd, "", Statx.AtEmptyPath, wanted | Statx.BtimeField, &st) != 0 || !st.Has(wanted)) return false;
         byte type = (st.Mode & 0xF000) switch
         {
@@ -323,6 +370,7 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         filestat = WasiFilestat.Of(Makedev(st.DevMajor, st.DevMinor), st.Ino, type, st.Nlink, st.Size,
                                    Nanoseconds(st.AtimeSeconds, st.AtimeNanoseconds), Nanoseconds(st.MtimeSeconds, st.MtimeNanoseconds),
                                    born ? Nanoseconds(st.BtimeSeconds, st.BtimeNanoseconds) : 0);
+        filestat.Mode = (ushort)(WasiFilestat.HasMode | (st.Mode & 0xfff));
         return true;
     }
 
@@ -438,6 +486,12 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int utimensat(int dirfd, string path, long* times, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int chmod(string path, uint mode);
+
+    [LibraryImport("libc")]
+    private static partial int fchmod(int fd, uint mode);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint read(int fd, byte* buffer, nuint count);

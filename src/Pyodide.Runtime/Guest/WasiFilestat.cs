@@ -18,6 +18,12 @@ internal struct WasiFilestat
     [FieldOffset(0)] public ulong Dev;
     [FieldOffset(8)] public ulong Ino;
     [FieldOffset(16)] public byte Filetype;
+    /// <summary>The permission bits (<c>st_mode &amp; 07777</c>) with <see cref="HasMode"/> set,
+    /// where WASI leaves padding: the host's answers carry them for the guest's stat
+    /// (src/guest/bridge/stat.c), as WASI's carry none; 0 in WASI's own.</summary>
+    [FieldOffset(18)] public ushort Mode;
+
+    public const ushort HasMode = 0x8000;
     [FieldOffset(24)] public ulong Nlink;
     [FieldOffset(32)] public ulong Size;
     [FieldOffset(40)] public ulong Atim;

@@ -86,23 +86,44 @@ int __wrap___wasilibc_find_abspath(const char* path, const char** abs_prefix, co
   return __real___wasilibc_find_abspath(folded, abs_prefix, relative_path);
 }
 
+/* The non-empty `path` made absolute (joined to the working directory if it
+ * is not) and folded, in `folded`; 0 if it does not fit. */
+static int absolute_folded(const char* path, char folded[PATH_MAX]) {
+  if (path[0] == '/') return fold(path, folded, PATH_MAX);
+  char absolute[PATH_MAX];
+  size_t len = getcwd(absolute, sizeof absolute) != NULL ? strlen(absolute) : 0;
+  size_t n = strlen(path);
+  if (len == 0 || len + 1 + n + 1 > sizeof absolute) return 0;
+  absolute[len] = '/';
+  memcpy(absolute + len + 1, path, n + 1);
+  return fold(absolute, folded, PATH_MAX);
+}
+
 /* chdir(path) with `path` made absolute and folded first; an empty one is
  * ENOENT, as on Linux (wasi-libc's took it for the working directory). */
 int __wrap_chdir(const char* path) {
-  static char absolute[PATH_MAX], folded[PATH_MAX];
+  static char folded[PATH_MAX];
   if (path[0] == '\0') {
     errno = ENOENT;
     return -1;
   }
-  if (path[0] == '/') {
-    if (!fold(path, folded, sizeof folded)) return __real_chdir(path);
-  } else {
-    size_t len = getcwd(absolute, sizeof absolute) != NULL ? strlen(absolute) : 0;
-    size_t n = strlen(path);
-    if (len == 0 || len + 1 + n + 1 > sizeof absolute) return __real_chdir(path);
-    absolute[len] = '/';
-    memcpy(absolute + len + 1, path, n + 1);
-    if (!fold(absolute, folded, sizeof folded)) return __real_chdir(path);
+  return __real_chdir(absolute_folded(path, folded) ? folded : path);
+}
+
+int preopen_path(const char* path, char buffer[PATH_MAX], const char** relative) {
+  if (path[0] == '\0') {
+    errno = ENOENT;
+    return -1;
   }
-  return __real_chdir(folded);
+  if (!absolute_folded(path, buffer)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  const char* prefix;
+  int fd = __real___wasilibc_find_abspath(buffer, &prefix, relative);
+  if (fd < 0) return -1;
+  if (**relative == '\0') *relative = ".";
+  int preopen = preopen_index((uint32_t)fd);
+  if (preopen < 0) errno = ENOTSUP;
+  return preopen;
 }

@@ -144,6 +144,16 @@ void line_clear(void);
  * once by pyn_init. 0, or -1 with an exception. */
 int statvfs_install(void);
 
+/* --- chmod.c ---------------------------------------------------------------- */
+
+/* Makes os.chmod (and posix.chmod) set a file's permission bits through the
+ * host; called once Python runs. 0, or -1 with an exception set. */
+int chmod_install(void);
+
+/* The permission bits a file or directory made with `mode` gets: less the
+ * program's umask (os.umask). */
+int created_mode(int mode);
+
 /* --- stdio.c: fds 1 and 2 ---------------------------------------------- */
 
 /* A snapshot's copy: fds 1 and 2 are the new host's again. */
@@ -172,6 +182,24 @@ void stat_restored(void);
  * `fd` is not one or no longer is (closed or renumbered over). */
 int preopen_index(uint32_t fd);
 
+/* Keeps the permission bits of a host's filestat `answer` for the stat being
+ * made (struct stat's st_mode; WASI's filestat has none). */
+void stat_note_mode(const __wasi_filestat_t* answer);
+
+/* Whether the host's preopened directory `preopen` (its number, 0 on) is read-only. */
+__attribute__((import_module("pyodide"), import_name("preopen_read_only")))
+extern int32_t host_preopen_read_only(int32_t preopen);
+
+/* --- abspath.c ------------------------------------------------------------ */
+
+/* The preopen (the host's number for it) that `path`, absolute or relative to
+ * the working directory, is beneath once made absolute and folded as chdir
+ * folds it, with what is left beneath that directory in `*relative` ("." for
+ * the directory itself), kept in `buffer`. -1 with errno set: ENOENT for an
+ * empty path, ENAMETOOLONG, ENOTSUP beneath a directory the host does not
+ * serve. */
+int preopen_path(const char* path, char buffer[PATH_MAX], const char** relative);
+
 /* What a stat of `path` relative to `fd` (a final link not followed) finds:
  * SUCCESS when something is there, else its errno (NOENT, NOTDIR, ...). */
 __wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path);
@@ -194,6 +222,8 @@ __wasi_errno_t open_refusal(__wasi_errno_t err, __wasi_fd_t fd, const char* path
 int files_is_open(uint32_t fd);
 /* The host's number for the host-served file `fd` (its file_* imports take it), or -1. */
 int32_t files_host_number(uint32_t fd);
+/* fchmod of an open host-served file: 0 or a WASI errno (EROFS in a read-only directory). */
+__wasi_errno_t files_set_mode(uint32_t fd, int mode);
 /* How many host-served files are open (a snapshot cannot carry them). */
 uint32_t files_count(void);
 /* fd_write (`offset` NULL) or fd_pwrite of an open host-served file. */
@@ -309,6 +339,17 @@ int flags_add_to(PyObject* module);
 int timezone_add_to(PyObject* module);
 
 /* --- runtime.c ------------------------------------------------------------ */
+
+/* Gives os posix's `name` (os copied posix's names when it was imported, before
+ * the bridge added or replaced some) and lists it in os.__all__. 0, or -1 with
+ * an exception set. */
+int os_publish(const char* name);
+
+/* A path argument of os's functions, as posixmodule takes it: str, bytes or
+ * os.PathLike, as bytes in `*bytes` (owned), or another buffer with a
+ * DeprecationWarning; the TypeError naming `function` else. 0, or -1 with an
+ * exception set. */
+int path_argument(PyObject* arg, const char* function, PyObject** bytes);
 
 /* The module pyodide._bridge, imported by pyn_init (a new reference kept for
  * the interpreter's life, so in its copies too). */

@@ -25,6 +25,8 @@
  * fd_close and fd_renumber are stdio.c's wrappers, which call files_write,
  * files_close and files_renumber.
  */
+#include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
 #include <wasi/api.h>
 
@@ -99,7 +101,43 @@ typedef struct {
 } open_file_t;
 
 /* How the host opens a file (file_open's `how`). */
-enum { HOW_READ = 1, HOW_WRITE = 2, HOW_CREATE = 4, HOW_EXCLUSIVE = 8, HOW_TRUNCATE = 16 };
+enum { HOW_READ = 1, HOW_WRITE = 2, HOW_CREATE = 4, HOW_EXCLUSIVE = 8, HOW_TRUNCATE = 16, HOW_MODE = 32 };
+enum { HOW_MODE_SHIFT = 16 }; /* with HOW_MODE, a made file's permission bits, here */
+
+/* The mode the open being made gives a file it creates (less the umask), or
+ * -1: open and openat (wrapped by build-guest.sh) keep it for path_open, as
+ * WASI's path_open takes none. */
+static int creating_mode = -1;
+
+int __real_open(const char* path, int flags, ...);
+int __wrap_open(const char* path, int flags, ...) {
+  int mode = 0;
+  if (flags & O_CREAT) {
+    va_list args;
+    va_start(args, flags);
+    mode = va_arg(args, int);
+    va_end(args);
+    creating_mode = created_mode(mode);
+  }
+  int fd = __real_open(path, flags, mode);
+  creating_mode = -1;
+  return fd;
+}
+
+int __real_openat(int dir, const char* path, int flags, ...);
+int __wrap_openat(int dir, const char* path, int flags, ...) {
+  int mode = 0;
+  if (flags & O_CREAT) {
+    va_list args;
+    va_start(args, flags);
+    mode = va_arg(args, int);
+    va_end(args);
+    creating_mode = created_mode(mode);
+  }
+  int fd = __real_openat(dir, path, flags, mode);
+  creating_mode = -1;
+  return fd;
+}
 
 static open_file_t files[FILES];
 static uint32_t files_open;
@@ -122,6 +160,15 @@ int32_t files_host_number(uint32_t fd) {
 }
 
 uint32_t files_count(void) { return files_open; }
+
+__attribute__((import_module("pyodide"), import_name("file_set_mode")))
+extern int32_t host_file_set_mode(int32_t file, int32_t mode);
+
+__wasi_errno_t files_set_mode(uint32_t fd, int mode) {
+  open_file_t* f = file_of(fd);
+  if (!f->in_writable) return __WASI_ERRNO_ROFS; /* as Linux's read-only file system says */
+  return (__wasi_errno_t)host_file_set_mode(f->file - 1, mode);
+}
 
 __wasi_errno_t files_close(uint32_t fd) {
   open_file_t* f = file_of(fd);
@@ -187,6 +234,7 @@ __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirf
   if (file_of(fd) != NULL) return utf8_valid((const unsigned char*)path) ? __WASI_ERRNO_NOTDIR : __WASI_ERRNO_ILSEQ;
   int preopen = preopen_index(fd);
   int how = preopen >= 0 && !(fdflags & SYNC_FDFLAGS) && files_open < FILES ? how_to_open(base, oflags) : 0;
+  if (how & HOW_CREATE && creating_mode >= 0) how |= HOW_MODE | creating_mode << HOW_MODE_SHIFT;
   if (how != 0) {
     int32_t writable = 0;
     int32_t file = host_file_open(preopen, (dirflags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0, path,
@@ -281,7 +329,9 @@ __wasi_errno_t __wrap___wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t* position
 __wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t* answer) {
   open_file_t* f = file_of(fd);
   if (f == NULL) return __real___wasi_fd_filestat_get(fd, answer);
-  return (__wasi_errno_t)host_file_stat(f->file - 1, answer);
+  __wasi_errno_t err = (__wasi_errno_t)host_file_stat(f->file - 1, answer);
+  if (err == __WASI_ERRNO_SUCCESS) stat_note_mode(answer);
+  return err;
 }
 
 __wasi_errno_t __wrap___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t* answer) {

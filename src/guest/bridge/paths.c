@@ -25,7 +25,7 @@
 #include "bridge.h"
 
 __attribute__((import_module("pyodide"), import_name("path_make_directory")))
-extern int32_t host_path_make_directory(int32_t preopen, const char* path, uint32_t len);
+extern int32_t host_path_make_directory(int32_t preopen, const char* path, uint32_t len, int32_t mode);
 __attribute__((import_module("pyodide"), import_name("path_remove")))
 extern int32_t host_path_remove(int32_t preopen, const char* path, uint32_t len, int32_t directory);
 __attribute__((import_module("pyodide"), import_name("path_rename")))
@@ -48,8 +48,6 @@ __wasi_errno_t __real___wasi_path_symlink(const char* old_path, __wasi_fd_t fd, 
 __wasi_errno_t __real___wasi_path_link(__wasi_fd_t old_fd, __wasi_lookupflags_t old_flags, const char* old_path,
                                        __wasi_fd_t new_fd, const char* new_path);
 
-__attribute__((import_module("pyodide"), import_name("preopen_read_only")))
-extern int32_t host_preopen_read_only(int32_t preopen);
 
 __wasi_errno_t read_only_refusal(__wasi_errno_t err, __wasi_fd_t fd) {
   int preopen = preopen_index(fd);
@@ -87,9 +85,30 @@ __wasi_errno_t open_refusal(__wasi_errno_t err, __wasi_fd_t fd, const char* path
   return found == __WASI_ERRNO_SUCCESS ? __WASI_ERRNO_ROFS : found;
 }
 
+/* The mode the mkdir being made gives the directory (less the umask), or -1:
+ * mkdir and mkdirat (wrapped by build-guest.sh) keep it for
+ * path_create_directory, which takes none. */
+static int making_mode = -1;
+
+int __real_mkdir(const char* path, mode_t mode);
+int __wrap_mkdir(const char* path, mode_t mode) {
+  making_mode = created_mode((int)mode);
+  int result = __real_mkdir(path, mode);
+  making_mode = -1;
+  return result;
+}
+
+int __real_mkdirat(int dir, const char* path, mode_t mode);
+int __wrap_mkdirat(int dir, const char* path, mode_t mode) {
+  making_mode = created_mode((int)mode);
+  int result = __real_mkdirat(dir, path, mode);
+  making_mode = -1;
+  return result;
+}
+
 __wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char* path) {
   int preopen = preopen_index(fd);
-  if (preopen >= 0 && host_path_make_directory(preopen, path, (uint32_t)strlen(path)) == 0)
+  if (preopen >= 0 && host_path_make_directory(preopen, path, (uint32_t)strlen(path), making_mode) == 0)
     return __WASI_ERRNO_SUCCESS;
   return as_looked_up(__real___wasi_path_create_directory(fd, path), fd, path, 1);
 }

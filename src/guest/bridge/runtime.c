@@ -305,6 +305,38 @@ static PyObject* core_init(void) {
   return module;
 }
 
+int path_argument(PyObject* arg, const char* function, PyObject** bytes) {
+  *bytes = NULL;
+  if (PyUnicode_Check(arg) || PyBytes_Check(arg) || PyObject_HasAttrString(arg, "__fspath__"))
+    return PyUnicode_FSConverter(arg, bytes) ? 0 : -1;
+  if (PyObject_CheckBuffer(arg)) {
+    if (PyErr_WarnFormat(PyExc_DeprecationWarning, 1, "%s: path should be string, bytes or os.PathLike, not %.200s",
+                         function, Py_TYPE(arg)->tp_name) < 0)
+      return -1;
+    *bytes = PyBytes_FromObject(arg);
+    return *bytes != NULL ? 0 : -1;
+  }
+  PyErr_Format(PyExc_TypeError, "%s: path should be string, bytes or os.PathLike, not %.200s", function,
+               Py_TYPE(arg)->tp_name);
+  return -1;
+}
+
+int os_publish(const char* name) {
+  PyObject* posix = PyImport_ImportModule("posix");
+  PyObject* os = posix != NULL ? PyImport_ImportModule("os") : NULL;
+  PyObject* os_all = os != NULL ? PyObject_GetAttrString(os, "__all__") : NULL;
+  PyObject* value = os_all != NULL ? PyObject_GetAttrString(posix, name) : NULL;
+  PyObject* key = value != NULL ? PyUnicode_FromString(name) : NULL;
+  int listed = key != NULL ? PySequence_Contains(os_all, key) : -1;
+  int ok = listed >= 0 && PyObject_SetAttr(os, key, value) == 0 && (listed || PyList_Append(os_all, key) == 0);
+  Py_XDECREF(key);
+  Py_XDECREF(value);
+  Py_XDECREF(os_all);
+  Py_XDECREF(os);
+  Py_XDECREF(posix);
+  return ok ? 0 : -1;
+}
+
 static int status_error(PyStatus status) {
   return error_store_c("FatalError", status.err_msg ? status.err_msg : "Python failed to start");
 }
@@ -344,7 +376,7 @@ PYN_EXPORT(pyn_init) int32_t pyn_init(int32_t for_snapshot) {
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) return status_error(status);
   readline_install();
-  if (statvfs_install() < 0) return error_store();
+  if (statvfs_install() < 0 || chmod_install() < 0) return error_store();
 
   bridge_module = PyImport_ImportModule("pyodide._bridge");
   PyObject* setup = bridge_module ? PyObject_CallMethod(bridge_module, "setup", NULL) : NULL;

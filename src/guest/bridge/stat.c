@@ -59,7 +59,10 @@ __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflag
   if (preopen >= 0) {
     int32_t found = host_stat_at(preopen, (flags & __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) != 0,
                                  path, (uint32_t)strlen(path), answer);
-    if (found == 0) return __WASI_ERRNO_SUCCESS;
+    if (found == 0) {
+      stat_note_mode(answer);
+      return __WASI_ERRNO_SUCCESS;
+    }
     if (found == HOST_MISSING) return __WASI_ERRNO_NOENT;
   }
   return __real___wasi_path_filestat_get(fd, flags, path, answer);
@@ -73,15 +76,30 @@ __wasi_errno_t stat_lookup(__wasi_fd_t fd, const char* path) {
 /* WASI has no permission bits: every stat said mode 0 beside the file's type
  * (os.stat(p).st_mode was 0o100000, stat.filemode '-?---------'), so archives
  * made in the sandbox stored files no one may read (tarfile and zipfile take
- * the mode from os.stat, and tarfile's extraction applies it). A stat now
- * gives the modes a file made by an ordinary user with python3's default
- * umask would have, so every answer, the host's and WASI's, says the same:
- * directories 0o755, links 0o777, character devices 0o666, others 0o644. As
- * the sandbox does not change modes (os.chmod does nothing), they are never
- * other than these. Every stat, lstat and fstatat reaches
- * __wasilibc_nocwd_fstatat; fstat is its own (both wrapped by build-guest.sh). */
+ * the mode from os.stat, and tarfile's extraction applies it). The host's
+ * answers carry the file's own bits where WASI's filestat has padding
+ * (Guest/WasiFilestat.cs), as os.chmod sets them (chmod.c); a stat WASI
+ * answers gives the modes a file made by an ordinary user with python3's
+ * default umask would have: directories 0o755, links 0o777, character
+ * devices 0o666, others 0o644. Every stat, lstat and fstatat reaches
+ * __wasilibc_nocwd_fstatat; fstat is its own (both wrapped by build-guest.sh),
+ * and each makes one filestat call, whose host answer stat_note_mode keeps
+ * for it here. */
+enum { HOST_MODE = 0x8000 }; /* set in the host's bits */
+static uint16_t host_mode;
+
+void stat_note_mode(const __wasi_filestat_t* answer) {
+  memcpy(&host_mode, (const char*)answer + 18, sizeof host_mode);
+}
+
 static void add_permissions(struct stat* st) {
+  uint16_t mode = host_mode;
+  host_mode = 0;
   if (st->st_mode & 07777) return;
+  if (mode & HOST_MODE) {
+    st->st_mode |= mode & 07777;
+    return;
+  }
   switch (st->st_mode & S_IFMT) {
     case S_IFDIR: st->st_mode |= 0755; break;
     case S_IFLNK: st->st_mode |= 0777; break;
@@ -92,6 +110,7 @@ static void add_permissions(struct stat* st) {
 
 int __real___wasilibc_nocwd_fstatat(int fd, const char* path, struct stat* st, int flags);
 int __wrap___wasilibc_nocwd_fstatat(int fd, const char* path, struct stat* st, int flags) {
+  host_mode = 0;
   int result = __real___wasilibc_nocwd_fstatat(fd, path, st, flags);
   if (result == 0) add_permissions(st);
   return result;
@@ -99,6 +118,7 @@ int __wrap___wasilibc_nocwd_fstatat(int fd, const char* path, struct stat* st, i
 
 int __real_fstat(int fd, struct stat* st);
 int __wrap_fstat(int fd, struct stat* st) {
+  host_mode = 0;
   int result = __real_fstat(fd, st);
   if (result == 0) add_permissions(st);
   return result;

@@ -16,9 +16,6 @@
 __attribute__((import_module("pyodide"), import_name("file_system")))
 extern int32_t host_file_system(int32_t preopen, uint64_t answer[11]);
 
-/* wasi-libc's lookup of the preopen an absolute path is beneath (abspath.c folds it). */
-int __wasilibc_find_abspath(const char* path, const char** abs_prefix, const char** relative_path);
-
 /* The host's answer: Linux's struct statvfs, in its order. */
 enum { BSIZE, FRSIZE, BLOCKS, BFREE, BAVAIL, FILES, FFREE, FAVAIL, FSID, FLAG, NAMEMAX, ANSWER_FIELDS };
 
@@ -39,16 +36,6 @@ static PyStructSequence_Desc desc = {
   10,
 };
 
-/* The preopen the absolute `path` is beneath: its host number, or -1 with errno set. */
-static int preopen_of(const char* path) {
-  const char *prefix, *relative;
-  int fd = __wasilibc_find_abspath(path, &prefix, &relative);
-  if (fd < 0) return -1;
-  int preopen = preopen_index((uint32_t)fd);
-  if (preopen < 0) errno = ENOTSUP;
-  return preopen;
-}
-
 static PyObject* posix_statvfs(PyObject* self, PyObject* args, PyObject* kwargs) {
   static char* keywords[] = {"path", NULL};
   PyObject* arg;
@@ -60,23 +47,13 @@ static PyObject* posix_statvfs(PyObject* self, PyObject* args, PyObject* kwargs)
     __wasi_fdstat_t stat;
     return raise_errno(PyExc_OSError, __wasi_fd_fdstat_get((__wasi_fd_t)fd, &stat) == 0 ? ENOTSUP : EBADF);
   }
-  PyObject* bytes = NULL;
-  if (!PyUnicode_FSConverter(arg, &bytes)) return NULL;
+  PyObject* bytes;
+  if (path_argument(arg, "statvfs", &bytes) < 0) return NULL;
   const char* path = PyBytes_AS_STRING(bytes);
   struct stat st;
-  char absolute[PATH_MAX];
-  int preopen = -1;
-  if (stat(path, &st) == 0) {
-    if (path[0] == '/') {
-      preopen = preopen_of(path);
-    } else if (getcwd(absolute, sizeof absolute) != NULL &&
-               strlen(absolute) + 1 + strlen(path) < sizeof absolute) {
-      strcat(strcat(absolute, "/"), path);
-      preopen = preopen_of(absolute);
-    } else {
-      errno = ENAMETOOLONG;
-    }
-  }
+  char buffer[PATH_MAX];
+  const char* relative;
+  int preopen = stat(path, &st) == 0 ? preopen_path(path, buffer, &relative) : -1;
   Py_DECREF(bytes);
   if (preopen < 0) return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arg);
   uint64_t answer[ANSWER_FIELDS];
@@ -113,32 +90,13 @@ int statvfs_install(void) {
   PyObject* existing = posix != NULL ? PyObject_GetAttrString(posix, "statvfs_result") : NULL;
   if (existing == NULL) PyErr_Clear();
   statvfs_result = existing != NULL ? (PyTypeObject*)existing : PyStructSequence_NewType(&desc);
-  PyObject* os = posix != NULL ? PyImport_ImportModule("os") : NULL;
-  PyObject* os_all = os != NULL ? PyObject_GetAttrString(os, "__all__") : NULL;
-  int ok = statvfs_result != NULL && os_all != NULL && PyModule_AddFunctions(posix, functions) == 0 &&
+  int ok = statvfs_result != NULL && PyModule_AddFunctions(posix, functions) == 0 &&
            (existing != NULL || PyModule_AddObjectRef(posix, "statvfs_result", (PyObject*)statvfs_result) == 0);
   for (size_t i = 0; ok && i < sizeof flags / sizeof flags[0]; i++)
     ok = PyModule_AddIntConstant(posix, flags[i].name, flags[i].value) == 0;
   /* os copied posix's names when it was imported, before these were there. */
-  static const char* const copied[] = {"statvfs", "statvfs_result"};
-  for (size_t i = 0; ok && i < sizeof copied / sizeof copied[0]; i++) {
-    PyObject* value = PyObject_GetAttrString(posix, copied[i]);
-    PyObject* name = PyUnicode_FromString(copied[i]);
-    int listed = name != NULL ? PySequence_Contains(os_all, name) : -1;
-    ok = value != NULL && listed >= 0 && PyObject_SetAttr(os, name, value) == 0 &&
-         (listed || PyList_Append(os_all, name) == 0);
-    Py_XDECREF(value);
-    Py_XDECREF(name);
-  }
-  for (size_t i = 0; ok && i < sizeof flags / sizeof flags[0]; i++) {
-    PyObject* name = PyUnicode_FromString(flags[i].name);
-    PyObject* value = PyLong_FromLong(flags[i].value);
-    ok = name != NULL && value != NULL && PyObject_SetAttr(os, name, value) == 0 && PyList_Append(os_all, name) == 0;
-    Py_XDECREF(name);
-    Py_XDECREF(value);
-  }
-  Py_XDECREF(os_all);
-  Py_XDECREF(os);
+  ok = ok && os_publish("statvfs") == 0 && os_publish("statvfs_result") == 0;
+  for (size_t i = 0; ok && i < sizeof flags / sizeof flags[0]; i++) ok = os_publish(flags[i].name) == 0;
   Py_XDECREF(posix);
   return ok ? 0 : -1;
 }
