@@ -189,10 +189,13 @@ public sealed class HostFilesTests : IDisposable
     public void FilesAreMadeWithTheModeAskedLessTheUmask()
     {
         // WASI's path_open and path_create_directory take no mode: bridge/files.c and paths.c
-        // give the host the mode open() and mkdir() were given, less os.umask (chmod.c).
+        // give the host the mode open() and mkdir() were given, less os.umask (chmod.c), which
+        // starts as this process's, as python3's is its shell's.
+        string processUmask = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Umask:"))["Umask:".Length..].Trim();
         using var py = Load();
-        Expect.Str("0o22 0o600 0o700 0o750 0o644 | 0o666 0o777", py.RunPython("""
+        Expect.Str($"{Convert.ToInt32(processUmask, 8)} 0o600 0o700 0o750 0o644 | 0o666 0o777", py.RunPython("""
             import os, stat, tempfile
+            inherited = os.umask(0o022)
             mode = lambda p: oct(stat.S_IMODE(os.stat(p).st_mode))
             fd, made = tempfile.mkstemp(dir="/data")
             os.close(fd)
@@ -202,7 +205,7 @@ public sealed class HostFilesTests : IDisposable
             open("/data/open.txt", "w").close()
             os.mkdir("/data/open")
             os.umask(mask)
-            (f"{oct(mask)} {mode(made)} {mode(tempfile.mkdtemp(dir='/data'))} {mode('/data/shared')} "
+            (f"{inherited} {mode(made)} {mode(tempfile.mkdtemp(dir='/data'))} {mode('/data/shared')} "
              f"{mode('/data/plain.txt')} | {mode('/data/open.txt')} {mode('/data/open')}")
             """));
         Assert.Equal(Convert.ToInt32("750", 8), (int)File.GetUnixFileMode(Path.Combine(_outer.FullName, "shared")));

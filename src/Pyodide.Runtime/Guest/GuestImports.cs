@@ -34,7 +34,7 @@ internal sealed unsafe partial class GuestImports
     /// <summary>The <c>pyodide</c> module's functions: name, i32 parameters, i32 results.</summary>
     private enum Import { Write, WriteFd, Read, Isatty, TerminalSize, CallHost, DropHost, HostObject, DropObject, HostModuleWanted, ReadStdlib, ReadFile, ListDir, StatAt,
                          FileOpen, FileRead, FileWrite, FileSetSize, FileSeek, FileStat, FileSync, FileSetTimes, FileSetMode, FileLock, FileClose,
-                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, PathSetMode, PreopenReadOnly, FileSystem, SetTimer, CpuTime, MemoryLimit, Terminal }
+                         DirOpen, DirRead, PathMakeDirectory, PathRemove, PathRename, PathSetTimes, PathSetMode, PreopenReadOnly, FileSystem, ProcessUmask, SetTimer, CpuTime, MemoryLimit, Terminal }
 
     private static readonly (Import Import, string Name, int Parameters, int Results)[] Table =
     [
@@ -75,6 +75,7 @@ internal sealed unsafe partial class GuestImports
         (Import.SetTimer, "set_timer", 1, 1),
         (Import.CpuTime, "cpu_time", 2, 1),
         (Import.MemoryLimit, "memory_limit", 1, 1),
+        (Import.ProcessUmask, "process_umask", 0, 1),
         (Import.Terminal, "terminal", 3, 1),
     ];
 
@@ -140,6 +141,7 @@ internal sealed unsafe partial class GuestImports
             case Import.SetTimer: v[0].I32 = SetTimer(v[0].I32); break;
             case Import.CpuTime: v[0].I32 = CpuTime(v[0].I32, v[1].I32); break;
             case Import.MemoryLimit: v[0].I32 = MemoryLimit(v[0].I32); break;
+            case Import.ProcessUmask: v[0].I32 = SandboxDirectory.ProcessUmask(); break;
             case Import.Terminal: v[0].I32 = Terminal(v[0].I32, v[1].I32, v[2].I32); break;
         }
     }

@@ -22,6 +22,24 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
     private const int AtSymlinkNofollow = Statx.AtSymlinkNofollow, AtRemovedir = 0x200;
     private const int Enoent = 2, Enosys = 38, Eintr = 4, Eagain = 11, Erofs = 30, Eopnotsupp = 95;
 
+    /// <summary>This process's file mode creation mask now, from <c>/proc/self/status</c> (which
+    /// reads it without setting it, as <c>umask(2)</c> must; a resident pyodide-run sets each
+    /// run's); 022 where that cannot tell. A runtime's starts as this, asked when it first
+    /// makes a file, as python3's is its shell's (src/guest/bridge/chmod.c).</summary>
+    internal static int ProcessUmask()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("Umask:", StringComparison.Ordinal))
+                    return Convert.ToInt32(line["Umask:".Length..].Trim(), 8) & 0x1ff;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return 0x12; // 022
+    }
+
     /// <summary>The permission bits the sandbox sets on the host's files: not set-user-ID or
     /// set-group-ID, with which a file it wrote would run with the rights of the host's user
     /// (root, maybe); the sticky bit and the nine others.</summary>

@@ -151,8 +151,11 @@ int statvfs_install(void);
 int chmod_install(void);
 
 /* The permission bits a file or directory made with `mode` gets: less the
- * program's umask (os.umask). */
+ * umask (os.umask's; the host process's until the program sets one). */
 int created_mode(int mode);
+
+/* A snapshot's copy: the host process's umask is asked again. */
+void chmod_restored(void);
 
 /* --- stdio.c: fds 1 and 2 ---------------------------------------------- */
 

@@ -138,18 +138,36 @@ static PyObject* posix_fchmod(PyObject* self, PyObject* args, PyObject* kwargs) 
   return set_fd_mode(fd, mode);
 }
 
-/* The file mode creation mask (022 at the start, as a shell's), which files
- * and directories the program makes lose from their mode (files.c, paths.c). */
-static int creation_mask = 022;
+/* The file mode creation mask, which files and directories the program makes
+ * lose from their mode (files.c, paths.c): the host process's, as python3
+ * inherits its shell's, asked when a runtime first needs it, until the
+ * program sets its own with os.umask. -1: not asked yet. */
+static int creation_mask = -1;
+static int mask_set_by_program;
 
-int created_mode(int mode) { return mode & ~creation_mask & 07777; }
+__attribute__((import_module("pyodide"), import_name("process_umask")))
+extern int32_t host_process_umask(void);
+
+static int current_mask(void) {
+  if (creation_mask < 0) creation_mask = host_process_umask() & 0777;
+  return creation_mask;
+}
+
+void chmod_restored(void) {
+  /* A copy may run in another process, under another umask. Written only if
+   * needed, so a restore does not copy this page for nothing. */
+  if (!mask_set_by_program && creation_mask >= 0) creation_mask = -1;
+}
+
+int created_mode(int mode) { return mode & ~current_mask() & 07777; }
 
 static PyObject* posix_umask(PyObject* self, PyObject* arg) {
   (void)self;
   int mask = _PyLong_AsInt(arg);
   if (mask == -1 && PyErr_Occurred()) return NULL;
-  int old = creation_mask;
+  int old = current_mask();
   creation_mask = mask & 0777;
+  mask_set_by_program = 1;
   return PyLong_FromLong(old);
 }
 

@@ -26,6 +26,7 @@
  * files_close and files_renumber.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <wasi/api.h>
@@ -110,33 +111,31 @@ enum { HOW_MODE_SHIFT = 16 }; /* with HOW_MODE, a made file's permission bits, h
 static int creating_mode = -1;
 
 int __real_open(const char* path, int flags, ...);
-int __wrap_open(const char* path, int flags, ...) {
-  int mode = 0;
-  if (flags & O_CREAT) {
-    va_list args;
-    va_start(args, flags);
-    mode = va_arg(args, int);
-    va_end(args);
-    creating_mode = created_mode(mode);
-  }
-  int fd = __real_open(path, flags, mode);
+int __real_openat(int dir, const char* path, int flags, ...);
+
+enum { NO_DIR = INT_MIN }; /* for open_keeping_mode: open, not openat */
+
+static int open_keeping_mode(int dir, const char* path, int flags, int mode) {
+  if (flags & O_CREAT) creating_mode = created_mode(mode);
+  int fd = dir == NO_DIR ? __real_open(path, flags, mode) : __real_openat(dir, path, flags, mode);
   creating_mode = -1;
   return fd;
 }
 
-int __real_openat(int dir, const char* path, int flags, ...);
+int __wrap_open(const char* path, int flags, ...) {
+  va_list args;
+  va_start(args, flags);
+  int mode = flags & O_CREAT ? va_arg(args, int) : 0;
+  va_end(args);
+  return open_keeping_mode(NO_DIR, path, flags, mode);
+}
+
 int __wrap_openat(int dir, const char* path, int flags, ...) {
-  int mode = 0;
-  if (flags & O_CREAT) {
-    va_list args;
-    va_start(args, flags);
-    mode = va_arg(args, int);
-    va_end(args);
-    creating_mode = created_mode(mode);
-  }
-  int fd = __real_openat(dir, path, flags, mode);
-  creating_mode = -1;
-  return fd;
+  va_list args;
+  va_start(args, flags);
+  int mode = flags & O_CREAT ? va_arg(args, int) : 0;
+  va_end(args);
+  return open_keeping_mode(dir, path, flags, mode);
 }
 
 static open_file_t files[FILES];

@@ -117,6 +117,7 @@ PYN_EXPORT(pyn_snapshot_restore) int32_t pyn_snapshot_restore(int32_t first_moun
   if (register_mounts(first_mount_fd) < 0) return -1;
   stdio_restored();
   stat_restored();
+  chmod_restored();
   return call_bridge("snapshot_restored");
 }
 
