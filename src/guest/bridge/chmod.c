@@ -1,19 +1,19 @@
-/* os.chmod, which CPython 3.11 makes do nothing on WASI (WASI has no call
- * for it), and the umask files are made with (WASI creates every file 0666
- * and directory 0777 less the host's umask): shutil.copymode and copy2, pathlib's chmod and tarfile's
- * extraction kept no modes, so a script made executable in a mounted
- * directory, or an archive's executables extracted there, lost their bits
- * on the host, and tempfile's files (0600) and directories (0700) were
- * readable by all. The host sets the bits of the file beneath a preopened
- * directory (import path_set_mode), and stat reports them (stat.c); os.open,
- * open() and os.mkdir make files with the mode asked less the umask below,
- * as on Linux (files.c, paths.c). os.chown, lchown and fchown, missing,
- * answer as Linux answers an ordinary user.
- * os.fchmod (missing) and os.chmod of a descriptor set those of a file
- * the program opened. python3's arguments, audit event and errors: EROFS in a read-only
- * directory, ENOENT for a missing file, NotImplementedError for a link
- * itself (follow_symlinks=False), as Linux has no modes for links, and for
- * dir_fd, which this build of os does not list as supported. */
+/* File modes and owners, which WASI does not have.
+ *
+ * CPython 3.11 makes os.chmod do nothing on WASI, and WASI makes every file
+ * 0666 and every directory 0777 less the host's umask: a script made
+ * executable in a mounted directory, an archive's executables extracted
+ * there (tarfile) and shutil.copy2's copies lost their bits on the host, and
+ * tempfile's files (0600) and directories (0700) were readable by all. Here
+ * os.chmod, and os.fchmod (missing), set a file's bits through the host
+ * (imports path_set_mode, file_set_mode), stat reports them (stat.c), and
+ * os.open, open() and os.mkdir make files with the mode asked less os.umask
+ * below (files.c, paths.c), as on Linux. os.chown, lchown and fchown
+ * (missing) answer as Linux answers an ordinary user. python3's arguments,
+ * audit events and errors: EROFS in a read-only directory, ENOENT for a
+ * missing file, NotImplementedError for a link itself (follow_symlinks=False:
+ * Linux keeps no modes for links) and for dir_fd, which this build's os does
+ * not list as supported. */
 #include "bridge.h"
 
 #include <errno.h>
