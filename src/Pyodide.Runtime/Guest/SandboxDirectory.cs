@@ -263,13 +263,17 @@ internal sealed unsafe partial class SandboxDirectory(string guestPath, string h
         // A file made there is on its parent's file system.
         if (how.HasFlag(How.Exclusive) && !InParent(relative, (parent, name) => Filestat(parent, out _))) return Unknown;
         // A file made with the program's mode gets exactly those bits, as under the program's
-        // own umask (the host process's may take more away): set again if this open made it.
+        // own umask (the host process's may take more away): set again if this open made it,
+        // which it knows by trying to make it exclusively first (the second try opens what was
+        // there, or fails as the first did).
         bool moded = how.HasFlag(How.Create) && how.HasFlag(How.Mode);
-        bool made = moded && (how.HasFlag(How.Exclusive) || StatWasi(relative, follow: false, out _) == Missing);
         int mode = moded ? ((int)how >> ModeShift) & Settable : 0x1b6; // else 0666 less the umask, as WASI creates
         // Non-blocking: opening a FIFO must not hang (it is refused below, and WASI opens it
         // as the guest asked); no controlling terminal taken from a device.
-        int fd = Open(relative, flags | ONonblock | ONoctty, mode: how.HasFlag(How.Create) ? mode : 0);
+        int opening = flags | ONonblock | ONoctty, creating = how.HasFlag(How.Create) ? mode : 0;
+        int fd = moded ? Open(relative, opening | OExcl, creating) : -1;
+        bool made = fd >= 0;
+        if (!made) fd = Open(relative, opening, creating);
         if (fd < 0) return fd;
         if (Filestat(fd, out var filestat) && filestat.Filetype == WasiFilestat.RegularFile)
         {
